@@ -1,0 +1,18 @@
+/** Jest runs every test tier; the Temporal dev server is started once per run (test/harness). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    // isolatedModules: transpile only; `npm run lint` type-checks the whole tree once.
+    '^.+\\.[tj]s$': ['ts-jest', { isolatedModules: true }],
+  },
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@octokit|universal-user-agent|before-after-hook|content-type|json-with-bigint)/)',
+  ],
+  globalSetup: '<rootDir>/test/harness/global-setup.ts',
+  globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+  testTimeout: 120_000,
+  // Two cores: tests that start workers and processes compete for CPU; keep parallelism low.
+  maxWorkers: 2,
+};
