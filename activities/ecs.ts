@@ -1,0 +1,250 @@
+/**
+ * ECS deploy steps, each safe to retry: every mutation reads the current state first and does
+ * nothing when the change is already in place, because activities run at least once.
+ */
+import { Context, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  type ContainerDefinition,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  type ECSClient,
+  ListTaskDefinitionsCommand,
+  RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
+  type Service,
+  type TaskDefinition,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import type { EcsServiceRef } from '../src/domain/release';
+import { awsFailure, FailureType, nonRetryable } from './errors';
+
+export interface EcsActivityOptions {
+  /** How often a deployment wait polls ECS. @default 2000 */
+  pollIntervalMs?: number;
+  /** How many recent revisions of a family are searched for one that already has the image. @default 10 */
+  revisionsToSearch?: number;
+}
+
+export interface PrepareTaskDefinitionInput {
+  /** The service whose current task definition is copied. */
+  source: EcsServiceRef;
+  container: string;
+  image: string;
+}
+
+export interface ServiceSnapshot {
+  taskDefinition: string;
+  desiredCount: number;
+  runningCount: number;
+}
+
+export interface UpdateServiceInput extends EcsServiceRef {
+  taskDefinition?: string;
+  desiredCount?: number;
+}
+
+export interface UpdateServiceResult {
+  /** State before the update; what an undo restores. */
+  previous: ServiceSnapshot;
+  /** False when the service already had the requested state (a retry after a crash). */
+  changed: boolean;
+}
+
+export interface WaitForDeploymentInput extends EcsServiceRef {
+  taskDefinition: string;
+  timeoutMs: number;
+}
+
+/** Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses. */
+const READ_ONLY_FIELDS = [
+  'taskDefinitionArn',
+  'revision',
+  'status',
+  'requiresAttributes',
+  'compatibilities',
+  'registeredAt',
+  'registeredBy',
+  'deregisteredAt',
+] as const;
+
+/** Zero-downtime rolling settings for every service update Runway makes. */
+const ROLLING_DEPLOYMENT = {
+  maximumPercent: 200,
+  minimumHealthyPercent: 100,
+  deploymentCircuitBreaker: { enable: true, rollback: true },
+};
+
+function containerImage(td: TaskDefinition, container: string): string | undefined {
+  return td.containerDefinitions?.find((c: ContainerDefinition) => c.name === container)?.image;
+}
+
+function withoutEmpty<T extends object>(value: T): T {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0)),
+  ) as T;
+}
+
+export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; options?: EcsActivityOptions }) {
+  const pollIntervalMs = options.pollIntervalMs ?? 2000;
+  const revisionsToSearch = options.revisionsToSearch ?? 10;
+
+  async function readService(ref: EcsServiceRef): Promise<Service> {
+    let out;
+    try {
+      out = await ecs.send(new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service] }));
+    } catch (err) {
+      throw awsFailure(err, `describing ECS service ${ref.cluster}/${ref.service}`);
+    }
+    const service = out.services?.[0];
+    if (!service) {
+      const reason = out.failures?.[0]?.reason ?? 'MISSING';
+      throw nonRetryable(`ECS service ${ref.cluster}/${ref.service} not found (${reason})`, FailureType.notFound);
+    }
+    if (service.status && service.status !== 'ACTIVE') {
+      throw nonRetryable(`ECS service ${ref.cluster}/${ref.service} is ${service.status}`, FailureType.notFound);
+    }
+    return service;
+  }
+
+  async function readTaskDefinition(arn: string): Promise<{ td: TaskDefinition; tags: RegisterTaskDefinitionCommandInput['tags'] }> {
+    try {
+      const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }));
+      if (!out.taskDefinition) throw nonRetryable(`task definition ${arn} not found`, FailureType.notFound);
+      return { td: out.taskDefinition, tags: out.tags };
+    } catch (err) {
+      if (err instanceof ApplicationFailure) throw err;
+      throw awsFailure(err, `describing task definition ${arn}`);
+    }
+  }
+
+  /** A recent revision of the family that already runs `image`, so a retry never registers twice. */
+  async function findRevisionWithImage(family: string, container: string, image: string): Promise<string | undefined> {
+    let arns: string[] = [];
+    try {
+      const out = await ecs.send(
+        new ListTaskDefinitionsCommand({ familyPrefix: family, sort: 'DESC', status: 'ACTIVE', maxResults: revisionsToSearch }),
+      );
+      arns = out.taskDefinitionArns ?? [];
+    } catch (err) {
+      throw awsFailure(err, `listing task definitions of ${family}`);
+    }
+    for (const arn of arns) {
+      const { td } = await readTaskDefinition(arn);
+      if (td.family === family && containerImage(td, container) === image) return td.taskDefinitionArn;
+    }
+    return undefined;
+  }
+
+  return {
+    async describeService(ref: EcsServiceRef): Promise<ServiceSnapshot> {
+      const service = await readService(ref);
+      return {
+        taskDefinition: service.taskDefinition ?? '',
+        desiredCount: service.desiredCount ?? 0,
+        runningCount: service.runningCount ?? 0,
+      };
+    },
+
+    /**
+     * Returns a task definition that is the source service's current one with `image` in
+     * `container`: the current one if it already has the image, an earlier registration of the
+     * same image, or a newly registered copy (read-only fields stripped, tags kept).
+     */
+    async prepareTaskDefinition(input: PrepareTaskDefinitionInput): Promise<{ taskDefinitionArn: string; registered: boolean }> {
+      const service = await readService(input.source);
+      const { td: current, tags } = await readTaskDefinition(service.taskDefinition ?? '');
+      if (!current.containerDefinitions?.some((c) => c.name === input.container)) {
+        throw nonRetryable(
+          `task definition ${current.taskDefinitionArn} has no container named "${input.container}" (has: ${(current.containerDefinitions ?? []).map((c) => c.name).join(', ')})`,
+          FailureType.invalidRequest,
+        );
+      }
+      if (containerImage(current, input.container) === input.image) {
+        return { taskDefinitionArn: current.taskDefinitionArn!, registered: false };
+      }
+      const existing = await findRevisionWithImage(current.family!, input.container, input.image);
+      if (existing) return { taskDefinitionArn: existing, registered: false };
+
+      const copy = withoutEmpty({ ...current }) as Record<string, unknown>;
+      for (const field of READ_ONLY_FIELDS) delete copy[field];
+      copy.containerDefinitions = current.containerDefinitions!.map((c) => (c.name === input.container ? { ...c, image: input.image } : c));
+      if (tags && tags.length > 0) copy.tags = tags;
+      try {
+        const out = await ecs.send(new RegisterTaskDefinitionCommand(copy as unknown as RegisterTaskDefinitionCommandInput));
+        return { taskDefinitionArn: out.taskDefinition!.taskDefinitionArn!, registered: true };
+      } catch (err) {
+        throw awsFailure(err, `registering a task definition for ${current.family} with ${input.image}`);
+      }
+    },
+
+    /** Sets task definition and/or desired count; a no-op when the service already has them. */
+    async updateService(input: UpdateServiceInput): Promise<UpdateServiceResult> {
+      const service = await readService(input);
+      const previous: ServiceSnapshot = {
+        taskDefinition: service.taskDefinition ?? '',
+        desiredCount: service.desiredCount ?? 0,
+        runningCount: service.runningCount ?? 0,
+      };
+      const tdChanges = input.taskDefinition !== undefined && input.taskDefinition !== previous.taskDefinition;
+      const countChanges = input.desiredCount !== undefined && input.desiredCount !== previous.desiredCount;
+      if (!tdChanges && !countChanges) return { previous, changed: false };
+      try {
+        await ecs.send(
+          new UpdateServiceCommand({
+            cluster: input.cluster,
+            service: input.service,
+            taskDefinition: tdChanges ? input.taskDefinition : undefined,
+            desiredCount: countChanges ? input.desiredCount : undefined,
+            deploymentConfiguration: ROLLING_DEPLOYMENT,
+          }),
+        );
+      } catch (err) {
+        throw awsFailure(err, `updating ECS service ${input.cluster}/${input.service}`);
+      }
+      return { previous, changed: true };
+    },
+
+    /**
+     * Waits until the PRIMARY deployment runs `taskDefinition` with rolloutState COMPLETED and
+     * running == desired. ECS's own waiter is not enough: it calls a circuit-breaker rollback
+     * "stable". Heartbeats carry the start time, so a retry after a crash keeps the deadline.
+     */
+    async waitForDeployment(input: WaitForDeploymentInput): Promise<{ runningCount: number }> {
+      const ctx = Context.current();
+      const startedAt = (ctx.info.heartbeatDetails as { startedAt?: number } | undefined)?.startedAt ?? Date.now();
+      const where = `${input.cluster}/${input.service}`;
+      for (;;) {
+        const service = await readService(input);
+        const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
+        if (!primary) throw nonRetryable(`ECS service ${where} has no PRIMARY deployment`, FailureType.deploymentFailed);
+        const events = (service.events ?? []).slice(0, 3).map((e) => e.message).filter(Boolean).join(' | ');
+        if (primary.taskDefinition !== input.taskDefinition) {
+          throw nonRetryable(
+            `ECS service ${where} is not deploying ${input.taskDefinition} (PRIMARY runs ${primary.taskDefinition}; rolled back?)${events ? ` — ${events}` : ''}`,
+            FailureType.deploymentFailed,
+          );
+        }
+        if (primary.rolloutState === 'FAILED') {
+          throw nonRetryable(
+            `deployment of ${input.taskDefinition} to ${where} failed: ${primary.rolloutStateReason ?? 'no reason given'}${events ? ` — ${events}` : ''}`,
+            FailureType.deploymentFailed,
+          );
+        }
+        const running = primary.runningCount ?? 0;
+        const desired = primary.desiredCount ?? 0;
+        if (primary.rolloutState === 'COMPLETED' && running === desired) return { runningCount: running };
+        if (Date.now() - startedAt > input.timeoutMs) {
+          throw nonRetryable(
+            `deployment of ${input.taskDefinition} to ${where} did not complete within ${Math.round(input.timeoutMs / 1000)} s (${running}/${desired} running, rollout ${primary.rolloutState})`,
+            FailureType.deploymentTimedOut,
+          );
+        }
+        heartbeat({ startedAt, running, desired, rolloutState: primary.rolloutState });
+        await ctx.sleep(pollIntervalMs);
+      }
+    },
+  };
+}
+
+export type EcsActivities = ReturnType<typeof createEcsActivities>;

@@ -1,0 +1,28 @@
+/**
+ * Every side effect of a release, built from the clients it needs. The worker hands in real
+ * clients; tests hand in fakes or real clients pointed at the sandbox.
+ */
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { createEcsActivities, type EcsActivityOptions } from './ecs';
+import { createGitHubActivities, type GitHubApi } from './github';
+import { createSlackActivities, type SlackApi } from './slack';
+import { createSmokeActivities } from './smoke';
+
+export interface ActivityClients {
+  ecs: ECSClient;
+  slack: SlackApi;
+  github: GitHubApi;
+  fetch?: typeof fetch;
+  ecsOptions?: EcsActivityOptions;
+}
+
+export function createActivities(clients: ActivityClients) {
+  return {
+    ...createEcsActivities({ ecs: clients.ecs, options: clients.ecsOptions }),
+    ...createSmokeActivities({ fetch: clients.fetch }),
+    ...createSlackActivities({ slack: clients.slack }),
+    ...createGitHubActivities({ github: clients.github }),
+  };
+}
+
+export type ReleaseActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { decideRelease, followRelease, startRelease } from '../../client/releases';
+import { loadConfig } from '../../config/load';
+import { releasePlan } from '../../config/plan';
+import { defaultImage } from '../../domain/release-id';
+import { ReleaseStage, type ReleaseStatus } from '../../domain/release';
+import { summariseCalls, type RecordedCalls } from '../../stack/call-summary';
+import { startEmbeddedStack } from '../../stack/embedded-stack';
+import { withClient } from '../context';
+import { invalidInput } from '../errors';
+import { exitCodeForResult } from '../exit-codes';
+import { formatEvent } from '../format';
+import { runAction } from '../run-action';
+
+/** The stories the demo can tell: what the sandbox does with the version, and how a human decides. */
+const SCENARIOS = {
+  happy: { image: 'healthy', decision: 'approve', story: 'a good release goes all the way to production' },
+  'smoke-fail': { image: 'unhealthy', decision: 'approve', story: 'staging answers 503 to the smoke test; staging is rolled back' },
+  reject: { image: 'healthy', decision: 'reject', story: 'the approver rejects; staging is rolled back' },
+  'bad-image': { image: 'crash', decision: 'approve', story: 'the new image crashes on start; ECS fails the deployment; staging is rolled back' },
+} as const;
+type ScenarioName = keyof typeof SCENARIOS;
+
+const DEMO_SERVICE = 'checkout';
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+export function configureDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('run one whole release on the embedded default and exit with its outcome')
+    .option('--scenario <name>', `story to run: ${Object.keys(SCENARIOS).join(', ')}`, 'happy')
+    .action(
+      runAction(async (opts: { scenario: string }) => {
+        if (!(opts.scenario in SCENARIOS)) {
+          throw invalidInput(`--scenario: "${opts.scenario}" is not a scenario (${Object.keys(SCENARIOS).join(', ')})`);
+        }
+        const scenario = SCENARIOS[opts.scenario as ScenarioName];
+        say(`Runway demo — scenario "${opts.scenario}": ${scenario.story}`);
+        say('Starting the embedded stack (Temporal dev server, sandbox, worker)…');
+        const stack = await startEmbeddedStack({ log: (l) => process.stderr.write(`  ${l}\n`) });
+        try {
+          const version = randomBytes(20).toString('hex');
+          const config = await loadConfig(stack.env.RUNWAY_CONFIG);
+          const plan = releasePlan(config, DEMO_SERVICE);
+          const image = defaultImage(plan.imageRepository, version);
+          await setScenario(stack.sandbox.url, { images: { [image]: scenario.image } });
+
+          return await withClient(stack.env, async (client) => {
+            const { releaseId } = await startRelease(client, stack.env.RUNWAY_TASK_QUEUE, {
+              service: DEMO_SERVICE,
+              version,
+              image,
+              requestedBy: 'demo-ci',
+              reason: `demo: ${opts.scenario}`,
+              plan,
+            });
+            const link = `${stack.temporal.uiUrl ?? 'http://localhost:8233'}/namespaces/${stack.env.TEMPORAL_NAMESPACE}/workflows/${releaseId}`;
+            say(`Release ${releaseId}`);
+            say(`Web UI  ${link}`);
+            say();
+            let decided = false;
+            const final = await followRelease(client, releaseId, {
+              pollMs: 300,
+              onEvent: (event) => say(`  ${formatEvent(event)}`),
+              onStatus: async (status: ReleaseStatus) => {
+                if (decided || status.stage !== ReleaseStage.awaitingApproval) return;
+                decided = true;
+                // A person decides through the same Update the Slack button and the CLI use.
+                if (scenario.decision === 'approve') await decideRelease(client, releaseId, 'approve', 'alice', 'looks good on staging');
+                else await decideRelease(client, releaseId, 'reject', 'bob', 'not during the sale');
+              },
+            });
+            say();
+            say(`Outcome: ${final.result}${final.outcomeReason ? ` — ${final.outcomeReason}` : ''}`);
+            say();
+            say('What the release did to each system (recorded by the sandbox):');
+            const calls = (await (await fetch(`${stack.sandbox.url}/_sandbox/calls`)).json()) as RecordedCalls;
+            for (const line of summariseCalls(calls)) say(`  ${line}`);
+            say();
+            say(`The history stays in .runway/temporal.db: run \`npm run runway -- dev\` and open ${link}`);
+            return exitCodeForResult(final.result);
+          });
+        } finally {
+          await stack.stop();
+        }
+      }),
+    );
+}
+
+async function setScenario(sandboxUrl: string, scenario: unknown): Promise<void> {
+  const res = await fetch(`${sandboxUrl}/_sandbox/scenario`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(scenario),
+  });
+  if (!res.ok) throw new Error(`sandbox refused the scenario: ${res.status} ${await res.text()}`);
+}

@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import { followRelease, releaseStatus } from '../../client/releases';
+import { ReleaseStage } from '../../domain/release';
+import { RELEASE_WORKFLOW_TYPE } from '../../messages';
+import { cliEnv, withClient } from '../context';
+import { invalidInput } from '../errors';
+import { exitCodeForResult } from '../exit-codes';
+import { formatEvent, formatStatus } from '../format';
+import { runAction } from '../run-action';
+
+const STAGES = Object.values(ReleaseStage) as string[];
+
+export function configureInspectCommands(program: Command): void {
+  program
+    .command('status')
+    .description('show a release: stage, canary, approval, history')
+    .argument('<id>', 'release id (release-<service>-<version>)')
+    .option('--json', 'print machine-readable JSON')
+    .action(
+      runAction(async (id: string, opts: { json?: boolean }) =>
+        withClient(cliEnv(), async (client) => {
+          const status = await releaseStatus(client, id);
+          process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
+        }),
+      ),
+    );
+
+  program
+    .command('watch')
+    .description('follow a release until it ends; exit code as for start --wait')
+    .argument('<id>', 'release id')
+    .action(
+      runAction(async (id: string) =>
+        withClient(cliEnv(), async (client) => {
+          const final = await followRelease(client, id, { onEvent: (e) => process.stdout.write(`${formatEvent(e)}\n`) });
+          process.stdout.write(`${final.releaseId}: ${final.result}${final.outcomeReason ? ` — ${final.outcomeReason}` : ''}\n`);
+          return exitCodeForResult(final.result);
+        }),
+      ),
+    );
+
+  program
+    .command('list')
+    .description('list releases, newest first')
+    .option('--service <name>', 'only this service')
+    .option('--stage <stage>', `only this stage (${STAGES.join(', ')})`)
+    .option('--limit <n>', 'at most this many', '20')
+    .option('--json', 'print machine-readable JSON')
+    .action(
+      runAction(async (opts: { service?: string; stage?: string; limit: string; json?: boolean }) => {
+        if (opts.stage && !STAGES.includes(opts.stage)) throw invalidInput(`--stage: "${opts.stage}" is not a stage (${STAGES.join(', ')})`);
+        if (opts.service && !/^[a-z0-9-]+$/.test(opts.service)) throw invalidInput(`--service: "${opts.service}" is not a service name`);
+        const limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw invalidInput(`--limit: "${opts.limit}" is not a positive whole number`);
+        const clauses = [`WorkflowType = '${RELEASE_WORKFLOW_TYPE}'`];
+        if (opts.service) clauses.push(`RunwayService = '${opts.service}'`);
+        if (opts.stage) clauses.push(`RunwayStage = '${opts.stage}'`);
+        return withClient(cliEnv(), async (client) => {
+          const rows: Record<string, string>[] = [];
+          for await (const wf of client.workflow.list({ query: clauses.join(' AND ') })) {
+            const attrs = wf.searchAttributes as Record<string, unknown[] | undefined>;
+            rows.push({
+              id: wf.workflowId,
+              service: String(attrs.RunwayService?.[0] ?? ''),
+              version: String(attrs.RunwayVersion?.[0] ?? ''),
+              stage: String(attrs.RunwayStage?.[0] ?? ''),
+              started: wf.startTime.toISOString(),
+            });
+            if (rows.length >= limit) break;
+          }
+          if (opts.json) {
+            process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+            return;
+          }
+          if (rows.length === 0) process.stdout.write('no releases\n');
+          for (const r of rows) process.stdout.write(`${r.started}  ${r.stage.padEnd(17)} ${r.id}\n`);
+        });
+      }),
+    );
+}

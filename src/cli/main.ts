@@ -1,0 +1,36 @@
+/** `runway`: the CLI entry point. Commands live one per file in ./commands. */
+import { Command, CommanderError } from 'commander';
+import { configureDecisionCommands } from './commands/decide';
+import { configureDemoCommand } from './commands/demo';
+import { configureInspectCommands } from './commands/inspect';
+import { configureProcessCommands } from './commands/processes';
+import { configureStartCommand } from './commands/start';
+import { ExitCode } from './exit-codes';
+
+export function buildProgram(): Command {
+  const program = new Command('runway')
+    .description('Release orchestrator on Temporal: build → staging → smoke → approval → canary → production, with automatic rollback.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    // Usage errors (missing flag, unknown option) exit with the invalid-input code, not commander's 1.
+    .exitOverride((err: CommanderError) => {
+      const code = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? ExitCode.ok : ExitCode.invalidInput;
+      process.exit(code);
+    });
+  // Subcommands created after this point inherit the exit override and help settings.
+  configureStartCommand(program);
+  configureInspectCommands(program);
+  configureDecisionCommands(program);
+  configureProcessCommands(program);
+  configureDemoCommand(program);
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err) => {
+      process.stderr.write(`runway: ${(err as Error).message}\n`);
+      process.exitCode = ExitCode.error;
+    });
+}

@@ -1,0 +1,37 @@
+/**
+ * The one place that turns errors into messages and exit codes, so every command reports
+ * problems the same way.
+ */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { ServiceError } from '@temporalio/client';
+import { ConfigError } from '../config/load';
+import { UnknownServiceError } from '../config/plan';
+import { EnvError } from '../env';
+import { CliError } from './errors';
+import { ExitCode } from './exit-codes';
+
+export function errorToExit(err: unknown): { code: number; message: string } {
+  if (err instanceof CliError) return { code: err.exitCode, message: err.message };
+  if (err instanceof ConfigError || err instanceof EnvError || err instanceof UnknownServiceError) {
+    return { code: ExitCode.invalidInput, message: err.message };
+  }
+  if (err instanceof WorkflowNotFoundError) return { code: ExitCode.notFound, message: `release not found: ${err.workflowId ?? err.message}` };
+  if (err instanceof ServiceError || (err as Error)?.message?.includes('Failed to connect')) {
+    return { code: ExitCode.error, message: `cannot reach Temporal: ${(err as Error).message} (is TEMPORAL_ADDRESS right? \`runway dev\` starts a local server)` };
+  }
+  return { code: ExitCode.error, message: (err as Error)?.stack ?? String(err) };
+}
+
+/** Wraps a command action: runs it, prints any error to stderr, sets the exit code. */
+export function runAction<A extends unknown[]>(action: (...args: A) => Promise<number | void>) {
+  return async (...args: A): Promise<void> => {
+    try {
+      const code = await action(...args);
+      process.exitCode = code ?? ExitCode.ok;
+    } catch (err) {
+      const { code, message } = errorToExit(err);
+      process.stderr.write(`runway: ${message}\n`);
+      process.exitCode = code;
+    }
+  };
+}

@@ -1,0 +1,10 @@
+import { ECSClient } from '@aws-sdk/client-ecs';
+
+/**
+ * The ECS client with AWS's own configuration chain: region and credentials from the
+ * environment or profile, and `AWS_ENDPOINT_URL_ECS` for a local endpoint (the sandbox).
+ * The SDK retries throttling and 5xx itself (standard mode); Temporal retries what is left.
+ */
+export function createEcsClient(): ECSClient {
+  return new ECSClient({ maxAttempts: 4 });
+}

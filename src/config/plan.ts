@@ -1,0 +1,42 @@
+import type { ReleasePlan } from '../domain/release';
+import type { RunwayConfig, ServiceConfig } from './schema';
+
+/** Thrown when a release names a service the config does not know. */
+export class UnknownServiceError extends Error {
+  constructor(
+    readonly service: string,
+    readonly known: string[],
+  ) {
+    super(`unknown service "${service}" (configured: ${known.join(', ')})`);
+    this.name = 'UnknownServiceError';
+  }
+}
+
+export function serviceConfig(config: RunwayConfig, service: string): ServiceConfig {
+  const found = config.services[service];
+  if (!found) throw new UnknownServiceError(service, Object.keys(config.services));
+  return found;
+}
+
+/** Resolves the config of one service into the plan a release carries in its input. */
+export function releasePlan(config: RunwayConfig, service: string): ReleasePlan {
+  const svc = serviceConfig(config, service);
+  return {
+    repo: svc.repo,
+    imageRepository: svc.image,
+    container: svc.container,
+    staging: { cluster: svc.staging.cluster, service: svc.staging.service },
+    production: { cluster: svc.production.cluster, service: svc.production.service, canaryService: svc.production.canaryService },
+    smoke: { url: svc.smoke.url, attempts: svc.smoke.attempts, intervalMs: svc.smoke.interval, timeoutMs: svc.smoke.timeout },
+    canary: { steps: svc.canary.steps, bakeMs: svc.canary.bake },
+    approval: {
+      channel: svc.approval.channel,
+      approvers: svc.approval.approvers,
+      timeoutMs: svc.approval.timeout,
+      allowSelfApproval: svc.approval.selfApproval,
+    },
+    deployTimeoutMs: svc.deployTimeout,
+    webUiUrl: config.webUiUrl?.replace(/\/+$/, ''),
+    environmentUrls: { staging: svc.staging.url, production: svc.production.url },
+  };
+}

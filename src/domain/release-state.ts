@@ -1,0 +1,99 @@
+/**
+ * The release's own record of itself: stage, canary position, approval and the history of what
+ * was done. A plain class the workflow's handlers call into, so every transition is testable
+ * without a server. Time is passed in (workflow time inside a workflow).
+ */
+import {
+  type ReleaseEvent,
+  type ReleaseInput,
+  type ReleaseResult,
+  ReleaseStage,
+  type ReleaseStatus,
+  isTerminalStage,
+} from './release';
+import { releaseId } from './release-id';
+
+const RESULT_STAGE: Record<ReleaseResult, ReleaseStage> = {
+  released: ReleaseStage.released,
+  'rolled-back': ReleaseStage.rolledBack,
+  rejected: ReleaseStage.rejected,
+  failed: ReleaseStage.failed,
+};
+
+export class ReleaseState {
+  private readonly status: ReleaseStatus;
+
+  constructor(input: ReleaseInput, now: Date) {
+    const at = now.toISOString();
+    this.status = {
+      releaseId: releaseId(input.service, input.version),
+      service: input.service,
+      version: input.version,
+      image: input.image,
+      requestedBy: input.requestedBy,
+      reason: input.reason,
+      stage: ReleaseStage.queued,
+      startedAt: at,
+      updatedAt: at,
+      canary: { steps: [...input.plan.canary.steps], step: 0, weight: 0, actualWeight: 0 },
+      approval: { refused: [] },
+      history: [{ at, stage: ReleaseStage.queued, message: `release of ${input.version} requested by ${input.requestedBy}: ${input.reason}` }],
+    };
+  }
+
+  get stage(): ReleaseStage {
+    return this.status.stage;
+  }
+
+  get isDecided(): boolean {
+    return this.status.approval.decision !== undefined;
+  }
+
+  get approval() {
+    return this.status.approval;
+  }
+
+  /** Moves to a new stage. Terminal stages are final: a finished release never moves again. */
+  enter(stage: ReleaseStage, message: string, now: Date): void {
+    if (isTerminalStage(this.status.stage)) {
+      throw new Error(`release already ended as ${this.status.stage}; cannot enter ${stage}`);
+    }
+    this.status.stage = stage;
+    this.record(message, now);
+  }
+
+  /** Adds a line to the history without changing stage. */
+  record(message: string, now: Date): void {
+    const event: ReleaseEvent = { at: now.toISOString(), stage: this.status.stage, message };
+    this.status.history.push(event);
+    this.status.updatedAt = event.at;
+  }
+
+  setCanary(step: number, weight: number, actualWeight: number, now: Date): void {
+    this.status.canary = { ...this.status.canary, step, weight, actualWeight };
+    this.record(`canary step ${step}/${this.status.canary.steps.length}: ${weight}% requested, ${actualWeight}% of tasks`, now);
+  }
+
+  decide(decision: 'approved' | 'rejected', by: string, comment: string | undefined, now: Date): void {
+    if (this.isDecided) throw new Error('approval already decided');
+    this.status.approval = { ...this.status.approval, decision, by, at: now.toISOString(), comment };
+    this.record(`${decision} by ${by}${comment ? `: ${comment}` : ''}`, now);
+  }
+
+  refuse(by: string, reason: string, now: Date): void {
+    this.status.approval.refused.push({ by, at: now.toISOString(), reason });
+    this.record(`approval attempt by ${by || '(unknown)'} refused: ${reason}`, now);
+  }
+
+  finish(result: ReleaseResult, reason: string | undefined, now: Date): void {
+    this.enter(RESULT_STAGE[result], reason ? `${result}: ${reason}` : result, now);
+    this.status.result = result;
+    this.status.outcomeReason = reason;
+    this.status.finishedAt = now.toISOString();
+  }
+
+  /** A copy, so query callers never hold a reference into live workflow state. */
+  snapshot(): ReleaseStatus {
+    return JSON.parse(JSON.stringify(this.status)) as ReleaseStatus;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The release as data: what a release is asked to do (its plan, resolved from config when it
+ * starts) and what it reports about itself. Deterministic: imported by workflow code.
+ */
+
+/** Every stage a release can be in; also the values of the RunwayStage search attribute. */
+export const ReleaseStage = {
+  queued: 'queued',
+  building: 'building',
+  staging: 'staging',
+  smoke: 'smoke',
+  awaitingApproval: 'awaiting-approval',
+  canary: 'canary',
+  promoting: 'promoting',
+  released: 'released',
+  rollingBack: 'rolling-back',
+  rolledBack: 'rolled-back',
+  rejected: 'rejected',
+  failed: 'failed',
+} as const;
+export type ReleaseStage = (typeof ReleaseStage)[keyof typeof ReleaseStage];
+
+export const TERMINAL_STAGES: readonly ReleaseStage[] = [
+  ReleaseStage.released,
+  ReleaseStage.rolledBack,
+  ReleaseStage.rejected,
+  ReleaseStage.failed,
+];
+
+export function isTerminalStage(stage: ReleaseStage): boolean {
+  return TERMINAL_STAGES.includes(stage);
+}
+
+/** An ECS service as Runway addresses it. */
+export interface EcsServiceRef {
+  cluster: string;
+  service: string;
+}
+
+/**
+ * Everything a release needs to know about its service, resolved from the config file when the
+ * release starts. It travels in the workflow input so that editing the config never changes a
+ * release already in flight. It never carries secrets.
+ */
+export interface ReleasePlan {
+  /** GitHub repository, `owner/name`. */
+  repo: string;
+  /** Image repository; the image is `<imageRepository>:<version>` unless given explicitly. */
+  imageRepository: string;
+  /** Name of the container whose image is replaced in the task definition. */
+  container: string;
+  staging: EcsServiceRef;
+  production: EcsServiceRef & { canaryService: string };
+  smoke: { url: string; attempts: number; intervalMs: number; timeoutMs: number };
+  canary: { steps: number[]; bakeMs: number };
+  approval: {
+    channel: string;
+    approvers: string[];
+    timeoutMs: number;
+    allowSelfApproval: boolean;
+  };
+  /** How long one ECS deployment may take before it counts as failed. */
+  deployTimeoutMs: number;
+  /** Base URL of the Temporal Web UI, for links in Slack and GitHub (no trailing slash). */
+  webUiUrl?: string;
+  /** Environment URLs for GitHub deployment records. */
+  environmentUrls?: { staging?: string; production?: string };
+}
+
+/** Workflow input. Validated by the CLI before any workflow starts. */
+export interface ReleaseInput {
+  service: string;
+  /** Git commit SHA being released. */
+  version: string;
+  image: string;
+  requestedBy: string;
+  reason: string;
+  plan: ReleasePlan;
+}
+
+export type ReleaseResult = 'released' | 'rolled-back' | 'rejected' | 'failed';
+
+/** What the release workflow returns (and what `runway start --wait` turns into an exit code). */
+export interface ReleaseOutcome {
+  releaseId: string;
+  result: ReleaseResult;
+  reason?: string;
+  /** The final status, so a finished release can be inspected without a worker to answer queries. */
+  status: ReleaseStatus;
+}
+
+export interface ReleaseEvent {
+  at: string;
+  stage: ReleaseStage;
+  message: string;
+}
+
+export interface ApprovalRecord {
+  decision?: 'approved' | 'rejected';
+  by?: string;
+  at?: string;
+  comment?: string;
+  /** Attempts that the policy refused (signals cannot answer their sender, so they land here). */
+  refused: { by: string; at: string; reason: string }[];
+}
+
+/** Answer of the `status` query. */
+export interface ReleaseStatus {
+  releaseId: string;
+  service: string;
+  version: string;
+  image: string;
+  requestedBy: string;
+  reason: string;
+  stage: ReleaseStage;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  canary: {
+    steps: number[];
+    /** 1-based index of the current step, 0 before the canary starts. */
+    step: number;
+    /** Requested traffic weight of the current step, in percent. */
+    weight: number;
+    /** Share of tasks the canary really has (its share of traffic), in percent. */
+    actualWeight: number;
+  };
+  approval: ApprovalRecord;
+  result?: ReleaseResult;
+  /** Why the release ended the way it did (failure reason, rejection reason). */
+  outcomeReason?: string;
+  /** Every action taken, oldest first. */
+  history: ReleaseEvent[];
+}

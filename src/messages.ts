@@ -1,0 +1,40 @@
+/**
+ * The release workflow's public surface: updates, signals, the status query, search attributes
+ * and names. Imported by the workflow and by every client (CLI, approvals server, tests), so
+ * both sides always agree. Deterministic: no I/O here.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+// Definitions come from @temporalio/workflow; they are plain values, safe to import in clients.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ReleaseStatus } from './domain/release';
+
+export const DEFAULT_TASK_QUEUE = 'runway';
+export const RELEASE_WORKFLOW_TYPE = 'release';
+
+export interface ApproveRequest {
+  by: string;
+  comment?: string;
+}
+export interface RejectRequest {
+  by: string;
+  reason?: string;
+}
+/** What an approve/reject Update returns to its caller once accepted. */
+export interface DecisionAck {
+  releaseId: string;
+  decision: 'approved' | 'rejected';
+  by: string;
+}
+
+export const approveUpdate = defineUpdate<DecisionAck, [ApproveRequest]>('approve');
+export const rejectUpdate = defineUpdate<DecisionAck, [RejectRequest]>('reject');
+/** Same decisions as signals, for operators acting from the Web UI or `temporal workflow signal`. */
+export const approveSignal = defineSignal<[ApproveRequest]>('approve');
+export const rejectSignal = defineSignal<[RejectRequest]>('reject');
+export const statusQuery = defineQuery<ReleaseStatus>('status');
+
+export const serviceSearchAttribute = defineSearchAttributeKey('RunwayService', SearchAttributeType.KEYWORD);
+export const versionSearchAttribute = defineSearchAttributeKey('RunwayVersion', SearchAttributeType.KEYWORD);
+export const stageSearchAttribute = defineSearchAttributeKey('RunwayStage', SearchAttributeType.KEYWORD);
+export const approverSearchAttribute = defineSearchAttributeKey('RunwayApprover', SearchAttributeType.KEYWORD);
+export const canaryWeightSearchAttribute = defineSearchAttributeKey('RunwayCanaryWeight', SearchAttributeType.INT);

@@ -1,0 +1,56 @@
+/**
+ * Summarises what a release did to each external system, from the sandbox's recorded calls:
+ * the demo's closing report, and a readable view for operators exploring the sandbox.
+ */
+
+export interface RecordedCall {
+  seq: number;
+  at: string;
+  operation: string;
+  request: unknown;
+  status: number;
+}
+
+export interface RecordedCalls {
+  ecs: RecordedCall[];
+  slack: RecordedCall[];
+  github: RecordedCall[];
+  health?: RecordedCall[];
+}
+
+const READS = new Set(['DescribeServices', 'DescribeTaskDefinition', 'ListTaskDefinitions']);
+
+function field(request: unknown, name: string): unknown {
+  return request && typeof request === 'object' ? (request as Record<string, unknown>)[name] : undefined;
+}
+
+export function summariseCalls(calls: RecordedCalls): string[] {
+  const lines: string[] = [];
+  const ecsWrites = calls.ecs.filter((c) => !READS.has(c.operation));
+  const ecsReads = calls.ecs.length - ecsWrites.length;
+  lines.push(`ECS     ${ecsWrites.length} change(s), ${ecsReads} read(s)`);
+  for (const c of ecsWrites) {
+    if (c.operation === 'RegisterTaskDefinition') {
+      const containers = field(c.request, 'containerDefinitions') as { name?: string; image?: string }[] | undefined;
+      lines.push(`  RegisterTaskDefinition ${String(field(c.request, 'family'))} with ${containers?.map((x) => x.image).join(', ')}`);
+    } else if (c.operation === 'UpdateService') {
+      const parts = [
+        field(c.request, 'taskDefinition') ? `taskDefinition ${String(field(c.request, 'taskDefinition')).split('/').pop()}` : undefined,
+        field(c.request, 'desiredCount') !== undefined ? `desiredCount ${String(field(c.request, 'desiredCount'))}` : undefined,
+      ].filter(Boolean);
+      lines.push(`  UpdateService ${String(field(c.request, 'cluster'))}/${String(field(c.request, 'service'))}: ${parts.join(', ')}`);
+    } else {
+      lines.push(`  ${c.operation}`);
+    }
+  }
+  const posts = calls.slack.filter((c) => c.operation === 'chat.postMessage').length;
+  const updates = calls.slack.filter((c) => c.operation === 'chat.update').length;
+  lines.push(`Slack   ${posts} message(s) posted, ${updates} update(s)`);
+  const created = calls.github.filter((c) => c.operation.startsWith('POST') && c.operation.endsWith('/deployments'));
+  const statuses = calls.github.filter((c) => c.operation.endsWith('/statuses') && c.operation.startsWith('POST'));
+  const checks = calls.github.filter((c) => c.operation.includes('check-runs'));
+  lines.push(`GitHub  ${checks.length} check-run read(s), ${created.length} deployment(s) created, ${statuses.length} status(es)`);
+  for (const c of created) lines.push(`  deployment to ${String(field(c.request, 'environment'))}`);
+  for (const c of statuses) lines.push(`  status ${String(field(c.request, 'state'))}: ${String(field(c.request, 'description') ?? '')}`);
+  return lines;
+}

@@ -1,0 +1,77 @@
+/**
+ * The embedded default: Temporal dev server, sandbox emulators and a release worker in one
+ * process tree, so nothing outside this machine is needed to see Runway work.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import { loadConfig } from '../config/load';
+import { parseEnv, type RunwayEnv } from '../env';
+import { startSandbox, type Sandbox } from '../sandbox';
+import { resolveTemporalCli } from '../temporal/cli-binary';
+import { connectWorker } from '../temporal/connection';
+import { type DevServer, RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../temporal/dev-server';
+import { createReleaseWorker } from '../../workers/release-worker';
+import { sandboxClientEnv, sandboxSeed } from './sandbox-seed';
+
+export interface EmbeddedStackOptions {
+  /** Directory for the dev server's SQLite file and logs. @default ./.runway */
+  stateDir?: string;
+  /** Temporal frontend port. @default 7233 (Web UI on 8233) */
+  temporalPort?: number;
+  log?: (line: string) => void;
+}
+
+export interface EmbeddedStack {
+  env: RunwayEnv;
+  temporal: DevServer;
+  sandbox: Sandbox;
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Promise<EmbeddedStack> {
+  const log = options.log ?? (() => {});
+  const stateDir = path.resolve(options.stateDir ?? '.runway');
+  const baseEnv = parseEnv(process.env);
+  const config = await loadConfig(baseEnv.RUNWAY_CONFIG);
+  await mkdir(stateDir, { recursive: true });
+
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err) => log(`while stopping: ${(err as Error).message}`));
+    stops.length = 0;
+  };
+  try {
+    const binary = await resolveTemporalCli({ log });
+    const temporal = await startDevServer({
+      binary,
+      dbFile: path.join(stateDir, 'temporal.db'),
+      port: options.temporalPort ?? 7233,
+      uiPort: (options.temporalPort ?? 7233) + 1000,
+      searchAttributes: RUNWAY_SEARCH_ATTRIBUTES,
+      logFile: path.join(stateDir, 'temporal.log'),
+      log,
+    });
+    stops.push(() => temporal.stop());
+
+    const sandbox = await startSandbox({ port: baseEnv.RUNWAY_SANDBOX_PORT, services: sandboxSeed(config) });
+    stops.push(() => sandbox.close());
+
+    // The worker's real clients find the sandbox through the standard variables only.
+    Object.assign(process.env, sandboxClientEnv(sandbox.url), { TEMPORAL_ADDRESS: temporal.address });
+    const env = parseEnv(process.env);
+    const connection = await connectWorker(env);
+    stops.push(() => connection.close());
+    const worker = await createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env });
+    const running = worker.run();
+    stops.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+    return { env, temporal, sandbox, worker, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,43 @@
+/** Connections to Temporal from the environment: local dev server, self-hosted, or Temporal Cloud. */
+import { readFile } from 'node:fs/promises';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { RunwayEnv } from '../env';
+
+type TemporalEnv = Pick<
+  RunwayEnv,
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_NAMESPACE'
+  | 'TEMPORAL_API_KEY'
+  | 'TEMPORAL_TLS_CLIENT_CERT_PATH'
+  | 'TEMPORAL_TLS_CLIENT_KEY_PATH'
+  | 'TEMPORAL_TLS_SERVER_CA_CERT_PATH'
+>;
+
+/** mTLS when cert paths are set; plain TLS with an API key (Temporal Cloud); none for local servers. */
+async function tlsFromEnv(env: TemporalEnv): Promise<TLSConfig | boolean | undefined> {
+  if (env.TEMPORAL_TLS_CLIENT_CERT_PATH && env.TEMPORAL_TLS_CLIENT_KEY_PATH) {
+    return {
+      clientCertPair: {
+        crt: await readFile(env.TEMPORAL_TLS_CLIENT_CERT_PATH),
+        key: await readFile(env.TEMPORAL_TLS_CLIENT_KEY_PATH),
+      },
+      serverRootCACertificate: env.TEMPORAL_TLS_SERVER_CA_CERT_PATH ? await readFile(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH) : undefined,
+    };
+  }
+  return env.TEMPORAL_API_KEY ? true : undefined;
+}
+
+export async function connectClient(env: TemporalEnv): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await Connection.connect({
+    address: env.TEMPORAL_ADDRESS,
+    tls: await tlsFromEnv(env),
+    apiKey: env.TEMPORAL_API_KEY,
+    connectTimeout: '5s',
+  });
+  return { client: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }), close: () => connection.close() };
+}
+
+export async function connectWorker(env: TemporalEnv): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: env.TEMPORAL_ADDRESS, tls: await tlsFromEnv(env), apiKey: env.TEMPORAL_API_KEY });
+}

@@ -1,0 +1,50 @@
+/**
+ * Timeouts and retries per kind of activity. Long waits heartbeat often with a short heartbeat
+ * timeout, so a crashed worker's activity is retried elsewhere within seconds, not minutes.
+ */
+import { type ActivityOptions, proxyActivities } from '@temporalio/workflow';
+import type { ReleaseActivities } from '../activities';
+import type { ReleasePlan } from '../src/domain/release';
+
+/** Heartbeat timeout for long-running activities: how quickly a lost one is retried. */
+export const HEARTBEAT_TIMEOUT_MS = 10_000;
+
+const ecsCall: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 10 },
+};
+
+/** Undo steps must not give up on transient errors: they retry until they succeed. */
+const rollbackCall: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 0 },
+};
+
+/** Slack and GitHub are informative: a few retries, then the release goes on without them. */
+const notification: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+};
+
+export function releaseActivities(plan: ReleasePlan) {
+  const deployWait: ActivityOptions = {
+    startToCloseTimeout: plan.deployTimeoutMs + 60_000,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+    retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 20 },
+  };
+  const smokeCheckMs = plan.smoke.timeoutMs + plan.smoke.intervalMs;
+  const smoke: ActivityOptions = {
+    startToCloseTimeout: plan.smoke.attempts * smokeCheckMs + 60_000,
+    heartbeatTimeout: Math.max(HEARTBEAT_TIMEOUT_MS, smokeCheckMs + 5_000),
+    retry: { initialInterval: '1s', maximumAttempts: 3 },
+  };
+  return {
+    ecs: proxyActivities<ReleaseActivities>(ecsCall),
+    deployWait: proxyActivities<ReleaseActivities>(deployWait),
+    rollback: proxyActivities<ReleaseActivities>(rollbackCall),
+    rollbackWait: proxyActivities<ReleaseActivities>({ ...deployWait, retry: { ...rollbackCall.retry } }),
+    smoke: proxyActivities<ReleaseActivities>(smoke),
+    build: proxyActivities<ReleaseActivities>(ecsCall),
+    notify: proxyActivities<ReleaseActivities>(notification),
+  };
+}
