@@ -1,0 +1,84 @@
+/**
+ * In-memory activities for workflow tests: an ECS with services and task definitions, a smoke
+ * test whose answer the test chooses, Slack and GitHub that only record. Every call is logged
+ * so tests can assert what the workflow did, in which order.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { ReleaseActivities } from '../../activities';
+import type { ServiceSnapshot, UpdateServiceInput } from '../../activities/ecs';
+
+export interface FakeOptions {
+  smokeFails?: boolean;
+  /** Services (cluster/service) whose deployment fails. */
+  failingDeployments?: string[];
+}
+
+export interface FakeCall {
+  name: string;
+  input: unknown;
+}
+
+export function createFakeActivities(options: FakeOptions = {}) {
+  const calls: FakeCall[] = [];
+  const services = new Map<string, ServiceSnapshot>([
+    ['staging/checkout', { taskDefinition: 'td/checkout-staging:1', desiredCount: 2, runningCount: 2 }],
+    ['production/checkout', { taskDefinition: 'td/checkout-production:1', desiredCount: 9, runningCount: 9 }],
+    ['production/checkout-canary', { taskDefinition: 'td/checkout-production:1', desiredCount: 0, runningCount: 0 }],
+  ]);
+  let revision = 1;
+  const log = (name: string, input: unknown) => calls.push({ name, input: JSON.parse(JSON.stringify(input ?? null)) });
+  const key = (ref: { cluster: string; service: string }) => `${ref.cluster}/${ref.service}`;
+
+  const activities: ReleaseActivities = {
+    async describeService(ref) {
+      log('describeService', ref);
+      return { ...services.get(key(ref))! };
+    },
+    async prepareTaskDefinition(input) {
+      log('prepareTaskDefinition', input);
+      revision += 1;
+      return { taskDefinitionArn: `td/${input.source.service}-${input.source.cluster}:${revision}`, registered: true };
+    },
+    async updateService(input: UpdateServiceInput) {
+      log('updateService', input);
+      const previous = { ...services.get(key(input))! };
+      services.set(key(input), {
+        taskDefinition: input.taskDefinition ?? previous.taskDefinition,
+        desiredCount: input.desiredCount ?? previous.desiredCount,
+        runningCount: input.desiredCount ?? previous.desiredCount,
+      });
+      return { previous, changed: true };
+    },
+    async waitForDeployment(input) {
+      log('waitForDeployment', input);
+      if (options.failingDeployments?.includes(key(input)) && !input.taskDefinition.endsWith(':1')) {
+        throw ApplicationFailure.nonRetryable(`deployment to ${key(input)} failed: tasks failed to start`, 'DeploymentFailed');
+      }
+      return { runningCount: services.get(key(input))!.desiredCount };
+    },
+    async runSmokeTest(input) {
+      log('runSmokeTest', input);
+      if (options.smokeFails) throw ApplicationFailure.nonRetryable('smoke check 1/2 GET /health → 503', 'SmokeTestFailed');
+      return { checks: [{ status: 200, ms: 1 }] };
+    },
+    async postReleaseMessage(input) {
+      log('postReleaseMessage', input);
+      return { channel: input.channel, ts: '1.0001' };
+    },
+    async updateReleaseMessage(input) {
+      log('updateReleaseMessage', input);
+    },
+    async verifyBuild(input) {
+      log('verifyBuild', input);
+      return { checks: ['ci'] };
+    },
+    async createDeployment(input) {
+      log('createDeployment', input);
+      return { deploymentId: input.environment === 'staging' ? 1 : 2 };
+    },
+    async setDeploymentStatus(input) {
+      log('setDeploymentStatus', input);
+    },
+  };
+  return { activities, calls, services, names: () => calls.map((c) => c.name) };
+}

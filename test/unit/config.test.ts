@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, parseConfig } from '../../src/config/load';
+import { releasePlan, UnknownServiceError } from '../../src/config/plan';
+
+const repoConfig = readFileSync(path.join(__dirname, '../../runway.config.yaml'), 'utf8');
+
+function problems(yaml: string): string[] {
+  try {
+    parseConfig(yaml, 'test.yaml');
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const minimal = `
+services:
+  api:
+    repo: acme/api
+    image: registry/api
+    container: app
+    staging: { cluster: s, service: api }
+    production: { cluster: p, service: api, canaryService: api-canary }
+    smoke: { url: "http://localhost/health" }
+    approval: { channel: "#d", approvers: [alice] }
+`;
+
+describe('config', () => {
+  it('accepts the repository sample and resolves a plan with durations in ms', () => {
+    const plan = releasePlan(parseConfig(repoConfig, 'runway.config.yaml'), 'checkout');
+    expect(plan.canary.steps).toEqual([10, 30, 60, 100]);
+    expect(plan.canary.bakeMs).toBe(2000);
+    expect(plan.smoke.intervalMs).toBe(500);
+    expect(plan.approval.timeoutMs).toBe(24 * 3600_000);
+    expect(plan.webUiUrl).toBe('http://localhost:8233');
+  });
+
+  it('fills defaults for a minimal service', () => {
+    const plan = releasePlan(parseConfig(minimal, 'x'), 'api');
+    expect(plan.canary).toEqual({ steps: [10, 30, 60, 100], bakeMs: 60_000 });
+    expect(plan.approval.allowSelfApproval).toBe(false);
+    expect(plan.smoke.attempts).toBe(3);
+  });
+
+  it('names the path of each bad field', () => {
+    const bad = minimal
+      .replace('approvers: [alice]', 'approvers: []')
+      .replace('smoke: { url: "http://localhost/health" }', 'smoke: { url: "http://localhost/health", interval: soon }\n    canary: { steps: [10, 5, 90] }');
+    const found = problems(bad);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'services.api.approval.approvers: at least one approver is required',
+        expect.stringMatching(/^services\.api\.smoke\.interval: "soon" is not a duration/),
+        expect.stringMatching(/^services\.api\.canary\.steps\.1: steps must be strictly increasing/),
+        'services.api.canary.steps: the last step must be 100 (promotion)',
+      ]),
+    );
+  });
+
+  it('rejects unknown fields and broken YAML', () => {
+    expect(problems(minimal.replace('container: app', 'container: app\n    colour: blue'))).toEqual([expect.stringMatching(/services\.api.*colour/)]);
+    expect(problems('services: [')[0]).toMatch(/not valid YAML/);
+  });
+
+  it('names the unknown service and the known ones', () => {
+    expect(() => releasePlan(parseConfig(minimal, 'x'), 'nope')).toThrow(UnknownServiceError);
+    expect(() => releasePlan(parseConfig(minimal, 'x'), 'nope')).toThrow('unknown service "nope" (configured: api)');
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * The release workflow against a real Temporal dev server with fake activities: every path a
+ * release can take, and the approval policy enforced through Updates and signals.
+ */
+import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import type { ReleaseActivities } from '../../activities';
+import type { ReleaseInput, ReleaseOutcome, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
+import { releaseId } from '../../src/domain/release-id';
+import { approveSignal, approveUpdate, rejectUpdate, stageSearchAttribute, statusQuery } from '../../src/messages';
+import { testClient, testNativeConnection, uniqueId, workflowBundle } from '../harness/temporal';
+import { createFakeActivities } from '../support/fake-activities';
+import { samplePlan } from '../support/sample-plan';
+
+let client: Client;
+let closeClient: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ client, close: closeClient } = await testClient());
+});
+afterAll(async () => closeClient());
+
+function releaseInput(plan: ReleasePlan = samplePlan()): ReleaseInput {
+  const version = uniqueId('').replace(/[^0-9a-f]/g, '').padEnd(12, 'a').slice(0, 12);
+  return { service: 'checkout', version, image: `registry.local/checkout:${version}`, requestedBy: 'carol', reason: 'test', plan };
+}
+
+/** Starts a worker with the given activities on a fresh task queue and runs `fn` while it polls. */
+async function withWorker<T>(activities: ReleaseActivities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = uniqueId('wf');
+  const worker = await Worker.create({
+    connection: await testNativeConnection(),
+    taskQueue,
+    workflowBundle: workflowBundle(),
+    activities,
+  });
+  return worker.runUntil(fn(taskQueue));
+}
+
+async function start(taskQueue: string, input: ReleaseInput) {
+  return client.workflow.start('release', {
+    workflowId: releaseId(input.service, input.version),
+    taskQueue,
+    args: [input],
+    typedSearchAttributes: [{ key: stageSearchAttribute, value: 'queued' }],
+  });
+}
+
+async function untilStage(handle: { query: (q: typeof statusQuery) => Promise<ReleaseStatus> }, stage: string): Promise<ReleaseStatus> {
+  for (let i = 0; i < 300; i++) {
+    const status = await handle.query(statusQuery);
+    if (status.stage === stage) return status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`release never reached ${stage}`);
+}
+
+describe('release workflow', () => {
+  it('goes through every stage to production once approved', async () => {
+    const fake = createFakeActivities();
+    const outcome = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, releaseInput());
+      await untilStage(handle, 'awaiting-approval');
+      const ack = await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', comment: 'ship it' }] });
+      expect(ack).toMatchObject({ decision: 'approved', by: 'alice' });
+      const result = (await handle.result()) as ReleaseOutcome;
+      const description = await handle.describe();
+      expect(description.typedSearchAttributes.get(stageSearchAttribute)).toBe('released');
+      return result;
+    });
+    expect(outcome.result).toBe('released');
+    const stages = [...new Set(outcome.status.history.map((e) => e.stage))];
+    expect(stages).toEqual(['queued', 'building', 'staging', 'smoke', 'awaiting-approval', 'canary', 'promoting', 'released']);
+    expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: 'alice', comment: 'ship it' });
+    expect(outcome.status.canary).toMatchObject({ step: 4, weight: 100 });
+    // Canary steps 10/30/60 with 9 stable tasks: 1, 4, 14 canary tasks; then promotion and canary to 0.
+    const updates = fake.calls.filter((c) => c.name === 'updateService').map((c) => c.input as { service: string; desiredCount?: number });
+    expect(updates.map((u) => `${u.service}:${u.desiredCount ?? '-'}`)).toEqual([
+      'checkout:-',
+      'checkout-canary:1',
+      'checkout-canary:4',
+      'checkout-canary:14',
+      'checkout:-',
+      'checkout-canary:0',
+    ]);
+    expect(fake.names()).toContain('postReleaseMessage');
+  });
+
+  it('rolls staging back when the smoke test fails', async () => {
+    const fake = createFakeActivities({ smokeFails: true });
+    const outcome = await withWorker(fake.activities, async (taskQueue) => (await start(taskQueue, releaseInput())).result());
+    expect(outcome.result).toBe('rolled-back');
+    expect(outcome.reason).toMatch(/smoke check 1\/2/);
+    expect(fake.services.get('staging/checkout')!.taskDefinition).toBe('td/checkout-staging:1');
+    expect(fake.names()).not.toContain('postReleaseMessage');
+    expect(fake.calls.filter((c) => c.name === 'setDeploymentStatus').map((c) => (c.input as { state: string }).state)).toEqual([
+      'in_progress',
+      'failure',
+    ]);
+  });
+
+  it('rolls staging back when rejected', async () => {
+    const fake = createFakeActivities();
+    const outcome = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, releaseInput());
+      await untilStage(handle, 'awaiting-approval');
+      await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'freeze' }] });
+      return handle.result();
+    });
+    expect(outcome).toMatchObject({ result: 'rejected', reason: 'freeze' });
+    expect(fake.services.get('staging/checkout')!.taskDefinition).toBe('td/checkout-staging:1');
+    expect(fake.names()).not.toContain('describeService');
+  });
+
+  it('refuses an approver who is not allowed and keeps waiting', async () => {
+    const fake = createFakeActivities();
+    await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, releaseInput());
+      await untilStage(handle, 'awaiting-approval');
+      const refused = handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory' }] });
+      await expect(refused).rejects.toThrow(WorkflowUpdateFailedError);
+      await refused.catch((err: WorkflowUpdateFailedError) =>
+        expect((err.cause as Error).message).toBe('approval refused: mallory is not an allowed approver (allowed: alice, bob)'),
+      );
+      // The requester may not approve their own release either.
+      await expect(handle.executeUpdate(approveUpdate, { args: [{ by: 'carol' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+      // A refused signal cannot answer its sender: it is recorded in the status instead.
+      await handle.signal(approveSignal, { by: 'eve' });
+      let status = await handle.query(statusQuery);
+      for (let i = 0; i < 50 && status.approval.refused.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = await handle.query(statusQuery);
+      }
+      expect(status.stage).toBe('awaiting-approval');
+      expect(status.approval.refused).toEqual([expect.objectContaining({ by: 'eve', reason: expect.stringMatching(/not an allowed approver/) })]);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+      const outcome = (await handle.result()) as ReleaseOutcome;
+      expect(outcome.result).toBe('released');
+      expect(outcome.status.approval.by).toBe('bob');
+    });
+  });
+
+  it('rejects when nobody decides before the approval timeout', async () => {
+    const fake = createFakeActivities();
+    const plan = samplePlan({ approval: { ...samplePlan().approval, timeoutMs: 1500 } });
+    const outcome = await withWorker(fake.activities, async (taskQueue) => (await start(taskQueue, releaseInput(plan))).result());
+    expect(outcome.result).toBe('rejected');
+    expect(outcome.reason).toMatch(/no decision within 2 s|no decision within 1 s/);
+    expect(outcome.status.approval.by).toBe('runway');
+  });
+
+  it('takes the canary to 0 first, then restores production and staging, when promotion fails', async () => {
+    const fake = createFakeActivities({ failingDeployments: ['production/checkout'] });
+    const outcome = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, releaseInput());
+      await untilStage(handle, 'awaiting-approval');
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+      return handle.result();
+    });
+    expect(outcome.result).toBe('rolled-back');
+    const undone = outcome.status.history.filter((e) => e.message.startsWith('undone:')).map((e) => e.message);
+    expect(undone).toEqual([
+      expect.stringMatching(/^undone: take the canary .* to 0 tasks/),
+      expect.stringMatching(/^undone: restore production/),
+      expect.stringMatching(/^undone: restore staging/),
+    ]);
+    expect(fake.services.get('production/checkout-canary')!.desiredCount).toBe(0);
+    expect(fake.services.get('production/checkout')!.taskDefinition).toBe('td/checkout-production:1');
+    expect(fake.services.get('staging/checkout')!.taskDefinition).toBe('td/checkout-staging:1');
+  });
+
+  it('rolls back when cancelled, even though the cancellation reaches every scope', async () => {
+    const fake = createFakeActivities();
+    await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, releaseInput());
+      await untilStage(handle, 'awaiting-approval');
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow();
+      const status = await handle.query(statusQuery);
+      expect(status.stage).toBe('rolled-back');
+      expect(status.outcomeReason).toBe('the release was cancelled');
+    });
+    expect(fake.services.get('staging/checkout')!.taskDefinition).toBe('td/checkout-staging:1');
+  });
+});
