@@ -5,6 +5,7 @@
  * Deterministic orchestration only: every side effect is an activity; time is workflow time.
  */
 import {
+  CancellationScope,
   condition,
   isCancellation,
   setCurrentDetails,
@@ -206,7 +207,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   } catch (err) {
     const rejected = err instanceof ReleaseRejected;
     const reason = rejected ? err.message : isCancellation(err) ? 'the release was cancelled' : failureMessage(err);
-    const outcome = await rollBack(rejected ? 'rejected' : 'rolled-back', reason);
+    // Non-cancellable: a cancelled release must still undo, settle GitHub and Slack, and finish.
+    const outcome = await CancellationScope.nonCancellable(() => rollBack(rejected ? 'rejected' : 'rolled-back', reason));
     if (isCancellation(err)) throw err;
     return outcome;
   }

@@ -1,0 +1,86 @@
+/**
+ * The promise: SIGKILL the worker while the release waits for approval and again mid-canary;
+ * a new worker picks the release up where it was, it reaches production, and every ECS
+ * UpdateService happened exactly once (counted at the sandbox).
+ */
+import type { Client } from '@temporalio/client';
+import { approveUpdate, statusQuery } from '../../src/messages';
+import type { ReleaseOutcome, ReleaseStatus } from '../../src/domain/release';
+import { releaseId } from '../../src/domain/release-id';
+import { testClient } from '../harness/temporal';
+import { runRunway, spawnRunway, type RunwayProcess } from '../support/runway-process';
+import { randomSha, type SandboxStack, startSandboxStack } from '../support/sandbox-stack';
+
+let client: Client;
+let closeClient: () => Promise<void>;
+let stack: SandboxStack;
+const workers: RunwayProcess[] = [];
+
+beforeAll(async () => {
+  ({ client, close: closeClient } = await testClient());
+  stack = await startSandboxStack({ bake: '3s' });
+});
+afterAll(async () => {
+  for (const w of workers) w.child.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.exited));
+  await stack?.sandbox.close();
+  await closeClient();
+});
+
+async function startWorker(): Promise<RunwayProcess> {
+  const worker = spawnRunway(['worker'], stack.env);
+  workers.push(worker);
+  await worker.waitFor(/polling task queue/);
+  return worker;
+}
+
+async function kill(worker: RunwayProcess): Promise<void> {
+  worker.child.kill('SIGKILL');
+  await worker.exited;
+}
+
+async function until(id: string, predicate: (s: ReleaseStatus) => boolean): Promise<ReleaseStatus> {
+  for (let i = 0; i < 900; i++) {
+    try {
+      const status = await client.workflow.getHandle(id).query(statusQuery);
+      if (predicate(status)) return status;
+    } catch {
+      // no worker answering queries right now
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${id}: condition never met`);
+}
+
+it('survives SIGKILL during approval and mid-canary without repeating an ECS update', async () => {
+  const version = randomSha();
+  const id = releaseId('checkout', version);
+  let worker = await startWorker();
+  const started = await runRunway(['start', '--service', 'checkout', '--version', version, '--requested-by', 'ci'], stack.env);
+  expect(started.code).toBe(0);
+
+  await until(id, (s) => s.stage === 'awaiting-approval');
+  await kill(worker);
+  worker = await startWorker();
+  // The decision lands on the new worker: no approval is lost.
+  await client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+
+  const midCanary = await until(id, (s) => s.stage === 'canary' && s.canary.step === 1);
+  expect(midCanary.canary.weight).toBe(10);
+  await kill(worker);
+  await startWorker();
+
+  const outcome = (await client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  expect(outcome.result).toBe('released');
+
+  const updates = (await stack.calls()).ecs
+    .filter((c) => c.operation === 'UpdateService' && c.status === 200)
+    .map((c) => {
+      const r = c.request as { service: string; taskDefinition?: string; desiredCount?: number };
+      return `${r.service} td=${r.taskDefinition?.split('/').pop() ?? '-'} count=${r.desiredCount ?? '-'}`;
+    });
+  // staging, canary 10/30/60 % (1, 4, 14 tasks), promotion, canary to 0: six updates, none twice.
+  expect(updates).toHaveLength(6);
+  expect(new Set(updates).size).toBe(6);
+  expect(updates.filter((u) => u.startsWith('checkout-canary')).map((u) => u.split(' ')[2])).toEqual(['count=1', 'count=4', 'count=14', 'count=0']);
+});

@@ -1,0 +1,168 @@
+/**
+ * ECS activities with a fake client: task definition copying, idempotent updates, and the
+ * deployment verdicts (including the circuit-breaker rollback that ECS's waiter calls "stable").
+ */
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createEcsActivities } from '../../activities/ecs';
+
+type Handler = (input: Record<string, unknown>) => unknown;
+
+/** A client whose `send` answers by command name, recording every command. */
+function fakeEcs(handlers: Record<string, Handler>) {
+  const sent: { command: string; input: Record<string, unknown> }[] = [];
+  const ecs = {
+    send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      const name = command.constructor.name.replace(/Command$/, '');
+      sent.push({ command: name, input: command.input });
+      const handler = handlers[name];
+      if (!handler) throw new Error(`unexpected ${name}`);
+      return handler(command.input);
+    },
+  } as unknown as ECSClient;
+  return { ecs, sent, writes: () => sent.filter((s) => !/^(Describe|List)/.test(s.command)).map((s) => s.command) };
+}
+
+const currentTd = {
+  taskDefinitionArn: 'arn:td/web:3',
+  family: 'web',
+  revision: 3,
+  status: 'ACTIVE',
+  registeredAt: new Date(),
+  compatibilities: ['FARGATE'],
+  requiresAttributes: [{ name: 'x' }],
+  cpu: '256',
+  volumes: [],
+  containerDefinitions: [
+    { name: 'app', image: 'repo/web:old', essential: true },
+    { name: 'sidecar', image: 'envoy:1' },
+  ],
+};
+
+const service = (overrides: Record<string, unknown> = {}) => ({
+  services: [{ serviceName: 'web', status: 'ACTIVE', taskDefinition: 'arn:td/web:3', desiredCount: 2, runningCount: 2, deployments: [], events: [], ...overrides }],
+  failures: [],
+});
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof ApplicationFailure) return err;
+    throw err;
+  }
+  throw new Error('expected a failure');
+}
+
+const env = () => new MockActivityEnvironment();
+const ref = { cluster: 'c', service: 'web' };
+
+describe('prepareTaskDefinition', () => {
+  it('registers a copy with the new image, read-only and empty fields stripped, tags kept', async () => {
+    const fake = fakeEcs({
+      DescribeServices: () => service(),
+      DescribeTaskDefinition: () => ({ taskDefinition: currentTd, tags: [{ key: 'team', value: 'pay' }] }),
+      ListTaskDefinitions: () => ({ taskDefinitionArns: ['arn:td/web:3'] }),
+      RegisterTaskDefinition: () => ({ taskDefinition: { taskDefinitionArn: 'arn:td/web:4' } }),
+    });
+    const acts = createEcsActivities({ ecs: fake.ecs });
+    const result = await env().run(acts.prepareTaskDefinition, { source: ref, container: 'app', image: 'repo/web@sha256:abc' });
+    expect(result).toEqual({ taskDefinitionArn: 'arn:td/web:4', registered: true });
+    const registered = fake.sent.find((s) => s.command === 'RegisterTaskDefinition')!.input;
+    expect(registered).toEqual({
+      family: 'web',
+      cpu: '256',
+      containerDefinitions: [
+        { name: 'app', image: 'repo/web@sha256:abc', essential: true },
+        { name: 'sidecar', image: 'envoy:1' },
+      ],
+      tags: [{ key: 'team', value: 'pay' }],
+    });
+  });
+
+  it('reuses an earlier revision that already has the image instead of registering again', async () => {
+    const fake = fakeEcs({
+      DescribeServices: () => service(),
+      DescribeTaskDefinition: ({ taskDefinition }) =>
+        taskDefinition === 'arn:td/web:5'
+          ? { taskDefinition: { ...currentTd, taskDefinitionArn: 'arn:td/web:5', containerDefinitions: [{ name: 'app', image: 'repo/web:new' }] } }
+          : { taskDefinition: currentTd },
+      ListTaskDefinitions: () => ({ taskDefinitionArns: ['arn:td/web:5', 'arn:td/web:3'] }),
+    });
+    const result = await env().run(createEcsActivities({ ecs: fake.ecs }).prepareTaskDefinition, { source: ref, container: 'app', image: 'repo/web:new' });
+    expect(result).toEqual({ taskDefinitionArn: 'arn:td/web:5', registered: false });
+    expect(fake.writes()).toEqual([]);
+  });
+
+  it('fails without retrying when the container name is wrong', async () => {
+    const fake = fakeEcs({ DescribeServices: () => service(), DescribeTaskDefinition: () => ({ taskDefinition: currentTd }) });
+    const failure = await failureOf(env().run(createEcsActivities({ ecs: fake.ecs }).prepareTaskDefinition, { source: ref, container: 'api', image: 'x' }));
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toBe('task definition arn:td/web:3 has no container named "api" (has: app, sidecar)');
+  });
+});
+
+describe('updateService', () => {
+  it('does nothing when the service already has the requested state', async () => {
+    const fake = fakeEcs({ DescribeServices: () => service() });
+    const result = await env().run(createEcsActivities({ ecs: fake.ecs }).updateService, { ...ref, taskDefinition: 'arn:td/web:3', desiredCount: 2 });
+    expect(result.changed).toBe(false);
+    expect(fake.writes()).toEqual([]);
+  });
+
+  it('sends only what changes, with zero-downtime settings, and returns the previous state', async () => {
+    const fake = fakeEcs({ DescribeServices: () => service(), UpdateService: () => ({}) });
+    const result = await env().run(createEcsActivities({ ecs: fake.ecs }).updateService, { ...ref, taskDefinition: 'arn:td/web:4', desiredCount: 2 });
+    expect(result).toEqual({ changed: true, previous: { taskDefinition: 'arn:td/web:3', desiredCount: 2, runningCount: 2 } });
+    expect(fake.sent.find((s) => s.command === 'UpdateService')!.input).toMatchObject({
+      taskDefinition: 'arn:td/web:4',
+      desiredCount: undefined,
+      deploymentConfiguration: { maximumPercent: 200, minimumHealthyPercent: 100, deploymentCircuitBreaker: { enable: true, rollback: true } },
+    });
+  });
+
+  it('reports a missing service as a non-retryable failure naming it', async () => {
+    const fake = fakeEcs({ DescribeServices: () => ({ services: [], failures: [{ arn: 'arn:svc/web', reason: 'MISSING' }] }) });
+    const failure = await failureOf(env().run(createEcsActivities({ ecs: fake.ecs }).updateService, { ...ref, desiredCount: 1 }));
+    expect(failure).toMatchObject({ nonRetryable: true, type: 'NotFound', message: 'ECS service c/web not found (MISSING)' });
+  });
+});
+
+describe('waitForDeployment', () => {
+  const wait = (deployments: unknown[], events: unknown[] = []) => {
+    const fake = fakeEcs({ DescribeServices: () => service({ deployments, events }) });
+    return env().run(createEcsActivities({ ecs: fake.ecs, options: { pollIntervalMs: 1 } }).waitForDeployment, {
+      ...ref,
+      taskDefinition: 'arn:td/web:4',
+      timeoutMs: 200,
+    });
+  };
+
+  it('succeeds when the PRIMARY deployment runs the task definition, COMPLETED, running == desired', async () => {
+    await expect(wait([{ status: 'PRIMARY', taskDefinition: 'arn:td/web:4', rolloutState: 'COMPLETED', runningCount: 2, desiredCount: 2 }])).resolves.toEqual({ runningCount: 2 });
+  });
+
+  it('fails fast with the ECS reason when the rollout FAILED', async () => {
+    const failure = await failureOf(
+      wait(
+        [{ status: 'PRIMARY', taskDefinition: 'arn:td/web:4', rolloutState: 'FAILED', rolloutStateReason: 'circuit breaker: tasks failed to start', runningCount: 0, desiredCount: 2 }],
+        [{ message: '(service web) Essential container in task exited' }],
+      ),
+    );
+    expect(failure.type).toBe('DeploymentFailed');
+    expect(failure.message).toMatch(/circuit breaker: tasks failed to start — \(service web\) Essential container in task exited/);
+  });
+
+  it('does not call a circuit-breaker rollback "stable"', async () => {
+    // After a rollback ECS shows one COMPLETED deployment with running == desired: the old one.
+    const failure = await failureOf(wait([{ status: 'PRIMARY', taskDefinition: 'arn:td/web:3', rolloutState: 'COMPLETED', runningCount: 2, desiredCount: 2 }]));
+    expect(failure.message).toMatch(/is not deploying arn:td\/web:4 \(PRIMARY runs arn:td\/web:3; rolled back\?\)/);
+  });
+
+  it('gives up at the deadline with what it last saw', async () => {
+    const failure = await failureOf(wait([{ status: 'PRIMARY', taskDefinition: 'arn:td/web:4', rolloutState: 'IN_PROGRESS', runningCount: 1, desiredCount: 2 }]));
+    expect(failure.type).toBe('DeploymentTimedOut');
+    expect(failure.message).toMatch(/did not complete within 0 s \(1\/2 running, rollout IN_PROGRESS\)/);
+  });
+});
