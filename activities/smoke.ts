@@ -28,7 +28,7 @@ export function createSmokeActivities({ fetch: fetchImpl = fetch }: { fetch?: ty
         try {
           const res = await fetchImpl(input.url, { signal: AbortSignal.timeout(input.timeoutMs) });
           status = res.status;
-          detail = (await res.text()).slice(0, 200);
+          detail = (await res.text()).slice(0, 120);
         } catch (err) {
           detail = (err as Error).message;
         }

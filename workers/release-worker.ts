@@ -31,7 +31,7 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    identity: options.identity,
+    ...(options.identity ? { identity: options.identity } : {}),
     activities: createActivities(clients),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     // A lost workflow task moves back to the shared queue quickly after a crash (default 10 s).

@@ -14,10 +14,13 @@ const ecsCall: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 10 },
 };
 
-/** Undo steps must not give up on transient errors: they retry until they succeed. */
+/**
+ * Undo steps must not give up on transient errors: no maximumAttempts means they retry until
+ * they succeed (non-retryable failures, such as a deleted service, still end them).
+ */
 const rollbackCall: ActivityOptions = {
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 0 },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 
 /** Slack and GitHub are informative: a few retries, then the release goes on without them. */

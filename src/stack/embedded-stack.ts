@@ -10,6 +10,7 @@ import { parseEnv, type RunwayEnv } from '../env';
 import { startSandbox, type Sandbox } from '../sandbox';
 import { resolveTemporalCli } from '../temporal/cli-binary';
 import { connectWorker } from '../temporal/connection';
+import { installQuietRuntime } from '../temporal/runtime';
 import { type DevServer, RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../temporal/dev-server';
 import { createReleaseWorker } from '../../workers/release-worker';
 import { sandboxClientEnv, sandboxSeed } from './sandbox-seed';
@@ -32,6 +33,7 @@ export interface EmbeddedStack {
 
 export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Promise<EmbeddedStack> {
   const log = options.log ?? (() => {});
+  installQuietRuntime();
   const stateDir = path.resolve(options.stateDir ?? '.runway');
   const baseEnv = parseEnv(process.env);
   const config = await loadConfig(baseEnv.RUNWAY_CONFIG);

@@ -108,7 +108,7 @@ describe('prepareTaskDefinition', () => {
 describe('updateService', () => {
   it('does nothing when the service already has the requested state', async () => {
     const fake = fakeEcs({ DescribeServices: () => service() });
-    const result = await env().run(createEcsActivities({ ecs: fake.ecs }).updateService, { ...ref, taskDefinition: 'arn:td/web:3', desiredCount: 2 });
+    const result = (await env().run(createEcsActivities({ ecs: fake.ecs }).updateService, { ...ref, taskDefinition: 'arn:td/web:3', desiredCount: 2 })) as { changed: boolean };
     expect(result.changed).toBe(false);
     expect(fake.writes()).toEqual([]);
   });

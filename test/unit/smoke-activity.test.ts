@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createSmokeActivities } from '../../activities/smoke';
+import { createSmokeActivities, type SmokeTestResult } from '../../activities/smoke';
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 let server: Server;
@@ -29,7 +29,7 @@ const run = (attempts: number) =>
 describe('runSmokeTest', () => {
   it('passes when every check answers 2xx', async () => {
     answers = [200, 200, 200];
-    const result = await run(3);
+    const result = (await run(3)) as SmokeTestResult;
     expect(result.checks.map((c) => c.status)).toEqual([200, 200, 200]);
     expect(hits).toBe(3);
   });

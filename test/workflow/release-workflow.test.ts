@@ -158,7 +158,7 @@ describe('release workflow', () => {
       return handle.result();
     });
     expect(outcome.result).toBe('rolled-back');
-    const undone = outcome.status.history.filter((e) => e.message.startsWith('undone:')).map((e) => e.message);
+    const undone = (outcome as ReleaseOutcome).status.history.filter((e) => e.message.startsWith('undone:')).map((e) => e.message);
     expect(undone).toEqual([
       expect.stringMatching(/^undone: take the canary .* to 0 tasks/),
       expect.stringMatching(/^undone: restore production/),

@@ -4,6 +4,7 @@ import { startSandbox } from '../../sandbox';
 import { startEmbeddedStack } from '../../stack/embedded-stack';
 import { sandboxSeed } from '../../stack/sandbox-seed';
 import { connectWorker } from '../../temporal/connection';
+import { installQuietRuntime } from '../../temporal/runtime';
 import { createReleaseWorker } from '../../../workers/release-worker';
 import { cliEnv } from '../context';
 import { runAction } from '../run-action';
@@ -25,6 +26,7 @@ export function configureProcessCommands(program: Command): void {
     .action(
       runAction(async () => {
         const env = cliEnv();
+        installQuietRuntime(process.env.RUNWAY_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN');
         const connection = await connectWorker(env);
         const worker = await createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env });
         say(`runway worker: polling task queue "${env.RUNWAY_TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);

@@ -1,0 +1,58 @@
+/**
+ * The control API beside the emulators (`/_sandbox/...`): what was called, what the world
+ * looks like, and the scenario switches. Its own requests are not recorded as calls.
+ */
+import type { CallLog } from './call-log';
+import type { EcsEmulator } from './ecs-emulator';
+import type { GitHubEmulator } from './github-emulator';
+import { BadJsonError, notFound, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
+import { scenarioPatchSchema, type ScenarioStore } from './scenario';
+import type { SlackEmulator } from './slack-emulator';
+
+export interface ControlDeps {
+  calls: CallLog;
+  scenario: ScenarioStore;
+  ecs: EcsEmulator;
+  slack: SlackEmulator;
+  github: GitHubEmulator;
+}
+
+function methodNotAllowed(req: SandboxRequest, allowed: string): SandboxResponse {
+  return { status: 405, body: { message: `${req.method} ${req.path} not allowed (use ${allowed})` }, headers: { allow: allowed } };
+}
+
+export function handleControlRequest(deps: ControlDeps, req: SandboxRequest): SandboxResponse {
+  switch (req.path) {
+    case '/_sandbox/calls':
+      return req.method === 'GET' ? { status: 200, body: deps.calls.snapshot() } : methodNotAllowed(req, 'GET');
+    case '/_sandbox/state':
+      return req.method === 'GET' ? { status: 200, body: sandboxState(deps) } : methodNotAllowed(req, 'GET');
+    case '/_sandbox/scenario':
+      if (req.method === 'GET') return { status: 200, body: deps.scenario.get() };
+      if (req.method === 'PUT') return putScenario(deps.scenario, req);
+      return methodNotAllowed(req, 'GET, PUT');
+    default:
+      return notFound(`no control endpoint ${req.path}`);
+  }
+}
+
+export function sandboxState(deps: Pick<ControlDeps, 'ecs' | 'slack' | 'github'>): Record<string, unknown> {
+  return { ecs: deps.ecs.snapshot(), slack: deps.slack.state(), github: deps.github.state() };
+}
+
+/** Merges into the current scenario; answers the whole scenario as it now is. */
+function putScenario(scenario: ScenarioStore, req: SandboxRequest): SandboxResponse {
+  let body: unknown;
+  try {
+    body = parseJsonBody(req.body);
+  } catch (err) {
+    if (err instanceof BadJsonError) return { status: 400, body: { message: err.message } };
+    throw err;
+  }
+  const parsed = scenarioPatchSchema.safeParse(body);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+    return { status: 400, body: { message: `invalid scenario: ${issues.join('; ')}`, issues } };
+  }
+  return { status: 200, body: scenario.merge(parsed.data) };
+}

@@ -1,0 +1,279 @@
+/**
+ * ECS state and operations: clusters, services with their deployments, task definitions.
+ * Operations take the parsed JSON input and return the JSON output (AWS field names, epoch
+ * seconds); ecs-wire.ts puts them on HTTP.
+ */
+import { z } from 'zod';
+import { clusterArn, clusterName, epochSeconds, parseServiceRef, serviceArn } from './ecs-arns';
+import {
+  type DeploymentRecord,
+  deploymentToWire,
+  type IdSource,
+  listedDeployments,
+  newDeployment,
+  pendingCount,
+  primaryOf,
+  scalePrimary,
+  type ServiceEvent,
+  settleService,
+} from './ecs-deployments';
+import { EcsError, EcsErrorType, parseInput } from './ecs-errors';
+import { type StoredTaskDefinition, TaskDefinitionRegistry, taskDefinitionToWire } from './ecs-task-definitions';
+import type { ScenarioStore } from './scenario';
+
+/** One ECS service the sandbox starts with, running one task definition with one container. */
+export interface SandboxServiceSeed {
+  cluster: string;
+  service: string;
+  /** Task definition family; services that share a family and image share a revision. */
+  family: string;
+  container: string;
+  image: string;
+  desiredCount: number;
+}
+
+interface ServiceRecord {
+  cluster: string;
+  name: string;
+  arn: string;
+  status: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+  createdAtMs: number;
+  deploymentConfiguration: Record<string, unknown>;
+  /** Newest first, INACTIVE ones kept for /_sandbox/state. */
+  deployments: DeploymentRecord[];
+  events: ServiceEvent[];
+}
+
+/** ECS lists at most the 100 most recent events. */
+const MAX_EVENTS = 100;
+
+const DEFAULT_DEPLOYMENT_CONFIGURATION = {
+  deploymentCircuitBreaker: { enable: false, rollback: false },
+  maximumPercent: 200,
+  minimumHealthyPercent: 100,
+};
+
+const describeServicesSchema = z.looseObject({
+  cluster: z.string().optional(),
+  services: z.array(z.string().min(1)).min(1).max(10),
+  include: z.array(z.string()).optional(),
+});
+
+const describeTaskDefinitionSchema = z.looseObject({
+  taskDefinition: z.string().min(1),
+  include: z.array(z.string()).optional(),
+});
+
+const updateServiceSchema = z.looseObject({
+  cluster: z.string().optional(),
+  service: z.string().min(1),
+  taskDefinition: z.string().min(1).optional(),
+  desiredCount: z.number().int().min(0).optional(),
+  deploymentConfiguration: z.record(z.string(), z.unknown()).optional(),
+  forceNewDeployment: z.boolean().optional(),
+});
+
+export type ServingDeployment =
+  | { kind: 'unknown-service' }
+  | { kind: 'no-running-tasks' }
+  | { kind: 'serving'; taskDefinition: StoredTaskDefinition; deployment: DeploymentRecord };
+
+export interface EcsStateSnapshot {
+  clusters: { name: string; arn: string; services: Record<string, unknown>[] }[];
+  taskDefinitions: Record<string, unknown>[];
+}
+
+export class EcsEmulator {
+  private readonly clusters = new Map<string, Map<string, ServiceRecord>>();
+  private readonly taskDefinitions = new TaskDefinitionRegistry();
+  private readonly counters = { deployment: 0, event: 0, task: 0 };
+  private readonly ids: IdSource = {
+    next: (kind) => {
+      const n = ++this.counters[kind];
+      if (kind === 'deployment') return `ecs-svc/${String(1000000000000000000n + BigInt(n))}`;
+      if (kind === 'task') return n.toString(16).padStart(32, '0');
+      return `sandbox-event-${n}`;
+    },
+  };
+
+  constructor(private readonly deps: { scenario: ScenarioStore; now: () => number }) {}
+
+  /** Registers (or reuses) a revision for each seed and starts a completed deployment on it. */
+  seed(seeds: SandboxServiceSeed[]): void {
+    const now = this.deps.now();
+    for (const seed of seeds) {
+      const services = this.clusters.get(seed.cluster) ?? new Map<string, ServiceRecord>();
+      this.clusters.set(seed.cluster, services);
+      if (services.has(seed.service)) throw new Error(`sandbox seed lists ${seed.cluster}/${seed.service} twice`);
+      const td = this.seedTaskDefinition(seed, now);
+      const deployment = newDeployment(this.ids, { taskDefinitionArn: td.arn, desiredCount: seed.desiredCount, behaviour: 'healthy', delayMs: 0, nowMs: now });
+      const service: ServiceRecord = {
+        cluster: seed.cluster,
+        name: seed.service,
+        arn: serviceArn(seed.cluster, seed.service),
+        status: 'ACTIVE',
+        createdAtMs: now,
+        deploymentConfiguration: { ...DEFAULT_DEPLOYMENT_CONFIGURATION },
+        deployments: [deployment],
+        events: [],
+      };
+      settleService(service, now, this.ids);
+      services.set(seed.service, service);
+    }
+  }
+
+  private seedTaskDefinition(seed: SandboxServiceSeed, now: number): StoredTaskDefinition {
+    const latest = this.taskDefinitions.find(seed.family);
+    const same = latest?.containers.length === 1 && latest.containers[0]?.name === seed.container && latest.containers[0]?.image === seed.image;
+    if (latest && same) return latest;
+    return this.taskDefinitions.register(
+      {
+        family: seed.family,
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        cpu: '256',
+        memory: '512',
+        containerDefinitions: [
+          { name: seed.container, image: seed.image, essential: true, portMappings: [{ containerPort: 8080, protocol: 'tcp' }], environment: [] },
+        ],
+        tags: [{ key: 'managed-by', value: 'runway-sandbox' }],
+      },
+      now,
+    );
+  }
+
+  describeServices(input: unknown): Record<string, unknown> {
+    const q = parseInput(describeServicesSchema, input);
+    const cluster = this.cluster(q.cluster);
+    const services: Record<string, unknown>[] = [];
+    const failures: Record<string, unknown>[] = [];
+    for (const ref of q.services) {
+      const { service: name } = parseServiceRef(ref);
+      const service = cluster.services.get(name);
+      if (service) services.push(this.serviceToWire(this.settled(service)));
+      else failures.push({ arn: ref.startsWith('arn:') ? ref : serviceArn(cluster.name, name), reason: 'MISSING' });
+    }
+    return { services, failures };
+  }
+
+  describeTaskDefinition(input: unknown): Record<string, unknown> {
+    const q = parseInput(describeTaskDefinitionSchema, input, EcsErrorType.client);
+    const td = this.taskDefinitions.resolve(q.taskDefinition);
+    return { taskDefinition: taskDefinitionToWire(td), ...(q.include?.includes('TAGS') ? { tags: td.tags } : {}) };
+  }
+
+  registerTaskDefinition(input: unknown): Record<string, unknown> {
+    const td = this.taskDefinitions.register(input, this.deps.now());
+    return { taskDefinition: taskDefinitionToWire(td), tags: td.tags };
+  }
+
+  listTaskDefinitions(input: unknown): Record<string, unknown> {
+    return this.taskDefinitions.list(input);
+  }
+
+  /**
+   * A new task definition (or forceNewDeployment) starts a new PRIMARY deployment and demotes
+   * the previous one to ACTIVE; only a new desiredCount rescales the PRIMARY in place.
+   */
+  updateService(input: unknown): Record<string, unknown> {
+    const q = parseInput(updateServiceSchema, input);
+    const ref = parseServiceRef(q.service);
+    const cluster = this.cluster(q.cluster ?? ref.cluster);
+    const service = cluster.services.get(ref.service);
+    if (!service) throw new EcsError(EcsErrorType.serviceNotFound, 'Service not found.');
+    if (service.status !== 'ACTIVE') throw new EcsError(EcsErrorType.serviceNotActive, 'Service was not ACTIVE.');
+    const now = this.deps.now();
+    this.settled(service);
+    const primary = primaryOf(service);
+    if (!primary) throw new EcsError(EcsErrorType.client, 'Service has no primary deployment.');
+
+    let td: StoredTaskDefinition | undefined;
+    if (q.taskDefinition !== undefined) {
+      td = this.taskDefinitions.find(q.taskDefinition);
+      if (!td) throw new EcsError(EcsErrorType.invalidParameter, 'TaskDefinition not found.');
+      if (td.status !== 'ACTIVE') throw new EcsError(EcsErrorType.invalidParameter, 'TaskDefinition is inactive.');
+    }
+    if (q.deploymentConfiguration) service.deploymentConfiguration = { ...service.deploymentConfiguration, ...q.deploymentConfiguration };
+
+    const desiredCount = q.desiredCount ?? primary.desiredCount;
+    const delayMs = this.deps.scenario.deploymentDelayMs;
+    const newTaskDefinition = td !== undefined && td.arn !== primary.taskDefinitionArn;
+    if (newTaskDefinition || q.forceNewDeployment) {
+      const target = td ?? this.taskDefinitions.resolve(primary.taskDefinitionArn);
+      primary.status = 'ACTIVE';
+      primary.updatedAtMs = now;
+      const behaviour = this.deps.scenario.taskBehaviour(target.containers.map((c) => c.image));
+      service.deployments.unshift(newDeployment(this.ids, { taskDefinitionArn: target.arn, desiredCount, behaviour, delayMs, nowMs: now }));
+    } else if (desiredCount !== primary.desiredCount) {
+      scalePrimary(service, primary, desiredCount, now, delayMs, this.ids);
+    }
+    return { service: this.serviceToWire(this.settled(service)) };
+  }
+
+  /** The deployment whose tasks answer traffic: the PRIMARY once it runs, else the newest older one still running. */
+  servingDeployment(cluster: string, name: string): ServingDeployment {
+    const service = this.clusters.get(cluster)?.get(name);
+    if (!service) return { kind: 'unknown-service' };
+    const running = listedDeployments(this.settled(service)).find((d) => d.runningCount > 0);
+    if (!running) return { kind: 'no-running-tasks' };
+    return { kind: 'serving', taskDefinition: this.taskDefinitions.resolve(running.taskDefinitionArn), deployment: running };
+  }
+
+  snapshot(): EcsStateSnapshot {
+    return {
+      clusters: [...this.clusters.entries()].map(([name, services]) => ({
+        name,
+        arn: clusterArn(name),
+        services: [...services.values()].map((s) => ({
+          ...this.serviceToWire(this.settled(s)),
+          allDeployments: s.deployments.map((d) => ({ ...deploymentToWire(d), behaviour: d.behaviour, settlesAt: epochSeconds(d.settlesAtMs) })),
+        })),
+      })),
+      taskDefinitions: this.taskDefinitions.all().map((td) => ({ ...taskDefinitionToWire(td), tags: td.tags })),
+    };
+  }
+
+  private cluster(ref: string | undefined): { name: string; services: Map<string, ServiceRecord> } {
+    const name = clusterName(ref);
+    const services = this.clusters.get(name);
+    if (!services) throw new EcsError(EcsErrorType.clusterNotFound, 'Cluster not found.');
+    return { name, services };
+  }
+
+  private settled(service: ServiceRecord): ServiceRecord {
+    settleService(service, this.deps.now(), this.ids);
+    if (service.events.length > MAX_EVENTS) service.events.splice(0, service.events.length - MAX_EVENTS);
+    return service;
+  }
+
+  private serviceToWire(service: ServiceRecord): Record<string, unknown> {
+    const listed = listedDeployments(service);
+    const primary = primaryOf(service);
+    return {
+      serviceArn: service.arn,
+      serviceName: service.name,
+      clusterArn: clusterArn(service.cluster),
+      loadBalancers: [],
+      serviceRegistries: [],
+      status: service.status,
+      desiredCount: primary?.desiredCount ?? 0,
+      runningCount: listed.reduce((sum, d) => sum + d.runningCount, 0),
+      pendingCount: listed.reduce((sum, d) => sum + pendingCount(d), 0),
+      launchType: 'FARGATE',
+      platformVersion: 'LATEST',
+      taskDefinition: primary?.taskDefinitionArn,
+      deploymentConfiguration: service.deploymentConfiguration,
+      deployments: listed.map(deploymentToWire),
+      // Newest first, as ECS lists them; stored oldest first because settling appends.
+      events: [...service.events].reverse().map((e) => ({ id: e.id, createdAt: epochSeconds(e.createdAtMs), message: e.message })),
+      createdAt: epochSeconds(service.createdAtMs),
+      placementConstraints: [],
+      placementStrategy: [],
+      schedulingStrategy: 'REPLICA',
+      deploymentController: { type: 'ECS' },
+      enableECSManagedTags: false,
+      propagateTags: 'NONE',
+      enableExecuteCommand: false,
+    };
+  }
+}

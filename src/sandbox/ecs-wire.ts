@@ -1,0 +1,65 @@
+/**
+ * The ECS JSON 1.1 protocol: `POST /` with `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Operation>`,
+ * JSON in and out, errors as HTTP 400 `{__type, message}`. The SigV4 signature is not checked:
+ * the sandbox accepts any credentials, which is what lets real clients reach it unchanged.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EcsEmulator } from './ecs-emulator';
+import { EcsError, EcsErrorType } from './ecs-errors';
+import { BadJsonError, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
+
+export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+type Operation = (ecs: EcsEmulator, input: unknown) => Record<string, unknown>;
+
+const OPERATIONS: Record<string, Operation> = {
+  DescribeServices: (ecs, input) => ecs.describeServices(input),
+  DescribeTaskDefinition: (ecs, input) => ecs.describeTaskDefinition(input),
+  RegisterTaskDefinition: (ecs, input) => ecs.registerTaskDefinition(input),
+  UpdateService: (ecs, input) => ecs.updateService(input),
+  ListTaskDefinitions: (ecs, input) => ecs.listTaskDefinitions(input),
+};
+
+/** The operation name from the target header; the raw header (or a placeholder) when it is not ECS's. */
+function operationName(target: string | undefined): string {
+  if (!target) return '(no X-Amz-Target)';
+  return target.startsWith(ECS_TARGET_PREFIX) ? target.slice(ECS_TARGET_PREFIX.length) : target;
+}
+
+function answer(status: number, body: Record<string, unknown>, operation: string, request: unknown, errorType?: string): SandboxResponse {
+  return {
+    status,
+    body,
+    headers: {
+      'content-type': CONTENT_TYPE,
+      'x-amzn-requestid': randomUUID(),
+      ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+    },
+    call: { system: 'ecs', operation, request },
+  };
+}
+
+function failure(type: string, message: string, operation: string, request: unknown): SandboxResponse {
+  return answer(400, { __type: type, message }, operation, request, type);
+}
+
+export function handleEcsRequest(ecs: EcsEmulator, req: SandboxRequest): SandboxResponse {
+  const target = req.headers['x-amz-target'];
+  const operation = operationName(target);
+  let input: unknown;
+  try {
+    input = parseJsonBody(req.body);
+  } catch (err) {
+    if (!(err instanceof BadJsonError)) throw err;
+    return failure(EcsErrorType.serialization, err.message, operation, { unparsedBody: req.body.slice(0, 500) });
+  }
+  const run = target?.startsWith(ECS_TARGET_PREFIX) ? OPERATIONS[operation] : undefined;
+  if (!run) return failure(EcsErrorType.unknownOperation, `Unknown operation ${target ?? '(no X-Amz-Target header)'}`, operation, input);
+  try {
+    return answer(200, run(ecs, input), operation, input);
+  } catch (err) {
+    if (err instanceof EcsError) return failure(err.type, err.message, operation, input);
+    throw err;
+  }
+}

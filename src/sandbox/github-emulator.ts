@@ -1,0 +1,290 @@
+/**
+ * GitHub REST, first cut, under `/github`: check runs for a commit (the build gate) and
+ * deployments with their statuses. JSON in and out, 201 on create, 404 `{message:'Not Found'}`
+ * and 422 `Validation Failed` like api.github.com, so Octokit's errors look the same.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
+import type { ScenarioStore } from './scenario';
+
+const DOCS = 'https://docs.github.com/rest';
+const CREATOR = { login: 'runway-sandbox[bot]', id: 1, type: 'Bot' };
+const CHECK_NAMES = ['build', 'test'] as const;
+
+export interface GitHubDeployment {
+  id: number;
+  repo: string;
+  sha: string;
+  ref: string;
+  task: string;
+  payload: unknown;
+  environment: string;
+  description: string | null;
+  transient_environment: boolean;
+  production_environment: boolean;
+  created_at: string;
+  updated_at: string;
+  statuses: GitHubDeploymentStatus[];
+}
+
+export interface GitHubDeploymentStatus {
+  id: number;
+  state: string;
+  description: string;
+  environment: string;
+  log_url: string;
+  environment_url: string;
+  created_at: string;
+}
+
+const createDeploymentSchema = z.looseObject({
+  ref: z.string().min(1),
+  task: z.string().optional(),
+  auto_merge: z.boolean().optional(),
+  required_contexts: z.array(z.string()).optional(),
+  payload: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
+  environment: z.string().min(1).optional(),
+  description: z.string().nullable().optional(),
+  transient_environment: z.boolean().optional(),
+  production_environment: z.boolean().optional(),
+});
+
+const createStatusSchema = z.looseObject({
+  state: z.enum(['error', 'failure', 'inactive', 'in_progress', 'queued', 'pending', 'success']),
+  description: z.string().max(140).optional(),
+  log_url: z.string().optional(),
+  target_url: z.string().optional(),
+  environment_url: z.string().optional(),
+  environment: z.string().optional(),
+  auto_inactive: z.boolean().optional(),
+});
+
+const REPO = '/repos/([^/]+)/([^/]+)';
+const ROUTES = {
+  checkRuns: new RegExp(`^${REPO}/commits/([^/]+)/check-runs$`),
+  deployments: new RegExp(`^${REPO}/deployments$`),
+  deployment: new RegExp(`^${REPO}/deployments/(\\d+)$`),
+  statuses: new RegExp(`^${REPO}/deployments/(\\d+)/statuses$`),
+};
+
+type Reply = { status: number; body: unknown };
+
+function validationFailed(error: z.ZodError): Reply {
+  const errors = error.issues.map((i) => ({ resource: 'Deployment', field: i.path.join('.'), code: 'invalid', message: i.message }));
+  return { status: 422, body: { message: 'Validation Failed', errors, documentation_url: DOCS } };
+}
+
+const NOT_FOUND: Reply = { status: 404, body: { message: 'Not Found', documentation_url: DOCS } };
+
+export class GitHubEmulator {
+  private readonly deployments: GitHubDeployment[] = [];
+  private nextId = 1;
+  private requestCount = 0;
+
+  constructor(private readonly deps: { scenario: ScenarioStore; now: () => number }) {}
+
+  /** `path` is relative to the `/github` prefix. */
+  handle(path: string, req: SandboxRequest): SandboxResponse {
+    const operation = `${req.method} ${safeDecode(path)}`;
+    // Octokit logs and reports the request id; GitHub always sends one.
+    const headers = { 'x-github-request-id': `SANDBOX:${++this.requestCount}` };
+    const respond = (reply: Reply, request: unknown): SandboxResponse => ({ ...reply, headers, call: { system: 'github', operation, request } });
+    let body: unknown = undefined;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      try {
+        body = parseJsonBody(req.body);
+      } catch (err) {
+        if (!(err instanceof BadJsonError)) throw err;
+        return respond({ status: 400, body: { message: 'Problems parsing JSON', documentation_url: DOCS } }, { unparsedBody: req.body.slice(0, 500) });
+      }
+    }
+    const request = body ?? Object.fromEntries(req.query);
+    const base = `http://${req.headers.host ?? '127.0.0.1'}/github`;
+    return respond(this.route(req, path, body, base), request);
+  }
+
+  state(): { deployments: GitHubDeployment[] } {
+    return structuredClone({ deployments: this.deployments });
+  }
+
+  /** Matches the raw path, so a ref with an encoded '/' stays one segment, then decodes the parameters. */
+  private route(req: SandboxRequest, path: string, body: unknown, base: string): Reply {
+    const param = (re: RegExp) => re.exec(path)?.slice(1).map(safeDecode);
+    let m: string[] | undefined;
+    if ((m = param(ROUTES.checkRuns)) && req.method === 'GET') return this.checkRuns(m[2]!, req.query);
+    if ((m = param(ROUTES.deployments))) {
+      if (req.method === 'POST') return this.createDeployment(repoKey(m), body, base);
+      if (req.method === 'GET') return this.listDeployments(repoKey(m), req.query, base);
+    }
+    if ((m = param(ROUTES.deployment)) && req.method === 'GET') {
+      const d = this.find(repoKey(m), Number(m[2]));
+      return d ? { status: 200, body: deploymentToWire(d, base) } : NOT_FOUND;
+    }
+    if ((m = param(ROUTES.statuses))) {
+      const d = this.find(repoKey(m), Number(m[2]));
+      if (!d) return NOT_FOUND;
+      if (req.method === 'POST') return this.createStatus(d, body, base);
+      if (req.method === 'GET') return { status: 200, body: [...d.statuses].reverse().map((s) => statusToWire(d, s, base)) };
+    }
+    return NOT_FOUND;
+  }
+
+  /** Two runs per commit; the scenario decides whether "test" passes, fails or is still running. */
+  private checkRuns(ref: string, query: URLSearchParams): Reply {
+    const conclusion = this.deps.scenario.checkConclusion(ref);
+    const at = new Date(this.deps.now()).toISOString();
+    const sha = shaOf(ref);
+    const runs = CHECK_NAMES.map((name, i) => {
+      const outcome = name === 'test' ? conclusion : 'success';
+      const done = outcome !== 'pending';
+      return {
+        id: i + 1,
+        name,
+        head_sha: sha,
+        status: done ? 'completed' : 'in_progress',
+        conclusion: done ? outcome : null,
+        started_at: at,
+        completed_at: done ? at : null,
+        output: { title: name, summary: `${name} ${done ? outcome : 'running'}`, text: null, annotations_count: 0 },
+        app: { id: 15368, slug: 'github-actions', name: 'GitHub Actions' },
+        pull_requests: [],
+      };
+    }).filter((r) => (query.get('check_name') ?? r.name) === r.name && (query.get('status') ?? r.status) === r.status);
+    return { status: 200, body: { total_count: runs.length, check_runs: runs } };
+  }
+
+  private createDeployment(repo: string, body: unknown, base: string): Reply {
+    const parsed = createDeploymentSchema.safeParse(body);
+    if (!parsed.success) return validationFailed(parsed.error);
+    const input = parsed.data;
+    const sha = shaOf(input.ref);
+    // With the default (all contexts required) GitHub refuses to deploy a commit whose checks failed.
+    if (input.required_contexts === undefined && this.deps.scenario.checkConclusion(sha) === 'failure') {
+      return { status: 409, body: { message: `Conflict: Commit status checks failed for ${input.ref}.`, documentation_url: DOCS } };
+    }
+    const environment = input.environment ?? 'production';
+    const at = new Date(this.deps.now()).toISOString();
+    const deployment: GitHubDeployment = {
+      id: this.nextId++,
+      repo,
+      sha,
+      ref: input.ref,
+      task: input.task ?? 'deploy',
+      payload: parsePayload(input.payload),
+      environment,
+      description: input.description ?? null,
+      transient_environment: input.transient_environment ?? false,
+      production_environment: input.production_environment ?? environment === 'production',
+      created_at: at,
+      updated_at: at,
+      statuses: [],
+    };
+    this.deployments.push(deployment);
+    return { status: 201, body: deploymentToWire(deployment, base) };
+  }
+
+  private listDeployments(repo: string, query: URLSearchParams, base: string): Reply {
+    const filters = ['sha', 'ref', 'task', 'environment'] as const;
+    const matching = this.deployments
+      .filter((d) => d.repo === repo && filters.every((f) => !query.get(f) || query.get(f) === d[f]))
+      .reverse();
+    const perPage = Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30) || 30));
+    const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
+    return { status: 200, body: matching.slice((page - 1) * perPage, page * perPage).map((d) => deploymentToWire(d, base)) };
+  }
+
+  private createStatus(d: GitHubDeployment, body: unknown, base: string): Reply {
+    const parsed = createStatusSchema.safeParse(body);
+    if (!parsed.success) return validationFailed(parsed.error);
+    const input = parsed.data;
+    const at = new Date(this.deps.now()).toISOString();
+    const status: GitHubDeploymentStatus = {
+      id: this.nextId++,
+      state: input.state,
+      description: input.description ?? '',
+      environment: input.environment ?? d.environment,
+      log_url: input.log_url ?? input.target_url ?? '',
+      environment_url: input.environment_url ?? '',
+      created_at: at,
+    };
+    d.statuses.push(status);
+    d.updated_at = at;
+    return { status: 201, body: statusToWire(d, status, base) };
+  }
+
+  private find(repo: string, id: number): GitHubDeployment | undefined {
+    return this.deployments.find((d) => d.repo === repo && d.id === id);
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** GitHub treats owner and repo case-insensitively. */
+function repoKey(match: string[]): string {
+  return `${match[0]}/${match[1]}`.toLowerCase();
+}
+
+/** A ref that is a full SHA is its own commit; anything else gets a stable made-up one. */
+function shaOf(ref: string): string {
+  return /^[0-9a-f]{40}$/i.test(ref) ? ref.toLowerCase() : createHash('sha1').update(ref).digest('hex');
+}
+
+function parsePayload(payload: unknown): unknown {
+  if (typeof payload !== 'string') return payload ?? {};
+  try {
+    const parsed = JSON.parse(payload) as unknown;
+    return isRecord(parsed) ? parsed : payload;
+  } catch {
+    return payload;
+  }
+}
+
+function deploymentToWire(d: GitHubDeployment, base: string): Record<string, unknown> {
+  const repoUrl = `${base}/repos/${d.repo}`;
+  return {
+    url: `${repoUrl}/deployments/${d.id}`,
+    id: d.id,
+    node_id: `DE_sandbox${d.id}`,
+    sha: d.sha,
+    ref: d.ref,
+    task: d.task,
+    payload: d.payload,
+    original_environment: d.environment,
+    environment: d.environment,
+    description: d.description,
+    creator: CREATOR,
+    created_at: d.created_at,
+    updated_at: d.updated_at,
+    statuses_url: `${repoUrl}/deployments/${d.id}/statuses`,
+    repository_url: repoUrl,
+    transient_environment: d.transient_environment,
+    production_environment: d.production_environment,
+  };
+}
+
+function statusToWire(d: GitHubDeployment, s: GitHubDeploymentStatus, base: string): Record<string, unknown> {
+  const repoUrl = `${base}/repos/${d.repo}`;
+  return {
+    url: `${repoUrl}/deployments/${d.id}/statuses/${s.id}`,
+    id: s.id,
+    node_id: `DES_sandbox${s.id}`,
+    state: s.state,
+    creator: CREATOR,
+    description: s.description,
+    environment: s.environment,
+    target_url: s.log_url,
+    log_url: s.log_url,
+    environment_url: s.environment_url,
+    created_at: s.created_at,
+    updated_at: s.created_at,
+    deployment_url: `${repoUrl}/deployments/${d.id}`,
+    repository_url: repoUrl,
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The emulated services' own health endpoints, which smoke tests call. The answer follows the
+ * image that is actually serving (the old one while a new deployment rolls or after it failed)
+ * and the scenario as it is now, so an image can be turned unhealthy while it runs.
+ */
+import type { EcsEmulator } from './ecs-emulator';
+import type { SandboxRequest, SandboxResponse } from './route';
+import type { ScenarioStore } from './scenario';
+
+const HEALTH_PATH = /^\/services\/([^/]+)\/([^/]+)\/health\/?$/;
+
+/** Cluster and service of a health URL, or undefined when the path is not one. */
+export function matchHealthPath(path: string): { cluster: string; service: string } | undefined {
+  const match = HEALTH_PATH.exec(path);
+  if (!match) return undefined;
+  try {
+    return { cluster: decodeURIComponent(match[1]!), service: decodeURIComponent(match[2]!) };
+  } catch {
+    return undefined;
+  }
+}
+
+export function handleHealthRequest(
+  deps: { ecs: EcsEmulator; scenario: ScenarioStore },
+  req: SandboxRequest,
+  target: { cluster: string; service: string },
+): SandboxResponse {
+  const respond = (status: number, body: Record<string, unknown>): SandboxResponse => ({
+    status,
+    body,
+    call: { system: 'health', operation: `${req.method} health ${target.cluster}/${target.service}`, request: Object.fromEntries(req.query) },
+  });
+  if (req.method !== 'GET' && req.method !== 'HEAD') return respond(405, { status: 'error', message: `${req.method} not allowed` });
+
+  const serving = deps.ecs.servingDeployment(target.cluster, target.service);
+  if (serving.kind === 'unknown-service') return respond(404, { status: 'error', message: `no service ${target.cluster}/${target.service}` });
+  if (serving.kind === 'no-running-tasks') return respond(503, { status: 'unavailable', message: 'no running tasks' });
+
+  const images = serving.taskDefinition.containers.map((c) => c.image);
+  const behaviour = deps.scenario.taskBehaviour(images);
+  const body = {
+    image: images[0],
+    taskDefinition: serving.taskDefinition.arn,
+    deployment: serving.deployment.id,
+    runningCount: serving.deployment.runningCount,
+  };
+  return behaviour === 'healthy' ? respond(200, { status: 'ok', ...body }) : respond(503, { status: 'unhealthy', ...body });
+}

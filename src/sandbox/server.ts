@@ -1,0 +1,78 @@
+/**
+ * One node:http server for every emulator: reads the request, picks the emulator by path,
+ * records the call and writes the JSON answer. Emulators never see node:http.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { CallLog } from './call-log';
+import { handleControlRequest } from './control';
+import type { EcsEmulator } from './ecs-emulator';
+import { handleEcsRequest } from './ecs-wire';
+import type { GitHubEmulator } from './github-emulator';
+import { handleHealthRequest, matchHealthPath } from './health';
+import { BodyTooLargeError, readBody, sendJson } from './http-io';
+import { notFound, type SandboxRequest, type SandboxResponse } from './route';
+import type { ScenarioStore } from './scenario';
+import type { SlackEmulator } from './slack-emulator';
+
+export interface SandboxParts {
+  calls: CallLog;
+  scenario: ScenarioStore;
+  ecs: EcsEmulator;
+  slack: SlackEmulator;
+  github: GitHubEmulator;
+}
+
+const SLACK_PREFIX = '/slack/api/';
+const GITHUB_PREFIX = '/github';
+
+export function routeRequest(parts: SandboxParts, req: SandboxRequest): SandboxResponse {
+  const { path } = req;
+  if (path === '/_sandbox' || path.startsWith('/_sandbox/')) return handleControlRequest(parts, req);
+  if (path === '/' && req.method === 'POST') return handleEcsRequest(parts.ecs, req);
+  if (path.startsWith(SLACK_PREFIX)) return parts.slack.handle(safeDecode(path.slice(SLACK_PREFIX.length)), req);
+  if (path === GITHUB_PREFIX || path.startsWith(`${GITHUB_PREFIX}/`)) return parts.github.handle(path.slice(GITHUB_PREFIX.length) || '/', req);
+  const health = matchHealthPath(path);
+  if (health) return handleHealthRequest(parts, req, health);
+  return notFound(`no sandbox route for ${req.method} ${path}`);
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+async function handleHttp(parts: SandboxParts, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://sandbox');
+  let body: string;
+  try {
+    body = await readBody(req);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) return sendJson(res, 413, { message: err.message }, { connection: 'close' });
+    throw err;
+  }
+  const headers: SandboxRequest['headers'] = {};
+  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  const request: SandboxRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body };
+
+  let response: SandboxResponse;
+  try {
+    response = routeRequest(parts, request);
+  } catch (err) {
+    // A bug in an emulator must answer, not kill the sandbox mid-release.
+    response = { status: 500, body: { message: `sandbox error: ${(err as Error).message}` } };
+  }
+  if (response.call) parts.calls.record(response.call, response.status);
+  sendJson(res, response.status, response.body, response.headers);
+}
+
+export function createSandboxServer(parts: SandboxParts): Server {
+  return createServer((req, res) => {
+    handleHttp(parts, req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { message: `sandbox error: ${(err as Error).message}` });
+      else res.destroy();
+    });
+  });
+}

@@ -1,0 +1,187 @@
+/**
+ * The Slack Web API, first cut: `POST /slack/api/<method>`, form-encoded (structured fields such
+ * as `blocks` JSON-encoded inside the form, as @slack/web-api sends them) or JSON, with
+ * `Authorization: Bearer <token>`. Answers are HTTP 200 `{ ok, ... }` or `{ ok: false, error }`,
+ * like Slack's. Posted messages are kept so a test or the click simulator can find them.
+ */
+import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
+
+export interface SlackMessage {
+  channel: string;
+  ts: string;
+  text?: string;
+  blocks?: unknown;
+  thread_ts?: string;
+  /** Every chat.update, oldest first; text/blocks above are the latest. */
+  updates: { at: string; text?: string; blocks?: unknown }[];
+}
+
+export interface SlackEphemeral {
+  channel: string;
+  user: string;
+  message_ts: string;
+  text?: string;
+  blocks?: unknown;
+}
+
+export interface SlackState {
+  channels: Record<string, string>;
+  messages: SlackMessage[];
+  ephemerals: SlackEphemeral[];
+}
+
+const BOT = { user_id: 'U0SANDBOX', bot_id: 'B0SANDBOX', team_id: 'T0SANDBOX', team: 'Runway Sandbox', user: 'runway' };
+
+/** Fields @slack/web-api JSON-encodes inside the form, and the error Slack gives when one is malformed. */
+const JSON_FIELDS: Record<string, string> = { blocks: 'invalid_blocks', attachments: 'invalid_attachments', metadata: 'invalid_metadata' };
+
+type Args = Record<string, unknown>;
+type Reply = { ok: true } & Record<string, unknown>;
+
+class SlackApiError extends Error {
+  constructor(readonly error: string) {
+    super(error);
+  }
+}
+
+function str(args: Args, name: string): string | undefined {
+  const value = args[name];
+  return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined;
+}
+
+export class SlackEmulator {
+  private readonly channels = new Map<string, string>();
+  private readonly messages: SlackMessage[] = [];
+  private readonly ephemerals: SlackEphemeral[] = [];
+  private tsCounter = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  handle(method: string, req: SandboxRequest): SandboxResponse {
+    const respond = (status: number, body: Record<string, unknown>, request: unknown): SandboxResponse => ({
+      status,
+      body,
+      call: { system: 'slack', operation: method, request },
+    });
+    let parsed: { args: Args; token?: string };
+    try {
+      parsed = this.readArgs(req);
+    } catch (err) {
+      if (err instanceof BadJsonError) return respond(400, { ok: false, error: 'invalid_json', message: err.message }, { unparsedBody: req.body.slice(0, 500) });
+      if (err instanceof SlackApiError) return respond(200, { ok: false, error: err.error }, {});
+      throw err;
+    }
+    const { args, token } = parsed;
+    try {
+      if (!token) throw new SlackApiError('not_authed');
+      return respond(200, this.call(method, args), args);
+    } catch (err) {
+      if (err instanceof SlackApiError) return respond(200, { ok: false, error: err.error }, args);
+      throw err;
+    }
+  }
+
+  state(): SlackState {
+    return structuredClone({ channels: Object.fromEntries(this.channels), messages: this.messages, ephemerals: this.ephemerals });
+  }
+
+  /** Arguments from the form or JSON body (or the query of a GET); the token is taken out so it is never recorded. */
+  private readArgs(req: SandboxRequest): { args: Args; token?: string } {
+    const type = req.headers['content-type'] ?? '';
+    let args: Args;
+    if (type.includes('application/json')) {
+      const body = parseJsonBody(req.body);
+      args = isRecord(body) ? { ...body } : {};
+    } else {
+      args = Object.fromEntries(new URLSearchParams(req.method === 'GET' ? req.query.toString() : req.body));
+      for (const [field, error] of Object.entries(JSON_FIELDS)) {
+        const raw = args[field];
+        if (typeof raw !== 'string') continue;
+        try {
+          args[field] = JSON.parse(raw) as unknown;
+        } catch {
+          throw new SlackApiError(error);
+        }
+      }
+    }
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const token = bearer ?? (typeof args.token === 'string' && args.token !== '' ? args.token : undefined);
+    delete args.token;
+    return { args, token };
+  }
+
+  private call(method: string, args: Args): Reply {
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, url: 'https://runway-sandbox.slack.com/', ...BOT, is_enterprise_install: false };
+      case 'chat.postMessage':
+        return this.postMessage(args);
+      case 'chat.update':
+        return this.update(args);
+      case 'chat.postEphemeral':
+        return this.postEphemeral(args);
+      default:
+        throw new SlackApiError('unknown_method');
+    }
+  }
+
+  private postMessage(args: Args): Reply {
+    const channel = this.channelId(str(args, 'channel'));
+    if (args.text === undefined && args.blocks === undefined && args.attachments === undefined) throw new SlackApiError('no_text');
+    const message: SlackMessage = { channel, ts: this.nextTs(), text: str(args, 'text'), blocks: args.blocks, thread_ts: str(args, 'thread_ts'), updates: [] };
+    this.messages.push(message);
+    return { ok: true, channel, ts: message.ts, message: this.messageToWire(message) };
+  }
+
+  private update(args: Args): Reply {
+    const channel = this.channelId(str(args, 'channel'));
+    const ts = str(args, 'ts');
+    const message = this.messages.find((m) => m.channel === channel && m.ts === ts);
+    if (!message) throw new SlackApiError('message_not_found');
+    if (args.text !== undefined) message.text = str(args, 'text');
+    if (args.blocks !== undefined) message.blocks = args.blocks;
+    message.updates.push({ at: new Date(this.now()).toISOString(), text: str(args, 'text'), blocks: args.blocks });
+    return { ok: true, channel, ts: message.ts, text: message.text, message: this.messageToWire(message) };
+  }
+
+  private postEphemeral(args: Args): Reply {
+    const channel = this.channelId(str(args, 'channel'));
+    const user = str(args, 'user');
+    if (!user) throw new SlackApiError('user_not_found');
+    const ephemeral: SlackEphemeral = { channel, user, message_ts: this.nextTs(), text: str(args, 'text'), blocks: args.blocks };
+    this.ephemerals.push(ephemeral);
+    return { ok: true, message_ts: ephemeral.message_ts };
+  }
+
+  /** Channel names ("#deploys" or "deploys") get a stable ID, like Slack answers with; IDs pass through. */
+  private channelId(channel: string | undefined): string {
+    if (!channel) throw new SlackApiError('channel_not_found');
+    if (/^[CGD][A-Z0-9]{8,}$/.test(channel)) return channel;
+    const name = channel.replace(/^#/, '');
+    let id = this.channels.get(name);
+    if (!id) {
+      id = `C${String(this.channels.size + 1).padStart(9, '0')}`;
+      this.channels.set(name, id);
+    }
+    return id;
+  }
+
+  /** Slack's "seconds.micro" message ids; the counter keeps them unique and increasing within a second. */
+  private nextTs(): string {
+    this.tsCounter += 1;
+    return `${Math.floor(this.now() / 1000)}.${String(this.tsCounter % 1_000_000).padStart(6, '0')}`;
+  }
+
+  private messageToWire(m: SlackMessage): Record<string, unknown> {
+    return {
+      type: 'message',
+      user: BOT.user_id,
+      bot_id: BOT.bot_id,
+      team: BOT.team_id,
+      ts: m.ts,
+      text: m.text ?? '',
+      ...(m.blocks !== undefined ? { blocks: m.blocks } : {}),
+      ...(m.thread_ts !== undefined ? { thread_ts: m.thread_ts } : {}),
+    };
+  }
+}

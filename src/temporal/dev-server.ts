@@ -1,0 +1,204 @@
+/**
+ * Runs `temporal server start-dev` as a child process and waits until it really serves:
+ * gRPC answers, the namespace exists and the requested search attributes are registered.
+ * The SDK's TestWorkflowEnvironment gives the server a fixed 5 s, too little on a busy 2-core
+ * CI machine, hence our own deadline.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import net from 'node:net';
+import { Connection } from '@temporalio/client';
+
+export type SearchAttributeTypeName = 'Keyword' | 'Int' | 'Text' | 'Bool' | 'Double' | 'Datetime' | 'KeywordList';
+
+export interface DevServerOptions {
+  binary: string;
+  /** SQLite file; omitted = in-memory (everything is lost when the process ends). */
+  dbFile?: string;
+  /** @default 127.0.0.1 */
+  ip?: string;
+  /** Frontend gRPC port. @default 7233; 0 = a free port */
+  port?: number;
+  /** Web UI port. @default port + 1000; 0 = a free port */
+  uiPort?: number;
+  /** No Web UI. */
+  headless?: boolean;
+  /** @default 'default' */
+  namespace?: string;
+  searchAttributes?: Readonly<Record<string, SearchAttributeTypeName>>;
+  /** @default 60_000 */
+  startTimeoutMs?: number;
+  log?: (line: string) => void;
+  /** Server stdout/stderr are appended here; omitted = discarded (the last lines are kept for errors). */
+  logFile?: string;
+}
+
+export interface DevServer {
+  /** host:port for Connection / NativeConnection. */
+  address: string;
+  uiUrl?: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export const RUNWAY_SEARCH_ATTRIBUTES = {
+  RunwayService: 'Keyword',
+  RunwayVersion: 'Keyword',
+  RunwayStage: 'Keyword',
+  RunwayApprover: 'Keyword',
+  RunwayCanaryWeight: 'Int',
+} as const satisfies Record<string, SearchAttributeTypeName>;
+
+const STOP_GRACE_MS = 5_000;
+const POLL_MS = 200;
+
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const log = opts.log ?? (() => {});
+  const ip = opts.ip ?? '127.0.0.1';
+  // A server bound to every interface is still reached through loopback.
+  const connectHost = ip === '0.0.0.0' || ip === '::' ? '127.0.0.1' : ip;
+  const namespace = opts.namespace ?? 'default';
+  const port = await choosePort(ip, opts.port ?? 7233, 'gRPC');
+  const uiPort = opts.headless ? undefined : await choosePort(ip, opts.uiPort ?? port + 1000, 'Web UI');
+  const searchAttributes = opts.searchAttributes ?? {};
+
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', 'warn'];
+  args.push(...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]));
+  if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  // "default" always exists; --namespace creates more (and gives them the search attributes).
+  if (namespace !== 'default') args.push('--namespace', namespace);
+  for (const [name, type] of Object.entries(searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
+
+  const address = `${connectHost.includes(':') ? `[${connectHost}]` : connectHost}:${port}`;
+  log(`Starting the Temporal dev server on ${address}${uiPort === undefined ? ' (headless)' : `, Web UI on :${uiPort}`}${opts.dbFile ? `, state in ${opts.dbFile}` : ''}`);
+  const started = Date.now();
+  const child = spawn(opts.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = captureOutput(child, opts.logFile);
+  const exited = new Promise<string>((resolve) => {
+    child.on('error', (err) => resolve(`could not be started: ${err.message}`));
+    child.on('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`));
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= terminate(child, exited).finally(() => output.close()));
+
+  try {
+    await waitUntilReady({
+      address,
+      namespace,
+      searchAttributes: Object.keys(searchAttributes),
+      deadline: started + (opts.startTimeoutMs ?? 60_000),
+      exited,
+      lastLines: output.lastLines,
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  log(`Temporal dev server ready at ${address} in ${Date.now() - started} ms (pid ${child.pid})`);
+  return { address, uiUrl: uiPort === undefined ? undefined : `http://${connectHost}:${uiPort}`, pid: child.pid!, stop };
+}
+
+/** 0 → a port the OS says is free; otherwise fail early and clearly if someone already listens. */
+async function choosePort(ip: string, port: number, what: string): Promise<number> {
+  if (port === 0) return listenOnce(ip, 0);
+  try {
+    await listenOnce(ip, port);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new Error(`${what} port ${port} is in use — is another Temporal server running? Stop it or choose another port.`);
+    throw new Error(`Cannot use ${what} port ${port} on ${ip}: ${(err as Error).message}`);
+  }
+  return port;
+}
+
+function listenOnce(ip: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen({ host: ip, port, exclusive: true }, () => {
+      const bound = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(bound));
+    });
+  });
+}
+
+/** Keeps draining the pipes (a full pipe would block the server) and the last lines for errors. */
+function captureOutput(child: ChildProcess, logFile: string | undefined) {
+  const tail: string[] = [];
+  const file: WriteStream | undefined = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      file?.write(chunk);
+      for (const line of chunk.split('\n')) if (line.trim()) tail.push(line);
+      tail.splice(0, Math.max(0, tail.length - 20));
+    });
+  }
+  return {
+    lastLines: () => (tail.length ? tail.map((l) => `  ${l}`).join('\n') : '  (no output)'),
+    close: () => new Promise<void>((resolve) => (file ? file.end(() => resolve()) : resolve())),
+  };
+}
+
+interface ReadyCheck {
+  address: string;
+  namespace: string;
+  searchAttributes: string[];
+  deadline: number;
+  exited: Promise<string>;
+  lastLines: () => string;
+}
+
+async function waitUntilReady(check: ReadyCheck): Promise<void> {
+  let exitReason: string | undefined;
+  void check.exited.then((reason) => (exitReason = reason));
+  let lastProblem = 'no answer yet';
+  let connection: Connection | undefined;
+  try {
+    for (;;) {
+      if (exitReason) throw new Error(`The Temporal dev server ${exitReason} before it was ready. Last output:\n${check.lastLines()}`);
+      if (Date.now() > check.deadline) {
+        throw new Error(`The Temporal dev server at ${check.address} was not ready in time (${lastProblem}). Last output:\n${check.lastLines()}`);
+      }
+      try {
+        const remaining = Math.max(500, check.deadline - Date.now());
+        connection ??= await Connection.connect({ address: check.address, connectTimeout: Math.min(2_000, remaining) });
+        // A stuck call must not outlive the start deadline: each round gets a few seconds at most.
+        const conn = connection;
+        lastProblem = await conn.withDeadline(Math.min(Date.now() + 5_000, check.deadline + 500), () => readinessProblem(conn, check));
+        if (!lastProblem) return;
+      } catch (err) {
+        lastProblem = (err as Error).message;
+      }
+      await Promise.race([delay(POLL_MS), check.exited]);
+    }
+  } finally {
+    await connection?.close();
+  }
+}
+
+/** '' when ready, otherwise what is still missing. */
+async function readinessProblem(connection: Connection, check: ReadyCheck): Promise<string> {
+  await connection.workflowService.getSystemInfo({});
+  await connection.workflowService.describeNamespace({ namespace: check.namespace });
+  if (!check.searchAttributes.length) return '';
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: check.namespace });
+  const missing = check.searchAttributes.filter((name) => !customAttributes?.[name]);
+  return missing.length ? `search attributes not registered yet: ${missing.join(', ')}` : '';
+}
+
+async function terminate(child: ChildProcess, exited: Promise<string>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_GRACE_MS)));
+  const stopped = await Promise.race([exited.then(() => true), graceOver]);
+  clearTimeout(timer);
+  if (!stopped) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

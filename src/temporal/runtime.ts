@@ -1,0 +1,14 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+
+let installed = false;
+
+/**
+ * Installs the Temporal runtime with a logger that shows warnings and errors only (the SDK's
+ * INFO lines include a full webpack report per worker start). Must run before the first
+ * connection or worker is created; later calls do nothing.
+ */
+export function installQuietRuntime(level: 'WARN' | 'INFO' | 'DEBUG' = 'WARN'): void {
+  if (installed) return;
+  installed = true;
+  Runtime.install({ logger: new DefaultLogger(level) });
+}

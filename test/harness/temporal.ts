@@ -1,0 +1,57 @@
+/**
+ * Helpers for tests that need Temporal: the run's shared dev server (started once by
+ * global-setup.ts), the workflow bundle built once, clients, and ids that never collide
+ * between tests, files or parallel workers.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import { ENV_ADDRESS, ENV_BUNDLE, ENV_BUNDLE_ERROR } from './state';
+
+export function testTemporalAddress(): string {
+  const address = process.env[ENV_ADDRESS];
+  if (!address) throw new Error(`${ENV_ADDRESS} is not set: run tests through jest (test/harness/global-setup.ts starts the dev server).`);
+  return address;
+}
+
+let bundle: { code: string } | undefined;
+
+/** The workflow code bundled once per run; pass it as `workflowBundle` to Worker.create. */
+export function workflowBundle(): { code: string } {
+  if (bundle) return bundle;
+  const file = process.env[ENV_BUNDLE];
+  if (!file) throw new Error(process.env[ENV_BUNDLE_ERROR] ?? `${ENV_BUNDLE} is not set: run tests through jest (test/harness/global-setup.ts bundles the workflows).`);
+  return (bundle = { code: readFileSync(file, 'utf8') });
+}
+
+export async function testClient(namespace = 'default'): Promise<{ client: Client; connection: Connection; close: () => Promise<void> }> {
+  const connection = await Connection.connect({ address: testTemporalAddress() });
+  return { client: new Client({ connection, namespace }), connection, close: () => connection.close() };
+}
+
+let native: Promise<NativeConnection> | undefined;
+
+/** One worker connection per test file, shared by its workers and closed after the file's tests. */
+export function testNativeConnection(): Promise<NativeConnection> {
+  // Loaded lazily: files that never start a worker do not load the native runtime.
+  native ??= import('@temporalio/worker').then(({ NativeConnection }) => NativeConnection.connect({ address: testTemporalAddress() }));
+  return native;
+}
+
+// Runs when a test file imports this module; afterAll cannot be registered later from inside a test.
+if (typeof afterAll === 'function') {
+  afterAll(async () => {
+    const pending = native;
+    native = undefined;
+    await pending?.then((connection) => connection.close(), () => {}); // a failed connect already failed its test
+  });
+}
+
+let counter = 0;
+
+/** `<prefix>-<time>-<worker>-<n>-<random>`: unique across tests, files, workers and runs sharing a server. */
+export function uniqueId(prefix: string): string {
+  const parts = [Date.now().toString(36), process.env.JEST_WORKER_ID ?? '0', String(++counter), randomBytes(3).toString('hex')];
+  return [prefix, ...parts].filter(Boolean).join('-');
+}

@@ -1,0 +1,103 @@
+/**
+ * Deployment progress with a hand-driven clock: the emulator settles lazily from timestamps,
+ * so these states are exact, not raced.
+ */
+import { EcsEmulator } from '../../src/sandbox/ecs-emulator';
+import { EcsError } from '../../src/sandbox/ecs-errors';
+import { ScenarioStore } from '../../src/sandbox/scenario';
+import { STAGING } from './sandbox-clients';
+
+interface WireDeployment {
+  status: string;
+  taskDefinition: string;
+  desiredCount: number;
+  runningCount: number;
+  failedTasks: number;
+  rolloutState: string;
+}
+interface WireService {
+  runningCount: number;
+  taskDefinition: string;
+  deployments: WireDeployment[];
+  events: { message: string; createdAt: number }[];
+}
+
+function setup(delayMs = 1000) {
+  let nowMs = 1_700_000_000_000;
+  const scenario = new ScenarioStore(delayMs);
+  const ecs = new EcsEmulator({ scenario, now: () => nowMs });
+  ecs.seed([{ ...STAGING, desiredCount: 10 }]);
+  const service = () => (ecs.describeServices({ cluster: 'staging', services: ['checkout'] }).services as WireService[])[0]!;
+  const register = (image: string) =>
+    (ecs.registerTaskDefinition({ family: 'checkout-staging', containerDefinitions: [{ name: 'app', image }] }).taskDefinition as { taskDefinitionArn: string })
+      .taskDefinitionArn;
+  return { ecs, scenario, service, register, advance: (ms: number) => (nowMs += ms), now: () => nowMs };
+}
+
+it('grows failedTasks of a crashing deployment towards the circuit-breaker threshold, then fails it', () => {
+  const t = setup();
+  t.scenario.merge({ images: { bad: 'crash' } });
+  t.ecs.updateService({ cluster: 'staging', service: 'checkout', taskDefinition: t.register('repo/checkout:bad') });
+  // desiredCount 10 → threshold max(3, ceil(10 × 0.5)) = 5
+  t.advance(400);
+  expect(t.service().deployments[0]).toMatchObject({ rolloutState: 'IN_PROGRESS', failedTasks: 2, runningCount: 0 });
+  t.advance(599);
+  expect(t.service().deployments[0]).toMatchObject({ rolloutState: 'IN_PROGRESS', failedTasks: 4 });
+  t.advance(1);
+  expect(t.service().deployments[0]).toMatchObject({ rolloutState: 'FAILED', failedTasks: 5 });
+  // The old deployment keeps serving: the service still runs 10 tasks of revision 1.
+  expect(t.service().runningCount).toBe(10);
+  expect(t.service().deployments[1]).toMatchObject({ status: 'ACTIVE', runningCount: 10 });
+});
+
+it('stamps settle events with the time the deployment settled, not the time of the read', () => {
+  const t = setup();
+  const started = t.now();
+  t.ecs.updateService({ cluster: 'staging', service: 'checkout', taskDefinition: t.register('repo/checkout:v2') });
+  t.advance(60_000);
+  const svc = t.service();
+  expect(svc.deployments).toHaveLength(1);
+  expect(svc.events[0]!.createdAt).toBe((started + 1000) / 1000);
+});
+
+it('fixes the outcome when the deployment starts: a later scenario change does not rewrite it', () => {
+  const t = setup();
+  t.ecs.updateService({ cluster: 'staging', service: 'checkout', taskDefinition: t.register('repo/checkout:v2') });
+  t.scenario.merge({ images: { v2: 'crash' }, deploymentDelayMs: 5 });
+  t.advance(1000);
+  expect(t.service().deployments[0]).toMatchObject({ rolloutState: 'COMPLETED', runningCount: 10 });
+});
+
+it('stops tasks at once on scale-down and starts them after the delay on scale-up', () => {
+  const t = setup();
+  t.ecs.updateService({ cluster: 'staging', service: 'checkout', desiredCount: 4 });
+  expect(t.service()).toMatchObject({ runningCount: 4 });
+  expect(t.service().events[1]!.message).toBe('(service checkout) has stopped 6 running tasks.');
+  t.ecs.updateService({ cluster: 'staging', service: 'checkout', desiredCount: 7 });
+  t.advance(999);
+  expect(t.service().deployments[0]).toMatchObject({ desiredCount: 7, runningCount: 4, rolloutState: 'COMPLETED' });
+  t.advance(1);
+  expect(t.service().deployments[0]).toMatchObject({ desiredCount: 7, runningCount: 7 });
+  expect(t.service().events[1]!.message).toMatch(/^\(service checkout\) has started 3 tasks/);
+});
+
+it('lets a newer deployment supersede one still in progress, and drains both older ones when it completes', () => {
+  const t = setup();
+  const v2 = t.register('repo/checkout:v2');
+  const v3 = t.register('repo/checkout:v3');
+  t.ecs.updateService({ cluster: 'staging', service: 'checkout', taskDefinition: v2 });
+  t.advance(500);
+  t.ecs.updateService({ cluster: 'staging', service: 'checkout', taskDefinition: v3 });
+  expect(t.service().deployments.map((d) => [d.status, d.rolloutState])).toEqual([
+    ['PRIMARY', 'IN_PROGRESS'],
+    ['ACTIVE', 'IN_PROGRESS'],
+    ['ACTIVE', 'COMPLETED'],
+  ]);
+  t.advance(1000);
+  expect(t.service().deployments).toEqual([expect.objectContaining({ status: 'PRIMARY', taskDefinition: v3, rolloutState: 'COMPLETED' })]);
+});
+
+it('refuses more than ten services in one DescribeServices, as ECS does', () => {
+  const t = setup();
+  expect(() => t.ecs.describeServices({ cluster: 'staging', services: Array.from({ length: 11 }, (_, i) => `s${i}`) })).toThrow(EcsError);
+});

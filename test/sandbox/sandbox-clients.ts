@@ -1,0 +1,60 @@
+/**
+ * The real SDK clients pointed at a sandbox by endpoint configuration only, plus a polling
+ * helper: contract tests wait for state, never for wall-clock time.
+ */
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { Octokit } from '@octokit/rest';
+import { WebClient } from '@slack/web-api';
+import type { Sandbox, SandboxServiceSeed } from '../../src/sandbox';
+
+export const STAGING: SandboxServiceSeed = {
+  cluster: 'staging',
+  service: 'checkout',
+  family: 'checkout-staging',
+  container: 'app',
+  image: '000000000000.dkr.ecr.us-east-1.amazonaws.com/checkout:initial',
+  desiredCount: 2,
+};
+
+export const PRODUCTION: SandboxServiceSeed = { ...STAGING, cluster: 'production', family: 'checkout-production', desiredCount: 9 };
+export const CANARY: SandboxServiceSeed = { ...PRODUCTION, service: 'checkout-canary', desiredCount: 0 };
+
+export function ecsClient(sandbox: Sandbox): ECSClient {
+  return new ECSClient({
+    endpoint: sandbox.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    maxAttempts: 1,
+  });
+}
+
+export function slackClient(sandbox: Sandbox, token = 'xoxb-sandbox-token'): WebClient {
+  return new WebClient(token, { slackApiUrl: `${sandbox.url}/slack/api/`, retryConfig: { retries: 0 } });
+}
+
+export function gitHubClient(sandbox: Sandbox): Octokit {
+  const quiet = () => {};
+  return new Octokit({
+    auth: 'ghp_sandbox-token',
+    baseUrl: `${sandbox.url}/github`,
+    // Expected 404/422s would otherwise be logged as errors.
+    log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+  });
+}
+
+/** Calls `read` until `done` holds for its result; fails with the last result after `timeoutMs`. */
+export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  while (!done(last)) {
+    if (Date.now() > deadline) throw new Error(`condition not reached; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 25));
+    last = await read();
+  }
+  return last;
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as unknown };
+}
