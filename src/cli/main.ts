@@ -11,6 +11,8 @@ export function buildProgram(): Command {
   const program = new Command('runway')
     .description('Release orchestrator on Temporal: build → staging → smoke → approval → canary → production, with automatic rollback.')
     .version('0.1.0')
+    // `runway --version` is the CLI's version; `runway start --version SHA` is the commit.
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     // Usage errors (missing flag, unknown option) exit with the invalid-input code, not commander's 1.
     .exitOverride((err: CommanderError) => {

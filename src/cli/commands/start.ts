@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Command } from 'commander';
 import { startRelease, followRelease } from '../../client/releases';
 import { releasePlan } from '../../config/plan';
@@ -22,7 +23,7 @@ interface StartOptions {
 
 /** Who started the release: explicit flag, CI's actor, or the local user. */
 function defaultRequester(env: NodeJS.ProcessEnv): string {
-  return env.RUNWAY_REQUESTED_BY || env.GITHUB_ACTOR || env.USER || 'unknown';
+  return env.RUNWAY_REQUESTED_BY || env.GITHUB_ACTOR || env.USER || os.userInfo().username || 'unknown';
 }
 
 export function configureStartCommand(program: Command): void {
