@@ -9,8 +9,12 @@ import type { ReleasePlan } from '../src/domain/release';
 /** Heartbeat timeout for long-running activities: how quickly a lost one is retried. */
 export const HEARTBEAT_TIMEOUT_MS = 10_000;
 
+/**
+ * Single ECS API calls take well under a second; the start-to-close timeout is also how long a
+ * call lost in a worker crash waits before its retry, so it is kept short.
+ */
 const ecsCall: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '20s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 10 },
 };
 
@@ -19,13 +23,13 @@ const ecsCall: ActivityOptions = {
  * they succeed (non-retryable failures, such as a deleted service, still end them).
  */
 const rollbackCall: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '20s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 
 /** Slack and GitHub are informative: a few retries, then the release goes on without them. */
 const notification: ActivityOptions = {
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
 };
 

@@ -74,7 +74,9 @@ async function bundleWorkflows(tempDir: string): Promise<string | undefined> {
   try {
     // Loaded only here: @temporalio/worker is heavy, and a run without workflows never needs it.
     const { bundleWorkflowCode } = await import('@temporalio/worker');
+    const started = Date.now();
     const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+    log(`Bundled the workflow code in ${Date.now() - started} ms`);
     const file = path.join(tempDir, 'workflow-bundle.js');
     writeFileSync(file, code);
     return file;
