@@ -171,7 +171,7 @@ async function goInstall(go: string, cacheDir: string, target: string, env: Node
     `-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
     `${GO_MODULE}@v${TEMPORAL_CLI_VERSION}`,
   ];
-  log(`$ GOBIN=${gobin} ${go} ${args.join(' ')}`);
+  log(`$ GOBIN=${gobin} ${go} ${args.map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ')}`);
   const started = Date.now();
   const tail: string[] = [];
   let packages = 0;
