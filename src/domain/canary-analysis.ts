@@ -1,0 +1,138 @@
+/**
+ * Canary analysis verdicts: one measurement of the canary against the stable baseline becomes
+ * pass / fail / inconclusive, with every signal's value and threshold kept so the decision can
+ * be shown, not just taken. "No data" is never a silent pass. Pure: used by the analysis
+ * activity and tested without a server.
+ */
+
+export type Verdict = 'pass' | 'fail' | 'inconclusive';
+
+/** What one track (canary or stable) looked like over one analysis interval. */
+export interface TrackMetrics {
+  /** Requests served in the interval; undefined when the metrics source had no data. */
+  requests?: number;
+  /** 5xx / requests, 0..1. */
+  errorRate?: number;
+  p99Ms?: number;
+}
+
+export interface Measurement {
+  at: string;
+  canary: TrackMetrics;
+  stable: TrackMetrics;
+  /** Canary tasks of the new revision that stopped with TaskFailedToStart / EssentialContainerExited. */
+  crashedTasks: number;
+}
+
+export interface AnalysisThresholds {
+  /** Canary error rate above this fails (0.01 = 1 %). @default 0.01 */
+  maxErrorRate: number;
+  /** ...or more than this many points above the stable error rate (0.01 = 1 point). @default 0.01 */
+  maxErrorRateIncrease: number;
+  /** Canary p99 more than this fraction above stable p99 fails (0.25 = 25 %). @default 0.25 */
+  maxP99Increase: number;
+  /** More crashed canary tasks than this fails. @default 0 */
+  maxCrashedTasks: number;
+  /** Fewer canary requests than this in an interval is too little traffic to judge. @default 50 */
+  minRequests: number;
+}
+
+export const DEFAULT_THRESHOLDS: AnalysisThresholds = {
+  maxErrorRate: 0.01,
+  maxErrorRateIncrease: 0.01,
+  maxP99Increase: 0.25,
+  maxCrashedTasks: 0,
+  minRequests: 50,
+};
+
+export interface SignalResult {
+  signal: 'crashed-tasks' | 'traffic' | 'error-rate' | 'p99-latency';
+  verdict: Verdict;
+  /** Human-readable: the measured value and the threshold it was held to. */
+  detail: string;
+}
+
+export interface MeasurementResult {
+  measurement: Measurement;
+  verdict: Verdict;
+  signals: SignalResult[];
+}
+
+const pct = (fraction: number) => `${(fraction * 100).toFixed(2)}%`;
+
+function crashedTasks(m: Measurement, t: AnalysisThresholds): SignalResult {
+  const verdict = m.crashedTasks > t.maxCrashedTasks ? 'fail' : 'pass';
+  return { signal: 'crashed-tasks', verdict, detail: `${m.crashedTasks} crashed canary task(s) (limit ${t.maxCrashedTasks})` };
+}
+
+function traffic(m: Measurement, t: AnalysisThresholds): SignalResult {
+  const requests = m.canary.requests;
+  if (requests === undefined) return { signal: 'traffic', verdict: 'inconclusive', detail: 'no canary traffic data' };
+  const verdict = requests < t.minRequests ? 'inconclusive' : 'pass';
+  return { signal: 'traffic', verdict, detail: `${requests} canary request(s) (need ${t.minRequests})` };
+}
+
+function errorRate(m: Measurement, t: AnalysisThresholds): SignalResult {
+  const canary = m.canary.errorRate;
+  if (canary === undefined) return { signal: 'error-rate', verdict: 'inconclusive', detail: 'no canary error-rate data' };
+  const stable = m.stable.errorRate;
+  // Relative to stable when stable is known: a dependency outage raises both and is not the canary's fault.
+  const limit = stable === undefined ? t.maxErrorRate : Math.max(t.maxErrorRate, stable + t.maxErrorRateIncrease);
+  const verdict = canary > limit ? 'fail' : 'pass';
+  const baseline = stable === undefined ? 'stable unknown' : `stable ${pct(stable)}`;
+  return { signal: 'error-rate', verdict, detail: `canary ${pct(canary)} vs limit ${pct(limit)} (${baseline})` };
+}
+
+function p99Latency(m: Measurement, t: AnalysisThresholds): SignalResult {
+  const canary = m.canary.p99Ms;
+  const stable = m.stable.p99Ms;
+  if (canary === undefined || stable === undefined || stable <= 0) {
+    return { signal: 'p99-latency', verdict: 'inconclusive', detail: `p99 canary ${canary ?? '?'} ms, stable ${stable ?? '?'} ms: no baseline` };
+  }
+  const limit = stable * (1 + t.maxP99Increase);
+  const verdict = canary > limit ? 'fail' : 'pass';
+  return { signal: 'p99-latency', verdict, detail: `canary p99 ${Math.round(canary)} ms vs limit ${Math.round(limit)} ms (stable ${Math.round(stable)} ms +${Math.round(t.maxP99Increase * 100)}%)` };
+}
+
+/**
+ * Judges one measurement. Any failing signal fails it (a crash or an error burst is bad news
+ * even with little traffic); otherwise any inconclusive signal makes it inconclusive.
+ */
+export function judgeMeasurement(m: Measurement, thresholds: AnalysisThresholds = DEFAULT_THRESHOLDS): MeasurementResult {
+  const signals = [crashedTasks(m, thresholds), traffic(m, thresholds), errorRate(m, thresholds), p99Latency(m, thresholds)];
+  // With too little traffic, rates and percentiles are noise: only a failure counts.
+  const lowTraffic = signals[1]!.verdict === 'inconclusive';
+  const judged = lowTraffic ? signals.map((s) => (s.verdict === 'pass' && s.signal !== 'crashed-tasks' ? { ...s, verdict: 'inconclusive' as const } : s)) : signals;
+  const verdict: Verdict = judged.some((s) => s.verdict === 'fail') ? 'fail' : judged.some((s) => s.verdict === 'inconclusive') ? 'inconclusive' : 'pass';
+  return { measurement: m, verdict, signals: judged };
+}
+
+export interface BakeLimits {
+  /** Failed measurements in one bake that fail the canary. @default 2 */
+  failureLimit: number;
+  /** Inconclusive measurements in a row that pause the release and ask a human. @default 3 */
+  inconclusiveLimit: number;
+}
+
+export type BakeDecision =
+  | { action: 'continue' }
+  | { action: 'fail'; reason: string }
+  | { action: 'ask-human'; reason: string };
+
+/** What to do after the measurements of a bake so far. */
+export function bakeDecision(results: MeasurementResult[], limits: BakeLimits): BakeDecision {
+  const failures = results.filter((r) => r.verdict === 'fail');
+  if (failures.length >= limits.failureLimit) {
+    const last = failures[failures.length - 1]!;
+    const failing = last.signals.filter((s) => s.verdict === 'fail').map((s) => `${s.signal}: ${s.detail}`);
+    return { action: 'fail', reason: `${failures.length} failed measurement(s) (limit ${limits.failureLimit}); last: ${failing.join('; ')}` };
+  }
+  let inconclusiveInARow = 0;
+  for (const r of results) inconclusiveInARow = r.verdict === 'inconclusive' ? inconclusiveInARow + 1 : 0;
+  if (inconclusiveInARow >= limits.inconclusiveLimit) {
+    const last = results[results.length - 1]!;
+    const why = last.signals.filter((s) => s.verdict === 'inconclusive').map((s) => s.detail);
+    return { action: 'ask-human', reason: `${inconclusiveInARow} inconclusive measurement(s) in a row: ${why.join('; ')}` };
+  }
+  return { action: 'continue' };
+}
