@@ -28,7 +28,18 @@ export function releasePlan(config: RunwayConfig, service: string): ReleasePlan 
     staging: { cluster: svc.staging.cluster, service: svc.staging.service },
     production: { cluster: svc.production.cluster, service: svc.production.service, canaryService: svc.production.canaryService },
     smoke: { url: svc.smoke.url, attempts: svc.smoke.attempts, intervalMs: svc.smoke.interval, timeoutMs: svc.smoke.timeout },
-    canary: { steps: svc.canary.steps, bakeMs: svc.canary.bake },
+    canary: {
+      steps: svc.canary.steps,
+      bakeMs: svc.canary.bake,
+      analysis: {
+        intervalMs: svc.canary.analysis.interval,
+        failureLimit: svc.canary.analysis.failureLimit,
+        inconclusiveLimit: svc.canary.analysis.inconclusiveLimit,
+        decisionTimeoutMs: svc.canary.analysis.decisionTimeout,
+        thresholds: svc.canary.analysis.thresholds,
+        queries: svc.canary.analysis.queries,
+      },
+    },
     approval: {
       channel: svc.approval.channel,
       approvers: svc.approval.approvers,

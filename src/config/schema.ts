@@ -23,12 +23,56 @@ const smokeSchema = z.strictObject({
   timeout: durationSchema.default(60_000),
 });
 
+const fraction = z.number().min(0).max(1);
+
+/** PromQL templates; `{{service}}`, `{{environment}}`, `{{track}}` (canary|stable), `{{interval}}`. */
+const DEFAULT_QUERIES = {
+  requests: 'sum(increase(http_requests_total{service="{{service}}",environment="{{environment}}",track="{{track}}"}[{{interval}}]))',
+  errorRate:
+    'sum(increase(http_requests_total{service="{{service}}",environment="{{environment}}",track="{{track}}",code=~"5.."}[{{interval}}])) / sum(increase(http_requests_total{service="{{service}}",environment="{{environment}}",track="{{track}}"}[{{interval}}]))',
+  p99Ms:
+    '1000 * histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="{{service}}",environment="{{environment}}",track="{{track}}"}[{{interval}}])))',
+};
+
+const analysisSchema = z.strictObject({
+  /** How often the canary is measured during a bake. */
+  interval: durationSchema.default(10_000),
+  /** Failed measurements in one bake that roll the canary back. */
+  failureLimit: z.number().int().min(1).default(2),
+  /** Inconclusive measurements in a row that pause the release and ask a human. */
+  inconclusiveLimit: z.number().int().min(1).default(3),
+  /** How long a paused canary waits for a human before rolling back. */
+  decisionTimeout: durationSchema.default(30 * 60_000),
+  thresholds: z
+    .strictObject({
+      maxErrorRate: fraction.default(0.01),
+      maxErrorRateIncrease: fraction.default(0.01),
+      maxP99Increase: z.number().min(0).max(10).default(0.25),
+      maxCrashedTasks: z.number().int().min(0).default(0),
+      minRequests: z.number().int().min(0).default(50),
+    })
+    .default({ maxErrorRate: 0.01, maxErrorRateIncrease: 0.01, maxP99Increase: 0.25, maxCrashedTasks: 0, minRequests: 50 }),
+  queries: z
+    .strictObject({ requests: name, errorRate: name, p99Ms: name })
+    .default(DEFAULT_QUERIES),
+});
+
+const ANALYSIS_DEFAULTS = analysisSchema.parse({});
+
 const canarySchema = z
   .strictObject({
     steps: z.array(z.number().int().min(1).max(100)).min(1).default([10, 30, 60, 100]),
     bake: durationSchema.default(60_000),
+    analysis: analysisSchema.default(ANALYSIS_DEFAULTS),
   })
   .superRefine((canary, ctx) => {
+    if (canary.bake < canary.analysis.interval) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bake'],
+        message: `bake (${canary.bake} ms) must be at least the analysis interval (${canary.analysis.interval} ms), or nothing is measured`,
+      });
+    }
     canary.steps.forEach((weight, i) => {
       if (i > 0 && weight <= canary.steps[i - 1]!) {
         ctx.addIssue({ code: 'custom', path: ['steps', i], message: `steps must be strictly increasing (${canary.steps[i - 1]} then ${weight})` });
@@ -53,7 +97,7 @@ const serviceSchema = z.strictObject({
   staging: ecsServiceSchema,
   production: ecsServiceSchema.extend({ canaryService: name }),
   smoke: smokeSchema,
-  canary: canarySchema.default({ steps: [10, 30, 60, 100], bake: 60_000 }),
+  canary: canarySchema.default({ steps: [10, 30, 60, 100], bake: 60_000, analysis: ANALYSIS_DEFAULTS }),
   approval: approvalSchema,
   deployTimeout: durationSchema.default(15 * 60_000),
 });

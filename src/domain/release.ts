@@ -2,6 +2,7 @@
  * The release as data: what a release is asked to do (its plan, resolved from config when it
  * starts) and what it reports about itself. Deterministic: imported by workflow code.
  */
+import type { AnalysisThresholds } from './canary-analysis';
 
 /** Every stage a release can be in; also the values of the RunwayStage search attribute. */
 export const ReleaseStage = {
@@ -52,7 +53,12 @@ export interface ReleasePlan {
   staging: EcsServiceRef;
   production: EcsServiceRef & { canaryService: string };
   smoke: { url: string; attempts: number; intervalMs: number; timeoutMs: number };
-  canary: { steps: number[]; bakeMs: number };
+  canary: {
+    steps: number[];
+    bakeMs: number;
+    /** Absent in releases started before canary analysis existed: they bake without measuring. */
+    analysis?: CanaryAnalysisPlan;
+  };
   approval: {
     channel: string;
     approvers: string[];
@@ -65,6 +71,17 @@ export interface ReleasePlan {
   webUiUrl?: string;
   /** Environment URLs for GitHub deployment records. */
   environmentUrls?: { staging?: string; production?: string };
+}
+
+/** How the canary is measured during each bake (see src/domain/canary-analysis.ts). */
+export interface CanaryAnalysisPlan {
+  intervalMs: number;
+  failureLimit: number;
+  inconclusiveLimit: number;
+  decisionTimeoutMs: number;
+  thresholds: AnalysisThresholds;
+  /** PromQL templates with {{service}}, {{environment}}, {{track}}, {{interval}}. */
+  queries: { requests: string; errorRate: string; p99Ms: string };
 }
 
 /** Workflow input. Validated by the CLI before any workflow starts. */

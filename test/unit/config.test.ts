@@ -39,7 +39,14 @@ describe('config', () => {
 
   it('fills defaults for a minimal service', () => {
     const plan = releasePlan(parseConfig(minimal, 'x'), 'api');
-    expect(plan.canary).toEqual({ steps: [10, 30, 60, 100], bakeMs: 60_000 });
+    expect(plan.canary).toMatchObject({ steps: [10, 30, 60, 100], bakeMs: 60_000 });
+    expect(plan.canary.analysis).toMatchObject({
+      intervalMs: 10_000,
+      failureLimit: 2,
+      inconclusiveLimit: 3,
+      thresholds: { maxErrorRate: 0.01, maxErrorRateIncrease: 0.01, maxP99Increase: 0.25, maxCrashedTasks: 0, minRequests: 50 },
+    });
+    expect(plan.canary.analysis!.queries.errorRate).toContain('track="{{track}}"');
     expect(plan.approval.allowSelfApproval).toBe(false);
     expect(plan.smoke.attempts).toBe(3);
   });
@@ -55,6 +62,20 @@ describe('config', () => {
         expect.stringMatching(/^services\.api\.smoke\.interval: "soon" is not a duration/),
         expect.stringMatching(/^services\.api\.canary\.steps\.1: steps must be strictly increasing/),
         'services.api.canary.steps: the last step must be 100 (promotion)',
+      ]),
+    );
+  });
+
+  it('validates the canary analysis: bake at least one interval, thresholds in range', () => {
+    const bad = minimal.replace(
+      'smoke: { url: "http://localhost/health" }',
+      'smoke: { url: "http://localhost/health" }\n    canary: { bake: 5s, analysis: { interval: 10s, failureLimit: 0, thresholds: { maxErrorRate: 1.5 } } }',
+    );
+    expect(problems(bad)).toEqual(
+      expect.arrayContaining([
+        'services.api.canary.bake: bake (5000 ms) must be at least the analysis interval (10000 ms), or nothing is measured',
+        expect.stringMatching(/^services\.api\.canary\.analysis\.failureLimit: /),
+        expect.stringMatching(/^services\.api\.canary\.analysis\.thresholds\.maxErrorRate: /),
       ]),
     );
   });
