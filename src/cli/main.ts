@@ -19,6 +19,13 @@ export function buildProgram(): Command {
       const code = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? ExitCode.ok : ExitCode.invalidInput;
       process.exit(code);
     });
+  program.addHelpText(
+    'after',
+    `
+Exit codes: 0 released / success, 1 unexpected error, 2 invalid input, 3 not found,
+4 refused by the release, 5 rolled back, 6 rejected, 7 failed (rollback incomplete).
+Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNWAY_TASK_QUEUE, RUNWAY_CONFIG (see README).`,
+  );
   // Subcommands created after this point inherit the exit override and help settings.
   configureStartCommand(program);
   configureInspectCommands(program);
