@@ -6,6 +6,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 // Definitions come from @temporalio/workflow; they are plain values, safe to import in clients.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { OperatorAction } from './domain/operator-controls';
 import type { ReleaseStatus } from './domain/release';
 
 export const DEFAULT_TASK_QUEUE = 'runway';
@@ -32,6 +33,22 @@ export const rejectUpdate = defineUpdate<DecisionAck, [RejectRequest]>('reject')
 export const approveSignal = defineSignal<[ApproveRequest]>('approve');
 export const rejectSignal = defineSignal<[RejectRequest]>('reject');
 export const statusQuery = defineQuery<ReleaseStatus>('status');
+
+/** Operator controls (pause / resume / promote / abort), recorded with who and why. */
+export interface ControlRequest {
+  by: string;
+  reason?: string;
+}
+export interface ControlAck {
+  releaseId: string;
+  action: OperatorAction;
+  by: string;
+}
+export const pauseUpdate = defineUpdate<ControlAck, [ControlRequest]>('pause');
+export const resumeUpdate = defineUpdate<ControlAck, [ControlRequest]>('resume');
+export const promoteUpdate = defineUpdate<ControlAck, [ControlRequest]>('promote');
+export const abortUpdate = defineUpdate<ControlAck, [ControlRequest]>('abort');
+export const controlUpdates = { pause: pauseUpdate, resume: resumeUpdate, promote: promoteUpdate, abort: abortUpdate } as const;
 
 export const serviceSearchAttribute = defineSearchAttributeKey('RunwayService', SearchAttributeType.KEYWORD);
 export const versionSearchAttribute = defineSearchAttributeKey('RunwayVersion', SearchAttributeType.KEYWORD);

@@ -2,7 +2,7 @@
  * Timeouts and retries per kind of activity. Long waits heartbeat often with a short heartbeat
  * timeout, so a crashed worker's activity is retried elsewhere within seconds, not minutes.
  */
-import { type ActivityOptions, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
 import type { ReleasePlan } from '../src/domain/release';
 
@@ -15,6 +15,8 @@ export const HEARTBEAT_TIMEOUT_MS = 10_000;
  */
 const ecsCall: ActivityOptions = {
   startToCloseTimeout: '20s',
+  // On abort, wait for an in-flight call to finish: a rollback must never race a late update.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 10 },
 };
 
@@ -36,6 +38,7 @@ const notification: ActivityOptions = {
 export function releaseActivities(plan: ReleasePlan) {
   const deployWait: ActivityOptions = {
     startToCloseTimeout: plan.deployTimeoutMs + 60_000,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
     retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 20 },
   };

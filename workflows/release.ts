@@ -10,7 +10,6 @@ import {
   isCancellation,
   setCurrentDetails,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -31,6 +30,7 @@ import type { SlackMessageRef } from '../activities/slack';
 import { releaseActivities } from './activity-options';
 import { registerApprovalHandlers } from './approval-handlers';
 import { Compensations, failureMessage } from './compensations';
+import { type Controls, registerControlHandlers } from './control-handlers';
 
 /** Thrown inside the workflow to leave the forward path when the release is rejected. */
 class ReleaseRejected extends Error {}
@@ -45,8 +45,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   const deployments: Partial<Record<'staging' | 'production', number>> = {};
   let slackMessage: SlackMessageRef | undefined;
 
+  // The forward path runs in its own scope so an operator's abort can interrupt it anywhere.
+  const forward = new CancellationScope();
+  const controls: Controls = {};
   setHandler(statusQuery, () => state.snapshot());
   registerApprovalHandlers(state, plan.approval, input.requestedBy);
+  registerControlHandlers(state, plan.approval.approvers, controls, () => forward.cancel());
 
   const now = () => new Date();
   const enter = (stage: ReleaseStage, message: string) => {
@@ -57,7 +61,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   const showDetails = () => {
     const s = state.snapshot();
     const canary = s.canary.step > 0 ? `\n\n**Canary** step ${s.canary.step}/${s.canary.steps.length}: ${s.canary.actualWeight}% of tasks` : '';
-    setCurrentDetails(`**Stage** ${s.stage}${canary}\n\n${s.history[s.history.length - 1]?.message ?? ''}`);
+    setCurrentDetails(`**Stage** ${s.stage}${s.paused ? ' (paused by an operator)' : ''}${canary}\n\n${s.history[s.history.length - 1]?.message ?? ''}`);
   };
 
   /** Slack and GitHub inform; their failures are recorded but never stop or fail a release. */
@@ -137,79 +141,107 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     state.record(`${what}: ${runningCount} task(s) running ${taskDefinition}`, now());
   };
 
-  try {
-    // 1. Build: CI already built the image; the commit's checks must be green.
-    enter(ReleaseStage.building, `verifying the build of ${input.image}`);
-    const build = await acts.build.verifyBuild({ repo: plan.repo, version: input.version, image: input.image });
-    state.record(`build verified: ${build.checks.join(', ')} green`, now());
-
-    // 2. Staging: copy the current task definition with the new image and roll it out.
-    enter(ReleaseStage.staging, `deploying ${input.image} to staging`);
-    await recordDeployment('staging');
-    const stagingTd = await acts.ecs.prepareTaskDefinition({ source: plan.staging, container: plan.container, image: input.image });
-    await deployService(plan.staging, stagingTd.taskDefinitionArn, 'staging');
-
-    // 3. Smoke test against staging.
-    enter(ReleaseStage.smoke, `smoke testing ${plan.smoke.url}`);
-    const smoke = await acts.smoke.runSmokeTest(plan.smoke);
-    state.record(`smoke test passed: ${smoke.checks.length} check(s) answered ${smoke.checks.map((c) => c.status).join(', ')}`, now());
-    await setDeploymentState('staging', 'success', `${input.version.slice(0, 12)} passed smoke tests`);
-
-    // 4. Approval: a person decides, through Slack, the CLI or a signal; silence rejects.
-    enter(ReleaseStage.awaitingApproval, `waiting for approval from ${plan.approval.approvers.join(', ')}`);
-    slackMessage = await bestEffort('posting the approval request to Slack', () =>
-      acts.notify.postReleaseMessage({ channel: plan.approval.channel, message: slackMessageFor('Waiting for approval', true) }),
-    );
-    const decided = await condition(() => state.isDecided, plan.approval.timeoutMs);
-    if (!decided) state.decide('rejected', 'runway', `no decision within ${Math.round(plan.approval.timeoutMs / 1000)} s`, now());
-    if (state.approval.decision === 'rejected') throw new ReleaseRejected(state.approval.comment ?? `rejected by ${state.approval.by}`);
-    await updateSlack(`Approved by ${state.approval.by}`);
-
-    // 5. Canary: a second service in the stable service's target group takes a growing share.
-    enter(ReleaseStage.canary, `starting the production canary`);
-    await recordDeployment('production');
-    const canaryRef = { cluster: plan.production.cluster, service: plan.production.canaryService };
-    const productionTd = await acts.ecs.prepareTaskDefinition({ source: plan.production, container: plan.container, image: input.image });
-    const stable = await acts.ecs.describeService(plan.production);
-    undo.add(
-      `take the canary (${canaryRef.cluster}/${canaryRef.service}) to 0 tasks`,
-      async () => {
-        await acts.rollback.updateService({ ...canaryRef, desiredCount: 0 });
-        state.setCanary(state.snapshot().canary.step, 0, 0, now());
-        upsertSearchAttributes([{ key: canaryWeightSearchAttribute, value: 0 }]);
-      },
-      { urgent: true },
-    );
-    const steps = canaryStepsBeforePromotion(plan.canary.steps);
-    for (const [index, weight] of steps.entries()) {
-      const count = canaryTaskCount(stable.desiredCount, weight);
-      await acts.ecs.updateService({ ...canaryRef, taskDefinition: productionTd.taskDefinitionArn, desiredCount: count });
-      await acts.deployWait.waitForDeployment({ ...canaryRef, taskDefinition: productionTd.taskDefinitionArn, timeoutMs: plan.deployTimeoutMs });
-      state.setCanary(index + 1, weight, canaryShare(stable.desiredCount, count), now());
-      upsertSearchAttributes([{ key: canaryWeightSearchAttribute, value: weight }]);
-      showDetails();
-      await updateSlack(`Canary at ${weight}%`);
-      await sleep(plan.canary.bakeMs, { summary: `bake at ${weight}%` });
+  /**
+   * Bakes at the current weight. Pausing stops the clock (the weight holds); a promote ends the
+   * bake early. Workflow time is deterministic, so measuring elapsed time here is safe.
+   */
+  const bake = async (ms: number) => {
+    let remaining = ms;
+    while (remaining > 0 && controls.pending !== 'promote') {
+      const startedAt = Date.now();
+      const interrupted = await condition(() => state.paused || controls.pending === 'promote', remaining);
+      remaining -= Date.now() - startedAt;
+      if (!interrupted) return;
+      if (state.paused) {
+        showDetails();
+        await condition(() => !state.paused || controls.pending === 'promote');
+      }
     }
+  };
 
-    // 6. Promote: roll the stable service to the new version, then empty the canary.
-    enter(ReleaseStage.promoting, `promoting ${input.image} to all of production`);
-    await deployService(plan.production, productionTd.taskDefinitionArn, 'production');
-    await acts.ecs.updateService({ ...canaryRef, desiredCount: 0 });
-    state.setCanary(plan.canary.steps.length, 100, 100, now());
-    upsertSearchAttributes([{ key: canaryWeightSearchAttribute, value: 100 }]);
-    await setDeploymentState('production', 'success', `${input.version.slice(0, 12)} released`);
-    state.finish('released', undefined, now());
-    upsertSearchAttributes([{ key: stageSearchAttribute, value: ReleaseStage.released }]);
-    showDetails();
-    await updateSlack('Released to production');
+  try {
+    await forward.run(async () => {
+      // 1. Build: CI already built the image; the commit's checks must be green.
+      enter(ReleaseStage.building, `verifying the build of ${input.image}`);
+      const build = await acts.build.verifyBuild({ repo: plan.repo, version: input.version, image: input.image });
+      state.record(`build verified: ${build.checks.join(', ')} green`, now());
+
+      // 2. Staging: copy the current task definition with the new image and roll it out.
+      enter(ReleaseStage.staging, `deploying ${input.image} to staging`);
+      await recordDeployment('staging');
+      const stagingTd = await acts.ecs.prepareTaskDefinition({ source: plan.staging, container: plan.container, image: input.image });
+      await deployService(plan.staging, stagingTd.taskDefinitionArn, 'staging');
+
+      // 3. Smoke test against staging.
+      enter(ReleaseStage.smoke, `smoke testing ${plan.smoke.url}`);
+      const smoke = await acts.smoke.runSmokeTest(plan.smoke);
+      state.record(`smoke test passed: ${smoke.checks.length} check(s) answered ${smoke.checks.map((c) => c.status).join(', ')}`, now());
+      await setDeploymentState('staging', 'success', `${input.version.slice(0, 12)} passed smoke tests`);
+
+      // 4. Approval: a person decides, through Slack, the CLI or a signal; silence rejects.
+      enter(ReleaseStage.awaitingApproval, `waiting for approval from ${plan.approval.approvers.join(', ')}`);
+      slackMessage = await bestEffort('posting the approval request to Slack', () =>
+        acts.notify.postReleaseMessage({ channel: plan.approval.channel, message: slackMessageFor('Waiting for approval', true) }),
+      );
+      const decided = await condition(() => state.isDecided, plan.approval.timeoutMs);
+      if (!decided) state.decide('rejected', 'runway', `no decision within ${Math.round(plan.approval.timeoutMs / 1000)} s`, now());
+      if (state.approval.decision === 'rejected') throw new ReleaseRejected(state.approval.comment ?? `rejected by ${state.approval.by}`);
+      await updateSlack(`Approved by ${state.approval.by}`);
+
+      // 5. Canary: a second service in the stable service's target group takes a growing share.
+      enter(ReleaseStage.canary, `starting the production canary`);
+      await recordDeployment('production');
+      const canaryRef = { cluster: plan.production.cluster, service: plan.production.canaryService };
+      const productionTd = await acts.ecs.prepareTaskDefinition({ source: plan.production, container: plan.container, image: input.image });
+      const stable = await acts.ecs.describeService(plan.production);
+      undo.add(
+        `take the canary (${canaryRef.cluster}/${canaryRef.service}) to 0 tasks`,
+        async () => {
+          await acts.rollback.updateService({ ...canaryRef, desiredCount: 0 });
+          state.setCanary(state.snapshot().canary.step, 0, 0, now());
+          upsertSearchAttributes([{ key: canaryWeightSearchAttribute, value: 0 }]);
+        },
+        { urgent: true },
+      );
+      const steps = canaryStepsBeforePromotion(plan.canary.steps);
+      for (const [index, weight] of steps.entries()) {
+        if (controls.pending === 'promote') break;
+        const count = canaryTaskCount(stable.desiredCount, weight);
+        await acts.ecs.updateService({ ...canaryRef, taskDefinition: productionTd.taskDefinitionArn, desiredCount: count });
+        await acts.deployWait.waitForDeployment({ ...canaryRef, taskDefinition: productionTd.taskDefinitionArn, timeoutMs: plan.deployTimeoutMs });
+        state.setCanary(index + 1, weight, canaryShare(stable.desiredCount, count), now());
+        upsertSearchAttributes([{ key: canaryWeightSearchAttribute, value: weight }]);
+        showDetails();
+        await updateSlack(`Canary at ${weight}%`);
+        await bake(plan.canary.bakeMs);
+      }
+
+      // 6. Promote: roll the stable service to the new version, then empty the canary.
+      enter(ReleaseStage.promoting, `promoting ${input.image} to all of production`);
+      await deployService(plan.production, productionTd.taskDefinitionArn, 'production');
+      await acts.ecs.updateService({ ...canaryRef, desiredCount: 0 });
+      state.setCanary(plan.canary.steps.length, 100, 100, now());
+      upsertSearchAttributes([{ key: canaryWeightSearchAttribute, value: 100 }]);
+      await setDeploymentState('production', 'success', `${input.version.slice(0, 12)} released`);
+      state.finish('released', undefined, now());
+      upsertSearchAttributes([{ key: stageSearchAttribute, value: ReleaseStage.released }]);
+      showDetails();
+      await updateSlack('Released to production');
+    });
     return { releaseId: info.workflowId, result: 'released', status: state.snapshot() };
   } catch (err) {
     const rejected = err instanceof ReleaseRejected;
-    const reason = rejected ? err.message : isCancellation(err) ? 'the release was cancelled' : failureMessage(err);
+    const aborted = controls.pending === 'abort' && isCancellation(err);
+    const reason = rejected
+      ? err.message
+      : aborted
+        ? controls.abortReason!
+        : isCancellation(err)
+          ? 'the release was cancelled'
+          : failureMessage(err);
     // Non-cancellable: a cancelled release must still undo, settle GitHub and Slack, and finish.
     const outcome = await CancellationScope.nonCancellable(() => rollBack(rejected ? 'rejected' : 'rolled-back', reason));
-    if (isCancellation(err)) throw err;
+    if (isCancellation(err) && !aborted) throw err;
     return outcome;
   }
 

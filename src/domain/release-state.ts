@@ -80,6 +80,18 @@ export class ReleaseState {
     this.record(`${decision} by ${by}${comment ? `: ${comment}` : ''}`, now);
   }
 
+  /** Records an operator control; pause/resume also set the paused flag. */
+  control(action: string, by: string, reason: string | undefined, now: Date): void {
+    if (action === 'pause') this.status.paused = true;
+    if (action === 'resume') this.status.paused = false;
+    (this.status.controls ??= []).push({ action, by, reason, at: now.toISOString() });
+    this.record(`${action} by ${by}${reason ? `: ${reason}` : ''}`, now);
+  }
+
+  get paused(): boolean {
+    return this.status.paused ?? false;
+  }
+
   refuse(by: string, reason: string, now: Date): void {
     this.status.approval.refused.push({ by, at: now.toISOString(), reason });
     this.record(`approval attempt by ${by || '(unknown)'} refused: ${reason}`, now);

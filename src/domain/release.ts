@@ -143,6 +143,10 @@ export interface ReleaseStatus {
     actualWeight: number;
   };
   approval: ApprovalRecord;
+  /** True while an operator holds the canary at its current weight. */
+  paused?: boolean;
+  /** Operator controls used, oldest first. */
+  controls?: { action: string; by: string; reason?: string; at: string }[];
   result?: ReleaseResult;
   /** Why the release ended the way it did (failure reason, rejection reason). */
   outcomeReason?: string;

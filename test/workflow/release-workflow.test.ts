@@ -3,14 +3,12 @@
  * release can take, and the approval policy enforced through Updates and signals.
  */
 import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
-import type { ReleaseActivities } from '../../activities';
-import type { ReleaseInput, ReleaseOutcome, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
-import { releaseId } from '../../src/domain/release-id';
+import type { ReleaseOutcome } from '../../src/domain/release';
 import { approveSignal, approveUpdate, rejectUpdate, stageSearchAttribute, statusQuery } from '../../src/messages';
-import { testClient, testNativeConnection, uniqueId, workflowBundle } from '../harness/temporal';
+import { testClient } from '../harness/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
+import { releaseInput, startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
 
 let client: Client;
 let closeClient: () => Promise<void>;
@@ -20,46 +18,11 @@ beforeAll(async () => {
 });
 afterAll(async () => closeClient());
 
-function releaseInput(plan: ReleasePlan = samplePlan()): ReleaseInput {
-  const version = uniqueId('').replace(/[^0-9a-f]/g, '').padEnd(12, 'a').slice(0, 12);
-  return { service: 'checkout', version, image: `registry.local/checkout:${version}`, requestedBy: 'carol', reason: 'test', plan };
-}
-
-/** Starts a worker with the given activities on a fresh task queue and runs `fn` while it polls. */
-async function withWorker<T>(activities: ReleaseActivities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = uniqueId('wf');
-  const worker = await Worker.create({
-    connection: await testNativeConnection(),
-    taskQueue,
-    workflowBundle: workflowBundle(),
-    activities,
-  });
-  return worker.runUntil(fn(taskQueue));
-}
-
-async function start(taskQueue: string, input: ReleaseInput) {
-  return client.workflow.start('release', {
-    workflowId: releaseId(input.service, input.version),
-    taskQueue,
-    args: [input],
-    typedSearchAttributes: [{ key: stageSearchAttribute, value: 'queued' }],
-  });
-}
-
-async function untilStage(handle: { query: (q: typeof statusQuery) => Promise<ReleaseStatus> }, stage: string): Promise<ReleaseStatus> {
-  for (let i = 0; i < 300; i++) {
-    const status = await handle.query(statusQuery);
-    if (status.stage === stage) return status;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`release never reached ${stage}`);
-}
-
 describe('release workflow', () => {
   it('goes through every stage to production once approved', async () => {
     const fake = createFakeActivities();
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await start(taskQueue, releaseInput());
+      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       const ack = await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', comment: 'ship it' }] });
       expect(ack).toMatchObject({ decision: 'approved', by: 'alice' });
@@ -88,7 +51,7 @@ describe('release workflow', () => {
 
   it('rolls staging back when the smoke test fails', async () => {
     const fake = createFakeActivities({ smokeFails: true });
-    const outcome = await withWorker(fake.activities, async (taskQueue) => (await start(taskQueue, releaseInput())).result());
+    const outcome = await withWorker(fake.activities, async (taskQueue) => (await startReleaseWorkflow(client, taskQueue, releaseInput())).result());
     expect(outcome.result).toBe('rolled-back');
     expect(outcome.reason).toMatch(/smoke check 1\/2/);
     expect(fake.services.get('staging/checkout')!.taskDefinition).toBe('td/checkout-staging:1');
@@ -102,7 +65,7 @@ describe('release workflow', () => {
   it('rolls staging back when rejected', async () => {
     const fake = createFakeActivities();
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await start(taskQueue, releaseInput());
+      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'freeze' }] });
       return handle.result();
@@ -115,7 +78,7 @@ describe('release workflow', () => {
   it('refuses an approver who is not allowed and keeps waiting', async () => {
     const fake = createFakeActivities();
     await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await start(taskQueue, releaseInput());
+      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       const refused = handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory' }] });
       await expect(refused).rejects.toThrow(WorkflowUpdateFailedError);
@@ -143,7 +106,7 @@ describe('release workflow', () => {
   it('rejects when nobody decides before the approval timeout', async () => {
     const fake = createFakeActivities();
     const plan = samplePlan({ approval: { ...samplePlan().approval, timeoutMs: 1500 } });
-    const outcome = await withWorker(fake.activities, async (taskQueue) => (await start(taskQueue, releaseInput(plan))).result());
+    const outcome = await withWorker(fake.activities, async (taskQueue) => (await startReleaseWorkflow(client, taskQueue, releaseInput(plan))).result());
     expect(outcome.result).toBe('rejected');
     expect(outcome.reason).toMatch(/no decision within 2 s|no decision within 1 s/);
     expect(outcome.status.approval.by).toBe('runway');
@@ -152,7 +115,7 @@ describe('release workflow', () => {
   it('takes the canary to 0 first, then restores production and staging, when promotion fails', async () => {
     const fake = createFakeActivities({ failingDeployments: ['production/checkout'] });
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await start(taskQueue, releaseInput());
+      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
       return handle.result();
@@ -172,7 +135,7 @@ describe('release workflow', () => {
   it('rolls back when cancelled, even though the cancellation reaches every scope', async () => {
     const fake = createFakeActivities();
     await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await start(taskQueue, releaseInput());
+      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       await handle.cancel();
       await expect(handle.result()).rejects.toThrow();

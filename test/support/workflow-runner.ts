@@ -1,0 +1,42 @@
+/** Runs the release workflow on the test server with a worker of fake activities. */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import type { ReleaseActivities } from '../../activities';
+import type { ReleaseInput, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
+import { releaseId } from '../../src/domain/release-id';
+import { stageSearchAttribute, statusQuery } from '../../src/messages';
+import { testNativeConnection, uniqueId, workflowBundle } from '../harness/temporal';
+import { samplePlan } from './sample-plan';
+
+export function releaseInput(plan: ReleasePlan = samplePlan()): ReleaseInput {
+  const version = uniqueId('').replace(/[^0-9a-f]/g, '').padEnd(12, 'a').slice(0, 12);
+  return { service: 'checkout', version, image: `registry.local/checkout:${version}`, requestedBy: 'carol', reason: 'test', plan };
+}
+
+/** Starts a worker with the given activities on a fresh task queue and runs `fn` while it polls. */
+export async function withWorker<T>(activities: ReleaseActivities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = uniqueId('wf');
+  const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities });
+  return worker.runUntil(fn(taskQueue));
+}
+
+export async function startReleaseWorkflow(client: Client, taskQueue: string, input: ReleaseInput): Promise<WorkflowHandle> {
+  return client.workflow.start('release', {
+    workflowId: releaseId(input.service, input.version),
+    taskQueue,
+    args: [input],
+    typedSearchAttributes: [{ key: stageSearchAttribute, value: 'queued' }],
+  });
+}
+
+/** Polls the status query until `predicate` holds. */
+export async function untilStatus(handle: WorkflowHandle, predicate: (s: ReleaseStatus) => boolean, what = 'condition'): Promise<ReleaseStatus> {
+  for (let i = 0; i < 300; i++) {
+    const status = await handle.query(statusQuery);
+    if (predicate(status)) return status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`release never reached ${what}`);
+}
+
+export const untilStage = (handle: WorkflowHandle, stage: string) => untilStatus(handle, (s) => s.stage === stage, stage);
