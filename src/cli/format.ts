@@ -24,6 +24,8 @@ export function formatStatus(status: ReleaseStatus): string {
   const { approval } = status;
   if (approval.decision) lines.push(`approval  ${approval.decision} by ${approval.by} at ${approval.at}${approval.comment ? `: ${approval.comment}` : ''}`);
   for (const r of approval.refused) lines.push(`refused   ${r.by || '(unknown)'} at ${r.at}: ${r.reason}`);
+  if (status.paused) lines.push('paused    the canary is held at its current weight (runway resume <id>)');
+  for (const c of status.controls ?? []) lines.push(`control   ${c.action} by ${c.by} at ${c.at}${c.reason ? `: ${c.reason}` : ''}`);
   if (status.outcomeReason) lines.push(`reason    ${status.outcomeReason}`);
   lines.push('', 'history');
   for (const event of status.history) lines.push(`  ${formatEvent(event)}`);

@@ -1,5 +1,7 @@
 /** `runway`: the CLI entry point. Commands live one per file in ./commands. */
 import { Command, CommanderError } from 'commander';
+import { configureApprovalsCommand } from './commands/approvals';
+import { configureControlCommands } from './commands/controls';
 import { configureDecisionCommands } from './commands/decide';
 import { configureDemoCommand } from './commands/demo';
 import { configureInspectCommands } from './commands/inspect';
@@ -30,7 +32,9 @@ Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNWAY_TASK_QUEUE, RUNWAY_CON
   configureStartCommand(program);
   configureInspectCommands(program);
   configureDecisionCommands(program);
+  configureControlCommands(program);
   configureProcessCommands(program);
+  configureApprovalsCommand(program);
   configureDemoCommand(program);
   return program;
 }

@@ -8,10 +8,13 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import type { OperatorAction } from '../domain/operator-controls';
 import { type ReleaseInput, type ReleaseOutcome, type ReleaseStatus, type ReleaseEvent, isTerminalStage } from '../domain/release';
 import { releaseId } from '../domain/release-id';
 import {
   approveUpdate,
+  type ControlAck,
+  controlUpdates,
   type DecisionAck,
   RELEASE_WORKFLOW_TYPE,
   rejectUpdate,
@@ -109,6 +112,18 @@ export async function decideRelease(
   try {
     if (decision === 'approve') return await handle.executeUpdate(approveUpdate, { args: [{ by, comment: note }] });
     return await handle.executeUpdate(rejectUpdate, { args: [{ by, reason: note }] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw new ReleaseRefusedError((err.cause as Error | undefined)?.message ?? err.message);
+    }
+    throw err;
+  }
+}
+
+/** Pause, resume, promote or abort a release; refusals become ReleaseRefusedError. */
+export async function controlRelease(client: Client, id: string, action: OperatorAction, by: string, reason?: string): Promise<ControlAck> {
+  try {
+    return await client.workflow.getHandle(id).executeUpdate(controlUpdates[action], { args: [{ by, reason }] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
       throw new ReleaseRefusedError((err.cause as Error | undefined)?.message ?? err.message);

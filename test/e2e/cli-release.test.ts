@@ -84,6 +84,21 @@ describe('runway CLI end to end', () => {
     expect(result.stderr).toMatch(/rolled-back — smoke check 1\/3 GET .*health → 503/);
   });
 
+  it('lets an operator abort from the CLI, and refuses a pause outside the canary', async () => {
+    const version = randomSha();
+    const id = releaseId('checkout', version);
+    const start = spawnRunway(['start', '--service', 'checkout', '--version', version, '--wait'], stack.env);
+    await untilStage(id, 'awaiting-approval');
+    const pause = await runRunway(['pause', id, '--as', 'alice'], stack.env);
+    expect(pause.code).toBe(4);
+    expect(pause.stderr).toMatch(/pause refused: only a canary can be paused \(stage: awaiting-approval\)/);
+    const abort = await runRunway(['abort', id, '--as', 'bob', '--reason', 'wrong branch'], stack.env);
+    expect(abort).toMatchObject({ code: 0, stdout: `${id}: abort by bob\n` });
+    const result = await start.exited;
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(/rolled-back — aborted by bob: wrong branch/);
+  });
+
   it.each([
     [['start', '--service', 'nope', '--version', 'abcdef1'], /unknown service "nope" \(configured: checkout\)/],
     [['start', '--service', 'checkout', '--version', 'main'], /--version: "main" is not a git commit SHA/],

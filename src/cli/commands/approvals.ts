@@ -1,0 +1,78 @@
+/**
+ * `runway approvals`: the Slack approvals server as a process. Secrets come from the
+ * environment only (never flags, which show up in `ps`), and are never printed.
+ */
+import { WebClient } from '@slack/web-api';
+import type { Command } from 'commander';
+import { startApprovalsServer } from '../../approvals';
+import type { RunwayEnv } from '../../env';
+import { cliEnv, withClient } from '../context';
+import { invalidInput } from '../errors';
+import { runAction } from '../run-action';
+
+interface ApprovalsOptions {
+  host: string;
+  port?: string;
+}
+
+/** Resolves when the process gets Ctrl-C or SIGTERM. */
+function untilStopped(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+function parsePort(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidInput(`--port: expected 0-65535, got "${value}"`);
+  return port;
+}
+
+/** Only for chat.postEphemeral when a click has no usable response_url; optional. */
+function ephemeralClient(env: RunwayEnv): WebClient | undefined {
+  if (!env.SLACK_BOT_TOKEN) return undefined;
+  return new WebClient(env.SLACK_BOT_TOKEN, {
+    slackApiUrl: env.SLACK_API_URL,
+    // A reply is worth a couple of quick tries, not minutes of backoff.
+    retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 },
+    rejectRateLimitedCalls: true,
+  });
+}
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+export function configureApprovalsCommand(program: Command): void {
+  program
+    .command('approvals')
+    .description('run the Slack approvals server (SLACK_SIGNING_SECRET required; RUNWAY_APPROVALS_PORT, default 3000)')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port (default: $RUNWAY_APPROVALS_PORT or 3000; 0 = any free port)')
+    .action(
+      runAction(async (opts: ApprovalsOptions) => {
+        const env = cliEnv();
+        if (!env.SLACK_SIGNING_SECRET) {
+          throw invalidInput('SLACK_SIGNING_SECRET: required (the Slack app\'s signing secret, used to verify every click)');
+        }
+        const port = parsePort(opts.port, env.RUNWAY_APPROVALS_PORT);
+        await withClient(env, async (client) => {
+          const server = await startApprovalsServer({
+            port,
+            host: opts.host,
+            signingSecret: env.SLACK_SIGNING_SECRET!,
+            client,
+            slack: ephemeralClient(env),
+            log: (line) => process.stderr.write(`${line}\n`),
+          });
+          say(`runway approvals: listening on ${server.url}`);
+          say(`  Slack request URL  ${server.eventsUrl}`);
+          say(`  health             ${server.url}/healthz`);
+          say(`  Temporal           ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
+          const signal = await untilStopped();
+          say(`${signal}: stopping (finishing clicks already acknowledged)…`);
+          await server.close();
+        });
+      }),
+    );
+}
