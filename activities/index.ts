@@ -4,6 +4,8 @@
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { createEcsActivities, type EcsActivityOptions } from './ecs';
+import { createMigrationActivities } from './ecs-migration';
+import { createEcsTaskActivities } from './ecs-tasks';
 import { createGitHubActivities, type GitHubApi } from './github';
 import { createSlackActivities, type SlackApi } from './slack';
 import { createSmokeActivities } from './smoke';
@@ -19,6 +21,8 @@ export interface ActivityClients {
 export function createActivities(clients: ActivityClients) {
   return {
     ...createEcsActivities({ ecs: clients.ecs, options: clients.ecsOptions }),
+    ...createEcsTaskActivities({ ecs: clients.ecs }),
+    ...createMigrationActivities({ ecs: clients.ecs, options: { pollIntervalMs: clients.ecsOptions?.pollIntervalMs } }),
     ...createSmokeActivities({ fetch: clients.fetch }),
     ...createSlackActivities({ slack: clients.slack }),
     ...createGitHubActivities({ github: clients.github }),

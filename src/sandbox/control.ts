@@ -7,6 +7,7 @@ import type { EcsEmulator } from './ecs-emulator';
 import type { GitHubEmulator } from './github-emulator';
 import { BadJsonError, notFound, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
 import { scenarioPatchSchema, type ScenarioStore } from './scenario';
+import { ClickError, clickRequestSchema, type SlackClicker } from './slack-click';
 import type { SlackEmulator } from './slack-emulator';
 
 export interface ControlDeps {
@@ -15,13 +16,15 @@ export interface ControlDeps {
   ecs: EcsEmulator;
   slack: SlackEmulator;
   github: GitHubEmulator;
+  clicker: SlackClicker;
 }
 
 function methodNotAllowed(req: SandboxRequest, allowed: string): SandboxResponse {
   return { status: 405, body: { message: `${req.method} ${req.path} not allowed (use ${allowed})` }, headers: { allow: allowed } };
 }
 
-export function handleControlRequest(deps: ControlDeps, req: SandboxRequest): SandboxResponse {
+/** Async only for `/_sandbox/slack/click`, which waits for the app it clicks at. */
+export function handleControlRequest(deps: ControlDeps, req: SandboxRequest): SandboxResponse | Promise<SandboxResponse> {
   switch (req.path) {
     case '/_sandbox/calls':
       return req.method === 'GET' ? { status: 200, body: deps.calls.snapshot() } : methodNotAllowed(req, 'GET');
@@ -31,6 +34,10 @@ export function handleControlRequest(deps: ControlDeps, req: SandboxRequest): Sa
       if (req.method === 'GET') return { status: 200, body: deps.scenario.get() };
       if (req.method === 'PUT') return putScenario(deps.scenario, req);
       return methodNotAllowed(req, 'GET, PUT');
+    case '/_sandbox/slack/click':
+      return req.method === 'POST' ? postClick(deps.clicker, req) : methodNotAllowed(req, 'POST');
+    case '/_sandbox/slack/responses':
+      return req.method === 'GET' ? { status: 200, body: deps.slack.state().responses } : methodNotAllowed(req, 'GET');
     default:
       return notFound(`no control endpoint ${req.path}`);
   }
@@ -55,4 +62,26 @@ function putScenario(scenario: ScenarioStore, req: SandboxRequest): SandboxRespo
     return { status: 400, body: { message: `invalid scenario: ${issues.join('; ')}`, issues } };
   }
   return { status: 200, body: scenario.merge(parsed.data) };
+}
+
+/** Clicks a button as a Slack user; answers what the app answered, plus where its reply will land. */
+async function postClick(clicker: SlackClicker, req: SandboxRequest): Promise<SandboxResponse> {
+  let body: unknown;
+  try {
+    body = parseJsonBody(req.body);
+  } catch (err) {
+    if (err instanceof BadJsonError) return { status: 400, body: { message: err.message } };
+    throw err;
+  }
+  const parsed = clickRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+    return { status: 400, body: { message: `invalid click: ${issues.join('; ')}`, issues } };
+  }
+  try {
+    return { status: 200, body: await clicker.click(parsed.data) };
+  } catch (err) {
+    if (err instanceof ClickError) return { status: err.status, body: { message: err.message } };
+    throw err;
+  }
 }

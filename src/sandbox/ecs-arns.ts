@@ -19,6 +19,17 @@ export function taskDefinitionArn(family: string, revision: number): string {
   return `${PREFIX}task-definition/${family}:${revision}`;
 }
 
+/** The long ARN format, which carries the cluster. */
+export function taskArn(cluster: string, id: string): string {
+  return `${PREFIX}task/${cluster}/${id}`;
+}
+
+/** The task id of a task ARN (either ARN format) or of a bare id. */
+export function taskIdOf(ref: string): string {
+  const res = resource(ref);
+  return res?.startsWith('task/') ? (res.split('/').at(-1) ?? ref) : ref;
+}
+
 /** Any ECS ARN's resource part (after the last ':' of the prefix), or undefined for a plain name. */
 function resource(ref: string): string | undefined {
   if (!ref.startsWith('arn:')) return undefined;

@@ -1,10 +1,10 @@
 /**
- * How an ECS service's deployments progress over time. Nothing runs on a timer: every read
- * first "settles" the service up to now from timestamps, so the emulator is deterministic,
- * costs nothing while idle, and a test's clock is the only clock.
+ * ECS service deployments as records: what one is, how it is created, how it is shown on the
+ * wire. How deployments progress over time is in ecs-settle.ts.
  */
 import { epochSeconds } from './ecs-arns';
-import { type ImageBehaviour } from './scenario';
+import type { ImageBehaviour } from './ecs-scenario';
+import type { TaskRecord } from './ecs-tasks';
 
 export type DeploymentStatus = 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
 export type RolloutState = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
@@ -23,6 +23,16 @@ export interface DeploymentRecord {
   /** Fixed when the deployment starts, so a later scenario change never rewrites an outcome. */
   behaviour: ImageBehaviour;
   delayMs: number;
+  /** The task definition's containers, copied onto each task. */
+  containers: { name: string; image: string }[];
+  /** Circuit breaker with rollback was on when the deployment started: a failure rolls back. */
+  rollbackOnFailure: boolean;
+  /** crash-after only: when the replacements of crashed tasks start. */
+  restartAtMs?: number;
+  /** crash-after only: how many times the tasks have crashed, which sets the restart backoff. */
+  crashes?: number;
+  /** never-stable only: when ECS last reported it could not place the missing task. */
+  unplacedSinceMs?: number;
   /** When running catches up with desired: the end of the rollout, or of a later scale-up. */
   settlesAtMs: number;
 }
@@ -35,9 +45,12 @@ export interface ServiceEvent {
 
 /** The parts of a service that settling reads and changes. */
 export interface SettlingService {
+  cluster: string;
   name: string;
   deployments: DeploymentRecord[];
   events: ServiceEvent[];
+  /** Every task of the service, running or stopped (the stopped ones for an hour). */
+  tasks: TaskRecord[];
 }
 
 /** Counters instead of random ids, so two runs of the same test produce the same state. */
@@ -45,7 +58,6 @@ export interface IdSource {
   next(kind: 'deployment' | 'event' | 'task'): string;
 }
 
-export const CRASH_REASON = 'Essential container in task exited';
 export const CIRCUIT_BREAKER_REASON = 'ECS deployment circuit breaker: tasks failed to start.';
 
 /** ECS's circuit-breaker threshold: half the desired count, at least 3, at most 200. */
@@ -55,7 +67,15 @@ export function circuitBreakerThreshold(desiredCount: number): number {
 
 export function newDeployment(
   ids: IdSource,
-  init: { taskDefinitionArn: string; desiredCount: number; behaviour: ImageBehaviour; delayMs: number; nowMs: number },
+  init: {
+    taskDefinitionArn: string;
+    containers: { name: string; image: string }[];
+    desiredCount: number;
+    behaviour: ImageBehaviour;
+    delayMs: number;
+    nowMs: number;
+    rollbackOnFailure: boolean;
+  },
 ): DeploymentRecord {
   const id = ids.next('deployment');
   return {
@@ -71,6 +91,8 @@ export function newDeployment(
     updatedAtMs: init.nowMs,
     behaviour: init.behaviour,
     delayMs: init.delayMs,
+    containers: init.containers,
+    rollbackOnFailure: init.rollbackOnFailure,
     // Nothing to start means nothing to wait for: a deployment to 0 tasks completes at once.
     settlesAtMs: init.desiredCount === 0 ? init.nowMs : init.nowMs + init.delayMs,
   };
@@ -85,91 +107,14 @@ export function listedDeployments(service: { deployments: DeploymentRecord[] }):
   return service.deployments.filter((d) => d.status !== 'INACTIVE');
 }
 
-function addEvent(service: SettlingService, ids: IdSource, atMs: number, message: string): void {
+export function addEvent(service: SettlingService, ids: IdSource, atMs: number, message: string): void {
   service.events.push({ id: ids.next('event'), createdAtMs: atMs, message });
 }
 
-function startedTasksMessage(service: SettlingService, ids: IdSource, count: number): string {
-  const tasks = Array.from({ length: Math.min(count, 10) }, () => `(task ${ids.next('task')})`).join(' ');
-  return `(service ${service.name}) has started ${count} tasks: ${tasks}.`;
-}
-
-/** Brings the PRIMARY deployment up to `nowMs`; events carry the time things happened, not the time of the read. */
-export function settleService(service: SettlingService, nowMs: number, ids: IdSource): void {
-  const primary = primaryOf(service);
-  if (!primary) return;
-
-  if (primary.rolloutState === 'IN_PROGRESS') {
-    if (primary.behaviour === 'crash' && primary.desiredCount > 0) {
-      settleCrashing(service, primary, nowMs, ids);
-    } else if (nowMs >= primary.settlesAtMs) {
-      const at = primary.settlesAtMs;
-      primary.runningCount = primary.desiredCount;
-      primary.rolloutState = 'COMPLETED';
-      primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
-      primary.updatedAtMs = at;
-      // The old tasks are drained once the new ones are healthy: earlier deployments disappear.
-      for (const d of service.deployments) {
-        if (d !== primary && d.status !== 'INACTIVE') {
-          d.status = 'INACTIVE';
-          d.runningCount = 0;
-          d.updatedAtMs = at;
-        }
-      }
-      if (primary.desiredCount > 0) addEvent(service, ids, at, startedTasksMessage(service, ids, primary.desiredCount));
-      addEvent(service, ids, at, `(service ${service.name}) has reached a steady state.`);
-    }
-    return;
-  }
-
-  // A scale-up of a healthy deployment: the extra tasks run once the delay has passed.
-  if (primary.rolloutState === 'COMPLETED' && primary.runningCount < primary.desiredCount && nowMs >= primary.settlesAtMs) {
-    const at = primary.settlesAtMs;
-    const started = primary.desiredCount - primary.runningCount;
-    primary.runningCount = primary.desiredCount;
-    primary.updatedAtMs = at;
-    addEvent(service, ids, at, startedTasksMessage(service, ids, started));
-    addEvent(service, ids, at, `(service ${service.name}) has reached a steady state.`);
-  }
-}
-
-/** Tasks fail as they start; failedTasks grows towards the circuit-breaker threshold, then the rollout fails. */
-function settleCrashing(service: SettlingService, primary: DeploymentRecord, nowMs: number, ids: IdSource): void {
-  const threshold = circuitBreakerThreshold(primary.desiredCount);
-  const elapsed = nowMs - primary.createdAtMs;
-  const progress = primary.delayMs <= 0 ? 1 : Math.min(1, elapsed / primary.delayMs);
-  primary.failedTasks = Math.max(primary.failedTasks, Math.floor(threshold * progress));
-  if (nowMs < primary.settlesAtMs) return;
-  const at = primary.settlesAtMs;
-  primary.failedTasks = Math.max(primary.failedTasks, threshold);
-  primary.rolloutState = 'FAILED';
-  primary.rolloutStateReason = CIRCUIT_BREAKER_REASON;
-  primary.updatedAtMs = at;
-  addEvent(service, ids, at, `(service ${service.name}) task ${ids.next('task')} stopped: ${CRASH_REASON}.`);
-  addEvent(service, ids, at, `(service ${service.name}) (deployment ${primary.id}) deployment failed: tasks failed to start. ${CRASH_REASON}.`);
-}
-
-/**
- * Changes the PRIMARY deployment's desired count without a new deployment: fewer tasks stop at
- * once, more tasks start after the delay; a crashing deployment still runs nothing.
- */
-export function scalePrimary(service: SettlingService, primary: DeploymentRecord, desiredCount: number, nowMs: number, delayMs: number, ids: IdSource): void {
-  primary.desiredCount = desiredCount;
-  primary.updatedAtMs = nowMs;
-  if (primary.rolloutState === 'IN_PROGRESS') {
-    if (desiredCount === 0) primary.settlesAtMs = Math.min(primary.settlesAtMs, nowMs);
-    return;
-  }
-  if (primary.rolloutState !== 'COMPLETED') return;
-  if (desiredCount < primary.runningCount) {
-    const stopped = primary.runningCount - desiredCount;
-    primary.runningCount = desiredCount;
-    primary.settlesAtMs = nowMs;
-    addEvent(service, ids, nowMs, `(service ${service.name}) has stopped ${stopped} running tasks.`);
-    addEvent(service, ids, nowMs, `(service ${service.name}) has reached a steady state.`);
-  } else if (desiredCount > primary.runningCount) {
-    primary.settlesAtMs = nowMs + delayMs;
-  }
+/** ECS names at most ten of the tasks it started. */
+export function startedTasksMessage(service: SettlingService, tasks: { id: string }[]): string {
+  const named = tasks.slice(0, 10).map((t) => `(task ${t.id})`).join(' ');
+  return `(service ${service.name}) has started ${tasks.length} tasks: ${named}.`;
 }
 
 /** Tasks ECS is still trying to start: the gap to desired while rolling or scaling, all of them while crashing. */

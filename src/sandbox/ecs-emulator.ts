@@ -5,20 +5,14 @@
  */
 import { z } from 'zod';
 import { clusterArn, clusterName, epochSeconds, parseServiceRef, serviceArn } from './ecs-arns';
-import {
-  type DeploymentRecord,
-  deploymentToWire,
-  type IdSource,
-  listedDeployments,
-  newDeployment,
-  pendingCount,
-  primaryOf,
-  scalePrimary,
-  type ServiceEvent,
-  settleService,
-} from './ecs-deployments';
+import { type DeploymentRecord, deploymentToWire, type IdSource, listedDeployments, newDeployment, primaryOf } from './ecs-deployments';
 import { EcsError, EcsErrorType, parseInput } from './ecs-errors';
+import type { EcsFault } from './ecs-scenario';
+import { rollsBackOnFailure, type ServiceRecord, serviceToWire } from './ecs-services';
+import { scalePrimary, settleService } from './ecs-settle';
+import { EcsTaskApi } from './ecs-task-api';
 import { type StoredTaskDefinition, TaskDefinitionRegistry, taskDefinitionToWire } from './ecs-task-definitions';
+import { pruneStoppedTasks, taskStatus } from './ecs-tasks';
 import type { ScenarioStore } from './scenario';
 
 /** One ECS service the sandbox starts with, running one task definition with one container. */
@@ -30,18 +24,6 @@ export interface SandboxServiceSeed {
   container: string;
   image: string;
   desiredCount: number;
-}
-
-interface ServiceRecord {
-  cluster: string;
-  name: string;
-  arn: string;
-  status: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
-  createdAtMs: number;
-  deploymentConfiguration: Record<string, unknown>;
-  /** Newest first, INACTIVE ones kept for /_sandbox/state. */
-  deployments: DeploymentRecord[];
-  events: ServiceEvent[];
 }
 
 /** ECS lists at most the 100 most recent events. */
@@ -79,7 +61,7 @@ export type ServingDeployment =
   | { kind: 'serving'; taskDefinition: StoredTaskDefinition; deployment: DeploymentRecord };
 
 export interface EcsStateSnapshot {
-  clusters: { name: string; arn: string; services: Record<string, unknown>[] }[];
+  clusters: { name: string; arn: string; services: Record<string, unknown>[]; standaloneTasks: Record<string, unknown>[] }[];
   taskDefinitions: Record<string, unknown>[];
 }
 
@@ -96,7 +78,21 @@ export class EcsEmulator {
     },
   };
 
-  constructor(private readonly deps: { scenario: ScenarioStore; now: () => number }) {}
+  private readonly tasks: EcsTaskApi;
+
+  constructor(private readonly deps: { scenario: ScenarioStore; now: () => number }) {
+    this.tasks = new EcsTaskApi({
+      now: deps.now,
+      ids: this.ids,
+      scenario: deps.scenario,
+      taskDefinitions: this.taskDefinitions,
+      cluster: (ref) => {
+        const cluster = this.cluster(ref);
+        for (const service of cluster.services.values()) this.settled(service);
+        return cluster;
+      },
+    });
+  }
 
   /** Registers (or reuses) a revision for each seed and starts a completed deployment on it. */
   seed(seeds: SandboxServiceSeed[]): void {
@@ -106,7 +102,15 @@ export class EcsEmulator {
       this.clusters.set(seed.cluster, services);
       if (services.has(seed.service)) throw new Error(`sandbox seed lists ${seed.cluster}/${seed.service} twice`);
       const td = this.seedTaskDefinition(seed, now);
-      const deployment = newDeployment(this.ids, { taskDefinitionArn: td.arn, desiredCount: seed.desiredCount, behaviour: 'healthy', delayMs: 0, nowMs: now });
+      const deployment = newDeployment(this.ids, {
+        taskDefinitionArn: td.arn,
+        containers: td.containers,
+        desiredCount: seed.desiredCount,
+        behaviour: 'healthy',
+        delayMs: 0,
+        nowMs: now,
+        rollbackOnFailure: false,
+      });
       const service: ServiceRecord = {
         cluster: seed.cluster,
         name: seed.service,
@@ -116,6 +120,7 @@ export class EcsEmulator {
         deploymentConfiguration: { ...DEFAULT_DEPLOYMENT_CONFIGURATION },
         deployments: [deployment],
         events: [],
+        tasks: [],
       };
       settleService(service, now, this.ids);
       services.set(seed.service, service);
@@ -150,7 +155,7 @@ export class EcsEmulator {
     for (const ref of q.services) {
       const { service: name } = parseServiceRef(ref);
       const service = cluster.services.get(name);
-      if (service) services.push(this.serviceToWire(this.settled(service)));
+      if (service) services.push(serviceToWire(this.settled(service)));
       else failures.push({ arn: ref.startsWith('arn:') ? ref : serviceArn(cluster.name, name), reason: 'MISSING' });
     }
     return { services, failures };
@@ -169,6 +174,27 @@ export class EcsEmulator {
 
   listTaskDefinitions(input: unknown): Record<string, unknown> {
     return this.taskDefinitions.list(input);
+  }
+
+  listTasks(input: unknown): Record<string, unknown> {
+    return this.tasks.listTasks(input);
+  }
+
+  describeTasks(input: unknown): Record<string, unknown> {
+    return this.tasks.describeTasks(input);
+  }
+
+  runTask(input: unknown): Record<string, unknown> {
+    return this.tasks.runTask(input);
+  }
+
+  /** The injected fault (if any) the next call of `operation` gets; consumed by asking. */
+  takeFault(operation: string): EcsFault | undefined {
+    return this.deps.scenario.takeEcsFault(operation);
+  }
+
+  get latencyMs(): number {
+    return this.deps.scenario.ecsLatencyMs;
   }
 
   /**
@@ -202,12 +228,15 @@ export class EcsEmulator {
       const target = td ?? this.taskDefinitions.resolve(primary.taskDefinitionArn);
       primary.status = 'ACTIVE';
       primary.updatedAtMs = now;
-      const behaviour = this.deps.scenario.taskBehaviour(target.containers.map((c) => c.image));
-      service.deployments.unshift(newDeployment(this.ids, { taskDefinitionArn: target.arn, desiredCount, behaviour, delayMs, nowMs: now }));
+      const behaviour = this.deps.scenario.taskLifecycle(target.containers.map((c) => c.image));
+      const rollbackOnFailure = rollsBackOnFailure(service);
+      service.deployments.unshift(
+        newDeployment(this.ids, { taskDefinitionArn: target.arn, containers: target.containers, desiredCount, behaviour, delayMs, nowMs: now, rollbackOnFailure }),
+      );
     } else if (desiredCount !== primary.desiredCount) {
       scalePrimary(service, primary, desiredCount, now, delayMs, this.ids);
     }
-    return { service: this.serviceToWire(this.settled(service)) };
+    return { service: serviceToWire(this.settled(service)) };
   }
 
   /** The deployment whose tasks answer traffic: the PRIMARY once it runs, else the newest older one still running. */
@@ -220,14 +249,17 @@ export class EcsEmulator {
   }
 
   snapshot(): EcsStateSnapshot {
+    const now = this.deps.now();
     return {
       clusters: [...this.clusters.entries()].map(([name, services]) => ({
         name,
         arn: clusterArn(name),
         services: [...services.values()].map((s) => ({
-          ...this.serviceToWire(this.settled(s)),
+          ...serviceToWire(this.settled(s)),
           allDeployments: s.deployments.map((d) => ({ ...deploymentToWire(d), behaviour: d.behaviour, settlesAt: epochSeconds(d.settlesAtMs) })),
+          tasks: s.tasks.map((t) => ({ taskArn: t.arn, taskDefinitionArn: t.taskDefinitionArn, lastStatus: taskStatus(t, now), stopCode: t.stop?.code })),
         })),
+        standaloneTasks: this.tasks.snapshot(name),
       })),
       taskDefinitions: this.taskDefinitions.all().map((td) => ({ ...taskDefinitionToWire(td), tags: td.tags })),
     };
@@ -242,38 +274,8 @@ export class EcsEmulator {
 
   private settled(service: ServiceRecord): ServiceRecord {
     settleService(service, this.deps.now(), this.ids);
+    pruneStoppedTasks(service.tasks, this.deps.now());
     if (service.events.length > MAX_EVENTS) service.events.splice(0, service.events.length - MAX_EVENTS);
     return service;
-  }
-
-  private serviceToWire(service: ServiceRecord): Record<string, unknown> {
-    const listed = listedDeployments(service);
-    const primary = primaryOf(service);
-    return {
-      serviceArn: service.arn,
-      serviceName: service.name,
-      clusterArn: clusterArn(service.cluster),
-      loadBalancers: [],
-      serviceRegistries: [],
-      status: service.status,
-      desiredCount: primary?.desiredCount ?? 0,
-      runningCount: listed.reduce((sum, d) => sum + d.runningCount, 0),
-      pendingCount: listed.reduce((sum, d) => sum + pendingCount(d), 0),
-      launchType: 'FARGATE',
-      platformVersion: 'LATEST',
-      taskDefinition: primary?.taskDefinitionArn,
-      deploymentConfiguration: service.deploymentConfiguration,
-      deployments: listed.map(deploymentToWire),
-      // Newest first, as ECS lists them; stored oldest first because settling appends.
-      events: [...service.events].reverse().map((e) => ({ id: e.id, createdAt: epochSeconds(e.createdAtMs), message: e.message })),
-      createdAt: epochSeconds(service.createdAtMs),
-      placementConstraints: [],
-      placementStrategy: [],
-      schedulingStrategy: 'REPLICA',
-      deploymentController: { type: 'ECS' },
-      enableECSManagedTags: false,
-      propagateTags: 'NONE',
-      enableExecuteCommand: false,
-    };
   }
 }

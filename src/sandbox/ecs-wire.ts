@@ -2,6 +2,9 @@
  * The ECS JSON 1.1 protocol: `POST /` with `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Operation>`,
  * JSON in and out, errors as HTTP 400 `{__type, message}`. The SigV4 signature is not checked:
  * the sandbox accepts any credentials, which is what lets real clients reach it unchanged.
+ * Scripted faults (throttling, 5xx) answer before the operation runs, as a real front end
+ * refuses a call; injected latency delays the answer after it ran, so a slow answer can still
+ * carry a change the client gives up on.
  */
 import { randomUUID } from 'node:crypto';
 import type { EcsEmulator } from './ecs-emulator';
@@ -19,7 +22,13 @@ const OPERATIONS: Record<string, Operation> = {
   RegisterTaskDefinition: (ecs, input) => ecs.registerTaskDefinition(input),
   UpdateService: (ecs, input) => ecs.updateService(input),
   ListTaskDefinitions: (ecs, input) => ecs.listTaskDefinitions(input),
+  ListTasks: (ecs, input) => ecs.listTasks(input),
+  DescribeTasks: (ecs, input) => ecs.describeTasks(input),
+  RunTask: (ecs, input) => ecs.runTask(input),
 };
+
+/** The `__type` ECS uses for each scripted 5xx; the SDK retries on the status whatever the type. */
+const SERVER_ERROR_TYPES = { 500: 'ServerException', 503: 'ServiceUnavailableException' } as const;
 
 /** The operation name from the target header; the raw header (or a placeholder) when it is not ECS's. */
 function operationName(target: string | undefined): string {
@@ -40,11 +49,18 @@ function answer(status: number, body: Record<string, unknown>, operation: string
   };
 }
 
-function failure(type: string, message: string, operation: string, request: unknown): SandboxResponse {
-  return answer(400, { __type: type, message }, operation, request, type);
+function failure(type: string, message: string, operation: string, request: unknown, status = 400): SandboxResponse {
+  return answer(status, { __type: type, message }, operation, request, type);
 }
 
-export function handleEcsRequest(ecs: EcsEmulator, req: SandboxRequest): SandboxResponse {
+export function handleEcsRequest(ecs: EcsEmulator, req: SandboxRequest): SandboxResponse | Promise<SandboxResponse> {
+  const response = answerEcsRequest(ecs, req);
+  const latencyMs = ecs.latencyMs;
+  if (latencyMs <= 0) return response;
+  return new Promise((resolve) => setTimeout(() => resolve(response), latencyMs));
+}
+
+function answerEcsRequest(ecs: EcsEmulator, req: SandboxRequest): SandboxResponse {
   const target = req.headers['x-amz-target'];
   const operation = operationName(target);
   let input: unknown;
@@ -56,6 +72,11 @@ export function handleEcsRequest(ecs: EcsEmulator, req: SandboxRequest): Sandbox
   }
   const run = target?.startsWith(ECS_TARGET_PREFIX) ? OPERATIONS[operation] : undefined;
   if (!run) return failure(EcsErrorType.unknownOperation, `Unknown operation ${target ?? '(no X-Amz-Target header)'}`, operation, input);
+  const fault = ecs.takeFault(operation);
+  if (fault?.kind === 'throttle') return failure('ThrottlingException', 'Rate exceeded', operation, input);
+  if (fault?.kind === 'server-error') {
+    return failure(SERVER_ERROR_TYPES[fault.status], 'Service is temporarily unavailable (scripted by the sandbox scenario).', operation, input, fault.status);
+  }
   try {
     return answer(200, run(ecs, input), operation, input);
   } catch (err) {

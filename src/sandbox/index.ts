@@ -10,12 +10,17 @@ import { EcsEmulator, type SandboxServiceSeed } from './ecs-emulator';
 import { GitHubEmulator } from './github-emulator';
 import { type Scenario, type ScenarioPatch, scenarioPatchSchema, ScenarioStore } from './scenario';
 import { createSandboxServer } from './server';
-import { SlackEmulator } from './slack-emulator';
+import { type ClickRequest, type ClickResult, SlackClicker } from './slack-click';
+import { SlackEmulator, type SlackInteractionResponse } from './slack-emulator';
 
 export type { SandboxCall, SandboxCalls, EmulatedSystem } from './call-log';
 export type { SandboxServiceSeed } from './ecs-emulator';
 export type { CheckConclusion, ImageBehaviour, Scenario, ScenarioPatch } from './scenario';
-export type { SlackMessage } from './slack-emulator';
+export type { SlackInteractionResponse, SlackMessage } from './slack-emulator';
+export type { ClickRequest, ClickResult } from './slack-click';
+export { ClickError } from './slack-click';
+export { blockActionsPayload, messageButtons, signedInteraction } from './slack-interaction';
+export { slackSignatureHeaders } from './slack-signing';
 
 export interface SandboxOptions {
   /** Port on 127.0.0.1. @default 0 (an ephemeral port; read it from `Sandbox.port`) */
@@ -24,7 +29,10 @@ export interface SandboxOptions {
   services: SandboxServiceSeed[];
   /** How long a new ECS deployment takes to become stable (or to fail). @default 1500 */
   deploymentDelayMs?: number;
-  /** Unused for now; later signs simulated Slack button clicks. */
+  /**
+   * The Slack app's signing secret, shared with the approvals server (SLACK_SIGNING_SECRET):
+   * simulated clicks are signed with it. Without one, clicks are refused.
+   */
   signingSecret?: string;
 }
 
@@ -39,6 +47,14 @@ export interface Sandbox {
   setScenario(patch: ScenarioPatch): Scenario;
   /** Clusters, services, deployments, task definitions, Slack messages, GitHub deployments. */
   state(): Record<string, unknown>;
+  /**
+   * Clicks Approve / Reject as Slack user `user` (same as `POST /_sandbox/slack/click`): sends the
+   * signed block_actions interaction to `url` and answers the app's HTTP status and body. Throws
+   * ClickError when there is no such button or no signing secret.
+   */
+  clickButton(request: ClickRequest): Promise<ClickResult>;
+  /** What apps posted to clicks' response_urls, oldest first (same as `GET /_sandbox/slack/responses`). */
+  slackResponses(): SlackInteractionResponse[];
   close(): Promise<void>;
 }
 
@@ -50,7 +66,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   ecs.seed(opts.services);
   const slack = new SlackEmulator(now);
   const github = new GitHubEmulator({ scenario, now });
-  const server = createSandboxServer({ calls, scenario, ecs, slack, github });
+  let url = '';
+  const clicker = new SlackClicker({ slack, signingSecret: opts.signingSecret, baseUrl: () => url, now });
+  const server = createSandboxServer({ calls, scenario, ecs, slack, github, clicker });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -60,14 +78,17 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     });
   });
   const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${port}`;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     calls: () => calls.snapshot(),
     scenario: () => scenario.get(),
     setScenario: (patch) => scenario.merge(scenarioPatchSchema.parse(patch)),
     state: () => sandboxState({ ecs, slack, github }),
+    clickButton: (request) => clicker.click(request),
+    slackResponses: () => slack.state().responses,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -4,9 +4,22 @@
  * (merged into what is there) so tests, the demo and operators drive the same switches.
  */
 import { z } from 'zod';
+import {
+  DEFAULT_MIGRATION_OUTCOME,
+  type EcsFault,
+  type EcsFaults,
+  ecsFaultsSchema,
+  type HealthBehaviour,
+  healthOf,
+  type ImageBehaviour,
+  imageBehaviourSchema,
+  type MigrationOutcome,
+  migrationOutcomeSchema,
+  takeEcsFault,
+  worstBehaviour,
+} from './ecs-scenario';
 
-export const ImageBehaviour = { healthy: 'healthy', unhealthy: 'unhealthy', crash: 'crash' } as const;
-export type ImageBehaviour = (typeof ImageBehaviour)[keyof typeof ImageBehaviour];
+export type { HealthBehaviour, ImageBehaviour } from './ecs-scenario';
 
 /** `pending` goes beyond success/failure so a build gate that waits can be exercised too. */
 export type CheckConclusion = 'success' | 'failure' | 'pending';
@@ -18,14 +31,20 @@ export interface Scenario {
   checks: Record<string, CheckConclusion>;
   /** How long a new ECS deployment takes to settle (complete or fail). Applies to deployments started afterwards. */
   deploymentDelayMs: number;
+  /** How RunTask tasks end, keyed by task definition family, full image URI or image tag. Absent until set. */
+  migrations?: Record<string, MigrationOutcome>;
+  /** Injected ECS API faults and latency. Absent until set; counts go down as calls consume them. */
+  ecs?: EcsFaults;
 }
 
 /** Strict, so a typo such as `image:` is refused instead of silently doing nothing. */
 export const scenarioPatchSchema = z
   .object({
-    images: z.record(z.string().min(1), z.enum(['healthy', 'unhealthy', 'crash'])).optional(),
+    images: z.record(z.string().min(1), imageBehaviourSchema).optional(),
     checks: z.record(z.string().min(1), z.enum(['success', 'failure', 'pending'])).optional(),
     deploymentDelayMs: z.number().int().min(0).max(3_600_000).optional(),
+    migrations: z.record(z.string().min(1), migrationOutcomeSchema).optional(),
+    ecs: ecsFaultsSchema.optional(),
   })
   .strict();
 
@@ -53,29 +72,64 @@ export class ScenarioStore {
     return structuredClone(this.current);
   }
 
+  /** Maps merge key by key; `ecs` faults merge field by field (a count of 0 clears one). */
   merge(patch: ScenarioPatch): Scenario {
+    const { migrations, ecs } = this.current;
     this.current = {
       images: { ...this.current.images, ...patch.images },
       checks: { ...this.current.checks, ...patch.checks },
       deploymentDelayMs: patch.deploymentDelayMs ?? this.current.deploymentDelayMs,
+      // Only present once set, so a scenario that never used them reads as it always did.
+      ...(migrations || patch.migrations ? { migrations: { ...migrations, ...patch.migrations } } : {}),
+      ...(ecs || patch.ecs ? { ecs: { ...ecs, ...patch.ecs } } : {}),
     };
     return this.get();
   }
 
   /** Exact image first, then its tag, so `{ images: { "<sha>": "crash" } }` works by version. */
   imageBehaviour(image: string): ImageBehaviour {
-    const exact = this.current.images[image];
-    if (exact) return exact;
-    const tag = imageTag(image);
-    return (tag !== undefined ? this.current.images[tag] : undefined) ?? ImageBehaviour.healthy;
+    return this.lookup(this.current.images, [image]) ?? 'healthy';
   }
 
-  /** The worst behaviour among a task's containers: one crashing essential container crashes the task. */
-  taskBehaviour(images: string[]): ImageBehaviour {
-    const behaviours = images.map((i) => this.imageBehaviour(i));
-    if (behaviours.includes(ImageBehaviour.crash)) return ImageBehaviour.crash;
-    if (behaviours.includes(ImageBehaviour.unhealthy)) return ImageBehaviour.unhealthy;
-    return ImageBehaviour.healthy;
+  /** What a task's containers do together: the worst one decides (one crashing essential container crashes the task). */
+  taskLifecycle(images: string[]): ImageBehaviour {
+    return worstBehaviour(images.map((i) => this.imageBehaviour(i)));
+  }
+
+  /** What the health endpoint of a running task answers. */
+  taskBehaviour(images: string[]): HealthBehaviour {
+    return healthOf(this.taskLifecycle(images));
+  }
+
+  /** How a RunTask task of `family` running `images` ends: by family, then by image (exact, then tag). */
+  migrationOutcome(family: string, images: string[]): { exitCode: number | null; durationMs: number } {
+    const found = this.lookup(this.current.migrations ?? {}, [family, ...images]);
+    return {
+      exitCode: found?.exitCode === undefined ? DEFAULT_MIGRATION_OUTCOME.exitCode : found.exitCode,
+      durationMs: found?.durationMs ?? DEFAULT_MIGRATION_OUTCOME.durationMs,
+    };
+  }
+
+  /** Consumes one injected fault for a call of `operation`, if any is scripted for it. */
+  takeEcsFault(operation: string): EcsFault | undefined {
+    if (!this.current.ecs) return undefined;
+    const { fault, remaining } = takeEcsFault(this.current.ecs, operation);
+    this.current.ecs = remaining;
+    return fault;
+  }
+
+  get ecsLatencyMs(): number {
+    return this.current.ecs?.latencyMs ?? 0;
+  }
+
+  /** Exact keys first (in order), then image tags. */
+  private lookup<T>(table: Record<string, T>, keys: string[]): T | undefined {
+    for (const key of keys) if (Object.hasOwn(table, key)) return table[key];
+    for (const key of keys) {
+      const tag = imageTag(key);
+      if (tag !== undefined && Object.hasOwn(table, tag)) return table[tag];
+    }
+    return undefined;
   }
 
   checkConclusion(sha: string): CheckConclusion {

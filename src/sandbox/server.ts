@@ -12,6 +12,7 @@ import { handleHealthRequest, matchHealthPath } from './health';
 import { BodyTooLargeError, readBody, sendJson } from './http-io';
 import { notFound, type SandboxRequest, type SandboxResponse } from './route';
 import type { ScenarioStore } from './scenario';
+import type { SlackClicker } from './slack-click';
 import type { SlackEmulator } from './slack-emulator';
 
 export interface SandboxParts {
@@ -20,16 +21,20 @@ export interface SandboxParts {
   ecs: EcsEmulator;
   slack: SlackEmulator;
   github: GitHubEmulator;
+  clicker: SlackClicker;
 }
 
 const SLACK_PREFIX = '/slack/api/';
+/** Where simulated clicks' response_urls point. */
+const SLACK_RESPONSE_PREFIX = '/slack/response/';
 const GITHUB_PREFIX = '/github';
 
-export function routeRequest(parts: SandboxParts, req: SandboxRequest): SandboxResponse {
+export function routeRequest(parts: SandboxParts, req: SandboxRequest): SandboxResponse | Promise<SandboxResponse> {
   const { path } = req;
   if (path === '/_sandbox' || path.startsWith('/_sandbox/')) return handleControlRequest(parts, req);
   if (path === '/' && req.method === 'POST') return handleEcsRequest(parts.ecs, req);
   if (path.startsWith(SLACK_PREFIX)) return parts.slack.handle(safeDecode(path.slice(SLACK_PREFIX.length)), req);
+  if (path.startsWith(SLACK_RESPONSE_PREFIX)) return parts.slack.receiveResponse(safeDecode(path.slice(SLACK_RESPONSE_PREFIX.length)), req);
   if (path === GITHUB_PREFIX || path.startsWith(`${GITHUB_PREFIX}/`)) return parts.github.handle(path.slice(GITHUB_PREFIX.length) || '/', req);
   const health = matchHealthPath(path);
   if (health) return handleHealthRequest(parts, req, health);
@@ -59,7 +64,7 @@ async function handleHttp(parts: SandboxParts, req: IncomingMessage, res: Server
 
   let response: SandboxResponse;
   try {
-    response = routeRequest(parts, request);
+    response = await routeRequest(parts, request);
   } catch (err) {
     // A bug in an emulator must answer, not kill the sandbox mid-release.
     response = { status: 500, body: { message: `sandbox error: ${(err as Error).message}` } };

@@ -3,6 +3,7 @@
  * as `blocks` JSON-encoded inside the form, as @slack/web-api sends them) or JSON, with
  * `Authorization: Bearer <token>`. Answers are HTTP 200 `{ ok, ... }` or `{ ok: false, error }`,
  * like Slack's. Posted messages are kept so a test or the click simulator can find them.
+ * Replies an app sends to a click's `response_url` (`POST /slack/response/<id>`) are kept too.
  */
 import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
 
@@ -14,6 +15,8 @@ export interface SlackMessage {
   thread_ts?: string;
   /** Every chat.update, oldest first; text/blocks above are the latest. */
   updates: { at: string; text?: string; blocks?: unknown }[];
+  /** The message as first posted: someone looking at a stale copy can still click its buttons. */
+  posted: { text?: string; blocks?: unknown };
 }
 
 export interface SlackEphemeral {
@@ -24,10 +27,19 @@ export interface SlackEphemeral {
   blocks?: unknown;
 }
 
+/** What an app posted to a click's response_url, e.g. `{ response_type: 'ephemeral', text }`. */
+export interface SlackInteractionResponse {
+  /** The id in `/slack/response/<id>`, one per simulated click. */
+  id: string;
+  at: string;
+  body: unknown;
+}
+
 export interface SlackState {
   channels: Record<string, string>;
   messages: SlackMessage[];
   ephemerals: SlackEphemeral[];
+  responses: SlackInteractionResponse[];
 }
 
 const BOT = { user_id: 'U0SANDBOX', bot_id: 'B0SANDBOX', team_id: 'T0SANDBOX', team: 'Runway Sandbox', user: 'runway' };
@@ -53,6 +65,9 @@ export class SlackEmulator {
   private readonly channels = new Map<string, string>();
   private readonly messages: SlackMessage[] = [];
   private readonly ephemerals: SlackEphemeral[] = [];
+  private readonly responses: SlackInteractionResponse[] = [];
+  /** response_url ids handed out with clicks; Slack answers anything else with 404. */
+  private readonly responseIds = new Set<string>();
   private tsCounter = 0;
 
   constructor(private readonly now: () => number) {}
@@ -82,7 +97,39 @@ export class SlackEmulator {
   }
 
   state(): SlackState {
-    return structuredClone({ channels: Object.fromEntries(this.channels), messages: this.messages, ephemerals: this.ephemerals });
+    return structuredClone({
+      channels: Object.fromEntries(this.channels),
+      messages: this.messages,
+      ephemerals: this.ephemerals,
+      responses: this.responses,
+    });
+  }
+
+  /** A fresh response_url id for a simulated click. */
+  issueResponseId(): string {
+    const id = `R${String(this.responseIds.size + 1).padStart(6, '0')}`;
+    this.responseIds.add(id);
+    return id;
+  }
+
+  /** `POST /slack/response/<id>`: an app answering a click. Slack takes JSON here. */
+  receiveResponse(id: string, req: SandboxRequest): SandboxResponse {
+    const respond = (status: number, body: Record<string, unknown>, request: unknown): SandboxResponse => ({
+      status,
+      body,
+      call: { system: 'slack', operation: 'response_url', request },
+    });
+    if (req.method !== 'POST') return { status: 405, body: { ok: false, error: 'method_not_allowed' }, headers: { allow: 'POST' } };
+    if (!this.responseIds.has(id)) return respond(404, { ok: false, error: 'no_active_hooks' }, { id });
+    let body: unknown;
+    try {
+      body = parseJsonBody(req.body);
+    } catch (err) {
+      if (err instanceof BadJsonError) return respond(400, { ok: false, error: 'invalid_payload' }, { id, unparsedBody: req.body.slice(0, 500) });
+      throw err;
+    }
+    this.responses.push({ id, at: new Date(this.now()).toISOString(), body });
+    return respond(200, { ok: true }, { id, ...(isRecord(body) ? body : { body }) });
   }
 
   /** Arguments from the form or JSON body (or the query of a GET); the token is taken out so it is never recorded. */
@@ -128,7 +175,8 @@ export class SlackEmulator {
   private postMessage(args: Args): Reply {
     const channel = this.channelId(str(args, 'channel'));
     if (args.text === undefined && args.blocks === undefined && args.attachments === undefined) throw new SlackApiError('no_text');
-    const message: SlackMessage = { channel, ts: this.nextTs(), text: str(args, 'text'), blocks: args.blocks, thread_ts: str(args, 'thread_ts'), updates: [] };
+    const text = str(args, 'text');
+    const message: SlackMessage = { channel, ts: this.nextTs(), text, blocks: args.blocks, thread_ts: str(args, 'thread_ts'), updates: [], posted: { text, blocks: args.blocks } };
     this.messages.push(message);
     return { ok: true, channel, ts: message.ts, message: this.messageToWire(message) };
   }

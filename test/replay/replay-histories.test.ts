@@ -8,9 +8,9 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { workflowBundle } from '../harness/temporal';
+import { quietLogger } from '../support/activity-env';
 
 const dir = path.join(__dirname, '../histories');
-const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 describe('recorded release histories', () => {

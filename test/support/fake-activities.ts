@@ -79,6 +79,14 @@ export function createFakeActivities(options: FakeOptions = {}) {
     async setDeploymentStatus(input) {
       log('setDeploymentStatus', input);
     },
+    async countCrashedTasks(input) {
+      log('countCrashedTasks', input);
+      return { crashed: 0, reasons: [] };
+    },
+    async runMigration(input) {
+      log('runMigration', input);
+      return { taskArn: 'arn:task/migration', exitCode: 0 };
+    },
   };
   return { activities, calls, services, names: () => calls.map((c) => c.name) };
 }

@@ -3,8 +3,8 @@ import { type BakeReport, createAnalysisActivities } from '../../activities/cana
 import { DEFAULT_THRESHOLDS, type TrackMetrics } from '../../src/domain/canary-analysis';
 import type { CanaryAnalysisPlan } from '../../src/domain/release';
 import type { MetricsQuery } from '../../src/metrics/provider';
+import { quietLogger } from '../support/activity-env';
 
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const analysis: CanaryAnalysisPlan = {
   intervalMs: 20,
   failureLimit: 2,
@@ -32,7 +32,7 @@ function activities(canary: (n: number) => TrackMetrics, crashed = () => 0) {
 }
 
 const run = (acts: ReturnType<typeof activities>['acts'], info = {}) =>
-  new MockActivityEnvironment(info, { logger: quiet }).run(acts.analyseBake, input) as Promise<BakeReport>;
+  new MockActivityEnvironment(info, { logger: quietLogger }).run(acts.analyseBake, input) as Promise<BakeReport>;
 
 describe('analyseBake', () => {
   it('measures every interval through the bake and continues when all pass', async () => {

@@ -3,9 +3,9 @@
  * deployment verdicts (including the circuit-breaker rollback that ECS's waiter calls "stable").
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createEcsActivities } from '../../activities/ecs';
+import { failureOf, quietLogger } from '../support/activity-env';
 
 type Handler = (input: Record<string, unknown>) => unknown;
 
@@ -45,19 +45,9 @@ const service = (overrides: Record<string, unknown> = {}) => ({
   failures: [],
 });
 
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof ApplicationFailure) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
-}
 
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 // Failures are the point of several tests; keep the SDK from logging each one.
-const env = () => new MockActivityEnvironment(undefined, { logger: quiet });
+const env = () => new MockActivityEnvironment(undefined, { logger: quietLogger });
 const ref = { cluster: 'c', service: 'web' };
 
 describe('prepareTaskDefinition', () => {

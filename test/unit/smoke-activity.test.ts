@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSmokeActivities, type SmokeTestResult } from '../../activities/smoke';
+import { quietLogger } from '../support/activity-env';
 
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 let server: Server;
 let url: string;
 let answers: number[];
@@ -24,7 +24,7 @@ beforeEach(() => {
 });
 
 const run = (attempts: number) =>
-  new MockActivityEnvironment(undefined, { logger: quiet }).run(createSmokeActivities().runSmokeTest, { url, attempts, intervalMs: 1, timeoutMs: 2000 });
+  new MockActivityEnvironment(undefined, { logger: quietLogger }).run(createSmokeActivities().runSmokeTest, { url, attempts, intervalMs: 1, timeoutMs: 2000 });
 
 describe('runSmokeTest', () => {
   it('passes when every check answers 2xx', async () => {
@@ -43,7 +43,7 @@ describe('runSmokeTest', () => {
   });
 
   it('counts an unreachable endpoint as a failed check', async () => {
-    const failure = await new MockActivityEnvironment(undefined, { logger: quiet })
+    const failure = await new MockActivityEnvironment(undefined, { logger: quietLogger })
       .run(createSmokeActivities().runSmokeTest, { url: 'http://127.0.0.1:1/health', attempts: 1, intervalMs: 1, timeoutMs: 2000 })
       .catch((err: unknown) => err);
     expect(failure).toMatchObject({ type: 'SmokeTestFailed', message: expect.stringMatching(/^smoke check 1\/1 GET http:\/\/127\.0\.0\.1:1\/health → no response/) });

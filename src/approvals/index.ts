@@ -1,0 +1,5 @@
+/** The Slack approvals server: signed button clicks in, approve / reject Updates out. */
+export { startApprovalsServer, DEFAULT_MAX_BODY_BYTES, EVENTS_PATH, HEALTH_PATH } from './server';
+export type { ApprovalsServer, ApprovalsServerOptions } from './server';
+export type { EphemeralApi } from './ephemeral-reply';
+export type { ButtonClick } from './interaction';

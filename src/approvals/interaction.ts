@@ -1,0 +1,74 @@
+/**
+ * A verified Slack interaction body → the decision it asks for. Slack sends
+ * `application/x-www-form-urlencoded` with one field, `payload`, holding JSON. Only
+ * `block_actions` clicks on Runway's own Approve / Reject buttons are accepted.
+ */
+import { z } from 'zod';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../slack/release-message';
+
+export interface ButtonClick {
+  decision: 'approve' | 'reject';
+  /** The button's value: the release (workflow) id. */
+  releaseId: string;
+  /** Slack user id of the clicker, e.g. U123ALICE; passed to the Update as the approver. */
+  userId: string;
+  channelId?: string;
+  messageTs?: string;
+  /** Where Slack accepts replies to this click (ephemeral or not) for 30 minutes. */
+  responseUrl?: string;
+}
+
+/** The body is not a click Runway understands; the HTTP status says which way. */
+export class BadInteractionError extends Error {
+  override name = 'BadInteractionError';
+  constructor(
+    message: string,
+    readonly status: 400 | 415 = 400,
+  ) {
+    super(message);
+  }
+}
+
+const DECISIONS: Record<string, ButtonClick['decision']> = { [APPROVE_ACTION_ID]: 'approve', [REJECT_ACTION_ID]: 'reject' };
+
+const payloadSchema = z.object({
+  type: z.literal('block_actions'),
+  user: z.object({ id: z.string().min(1) }),
+  // Slack sends exactly one action per button click.
+  actions: z.array(z.object({ action_id: z.string(), value: z.string().min(1).max(255).optional() })).length(1),
+  channel: z.object({ id: z.string() }).optional(),
+  container: z.object({ message_ts: z.string().optional(), channel_id: z.string().optional() }).optional(),
+  response_url: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+export function parseButtonClick(contentType: string | undefined, rawBody: string): ButtonClick {
+  if (!(contentType ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+    throw new BadInteractionError('expected application/x-www-form-urlencoded', 415);
+  }
+  const payloads = new URLSearchParams(rawBody).getAll('payload');
+  if (payloads.length !== 1) throw new BadInteractionError('malformed form body: expected one "payload" field');
+  let json: unknown;
+  try {
+    json = JSON.parse(payloads[0]!) as unknown;
+  } catch {
+    throw new BadInteractionError('malformed payload: not JSON');
+  }
+  const parsed = payloadSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new BadInteractionError(`unsupported payload: ${issue ? `${issue.path.join('.') || '(payload)'}: ${issue.message}` : 'invalid'}`);
+  }
+  const payload = parsed.data;
+  const action = payload.actions[0]!;
+  const decision = DECISIONS[action.action_id];
+  if (!decision) throw new BadInteractionError(`unknown action id "${action.action_id.slice(0, 64)}"`);
+  if (!action.value) throw new BadInteractionError('button has no release id');
+  return {
+    decision,
+    releaseId: action.value,
+    userId: payload.user.id,
+    channelId: payload.channel?.id ?? payload.container?.channel_id,
+    messageTs: payload.container?.message_ts,
+    responseUrl: payload.response_url,
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * A valid signature proves a request came from Slack, not that it came only once: anyone who saw
+ * one request could send it again within the five-minute window. Remembering each accepted
+ * (timestamp, signature) pair until its timestamp leaves the window closes that gap; after that
+ * the signature check itself refuses the request as stale.
+ */
+import { SIGNATURE_WINDOW_MS } from './verify-request';
+
+export class ReplayGuard {
+  /** key → time (ms) after which the signature check refuses the request anyway. */
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly windowMs = SIGNATURE_WINDOW_MS) {}
+
+  /** True the first time this signed request is seen; false for a replay. */
+  firstSeen(timestampSec: number, signature: string, nowMs: number): boolean {
+    this.forgetExpired(nowMs);
+    const key = `${timestampSec}:${signature}`;
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, timestampSec * 1000 + this.windowMs);
+    return true;
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  private forgetExpired(nowMs: number): void {
+    for (const [key, expiresAt] of this.seen) if (expiresAt < nowMs) this.seen.delete(key);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The Slack approvals server: `POST /slack/events` takes button clicks, `GET /healthz` answers
+ * load balancers. Each click is checked in a fixed order, cheapest and most fundamental first,
+ * and nothing reaches a workflow unless every check passed:
+ *
+ *   size (413) → signature + timestamp window (401) → replay (409) → payload (400/415)
+ *   → ack 200 at once (Slack gives up after 3 s) → Update → ephemeral reply to the clicker.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import { decideClick } from './decide-click';
+import { type EphemeralApi, replyEphemeral } from './ephemeral-reply';
+import { BadInteractionError, type ButtonClick, parseButtonClick } from './interaction';
+import { BodyTooLargeError, readLimitedBody } from './read-body';
+import { ReplayGuard } from './replay-guard';
+import { UnverifiedRequestError, verifySignedRequest } from './verify-request';
+
+export const EVENTS_PATH = '/slack/events';
+export const HEALTH_PATH = '/healthz';
+/** Interaction payloads are a few KiB; anything near this is not Slack. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+export interface ApprovalsServerOptions {
+  /** @default 3000; 0 picks a free port (read it from the result) */
+  port?: number;
+  /** @default '127.0.0.1': put a TLS-terminating proxy in front rather than exposing this directly */
+  host?: string;
+  signingSecret: string;
+  client: Client;
+  /** For chat.postEphemeral when a payload has no usable response_url. */
+  slack?: EphemeralApi;
+  now?: () => number;
+  /** One line per refused request and per decision. Never given the secret, token or body. */
+  log?: (line: string) => void;
+  maxBodyBytes?: number;
+  /** How long a click waits for the release to accept its Update. @default 20000 */
+  decisionTimeoutMs?: number;
+}
+
+export interface ApprovalsServer {
+  /** `http://host:port` */
+  url: string;
+  /** `${url}/slack/events`: the Request URL to configure in the Slack app. */
+  eventsUrl: string;
+  port: number;
+  /** Resolves when every acknowledged click has been decided and answered (tests, shutdown). */
+  settled(): Promise<void>;
+  /** Stops taking requests, lets acknowledged clicks finish, then resolves. */
+  close(): Promise<void>;
+}
+
+function send(res: ServerResponse, status: number, body?: Record<string, unknown>, headers: Record<string, string> = {}): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export async function startApprovalsServer(opts: ApprovalsServerOptions): Promise<ApprovalsServer> {
+  if (!opts.signingSecret) throw new Error('the approvals server needs a Slack signing secret');
+  const now = opts.now ?? Date.now;
+  const log = opts.log ?? (() => {});
+  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const decisionTimeoutMs = opts.decisionTimeoutMs ?? 20_000;
+  const replays = new ReplayGuard();
+  const inFlight = new Set<Promise<void>>();
+
+  const refuse = (res: ServerResponse, status: number, reason: string, headers?: Record<string, string>) => {
+    log(`approvals: refused ${EVENTS_PATH} → ${status}: ${reason}`);
+    send(res, status, { error: reason }, headers);
+  };
+
+  /** After the ack: the Update, then the reply. Never throws; problems are logged. */
+  const decideAndReply = async (click: ButtonClick): Promise<void> => {
+    const outcome = await decideClick(opts.client, click, decisionTimeoutMs);
+    log(`approvals: ${click.userId} ${click.decision} ${click.releaseId} → ${outcome.summary}`);
+    try {
+      await replyEphemeral(click, outcome.text, opts.slack);
+    } catch (err) {
+      log(`approvals: could not answer ${click.userId} about ${click.releaseId}: ${(err as Error).message}`);
+    }
+  };
+
+  const handleEvents = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let rawBody: string;
+    try {
+      rawBody = await readLimitedBody(req, maxBodyBytes);
+    } catch (err) {
+      // Close the connection: the rest of an oversized body is not worth reading.
+      if (err instanceof BodyTooLargeError) return refuse(res, 413, err.message, { connection: 'close' });
+      throw err;
+    }
+    const signature = header(req, 'x-slack-signature');
+    let timestamp: number;
+    try {
+      timestamp = verifySignedRequest(opts.signingSecret, { rawBody, signature, timestamp: header(req, 'x-slack-request-timestamp') }, now());
+    } catch (err) {
+      if (err instanceof UnverifiedRequestError) return refuse(res, 401, err.message);
+      throw err;
+    }
+    if (!replays.firstSeen(timestamp, signature!, now())) return refuse(res, 409, 'replayed request (this signature was already used)');
+    let click: ButtonClick;
+    try {
+      click = parseButtonClick(header(req, 'content-type'), rawBody);
+    } catch (err) {
+      if (err instanceof BadInteractionError) return refuse(res, err.status, err.message);
+      throw err;
+    }
+    send(res, 200);
+    const work: Promise<void> = decideAndReply(click)
+      .catch((err: unknown) => log(`approvals: internal error after ack: ${(err as Error).message}`))
+      .finally(() => inFlight.delete(work));
+    inFlight.add(work);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://approvals').pathname;
+    if (path === HEALTH_PATH) {
+      if (req.method === 'GET' || req.method === 'HEAD') return send(res, 200, { ok: true });
+      return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' });
+    }
+    if (path !== EVENTS_PATH) return send(res, 404, { error: `no route for ${path}` });
+    if (req.method !== 'POST') return send(res, 405, { error: 'use POST' }, { allow: 'POST' });
+    return handleEvents(req, res);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log(`approvals: internal error: ${(err as Error).message}`);
+      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 3000, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const settled = async () => {
+    while (inFlight.size > 0) await Promise.all([...inFlight]);
+  };
+
+  return {
+    url,
+    eventsUrl: `${url}${EVENTS_PATH}`,
+    port,
+    settled,
+    close: async () => {
+      const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+      server.closeIdleConnections();
+      await settled();
+      await closed;
+    },
+  };
+}

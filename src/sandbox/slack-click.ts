@@ -1,0 +1,93 @@
+/**
+ * Simulated button clicks: finds Runway's Approve / Reject button on a posted message and sends
+ * the signed `block_actions` interaction to an approvals server, as Slack would, with a
+ * response_url pointing back at the sandbox so the app's reply can be read.
+ */
+import { z } from 'zod';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../slack/release-message';
+import { blockActionsPayload, type MessageButton, messageButtons, signedInteraction } from './slack-interaction';
+import type { SlackEmulator, SlackMessage } from './slack-emulator';
+
+/** Slack shows the user an error when an app does not answer within 3 s. */
+const SLACK_ACK_TIMEOUT_MS = 3000;
+
+export const clickRequestSchema = z
+  .object({
+    /** The approvals server's events URL, e.g. http://127.0.0.1:3000/slack/events */
+    url: z.url({ protocol: /^https?$/ }),
+    /** Slack user id of the clicker. */
+    user: z.string().min(1),
+    action: z.enum(['approve', 'reject']),
+    /** The button's value; default: any. */
+    releaseId: z.string().min(1).optional(),
+    /** The message to click; default: the latest message with that button. */
+    ts: z.string().min(1).optional(),
+  })
+  .refine((r) => r.releaseId !== undefined || r.ts !== undefined, { message: 'give releaseId or ts' });
+export type ClickRequest = z.input<typeof clickRequestSchema>;
+
+export interface ClickResult {
+  /** The approvals server's HTTP status and body. */
+  status: number;
+  body: string;
+  /** Where the app's reply lands (`GET /_sandbox/slack/responses`, or slack calls "response_url"). */
+  responseUrl: string;
+  /** The message and button that were clicked. */
+  channel: string;
+  ts: string;
+}
+
+/** The click could not be sent; `status` is what the control API answers. */
+export class ClickError extends Error {
+  override name = 'ClickError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface SlackClickerDeps {
+  slack: SlackEmulator;
+  signingSecret?: string;
+  /** The sandbox's own URL, known only once it listens. */
+  baseUrl: () => string;
+  now: () => number;
+}
+
+export class SlackClicker {
+  constructor(private readonly deps: SlackClickerDeps) {}
+
+  async click(input: ClickRequest): Promise<ClickResult> {
+    const req = clickRequestSchema.parse(input);
+    const { signingSecret } = this.deps;
+    if (!signingSecret) throw new ClickError('the sandbox was started without a signingSecret, so it cannot sign clicks', 409);
+    const { message, button } = this.findButton(req.action === 'approve' ? APPROVE_ACTION_ID : REJECT_ACTION_ID, req.releaseId, req.ts);
+    const responseUrl = `${this.deps.baseUrl()}/slack/response/${this.deps.slack.issueResponseId()}`;
+    const nowSec = this.deps.now() / 1000;
+    const payload = blockActionsPayload({ message, button, user: req.user, responseUrl, nowSec });
+    const { body, headers } = signedInteraction(signingSecret, payload, nowSec);
+    let res: Response;
+    try {
+      res = await fetch(req.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(SLACK_ACK_TIMEOUT_MS) });
+    } catch (err) {
+      throw new ClickError(`the app at ${req.url} did not answer within ${SLACK_ACK_TIMEOUT_MS / 1000} s: ${(err as Error).message}`, 502);
+    }
+    return { status: res.status, body: await res.text(), responseUrl, channel: message.channel, ts: message.ts };
+  }
+
+  /** Latest message first; on each message its current blocks, then older versions (a stale screen). */
+  private findButton(actionId: string, releaseId: string | undefined, ts: string | undefined): { message: SlackMessage; button: MessageButton } {
+    const messages = this.deps.slack.state().messages.filter((m) => ts === undefined || m.ts === ts);
+    if (ts !== undefined && messages.length === 0) throw new ClickError(`no message with ts ${ts}`, 404);
+    for (const message of messages.reverse()) {
+      const versions = [message, ...[...message.updates].reverse(), message.posted];
+      for (const version of versions) {
+        const button = messageButtons(version).find((b) => b.actionId === actionId && (releaseId === undefined || b.value === releaseId));
+        if (button) return { message, button };
+      }
+    }
+    throw new ClickError(`no message has a ${actionId} button${releaseId ? ` for ${releaseId}` : ''}${ts ? ` (ts ${ts})` : ''}`, 404);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Everything an approvals test needs, real except the deploy side: the run's Temporal dev
+ * server, a worker with fake ECS/GitHub activities but the real Slack activities talking to the
+ * sandbox (so the release message and its buttons really exist), the sandbox as Slack, and the
+ * approvals server on a free port. The server gets its own Temporal client, whose getHandle is
+ * spied on: a request that must not reach a workflow must not even look one up.
+ */
+import { WebClient } from '@slack/web-api';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { createSlackActivities } from '../../activities/slack';
+import { type ApprovalsServer, startApprovalsServer } from '../../src/approvals';
+import type { ReleaseInput, ReleaseStatus } from '../../src/domain/release';
+import { releaseId } from '../../src/domain/release-id';
+import { stageSearchAttribute, statusQuery } from '../../src/messages';
+import { type Sandbox, startSandbox } from '../../src/sandbox';
+import { testClient, testNativeConnection, uniqueId, workflowBundle } from '../harness/temporal';
+import { createFakeActivities } from '../support/fake-activities';
+import { samplePlan } from '../support/sample-plan';
+
+export const SIGNING_SECRET = 'sandbox-signing-secret-0f3a9c';
+export const BOT_TOKEN = 'xoxb-approvals-test-token-77d1';
+export const ALICE = 'U_ALICE';
+export const BOB = 'U_BOB';
+export const MALLORY = 'U_MALLORY';
+
+export interface ApprovalsRig {
+  client: Client;
+  sandbox: Sandbox;
+  server: ApprovalsServer;
+  /** Every line the approvals server logged. */
+  logs: string[];
+  /** Calls to getHandle made by the approvals server's client (= attempts to reach a workflow). */
+  serverHandleLookups: () => number;
+  /** Starts a release whose approvers are ALICE and BOB and waits until it awaits approval. */
+  startAwaitingRelease: () => Promise<WorkflowHandle>;
+  stop: () => Promise<void>;
+}
+
+export async function startApprovalsRig(): Promise<ApprovalsRig> {
+  const { client, connection, close: closeClient } = await testClient();
+  const sandbox = await startSandbox({ port: 0, services: [], signingSecret: SIGNING_SECRET });
+  const slack = new WebClient(BOT_TOKEN, { slackApiUrl: `${sandbox.url}/slack/api/`, retryConfig: { retries: 0 } });
+
+  const serverClient = new Client({ connection, namespace: 'default' });
+  const lookups = jest.spyOn(serverClient.workflow, 'getHandle');
+  const logs: string[] = [];
+  const server = await startApprovalsServer({ port: 0, signingSecret: SIGNING_SECRET, client: serverClient, slack, log: (line) => logs.push(line) });
+
+  const fake = createFakeActivities();
+  const taskQueue = uniqueId('approvals');
+  const worker = await Worker.create({
+    connection: await testNativeConnection(),
+    taskQueue,
+    workflowBundle: workflowBundle(),
+    activities: { ...fake.activities, ...createSlackActivities({ slack }) },
+  });
+  const running = worker.run();
+  const started: WorkflowHandle[] = [];
+
+  const startAwaitingRelease = async (): Promise<WorkflowHandle> => {
+    const version = uniqueId('').replace(/[^0-9a-f]/g, '').padEnd(12, 'a').slice(0, 12);
+    const plan = samplePlan({ approval: { ...samplePlan().approval, approvers: [ALICE, BOB], timeoutMs: 10 * 60_000 } });
+    const input: ReleaseInput = { service: 'checkout', version, image: `registry.local/checkout:${version}`, requestedBy: 'U_CAROL', reason: 'test', plan };
+    const handle = await client.workflow.start('release', {
+      workflowId: releaseId(input.service, input.version),
+      taskQueue,
+      args: [input],
+      typedSearchAttributes: [{ key: stageSearchAttribute, value: 'queued' }],
+    });
+    started.push(handle);
+    await untilStage(handle, 'awaiting-approval');
+    // The message with the buttons is posted on entering the stage; wait until the sandbox has it.
+    await until(() => JSON.stringify(sandbox.state()).includes(handle.workflowId), 'release message with buttons');
+    return handle;
+  };
+
+  return {
+    client,
+    sandbox,
+    server,
+    logs,
+    serverHandleLookups: () => lookups.mock.calls.length,
+    startAwaitingRelease,
+    stop: async () => {
+      await server.close();
+      // Releases a test left waiting would otherwise sit on the shared dev server until they time out.
+      await Promise.all(started.map((h) => h.terminate('test finished').catch(() => undefined)));
+      worker.shutdown();
+      await running;
+      await sandbox.close();
+      await closeClient();
+    },
+  };
+}
+
+export async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export async function untilStage(handle: WorkflowHandle, stage: string): Promise<ReleaseStatus> {
+  let status: ReleaseStatus | undefined;
+  await until(async () => (status = await handle.query(statusQuery)).stage === stage, `stage ${stage}`);
+  return status!;
+}
+
+/** The ephemeral replies the approvals server sent to a click's response_url. */
+export function repliesTo(sandbox: Sandbox, responseUrl: string): { response_type?: string; replace_original?: boolean; text?: string }[] {
+  const id = responseUrl.split('/').pop();
+  return sandbox.slackResponses().filter((r) => r.id === id).map((r) => r.body as { text?: string });
+}

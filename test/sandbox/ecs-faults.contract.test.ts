@@ -1,0 +1,91 @@
+/**
+ * Injected throttling, 5xx and latency, through the real @aws-sdk/client-ecs: the client's own
+ * retry absorbs throttles and 5xx, and the call log shows every attempt with its status.
+ */
+import { DescribeServicesCommand, ECSClient, ListTasksCommand, RunTaskCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { type Sandbox, startSandbox } from '../../src/sandbox';
+import { ecsClient, STAGING, until } from './sandbox-clients';
+
+let sandbox: Sandbox;
+
+beforeEach(async () => {
+  sandbox = await startSandbox({ port: 0, services: [STAGING], deploymentDelayMs: 200 });
+});
+
+afterEach(async () => {
+  await sandbox.close();
+});
+
+function client(options: ConstructorParameters<typeof ECSClient>[0] = {}): ECSClient {
+  return new ECSClient({ endpoint: sandbox.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, ...options });
+}
+
+const statuses = (operation: string) => sandbox.calls().ecs.filter((c) => c.operation === operation).map((c) => c.status);
+
+it('answers the next N matching calls with ThrottlingException; a client with maxAttempts 4 succeeds after 2', async () => {
+  sandbox.setScenario({ ecs: { throttle: { operations: ['DescribeServices'], count: 2 } } });
+  const ecs = client({ maxAttempts: 4 });
+  try {
+    const out = await ecs.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] }));
+    expect(out.services![0]!.serviceName).toBe('checkout');
+    expect(out.$metadata.attempts).toBe(3);
+  } finally {
+    ecs.destroy();
+  }
+  expect(statuses('DescribeServices')).toEqual([400, 400, 200]);
+  // Consumed: nothing left to inject.
+  expect(sandbox.scenario().ecs).toEqual({});
+});
+
+it('surfaces ThrottlingException to a client that does not retry, and leaves other operations alone', async () => {
+  sandbox.setScenario({ ecs: { throttle: { operations: ['UpdateService'], count: 1 } } });
+  const ecs = ecsClient(sandbox);
+  try {
+    await expect(ecs.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] }))).resolves.toBeDefined();
+    await expect(ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', desiredCount: 3 }))).rejects.toMatchObject({
+      name: 'ThrottlingException',
+      $metadata: { httpStatusCode: 400 },
+    });
+  } finally {
+    ecs.destroy();
+  }
+  expect(sandbox.calls().ecs.map((c) => [c.operation, c.status])).toEqual([
+    ['DescribeServices', 200],
+    ['UpdateService', 400],
+  ]);
+});
+
+it('answers scripted 5xx before the operation runs, so a retried RunTask (no clientToken) still starts one task', async () => {
+  sandbox.setScenario({ ecs: { failNext: { operation: 'RunTask', status: 503, count: 2 } }, migrations: { 'checkout-staging': { durationMs: 60_000 } } });
+  const ecs = client({ maxAttempts: 4 });
+  try {
+    const out = await ecs.send(new RunTaskCommand({ cluster: 'staging', taskDefinition: 'checkout-staging', startedBy: 'faults-test' }));
+    expect(out.tasks).toHaveLength(1);
+    expect(out.$metadata.attempts).toBe(3);
+    const listed = await ecs.send(new ListTasksCommand({ cluster: 'staging', startedBy: 'faults-test' }));
+    expect(listed.taskArns).toEqual([out.tasks![0]!.taskArn]);
+  } finally {
+    ecs.destroy();
+  }
+  expect(statuses('RunTask')).toEqual([503, 503, 200]);
+});
+
+it('delays answers by latencyMs after the operation ran: a client that gives up still changed the service', async () => {
+  sandbox.setScenario({ ecs: { latencyMs: 400 } });
+  const ecs = client({ maxAttempts: 1, requestHandler: { requestTimeout: 50, throwOnRequestTimeout: true } });
+  try {
+    await expect(ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', desiredCount: 4 }))).rejects.toThrow();
+  } finally {
+    ecs.destroy();
+  }
+  // The answer is recorded once it is sent; wait for it so no timer outlives the test.
+  await until(async () => statuses('UpdateService'), (s) => s.length === 1);
+  sandbox.setScenario({ ecs: { latencyMs: 0 } });
+  const reader = ecsClient(sandbox);
+  try {
+    const out = await reader.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] }));
+    expect(out.services![0]!.desiredCount).toBe(4);
+  } finally {
+    reader.destroy();
+  }
+});
