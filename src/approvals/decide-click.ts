@@ -18,11 +18,16 @@ export interface ClickOutcome {
 
 const VERB = { approve: 'approval', reject: 'rejection' } as const;
 
-export async function decideClick(client: Client, click: ButtonClick, timeoutMs: number): Promise<ClickOutcome> {
+export async function decideClick(
+  client: Client,
+  click: ButtonClick,
+  timeoutMs: number,
+  identity: (slackUserId: string) => string = (id) => id,
+): Promise<ClickOutcome> {
   const { releaseId, decision, userId } = click;
   try {
     // A deadline, because an Update waits for a worker: with none running the click would hang.
-    const ack = await client.withDeadline(Date.now() + timeoutMs, () => decideRelease(client, releaseId, decision, userId));
+    const ack = await client.withDeadline(Date.now() + timeoutMs, () => decideRelease(client, releaseId, decision, identity(userId)));
     const text =
       ack.decision === 'approved'
         ? `You approved ${releaseId}. The production canary starts now.`

@@ -36,6 +36,8 @@ export interface ApprovalsServerOptions {
   maxBodyBytes?: number;
   /** How long a click waits for the release to accept its Update. @default 20000 */
   decisionTimeoutMs?: number;
+  /** The name a Slack user acts under (config `people`). @default the Slack user id itself */
+  identityForSlackUser?: (slackUserId: string) => string;
 }
 
 export interface ApprovalsServer {
@@ -77,7 +79,7 @@ export async function startApprovalsServer(opts: ApprovalsServerOptions): Promis
 
   /** After the ack: the Update, then the reply. Never throws; problems are logged. */
   const decideAndReply = async (click: ButtonClick): Promise<void> => {
-    const outcome = await decideClick(opts.client, click, decisionTimeoutMs);
+    const outcome = await decideClick(opts.client, click, decisionTimeoutMs, opts.identityForSlackUser);
     log(`approvals: ${click.userId} ${click.decision} ${click.releaseId} → ${outcome.summary}`);
     try {
       await replyEphemeral(click, outcome.text, opts.slack);

@@ -102,9 +102,17 @@ const serviceSchema = z.strictObject({
   deployTimeout: durationSchema.default(15 * 60_000),
 });
 
+/** A person Runway knows by name (approvers, requesters), with their identities elsewhere. */
+const personSchema = z.strictObject({
+  /** Slack user id (U…): a click by this user acts as this person. */
+  slack: z.string().regex(/^[UW][A-Z0-9_]+$/, 'must be a Slack user id such as U01ABCDE').optional(),
+});
+
 export const configSchema = z.strictObject({
   /** Base URL of the Temporal Web UI used in links (Slack, GitHub). */
   webUiUrl: url.optional(),
+  /** People by the name used in approvers lists and `--as`, e.g. `alice: { slack: U01ALICE }`. */
+  people: z.record(z.string().min(1), personSchema).default({}),
   services: z.record(z.string().regex(SERVICE_NAME_PATTERN, 'service names are lower-case letters, digits and dashes'), serviceSchema).refine(
     (services) => Object.keys(services).length > 0,
     'at least one service is required',

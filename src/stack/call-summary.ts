@@ -45,7 +45,8 @@ export function summariseCalls(calls: RecordedCalls): string[] {
   }
   const posts = calls.slack.filter((c) => c.operation === 'chat.postMessage').length;
   const updates = calls.slack.filter((c) => c.operation === 'chat.update').length;
-  lines.push(`Slack   ${posts} message(s) posted, ${updates} update(s)`);
+  const replies = calls.slack.filter((c) => c.operation === 'response_url').length;
+  lines.push(`Slack   ${posts} message(s) posted, ${updates} update(s), ${replies} reply(ies) to a button click`);
   const created = calls.github.filter((c) => c.operation.startsWith('POST') && c.operation.endsWith('/deployments'));
   const statuses = calls.github.filter((c) => c.operation.endsWith('/statuses') && c.operation.startsWith('POST'));
   const checks = calls.github.filter((c) => c.operation.includes('check-runs'));

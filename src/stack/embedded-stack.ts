@@ -2,14 +2,17 @@
  * The embedded default: Temporal dev server, sandbox emulators and a release worker in one
  * process tree, so nothing outside this machine is needed to see Runway work.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
+import { type ApprovalsServer, startApprovalsServer } from '../approvals';
 import { loadConfig } from '../config/load';
+import { slackIdentityResolver } from '../config/people';
 import { parseEnv, type RunwayEnv } from '../env';
 import { startSandbox, type Sandbox } from '../sandbox';
 import { resolveTemporalCli } from '../temporal/cli-binary';
-import { connectWorker } from '../temporal/connection';
+import { connectClient, connectWorker } from '../temporal/connection';
 import { installQuietRuntime } from '../temporal/runtime';
 import { type DevServer, RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../temporal/dev-server';
 import { createReleaseWorker } from '../../workers/release-worker';
@@ -28,6 +31,7 @@ export interface EmbeddedStack {
   temporal: DevServer;
   sandbox: Sandbox;
   worker: Worker;
+  approvals: ApprovalsServer;
   stop(): Promise<void>;
 }
 
@@ -57,7 +61,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     });
     stops.push(() => temporal.stop());
 
-    const sandbox = await startSandbox({ port: baseEnv.RUNWAY_SANDBOX_PORT, services: sandboxSeed(config) });
+    // A fresh signing secret per run, shared by the sandbox's Slack (which signs clicks) and the
+    // approvals server (which verifies them), exactly as a Slack app and its server share one.
+    const signingSecret = randomBytes(32).toString('hex');
+    const sandbox = await startSandbox({ port: baseEnv.RUNWAY_SANDBOX_PORT, services: sandboxSeed(config), signingSecret });
     stops.push(() => sandbox.close());
 
     // The worker's real clients find the sandbox through the standard variables only.
@@ -71,7 +78,18 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
-    return { env, temporal, sandbox, worker, stop };
+
+    const approvalsClient = await connectClient(env);
+    stops.push(() => approvalsClient.close());
+    const approvals = await startApprovalsServer({
+      port: env.RUNWAY_APPROVALS_PORT,
+      signingSecret,
+      client: approvalsClient.client,
+      identityForSlackUser: slackIdentityResolver(config),
+      log,
+    });
+    stops.push(() => approvals.close());
+    return { env, temporal, sandbox, worker, approvals, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -5,14 +5,16 @@
 import { WebClient } from '@slack/web-api';
 import type { Command } from 'commander';
 import { startApprovalsServer } from '../../approvals';
+import { slackIdentityResolver } from '../../config/people';
 import type { RunwayEnv } from '../../env';
-import { cliEnv, withClient } from '../context';
+import { cliConfig, cliEnv, withClient } from '../context';
 import { invalidInput } from '../errors';
 import { runAction } from '../run-action';
 
 interface ApprovalsOptions {
   host: string;
   port?: string;
+  config?: string;
 }
 
 /** Resolves when the process gets Ctrl-C or SIGTERM. */
@@ -49,6 +51,7 @@ export function configureApprovalsCommand(program: Command): void {
     .description('run the Slack approvals server (SLACK_SIGNING_SECRET required; RUNWAY_APPROVALS_PORT, default 3000)')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (default: $RUNWAY_APPROVALS_PORT or 3000; 0 = any free port)')
+    .option('--config <path>', 'config file, for mapping Slack users to people (default: $RUNWAY_CONFIG or ./runway.config.yaml)')
     .action(
       runAction(async (opts: ApprovalsOptions) => {
         const env = cliEnv();
@@ -56,8 +59,10 @@ export function configureApprovalsCommand(program: Command): void {
           throw invalidInput('SLACK_SIGNING_SECRET: required (the Slack app\'s signing secret, used to verify every click)');
         }
         const port = parsePort(opts.port, env.RUNWAY_APPROVALS_PORT);
+        const config = await cliConfig(env, opts);
         await withClient(env, async (client) => {
           const server = await startApprovalsServer({
+            identityForSlackUser: slackIdentityResolver(config),
             port,
             host: opts.host,
             signingSecret: env.SLACK_SIGNING_SECRET!,

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { decideRelease, followRelease, startRelease } from '../../client/releases';
+import { followRelease, startRelease } from '../../client/releases';
 import { loadConfig } from '../../config/load';
 import { releasePlan } from '../../config/plan';
 import { defaultImage } from '../../domain/release-id';
 import { ReleaseStage, type ReleaseStatus } from '../../domain/release';
+import { ClickError } from '../../sandbox/slack-click';
 import { summariseCalls, type RecordedCalls } from '../../stack/call-summary';
-import { startEmbeddedStack } from '../../stack/embedded-stack';
+import { type EmbeddedStack, startEmbeddedStack } from '../../stack/embedded-stack';
 import { withClient } from '../context';
 import { invalidInput } from '../errors';
 import { exitCodeForResult } from '../exit-codes';
@@ -65,10 +66,8 @@ export function configureDemoCommand(program: Command): void {
               onEvent: (event) => say(`  ${formatEvent(event)}`),
               onStatus: async (status: ReleaseStatus) => {
                 if (decided || status.stage !== ReleaseStage.awaitingApproval) return;
-                decided = true;
-                // A person decides through the same Update the Slack button and the CLI use.
-                if (scenario.decision === 'approve') await decideRelease(client, releaseId, 'approve', 'alice', 'looks good on staging');
-                else await decideRelease(client, releaseId, 'reject', 'bob', 'not during the sale');
+                // A person clicks the button in Slack: the sandbox sends the signed interaction.
+                decided = await clickInSlack(stack, releaseId, scenario.decision);
               },
             });
             say();
@@ -86,6 +85,24 @@ export function configureDemoCommand(program: Command): void {
         }
       }),
     );
+}
+
+/** Slack user ids of the demo's approvers (see `people` in runway.config.yaml). */
+const CLICKERS = { approve: 'U01ALICE', reject: 'U01BOB' } as const;
+
+/**
+ * Clicks Approve or Reject on the release's Slack message. Returns false while the message is
+ * not posted yet (the follow loop tries again on its next poll).
+ */
+async function clickInSlack(stack: EmbeddedStack, releaseId: string, action: 'approve' | 'reject'): Promise<boolean> {
+  try {
+    const click = await stack.sandbox.clickButton({ url: stack.approvals.eventsUrl, user: CLICKERS[action], action, releaseId });
+    say(`  ${' '.repeat(8)}  slack             ${CLICKERS[action]} clicked ${action === 'approve' ? 'Approve' : 'Reject'} (signed request → ${click.status})`);
+    return true;
+  } catch (err) {
+    if (err instanceof ClickError && err.status === 404) return false;
+    throw err;
+  }
 }
 
 async function setScenario(sandboxUrl: string, scenario: unknown): Promise<void> {
