@@ -220,10 +220,14 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
         if (!primary) throw nonRetryable(`ECS service ${where} has no PRIMARY deployment`, FailureType.deploymentFailed);
         const events = (service.events ?? []).slice(0, 3).map((e) => e.message).filter(Boolean).join(' | ');
         if (primary.taskDefinition !== input.taskDefinition) {
-          throw nonRetryable(
-            `ECS service ${where} is not deploying ${input.taskDefinition} (PRIMARY runs ${primary.taskDefinition}; rolled back?)${events ? ` — ${events}` : ''}`,
-            FailureType.deploymentFailed,
-          );
+          // The circuit breaker's rollback: ECS's waiter calls this "stable"; it is a failure.
+          // Once the rollback completes, the failed deployment is gone and only the events tell.
+          const failed = service.deployments?.find((d) => d.taskDefinition === input.taskDefinition && d.rolloutState === 'FAILED');
+          const rolledBack = failed || (service.events ?? []).slice(0, 10).some((e) => /rolling back|rolled back/i.test(e.message ?? ''));
+          const message = rolledBack
+            ? `ECS rolled back the deployment of ${input.taskDefinition} to ${where} (circuit breaker)${failed?.rolloutStateReason ? `: ${failed.rolloutStateReason}` : ''}`
+            : `ECS service ${where} is not deploying ${input.taskDefinition} (PRIMARY runs ${primary.taskDefinition}; rolled back or replaced)`;
+          throw nonRetryable(`${message}${events ? ` — ${events}` : ''}`, FailureType.deploymentFailed);
         }
         if (primary.rolloutState === 'FAILED') {
           throw nonRetryable(

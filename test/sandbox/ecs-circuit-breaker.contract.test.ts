@@ -52,7 +52,7 @@ it('fails on a circuit-breaker rollback, naming the rollback, although the servi
   const failure = await failureOf(wait(bad));
   expect(failure.nonRetryable).toBe(true);
   expect(failure.type).toBe('DeploymentFailed');
-  expect(failure.message).toMatch(/is not deploying .*checkout-staging:2 \(PRIMARY runs .*checkout-staging:1; rolled back\?\)/);
+  expect(failure.message).toMatch(/^ECS rolled back the deployment of .*checkout-staging:2 to staging\/checkout \(circuit breaker\) — .*Essential container in task exited/);
 
   const after = (await ecs.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] }))).services![0]!;
   // What ECS's waiter would call stable: one deployment, running == desired.

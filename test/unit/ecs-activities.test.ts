@@ -149,7 +149,17 @@ describe('waitForDeployment', () => {
   it('does not call a circuit-breaker rollback "stable"', async () => {
     // After a rollback ECS shows one COMPLETED deployment with running == desired: the old one.
     const failure = await failureOf(wait([{ status: 'PRIMARY', taskDefinition: 'arn:td/web:3', rolloutState: 'COMPLETED', runningCount: 2, desiredCount: 2 }]));
-    expect(failure.message).toMatch(/is not deploying arn:td\/web:4 \(PRIMARY runs arn:td\/web:3; rolled back\?\)/);
+    expect(failure.message).toMatch(/is not deploying arn:td\/web:4 \(PRIMARY runs arn:td\/web:3; rolled back or replaced\)/);
+  });
+
+  it('names a circuit-breaker rollback and quotes ECS\'s reason', async () => {
+    const failure = await failureOf(
+      wait([
+        { status: 'PRIMARY', taskDefinition: 'arn:td/web:3', rolloutState: 'COMPLETED', runningCount: 2, desiredCount: 2 },
+        { status: 'ACTIVE', taskDefinition: 'arn:td/web:4', rolloutState: 'FAILED', rolloutStateReason: 'tasks failed to start', runningCount: 0, desiredCount: 2 },
+      ]),
+    );
+    expect(failure.message).toBe('ECS rolled back the deployment of arn:td/web:4 to c/web (circuit breaker): tasks failed to start');
   });
 
   it('gives up at the deadline with what it last saw', async () => {
