@@ -2,6 +2,7 @@
  * The control API beside the emulators (`/_sandbox/...`): what was called, what the world
  * looks like, and the scenario switches. Its own requests are not recorded as calls.
  */
+import type { z } from 'zod';
 import type { CallLog } from './call-log';
 import type { EcsEmulator } from './ecs-emulator';
 import type { GitHubEmulator } from './github-emulator';
@@ -47,39 +48,37 @@ export function sandboxState(deps: Pick<ControlDeps, 'ecs' | 'slack' | 'github'>
   return { ecs: deps.ecs.snapshot(), slack: deps.slack.state(), github: deps.github.state() };
 }
 
-/** Merges into the current scenario; answers the whole scenario as it now is. */
-function putScenario(scenario: ScenarioStore, req: SandboxRequest): SandboxResponse {
+/**
+ * Parses and validates a control request's JSON body: the data, or the 400 answer that says
+ * what is wrong with it.
+ */
+function validBody<T>(req: SandboxRequest, schema: z.ZodType<T>, what: string): { data: T } | { refusal: SandboxResponse } {
   let body: unknown;
   try {
     body = parseJsonBody(req.body);
   } catch (err) {
-    if (err instanceof BadJsonError) return { status: 400, body: { message: err.message } };
+    if (err instanceof BadJsonError) return { refusal: { status: 400, body: { message: err.message } } };
     throw err;
   }
-  const parsed = scenarioPatchSchema.safeParse(body);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
-    return { status: 400, body: { message: `invalid scenario: ${issues.join('; ')}`, issues } };
-  }
-  return { status: 200, body: scenario.merge(parsed.data) };
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return { data: parsed.data };
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+  return { refusal: { status: 400, body: { message: `invalid ${what}: ${issues.join('; ')}`, issues } } };
+}
+
+/** Merges into the current scenario; answers the whole scenario as it now is. */
+function putScenario(scenario: ScenarioStore, req: SandboxRequest): SandboxResponse {
+  const valid = validBody(req, scenarioPatchSchema, 'scenario');
+  if ('refusal' in valid) return valid.refusal;
+  return { status: 200, body: scenario.merge(valid.data) };
 }
 
 /** Clicks a button as a Slack user; answers what the app answered, plus where its reply will land. */
 async function postClick(clicker: SlackClicker, req: SandboxRequest): Promise<SandboxResponse> {
-  let body: unknown;
+  const valid = validBody(req, clickRequestSchema, 'click');
+  if ('refusal' in valid) return valid.refusal;
   try {
-    body = parseJsonBody(req.body);
-  } catch (err) {
-    if (err instanceof BadJsonError) return { status: 400, body: { message: err.message } };
-    throw err;
-  }
-  const parsed = clickRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
-    return { status: 400, body: { message: `invalid click: ${issues.join('; ')}`, issues } };
-  }
-  try {
-    return { status: 200, body: await clicker.click(parsed.data) };
+    return { status: 200, body: await clicker.click(valid.data) };
   } catch (err) {
     if (err instanceof ClickError) return { status: err.status, body: { message: err.message } };
     throw err;

@@ -30,7 +30,7 @@ const OPERATIONS: Record<string, Operation> = {
 /** The `__type` ECS uses for each scripted 5xx; the SDK retries on the status whatever the type. */
 const SERVER_ERROR_TYPES = { 500: 'ServerException', 503: 'ServiceUnavailableException' } as const;
 
-/** The operation name from the target header; the raw header (or a placeholder) when it is not ECS's. */
+/** The operation name from the target header; the raw header (or a stand-in name) when it is not ECS's. */
 function operationName(target: string | undefined): string {
   if (!target) return '(no X-Amz-Target)';
   return target.startsWith(ECS_TARGET_PREFIX) ? target.slice(ECS_TARGET_PREFIX.length) : target;

@@ -4,71 +4,47 @@
  * UpdateService happened exactly once (counted at the sandbox).
  */
 import type { Client } from '@temporalio/client';
-import { approveUpdate, statusQuery } from '../../src/messages';
-import type { ReleaseOutcome, ReleaseStatus } from '../../src/domain/release';
+import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
+import { approveUpdate } from '../../src/messages';
 import { testClient } from '../harness/temporal';
-import { runRunway, spawnRunway, type RunwayProcess } from '../support/runway-process';
+import { runRunway } from '../support/runway-process';
 import { randomSha, type SandboxStack, startSandboxStack } from '../support/sandbox-stack';
+import { untilRelease, WorkerFleet } from '../support/worker-fleet';
 
 let client: Client;
 let closeClient: () => Promise<void>;
 let stack: SandboxStack;
-const workers: RunwayProcess[] = [];
+let fleet: WorkerFleet;
 
 beforeAll(async () => {
   ({ client, close: closeClient } = await testClient());
   stack = await startSandboxStack({ bake: '3s' });
+  fleet = new WorkerFleet(stack.env);
 });
 afterAll(async () => {
-  for (const w of workers) w.child.kill('SIGKILL');
-  await Promise.all(workers.map((w) => w.exited));
+  await fleet?.killAll();
   await stack?.sandbox.close();
   await closeClient();
 });
 
-async function startWorker(): Promise<RunwayProcess> {
-  const worker = spawnRunway(['worker'], stack.env);
-  workers.push(worker);
-  await worker.waitFor(/polling task queue/);
-  return worker;
-}
-
-async function kill(worker: RunwayProcess): Promise<void> {
-  worker.child.kill('SIGKILL');
-  await worker.exited;
-}
-
-async function until(id: string, predicate: (s: ReleaseStatus) => boolean): Promise<ReleaseStatus> {
-  for (let i = 0; i < 900; i++) {
-    try {
-      const status = await client.workflow.getHandle(id).query(statusQuery);
-      if (predicate(status)) return status;
-    } catch {
-      // no worker answering queries right now
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${id}: condition never met`);
-}
-
 it('survives SIGKILL during approval and mid-canary without repeating an ECS update', async () => {
   const version = randomSha();
   const id = releaseId('checkout', version);
-  let worker = await startWorker();
+  let worker = await fleet.start();
   const started = await runRunway(['start', '--service', 'checkout', '--version', version, '--requested-by', 'ci'], stack.env);
   expect(started.code).toBe(0);
 
-  await until(id, (s) => s.stage === 'awaiting-approval');
-  await kill(worker);
-  worker = await startWorker();
+  await untilRelease(client, id, (s) => s.stage === 'awaiting-approval');
+  await fleet.kill(worker);
+  worker = await fleet.start();
   // The decision lands on the new worker: no approval is lost.
   await client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
 
-  const midCanary = await until(id, (s) => s.stage === 'canary' && s.canary.step === 1);
+  const midCanary = await untilRelease(client, id, (s) => s.stage === 'canary' && s.canary.step === 1);
   expect(midCanary.canary.weight).toBe(10);
-  await kill(worker);
-  await startWorker();
+  await fleet.kill(worker);
+  await fleet.start();
 
   const outcome = (await client.workflow.getHandle(id).result()) as ReleaseOutcome;
   expect(outcome.result).toBe('released');

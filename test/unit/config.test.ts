@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, parseConfig } from '../../src/config/load';
 import { releasePlan, UnknownServiceError } from '../../src/config/plan';
+import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
 
 const repoConfig = readFileSync(path.join(__dirname, '../../runway.config.yaml'), 'utf8');
 
@@ -15,17 +16,7 @@ function problems(yaml: string): string[] {
   throw new Error('expected a ConfigError');
 }
 
-const minimal = `
-services:
-  api:
-    repo: acme/api
-    image: registry/api
-    container: app
-    staging: { cluster: s, service: api }
-    production: { cluster: p, service: api, canaryService: api-canary }
-    smoke: { url: "http://localhost/health" }
-    approval: { channel: "#d", approvers: [alice] }
-`;
+const minimal = MINIMAL_CONFIG_YAML;
 
 describe('config', () => {
   it('accepts the repository sample and resolves a plan with durations in ms', () => {

@@ -1,18 +1,9 @@
 import { parseConfig } from '../../src/config/load';
 import { slackIdentityResolver } from '../../src/config/people';
 import { ConfigError } from '../../src/config/load';
+import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
 
-const base = `
-services:
-  api:
-    repo: acme/api
-    image: registry/api
-    container: app
-    staging: { cluster: s, service: api }
-    production: { cluster: p, service: api, canaryService: api-canary }
-    smoke: { url: "http://localhost/health" }
-    approval: { channel: "#d", approvers: [alice] }
-`;
+const base = MINIMAL_CONFIG_YAML;
 
 describe('people and their Slack ids', () => {
   it('maps a Slack user to the person approvers lists name, and leaves strangers as their id', () => {

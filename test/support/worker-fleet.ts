@@ -1,0 +1,38 @@
+/** `runway worker` processes for end-to-end tests, and polling a release while they come and go. */
+import type { Client } from '@temporalio/client';
+import type { ReleaseStatus } from '../../src/domain/release';
+import { statusQuery } from '../../src/messages';
+import { spawnRunway, type RunwayProcess } from './runway-process';
+
+export class WorkerFleet {
+  readonly workers: RunwayProcess[] = [];
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  /** Starts a worker and resolves once it polls the task queue. */
+  async start(): Promise<RunwayProcess> {
+    const worker = spawnRunway(['worker'], this.env);
+    this.workers.push(worker);
+    await worker.waitFor(/polling task queue/);
+    return worker;
+  }
+
+  async kill(worker: RunwayProcess): Promise<void> {
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+  }
+
+  async killAll(): Promise<void> {
+    await Promise.all(this.workers.map((w) => this.kill(w)));
+  }
+}
+
+/** Polls a release's status until `predicate` holds; tolerates moments with no worker to answer. */
+export async function untilRelease(client: Client, id: string, predicate: (s: ReleaseStatus) => boolean): Promise<ReleaseStatus> {
+  for (let i = 0; i < 900; i++) {
+    const status = await client.workflow.getHandle(id).query(statusQuery).catch(() => undefined);
+    if (status && predicate(status)) return status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${id}: condition never met`);
+}
