@@ -3,53 +3,37 @@
  * a new worker picks the release up where it was, it reaches production, and every ECS
  * UpdateService happened exactly once (counted at the sandbox).
  */
-import type { Client } from '@temporalio/client';
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { approveUpdate } from '../../src/messages';
-import { testClient } from '../harness/temporal';
 import { runRunway } from '../support/runway-process';
-import { randomSha, type SandboxStack, startSandboxStack } from '../support/sandbox-stack';
-import { untilRelease, WorkerFleet } from '../support/worker-fleet';
+import { randomSha } from '../support/sandbox-stack';
+import { untilRelease, useCrashRig } from '../support/worker-fleet';
 
-let client: Client;
-let closeClient: () => Promise<void>;
-let stack: SandboxStack;
-let fleet: WorkerFleet;
-
-beforeAll(async () => {
-  ({ client, close: closeClient } = await testClient());
-  stack = await startSandboxStack({ bake: '3s' });
-  fleet = new WorkerFleet(stack.env);
-});
-afterAll(async () => {
-  await fleet?.killAll();
-  await stack?.sandbox.close();
-  await closeClient();
-});
+const rig = useCrashRig({ bake: '3s' });
 
 it('survives SIGKILL during approval and mid-canary without repeating an ECS update', async () => {
   const version = randomSha();
   const id = releaseId('checkout', version);
-  let worker = await fleet.start();
-  const started = await runRunway(['start', '--service', 'checkout', '--version', version, '--requested-by', 'ci'], stack.env);
+  let worker = await rig.fleet.start();
+  const started = await runRunway(['start', '--service', 'checkout', '--version', version, '--requested-by', 'ci'], rig.stack.env);
   expect(started.code).toBe(0);
 
-  await untilRelease(client, id, (s) => s.stage === 'awaiting-approval');
-  await fleet.kill(worker);
-  worker = await fleet.start();
+  await untilRelease(rig.client, id, (s) => s.stage === 'awaiting-approval');
+  await rig.fleet.kill(worker);
+  worker = await rig.fleet.start();
   // The decision lands on the new worker: no approval is lost.
-  await client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+  await rig.client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
 
-  const midCanary = await untilRelease(client, id, (s) => s.stage === 'canary' && s.canary.step === 1);
+  const midCanary = await untilRelease(rig.client, id, (s) => s.stage === 'canary' && s.canary.step === 1);
   expect(midCanary.canary.weight).toBe(10);
-  await fleet.kill(worker);
-  await fleet.start();
+  await rig.fleet.kill(worker);
+  await rig.fleet.start();
 
-  const outcome = (await client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  const outcome = (await rig.client.workflow.getHandle(id).result()) as ReleaseOutcome;
   expect(outcome.result).toBe('released');
 
-  const updates = (await stack.calls()).ecs
+  const updates = (await rig.stack.calls()).ecs
     .filter((c) => c.operation === 'UpdateService' && c.status === 200)
     .map((c) => {
       const r = c.request as { service: string; taskDefinition?: string; desiredCount?: number };

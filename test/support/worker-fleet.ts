@@ -2,7 +2,9 @@
 import type { Client } from '@temporalio/client';
 import type { ReleaseStatus } from '../../src/domain/release';
 import { statusQuery } from '../../src/messages';
+import { testClient } from '../harness/temporal';
 import { spawnRunway, type RunwayProcess } from './runway-process';
+import { type SandboxStack, startSandboxStack } from './sandbox-stack';
 
 export class WorkerFleet {
   readonly workers: RunwayProcess[] = [];
@@ -35,4 +37,32 @@ export async function untilRelease(client: Client, id: string, predicate: (s: Re
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${id}: condition never met`);
+}
+
+export interface CrashRig {
+  client: Client;
+  stack: SandboxStack;
+  fleet: WorkerFleet;
+}
+
+/**
+ * Registers the hooks every worker-killing test needs: a Temporal client, a sandbox with a
+ * config pointing at it, and a fleet of worker processes, all torn down after the file.
+ */
+export function useCrashRig(options: { bake: string }): CrashRig {
+  const rig = {} as CrashRig;
+  let closeClient: () => Promise<void> = async () => {};
+  beforeAll(async () => {
+    const { client, close } = await testClient();
+    closeClient = close;
+    rig.client = client;
+    rig.stack = await startSandboxStack({ bake: options.bake });
+    rig.fleet = new WorkerFleet(rig.stack.env);
+  });
+  afterAll(async () => {
+    await rig.fleet?.killAll();
+    await rig.stack?.sandbox.close();
+    await closeClient();
+  });
+  return rig;
 }
