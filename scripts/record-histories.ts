@@ -4,7 +4,8 @@
  * workflow change is deliberately incompatible and guarded by patched(): keep the old files
  * (they prove in-flight releases still replay) and add new ones.
  *
- *   npm run record-histories
+ *   npm run record-histories                        # every story
+ *   npm run record-histories -- aborted-by-operator # only the named ones (keeps the others as they are)
  *
  * Uses a throwaway dev server, the sandbox and a real worker, like `runway dev`.
  */
@@ -14,7 +15,7 @@ import path from 'node:path';
 // The AWS SDK's yearly Node-support notice is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { execFileSync } from 'node:child_process';
-import { decideRelease, followRelease, startRelease } from '../src/client/releases';
+import { controlRelease, decideRelease, followRelease, startRelease } from '../src/client/releases';
 import { parseConfig } from '../src/config/load';
 import { releasePlan } from '../src/config/plan';
 import { ReleaseStage } from '../src/domain/release';
@@ -31,6 +32,8 @@ interface Story {
   name: string;
   image: 'healthy' | 'unhealthy' | 'crash';
   decision?: 'approve' | 'reject';
+  /** An operator aborts once the canary reaches its first step. */
+  abortAtCanary?: boolean;
 }
 
 const STORIES: Story[] = [
@@ -38,6 +41,7 @@ const STORIES: Story[] = [
   { name: 'rolled-back-smoke', image: 'unhealthy' },
   { name: 'rolled-back-bad-image', image: 'crash' },
   { name: 'rejected', image: 'healthy', decision: 'reject' },
+  { name: 'aborted-by-operator', image: 'healthy', decision: 'approve', abortAtCanary: true },
 ];
 
 async function main(): Promise<void> {
@@ -54,10 +58,16 @@ async function main(): Promise<void> {
   const connection = await connectWorker(env);
   const worker = await createReleaseWorker({ connection, namespace: 'default', taskQueue: 'record', env });
   const { client, close } = await connectClient(env);
-  const plan = { ...releasePlan(parseConfig(sample.replaceAll('http://127.0.0.1:4010', sandbox.url), 'x'), 'checkout'), canary: { steps: [10, 30, 60, 100], bakeMs: 200 } };
+  const base = releasePlan(parseConfig(sample.replaceAll('http://127.0.0.1:4010', sandbox.url), 'x'), 'checkout');
+  // Bakes long enough for the abort story to act mid-canary, short enough to record quickly.
+  const plan = { ...base, canary: { ...base.canary, bakeMs: 1500 } };
   try {
     await worker.runUntil(async () => {
+      const only = process.argv.slice(2);
+      const unknown = only.filter((name) => !STORIES.some((s) => s.name === name));
+      if (unknown.length > 0) throw new Error(`unknown stories: ${unknown.join(', ')} (known: ${STORIES.map((s) => s.name).join(', ')})`);
       for (const [i, story] of STORIES.entries()) {
+        if (only.length > 0 && !only.includes(story.name)) continue;
         const version = `${'0123456789abcdef'[i]}`.repeat(40);
         const image = `${plan.imageRepository}:${version}`;
         sandbox.setScenario({ images: { [image]: story.image } });
@@ -67,6 +77,9 @@ async function main(): Promise<void> {
           onStatus: async (s) => {
             if (s.stage === ReleaseStage.awaitingApproval && !s.approval.decision && story.decision) {
               await decideRelease(client, releaseId, story.decision, story.decision === 'approve' ? 'alice' : 'bob', 'recorded');
+            }
+            if (story.abortAtCanary && s.stage === ReleaseStage.canary && s.canary.step >= 1 && !s.controls?.length) {
+              await controlRelease(client, releaseId, 'abort', 'bob', 'recorded');
             }
           },
         });

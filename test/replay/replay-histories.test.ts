@@ -15,7 +15,7 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 describe('recorded release histories', () => {
   it('has the representative stories recorded', () => {
-    expect(files.sort()).toEqual(['rejected.json', 'released.json', 'rolled-back-bad-image.json', 'rolled-back-smoke.json']);
+    expect(files.sort()).toEqual(['aborted-by-operator.json', 'rejected.json', 'released.json', 'rolled-back-bad-image.json', 'rolled-back-smoke.json']);
   });
 
   it.each(files)('%s replays against the current workflow code', async (file) => {
