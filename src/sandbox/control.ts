@@ -3,29 +3,18 @@
  * looks like, and the scenario switches. Its own requests are not recorded as calls.
  */
 import type { z } from 'zod';
-import type { CallLog } from './call-log';
-import type { EcsEmulator } from './ecs-emulator';
-import type { GitHubEmulator } from './github-emulator';
 import { BadJsonError, notFound, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
+import type { SandboxParts } from './parts';
 import { scenarioPatchSchema, type ScenarioStore } from './scenario';
 import { ClickError, clickRequestSchema, type SlackClicker } from './slack-click';
-import type { SlackEmulator } from './slack-emulator';
 
-export interface ControlDeps {
-  calls: CallLog;
-  scenario: ScenarioStore;
-  ecs: EcsEmulator;
-  slack: SlackEmulator;
-  github: GitHubEmulator;
-  clicker: SlackClicker;
-}
 
 function methodNotAllowed(req: SandboxRequest, allowed: string): SandboxResponse {
   return { status: 405, body: { message: `${req.method} ${req.path} not allowed (use ${allowed})` }, headers: { allow: allowed } };
 }
 
 /** Async only for `/_sandbox/slack/click`, which waits for the app it clicks at. */
-export function handleControlRequest(deps: ControlDeps, req: SandboxRequest): SandboxResponse | Promise<SandboxResponse> {
+export function handleControlRequest(deps: SandboxParts, req: SandboxRequest): SandboxResponse | Promise<SandboxResponse> {
   switch (req.path) {
     case '/_sandbox/calls':
       return req.method === 'GET' ? { status: 200, body: deps.calls.snapshot() } : methodNotAllowed(req, 'GET');
@@ -44,7 +33,7 @@ export function handleControlRequest(deps: ControlDeps, req: SandboxRequest): Sa
   }
 }
 
-export function sandboxState(deps: Pick<ControlDeps, 'ecs' | 'slack' | 'github'>): Record<string, unknown> {
+export function sandboxState(deps: Pick<SandboxParts, 'ecs' | 'slack' | 'github'>): Record<string, unknown> {
   return { ecs: deps.ecs.snapshot(), slack: deps.slack.state(), github: deps.github.state() };
 }
 

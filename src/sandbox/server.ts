@@ -3,26 +3,14 @@
  * records the call and writes the JSON answer. Emulators never see node:http.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { CallLog } from './call-log';
 import { handleControlRequest } from './control';
-import type { EcsEmulator } from './ecs-emulator';
 import { handleEcsRequest } from './ecs-wire';
-import type { GitHubEmulator } from './github-emulator';
 import { handleHealthRequest, matchHealthPath } from './health';
 import { BodyTooLargeError, readBody, sendJson } from './http-io';
+import type { SandboxParts } from './parts';
 import { notFound, type SandboxRequest, type SandboxResponse } from './route';
-import type { ScenarioStore } from './scenario';
-import type { SlackClicker } from './slack-click';
-import type { SlackEmulator } from './slack-emulator';
 
-export interface SandboxParts {
-  calls: CallLog;
-  scenario: ScenarioStore;
-  ecs: EcsEmulator;
-  slack: SlackEmulator;
-  github: GitHubEmulator;
-  clicker: SlackClicker;
-}
+export type { SandboxParts };
 
 const SLACK_PREFIX = '/slack/api/';
 /** Where simulated clicks' response_urls point. */

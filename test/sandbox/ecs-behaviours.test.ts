@@ -2,54 +2,11 @@
  * Task-level behaviours with a hand-driven clock: tasks, crash-after, never-stable and the
  * circuit-breaker rollback. The emulator settles lazily from timestamps, so states are exact.
  */
-import { EcsEmulator } from '../../src/sandbox/ecs-emulator';
 import { ScenarioStore, scenarioPatchSchema } from '../../src/sandbox/scenario';
-import { STAGING } from './sandbox-clients';
-
-interface WireDeployment {
-  id: string;
-  status: string;
-  taskDefinition: string;
-  desiredCount: number;
-  runningCount: number;
-  failedTasks: number;
-  rolloutState: string;
-}
-interface WireService {
-  runningCount: number;
-  desiredCount: number;
-  taskDefinition: string;
-  deployments: WireDeployment[];
-  events: { message: string }[];
-}
-interface WireTask {
-  taskArn: string;
-  taskDefinitionArn: string;
-  lastStatus: string;
-  desiredStatus: string;
-  stopCode?: string;
-  stoppedReason?: string;
-  group: string;
-  startedAt?: number;
-  stoppedAt?: number;
-  containers: { exitCode?: number }[];
-}
+import { clockedEmulator, type WireDeployment } from './clocked-emulator';
 
 function setup(delayMs = 1000, desiredCount = 4) {
-  let nowMs = 1_700_000_000_000;
-  const scenario = new ScenarioStore(delayMs);
-  const ecs = new EcsEmulator({ scenario, now: () => nowMs });
-  ecs.seed([{ ...STAGING, desiredCount }]);
-  const service = () => (ecs.describeServices({ cluster: 'staging', services: ['checkout'] }).services as WireService[])[0]!;
-  const register = (image: string) =>
-    (ecs.registerTaskDefinition({ family: 'checkout-staging', containerDefinitions: [{ name: 'app', image }] }).taskDefinition as { taskDefinitionArn: string })
-      .taskDefinitionArn;
-  const tasks = (desiredStatus: 'RUNNING' | 'STOPPED'): WireTask[] => {
-    const { taskArns } = ecs.listTasks({ cluster: 'staging', serviceName: 'checkout', desiredStatus }) as { taskArns: string[] };
-    if (taskArns.length === 0) return [];
-    return (ecs.describeTasks({ cluster: 'staging', tasks: taskArns }) as { tasks: WireTask[] }).tasks;
-  };
-  return { ecs, scenario, service, register, tasks, advance: (ms: number) => (nowMs += ms), now: () => nowMs };
+  return clockedEmulator({ delayMs, desiredCount });
 }
 
 const ROLLBACK = { deploymentCircuitBreaker: { enable: true, rollback: true } };

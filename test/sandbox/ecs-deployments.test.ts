@@ -2,36 +2,11 @@
  * Deployment progress with a hand-driven clock: the emulator settles lazily from timestamps,
  * so these states are exact, not raced.
  */
-import { EcsEmulator } from '../../src/sandbox/ecs-emulator';
 import { EcsError } from '../../src/sandbox/ecs-errors';
-import { ScenarioStore } from '../../src/sandbox/scenario';
-import { STAGING } from './sandbox-clients';
-
-interface WireDeployment {
-  status: string;
-  taskDefinition: string;
-  desiredCount: number;
-  runningCount: number;
-  failedTasks: number;
-  rolloutState: string;
-}
-interface WireService {
-  runningCount: number;
-  taskDefinition: string;
-  deployments: WireDeployment[];
-  events: { message: string; createdAt: number }[];
-}
+import { clockedEmulator } from './clocked-emulator';
 
 function setup(delayMs = 1000) {
-  let nowMs = 1_700_000_000_000;
-  const scenario = new ScenarioStore(delayMs);
-  const ecs = new EcsEmulator({ scenario, now: () => nowMs });
-  ecs.seed([{ ...STAGING, desiredCount: 10 }]);
-  const service = () => (ecs.describeServices({ cluster: 'staging', services: ['checkout'] }).services as WireService[])[0]!;
-  const register = (image: string) =>
-    (ecs.registerTaskDefinition({ family: 'checkout-staging', containerDefinitions: [{ name: 'app', image }] }).taskDefinition as { taskDefinitionArn: string })
-      .taskDefinitionArn;
-  return { ecs, scenario, service, register, advance: (ms: number) => (nowMs += ms), now: () => nowMs };
+  return clockedEmulator({ delayMs, desiredCount: 10 });
 }
 
 it('grows failedTasks of a crashing deployment towards the circuit-breaker threshold, then fails it', () => {

@@ -3,7 +3,6 @@ import {
   ClusterNotFoundException,
   DescribeServicesCommand,
   DescribeTasksCommand,
-  type ECSClient,
   InvalidParameterException,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
@@ -12,41 +11,29 @@ import {
   type Task,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { type Sandbox, startSandbox } from '../../src/sandbox';
-import { ecsClient, PRODUCTION, STAGING, until } from './sandbox-clients';
+import { PRODUCTION, STAGING, until, useEcsSandbox } from './sandbox-clients';
 
 const REPO = '000000000000.dkr.ecr.us-east-1.amazonaws.com/checkout';
 
-let sandbox: Sandbox;
-let ecs: ECSClient;
-
-beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [STAGING, PRODUCTION], deploymentDelayMs: 200 });
-  ecs = ecsClient(sandbox);
-});
-
-afterEach(async () => {
-  ecs.destroy();
-  await sandbox.close();
-});
+const env = useEcsSandbox([STAGING, PRODUCTION]);
 
 async function register(image: string, family = 'checkout-staging'): Promise<string> {
-  const out = await ecs.send(new RegisterTaskDefinitionCommand({ family, containerDefinitions: [{ name: 'app', image, essential: true }] }));
+  const out = await env.ecs.send(new RegisterTaskDefinitionCommand({ family, containerDefinitions: [{ name: 'app', image, essential: true }] }));
   return out.taskDefinition!.taskDefinitionArn!;
 }
 
 async function serviceTasks(desiredStatus: 'RUNNING' | 'STOPPED', serviceName = 'checkout', cluster = 'staging'): Promise<Task[]> {
-  const { taskArns } = await ecs.send(new ListTasksCommand({ cluster, serviceName, desiredStatus }));
+  const { taskArns } = await env.ecs.send(new ListTasksCommand({ cluster, serviceName, desiredStatus }));
   if (!taskArns?.length) return [];
-  return (await ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns }))).tasks!;
+  return (await env.ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns }))).tasks!;
 }
 
 describe('ListTasks / DescribeTasks', () => {
   it('lists a service’s running tasks and describes them with Dates, group and containers', async () => {
-    const { taskArns } = await ecs.send(new ListTasksCommand({ cluster: 'staging', serviceName: 'checkout' }));
+    const { taskArns } = await env.ecs.send(new ListTasksCommand({ cluster: 'staging', serviceName: 'checkout' }));
     expect(taskArns).toHaveLength(2);
     expect(taskArns![0]).toMatch(/^arn:aws:ecs:us-east-1:000000000000:task\/staging\/[0-9a-f]{32}$/);
-    const out = await ecs.send(new DescribeTasksCommand({ cluster: 'staging', tasks: [...taskArns!, 'arn:aws:ecs:us-east-1:000000000000:task/staging/nope'] }));
+    const out = await env.ecs.send(new DescribeTasksCommand({ cluster: 'staging', tasks: [...taskArns!, 'arn:aws:ecs:us-east-1:000000000000:task/staging/nope'] }));
     expect(out.tasks![0]).toMatchObject({
       taskArn: taskArns![0],
       taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/checkout-staging:1',
@@ -60,14 +47,14 @@ describe('ListTasks / DescribeTasks', () => {
     expect(out.tasks![0]!.stopCode).toBeUndefined();
     expect(out.failures).toEqual([{ arn: 'arn:aws:ecs:us-east-1:000000000000:task/staging/nope', reason: 'MISSING' }]);
     // Bare task ids work too.
-    const byId = await ecs.send(new DescribeTasksCommand({ cluster: 'staging', tasks: [taskArns![0]!.split('/').at(-1)!] }));
+    const byId = await env.ecs.send(new DescribeTasksCommand({ cluster: 'staging', tasks: [taskArns![0]!.split('/').at(-1)!] }));
     expect(byId.tasks!.map((t) => t.taskArn)).toEqual([taskArns![0]]);
   });
 
   it('shows a crashing image’s tasks as STOPPED with EssentialContainerExited and exit code 1', async () => {
-    sandbox.setScenario({ images: { bad1: 'crash' } });
+    env.sandbox.setScenario({ images: { bad1: 'crash' } });
     const bad = await register(`${REPO}:bad1`);
-    await ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: bad }));
+    await env.ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: bad }));
     const stopped = await until(() => serviceTasks('STOPPED'), (tasks) => tasks.length >= 3);
     expect(stopped[0]).toMatchObject({
       taskDefinitionArn: bad,
@@ -83,29 +70,29 @@ describe('ListTasks / DescribeTasks', () => {
   });
 
   it('filters by family and startedBy, pages with nextToken, and refuses unknown services and clusters', async () => {
-    const prodFamily = await ecs.send(new ListTasksCommand({ cluster: 'production', family: 'checkout-production' }));
+    const prodFamily = await env.ecs.send(new ListTasksCommand({ cluster: 'production', family: 'checkout-production' }));
     expect(prodFamily.taskArns).toHaveLength(9);
-    expect((await ecs.send(new ListTasksCommand({ cluster: 'production', family: 'checkout-staging' }))).taskArns).toEqual([]);
-    const page = await ecs.send(new ListTasksCommand({ cluster: 'production', maxResults: 5 }));
-    const rest = await ecs.send(new ListTasksCommand({ cluster: 'production', maxResults: 5, nextToken: page.nextToken }));
+    expect((await env.ecs.send(new ListTasksCommand({ cluster: 'production', family: 'checkout-staging' }))).taskArns).toEqual([]);
+    const page = await env.ecs.send(new ListTasksCommand({ cluster: 'production', maxResults: 5 }));
+    const rest = await env.ecs.send(new ListTasksCommand({ cluster: 'production', maxResults: 5, nextToken: page.nextToken }));
     expect([...page.taskArns!, ...rest.taskArns!]).toEqual(prodFamily.taskArns);
     expect(rest.nextToken).toBeUndefined();
-    const { service } = await ecs.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] })).then((o) => ({ service: o.services![0]! }));
-    const byDeployment = await ecs.send(new ListTasksCommand({ cluster: 'staging', startedBy: service.deployments![0]!.id }));
+    const { service } = await env.ecs.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] })).then((o) => ({ service: o.services![0]! }));
+    const byDeployment = await env.ecs.send(new ListTasksCommand({ cluster: 'staging', startedBy: service.deployments![0]!.id }));
     expect(byDeployment.taskArns).toHaveLength(2);
     // ECS never sets a desired status of PENDING.
-    expect((await ecs.send(new ListTasksCommand({ cluster: 'staging', desiredStatus: 'PENDING' }))).taskArns).toEqual([]);
-    await expect(ecs.send(new ListTasksCommand({ cluster: 'staging', serviceName: 'nope' }))).rejects.toBeInstanceOf(ServiceNotFoundException);
-    await expect(ecs.send(new ListTasksCommand({ cluster: 'nowhere' }))).rejects.toBeInstanceOf(ClusterNotFoundException);
+    expect((await env.ecs.send(new ListTasksCommand({ cluster: 'staging', desiredStatus: 'PENDING' }))).taskArns).toEqual([]);
+    await expect(env.ecs.send(new ListTasksCommand({ cluster: 'staging', serviceName: 'nope' }))).rejects.toBeInstanceOf(ServiceNotFoundException);
+    await expect(env.ecs.send(new ListTasksCommand({ cluster: 'nowhere' }))).rejects.toBeInstanceOf(ClusterNotFoundException);
   });
 });
 
 describe('crash-after and never-stable on the wire', () => {
   it('crash-after: the deployment completes, then its tasks stop and the service runs fewer than desired', async () => {
-    sandbox.setScenario({ images: { late: 'crash-after:0.3' } });
+    env.sandbox.setScenario({ images: { late: 'crash-after:0.3' } });
     const late = await register(`${REPO}:late`);
-    await ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: late }));
-    const describe1 = async () => (await ecs.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] }))).services![0]!;
+    await env.ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: late }));
+    const describe1 = async () => (await env.ecs.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] }))).services![0]!;
     const completed = await until(describe1, (s) => s.deployments![0]!.rolloutState === 'COMPLETED');
     expect(completed.deployments).toEqual([expect.objectContaining({ taskDefinition: late, runningCount: 2 })]);
     const crashed = await until(describe1, (s) => (s.runningCount ?? 0) < (s.desiredCount ?? 0));
@@ -116,10 +103,10 @@ describe('crash-after and never-stable on the wire', () => {
   });
 
   it('never-stable: the rollout stays IN_PROGRESS with running < desired', async () => {
-    sandbox.setScenario({ images: { stuck: 'never-stable' } });
+    env.sandbox.setScenario({ images: { stuck: 'never-stable' } });
     const stuck = await register(`${REPO}:stuck`);
-    await ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: stuck }));
-    const describe1 = async () => (await ecs.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] }))).services![0]!;
+    await env.ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: stuck }));
+    const describe1 = async () => (await env.ecs.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] }))).services![0]!;
     const placed = await until(describe1, (s) => s.deployments![0]!.runningCount === 1);
     expect(placed.deployments![0]).toMatchObject({ status: 'PRIMARY', taskDefinition: stuck, rolloutState: 'IN_PROGRESS', desiredCount: 2, runningCount: 1, pendingCount: 1 });
     expect(placed.events![0]!.message).toMatch(/unable to place a task/);
@@ -128,7 +115,7 @@ describe('crash-after and never-stable on the wire', () => {
 
 describe('RunTask', () => {
   const runMigration = (clientToken?: string, taskDefinition = 'checkout-staging') =>
-    ecs.send(
+    env.ecs.send(
       new RunTaskCommand({
         cluster: 'staging',
         taskDefinition,
@@ -137,10 +124,10 @@ describe('RunTask', () => {
         overrides: { containerOverrides: [{ name: 'app', command: ['npm', 'run', 'migrate'] }] },
       }),
     );
-  const describeTask = async (arn: string) => (await ecs.send(new DescribeTasksCommand({ cluster: 'staging', tasks: [arn] }))).tasks![0]!;
+  const describeTask = async (arn: string) => (await env.ecs.send(new DescribeTasksCommand({ cluster: 'staging', tasks: [arn] }))).tasks![0]!;
 
   it('runs a one-off task that stops with exit code 0 by default, with the command override echoed', async () => {
-    sandbox.setScenario({ migrations: { 'checkout-staging': { durationMs: 150 } } });
+    env.sandbox.setScenario({ migrations: { 'checkout-staging': { durationMs: 150 } } });
     const out = await runMigration('token-1');
     expect(out.failures).toEqual([]);
     const task = out.tasks![0]!;
@@ -153,12 +140,12 @@ describe('RunTask', () => {
   });
 
   it('ends with the scenario’s exit code, or with none when the container never ran', async () => {
-    sandbox.setScenario({ migrations: { initial: { exitCode: 3, durationMs: 0 } } });
+    env.sandbox.setScenario({ migrations: { initial: { exitCode: 3, durationMs: 0 } } });
     const failed = await describeTask((await runMigration()).tasks![0]!.taskArn!);
     expect(failed).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', containers: [expect.objectContaining({ exitCode: 3 })] });
 
     // Keyed by family this time, which goes before an image or tag key.
-    sandbox.setScenario({ migrations: { 'checkout-staging': { exitCode: null, durationMs: 0 } } });
+    env.sandbox.setScenario({ migrations: { 'checkout-staging': { exitCode: null, durationMs: 0 } } });
     const never = await describeTask((await runMigration()).tasks![0]!.taskArn!);
     expect(never).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'TaskFailedToStart', stoppedReason: expect.stringMatching(/^CannotPullContainerError/) });
     expect(never.containers![0]!.exitCode).toBeUndefined();
@@ -171,21 +158,21 @@ describe('RunTask', () => {
     expect(again.tasks!.map((t) => t.taskArn)).toEqual(first.tasks!.map((t) => t.taskArn));
     const other = await runMigration('release-checkout-def');
     expect(other.tasks![0]!.taskArn).not.toBe(first.tasks![0]!.taskArn);
-    const oneOffs = await ecs.send(new ListTasksCommand({ cluster: 'staging', startedBy: 'runway-migration' }));
-    const stoppedOneOffs = await ecs.send(new ListTasksCommand({ cluster: 'staging', startedBy: 'runway-migration', desiredStatus: 'STOPPED' }));
+    const oneOffs = await env.ecs.send(new ListTasksCommand({ cluster: 'staging', startedBy: 'runway-migration' }));
+    const stoppedOneOffs = await env.ecs.send(new ListTasksCommand({ cluster: 'staging', startedBy: 'runway-migration', desiredStatus: 'STOPPED' }));
     expect(oneOffs.taskArns!.length + stoppedOneOffs.taskArns!.length).toBe(2);
-    expect(sandbox.calls().ecs.filter((c) => c.operation === 'RunTask').map((c) => c.status)).toEqual([200, 200, 200]);
+    expect(env.sandbox.calls().ecs.filter((c) => c.operation === 'RunTask').map((c) => c.status)).toEqual([200, 200, 200]);
   });
 
   it('reports an unknown task definition in failures[] with HTTP 200, and refuses bad overrides and tokens', async () => {
     const out = await runMigration(undefined, 'ghost:1');
     expect(out.tasks).toEqual([]);
     expect(out.failures).toEqual([expect.objectContaining({ arn: 'ghost:1', reason: 'MISSING' })]);
-    expect(sandbox.calls().ecs.at(-1)).toMatchObject({ operation: 'RunTask', status: 200 });
+    expect(env.sandbox.calls().ecs.at(-1)).toMatchObject({ operation: 'RunTask', status: 200 });
     await expect(
-      ecs.send(new RunTaskCommand({ cluster: 'staging', taskDefinition: 'checkout-staging', overrides: { containerOverrides: [{ name: 'sidecar', command: ['x'] }] } })),
+      env.ecs.send(new RunTaskCommand({ cluster: 'staging', taskDefinition: 'checkout-staging', overrides: { containerOverrides: [{ name: 'sidecar', command: ['x'] }] } })),
     ).rejects.toBeInstanceOf(InvalidParameterException);
     await expect(runMigration('x'.repeat(65))).rejects.toBeInstanceOf(InvalidParameterException);
-    await expect(ecs.send(new RunTaskCommand({ cluster: 'nowhere', taskDefinition: 'checkout-staging' }))).rejects.toBeInstanceOf(ClusterNotFoundException);
+    await expect(env.ecs.send(new RunTaskCommand({ cluster: 'nowhere', taskDefinition: 'checkout-staging' }))).rejects.toBeInstanceOf(ClusterNotFoundException);
   });
 });

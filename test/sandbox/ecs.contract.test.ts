@@ -4,7 +4,6 @@ import {
   ClusterNotFoundException,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
-  type ECSClient,
   InvalidParameterException,
   ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
@@ -12,38 +11,26 @@ import {
   ServiceNotFoundException,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { type Sandbox, startSandbox } from '../../src/sandbox';
-import { CANARY, ecsClient, PRODUCTION, STAGING, until } from './sandbox-clients';
+import { until, useEcsSandbox } from './sandbox-clients';
 
 const IMAGE_V2 = '000000000000.dkr.ecr.us-east-1.amazonaws.com/checkout:v2';
 
-let sandbox: Sandbox;
-let ecs: ECSClient;
-
-beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [STAGING, PRODUCTION, CANARY], deploymentDelayMs: 200 });
-  ecs = ecsClient(sandbox);
-});
-
-afterEach(async () => {
-  ecs.destroy();
-  await sandbox.close();
-});
+const env = useEcsSandbox();
 
 async function describe1(cluster: string, service: string): Promise<Service> {
-  const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
+  const out = await env.ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
   return out.services![0]!;
 }
 
 /** Registers a copy of the staging task definition with `image`, as the release activity does. */
 async function registerImage(image: string, family = 'checkout-staging'): Promise<string> {
-  const out = await ecs.send(new RegisterTaskDefinitionCommand({ family, containerDefinitions: [{ name: 'app', image, essential: true }] }));
+  const out = await env.ecs.send(new RegisterTaskDefinitionCommand({ family, containerDefinitions: [{ name: 'app', image, essential: true }] }));
   return out.taskDefinition!.taskDefinitionArn!;
 }
 
 describe('DescribeServices', () => {
   it('returns seeded services with a completed PRIMARY deployment, and missing ones as failures', async () => {
-    const out = await ecs.send(new DescribeServicesCommand({ cluster: 'production', services: ['checkout', 'checkout-canary', 'nope'] }));
+    const out = await env.ecs.send(new DescribeServicesCommand({ cluster: 'production', services: ['checkout', 'checkout-canary', 'nope'] }));
     const [stable, canary] = out.services!;
     expect(stable).toMatchObject({
       serviceName: 'checkout',
@@ -65,7 +52,7 @@ describe('DescribeServices', () => {
   });
 
   it('accepts ARNs for cluster and service', async () => {
-    const out = await ecs.send(
+    const out = await env.ecs.send(
       new DescribeServicesCommand({
         cluster: 'arn:aws:ecs:us-east-1:000000000000:cluster/staging',
         services: ['arn:aws:ecs:us-east-1:000000000000:service/staging/checkout'],
@@ -75,20 +62,20 @@ describe('DescribeServices', () => {
   });
 
   it('throws ClusterNotFoundException for an unknown cluster', async () => {
-    await expect(ecs.send(new DescribeServicesCommand({ cluster: 'nowhere', services: ['checkout'] }))).rejects.toBeInstanceOf(ClusterNotFoundException);
+    await expect(env.ecs.send(new DescribeServicesCommand({ cluster: 'nowhere', services: ['checkout'] }))).rejects.toBeInstanceOf(ClusterNotFoundException);
   });
 });
 
 describe('task definitions', () => {
   it('round-trips DescribeTaskDefinition → RegisterTaskDefinition into a new revision with tags', async () => {
-    const current = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'checkout-staging', include: ['TAGS'] }));
+    const current = await env.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'checkout-staging', include: ['TAGS'] }));
     expect(current.taskDefinition).toMatchObject({ family: 'checkout-staging', revision: 1, status: 'ACTIVE' });
     expect(current.tags).toEqual([{ key: 'managed-by', value: 'runway-sandbox' }]);
 
     const { taskDefinitionArn: _a, revision: _r, status: _s, requiresAttributes: _q, compatibilities: _c, registeredAt: _t, registeredBy: _b, ...copy } =
       current.taskDefinition!;
     const containerDefinitions = copy.containerDefinitions!.map((c) => ({ ...c, image: IMAGE_V2 }));
-    const registered = await ecs.send(new RegisterTaskDefinitionCommand({ ...copy, family: copy.family!, containerDefinitions, tags: [...current.tags!, { key: 'release', value: 'v2' }] }));
+    const registered = await env.ecs.send(new RegisterTaskDefinitionCommand({ ...copy, family: copy.family!, containerDefinitions, tags: [...current.tags!, { key: 'release', value: 'v2' }] }));
     expect(registered.taskDefinition).toMatchObject({
       taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/checkout-staging:2',
       revision: 2,
@@ -97,16 +84,16 @@ describe('task definitions', () => {
     });
 
     // Registering the same thing again is not idempotent: it makes revision 3.
-    const again = await ecs.send(new RegisterTaskDefinitionCommand({ ...copy, family: copy.family!, containerDefinitions }));
+    const again = await env.ecs.send(new RegisterTaskDefinitionCommand({ ...copy, family: copy.family!, containerDefinitions }));
     expect(again.taskDefinition!.revision).toBe(3);
 
     for (const ref of ['checkout-staging:2', registered.taskDefinition!.taskDefinitionArn!]) {
-      const read = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
+      const read = await env.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
       expect(read.taskDefinition!.containerDefinitions![0]!.image).toBe(IMAGE_V2);
       expect(read.tags).toEqual([{ key: 'managed-by', value: 'runway-sandbox' }, { key: 'release', value: 'v2' }]);
     }
     // Without include: ['TAGS'] there are no tags; the bare family means the latest revision.
-    const latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'checkout-staging' }));
+    const latest = await env.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'checkout-staging' }));
     expect(latest.taskDefinition!.revision).toBe(3);
     expect(latest.tags).toBeUndefined();
   });
@@ -114,22 +101,22 @@ describe('task definitions', () => {
   it('lists a family newest first, so a retry can find a revision that already has the image', async () => {
     await registerImage(IMAGE_V2);
     await registerImage(IMAGE_V2, 'checkout-production');
-    const out = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'checkout-staging', sort: 'DESC', status: 'ACTIVE' }));
+    const out = await env.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'checkout-staging', sort: 'DESC', status: 'ACTIVE' }));
     expect(out.taskDefinitionArns).toEqual([
       'arn:aws:ecs:us-east-1:000000000000:task-definition/checkout-staging:2',
       'arn:aws:ecs:us-east-1:000000000000:task-definition/checkout-staging:1',
     ]);
-    const page = await ecs.send(new ListTaskDefinitionsCommand({ maxResults: 2 }));
+    const page = await env.ecs.send(new ListTaskDefinitionsCommand({ maxResults: 2 }));
     expect(page.taskDefinitionArns).toHaveLength(2);
-    const rest = await ecs.send(new ListTaskDefinitionsCommand({ maxResults: 2, nextToken: page.nextToken }));
+    const rest = await env.ecs.send(new ListTaskDefinitionsCommand({ maxResults: 2, nextToken: page.nextToken }));
     expect(rest.taskDefinitionArns).toHaveLength(2);
     expect(rest.nextToken).toBeUndefined();
   });
 
   it('refuses unknown task definitions and registrations without an image', async () => {
-    await expect(ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'checkout-staging:99' }))).rejects.toBeInstanceOf(ClientException);
+    await expect(env.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'checkout-staging:99' }))).rejects.toBeInstanceOf(ClientException);
     await expect(
-      ecs.send(new RegisterTaskDefinitionCommand({ family: 'checkout-staging', containerDefinitions: [{ name: 'app', image: '' }] })),
+      env.ecs.send(new RegisterTaskDefinitionCommand({ family: 'checkout-staging', containerDefinitions: [{ name: 'app', image: '' }] })),
     ).rejects.toThrow(/image/);
   });
 });
@@ -137,7 +124,7 @@ describe('task definitions', () => {
 describe('UpdateService', () => {
   it('starts an IN_PROGRESS deployment that completes after the delay and replaces the old one', async () => {
     const arn = await registerImage(IMAGE_V2);
-    const out = await ecs.send(
+    const out = await env.ecs.send(
       new UpdateServiceCommand({
         cluster: 'staging',
         service: 'checkout',
@@ -161,9 +148,9 @@ describe('UpdateService', () => {
   });
 
   it('fails a crashing image through the circuit breaker, leaving the old deployment running', async () => {
-    sandbox.setScenario({ images: { bad1234: 'crash' } });
+    env.sandbox.setScenario({ images: { bad1234: 'crash' } });
     const arn = await registerImage('000000000000.dkr.ecr.us-east-1.amazonaws.com/checkout:bad1234');
-    await ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: arn }));
+    await env.ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: arn }));
 
     const failed = await until(() => describe1('staging', 'checkout'), (s) => s.deployments![0]!.rolloutState !== 'IN_PROGRESS');
     expect(failed.deployments![0]).toMatchObject({
@@ -179,31 +166,31 @@ describe('UpdateService', () => {
   });
 
   it('rescales the PRIMARY in place when only desiredCount changes, and 0 is complete at once', async () => {
-    const canary = await ecs.send(new UpdateServiceCommand({ cluster: 'production', service: 'checkout-canary', desiredCount: 1 }));
+    const canary = await env.ecs.send(new UpdateServiceCommand({ cluster: 'production', service: 'checkout-canary', desiredCount: 1 }));
     expect(canary.service!.deployments).toHaveLength(1);
     expect(canary.service!.deployments![0]).toMatchObject({ status: 'PRIMARY', desiredCount: 1, runningCount: 0 });
     const scaled = await until(() => describe1('production', 'checkout-canary'), (s) => s.runningCount === 1);
     expect(scaled.deployments).toEqual([expect.objectContaining({ desiredCount: 1, runningCount: 1, rolloutState: 'COMPLETED' })]);
 
     const arn = await registerImage(IMAGE_V2, 'checkout-production');
-    const zero = await ecs.send(new UpdateServiceCommand({ cluster: 'production', service: 'checkout-canary', taskDefinition: arn, desiredCount: 0 }));
+    const zero = await env.ecs.send(new UpdateServiceCommand({ cluster: 'production', service: 'checkout-canary', taskDefinition: arn, desiredCount: 0 }));
     expect(zero.service!.deployments).toEqual([expect.objectContaining({ taskDefinition: arn, desiredCount: 0, rolloutState: 'COMPLETED' })]);
   });
 
   it('makes a new deployment of the same task definition with forceNewDeployment only', async () => {
-    const same = await ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: 'checkout-staging:1' }));
+    const same = await env.ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: 'checkout-staging:1' }));
     expect(same.service!.deployments).toHaveLength(1);
-    const forced = await ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', forceNewDeployment: true }));
+    const forced = await env.ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', forceNewDeployment: true }));
     expect(forced.service!.deployments!.map((d) => d.status)).toEqual(['PRIMARY', 'ACTIVE']);
   });
 
   it('answers unknown services, clusters and task definitions with ECS exceptions', async () => {
-    await expect(ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'nope', desiredCount: 1 }))).rejects.toBeInstanceOf(ServiceNotFoundException);
-    await expect(ecs.send(new UpdateServiceCommand({ cluster: 'nowhere', service: 'checkout' }))).rejects.toBeInstanceOf(ClusterNotFoundException);
-    await expect(ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: 'ghost:1' }))).rejects.toBeInstanceOf(
+    await expect(env.ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'nope', desiredCount: 1 }))).rejects.toBeInstanceOf(ServiceNotFoundException);
+    await expect(env.ecs.send(new UpdateServiceCommand({ cluster: 'nowhere', service: 'checkout' }))).rejects.toBeInstanceOf(ClusterNotFoundException);
+    await expect(env.ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: 'ghost:1' }))).rejects.toBeInstanceOf(
       InvalidParameterException,
     );
-    await expect(ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', desiredCount: -1 }))).rejects.toBeInstanceOf(
+    await expect(env.ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', desiredCount: -1 }))).rejects.toBeInstanceOf(
       InvalidParameterException,
     );
   });

@@ -1,27 +1,15 @@
 /** The services' health endpoints follow the image that is actually serving and the scenario. */
-import { RegisterTaskDefinitionCommand, UpdateServiceCommand, type ECSClient } from '@aws-sdk/client-ecs';
-import { type Sandbox, startSandbox } from '../../src/sandbox';
-import { CANARY, ecsClient, getJson, PRODUCTION, STAGING, until } from './sandbox-clients';
+import { RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { getJson, STAGING, until, useEcsSandbox } from './sandbox-clients';
 
-let sandbox: Sandbox;
-let ecs: ECSClient;
+const env = useEcsSandbox();
 
-beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [STAGING, PRODUCTION, CANARY], deploymentDelayMs: 200 });
-  ecs = ecsClient(sandbox);
-});
-
-afterEach(async () => {
-  ecs.destroy();
-  await sandbox.close();
-});
-
-const health = (cluster = 'staging', service = 'checkout') => getJson(`${sandbox.url}/services/${cluster}/${service}/health`);
+const health = (cluster = 'staging', service = 'checkout') => getJson(`${env.sandbox.url}/services/${cluster}/${service}/health`);
 
 async function deploy(tag: string): Promise<void> {
   const image = `repo/checkout:${tag}`;
-  const td = await ecs.send(new RegisterTaskDefinitionCommand({ family: 'checkout-staging', containerDefinitions: [{ name: 'app', image }] }));
-  await ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: td.taskDefinition!.taskDefinitionArn }));
+  const td = await env.ecs.send(new RegisterTaskDefinitionCommand({ family: 'checkout-staging', containerDefinitions: [{ name: 'app', image }] }));
+  await env.ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: td.taskDefinition!.taskDefinitionArn }));
 }
 
 it('answers 200 for a healthy running image', async () => {
@@ -32,27 +20,27 @@ it('answers 200 for a healthy running image', async () => {
 });
 
 it('answers 503 once an unhealthy image has rolled out, and keeps the old image serving while it rolls', async () => {
-  sandbox.setScenario({ images: { sick: 'unhealthy', sick2: 'unhealthy' }, deploymentDelayMs: 60_000 });
+  env.sandbox.setScenario({ images: { sick: 'unhealthy', sick2: 'unhealthy' }, deploymentDelayMs: 60_000 });
   await deploy('sick');
   // Still rolling: the old, healthy tasks answer.
   expect(await health()).toMatchObject({ status: 200, body: { image: STAGING.image } });
 
-  sandbox.setScenario({ deploymentDelayMs: 200 });
+  env.sandbox.setScenario({ deploymentDelayMs: 200 });
   await deploy('sick2');
   const after = await until(health, (r) => r.status !== 200);
   expect(after).toEqual({ status: 503, body: expect.objectContaining({ status: 'unhealthy', image: 'repo/checkout:sick2' }) as unknown });
 });
 
 it('follows the scenario live: a running image turned unhealthy answers 503 at once', async () => {
-  sandbox.setScenario({ images: { [STAGING.image]: 'unhealthy' } });
+  env.sandbox.setScenario({ images: { [STAGING.image]: 'unhealthy' } });
   expect(await health()).toMatchObject({ status: 503, body: { status: 'unhealthy' } });
 });
 
 it('keeps answering from the old deployment after a crashing image failed', async () => {
-  sandbox.setScenario({ images: { boom: 'crash' } });
+  env.sandbox.setScenario({ images: { boom: 'crash' } });
   await deploy('boom');
   await until(
-    async () => sandbox.state() as { ecs: { clusters: { services: { deployments: { rolloutState: string }[] }[] }[] } },
+    async () => env.sandbox.state() as { ecs: { clusters: { services: { deployments: { rolloutState: string }[] }[] }[] } },
     (s) => s.ecs.clusters[0]!.services[0]!.deployments[0]!.rolloutState === 'FAILED',
   );
   expect(await health()).toMatchObject({ status: 200, body: { status: 'ok', image: STAGING.image } });
@@ -61,7 +49,7 @@ it('keeps answering from the old deployment after a crashing image failed', asyn
 it('answers 503 for a service with no running tasks and 404 for an unknown one', async () => {
   expect(await health('production', 'checkout-canary')).toMatchObject({ status: 503, body: { status: 'unavailable' } });
   expect(await health('staging', 'nope')).toMatchObject({ status: 404 });
-  expect(sandbox.calls().health.map((c) => [c.operation, c.status])).toEqual([
+  expect(env.sandbox.calls().health.map((c) => [c.operation, c.status])).toEqual([
     ['GET health production/checkout-canary', 503],
     ['GET health staging/nope', 404],
   ]);

@@ -5,7 +5,7 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { Octokit } from '@octokit/rest';
 import { WebClient } from '@slack/web-api';
-import type { Sandbox, SandboxServiceSeed } from '../../src/sandbox';
+import { type Sandbox, type SandboxServiceSeed, startSandbox } from '../../src/sandbox';
 
 export const STAGING: SandboxServiceSeed = {
   cluster: 'staging',
@@ -57,4 +57,26 @@ export async function until<T>(read: () => Promise<T>, done: (value: T) => boole
 export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url);
   return { status: res.status, body: (await res.json()) as unknown };
+}
+
+export interface EcsSandbox {
+  sandbox: Sandbox;
+  ecs: ECSClient;
+}
+
+/**
+ * A fresh sandbox and ECS client for every test of the file (hooks registered here); read them
+ * from the returned object inside tests.
+ */
+export function useEcsSandbox(services: SandboxServiceSeed[] = [STAGING, PRODUCTION, CANARY]): EcsSandbox {
+  const current = {} as EcsSandbox;
+  beforeEach(async () => {
+    current.sandbox = await startSandbox({ port: 0, services, deploymentDelayMs: 200 });
+    current.ecs = ecsClient(current.sandbox);
+  });
+  afterEach(async () => {
+    current.ecs.destroy();
+    await current.sandbox.close();
+  });
+  return current;
 }
