@@ -10,6 +10,7 @@ module.exports = {
   transformIgnorePatterns: [
     '/node_modules/(?!(@octokit|universal-user-agent|before-after-hook|content-type|json-with-bigint)/)',
   ],
+  setupFiles: ['<rootDir>/test/harness/quiet-output.ts'],
   globalSetup: '<rootDir>/test/harness/global-setup.ts',
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
   testTimeout: 120_000,

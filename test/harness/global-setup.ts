@@ -16,6 +16,8 @@ import { ENV_ADDRESS, ENV_BUNDLE, ENV_BUNDLE_ERROR, ENV_STATE_FILE, harnessGloba
 const log = (line: string) => process.stderr.write(`[test harness] ${line}\n`);
 
 export default async function globalSetup(): Promise<void> {
+  // Inherited by every test worker process (and the `runway` processes e2e tests spawn).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const globals = harnessGlobals();
   // Watch mode runs setup again in the same process: forget what the previous run exported.
   for (const name of [ENV_BUNDLE, ENV_BUNDLE_ERROR, ENV_STATE_FILE]) delete process.env[name];
