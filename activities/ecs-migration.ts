@@ -72,7 +72,7 @@ export function createMigrationActivities({ ecs, options = {} }: { ecs: ECSClien
         }),
       );
     } catch (err) {
-      throw awsFailure(err, `starting the migration task ${input.taskDefinition} in ${input.cluster}`);
+      throw awsFailure(err, `starting the migration task ${input.taskDefinition} in ${input.cluster}`, 'ecs:RunTask (and iam:PassRole for the task\'s roles)');
     }
     const taskArn = out.tasks?.[0]?.taskArn;
     if (!taskArn) {
@@ -88,7 +88,7 @@ export function createMigrationActivities({ ecs, options = {} }: { ecs: ECSClien
     try {
       out = await ecs.send(new DescribeTasksCommand({ cluster: input.cluster, tasks: [taskArn] }));
     } catch (err) {
-      throw awsFailure(err, `describing the migration task ${taskArn}`);
+      throw awsFailure(err, `describing the migration task ${taskArn}`, 'ecs:DescribeTasks');
     }
     const task = out.tasks?.[0];
     if (!task) {

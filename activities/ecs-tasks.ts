@@ -38,51 +38,56 @@ function crashReason(task: Task): string | undefined {
   return quoted === undefined ? reason : `${reason} (exit code ${quoted})`;
 }
 
-export function createEcsTaskActivities({ ecs }: { ecs: ECSClient }) {
-  async function stoppedTaskArns(input: CountCrashedTasksInput): Promise<string[]> {
-    const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      try {
-        const out = await ecs.send(new ListTasksCommand({ cluster: input.cluster, serviceName: input.service, desiredStatus: 'STOPPED', nextToken }));
-        arns.push(...(out.taskArns ?? []));
-        nextToken = out.nextToken;
-      } catch (err) {
-        throw awsFailure(err, `listing stopped tasks of ECS service ${input.cluster}/${input.service}`);
-      }
-    } while (nextToken);
-    return arns;
-  }
+async function stoppedTaskArns(ecs: ECSClient, input: CountCrashedTasksInput): Promise<string[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    try {
+      const out = await ecs.send(new ListTasksCommand({ cluster: input.cluster, serviceName: input.service, desiredStatus: 'STOPPED', nextToken }));
+      arns.push(...(out.taskArns ?? []));
+      nextToken = out.nextToken;
+    } catch (err) {
+      throw awsFailure(err, `listing stopped tasks of ECS service ${input.cluster}/${input.service}`, 'ecs:ListTasks');
+    }
+  } while (nextToken);
+  return arns;
+}
 
+/**
+ * Tasks of `taskDefinition` in the service that stopped with TaskFailedToStart or
+ * EssentialContainerExited. ECS keeps stopped tasks for about an hour, so this counts recent
+ * crashes, which is what a canary bake and a failed deployment's message need.
+ */
+export async function crashedTasksOf(ecs: ECSClient, input: CountCrashedTasksInput): Promise<CrashedTasks> {
+  const arns = await stoppedTaskArns(ecs, input);
+  const counts = new Map<string, number>();
+  let crashed = 0;
+  for (let i = 0; i < arns.length; i += DESCRIBE_BATCH) {
+    let tasks: Task[];
+    try {
+      const out = await ecs.send(new DescribeTasksCommand({ cluster: input.cluster, tasks: arns.slice(i, i + DESCRIBE_BATCH) }));
+      tasks = out.tasks ?? [];
+    } catch (err) {
+      throw awsFailure(err, `describing stopped tasks of ECS service ${input.cluster}/${input.service}`, 'ecs:DescribeTasks');
+    }
+    // Tasks missing from the answer expired between the two calls: not counted either way.
+    for (const task of tasks) {
+      if (!sameTaskDefinition(task.taskDefinitionArn, input.taskDefinition)) continue;
+      const reason = crashReason(task);
+      if (reason === undefined) continue;
+      crashed += 1;
+      counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    }
+  }
+  const reasons = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([reason]) => reason);
+  return { crashed, reasons };
+}
+
+export function createEcsTaskActivities({ ecs }: { ecs: ECSClient }) {
   return {
-    /**
-     * Tasks of `taskDefinition` in the service that stopped with TaskFailedToStart or
-     * EssentialContainerExited. ECS keeps stopped tasks for about an hour, so
-     * this counts recent crashes, which is what a canary bake needs.
-     */
+    /** Crashed tasks of one revision of a service, with their reasons (see crashedTasksOf). */
     async countCrashedTasks(input: CountCrashedTasksInput): Promise<CrashedTasks> {
-      const arns = await stoppedTaskArns(input);
-      const counts = new Map<string, number>();
-      let crashed = 0;
-      for (let i = 0; i < arns.length; i += DESCRIBE_BATCH) {
-        let tasks: Task[];
-        try {
-          const out = await ecs.send(new DescribeTasksCommand({ cluster: input.cluster, tasks: arns.slice(i, i + DESCRIBE_BATCH) }));
-          tasks = out.tasks ?? [];
-        } catch (err) {
-          throw awsFailure(err, `describing stopped tasks of ECS service ${input.cluster}/${input.service}`);
-        }
-        // Tasks missing from the answer expired between the two calls: not counted either way.
-        for (const task of tasks) {
-          if (!sameTaskDefinition(task.taskDefinitionArn, input.taskDefinition)) continue;
-          const reason = crashReason(task);
-          if (reason === undefined) continue;
-          crashed += 1;
-          counts.set(reason, (counts.get(reason) ?? 0) + 1);
-        }
-      }
-      const reasons = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([reason]) => reason);
-      return { crashed, reasons };
+      return crashedTasksOf(ecs, input);
     },
   };
 }

@@ -17,6 +17,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import type { EcsServiceRef } from '../src/domain/release';
+import { crashedTasksOf } from './ecs-tasks';
 import { awsFailure, FailureType, nonRetryable } from './errors';
 
 export interface EcsActivityOptions {
@@ -56,6 +57,18 @@ export interface WaitForDeploymentInput extends EcsServiceRef {
   timeoutMs: number;
 }
 
+/** What a failed deployment wait carries in its ApplicationFailure details, beside the message. */
+export interface DeploymentFailureDetails {
+  rolloutStateReason?: string;
+  /** Newest first. */
+  events: string[];
+  /** Stopped reasons of the new revision's crashed tasks, most frequent first. */
+  stoppedTaskReasons: string[];
+}
+
+/** How many service events and stopped-task reasons a deployment failure quotes. */
+const RECENT_EVENTS = 3;
+
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses. */
 const READ_ONLY_FIELDS = [
   'taskDefinitionArn',
@@ -94,7 +107,7 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
     try {
       out = await ecs.send(new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service] }));
     } catch (err) {
-      throw awsFailure(err, `describing ECS service ${ref.cluster}/${ref.service}`);
+      throw awsFailure(err, `describing ECS service ${ref.cluster}/${ref.service}`, 'ecs:DescribeServices');
     }
     const service = out.services?.[0];
     if (!service) {
@@ -114,7 +127,7 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
       return { td: out.taskDefinition, tags: out.tags };
     } catch (err) {
       if (err instanceof ApplicationFailure) throw err;
-      throw awsFailure(err, `describing task definition ${arn}`);
+      throw awsFailure(err, `describing task definition ${arn}`, 'ecs:DescribeTaskDefinition');
     }
   }
 
@@ -127,7 +140,7 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
       );
       arns = out.taskDefinitionArns ?? [];
     } catch (err) {
-      throw awsFailure(err, `listing task definitions of ${family}`);
+      throw awsFailure(err, `listing task definitions of ${family}`, 'ecs:ListTaskDefinitions');
     }
     for (const arn of arns) {
       const { td } = await readTaskDefinition(arn);
@@ -136,7 +149,7 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
     return undefined;
   }
 
-  return {
+  const activities = {
     async describeService(ref: EcsServiceRef): Promise<ServiceSnapshot> {
       const service = await readService(ref);
       return {
@@ -174,7 +187,7 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
         const out = await ecs.send(new RegisterTaskDefinitionCommand(copy as unknown as RegisterTaskDefinitionCommandInput));
         return { taskDefinitionArn: out.taskDefinition!.taskDefinitionArn!, registered: true };
       } catch (err) {
-        throw awsFailure(err, `registering a task definition for ${current.family} with ${input.image}`);
+        throw awsFailure(err, `registering a task definition for ${current.family} with ${input.image}`, 'ecs:RegisterTaskDefinition (and iam:PassRole for its roles)');
       }
     },
 
@@ -200,7 +213,7 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
           }),
         );
       } catch (err) {
-        throw awsFailure(err, `updating ECS service ${input.cluster}/${input.service}`);
+        throw awsFailure(err, `updating ECS service ${input.cluster}/${input.service}`, 'ecs:UpdateService');
       }
       return { previous, changed: true };
     },
@@ -209,16 +222,21 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
      * Waits until the PRIMARY deployment runs `taskDefinition` with rolloutState COMPLETED and
      * running == desired. ECS's own waiter is not enough: it calls a circuit-breaker rollback
      * "stable". Heartbeats carry the start time, so a retry after a crash keeps the deadline.
+     * Every failure quotes ECS: the rollout reason, the newest service events and why tasks of
+     * the new revision stopped.
      */
     async waitForDeployment(input: WaitForDeploymentInput): Promise<{ runningCount: number }> {
       const ctx = Context.current();
       const startedAt = (ctx.info.heartbeatDetails as { startedAt?: number } | undefined)?.startedAt ?? Date.now();
       const where = `${input.cluster}/${input.service}`;
+      const fail = async (message: string, type: string, service: Service, rolloutStateReason?: string) => {
+        const evidence = await deploymentEvidence(service, input, rolloutStateReason);
+        return nonRetryable(`${message}${evidence.text}`, type, evidence.details);
+      };
       for (;;) {
         const service = await readService(input);
         const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
-        if (!primary) throw nonRetryable(`ECS service ${where} has no PRIMARY deployment`, FailureType.deploymentFailed);
-        const events = (service.events ?? []).slice(0, 3).map((e) => e.message).filter(Boolean).join(' | ');
+        if (!primary) throw await fail(`ECS service ${where} has no PRIMARY deployment`, FailureType.deploymentFailed, service);
         if (primary.taskDefinition !== input.taskDefinition) {
           // The circuit breaker's rollback: ECS's waiter calls this "stable"; it is a failure.
           // Once the rollback completes, the failed deployment is gone and only the events tell.
@@ -227,21 +245,25 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
           const message = rolledBack
             ? `ECS rolled back the deployment of ${input.taskDefinition} to ${where} (circuit breaker)${failed?.rolloutStateReason ? `: ${failed.rolloutStateReason}` : ''}`
             : `ECS service ${where} is not deploying ${input.taskDefinition} (PRIMARY runs ${primary.taskDefinition}; rolled back or replaced)`;
-          throw nonRetryable(`${message}${events ? ` — ${events}` : ''}`, FailureType.deploymentFailed);
+          throw await fail(message, FailureType.deploymentFailed, service, failed?.rolloutStateReason);
         }
         if (primary.rolloutState === 'FAILED') {
-          throw nonRetryable(
-            `deployment of ${input.taskDefinition} to ${where} failed: ${primary.rolloutStateReason ?? 'no reason given'}${events ? ` — ${events}` : ''}`,
+          throw await fail(
+            `deployment of ${input.taskDefinition} to ${where} failed: ${primary.rolloutStateReason ?? 'no reason given'}`,
             FailureType.deploymentFailed,
+            service,
+            primary.rolloutStateReason,
           );
         }
         const running = primary.runningCount ?? 0;
         const desired = primary.desiredCount ?? 0;
         if (primary.rolloutState === 'COMPLETED' && running === desired) return { runningCount: running };
         if (Date.now() - startedAt > input.timeoutMs) {
-          throw nonRetryable(
+          throw await fail(
             `deployment of ${input.taskDefinition} to ${where} did not complete within ${Math.round(input.timeoutMs / 1000)} s (${running}/${desired} running, rollout ${primary.rolloutState})`,
             FailureType.deploymentTimedOut,
+            service,
+            primary.rolloutStateReason,
           );
         }
         heartbeat({ startedAt, running, desired, rolloutState: primary.rolloutState });
@@ -249,6 +271,27 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
       }
     },
   };
+  return activities;
+
+  /**
+   * What ECS says about a deployment that went wrong, for the failure message and its details:
+   * the newest service events and the stopped reasons of the new revision's crashed tasks. Best
+   * effort: a failure to read the tasks must not hide the verdict itself.
+   */
+  async function deploymentEvidence(service: Service, input: WaitForDeploymentInput, rolloutStateReason?: string): Promise<{ text: string; details: DeploymentFailureDetails }> {
+    const events = (service.events ?? []).slice(0, RECENT_EVENTS).map((e) => e.message).filter((m): m is string => Boolean(m));
+    let stoppedTaskReasons: string[] = [];
+    try {
+      stoppedTaskReasons = (await crashedTasksOf(ecs, input)).reasons.slice(0, RECENT_EVENTS);
+    } catch {
+      // Without ecs:ListTasks (or on a throttled read) the events still tell most of the story.
+    }
+    const text = [events.join(' | '), stoppedTaskReasons.length > 0 ? `stopped tasks: ${stoppedTaskReasons.join('; ')}` : '']
+      .filter(Boolean)
+      .map((part) => ` — ${part}`)
+      .join('');
+    return { text, details: { rolloutStateReason, events, stoppedTaskReasons } };
+  }
 }
 
 export type EcsActivities = ReturnType<typeof createEcsActivities>;

@@ -193,6 +193,11 @@ export class EcsEmulator {
     return this.deps.scenario.takeEcsFault(operation);
   }
 
+  /** How long to hold the answer to a call of `operation` that just took effect; consumed by asking. */
+  takeResponseHold(operation: string): number {
+    return this.deps.scenario.takeEcsResponseHold(operation);
+  }
+
   get latencyMs(): number {
     return this.deps.scenario.ecsLatencyMs;
   }

@@ -82,29 +82,84 @@ export const ecsFaultsSchema = z
     throttle: z.object({ operations: z.array(z.string().min(1)).optional(), count: z.number().int().min(0).max(10_000) }).strict().optional(),
     /** Added to every ECS answer. Needs the server to honour `delayMs` on responses (see ecs-wire.ts). */
     latencyMs: z.number().int().min(0).max(60_000).optional(),
-    /** The next `count` calls of `operation` answer with a 5xx. */
-    failNext: z.object({ operation: z.string().min(1), status: z.union([z.literal(500), z.literal(503)]), count: z.number().int().min(0).max(10_000) }).strict().optional(),
+    /**
+     * The next `count` calls of `operation` answer with a 5xx; with `skip`, that many matching
+     * calls pass first (so "the rollback's update fails, the forward one did not" is scriptable).
+     */
+    failNext: z
+      .object({ operation: z.string().min(1), status: z.union([z.literal(500), z.literal(503)]), count: z.number().int().min(0).max(10_000), skip: z.number().int().min(0).max(10_000).optional() })
+      .strict()
+      .optional(),
+    /** The next `count` calls (of `operations`, or of any), after `skip` matching ones, answer 400 AccessDeniedException, as when IAM lacks the action. */
+    accessDenied: z
+      .object({ operations: z.array(z.string().min(1)).optional(), count: z.number().int().min(0).max(10_000), skip: z.number().int().min(0).max(10_000).optional() })
+      .strict()
+      .optional(),
+    /**
+     * The next `count` successful calls of `action` take effect at once, but their answer is held
+     * back `ms`: the window in which a client (or its worker) can die after the change was made
+     * and before it learnt so. Consumed when the effect is applied, so `GET /_sandbox/scenario`
+     * shows the change has happened.
+     */
+    holdResponseAfterEffect: z
+      .object({ action: z.string().min(1), ms: z.number().int().min(1).max(600_000), count: z.number().int().min(0).max(10_000) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type EcsFaults = z.infer<typeof ecsFaultsSchema>;
 
-export type EcsFault = { kind: 'throttle' } | { kind: 'server-error'; status: 500 | 503 };
+export type EcsFault = { kind: 'throttle' } | { kind: 'server-error'; status: 500 | 503 } | { kind: 'access-denied' };
+
+/** A counted fault: `skip` matching calls pass, then `count` calls get it. */
+interface CountedFault {
+  count: number;
+  skip?: number;
+}
+
+/**
+ * Consumes one matching call of a counted fault: whether this call gets the fault, and the
+ * fault as it is afterwards (undefined once used up).
+ */
+function consume<T extends CountedFault>(fault: T): { hit: boolean; rest: T | undefined } {
+  if (fault.skip) return { hit: false, rest: { ...fault, skip: fault.skip - 1 } };
+  const count = fault.count - 1;
+  return { hit: true, rest: count > 0 ? { ...fault, count } : undefined };
+}
+
+function withField<K extends keyof EcsFaults>(faults: EcsFaults, key: K, value: EcsFaults[K] | undefined): EcsFaults {
+  const { [key]: _old, ...rest } = faults;
+  return value === undefined ? rest : { ...rest, [key]: value };
+}
 
 /**
  * The fault the next call of `operation` gets, and the faults left after it. A 5xx scripted for
- * one operation goes before a general throttle so both can be combined predictably.
+ * one operation goes before access denied and a general throttle, so they combine predictably.
  */
 export function takeEcsFault(faults: EcsFaults, operation: string): { fault?: EcsFault; remaining: EcsFaults } {
-  const { failNext, throttle } = faults;
+  let remaining = faults;
+  const { failNext, accessDenied, throttle } = faults;
   if (failNext && failNext.count > 0 && failNext.operation === operation) {
-    const count = failNext.count - 1;
-    const { failNext: _used, ...rest } = faults;
-    return { fault: { kind: 'server-error', status: failNext.status }, remaining: count > 0 ? { ...rest, failNext: { ...failNext, count } } : rest };
+    const { hit, rest } = consume(failNext);
+    remaining = withField(remaining, 'failNext', rest);
+    if (hit) return { fault: { kind: 'server-error', status: failNext.status }, remaining };
+  }
+  if (accessDenied && accessDenied.count > 0 && (!accessDenied.operations || accessDenied.operations.includes(operation))) {
+    const { hit, rest } = consume(accessDenied);
+    remaining = withField(remaining, 'accessDenied', rest);
+    if (hit) return { fault: { kind: 'access-denied' }, remaining };
   }
   if (throttle && throttle.count > 0 && (!throttle.operations || throttle.operations.includes(operation))) {
-    const count = throttle.count - 1;
-    const { throttle: _used, ...rest } = faults;
-    return { fault: { kind: 'throttle' }, remaining: count > 0 ? { ...rest, throttle: { ...throttle, count } } : rest };
+    const { rest } = consume(throttle);
+    return { fault: { kind: 'throttle' }, remaining: withField(remaining, 'throttle', rest) };
   }
-  return { remaining: faults };
+  return { remaining };
+}
+
+/** How long to hold the answer to a successful `operation`, and the faults left after it. */
+export function takeResponseHold(faults: EcsFaults, operation: string): { holdMs?: number; remaining: EcsFaults } {
+  const hold = faults.holdResponseAfterEffect;
+  if (!hold || hold.count <= 0 || hold.action !== operation) return { remaining: faults };
+  const count = hold.count - 1;
+  return { holdMs: hold.ms, remaining: withField(faults, 'holdResponseAfterEffect', count > 0 ? { ...hold, count } : undefined) };
 }

@@ -2,9 +2,9 @@
  * The ECS JSON 1.1 protocol: `POST /` with `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Operation>`,
  * JSON in and out, errors as HTTP 400 `{__type, message}`. The SigV4 signature is not checked:
  * the sandbox accepts any credentials, which is what lets real clients reach it unchanged.
- * Scripted faults (throttling, 5xx) answer before the operation runs, as a real front end
- * refuses a call; injected latency delays the answer after it ran, so a slow answer can still
- * carry a change the client gives up on.
+ * Scripted faults (throttling, 5xx, access denied) answer before the operation runs, as a real
+ * front end refuses a call; injected latency and a held answer delay the answer after it ran,
+ * so a slow answer can still carry a change the client (or its dead worker) never learns of.
  */
 import { randomUUID } from 'node:crypto';
 import type { EcsEmulator } from './ecs-emulator';
@@ -55,9 +55,11 @@ function failure(type: string, message: string, operation: string, request: unkn
 
 export function handleEcsRequest(ecs: EcsEmulator, req: SandboxRequest): SandboxResponse | Promise<SandboxResponse> {
   const response = answerEcsRequest(ecs, req);
-  const latencyMs = ecs.latencyMs;
-  if (latencyMs <= 0) return response;
-  return new Promise((resolve) => setTimeout(() => resolve(response), latencyMs));
+  // A held answer is for a call that took effect: refused calls changed nothing worth holding.
+  const holdMs = response.status === 200 && response.call ? ecs.takeResponseHold(response.call.operation) : 0;
+  const delayMs = ecs.latencyMs + holdMs;
+  if (delayMs <= 0) return response;
+  return new Promise((resolve) => setTimeout(() => resolve(response), delayMs));
 }
 
 function answerEcsRequest(ecs: EcsEmulator, req: SandboxRequest): SandboxResponse {
@@ -74,6 +76,11 @@ function answerEcsRequest(ecs: EcsEmulator, req: SandboxRequest): SandboxRespons
   if (!run) return failure(EcsErrorType.unknownOperation, `Unknown operation ${target ?? '(no X-Amz-Target header)'}`, operation, input);
   const fault = ecs.takeFault(operation);
   if (fault?.kind === 'throttle') return failure('ThrottlingException', 'Rate exceeded', operation, input);
+  if (fault?.kind === 'access-denied') {
+    // The wording of a real IAM refusal, naming the action, so callers can be checked for quoting it.
+    const message = `User: arn:aws:sts::000000000000:assumed-role/runway-worker/sandbox is not authorized to perform: ecs:${operation} because no identity-based policy allows the ecs:${operation} action`;
+    return failure('AccessDeniedException', message, operation, input);
+  }
   if (fault?.kind === 'server-error') {
     return failure(SERVER_ERROR_TYPES[fault.status], 'Service is temporarily unavailable (scripted by the sandbox scenario).', operation, input, fault.status);
   }

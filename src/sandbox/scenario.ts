@@ -16,10 +16,15 @@ import {
   type MigrationOutcome,
   migrationOutcomeSchema,
   takeEcsFault,
+  takeResponseHold,
   worstBehaviour,
 } from './ecs-scenario';
+import { type CanaryMetricsBehaviour, canaryMetricsBehaviourSchema, type Traffic, trafficSchema } from './metrics-scenario';
+import { type GitHubFault, type GitHubScenario, gitHubScenarioSchema, mergeGitHubScenario, takeGitHubFault } from './github-scenario';
+import { mergeSlackScenario, type SlackFault, type SlackScenario, slackScenarioSchema, takeSlackFault } from './slack-faults';
 
 export type { HealthBehaviour, ImageBehaviour } from './ecs-scenario';
+export type { CanaryMetricsBehaviour } from './metrics-scenario';
 
 /** `pending` goes beyond success/failure so a build gate that waits can be exercised too. */
 export type CheckConclusion = 'success' | 'failure' | 'pending';
@@ -35,6 +40,14 @@ export interface Scenario {
   migrations?: Record<string, MigrationOutcome>;
   /** Injected ECS API faults and latency. Absent until set; counts go down as calls consume them. */
   ecs?: EcsFaults;
+  /** Slack user groups and injected Slack failures. Absent until set. */
+  slack?: SlackScenario;
+  /** Canary metrics per version (image URI or tag) for the Prometheus emulator; unknown versions are healthy. Absent until set. */
+  canary?: Record<string, CanaryMetricsBehaviour>;
+  /** Traffic the Prometheus emulator reports. Absent until set. */
+  traffic?: Traffic;
+  /** Build runs, branches and injected GitHub API faults (see github-scenario.ts). Absent until set. */
+  github?: GitHubScenario;
 }
 
 /** Strict, so a typo such as `image:` is refused instead of silently doing nothing. */
@@ -45,6 +58,10 @@ export const scenarioPatchSchema = z
     deploymentDelayMs: z.number().int().min(0).max(3_600_000).optional(),
     migrations: z.record(z.string().min(1), migrationOutcomeSchema).optional(),
     ecs: ecsFaultsSchema.optional(),
+    slack: slackScenarioSchema.optional(),
+    canary: z.record(z.string().min(1), canaryMetricsBehaviourSchema).optional(),
+    traffic: trafficSchema.optional(),
+    github: gitHubScenarioSchema.optional(),
   })
   .strict();
 
@@ -82,8 +99,17 @@ export class ScenarioStore {
       // Only present once set, so a scenario that never used them reads as it always did.
       ...(migrations || patch.migrations ? { migrations: { ...migrations, ...patch.migrations } } : {}),
       ...(ecs || patch.ecs ? { ecs: { ...ecs, ...patch.ecs } } : {}),
+      ...(this.current.slack || patch.slack ? { slack: patch.slack ? mergeSlackScenario(this.current.slack, patch.slack) : this.current.slack } : {}),
+      ...(this.current.canary || patch.canary ? { canary: { ...this.current.canary, ...patch.canary } } : {}),
+      ...(this.current.traffic || patch.traffic ? { traffic: patch.traffic ?? this.current.traffic } : {}),
+      ...(this.current.github || patch.github ? { github: patch.github ? mergeGitHubScenario(this.current.github, patch.github) : this.current.github } : {}),
     };
     return this.get();
+  }
+
+  /** How the canary metrics of a task running `images` behave: the first scripted image decides (exact URI, then tag). */
+  canaryMetrics(images: string[]): CanaryMetricsBehaviour | undefined {
+    return this.lookup(this.current.canary ?? {}, images);
   }
 
   /** Exact image first, then its tag, so `{ images: { "<sha>": "crash" } }` works by version. */
@@ -116,6 +142,53 @@ export class ScenarioStore {
     const { fault, remaining } = takeEcsFault(this.current.ecs, operation);
     this.current.ecs = remaining;
     return fault;
+  }
+
+  /** Consumes one scripted response hold for a successful call of `operation`: how long to hold its answer (0: none). */
+  takeEcsResponseHold(operation: string): number {
+    if (!this.current.ecs) return 0;
+    const { holdMs, remaining } = takeResponseHold(this.current.ecs, operation);
+    this.current.ecs = remaining;
+    return holdMs ?? 0;
+  }
+
+  /** Consumes one injected fault for a Slack Web API call of `method`, if any is scripted for it. */
+  takeSlackFault(method: string): SlackFault | undefined {
+    if (!this.current.slack) return undefined;
+    const { fault, remaining } = takeSlackFault(this.current.slack, method);
+    this.current.slack = remaining;
+    return fault;
+  }
+
+  /** Consumes one injected fault for a GitHub call (`METHOD path`), if any is scripted for it. */
+  takeGitHubFault(operation: string): GitHubFault | undefined {
+    if (!this.current.github) return undefined;
+    const { fault, remaining } = takeGitHubFault(this.current.github, operation);
+    this.current.github = remaining;
+    return fault;
+  }
+
+  /** The GitHub part of the scenario as it is now (builds, branches, switches). */
+  get gitHub(): GitHubScenario {
+    return this.current.github ?? {};
+  }
+
+  /** Consumes one scripted 202 answer to a deployment creation; true when this call gets it. */
+  takeGitHubAutoMerge(): boolean {
+    const left = this.current.github?.autoMergeNext ?? 0;
+    if (left <= 0) return false;
+    this.current.github = { ...this.current.github, autoMergeNext: left - 1 };
+    return true;
+  }
+
+  /** True while the scenario says the whole Slack Web API is down. */
+  get slackDown(): boolean {
+    return this.current.slack?.down ?? false;
+  }
+
+  /** Members of a Slack user group, or undefined for a group the scenario does not know. */
+  slackUsergroup(id: string): string[] | undefined {
+    return this.current.slack?.usergroups?.[id];
   }
 
   get ecsLatencyMs(): number {
