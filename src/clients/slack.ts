@@ -4,15 +4,18 @@ import type { SlackApi } from '../../activities/slack';
 import type { RunwayEnv } from '../env';
 
 /**
- * The Slack Web API client. Retries inside a call are kept short: a rate-limited or failing call
- * is retried by Temporal, so a worker never sleeps half an hour inside one activity.
+ * The Slack Web API client. It never retries inside a call: Temporal retries the whole activity,
+ * which first looks for what an earlier attempt posted. A retry inside chat.postMessage (after
+ * an answer lost on the way back) would skip that check and post a second message. Rate-limited
+ * calls are rejected at once and retried by Temporal after the delay Slack asked for.
  */
 export function createSlackClient(env: Pick<RunwayEnv, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL'>): SlackApi {
   if (!env.SLACK_BOT_TOKEN) return slackNotConfigured;
   return new WebClient(env.SLACK_BOT_TOKEN, {
     slackApiUrl: env.SLACK_API_URL,
-    retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 },
+    retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
+    timeout: 8000,
   });
 }
 
@@ -23,4 +26,5 @@ function notConfigured(): never {
 /** Without a token every Slack call fails at once, and the release records that and goes on. */
 const slackNotConfigured: SlackApi = {
   chat: { postMessage: notConfigured, update: notConfigured } as unknown as SlackApi['chat'],
+  conversations: { history: notConfigured, list: notConfigured, replies: notConfigured } as unknown as SlackApi['conversations'],
 };

@@ -4,8 +4,13 @@
  * `Authorization: Bearer <token>`. Answers are HTTP 200 `{ ok, ... }` or `{ ok: false, error }`,
  * like Slack's. Posted messages are kept so a test or the click simulator can find them.
  * Replies an app sends to a click's `response_url` (`POST /slack/response/<id>`) are kept too.
+ * Message metadata, channel history, user groups and injected failures (scenario `slack`) let
+ * tests exercise idempotent posting, group approvals and a Slack that is down or rate-limiting.
  */
 import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
+import type { ScenarioStore } from './scenario';
+import { SlackFaultKind } from './slack-faults';
+import { BOT, channelHistory, channelList, messageOnWire, threadReplies } from './slack-history';
 
 export interface SlackMessage {
   channel: string;
@@ -13,6 +18,8 @@ export interface SlackMessage {
   text?: string;
   blocks?: unknown;
   thread_ts?: string;
+  /** `{ event_type, event_payload }` as posted (or last updated) with the message. */
+  metadata?: unknown;
   /** Every chat.update, oldest first; text/blocks above are the latest. */
   updates: { at: string; text?: string; blocks?: unknown }[];
   /** The message as first posted: someone looking at a stale copy can still click its buttons. */
@@ -42,8 +49,6 @@ export interface SlackState {
   responses: SlackInteractionResponse[];
 }
 
-const BOT = { user_id: 'U0SANDBOX', bot_id: 'B0SANDBOX', team_id: 'T0SANDBOX', team: 'Runway Sandbox', user: 'runway' };
-
 /** Fields @slack/web-api JSON-encodes inside the form, and the error Slack gives when one is malformed. */
 const JSON_FIELDS: Record<string, string> = { blocks: 'invalid_blocks', attachments: 'invalid_attachments', metadata: 'invalid_metadata' };
 
@@ -61,6 +66,9 @@ function str(args: Args, name: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined;
 }
 
+/** The scenario switches the Slack emulator reads. */
+export type SlackScenarioSource = Pick<ScenarioStore, 'takeSlackFault' | 'slackDown' | 'slackUsergroup'>;
+
 export class SlackEmulator {
   private readonly channels = new Map<string, string>();
   private readonly messages: SlackMessage[] = [];
@@ -70,14 +78,20 @@ export class SlackEmulator {
   private readonly responseIds = new Set<string>();
   private tsCounter = 0;
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    /** Without one there are no user groups and no injected failures. */
+    private readonly scenario?: SlackScenarioSource,
+  ) {}
 
   handle(method: string, req: SandboxRequest): SandboxResponse {
-    const respond = (status: number, body: Record<string, unknown>, request: unknown): SandboxResponse => ({
+    const respond = (status: number, body: Record<string, unknown>, request: unknown, headers?: Record<string, string>): SandboxResponse => ({
       status,
       body,
+      headers,
       call: { system: 'slack', operation: method, request },
     });
+    if (this.scenario?.slackDown) return respond(503, { ok: false, error: 'service_unavailable' }, {});
     let parsed: { args: Args; token?: string };
     try {
       parsed = this.readArgs(req);
@@ -89,6 +103,15 @@ export class SlackEmulator {
     const { args, token } = parsed;
     try {
       if (!token) throw new SlackApiError('not_authed');
+      const fault = this.scenario?.takeSlackFault(method);
+      if (fault?.error === SlackFaultKind.rateLimited) {
+        return respond(429, { ok: false, error: 'ratelimited' }, args, { 'retry-after': String(fault.retryAfter) });
+      }
+      if (fault?.error === SlackFaultKind.lostResponse) {
+        this.call(method, args);
+        return respond(504, { ok: false, error: 'gateway_timeout' }, args);
+      }
+      if (fault) throw new SlackApiError(fault.error);
       return respond(200, this.call(method, args), args);
     } catch (err) {
       if (err instanceof SlackApiError) return respond(200, { ok: false, error: err.error }, args);
@@ -167,6 +190,17 @@ export class SlackEmulator {
         return this.update(args);
       case 'chat.postEphemeral':
         return this.postEphemeral(args);
+      case 'conversations.history':
+        return { ok: true, ...channelHistory(this.messages, this.existingChannelId(str(args, 'channel')), args) };
+      case 'conversations.replies': {
+        const thread = threadReplies(this.messages, this.existingChannelId(str(args, 'channel')), args);
+        if (!thread) throw new SlackApiError('thread_not_found');
+        return { ok: true, ...thread };
+      }
+      case 'conversations.list':
+        return { ok: true, ...channelList(this.channels, args) };
+      case 'usergroups.users.list':
+        return this.usergroupUsers(args);
       default:
         throw new SlackApiError('unknown_method');
     }
@@ -177,8 +211,9 @@ export class SlackEmulator {
     if (args.text === undefined && args.blocks === undefined && args.attachments === undefined) throw new SlackApiError('no_text');
     const text = str(args, 'text');
     const message: SlackMessage = { channel, ts: this.nextTs(), text, blocks: args.blocks, thread_ts: str(args, 'thread_ts'), updates: [], posted: { text, blocks: args.blocks } };
+    if (args.metadata !== undefined) message.metadata = this.validMetadata(args.metadata);
     this.messages.push(message);
-    return { ok: true, channel, ts: message.ts, message: this.messageToWire(message) };
+    return { ok: true, channel, ts: message.ts, message: messageOnWire(message, true) };
   }
 
   private update(args: Args): Reply {
@@ -188,8 +223,9 @@ export class SlackEmulator {
     if (!message) throw new SlackApiError('message_not_found');
     if (args.text !== undefined) message.text = str(args, 'text');
     if (args.blocks !== undefined) message.blocks = args.blocks;
+    if (args.metadata !== undefined) message.metadata = this.validMetadata(args.metadata);
     message.updates.push({ at: new Date(this.now()).toISOString(), text: str(args, 'text'), blocks: args.blocks });
-    return { ok: true, channel, ts: message.ts, text: message.text, message: this.messageToWire(message) };
+    return { ok: true, channel, ts: message.ts, text: message.text, message: messageOnWire(message, true) };
   }
 
   private postEphemeral(args: Args): Reply {
@@ -199,6 +235,31 @@ export class SlackEmulator {
     const ephemeral: SlackEphemeral = { channel, user, message_ts: this.nextTs(), text: str(args, 'text'), blocks: args.blocks };
     this.ephemerals.push(ephemeral);
     return { ok: true, message_ts: ephemeral.message_ts };
+  }
+
+  private usergroupUsers(args: Args): Reply {
+    const id = str(args, 'usergroup');
+    if (!id) throw new SlackApiError('invalid_arguments');
+    const users = this.scenario?.slackUsergroup(id);
+    if (!users) throw new SlackApiError('no_such_subteam');
+    return { ok: true, users: [...users] };
+  }
+
+  /** Slack refuses metadata without an event_type or with a payload that is not an object. */
+  private validMetadata(metadata: unknown): unknown {
+    if (!isRecord(metadata) || typeof metadata.event_type !== 'string' || !/^[\w.-]{1,255}$/.test(metadata.event_type)) {
+      throw new SlackApiError('invalid_metadata_format');
+    }
+    if (metadata.event_payload !== undefined && !isRecord(metadata.event_payload)) throw new SlackApiError('invalid_metadata_format');
+    return metadata;
+  }
+
+  /** Reading methods need a channel that exists: they never create one, unlike posting. */
+  private existingChannelId(channel: string | undefined): string {
+    if (!channel) throw new SlackApiError('channel_not_found');
+    const id = /^[CGD][A-Z0-9]{8,}$/.test(channel) ? channel : this.channels.get(channel.replace(/^#/, ''));
+    if (!id || ![...this.channels.values()].includes(id)) throw new SlackApiError('channel_not_found');
+    return id;
   }
 
   /** Channel names ("#deploys" or "deploys") get a stable ID, like Slack answers with; IDs pass through. */
@@ -218,18 +279,5 @@ export class SlackEmulator {
   private nextTs(): string {
     this.tsCounter += 1;
     return `${Math.floor(this.now() / 1000)}.${String(this.tsCounter % 1_000_000).padStart(6, '0')}`;
-  }
-
-  private messageToWire(m: SlackMessage): Record<string, unknown> {
-    return {
-      type: 'message',
-      user: BOT.user_id,
-      bot_id: BOT.bot_id,
-      team: BOT.team_id,
-      ts: m.ts,
-      text: m.text ?? '',
-      ...(m.blocks !== undefined ? { blocks: m.blocks } : {}),
-      ...(m.thread_ts !== undefined ? { thread_ts: m.thread_ts } : {}),
-    };
   }
 }

@@ -3,6 +3,9 @@
  * needed and updated in place as the release moves. Pure; rendered inside the Slack activity.
  */
 import type { KnownBlock } from '@slack/web-api';
+import { canaryTable, type CanaryRow, type CanaryFailure } from './canary-table';
+
+export type { CanaryRow, CanaryFailure } from './canary-table';
 
 export const APPROVE_ACTION_ID = 'runway_approve';
 export const REJECT_ACTION_ID = 'runway_reject';
@@ -22,51 +25,72 @@ export interface ReleaseMessage {
   runUrl?: string;
   /** Approve / Reject buttons, only while the release awaits approval. */
   withButtons: boolean;
+  /** Staging result, e.g. "2 task(s) running checkout-staging:7". */
+  staging?: string;
+  /** Smoke test result, e.g. "3/3 checks answered 200". */
+  smoke?: string;
+  /** Who approved (and approvals so far when several are required), e.g. "alice, bob". */
+  approvedBy?: string;
+  /** Canary steps so far with their numbers, oldest first. */
+  canary?: CanaryRow[];
+  /** The signal that stopped the release, with its values. */
+  failure?: CanaryFailure;
 }
-
 
 export function releaseMessageText(msg: ReleaseMessage): string {
   return `${msg.service} ${msg.version.slice(0, 12)}: ${msg.headline}`;
 }
 
-export function releaseMessageBlocks(msg: ReleaseMessage): KnownBlock[] {
+const field = (title: string, value: string) => ({ type: 'mrkdwn' as const, text: `*${title}*\n${value}`.slice(0, 2000) });
+
+/** Slack renders at most 10 fields in a section. */
+function summaryFields(msg: ReleaseMessage) {
   const commitUrl = `https://github.com/${msg.repo}/commit/${msg.version}`;
+  const fields = [
+    field('Version', `<${commitUrl}|${msg.version.slice(0, 12)}>`),
+    field('Requested by', msg.requestedBy),
+    field('Reason', msg.reason || '—'),
+    field('Run', msg.runUrl ? `<${msg.runUrl}|${msg.releaseId}>` : msg.releaseId),
+  ];
+  if (msg.staging) fields.push(field('Staging', msg.staging));
+  if (msg.smoke) fields.push(field('Smoke test', msg.smoke));
+  if (msg.approvedBy) fields.push(field('Approved by', msg.approvedBy));
+  return fields;
+}
+
+function decisionButtons(releaseId: string): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: 'runway_decision',
+    elements: [
+      { type: 'button', action_id: APPROVE_ACTION_ID, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: releaseId },
+      {
+        type: 'button',
+        action_id: REJECT_ACTION_ID,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Reject' },
+        value: releaseId,
+        confirm: {
+          title: { type: 'plain_text', text: 'Reject this release?' },
+          text: { type: 'plain_text', text: 'Staging will be rolled back.' },
+          confirm: { type: 'plain_text', text: 'Reject' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+        },
+      },
+    ],
+  };
+}
+
+export function releaseMessageBlocks(msg: ReleaseMessage): KnownBlock[] {
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `${msg.service}: ${msg.headline}`.slice(0, 150) } },
-    {
-      type: 'section',
-      fields: [
-        { type: 'mrkdwn', text: `*Version*\n<${commitUrl}|${msg.version.slice(0, 12)}>` },
-        { type: 'mrkdwn', text: `*Requested by*\n${msg.requestedBy}` },
-        { type: 'mrkdwn', text: `*Reason*\n${msg.reason || '—'}` },
-        { type: 'mrkdwn', text: msg.runUrl ? `*Run*\n<${msg.runUrl}|${msg.releaseId}>` : `*Run*\n${msg.releaseId}` },
-      ],
-    },
+    { type: 'section', fields: summaryFields(msg) },
   ];
+  const canary = canaryTable(msg.canary, msg.failure);
+  if (canary) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: canary.slice(0, 3000) } });
   if (msg.lines.length > 0) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: msg.lines.map((l) => `• ${l}`).join('\n').slice(0, 3000) } });
   }
-  if (msg.withButtons) {
-    blocks.push({
-      type: 'actions',
-      block_id: 'runway_decision',
-      elements: [
-        { type: 'button', action_id: APPROVE_ACTION_ID, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: msg.releaseId },
-        {
-          type: 'button',
-          action_id: REJECT_ACTION_ID,
-          style: 'danger',
-          text: { type: 'plain_text', text: 'Reject' },
-          value: msg.releaseId,
-          confirm: {
-            title: { type: 'plain_text', text: 'Reject this release?' },
-            text: { type: 'plain_text', text: 'Staging will be rolled back.' },
-            confirm: { type: 'plain_text', text: 'Reject' },
-            deny: { type: 'plain_text', text: 'Cancel' },
-          },
-        },
-      ],
-    });
-  }
+  if (msg.withButtons) blocks.push(decisionButtons(msg.releaseId));
   return blocks;
 }

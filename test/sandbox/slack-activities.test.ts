@@ -1,0 +1,131 @@
+/**
+ * The Slack activities through the production Slack client (src/clients/slack.ts) against the
+ * sandbox's Slack emulator: posting is idempotent across retries, even when Slack took the post
+ * but the answer was lost, and failures carry the retry decision Temporal acts on.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { createSlackActivities, type SlackApi } from '../../activities/slack';
+import { createSlackClient } from '../../src/clients/slack';
+import { type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
+import type { ReleaseMessage } from '../../src/slack/release-message';
+
+let sandbox: Sandbox;
+let slack: SlackApi;
+
+beforeEach(async () => {
+  sandbox = await startSandbox({ port: 0, services: [] });
+  slack = createSlackClient({ SLACK_BOT_TOKEN: 'xoxb-activities-test', SLACK_API_URL: `${sandbox.url}/slack/api/` });
+});
+afterEach(async () => sandbox.close());
+
+const message = (releaseId = 'release-checkout-abc123abc123'): ReleaseMessage => ({
+  releaseId,
+  service: 'checkout',
+  version: 'abc123abc123',
+  repo: 'acme/checkout',
+  requestedBy: 'carol',
+  reason: 'fix checkout',
+  headline: 'Waiting for approval',
+  lines: [],
+  withButtons: true,
+});
+
+const messages = () => (sandbox.state() as { slack: { messages: SlackMessage[] } }).slack.messages;
+const postCalls = () => sandbox.calls().slack.filter((c) => c.operation === 'chat.postMessage');
+
+async function failureOf(call: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await call.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+describe('postReleaseMessage', () => {
+  it('posts once with metadata naming the release, and a retry reuses that message', async () => {
+    const acts = createSlackActivities({ slack });
+    const first = await acts.postReleaseMessage({ channel: '#deploys', message: message() });
+    const retried = await acts.postReleaseMessage({ channel: '#deploys', message: message() });
+    expect(retried).toEqual(first);
+    expect(postCalls()).toHaveLength(1);
+    expect(messages()).toHaveLength(1);
+    expect(messages()[0]!.metadata).toEqual({ event_type: 'runway_release', event_payload: { release_id: 'release-checkout-abc123abc123' } });
+  });
+
+  it('never posts twice when Slack took the post but the answer was lost', async () => {
+    sandbox.setScenario({ slack: { failNext: [{ method: 'chat.postMessage', error: 'lost_response' }] } });
+    const acts = createSlackActivities({ slack });
+    const lost = await failureOf(acts.postReleaseMessage({ channel: '#deploys', message: message() }));
+    // Retryable: Temporal runs the activity again, which must find the message instead of posting.
+    expect(lost.nonRetryable).toBe(false);
+    const retried = await acts.postReleaseMessage({ channel: '#deploys', message: message() });
+    expect(postCalls()).toHaveLength(1);
+    expect(messages()).toHaveLength(1);
+    expect(retried.ts).toBe(messages()[0]!.ts);
+  });
+
+  it('posts a separate message for another release in the same channel', async () => {
+    const acts = createSlackActivities({ slack });
+    const a = await acts.postReleaseMessage({ channel: '#deploys', message: message('release-checkout-aaaaaaaaaaaa') });
+    const b = await acts.postReleaseMessage({ channel: '#deploys', message: message('release-checkout-bbbbbbbbbbbb') });
+    expect(a.ts).not.toBe(b.ts);
+    expect(messages()).toHaveLength(2);
+  });
+
+  it('looks back a bounded time only: a message older than the lookback is not reused', async () => {
+    const acts = createSlackActivities({ slack });
+    await acts.postReleaseMessage({ channel: '#deploys', message: message() });
+    const later = createSlackActivities({ slack, options: { now: () => Date.now() + 25 * 3600_000 } });
+    await later.postReleaseMessage({ channel: '#deploys', message: message() });
+    expect(postCalls()).toHaveLength(2);
+  });
+});
+
+describe('failures carry the retry decision', () => {
+  it('a 429 is retryable after the delay Slack asked for', async () => {
+    sandbox.setScenario({ slack: { failNext: [{ method: 'chat.postMessage', error: 'ratelimited', retryAfter: 7 }] } });
+    const failure = await failureOf(createSlackActivities({ slack }).postReleaseMessage({ channel: '#deploys', message: message() }));
+    expect(failure).toMatchObject({ type: 'SlackRateLimited', nonRetryable: false, nextRetryDelay: 7000 });
+    expect(sandbox.calls().slack.find((c) => c.operation === 'chat.postMessage')?.status).toBe(429);
+  });
+
+  it('Slack down (HTTP 503) is retryable', async () => {
+    sandbox.setScenario({ slack: { down: true } });
+    const failure = await failureOf(createSlackActivities({ slack }).postReleaseMessage({ channel: '#deploys', message: message() }));
+    expect(failure).toMatchObject({ type: 'SlackUnavailable', nonRetryable: false });
+    expect(failure.message).toMatch(/HTTP 503/);
+  });
+
+  it('an error no retry can fix fails at once, naming it', async () => {
+    sandbox.setScenario({ slack: { failNext: [{ method: 'chat.postMessage', error: 'not_in_channel' }] } });
+    const failure = await failureOf(createSlackActivities({ slack }).postReleaseMessage({ channel: '#deploys', message: message() }));
+    expect(failure).toMatchObject({ type: 'SlackRejected', nonRetryable: true });
+    expect(failure.message).toContain('not_in_channel');
+  });
+
+  it('a transient ok:false error is retryable', async () => {
+    sandbox.setScenario({ slack: { failNext: [{ method: 'chat.update', error: 'internal_error' }] } });
+    const acts = createSlackActivities({ slack });
+    const ref = await acts.postReleaseMessage({ channel: '#deploys', message: message() });
+    const failure = await failureOf(acts.updateReleaseMessage({ ...ref, message: { ...message(), headline: 'Approved', withButtons: false } }));
+    expect(failure.nonRetryable).toBe(false);
+    await acts.updateReleaseMessage({ ...ref, message: { ...message(), headline: 'Approved', withButtons: false } });
+    expect(messages()[0]!.text).toContain('Approved');
+  });
+
+  it('without a token every call fails non-retryably, so the release records it and goes on', async () => {
+    const acts = createSlackActivities({ slack: createSlackClient({ SLACK_BOT_TOKEN: undefined, SLACK_API_URL: undefined }) });
+    const failure = await failureOf(acts.postReleaseMessage({ channel: '#deploys', message: message() }));
+    expect(failure).toMatchObject({ type: 'SlackNotConfigured', nonRetryable: true });
+  });
+});
+
+describe('postThreadReply', () => {
+  it('replies in the thread once, even when retried', async () => {
+    const acts = createSlackActivities({ slack });
+    const ref = await acts.postReleaseMessage({ channel: '#deploys', message: message() });
+    const text = '<@U01CAROL> your release was rolled back: smoke test failed';
+    await acts.postThreadReply({ ...ref, text });
+    await acts.postThreadReply({ ...ref, text });
+    const replies = messages().filter((m) => m.thread_ts === ref.ts);
+    expect(replies).toEqual([expect.objectContaining({ text, thread_ts: ref.ts })]);
+  });
+});
