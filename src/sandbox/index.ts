@@ -64,7 +64,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const calls = new CallLog(now);
   const ecs = new EcsEmulator({ scenario, now });
   ecs.seed(opts.services);
-  const slack = new SlackEmulator(now);
+  const slack = new SlackEmulator(now, scenario);
   const github = new GitHubEmulator({ scenario, now });
   let url = '';
   const clicker = new SlackClicker({ slack, signingSecret: opts.signingSecret, baseUrl: () => url, now });

@@ -68,6 +68,10 @@ export function createFakeActivities(options: FakeOptions = {}) {
     async updateReleaseMessage(input) {
       log('updateReleaseMessage', input);
     },
+    async postThreadReply(input) {
+      log('postThreadReply', input);
+      return { channel: input.channel, ts: '1.0002' };
+    },
     async verifyBuild(input) {
       log('verifyBuild', input);
       return { checks: ['ci'] };
