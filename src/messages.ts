@@ -12,11 +12,18 @@ import type { ReleaseStatus } from './domain/release';
 export const DEFAULT_TASK_QUEUE = 'runway';
 export const RELEASE_WORKFLOW_TYPE = 'release';
 
-export interface ApproveRequest {
+/** Where a Slack click came from; the approvals server fills it in, the CLI leaves it out. */
+export interface SlackOrigin {
+  /** The clicker's Slack user id. */
+  slackUserId?: string;
+  /** Configured approver groups the server found the clicker in (usergroups.users.list). */
+  groups?: string[];
+}
+export interface ApproveRequest extends SlackOrigin {
   by: string;
   comment?: string;
 }
-export interface RejectRequest {
+export interface RejectRequest extends SlackOrigin {
   by: string;
   reason?: string;
 }
@@ -25,6 +32,8 @@ export interface DecisionAck {
   releaseId: string;
   decision: 'approved' | 'rejected';
   by: string;
+  /** Approvals still needed when several are required: the approval was recorded, the release waits. */
+  pending?: number;
 }
 
 export const approveUpdate = defineUpdate<DecisionAck, [ApproveRequest]>('approve');

@@ -1,21 +1,33 @@
 /**
  * Approve / reject handlers. Updates answer their caller (a refused approver gets the reason and
  * the release keeps waiting); signals cannot answer, so a refused signal is recorded in the status.
+ * With several approvals required, each approval is recorded and the last one decides.
  */
 import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import { approvalRefusal, type ApprovalPolicy, rejectionRefusal } from '../src/domain/approval-policy';
+import { approvalRefusal, type ApprovalPolicy, matchedGroup, rejectionRefusal, requiredApprovals } from '../src/domain/approval-policy';
 import type { ReleaseState } from '../src/domain/release-state';
 import {
   approveSignal,
   approveUpdate,
+  type ApproveRequest,
   approverSearchAttribute,
   type DecisionAck,
   rejectSignal,
   rejectUpdate,
+  type SlackOrigin,
 } from '../src/messages';
 
 export function registerApprovalHandlers(state: ReleaseState, policy: ApprovalPolicy, requestedBy: string): void {
-  const attempt = (by: string) => ({ by, requestedBy, stage: state.stage, alreadyDecided: state.isDecided });
+  const required = requiredApprovals(policy);
+  const attempt = (by: string, origin: SlackOrigin) => ({
+    by,
+    requestedBy,
+    stage: state.stage,
+    alreadyDecided: state.isDecided,
+    slackUserId: origin.slackUserId,
+    groups: origin.groups,
+    approvedBy: state.approvedBy,
+  });
 
   const decide = (decision: 'approved' | 'rejected', by: string, note: string | undefined): DecisionAck => {
     state.decide(decision, by.trim(), note, new Date());
@@ -23,27 +35,36 @@ export function registerApprovalHandlers(state: ReleaseState, policy: ApprovalPo
     return { releaseId: state.snapshot().releaseId, decision, by: by.trim() };
   };
 
-  setHandler(approveUpdate, ({ by, comment }) => decide('approved', by, comment), {
-    validator: ({ by }) => {
-      const refusal = approvalRefusal(policy, attempt(by ?? ''));
+  const approve = (request: ApproveRequest): DecisionAck => {
+    // One approval decides at once, exactly as releases recorded before N-approvals existed.
+    if (required === 1) return decide('approved', request.by, request.comment);
+    const by = request.by.trim();
+    const pending = state.addApproval(by, request.comment, matchedGroup(policy, request), required, new Date());
+    if (pending === 0) upsertSearchAttributes([{ key: approverSearchAttribute, value: state.approval.by! }]);
+    return { releaseId: state.snapshot().releaseId, decision: 'approved', by, ...(pending > 0 ? { pending } : {}) };
+  };
+
+  setHandler(approveUpdate, approve, {
+    validator: (request) => {
+      const refusal = approvalRefusal(policy, attempt(request.by ?? '', request));
       if (refusal) throw new Error(`approval refused: ${refusal}`);
     },
   });
   setHandler(rejectUpdate, ({ by, reason }) => decide('rejected', by, reason), {
-    validator: ({ by }) => {
-      const refusal = rejectionRefusal(policy, attempt(by ?? ''));
+    validator: (request) => {
+      const refusal = rejectionRefusal(policy, attempt(request.by ?? '', request));
       if (refusal) throw new Error(`rejection refused: ${refusal}`);
     },
   });
 
-  setHandler(approveSignal, ({ by, comment }) => {
-    const refusal = approvalRefusal(policy, attempt(by ?? ''));
-    if (refusal) state.refuse(by ?? '', refusal, new Date());
-    else decide('approved', by, comment);
+  setHandler(approveSignal, (request) => {
+    const refusal = approvalRefusal(policy, attempt(request.by ?? '', request));
+    if (refusal) state.refuse(request.by ?? '', refusal, new Date());
+    else approve(request);
   });
-  setHandler(rejectSignal, ({ by, reason }) => {
-    const refusal = rejectionRefusal(policy, attempt(by ?? ''));
-    if (refusal) state.refuse(by ?? '', refusal, new Date());
-    else decide('rejected', by, reason);
+  setHandler(rejectSignal, (request) => {
+    const refusal = rejectionRefusal(policy, attempt(request.by ?? '', request));
+    if (refusal) state.refuse(request.by ?? '', refusal, new Date());
+    else decide('rejected', request.by, request.reason);
   });
 }

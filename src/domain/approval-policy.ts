@@ -7,6 +7,12 @@ import { ReleaseStage } from './release';
 export interface ApprovalPolicy {
   approvers: string[];
   allowSelfApproval: boolean;
+  /** Slack user groups (S…) whose members may approve too. @default none */
+  groups?: string[];
+  /** Distinct approvers needed before the release goes on. @default 1 */
+  requiredApprovals?: number;
+  /** The requester's Slack user id: a click by them is self-approval whatever name it maps to. */
+  requesterSlackId?: string;
 }
 
 export interface ApprovalAttempt {
@@ -14,6 +20,16 @@ export interface ApprovalAttempt {
   requestedBy: string;
   stage: ReleaseStage;
   alreadyDecided: boolean;
+  /** The clicker's Slack user id (Slack clicks only). */
+  slackUserId?: string;
+  /** User groups the approvals server found the clicker in (usergroups.users.list). */
+  groups?: string[];
+  /** Who already approved, when several approvals are required. */
+  approvedBy?: string[];
+}
+
+export function requiredApprovals(policy: ApprovalPolicy): number {
+  return Math.max(1, policy.requiredApprovals ?? 1);
 }
 
 function timingRefusal(attempt: ApprovalAttempt): string | undefined {
@@ -25,8 +41,23 @@ function timingRefusal(attempt: ApprovalAttempt): string | undefined {
   return undefined;
 }
 
+/** The configured group the attempt's clicker belongs to, if any. */
+export function matchedGroup(policy: ApprovalPolicy, attempt: Pick<ApprovalAttempt, 'groups'>): string | undefined {
+  return attempt.groups?.find((g) => policy.groups?.includes(g));
+}
+
+function isApprover(policy: ApprovalPolicy, attempt: ApprovalAttempt): boolean {
+  return policy.approvers.includes(attempt.by.trim()) || matchedGroup(policy, attempt) !== undefined;
+}
+
+function isRequester(policy: ApprovalPolicy, attempt: ApprovalAttempt): boolean {
+  if (attempt.by.trim() === attempt.requestedBy) return true;
+  return attempt.slackUserId !== undefined && attempt.slackUserId === policy.requesterSlackId;
+}
+
 function notAnApprover(policy: ApprovalPolicy, who: string): string {
-  return `${who} is not an allowed approver (allowed: ${policy.approvers.join(', ') || 'nobody'})`;
+  const groups = policy.groups?.length ? `; members of ${policy.groups.join(', ')}` : '';
+  return `${who} is not an allowed approver (allowed: ${policy.approvers.join(', ') || 'nobody'}${groups})`;
 }
 
 /** Returns why an approval is refused, or undefined when it is allowed. */
@@ -34,9 +65,13 @@ export function approvalRefusal(policy: ApprovalPolicy, attempt: ApprovalAttempt
   const who = attempt.by.trim();
   const refusal = timingRefusal(attempt);
   if (refusal) return refusal;
-  if (!policy.approvers.includes(who)) return notAnApprover(policy, who);
-  if (!policy.allowSelfApproval && who === attempt.requestedBy) {
+  if (!isApprover(policy, attempt)) return notAnApprover(policy, who);
+  if (!policy.allowSelfApproval && isRequester(policy, attempt)) {
     return `${who} requested this release and self-approval is not allowed`;
+  }
+  if (attempt.approvedBy?.includes(who)) {
+    const left = requiredApprovals(policy) - attempt.approvedBy.length;
+    return `${who} has already approved; ${left} more approval(s) from someone else are needed`;
   }
   return undefined;
 }
@@ -46,6 +81,6 @@ export function rejectionRefusal(policy: ApprovalPolicy, attempt: ApprovalAttemp
   const who = attempt.by.trim();
   const refusal = timingRefusal(attempt);
   if (refusal) return refusal;
-  if (policy.approvers.includes(who) || who === attempt.requestedBy) return undefined;
+  if (isApprover(policy, attempt) || isRequester(policy, attempt)) return undefined;
   return notAnApprover(policy, who);
 }

@@ -80,6 +80,25 @@ export class ReleaseState {
     this.record(`${decision} by ${by}${comment ? `: ${comment}` : ''}`, now);
   }
 
+  /** Who approved so far, when several approvals are required. */
+  get approvedBy(): string[] {
+    return (this.status.approval.approvals ?? []).map((a) => a.by);
+  }
+
+  /**
+   * Records one of several required approvals; the last one decides. Returns how many are still
+   * needed (0 once approved).
+   */
+  addApproval(by: string, comment: string | undefined, group: string | undefined, required: number, now: Date): number {
+    if (this.isDecided) throw new Error('approval already decided');
+    if (this.approvedBy.includes(by)) throw new Error(`${by} has already approved`);
+    (this.status.approval.approvals ??= []).push({ by, at: now.toISOString(), ...(comment ? { comment } : {}), ...(group ? { group } : {}) });
+    const pending = Math.max(0, required - this.approvedBy.length);
+    if (pending === 0) this.decide('approved', this.approvedBy.join(', '), comment, now);
+    else this.record(`approval ${this.approvedBy.length}/${required} by ${by}${comment ? `: ${comment}` : ''}; waiting for ${pending} more`, now);
+    return pending;
+  }
+
   /** Records an operator control; pause/resume also set the paused flag. */
   control(action: string, by: string, reason: string | undefined, now: Date): void {
     if (action === 'pause') this.status.paused = true;

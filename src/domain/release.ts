@@ -64,6 +64,14 @@ export interface ReleasePlan {
     approvers: string[];
     timeoutMs: number;
     allowSelfApproval: boolean;
+    /** Slack user groups (S…) whose members may approve, besides `approvers`. */
+    groups?: string[];
+    /** Distinct approvers needed; absent means 1. */
+    requiredApprovals?: number;
+    /** When to post a reminder in the message's thread, after approval was requested (ms). */
+    reminderMs?: number;
+    /** The requester's Slack user id (config `people`): mentioned in replies, and self-approval by Slack id is refused. */
+    requesterSlackId?: string;
   };
   /** How long one ECS deployment may take before it counts as failed. */
   deployTimeoutMs: number;
@@ -119,6 +127,8 @@ export interface ApprovalRecord {
   comment?: string;
   /** Attempts that the policy refused (signals cannot answer their sender, so they land here). */
   refused: { by: string; at: string; reason: string }[];
+  /** Approvals recorded so far when several are required, oldest first. */
+  approvals?: { by: string; at: string; comment?: string; group?: string }[];
 }
 
 /** Answer of the `status` query. */

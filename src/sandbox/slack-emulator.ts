@@ -105,7 +105,7 @@ export class SlackEmulator {
       if (!token) throw new SlackApiError('not_authed');
       const fault = this.scenario?.takeSlackFault(method);
       if (fault?.error === SlackFaultKind.rateLimited) {
-        return respond(429, { ok: false, error: 'ratelimited' }, args, { 'retry-after': String(fault.retryAfter) });
+        return respond(429, { ok: false, error: 'ratelimited' }, args, { 'retry-after': String(fault.retryAfter ?? 1) });
       }
       if (fault?.error === SlackFaultKind.lostResponse) {
         this.call(method, args);

@@ -19,9 +19,9 @@ const faultSchema = z.strictObject({
   /** A Slack error code answered as `{ ok: false, error }`, or one of SlackFaultKind. */
   error: z.string().regex(/^[a-z_]+$/, 'a Slack error code such as channel_not_found, or ratelimited / lost_response'),
   /** How many calls it hits before it is used up. @default 1 */
-  count: z.number().int().min(1).max(10_000).default(1),
+  count: z.number().int().min(1).max(10_000).optional(),
   /** Seconds, for `ratelimited`. @default 1 */
-  retryAfter: z.number().int().min(0).max(3600).default(1),
+  retryAfter: z.number().int().min(0).max(3600).optional(),
 });
 export type SlackFault = z.output<typeof faultSchema>;
 
@@ -49,6 +49,7 @@ export function takeSlackFault(scenario: SlackScenario, method: string): { fault
   const index = faults.findIndex((f) => f.method === method || f.method === '*');
   if (index < 0) return { remaining: scenario };
   const fault = faults[index]!;
-  const left = fault.count > 1 ? [{ ...fault, count: fault.count - 1 }] : [];
+  const count = fault.count ?? 1;
+  const left = count > 1 ? [{ ...fault, count: count - 1 }] : [];
   return { fault, remaining: { ...scenario, failNext: [...faults.slice(0, index), ...left, ...faults.slice(index + 1)] } };
 }

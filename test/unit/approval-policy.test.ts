@@ -1,5 +1,7 @@
 import { approvalRefusal, rejectionRefusal } from '../../src/domain/approval-policy';
 import { ReleaseStage } from '../../src/domain/release';
+import { ReleaseState } from '../../src/domain/release-state';
+import { samplePlan } from '../support/sample-plan';
 
 const policy = { approvers: ['alice', 'bob'], allowSelfApproval: false };
 const waiting = { requestedBy: 'carol', stage: ReleaseStage.awaitingApproval, alreadyDecided: false };
@@ -33,5 +35,61 @@ describe('approval policy', () => {
     expect(rejectionRefusal(policy, { ...waiting, by: 'carol' })).toBeUndefined();
     expect(rejectionRefusal(policy, { ...waiting, by: 'mallory' })).toMatch(/not an allowed approver/);
     expect(rejectionRefusal(policy, { ...waiting, by: 'carol', alreadyDecided: true })).toMatch(/already been decided/);
+  });
+
+  describe('Slack user groups', () => {
+    const withGroup = { ...policy, groups: ['S0DEPLOYERS'] };
+
+    it('allows a member of a configured group who is not in the approvers list', () => {
+      expect(approvalRefusal(withGroup, { ...waiting, by: 'dave', groups: ['S0DEPLOYERS'] })).toBeUndefined();
+      expect(rejectionRefusal(withGroup, { ...waiting, by: 'dave', groups: ['S0DEPLOYERS'] })).toBeUndefined();
+    });
+
+    it('refuses membership of a group this service does not configure, naming the allowed groups', () => {
+      expect(approvalRefusal(withGroup, { ...waiting, by: 'dave', groups: ['S0OTHERS'] })).toBe(
+        'dave is not an allowed approver (allowed: alice, bob; members of S0DEPLOYERS)',
+      );
+      expect(approvalRefusal(policy, { ...waiting, by: 'dave', groups: ['S0DEPLOYERS'] })).toMatch(/not an allowed approver/);
+    });
+
+    it('still refuses self-approval to a group member', () => {
+      expect(approvalRefusal(withGroup, { ...waiting, by: 'carol', groups: ['S0DEPLOYERS'] })).toMatch(/self-approval is not allowed/);
+    });
+  });
+
+  it('recognises the requester by Slack id, whatever name the click maps to', () => {
+    const known = { ...policy, requesterSlackId: 'U01CAROL' };
+    expect(approvalRefusal(known, { ...waiting, by: 'alice', slackUserId: 'U01CAROL' })).toMatch(/self-approval is not allowed/);
+    expect(approvalRefusal(known, { ...waiting, by: 'alice', slackUserId: 'U01ALICE' })).toBeUndefined();
+    // The requester may withdraw by Slack id too.
+    expect(rejectionRefusal(known, { ...waiting, by: 'U01CAROL', slackUserId: 'U01CAROL' })).toBeUndefined();
+  });
+
+  describe('several approvals required', () => {
+    const two = { ...policy, requiredApprovals: 2 };
+
+    it('refuses a second approval by the same person', () => {
+      expect(approvalRefusal(two, { ...waiting, by: 'alice', approvedBy: ['alice'] })).toBe(
+        'alice has already approved; 1 more approval(s) from someone else are needed',
+      );
+      expect(approvalRefusal(two, { ...waiting, by: 'bob', approvedBy: ['alice'] })).toBeUndefined();
+    });
+
+    it('records the first approval and keeps waiting; the second distinct approver decides', () => {
+      const state = new ReleaseState(
+        { service: 'checkout', version: 'abc', image: 'img', requestedBy: 'carol', reason: 'r', plan: samplePlan() },
+        new Date(0),
+      );
+      state.enter(ReleaseStage.awaitingApproval, 'waiting', new Date(1));
+      expect(state.addApproval('alice', undefined, undefined, 2, new Date(2))).toBe(1);
+      expect(state.isDecided).toBe(false);
+      expect(() => state.addApproval('alice', undefined, undefined, 2, new Date(3))).toThrow(/already approved/);
+      expect(state.addApproval('bob', 'lgtm', 'S0DEPLOYERS', 2, new Date(4))).toBe(0);
+      expect(state.approval).toMatchObject({
+        decision: 'approved',
+        by: 'alice, bob',
+        approvals: [{ by: 'alice' }, { by: 'bob', comment: 'lgtm', group: 'S0DEPLOYERS' }],
+      });
+    });
   });
 });
