@@ -7,6 +7,7 @@ import { createEcsActivities, type EcsActivityOptions } from './ecs';
 import { createMigrationActivities } from './ecs-migration';
 import { createEcsTaskActivities } from './ecs-tasks';
 import { createGitHubActivities, type GitHubApi } from './github';
+import { createGitHubBuildActivities, type GitHubBuildOptions } from './github-build';
 import { createSlackActivities, type SlackApi } from './slack';
 import { createSmokeActivities } from './smoke';
 
@@ -16,6 +17,8 @@ export interface ActivityClients {
   github: GitHubApi;
   fetch?: typeof fetch;
   ecsOptions?: EcsActivityOptions;
+  /** Poll intervals of the GitHub build waits. */
+  githubOptions?: GitHubBuildOptions;
 }
 
 export function createActivities(clients: ActivityClients) {
@@ -26,6 +29,7 @@ export function createActivities(clients: ActivityClients) {
     ...createSmokeActivities({ fetch: clients.fetch }),
     ...createSlackActivities({ slack: clients.slack }),
     ...createGitHubActivities({ github: clients.github }),
+    ...createGitHubBuildActivities({ github: clients.github, options: clients.githubOptions }),
   };
 }
 

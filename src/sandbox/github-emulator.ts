@@ -1,14 +1,16 @@
 /**
- * GitHub REST, first cut, under `/github`: check runs for a commit (the build gate) and
- * deployments with their statuses. JSON in and out, 201 on create, 404 `{message:'Not Found'}`
- * and 422 `Validation Failed` like api.github.com, so Octokit's errors look the same.
+ * GitHub REST under `/github`: check runs for a commit (the build gate), compare (release
+ * branch), Actions workflow dispatch and runs (github-runs.ts), and deployments with their
+ * statuses. JSON in and out, 201 on create, 404 `{message:'Not Found'}` and 422 `Validation
+ * Failed` like api.github.com, so Octokit's errors look the same; scripted rate limits and
+ * access errors come with GitHub's headers (github-scenario.ts).
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { GitHubRuns } from './github-runs';
+import { compareReply, DOCS, faultReply, type GitHubReply, NOT_FOUND, shaOf, validationFailed } from './github-wire';
 import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
 import type { ScenarioStore } from './scenario';
 
-const DOCS = 'https://docs.github.com/rest';
 const CREATOR = { login: 'runway-sandbox[bot]', id: 1, type: 'Bot' };
 const CHECK_NAMES = ['build', 'test'] as const;
 
@@ -63,33 +65,34 @@ const createStatusSchema = z.looseObject({
 const REPO = '/repos/([^/]+)/([^/]+)';
 const ROUTES = {
   checkRuns: new RegExp(`^${REPO}/commits/([^/]+)/check-runs$`),
+  compare: new RegExp(`^${REPO}/compare/([^/]+)$`),
+  dispatches: new RegExp(`^${REPO}/actions/workflows/([^/]+)/dispatches$`),
+  workflowRuns: new RegExp(`^${REPO}/actions/workflows/([^/]+)/runs$`),
+  repoRuns: new RegExp(`^${REPO}/actions/runs$`),
+  run: new RegExp(`^${REPO}/actions/runs/(\\d+)$`),
   deployments: new RegExp(`^${REPO}/deployments$`),
   deployment: new RegExp(`^${REPO}/deployments/(\\d+)$`),
   statuses: new RegExp(`^${REPO}/deployments/(\\d+)/statuses$`),
 };
 
-type Reply = { status: number; body: unknown };
-
-function validationFailed(error: z.ZodError): Reply {
-  const errors = error.issues.map((i) => ({ resource: 'Deployment', field: i.path.join('.'), code: 'invalid', message: i.message }));
-  return { status: 422, body: { message: 'Validation Failed', errors, documentation_url: DOCS } };
-}
-
-const NOT_FOUND: Reply = { status: 404, body: { message: 'Not Found', documentation_url: DOCS } };
+type Reply = GitHubReply;
 
 export class GitHubEmulator {
   private readonly deployments: GitHubDeployment[] = [];
   private nextId = 1;
   private requestCount = 0;
+  private readonly runs: GitHubRuns;
 
-  constructor(private readonly deps: { scenario: ScenarioStore; now: () => number }) {}
+  constructor(private readonly deps: { scenario: ScenarioStore; now: () => number }) {
+    this.runs = new GitHubRuns({ now: deps.now, nextId: () => this.nextId++ });
+  }
 
   /** `path` is relative to the `/github` prefix. */
   handle(path: string, req: SandboxRequest): SandboxResponse {
     const operation = `${req.method} ${safeDecode(path)}`;
     // Octokit logs and reports the request id; GitHub always sends one.
     const headers = { 'x-github-request-id': `SANDBOX:${++this.requestCount}` };
-    const respond = (reply: Reply, request: unknown): SandboxResponse => ({ ...reply, headers, call: { system: 'github', operation, request } });
+    const respond = (reply: Reply, request: unknown): SandboxResponse => ({ ...reply, headers: { ...headers, ...reply.headers }, call: { system: 'github', operation, request } });
     let body: unknown = undefined;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       try {
@@ -100,12 +103,14 @@ export class GitHubEmulator {
       }
     }
     const request = body ?? Object.fromEntries(req.query);
+    const fault = this.deps.scenario.takeGitHubFault(operation);
+    if (fault) return respond(faultReply(fault, this.deps.now()), request);
     const base = `http://${req.headers.host ?? '127.0.0.1'}/github`;
     return respond(this.route(req, path, body, base), request);
   }
 
-  state(): { deployments: GitHubDeployment[] } {
-    return structuredClone({ deployments: this.deployments });
+  state(): { deployments: GitHubDeployment[]; workflowRuns: ReturnType<GitHubRuns['state']> } {
+    return structuredClone({ deployments: this.deployments, workflowRuns: this.runs.state() });
   }
 
   /** Matches the raw path, so a ref with an encoded '/' stays one segment, then decodes the parameters. */
@@ -113,6 +118,11 @@ export class GitHubEmulator {
     const param = (re: RegExp) => re.exec(path)?.slice(1).map(safeDecode);
     let m: string[] | undefined;
     if ((m = param(ROUTES.checkRuns)) && req.method === 'GET') return this.checkRuns(m[2]!, req.query);
+    if ((m = param(ROUTES.compare)) && req.method === 'GET') return compareReply(m[2]!, (sha) => this.deps.scenario.gitHub.branches?.[sha]);
+    if ((m = param(ROUTES.dispatches)) && req.method === 'POST') return this.runs.dispatch(repoKey(m), m[2]!, body, base, this.deps.scenario.gitHub);
+    if ((m = param(ROUTES.workflowRuns)) && req.method === 'GET') return this.runs.list(repoKey(m), m[2]!, req.query, base);
+    if ((m = param(ROUTES.repoRuns)) && req.method === 'GET') return this.runs.list(repoKey(m), undefined, req.query, base);
+    if ((m = param(ROUTES.run)) && req.method === 'GET') return this.runs.get(repoKey(m), Number(m[2]), base);
     if ((m = param(ROUTES.deployments))) {
       if (req.method === 'POST') return this.createDeployment(repoKey(m), body, base);
       if (req.method === 'GET') return this.listDeployments(repoKey(m), req.query, base);
@@ -156,8 +166,10 @@ export class GitHubEmulator {
 
   private createDeployment(repo: string, body: unknown, base: string): Reply {
     const parsed = createDeploymentSchema.safeParse(body);
-    if (!parsed.success) return validationFailed(parsed.error);
+    if (!parsed.success) return validationFailed(parsed.error, 'Deployment');
     const input = parsed.data;
+    // GitHub merged the default branch into the ref instead of deploying: 202 and no deployment.
+    if (this.deps.scenario.takeGitHubAutoMerge()) return { status: 202, body: { message: `Auto-merged main into ${input.ref} on deployment.` } };
     const sha = shaOf(input.ref);
     // With the default (all contexts required) GitHub refuses to deploy a commit whose checks failed.
     if (input.required_contexts === undefined && this.deps.scenario.checkConclusion(sha) === 'failure') {
@@ -196,7 +208,7 @@ export class GitHubEmulator {
 
   private createStatus(d: GitHubDeployment, body: unknown, base: string): Reply {
     const parsed = createStatusSchema.safeParse(body);
-    if (!parsed.success) return validationFailed(parsed.error);
+    if (!parsed.success) return validationFailed(parsed.error, 'DeploymentStatus');
     const input = parsed.data;
     const at = new Date(this.deps.now()).toISOString();
     const status: GitHubDeploymentStatus = {
@@ -210,7 +222,19 @@ export class GitHubEmulator {
     };
     d.statuses.push(status);
     d.updated_at = at;
+    if (input.state === 'success' && input.auto_inactive !== false) this.inactivatePrior(d, at);
     return { status: 201, body: statusToWire(d, status, base) };
+  }
+
+  /** GitHub's auto_inactive: older non-transient, non-production deployments of the environment become inactive. */
+  private inactivatePrior(d: GitHubDeployment, at: string): void {
+    for (const other of this.deployments) {
+      if (other.repo !== d.repo || other.environment !== d.environment || other.id >= d.id) continue;
+      if (other.transient_environment || other.production_environment) continue;
+      const last = other.statuses[other.statuses.length - 1];
+      if (!last || last.state === 'inactive') continue;
+      other.statuses.push({ ...last, id: this.nextId++, state: 'inactive', description: '', created_at: at });
+    }
   }
 
   private find(repo: string, id: number): GitHubDeployment | undefined {
@@ -229,11 +253,6 @@ function safeDecode(text: string): string {
 /** GitHub treats owner and repo case-insensitively. */
 function repoKey(match: string[]): string {
   return `${match[0]}/${match[1]}`.toLowerCase();
-}
-
-/** A ref that is a full SHA is its own commit; anything else gets a stable made-up one. */
-function shaOf(ref: string): string {
-  return /^[0-9a-f]{40}$/i.test(ref) ? ref.toLowerCase() : createHash('sha1').update(ref).digest('hex');
 }
 
 function parsePayload(payload: unknown): unknown {

@@ -4,15 +4,9 @@ import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { RunwayEnv } from '../env';
 
-type TemporalEnv = Pick<
-  RunwayEnv,
-  | 'TEMPORAL_ADDRESS'
-  | 'TEMPORAL_NAMESPACE'
-  | 'TEMPORAL_API_KEY'
-  | 'TEMPORAL_TLS_CLIENT_CERT_PATH'
-  | 'TEMPORAL_TLS_CLIENT_KEY_PATH'
-  | 'TEMPORAL_TLS_SERVER_CA_CERT_PATH'
->;
+/** Address and namespace are required; the API key and TLS paths are for real clusters and may be left out. */
+type TemporalEnv = Pick<RunwayEnv, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'> &
+  Partial<Pick<RunwayEnv, 'TEMPORAL_API_KEY' | 'TEMPORAL_TLS_CLIENT_CERT_PATH' | 'TEMPORAL_TLS_CLIENT_KEY_PATH' | 'TEMPORAL_TLS_SERVER_CA_CERT_PATH'>>;
 
 /** mTLS when cert paths are set; plain TLS with an API key (Temporal Cloud); none for local servers. */
 async function tlsFromEnv(env: TemporalEnv): Promise<TLSConfig | boolean | undefined> {

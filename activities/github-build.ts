@@ -1,0 +1,271 @@
+/**
+ * The build stage on GitHub, and the gate before anything deploys:
+ * - `dispatchBuild` + `waitForBuild`: run the service's GitHub Actions build for the commit and
+ *   wait for it. The dispatch is idempotent (a run carrying this release's correlation id is
+ *   reused), and the wait only ever needs the run id, so a worker crash never dispatches twice.
+ * - `verifyBuild`: CI already built the image; the commit's check runs must be green, polled
+ *   until a deadline while some are still running or not yet reported.
+ * - `checkReleaseBranch`: the commit must be on the release branch.
+ */
+import { Context, heartbeat } from '@temporalio/activity';
+import { FailureType, nonRetryable } from './errors';
+import { callGitHub, GitHubFailureType, GitHubPermission, gitHubFailure } from './github-errors';
+import { type GitHubApi, splitRepo } from './github';
+
+export interface GitHubBuildOptions {
+  /** How often waits poll GitHub. @default 5000 */
+  pollIntervalMs?: number;
+  /** How long to look for a dispatched run that the server did not name (older servers). @default 60000 */
+  findRunTimeoutMs?: number;
+}
+
+export interface VerifyBuildInput {
+  repo: string;
+  version: string;
+  image: string;
+  /** Check run names that must be present and green; others that exist must be green too. @default [] */
+  requiredChecks?: string[];
+  /** How long checks may stay pending (or required ones missing) before the gate fails. @default 0 (look once) */
+  pendingDeadlineMs?: number;
+}
+
+export interface CheckReleaseBranchInput {
+  repo: string;
+  version: string;
+  /** @default "main" */
+  branch?: string;
+}
+
+export interface DispatchBuildInput {
+  repo: string;
+  /** Workflow file name (`build.yml`) or id. */
+  workflow: string;
+  /** Branch or tag the workflow runs from (GitHub refuses a SHA here); the commit goes in the inputs. */
+  ref: string;
+  version: string;
+  releaseId: string;
+}
+
+export interface DispatchBuildResult {
+  runId: number;
+  url: string;
+  /** The `runway_id` input the run carries. */
+  correlationId: string;
+  /** False when a run for this release already existed (a retry), so nothing was dispatched. */
+  dispatched: boolean;
+}
+
+export interface WaitForBuildInput {
+  repo: string;
+  runId: number;
+  version: string;
+  /** The image the release would use without a build output (`<repository>:<sha>` or --image). */
+  image: string;
+  /** Template of the image the build pushes: `{{image}}`, `{{version}}`, `{{runId}}`, `{{runNumber}}`. @default "{{image}}" */
+  imageOutput?: string;
+  timeoutMs: number;
+}
+
+export interface BuildResult {
+  image: string;
+  runId: number;
+  conclusion: string;
+  url: string;
+}
+
+const GREEN = ['success', 'neutral', 'skipped'];
+
+interface CheckRun {
+  name: string;
+  status: string;
+  conclusion: string | null;
+}
+
+export interface ChecksVerdict {
+  failed: string[];
+  pending: string[];
+  missing: string[];
+}
+
+/** Failed, still-running and missing required checks, each as `name (state)`. */
+export function judgeChecks(runs: CheckRun[], required: string[]): ChecksVerdict {
+  const failed = runs.filter((r) => r.status === 'completed' && !GREEN.includes(r.conclusion ?? '')).map((r) => `${r.name} (${r.conclusion})`);
+  const pending = runs.filter((r) => r.status !== 'completed').map((r) => `${r.name} (${r.status})`);
+  const missing = required.filter((name) => !runs.some((r) => r.name === name));
+  return { failed, pending, missing };
+}
+
+/** The `runway_id` input of a build: the release id plus its run, so a re-run of the same release id builds anew. */
+export function buildCorrelationId(releaseId: string, workflowRunId: string): string {
+  return `${releaseId}.${workflowRunId.slice(0, 8)}`;
+}
+
+function renderImage(template: string | undefined, values: Record<string, string>): string {
+  return (template ?? '{{image}}').replace(/\{\{(\w+)\}\}/g, (whole, key: string) => values[key] ?? whole);
+}
+
+/** An older GitHub refusing the `return_run_details` field (so the dispatch did not happen). */
+function refusedRunDetails(err: unknown): boolean {
+  const e = err as { status?: number; message?: string };
+  return (e.status === 400 || e.status === 422) && /return_run_details/.test(e.message ?? '');
+}
+
+export function createGitHubBuildActivities({ github, options = {} }: { github: GitHubApi; options?: GitHubBuildOptions }) {
+  const pollIntervalMs = options.pollIntervalMs ?? 5000;
+  const findRunTimeoutMs = options.findRunTimeoutMs ?? 60_000;
+  const actionsRead = (repo: string, action: string, workflow?: string) => ({
+    action,
+    repo,
+    permission: GitHubPermission.actionsRead,
+    notFoundHint: workflow ? `workflow ${workflow}` : undefined,
+  });
+
+  const listCheckRuns = async (input: VerifyBuildInput): Promise<CheckRun[]> => {
+    const call = { action: `reading CI checks of ${input.version}`, repo: input.repo, permission: GitHubPermission.checks, notFoundHint: `commit ${input.version}` };
+    const runs: CheckRun[] = [];
+    for (let page = 1; page <= 10; page++) {
+      const { data } = await callGitHub(call, () =>
+        github.rest.checks.listForRef({ ...splitRepo(input.repo), ref: input.version, filter: 'latest', per_page: 100, page }),
+      );
+      runs.push(...data.check_runs);
+      if (runs.length >= data.total_count || data.check_runs.length === 0) break;
+    }
+    return runs;
+  };
+
+  /** The newest run of `workflow` whose name carries the correlation id (the build's run-name). */
+  const findRun = async (input: DispatchBuildInput, correlationId: string) => {
+    const { data } = await callGitHub(actionsRead(input.repo, `looking for the build run of ${input.releaseId}`, input.workflow), () =>
+      github.rest.actions.listWorkflowRuns({ ...splitRepo(input.repo), workflow_id: input.workflow, event: 'workflow_dispatch', per_page: 100 }),
+    );
+    return data.workflow_runs.find((r) => (r.display_title ?? '').includes(correlationId) || (r.name ?? '').includes(correlationId));
+  };
+
+  return {
+    /** CI already built the image: the commit's check runs must all succeed, and required ones exist. */
+    async verifyBuild(input: VerifyBuildInput): Promise<{ checks: string[] }> {
+      const ctx = Context.current();
+      const required = input.requiredChecks ?? [];
+      const startedAt = (ctx.info.heartbeatDetails as { startedAt?: number } | undefined)?.startedAt ?? Date.now();
+      const deadline = startedAt + (input.pendingDeadlineMs ?? 0);
+      const where = `${input.repo}@${input.version}`;
+      for (;;) {
+        const runs = await listCheckRuns(input);
+        const { failed, pending, missing } = judgeChecks(runs, required);
+        if (failed.length > 0) throw nonRetryable(`CI checks failed for ${where}: ${failed.join(', ')}`, FailureType.buildNotReady, { failed });
+        if (runs.length > 0 && pending.length === 0 && missing.length === 0) return { checks: runs.map((r) => r.name) };
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) {
+          const problems = [
+            pending.length > 0 ? `still pending: ${pending.join(', ')}` : '',
+            missing.length > 0 ? `required but missing: ${missing.join(', ')}` : '',
+            runs.length === 0 && missing.length === 0 ? `no check runs at all (was ${input.image} built?)` : '',
+          ].filter(Boolean);
+          const waited = input.pendingDeadlineMs ? ` after waiting ${Math.round(input.pendingDeadlineMs / 1000)} s` : '';
+          throw nonRetryable(`CI not green for ${where}${waited}: ${problems.join('; ')}`, FailureType.buildNotReady, { pending, missing });
+        }
+        heartbeat({ startedAt, pending, missing });
+        await ctx.sleep(Math.min(pollIntervalMs, remaining));
+      }
+    },
+
+    /** The commit must be on the release branch: compare says the branch contains it (identical or behind). */
+    async checkReleaseBranch(input: CheckReleaseBranchInput): Promise<{ branch: string; status: string }> {
+      const branch = input.branch ?? 'main';
+      const call = { action: `checking ${input.version} is on ${branch}`, repo: input.repo, permission: GitHubPermission.contents, notFoundHint: `branch ${branch} or commit ${input.version}` };
+      const { data } = await callGitHub(call, () =>
+        github.rest.repos.compareCommitsWithBasehead({ ...splitRepo(input.repo), basehead: `${branch}...${input.version}`, per_page: 1 }),
+      );
+      if (data.status === 'identical' || data.status === 'behind') return { branch, status: data.status };
+      throw nonRetryable(
+        `release-branch rule: commit ${input.version} is not on ${branch} of ${input.repo} (compare ${branch}...${input.version}: ${data.status}, ${data.ahead_by} commit(s) not on ${branch}); merge it first`,
+        GitHubFailureType.notOnReleaseBranch,
+        { branch, status: data.status, aheadBy: data.ahead_by },
+      );
+    },
+
+    /**
+     * Dispatches the build workflow for the commit, at most once per release run: an existing
+     * run carrying the correlation id is reused. Newer GitHub returns the run id
+     * (`return_run_details`); otherwise the run is found by the correlation id in its name.
+     */
+    async dispatchBuild(input: DispatchBuildInput): Promise<DispatchBuildResult> {
+      const ctx = Context.current();
+      const correlationId = buildCorrelationId(input.releaseId, ctx.info.workflowExecution?.runId ?? '');
+      const found = (run: { id: number; html_url: string }) => ({ runId: run.id, url: run.html_url, correlationId });
+      const earlier = await findRun(input, correlationId);
+      if (earlier) return { ...found(earlier), dispatched: false };
+
+      const resumed = ctx.info.heartbeatDetails as { dispatchedAt?: number } | undefined;
+      if (resumed?.dispatchedAt) {
+        // A previous attempt may have dispatched without seeing the run: give it time to appear.
+        const late = await pollForRun(resumed.dispatchedAt);
+        if (late) return { ...found(late), dispatched: false };
+      }
+
+      const dispatchedAt = Date.now();
+      heartbeat({ dispatchedAt });
+      const dispatchCall = { action: `dispatching ${input.workflow} for ${input.version}`, repo: input.repo, permission: GitHubPermission.actionsWrite, notFoundHint: `workflow ${input.workflow}` };
+      const request = { ...splitRepo(input.repo), workflow_id: input.workflow, ref: input.ref, inputs: { runway_id: correlationId, commit: input.version } };
+      try {
+        const res = await github.rest.actions.createWorkflowDispatch({ ...request, return_run_details: true });
+        const details = res.data as { workflow_run_id?: number; html_url?: string } | undefined;
+        if (details?.workflow_run_id !== undefined) return { runId: Number(details.workflow_run_id), url: details.html_url ?? '', correlationId, dispatched: true };
+      } catch (err) {
+        if (!refusedRunDetails(err)) throw gitHubFailure(err, dispatchCall);
+        await callGitHub(dispatchCall, () => github.rest.actions.createWorkflowDispatch(request));
+      }
+      const run = await pollForRun(dispatchedAt);
+      if (!run) {
+        throw nonRetryable(
+          `dispatched ${input.workflow} in ${input.repo} for ${input.version}, but no run named with runway id ${correlationId} appeared within ${findRunTimeoutMs / 1000} s; the build workflow must set run-name to include inputs.runway_id`,
+          FailureType.invalidRequest,
+        );
+      }
+      return { ...found(run), dispatched: true };
+
+      async function pollForRun(since: number) {
+        for (;;) {
+          const run = await findRun(input, correlationId);
+          if (run) return run;
+          const left = since + findRunTimeoutMs - Date.now();
+          if (left <= 0) return undefined;
+          heartbeat({ dispatchedAt: since });
+          await ctx.sleep(Math.min(pollIntervalMs, left));
+        }
+      }
+    },
+
+    /**
+     * Waits for a build run to complete, heartbeating its id; a retry (after a worker crash)
+     * carries on with the same run and the same deadline. Anything but success fails for good,
+     * naming the run.
+     */
+    async waitForBuild(input: WaitForBuildInput): Promise<BuildResult> {
+      const ctx = Context.current();
+      const resumed = ctx.info.heartbeatDetails as { runId?: number; startedAt?: number } | undefined;
+      const startedAt = resumed?.runId === input.runId && resumed.startedAt ? resumed.startedAt : Date.now();
+      for (;;) {
+        const { data: run } = await callGitHub(actionsRead(input.repo, `reading build run ${input.runId}`), () =>
+          github.rest.actions.getWorkflowRun({ ...splitRepo(input.repo), run_id: input.runId }),
+        );
+        if (run.status === 'completed') {
+          const conclusion = run.conclusion ?? 'unknown';
+          if (conclusion !== 'success') {
+            throw nonRetryable(`build ${run.html_url} ended ${conclusion}`, GitHubFailureType.buildFailed, { runId: input.runId, conclusion, url: run.html_url });
+          }
+          const values = { image: input.image, version: input.version, runId: String(run.id), runNumber: String(run.run_number) };
+          return { image: renderImage(input.imageOutput, values), runId: run.id, conclusion, url: run.html_url };
+        }
+        const remaining = startedAt + input.timeoutMs - Date.now();
+        if (remaining <= 0) {
+          throw nonRetryable(`build ${run.html_url} still ${run.status} after ${Math.round(input.timeoutMs / 1000)} s`, GitHubFailureType.buildTimedOut, { runId: input.runId });
+        }
+        heartbeat({ runId: input.runId, startedAt, status: run.status });
+        await ctx.sleep(Math.min(pollIntervalMs, remaining));
+      }
+    },
+  };
+}
+
+export type GitHubBuildActivities = ReturnType<typeof createGitHubBuildActivities>;

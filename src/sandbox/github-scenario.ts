@@ -1,0 +1,81 @@
+/**
+ * The GitHub part of the sandbox scenario (`PUT /_sandbox/scenario` with `{"github": {...}}`):
+ * how dispatched builds end, which branches contain a commit, and injected API faults (rate
+ * limits, access errors, the 202 "auto-merged" answer). Kept apart from scenario.ts so the
+ * GitHub vocabulary lives in one place.
+ */
+import { z } from 'zod';
+
+export const BUILD_CONCLUSIONS = ['success', 'failure', 'cancelled', 'timed_out'] as const;
+export type BuildConclusion = (typeof BUILD_CONCLUSIONS)[number];
+
+const count = z.number().int().min(0).max(1000);
+const durationMs = z.number().int().min(0).max(3_600_000);
+
+const buildOutcomeSchema = z.strictObject({
+  /** How the run ends. @default "success" */
+  conclusion: z.enum(BUILD_CONCLUSIONS).optional(),
+  /** From dispatch to completed; the first fifth of it the run is queued. @default 1000 */
+  durationMs: durationMs.optional(),
+});
+export type BuildOutcome = z.infer<typeof buildOutcomeSchema>;
+
+export const DEFAULT_BUILD: Required<BuildOutcome> = { conclusion: 'success', durationMs: 1000 };
+
+/** Only calls whose "METHOD path" contains `match` are affected (all calls when absent). */
+const matching = { match: z.string().min(1).optional() };
+
+export const gitHubScenarioSchema = z.strictObject({
+  /** Dispatched build runs, keyed by the `commit` input (a SHA); unknown commits build successfully. */
+  builds: z.record(z.string().min(1), buildOutcomeSchema).optional(),
+  /** Branches that contain a commit, keyed by SHA; a commit not listed is on every branch. */
+  branches: z.record(z.string().min(1), z.array(z.string().min(1))).optional(),
+  /** Newer GitHub answers a dispatch with `return_run_details` by 200 and the run id; false acts like an older server (422). @default true */
+  dispatchRunDetails: z.boolean().optional(),
+  /**
+   * The next `count` matching calls are rate limited: primary = 403 with x-ratelimit-remaining 0
+   * and a reset `resetInS` away; secondary = 429 with retry-after `resetInS`.
+   */
+  rateLimit: z.strictObject({ count, kind: z.enum(['primary', 'secondary']).optional(), resetInS: z.number().int().min(0).max(3600).optional(), ...matching }).optional(),
+  /** The next `count` matching calls answer `status` (401 bad credentials, 403 forbidden, 404, 5xx). */
+  failNext: z.strictObject({ count, status: z.union([z.literal(401), z.literal(403), z.literal(404), z.literal(500), z.literal(502), z.literal(503)]), ...matching }).optional(),
+  /** The next `count` deployment creations answer 202 "Auto-merged …" and create nothing, as GitHub does after merging the default branch in. */
+  autoMergeNext: count.optional(),
+});
+
+export type GitHubScenario = z.infer<typeof gitHubScenarioSchema>;
+
+/** Maps merge key by key; counted faults replace what was there. */
+export function mergeGitHubScenario(current: GitHubScenario | undefined, patch: GitHubScenario): GitHubScenario {
+  return {
+    ...current,
+    ...patch,
+    ...(current?.builds || patch.builds ? { builds: { ...current?.builds, ...patch.builds } } : {}),
+    ...(current?.branches || patch.branches ? { branches: { ...current?.branches, ...patch.branches } } : {}),
+  };
+}
+
+export type GitHubFault =
+  | { kind: 'rate-limit'; secondary: boolean; resetInS: number }
+  | { kind: 'status'; status: 401 | 403 | 404 | 500 | 502 | 503 };
+
+type Counted = { count: number; match?: string };
+
+function applies(fault: Counted | undefined, operation: string): fault is Counted {
+  return !!fault && fault.count > 0 && (!fault.match || operation.includes(fault.match));
+}
+
+/** The fault the next call of `operation` gets, and the scenario left after it. */
+export function takeGitHubFault(scenario: GitHubScenario, operation: string): { fault?: GitHubFault; remaining: GitHubScenario } {
+  const { rateLimit, failNext } = scenario;
+  if (applies(rateLimit, operation)) {
+    return {
+      fault: { kind: 'rate-limit', secondary: rateLimit.kind === 'secondary', resetInS: rateLimit.resetInS ?? 60 },
+      remaining: { ...scenario, rateLimit: { ...rateLimit, count: rateLimit.count - 1 } },
+    };
+  }
+  if (applies(failNext, operation)) {
+    return { fault: { kind: 'status', status: failNext.status }, remaining: { ...scenario, failNext: { ...failNext, count: failNext.count - 1 } } };
+  }
+  return { remaining: scenario };
+}
