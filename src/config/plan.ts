@@ -19,7 +19,8 @@ export function serviceConfig(config: RunwayConfig, service: string): ServiceCon
 }
 
 /** Resolves the config of one service into the plan a release carries in its input. */
-export function releasePlan(config: RunwayConfig, service: string): ReleasePlan {
+/** `requestedBy` (a name from `people`) lets the plan carry the requester's Slack id for mentions and the self-approval rule. */
+export function releasePlan(config: RunwayConfig, service: string, requestedBy?: string): ReleasePlan {
   const svc = serviceConfig(config, service);
   return {
     repo: svc.repo,
@@ -45,6 +46,11 @@ export function releasePlan(config: RunwayConfig, service: string): ReleasePlan 
       approvers: svc.approval.approvers,
       timeoutMs: svc.approval.timeout,
       allowSelfApproval: svc.approval.selfApproval,
+      // Only when set, so plans of services that use none of them stay as they were.
+      ...(svc.approval.groups?.length ? { groups: svc.approval.groups } : {}),
+      ...(svc.approval.required > 1 ? { requiredApprovals: svc.approval.required } : {}),
+      ...(svc.approval.reminder !== undefined ? { reminderMs: svc.approval.reminder } : {}),
+      ...(requestedBy && config.people[requestedBy]?.slack ? { requesterSlackId: config.people[requestedBy].slack } : {}),
     },
     deployTimeoutMs: svc.deployTimeout,
     webUiUrl: config.webUiUrl?.replace(/\/+$/, ''),

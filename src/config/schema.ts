@@ -83,12 +83,29 @@ const canarySchema = z
     }
   });
 
-const approvalSchema = z.strictObject({
-  channel: name,
-  approvers: z.array(name).min(1, 'at least one approver is required'),
-  timeout: durationSchema.default(24 * 3600_000),
-  selfApproval: z.boolean().default(false),
-});
+const approvalSchema = z
+  .strictObject({
+    channel: name,
+    approvers: z.array(name).default([]),
+    /** Slack user groups (S…) whose members may approve too; resolved per click with usergroups.users.list. */
+    groups: z.array(z.string().regex(/^S[A-Z0-9]+$/, 'must be a Slack user group id such as S0DEPLOYERS')).optional(),
+    /** Distinct approvers needed before the canary starts. */
+    required: z.number().int().min(1).max(10).default(1),
+    /** When to remind the channel (in the message's thread) that the release is still waiting. */
+    reminder: durationSchema.optional(),
+    timeout: durationSchema.default(24 * 3600_000),
+    selfApproval: z.boolean().default(false),
+  })
+  .superRefine((approval, ctx) => {
+    if (approval.approvers.length === 0 && !approval.groups?.length) {
+      ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'at least one approver is required' });
+    } else if (!approval.groups?.length && approval.required > approval.approvers.length) {
+      ctx.addIssue({ code: 'custom', path: ['required'], message: `${approval.required} approvals required but only ${approval.approvers.length} approver(s) listed` });
+    }
+    if (approval.reminder !== undefined && approval.reminder >= approval.timeout) {
+      ctx.addIssue({ code: 'custom', path: ['reminder'], message: 'the reminder must come before the approval timeout' });
+    }
+  });
 
 const serviceSchema = z.strictObject({
   repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name'),
