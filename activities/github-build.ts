@@ -161,7 +161,7 @@ export function createGitHubBuildActivities({ github, options = {} }: { github: 
             missing.length > 0 ? `required but missing: ${missing.join(', ')}` : '',
             runs.length === 0 && missing.length === 0 ? `no check runs at all (was ${input.image} built?)` : '',
           ].filter(Boolean);
-          const waited = input.pendingDeadlineMs ? ` after waiting ${Math.round(input.pendingDeadlineMs / 1000)} s` : '';
+          const waited = input.pendingDeadlineMs ? ` after waiting ${input.pendingDeadlineMs < 1000 ? `${input.pendingDeadlineMs} ms` : `${Math.round(input.pendingDeadlineMs / 1000)} s`}` : '';
           throw nonRetryable(`CI not green for ${where}${waited}: ${problems.join('; ')}`, FailureType.buildNotReady, { pending, missing });
         }
         heartbeat({ startedAt, pending, missing });

@@ -1,4 +1,5 @@
 import type { ReleasePlan } from '../domain/release';
+import { buildPlan } from './build-schema';
 import type { RunwayConfig, ServiceConfig } from './schema';
 
 /** Thrown when a release names a service the config does not know. */
@@ -55,5 +56,7 @@ export function releasePlan(config: RunwayConfig, service: string, requestedBy?:
     deployTimeoutMs: svc.deployTimeout,
     webUiUrl: config.webUiUrl?.replace(/\/+$/, ''),
     environmentUrls: { staging: svc.staging.url, production: svc.production.url },
+    build: buildPlan(svc.build, svc.releaseBranch),
+    releaseBranch: svc.releaseBranch,
   };
 }

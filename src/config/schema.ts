@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SERVICE_NAME_PATTERN } from '../domain/release-id';
+import { buildSchema, DEFAULT_BUILD } from './build-schema';
 import { durationSchema } from './duration';
 
 const name = z.string().min(1, 'must not be empty');
@@ -117,6 +118,10 @@ const serviceSchema = z.strictObject({
   canary: canarySchema.default({ steps: [10, 30, 60, 100], bake: 60_000, analysis: ANALYSIS_DEFAULTS }),
   approval: approvalSchema,
   deployTimeout: durationSchema.default(15 * 60_000),
+  /** How the commit's image is built or verified (see build-schema.ts). */
+  build: buildSchema.default(DEFAULT_BUILD),
+  /** Pre-release check: the commit must be on this branch. */
+  releaseBranch: z.string().min(1).default('main'),
 });
 
 /** A person Runway knows by name (approvers, requesters), with their identities elsewhere. */

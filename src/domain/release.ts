@@ -79,7 +79,16 @@ export interface ReleasePlan {
   webUiUrl?: string;
   /** Environment URLs for GitHub deployment records. */
   environmentUrls?: { staging?: string; production?: string };
+  /** How the build stage gets an image. Absent in releases started before it was configurable: they verify CI checks once. */
+  build?: BuildPlan;
+  /** The branch the commit must be on (pre-release check). Absent in older releases: not checked. */
+  releaseBranch?: string;
 }
+
+/** The build stage: verify CI's check runs, or dispatch a GitHub Actions build and wait for it. */
+export type BuildPlan =
+  | { mode: 'checks'; requiredChecks: string[]; pendingDeadlineMs: number }
+  | { mode: 'dispatch'; workflow: string; ref: string; imageOutput?: string; timeoutMs: number };
 
 /** How the canary is measured during each bake (see src/domain/canary-analysis.ts). */
 export interface CanaryAnalysisPlan {
