@@ -3,8 +3,10 @@
  * Every failure becomes a polite sentence: the clicker only ever sees an ephemeral message, and
  * the operator sees the log line.
  */
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { decideRelease, ReleaseRefusedError } from '../client/releases';
+import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ReleaseRefusedError } from '../client/releases';
+import { approveUpdate, type DecisionAck, rejectUpdate, type SlackOrigin } from '../messages';
+import type { GroupMembership } from './group-membership';
 import type { ButtonClick } from './interaction';
 
 export interface ClickOutcome {
@@ -18,21 +20,41 @@ export interface ClickOutcome {
 
 const VERB = { approve: 'approval', reject: 'rejection' } as const;
 
-export async function decideClick(
-  client: Client,
-  click: ButtonClick,
-  timeoutMs: number,
-  identity: (slackUserId: string) => string = (id) => id,
-): Promise<ClickOutcome> {
-  const { releaseId, decision, userId } = click;
+export interface DecideClickOptions {
+  timeoutMs: number;
+  /** The name a Slack user acts under (config `people`). @default the Slack user id */
+  identity?: (slackUserId: string) => string;
+  /** Resolves the clicker's approver groups; without it groups play no part. */
+  membership?: GroupMembership;
+}
+
+/** The Update, carrying where the click came from so the validator can apply the group and self-approval rules. */
+async function sendDecision(client: Client, click: ButtonClick, by: string, origin: SlackOrigin): Promise<DecisionAck> {
+  const handle = client.workflow.getHandle(click.releaseId);
   try {
+    if (click.decision === 'approve') return await handle.executeUpdate(approveUpdate, { args: [{ by, ...origin }] });
+    return await handle.executeUpdate(rejectUpdate, { args: [{ by, ...origin }] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new ReleaseRefusedError((err.cause as Error | undefined)?.message ?? err.message);
+    throw err;
+  }
+}
+
+function acceptedText(ack: DecisionAck, releaseId: string): string {
+  if (ack.decision === 'rejected') return `You rejected ${releaseId}. Staging is being rolled back.`;
+  if (ack.pending) return `Your approval of ${releaseId} is recorded. It still needs ${ack.pending} more approval(s) from someone else.`;
+  return `You approved ${releaseId}. The production canary starts now.`;
+}
+
+export async function decideClick(client: Client, click: ButtonClick, options: DecideClickOptions): Promise<ClickOutcome> {
+  const { releaseId, decision, userId } = click;
+  const identity = options.identity ?? ((id: string) => id);
+  try {
+    const groups = options.membership ? await options.membership.groupsOf(userId) : [];
+    const origin: SlackOrigin = { slackUserId: userId, ...(groups.length > 0 ? { groups } : {}) };
     // A deadline, because an Update waits for a worker: with none running the click would hang.
-    const ack = await client.withDeadline(Date.now() + timeoutMs, () => decideRelease(client, releaseId, decision, identity(userId)));
-    const text =
-      ack.decision === 'approved'
-        ? `You approved ${releaseId}. The production canary starts now.`
-        : `You rejected ${releaseId}. Staging is being rolled back.`;
-    return { decided: true, text, summary: ack.decision };
+    const ack = await client.withDeadline(Date.now() + options.timeoutMs, () => sendDecision(client, click, identity(userId), origin));
+    return { decided: true, text: acceptedText(ack, releaseId), summary: ack.pending ? `approved (${ack.pending} more needed)` : ack.decision };
   } catch (err) {
     if (err instanceof ReleaseRefusedError) {
       // The validator's words, minus its "approval refused: " prefix, which the sentence already says.

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { decideClick } from './decide-click';
 import { type EphemeralApi, replyEphemeral } from './ephemeral-reply';
+import type { GroupMembership } from './group-membership';
 import { BadInteractionError, type ButtonClick, parseButtonClick } from './interaction';
 import { BodyTooLargeError, readLimitedBody } from './read-body';
 import { ReplayGuard } from './replay-guard';
@@ -38,6 +39,12 @@ export interface ApprovalsServerOptions {
   decisionTimeoutMs?: number;
   /** The name a Slack user acts under (config `people`). @default the Slack user id itself */
   identityForSlackUser?: (slackUserId: string) => string;
+  /**
+   * Which configured approver groups a clicker belongs to (UserGroupMembership over
+   * usergroups.users.list); passed in the Update so the release's validator can match them.
+   * @default none: groups play no part
+   */
+  groupMembership?: GroupMembership;
 }
 
 export interface ApprovalsServer {
@@ -79,7 +86,11 @@ export async function startApprovalsServer(opts: ApprovalsServerOptions): Promis
 
   /** After the ack: the Update, then the reply. Never throws; problems are logged. */
   const decideAndReply = async (click: ButtonClick): Promise<void> => {
-    const outcome = await decideClick(opts.client, click, decisionTimeoutMs, opts.identityForSlackUser);
+    const outcome = await decideClick(opts.client, click, {
+      timeoutMs: decisionTimeoutMs,
+      identity: opts.identityForSlackUser,
+      membership: opts.groupMembership,
+    });
     log(`approvals: ${click.userId} ${click.decision} ${click.releaseId} → ${outcome.summary}`);
     try {
       await replyEphemeral(click, outcome.text, opts.slack);

@@ -9,8 +9,8 @@ import { WebClient } from '@slack/web-api';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createSlackActivities } from '../../activities/slack';
-import { type ApprovalsServer, startApprovalsServer } from '../../src/approvals';
-import type { ReleaseInput, ReleaseStatus } from '../../src/domain/release';
+import { type ApprovalsServer, startApprovalsServer, UserGroupMembership } from '../../src/approvals';
+import type { ReleaseInput, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { stageSearchAttribute, statusQuery } from '../../src/messages';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
@@ -23,6 +23,11 @@ export const BOT_TOKEN = 'xoxb-approvals-test-token-77d1';
 export const ALICE = 'U_ALICE';
 export const BOB = 'U_BOB';
 export const MALLORY = 'U_MALLORY';
+/** Not in any approvers list; a member of DEPLOYERS. */
+export const DAVE = 'U_DAVE';
+/** Requests every rig release; also a member of DEPLOYERS. */
+export const CAROL = 'U_CAROL';
+export const DEPLOYERS = 'S0DEPLOYERS';
 
 export interface ApprovalsRig {
   client: Client;
@@ -32,8 +37,8 @@ export interface ApprovalsRig {
   logs: string[];
   /** Calls to getHandle made by the approvals server's client (= attempts to reach a workflow). */
   serverHandleLookups: () => number;
-  /** Starts a release whose approvers are ALICE and BOB and waits until it awaits approval. */
-  startAwaitingRelease: () => Promise<WorkflowHandle>;
+  /** Starts a release whose approvers are ALICE and BOB (plus `approval` overrides) and waits until it awaits approval. */
+  startAwaitingRelease: (approval?: Partial<ReleasePlan['approval']>) => Promise<WorkflowHandle>;
   stop: () => Promise<void>;
 }
 
@@ -45,7 +50,10 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
   const serverClient = new Client({ connection, namespace: 'default' });
   const lookups = jest.spyOn(serverClient.workflow, 'getHandle');
   const logs: string[] = [];
-  const server = await startApprovalsServer({ port: 0, signingSecret: SIGNING_SECRET, client: serverClient, slack, log: (line) => logs.push(line) });
+  // DEPLOYERS is the only group the server asks Slack about; releases opt in with approval.groups.
+  sandbox.setScenario({ slack: { usergroups: { [DEPLOYERS]: [DAVE, CAROL] } } });
+  const groupMembership = new UserGroupMembership(slack, [DEPLOYERS]);
+  const server = await startApprovalsServer({ port: 0, signingSecret: SIGNING_SECRET, client: serverClient, slack, groupMembership, log: (line) => logs.push(line) });
 
   const fake = createFakeActivities();
   const taskQueue = uniqueId('approvals');
@@ -58,10 +66,10 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
   const running = worker.run();
   const started: WorkflowHandle[] = [];
 
-  const startAwaitingRelease = async (): Promise<WorkflowHandle> => {
+  const startAwaitingRelease = async (approval: Partial<ReleasePlan['approval']> = {}): Promise<WorkflowHandle> => {
     const version = uniqueId('').replace(/[^0-9a-f]/g, '').padEnd(12, 'a').slice(0, 12);
-    const plan = samplePlan({ approval: { ...samplePlan().approval, approvers: [ALICE, BOB], timeoutMs: 10 * 60_000 } });
-    const input: ReleaseInput = { service: 'checkout', version, image: `registry.local/checkout:${version}`, requestedBy: 'U_CAROL', reason: 'test', plan };
+    const plan = samplePlan({ approval: { ...samplePlan().approval, approvers: [ALICE, BOB], timeoutMs: 10 * 60_000, ...approval } });
+    const input: ReleaseInput = { service: 'checkout', version, image: `registry.local/checkout:${version}`, requestedBy: CAROL, reason: 'test', plan };
     const handle = await client.workflow.start('release', {
       workflowId: releaseId(input.service, input.version),
       taskQueue,
