@@ -38,7 +38,7 @@ export interface ApprovalsRig {
   /** Calls to getHandle made by the approvals server's client (= attempts to reach a workflow). */
   serverHandleLookups: () => number;
   /** Starts a release whose approvers are ALICE and BOB (plus `approval` overrides) and waits until it awaits approval. */
-  startAwaitingRelease: (approval?: Partial<ReleasePlan['approval']>) => Promise<WorkflowHandle>;
+  startAwaitingRelease: (approval?: Partial<ReleasePlan['approval']>, options?: { waitForMessage?: boolean }) => Promise<WorkflowHandle>;
   stop: () => Promise<void>;
 }
 
@@ -66,7 +66,7 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
   const running = worker.run();
   const started: WorkflowHandle[] = [];
 
-  const startAwaitingRelease = async (approval: Partial<ReleasePlan['approval']> = {}): Promise<WorkflowHandle> => {
+  const startAwaitingRelease = async (approval: Partial<ReleasePlan['approval']> = {}, options: { waitForMessage?: boolean } = {}): Promise<WorkflowHandle> => {
     const version = uniqueId('').replace(/[^0-9a-f]/g, '').padEnd(12, 'a').slice(0, 12);
     const plan = samplePlan({ approval: { ...samplePlan().approval, approvers: [ALICE, BOB], timeoutMs: 10 * 60_000, ...approval } });
     const input: ReleaseInput = { service: 'checkout', version, image: `registry.local/checkout:${version}`, requestedBy: CAROL, reason: 'test', plan };
@@ -78,6 +78,7 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
     });
     started.push(handle);
     await untilStage(handle, 'awaiting-approval');
+    if (options.waitForMessage === false) return handle;
     // The message with the buttons is posted on entering the stage; wait until the sandbox has it.
     await until(() => JSON.stringify(sandbox.state()).includes(handle.workflowId), 'release message with buttons');
     return handle;

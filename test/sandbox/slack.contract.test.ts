@@ -1,5 +1,5 @@
 /** The Slack emulator through the real @slack/web-api WebClient, configured by slackApiUrl only. */
-import { ErrorCode, type WebAPIPlatformError } from '@slack/web-api';
+import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
 import { type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
 import { slackClient } from './sandbox-clients';
 
@@ -79,4 +79,84 @@ it('records calls by method name without the token', async () => {
   const calls = sandbox.calls().slack;
   expect(calls).toEqual([expect.objectContaining({ operation: 'chat.postMessage', status: 200, request: expect.objectContaining({ channel: '#deploys', text: 'hello', blocks }) as unknown })]);
   expect(JSON.stringify(sandbox.calls())).not.toContain('xoxb-sandbox-token');
+});
+
+describe('metadata, history and user groups', () => {
+  const metadata = { event_type: 'runway_release', event_payload: { release_id: 'release-checkout-abc1234' } };
+
+  it('keeps message metadata and returns it from conversations.history only with include_all_metadata', async () => {
+    const slack = slackClient(sandbox);
+    const posted = await slack.chat.postMessage({ channel: '#deploys', text: 'approve?', metadata });
+    await slack.chat.postMessage({ channel: '#deploys', text: 'in the thread', thread_ts: posted.ts });
+    const later = await slack.chat.postMessage({ channel: '#deploys', text: 'later' });
+
+    const plain = await slack.conversations.history({ channel: posted.channel! });
+    // Newest first; thread replies stay in their thread.
+    expect(plain.messages?.map((m) => m.text)).toEqual(['later', 'approve?']);
+    expect(plain.messages?.[1]).not.toHaveProperty('metadata');
+    const withMetadata = await slack.conversations.history({ channel: posted.channel!, include_all_metadata: true, limit: 1, oldest: posted.ts });
+    expect(withMetadata.messages?.map((m) => m.ts)).toEqual([later.ts]);
+    expect(withMetadata.has_more).toBe(true);
+    const next = await slack.conversations.history({ channel: posted.channel!, include_all_metadata: true, limit: 1, cursor: withMetadata.response_metadata?.next_cursor });
+    expect(next.messages?.[0]).toMatchObject({ ts: posted.ts, metadata });
+
+    const thread = await slack.conversations.replies({ channel: posted.channel!, ts: posted.ts! });
+    expect(thread.messages?.map((m) => m.text)).toEqual(['approve?', 'in the thread']);
+    expect((await slack.conversations.list({})).channels).toEqual([expect.objectContaining({ id: posted.channel, name: 'deploys' })]);
+  });
+
+  it('refuses malformed metadata and reads of unknown channels', async () => {
+    const slack = slackClient(sandbox);
+    expect(await platformError(slack.chat.postMessage({ channel: '#deploys', text: 'x', metadata: { event_payload: {} } as never }))).toBe('invalid_metadata_format');
+    expect(await platformError(slack.conversations.history({ channel: 'C999999999' }))).toBe('channel_not_found');
+  });
+
+  it('lists user group members from the scenario', async () => {
+    const res = await fetch(`${sandbox.url}/_sandbox/scenario`, { method: 'PUT', body: JSON.stringify({ slack: { usergroups: { S0DEPLOYERS: ['U1', 'U2'] } } }) });
+    expect(res.status).toBe(200);
+    const slack = slackClient(sandbox);
+    expect((await slack.usergroups.users.list({ usergroup: 'S0DEPLOYERS' })).users).toEqual(['U1', 'U2']);
+    expect(await platformError(slack.usergroups.users.list({ usergroup: 'S0NOBODY' }))).toBe('no_such_subteam');
+  });
+});
+
+describe('injected failures (scenario slack)', () => {
+  async function putScenario(body: unknown): Promise<number> {
+    return (await fetch(`${sandbox.url}/_sandbox/scenario`, { method: 'PUT', body: JSON.stringify(body) })).status;
+  }
+
+  it('answers ok:false with the scripted error, for the scripted number of calls', async () => {
+    expect(await putScenario({ slack: { failNext: [{ method: 'chat.postMessage', error: 'channel_not_found', count: 2 }] } })).toBe(200);
+    const slack = slackClient(sandbox);
+    expect(await platformError(slack.chat.postMessage({ channel: '#deploys', text: 'x' }))).toBe('channel_not_found');
+    expect(await platformError(slack.chat.postMessage({ channel: '#deploys', text: 'x' }))).toBe('channel_not_found');
+    await expect(slack.chat.postMessage({ channel: '#deploys', text: 'x' })).resolves.toMatchObject({ ok: true });
+  });
+
+  it('rate-limits with 429 and Retry-After', async () => {
+    await putScenario({ slack: { failNext: [{ method: '*', error: 'ratelimited', retryAfter: 9 }] } });
+    const res = await fetch(`${sandbox.url}/slack/api/auth.test`, { method: 'POST', headers: { authorization: 'Bearer xoxb-x' } });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('9');
+    const limited = new WebClient('xoxb-x', { slackApiUrl: `${sandbox.url}/slack/api/`, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+    await putScenario({ slack: { failNext: [{ method: 'auth.test', error: 'ratelimited', retryAfter: 3 }] } });
+    await expect(limited.auth.test()).rejects.toMatchObject({ code: ErrorCode.RateLimitedError, retryAfter: 3 });
+  });
+
+  it('is down (HTTP 503) until switched back, recording every call', async () => {
+    await putScenario({ slack: { down: true } });
+    await expect(slackClient(sandbox).auth.test()).rejects.toMatchObject({ code: ErrorCode.HTTPError, statusCode: 503 });
+    await putScenario({ slack: { down: false } });
+    await expect(slackClient(sandbox).auth.test()).resolves.toMatchObject({ ok: true });
+    expect(sandbox.calls().slack.map((c) => [c.operation, c.status])).toEqual([
+      ['auth.test', 503],
+      ['auth.test', 200],
+    ]);
+  });
+
+  it('refuses a malformed fault, naming the field', async () => {
+    const res = await fetch(`${sandbox.url}/_sandbox/scenario`, { method: 'PUT', body: JSON.stringify({ slack: { failNext: [{ method: 'chat.update', error: 'Bad Error' }] } }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toMatch(/slack\.failNext\.0\.error/);
+  });
 });
