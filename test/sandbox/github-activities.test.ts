@@ -33,7 +33,9 @@ function env(heartbeatDetails?: unknown) {
   const mock = new MockActivityEnvironment(info, { logger: quietLogger });
   const beats: unknown[] = [];
   mock.on('heartbeat', (d: unknown) => beats.push(d));
-  return { mock, beats };
+  // MockActivityEnvironment.run infers no result type; this keeps each activity's own.
+  const run = <I, R>(activity: (input: I) => Promise<R>, input: I) => mock.run(activity, input) as Promise<R>;
+  return { mock, beats, run };
 }
 
 const githubCalls = (prefix: string) => sandbox.calls().github.filter((c) => c.operation.startsWith(prefix));
@@ -42,18 +44,18 @@ const dispatchInput = { repo: REPO, workflow: 'build.yml', ref: 'main', version:
 
 describe('dispatchBuild', () => {
   it('dispatches once with the correlation id and commit, using the run id GitHub returns; a retry reuses the run', async () => {
-    const first = await env().mock.run(build.dispatchBuild, dispatchInput);
+    const first = await env().run(build.dispatchBuild, dispatchInput);
     expect(first).toMatchObject({ dispatched: true, correlationId: 'release-checkout-c.run-1-ab' });
     expect(githubCalls(DISPATCHES)[0]!.request).toMatchObject({ ref: 'main', inputs: { runway_id: first.correlationId, commit: SHA }, return_run_details: true });
 
-    const retry = await env().mock.run(build.dispatchBuild, dispatchInput);
+    const retry = await env().run(build.dispatchBuild, dispatchInput);
     expect(retry).toEqual({ ...first, dispatched: false });
     expect(githubCalls(DISPATCHES)).toHaveLength(1);
   });
 
   it('falls back to finding the run by its name when the server refuses return_run_details', async () => {
     sandbox.setScenario({ github: { dispatchRunDetails: false } });
-    const result = await env().mock.run(build.dispatchBuild, dispatchInput);
+    const result = await env().run(build.dispatchBuild, dispatchInput);
     expect(result.dispatched).toBe(true);
     expect(githubCalls(DISPATCHES).map((c) => c.status)).toEqual([422, 204]);
     const runs = sandbox.state().github as { workflowRuns: { id: number }[] };
@@ -61,20 +63,20 @@ describe('dispatchBuild', () => {
   });
 
   it('does not dispatch again when resumed after a dispatch whose run is visible', async () => {
-    const first = await env().mock.run(build.dispatchBuild, dispatchInput);
-    const resumed = await env({ dispatchedAt: Date.now() }).mock.run(build.dispatchBuild, dispatchInput);
+    const first = await env().run(build.dispatchBuild, dispatchInput);
+    const resumed = await env({ dispatchedAt: Date.now() }).run(build.dispatchBuild, dispatchInput);
     expect(resumed.runId).toBe(first.runId);
     expect(githubCalls(DISPATCHES)).toHaveLength(1);
   });
 
   it('names the workflow and the token permission on 404 and 403, without retrying', async () => {
     sandbox.setScenario({ github: { failNext: { count: 1, status: 404, match: 'actions/workflows' } } });
-    const missing = await failureOf(env().mock.run(build.dispatchBuild, dispatchInput));
+    const missing = await failureOf(env().run(build.dispatchBuild, dispatchInput));
     expect(missing).toMatchObject({ nonRetryable: true, type: 'NotFound' });
     expect(missing.message).toMatch(/repository acme\/checkout or workflow build\.yml not found/);
 
     sandbox.setScenario({ github: { failNext: { count: 2, status: 403, match: 'dispatches' } } });
-    const forbidden = await failureOf(env().mock.run(build.dispatchBuild, dispatchInput));
+    const forbidden = await failureOf(env().run(build.dispatchBuild, dispatchInput));
     expect(forbidden).toMatchObject({ nonRetryable: true, type: 'AccessDenied' });
     expect(forbidden.message).toMatch(/GITHUB_TOKEN lacks permission actions: write/);
   });
@@ -85,9 +87,9 @@ describe('waitForBuild', () => {
 
   it('heartbeats the run id until the run completes and returns the image it produced', async () => {
     sandbox.setScenario({ github: { builds: { [SHA]: { conclusion: 'success', durationMs: 300 } } } });
-    const { runId } = await env().mock.run(build.dispatchBuild, dispatchInput);
-    const { mock, beats } = env();
-    const result = await mock.run(build.waitForBuild, waitInput(runId));
+    const { runId } = await env().run(build.dispatchBuild, dispatchInput);
+    const { beats, run } = env();
+    const result = await run(build.waitForBuild, waitInput(runId));
     expect(result).toMatchObject({ runId, conclusion: 'success', image: `registry/checkout:${SHA}-run1` });
     expect(result.url).toContain(`/actions/runs/${runId}`);
     expect(beats.length).toBeGreaterThan(0);
@@ -96,16 +98,16 @@ describe('waitForBuild', () => {
 
   it('fails for good on a failed run, naming its URL', async () => {
     sandbox.setScenario({ github: { builds: { [SHA]: { conclusion: 'failure', durationMs: 0 } } } });
-    const { runId, url } = await env().mock.run(build.dispatchBuild, dispatchInput);
-    const failure = await failureOf(env().mock.run(build.waitForBuild, waitInput(runId)));
+    const { runId, url } = await env().run(build.dispatchBuild, dispatchInput);
+    const failure = await failureOf(env().run(build.waitForBuild, waitInput(runId)));
     expect(failure).toMatchObject({ nonRetryable: true, type: 'BuildFailed', message: `build ${url} ended failure` });
   });
 
   it('keeps the deadline of the attempt it resumes (heartbeat details), so a crash does not extend it', async () => {
     sandbox.setScenario({ github: { builds: { [SHA]: { durationMs: 3_600_000 } } } });
-    const { runId } = await env().mock.run(build.dispatchBuild, dispatchInput);
+    const { runId } = await env().run(build.dispatchBuild, dispatchInput);
     const resumed = env({ runId, startedAt: Date.now() - 60_000 });
-    const failure = await failureOf(resumed.mock.run(build.waitForBuild, waitInput(runId)));
+    const failure = await failureOf(resumed.run(build.waitForBuild, waitInput(runId)));
     expect(failure).toMatchObject({ nonRetryable: true, type: 'BuildTimedOut' });
     expect(githubCalls(DISPATCHES)).toHaveLength(1);
   });
@@ -113,7 +115,7 @@ describe('waitForBuild', () => {
 
 describe('verifyBuild', () => {
   const verify = (extra: object = {}, details?: unknown) =>
-    env(details).mock.run(build.verifyBuild, { repo: REPO, version: SHA, image: 'img', ...extra });
+    env(details).run(build.verifyBuild, { repo: REPO, version: SHA, image: 'img', ...extra });
 
   it('passes green checks and names failing ones', async () => {
     await expect(verify({ requiredChecks: ['build', 'test'] })).resolves.toEqual({ checks: ['build', 'test'] });
@@ -130,8 +132,8 @@ describe('verifyBuild', () => {
 
   it('polls pending checks, heartbeating, and fails past the deadline naming them', async () => {
     sandbox.setScenario({ checks: { [SHA]: 'pending' } });
-    const { mock, beats } = env();
-    const failure = await failureOf(mock.run(build.verifyBuild, { repo: REPO, version: SHA, image: 'img', pendingDeadlineMs: 150 }));
+    const { beats, run } = env();
+    const failure = await failureOf(run(build.verifyBuild, { repo: REPO, version: SHA, image: 'img', pendingDeadlineMs: 150 }));
     expect(failure.message).toMatch(/after waiting 150 ms: still pending: test \(in_progress\)/);
     expect(beats.length).toBeGreaterThan(0);
     expect(githubCalls('GET /repos/acme/checkout/commits').length).toBeGreaterThan(1);
@@ -139,9 +141,9 @@ describe('verifyBuild', () => {
 
   it('passes once pending checks turn green before the deadline', async () => {
     sandbox.setScenario({ checks: { [SHA]: 'pending' } });
-    const { mock } = env();
+    const { mock, run } = env();
     mock.once('heartbeat', () => sandbox.setScenario({ checks: { [SHA]: 'success' } }));
-    await expect(mock.run(build.verifyBuild, { repo: REPO, version: SHA, image: 'img', pendingDeadlineMs: 30_000 })).resolves.toEqual({ checks: ['build', 'test'] });
+    await expect(run(build.verifyBuild, { repo: REPO, version: SHA, image: 'img', pendingDeadlineMs: 30_000 })).resolves.toEqual({ checks: ['build', 'test'] });
   });
 
   it('turns a rate limit into a retryable failure with GitHub\'s wait as the next retry delay, without waiting in process', async () => {
@@ -167,9 +169,9 @@ describe('verifyBuild', () => {
 
 describe('checkReleaseBranch', () => {
   it('accepts a commit on the branch and refuses one that is not, naming the rule', async () => {
-    await expect(env().mock.run(build.checkReleaseBranch, { repo: REPO, version: SHA })).resolves.toEqual({ branch: 'main', status: 'behind' });
+    await expect(env().run(build.checkReleaseBranch, { repo: REPO, version: SHA })).resolves.toEqual({ branch: 'main', status: 'behind' });
     sandbox.setScenario({ github: { branches: { [SHA]: ['feature/x'] } } });
-    const failure = await failureOf(env().mock.run(build.checkReleaseBranch, { repo: REPO, version: SHA, branch: 'main' }));
+    const failure = await failureOf(env().run(build.checkReleaseBranch, { repo: REPO, version: SHA, branch: 'main' }));
     expect(failure).toMatchObject({ nonRetryable: true, type: 'NotOnReleaseBranch' });
     expect(failure.message).toMatch(/^release-branch rule: commit c+ is not on main of acme\/checkout/);
   });
@@ -179,8 +181,8 @@ describe('deployment records', () => {
   const deploymentInput = (releaseId: string) => ({ repo: REPO, ref: SHA, environment: 'staging' as const, releaseId, logUrl: 'http://ui/run', environmentUrl: 'http://staging' });
 
   it('creates one deployment per release with explicit settings, even when retried', async () => {
-    const first = await env().mock.run(records.createDeployment, deploymentInput('r1'));
-    const again = await env().mock.run(records.createDeployment, deploymentInput('r1'));
+    const first = await env().run(records.createDeployment, deploymentInput('r1'));
+    const again = await env().run(records.createDeployment, deploymentInput('r1'));
     expect(again).toEqual(first);
     const creates = githubCalls('POST /repos/acme/checkout/deployments');
     expect(creates).toHaveLength(1);
@@ -189,25 +191,25 @@ describe('deployment records', () => {
 
   it('reports a 202 (auto-merged, nothing created) as its own non-retryable failure', async () => {
     sandbox.setScenario({ github: { autoMergeNext: 1 } });
-    const failure = await failureOf(env().mock.run(records.createDeployment, deploymentInput('r1')));
+    const failure = await failureOf(env().run(records.createDeployment, deploymentInput('r1')));
     expect(failure).toMatchObject({ nonRetryable: true, type: 'DeploymentNotCreated' });
     expect(failure.message).toMatch(/answered 202 .*Auto-merged main/);
   });
 
   it('on rollback marks the previous successful deployment active again, once', async () => {
     const status = (deploymentId: number, state: 'in_progress' | 'success' | 'failure') =>
-      env().mock.run(records.setDeploymentStatus, { repo: REPO, deploymentId, state, description: state, environmentUrl: 'http://staging' });
-    const previous = await env().mock.run(records.createDeployment, deploymentInput('r1'));
+      env().run(records.setDeploymentStatus, { repo: REPO, deploymentId, state, description: state, environmentUrl: 'http://staging' });
+    const previous = await env().run(records.createDeployment, deploymentInput('r1'));
     await status(previous.deploymentId, 'success');
-    const current = await env().mock.run(records.createDeployment, deploymentInput('r2'));
+    const current = await env().run(records.createDeployment, deploymentInput('r2'));
     await status(current.deploymentId, 'success');
     await status(current.deploymentId, 'success'); // a retry: no second status
     await status(current.deploymentId, 'failure');
 
     const restore = { repo: REPO, environment: 'staging' as const, releaseId: 'r2', logUrl: 'http://ui/r2' };
-    const restored = await env().mock.run(records.restorePreviousDeployment, restore);
+    const restored = await env().run(records.restorePreviousDeployment, restore);
     expect(restored).toEqual({ restored: { deploymentId: previous.deploymentId, ref: SHA, sha: SHA }, changed: true });
-    expect(await env().mock.run(records.restorePreviousDeployment, restore)).toMatchObject({ changed: false });
+    expect(await env().run(records.restorePreviousDeployment, restore)).toMatchObject({ changed: false });
 
     const { deployments } = sandbox.state().github as { deployments: { id: number; statuses: { state: string; environment_url: string }[] }[] };
     const states = (id: number) => deployments.find((d) => d.id === id)!.statuses.map((s) => s.state);
