@@ -3,8 +3,11 @@
  * interval, judge, and return early on failure or when a human must decide. Polling lives
  * here, not in the workflow, so a release's history stays small; measurements so far travel
  * in the heartbeat details, so a retry after a worker crash continues the same window.
+ *
+ * When the workflow cancels the window (an operator paused or promoted), the activity returns
+ * what it measured so far, marked `interrupted`, instead of losing it.
  */
-import { Context, heartbeat } from '@temporalio/activity';
+import { CancelledFailure, Context, heartbeat } from '@temporalio/activity';
 import {
   bakeDecision,
   type BakeDecision,
@@ -13,7 +16,8 @@ import {
   type MeasurementResult,
 } from '../src/domain/canary-analysis';
 import type { CanaryAnalysisPlan } from '../src/domain/release';
-import type { MetricsProvider } from '../src/metrics/provider';
+import { type MetricsProvider, MetricsUnavailableError } from '../src/metrics/provider';
+import { nonRetryable } from './errors';
 
 export interface AnalyseBakeInput {
   service: string;
@@ -28,12 +32,15 @@ export interface AnalyseBakeInput {
 export interface BakeReport {
   results: MeasurementResult[];
   decision: BakeDecision;
+  /** True when the workflow cancelled the window before its end (pause or promote). */
+  interrupted?: boolean;
 }
 
 export interface AnalysisDependencies {
-  metrics: MetricsProvider;
+  /** The metrics source for a service's analysis plan (its queries); throws when none is configured. */
+  metricsFor: (analysis: CanaryAnalysisPlan) => MetricsProvider;
   /** Crashed canary tasks of the task definition (ECS: stopped with TaskFailedToStart / EssentialContainerExited). */
-  crashedTasks: (input: { cluster: string; service: string; taskDefinition: string }) => Promise<number>;
+  crashedTasks: (input: { cluster: string; service: string; taskDefinition: string }) => Promise<{ crashed: number; reasons: string[] }>;
   now?: () => number;
 }
 
@@ -42,36 +49,62 @@ interface Progress {
   results: MeasurementResult[];
 }
 
+/** Heartbeat at least this often while waiting, so a cancellation reaches the activity promptly. */
+const WAIT_SLICE_MS = 1000;
+
 export function createAnalysisActivities(deps: AnalysisDependencies) {
   const now = deps.now ?? Date.now;
 
-  async function measure(input: AnalyseBakeInput): Promise<Measurement> {
+  async function measure(input: AnalyseBakeInput, metrics: MetricsProvider): Promise<Measurement> {
     const query = { service: input.service, environment: 'production', windowMs: input.analysis.intervalMs };
-    const [canary, stable, crashed] = await Promise.all([
-      deps.metrics.trackMetrics({ ...query, track: 'canary' }),
-      deps.metrics.trackMetrics({ ...query, track: 'stable' }),
-      deps.crashedTasks({ cluster: input.cluster, service: input.canaryService, taskDefinition: input.taskDefinition }),
-    ]);
-    return { at: new Date(now()).toISOString(), canary, stable, crashedTasks: crashed };
+    const crashed = await deps.crashedTasks({ cluster: input.cluster, service: input.canaryService, taskDefinition: input.taskDefinition });
+    const at = new Date(now()).toISOString();
+    try {
+      const [canary, stable] = await Promise.all([metrics.trackMetrics({ ...query, track: 'canary' }), metrics.trackMetrics({ ...query, track: 'stable' })]);
+      return { at, canary, stable, crashedTasks: crashed.crashed, crashReasons: crashed.reasons };
+    } catch (err) {
+      // An unreachable metrics source is "no data", judged inconclusive (a human decides), never a pass.
+      if (!(err instanceof MetricsUnavailableError)) throw err;
+      return { at, canary: {}, stable: {}, crashedTasks: crashed.crashed, crashReasons: crashed.reasons, metricsError: err.message };
+    }
+  }
+
+  /** Sleeps until `untilMs` in slices, heartbeating the progress so a pause's cancellation is delivered. */
+  async function waitUntil(untilMs: number, progress: Progress): Promise<void> {
+    const ctx = Context.current();
+    for (let left = untilMs - now(); left > 0; left = untilMs - now()) {
+      await ctx.sleep(Math.min(left, WAIT_SLICE_MS));
+      heartbeat(progress);
+    }
   }
 
   return {
     async analyseBake(input: AnalyseBakeInput): Promise<BakeReport> {
       const ctx = Context.current();
+      let metrics: MetricsProvider;
+      try {
+        metrics = deps.metricsFor(input.analysis);
+      } catch (err) {
+        throw nonRetryable(`canary analysis of ${input.service} cannot run: ${(err as Error).message}`, 'MetricsNotConfigured');
+      }
       const resumed = ctx.info.heartbeatDetails as Progress | undefined;
       const progress: Progress = resumed ?? { startedAt: now(), results: [] };
       const limits = { failureLimit: input.analysis.failureLimit, inconclusiveLimit: input.analysis.inconclusiveLimit };
       heartbeat(progress);
-      const at = (offsetMs: number) => Math.max(0, progress.startedAt + offsetMs - now());
-      // Measurement k is taken k intervals into the bake; after a resume, k continues.
-      for (let k = progress.results.length + 1; k * input.analysis.intervalMs <= input.bakeMs; k++) {
-        await ctx.sleep(at(k * input.analysis.intervalMs));
-        progress.results.push(judgeMeasurement(await measure(input), input.analysis.thresholds));
-        heartbeat(progress);
-        const decision = bakeDecision(progress.results, limits);
-        if (decision.action !== 'continue') return { results: progress.results, decision };
+      try {
+        // Measurement k is taken k intervals into the bake; after a resume, k continues.
+        for (let k = progress.results.length + 1; k * input.analysis.intervalMs <= input.bakeMs; k++) {
+          await waitUntil(progress.startedAt + k * input.analysis.intervalMs, progress);
+          progress.results.push(judgeMeasurement(await measure(input, metrics), input.analysis.thresholds));
+          heartbeat(progress);
+          const decision = bakeDecision(progress.results, limits);
+          if (decision.action !== 'continue') return { results: progress.results, decision };
+        }
+        await waitUntil(progress.startedAt + input.bakeMs, progress);
+      } catch (err) {
+        if (!(err instanceof CancelledFailure)) throw err;
+        return { results: progress.results, decision: bakeDecision(progress.results, limits), interrupted: true };
       }
-      await ctx.sleep(at(input.bakeMs));
       return { results: progress.results, decision: bakeDecision(progress.results, limits) };
     },
   };

@@ -3,6 +3,9 @@
  * clients; tests hand in fakes or real clients pointed at the sandbox.
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { CanaryAnalysisPlan } from '../src/domain/release';
+import type { MetricsProvider } from '../src/metrics/provider';
+import { createAnalysisActivities } from './canary-analysis';
 import { createEcsActivities, type EcsActivityOptions } from './ecs';
 import { createMigrationActivities } from './ecs-migration';
 import { createEcsTaskActivities } from './ecs-tasks';
@@ -19,12 +22,20 @@ export interface ActivityClients {
   ecsOptions?: EcsActivityOptions;
   /** Poll intervals of the GitHub build waits. */
   githubOptions?: GitHubBuildOptions;
+  /** Metrics for canary analysis; without it, analysis fails with a message saying PROMETHEUS_URL is missing. */
+  metricsFor?: (analysis: CanaryAnalysisPlan) => MetricsProvider;
+}
+
+function noMetricsConfigured(): MetricsProvider {
+  throw new Error('no metrics source is configured on the worker (set PROMETHEUS_URL)');
 }
 
 export function createActivities(clients: ActivityClients) {
+  const ecsTasks = createEcsTaskActivities({ ecs: clients.ecs });
   return {
     ...createEcsActivities({ ecs: clients.ecs, options: clients.ecsOptions }),
-    ...createEcsTaskActivities({ ecs: clients.ecs }),
+    ...ecsTasks,
+    ...createAnalysisActivities({ metricsFor: clients.metricsFor ?? noMetricsConfigured, crashedTasks: ecsTasks.countCrashedTasks }),
     ...createMigrationActivities({ ecs: clients.ecs, options: { pollIntervalMs: clients.ecsOptions?.pollIntervalMs } }),
     ...createSmokeActivities({ fetch: clients.fetch }),
     ...createSlackActivities({ slack: clients.slack }),

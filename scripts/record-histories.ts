@@ -21,7 +21,7 @@ import { releasePlan } from '../src/config/plan';
 import { ReleaseStage } from '../src/domain/release';
 import { parseEnv } from '../src/env';
 import { startSandbox } from '../src/sandbox';
-import { sandboxClientEnv, sandboxSeed } from '../src/stack/sandbox-seed';
+import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from '../src/stack/sandbox-seed';
 import { resolveTemporalCli } from '../src/temporal/cli-binary';
 import { connectClient, connectWorker } from '../src/temporal/connection';
 import { RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../src/temporal/dev-server';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const config = parseConfig(sample, 'runway.config.yaml');
   const binary = await resolveTemporalCli({ log: console.error });
   const temporal = await startDevServer({ binary, port: 0, headless: true, dbFile: path.join(temp, 'db'), searchAttributes: RUNWAY_SEARCH_ATTRIBUTES });
-  const sandbox = await startSandbox({ port: 0, services: sandboxSeed(config), deploymentDelayMs: 200 });
+  const sandbox = await startSandbox({ port: 0, services: sandboxSeed(config), metricsTargets: sandboxMetricsTargets(config), deploymentDelayMs: 200 });
   Object.assign(process.env, sandboxClientEnv(sandbox.url), { TEMPORAL_ADDRESS: temporal.address, RUNWAY_TASK_QUEUE: 'record' });
   const env = parseEnv(process.env);
   const connection = await connectWorker(env);

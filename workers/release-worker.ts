@@ -7,6 +7,7 @@ import { createActivities, type ActivityClients } from '../activities';
 import { createEcsClient } from '../src/clients/ecs';
 import { createGitHubClient } from '../src/clients/github';
 import { createSlackClient } from '../src/clients/slack';
+import { createPrometheusProvider } from '../src/metrics/prometheus';
 import type { RunwayEnv } from '../src/env';
 
 export interface ReleaseWorkerOptions {
@@ -22,7 +23,13 @@ export interface ReleaseWorkerOptions {
 }
 
 export function clientsFromEnv(env: RunwayEnv): ActivityClients {
-  return { ecs: createEcsClient(), slack: createSlackClient(env), github: createGitHubClient(env) };
+  const prometheusUrl = env.PROMETHEUS_URL;
+  return {
+    ecs: createEcsClient(),
+    slack: createSlackClient(env),
+    github: createGitHubClient(env),
+    ...(prometheusUrl ? { metricsFor: (analysis) => createPrometheusProvider({ baseUrl: prometheusUrl, queries: analysis.queries }) } : {}),
+  };
 }
 
 export async function createReleaseWorker(options: ReleaseWorkerOptions): Promise<Worker> {
@@ -34,10 +41,15 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
     ...(options.identity ? { identity: options.identity } : {}),
     activities: createActivities(clients),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    // A lost workflow task moves back to the shared queue quickly after a crash (default 10 s).
+    // After a crash, a workflow task queued for this (dead) worker's sticky queue moves to the
+    // shared queue after this long (SDK default 10 s); a cache miss costs only a replay.
     stickyQueueScheduleToStartTimeout: '3s',
-    // SIGTERM/SIGINT: let in-flight activities finish or checkpoint, then exit.
-    shutdownGraceTime: '10s',
+    // SIGTERM/SIGINT: ECS calls finish well within the grace time; long waits are cancelled at
+    // its end, having checkpointed in their heartbeat, and their attempt is failed at once so
+    // the next worker resumes them without waiting for a heartbeat timeout.
+    shutdownGraceTime: '5s',
+    // Whatever happens, the process ends: an orchestrator's SIGKILL would come next anyway.
+    shutdownForceTime: '15s',
   });
 }
 

@@ -48,8 +48,20 @@ export function releaseActivities(plan: ReleasePlan) {
     heartbeatTimeout: Math.max(HEARTBEAT_TIMEOUT_MS, smokeCheckMs + 5_000),
     retry: { initialInterval: '1s', maximumAttempts: 3 },
   };
+  // One bake window per call; it heartbeats every second while waiting, so a pause (which
+  // cancels it) gets its measurements back within about a heartbeat, and a lost worker's window
+  // resumes elsewhere from its heartbeat details.
+  const analysis: ActivityOptions = {
+    startToCloseTimeout: plan.canary.bakeMs + 5 * 60_000,
+    // Shorter than other heartbeats: the SDK sends at most one per 0.8 × this, which bounds how
+    // long a pause waits for the window's measurements.
+    heartbeatTimeout: 5_000,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 10 },
+  };
   return {
     ecs: proxyActivities<ReleaseActivities>(ecsCall),
+    analysis: proxyActivities<ReleaseActivities>(analysis),
     deployWait: proxyActivities<ReleaseActivities>(deployWait),
     rollback: proxyActivities<ReleaseActivities>(rollbackCall),
     rollbackWait: proxyActivities<ReleaseActivities>({ ...deployWait, retry: { ...rollbackCall.retry } }),

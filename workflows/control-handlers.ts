@@ -30,7 +30,12 @@ export function registerControlHandlers(state: ReleaseState, operators: string[]
       },
       {
         validator: ({ by }) => {
-          const refusal = controlRefusal(action, by ?? '', operators, { stage: state.stage, paused: state.paused, pending: controls.pending });
+          const refusal = controlRefusal(action, by ?? '', operators, {
+            stage: state.stage,
+            paused: state.paused,
+            pending: controls.pending,
+            analysisFailing: state.latestVerdict === 'fail',
+          });
           if (refusal) throw new Error(`${action} refused: ${refusal}`);
         },
       },

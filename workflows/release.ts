@@ -8,6 +8,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -28,12 +29,19 @@ import type { ServiceSnapshot } from '../activities/ecs';
 import type { DeploymentState } from '../activities/github';
 import type { SlackMessageRef } from '../activities/slack';
 import { releaseActivities } from './activity-options';
+import { currentDetails } from './current-details';
 import { registerApprovalHandlers } from './approval-handlers';
 import { Compensations, failureMessage } from './compensations';
 import { type Controls, registerControlHandlers } from './control-handlers';
 
 /** Thrown inside the workflow to leave the forward path when the release is rejected. */
 class ReleaseRejected extends Error {}
+
+/** Thrown inside the workflow when canary analysis fails the canary or nobody decides in time. */
+class CanaryFailed extends Error {}
+
+/** Marks releases that measure their canary during each bake (older histories only waited). */
+const CANARY_ANALYSIS_PATCH = 'canary-analysis';
 
 export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   const { plan } = input;
@@ -58,11 +66,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     upsertSearchAttributes([{ key: stageSearchAttribute, value: stage }]);
     showDetails();
   };
-  const showDetails = () => {
-    const s = state.snapshot();
-    const canary = s.canary.step > 0 ? `\n\n**Canary** step ${s.canary.step}/${s.canary.steps.length}: ${s.canary.actualWeight}% of tasks` : '';
-    setCurrentDetails(`**Stage** ${s.stage}${s.paused ? ' (paused by an operator)' : ''}${canary}\n\n${s.history[s.history.length - 1]?.message ?? ''}`);
-  };
+  const showDetails = () => setCurrentDetails(currentDetails(state.snapshot()));
 
   /** Slack and GitHub inform; their failures are recorded but never stop or fail a release. */
   const bestEffort = async <T>(what: string, call: () => Promise<T>): Promise<T | undefined> => {
@@ -159,6 +163,67 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     }
   };
 
+  /**
+   * Bakes at the current weight while a heartbeating activity measures the canary every
+   * interval (one activity per window keeps the history small). Pause and promote cancel the
+   * window, which hands back what it measured; paused time does not count. Failing analysis
+   * ends the forward path; inconclusive analysis holds the canary until a human decides.
+   */
+  const analysedBake = async (step: number, weight: number, taskDefinition: string) => {
+    const analysis = plan.canary.analysis!;
+    let remaining = plan.canary.bakeMs;
+    while (remaining > 0 && controls.pending !== 'promote') {
+      const startedAt = Date.now();
+      const window = new CancellationScope();
+      let settled = false;
+      const reportPromise = window.run(() =>
+        acts.analysis.analyseBake({
+          service: input.service,
+          cluster: plan.production.cluster,
+          canaryService: plan.production.canaryService,
+          taskDefinition,
+          bakeMs: remaining,
+          analysis,
+        }),
+      );
+      reportPromise.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await condition(() => settled || state.paused || controls.pending === 'promote');
+      const stoppedAt = Date.now();
+      if (!settled) window.cancel();
+      const report = await reportPromise;
+      // A window that was not interrupted covered the rest of the bake (or ended it with a verdict).
+      remaining = report.interrupted ? remaining - (stoppedAt - startedAt) : 0;
+      state.recordMeasurements(step, weight, report.results, now());
+      showDetails();
+
+      if (report.decision.action === 'fail') {
+        const failing = report.results.at(-1)?.signals.filter((s) => s.verdict === 'fail') ?? [];
+        state.canaryFailed(failing);
+        throw new CanaryFailed(`canary analysis failed at ${weight}%: ${report.decision.reason}`);
+      }
+      if (controls.pending === 'promote' && state.latestVerdict === 'fail') {
+        // The promote was accepted on what was known; the window it interrupted says otherwise.
+        controls.pending = undefined;
+        state.record('promote not carried out: the latest canary measurement failed; baking on', now());
+      }
+      if (report.decision.action === 'ask-human' && !state.paused) {
+        state.askHuman(report.decision.reason, now());
+        showDetails();
+        await updateSlack(`Canary held at ${weight}%: analysis is inconclusive, a human must decide`);
+        const decided = await condition(() => !state.paused || controls.pending === 'promote', analysis.decisionTimeoutMs);
+        if (!decided) {
+          throw new CanaryFailed(`no decision within ${Math.round(analysis.decisionTimeoutMs / 1000)} s after: ${report.decision.reason}`);
+        }
+      } else if (state.paused) {
+        showDetails();
+        await condition(() => !state.paused || controls.pending === 'promote');
+      }
+    }
+  };
+
   try {
     await forward.run(async () => {
       // 1. Build: CI already built the image; the commit's checks must be green.
@@ -203,6 +268,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         },
         { urgent: true },
       );
+      const analysed = plan.canary.analysis !== undefined && patched(CANARY_ANALYSIS_PATCH);
       const steps = canaryStepsBeforePromotion(plan.canary.steps);
       for (const [index, weight] of steps.entries()) {
         if (controls.pending === 'promote') break;
@@ -213,7 +279,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         upsertSearchAttributes([{ key: canaryWeightSearchAttribute, value: weight }]);
         showDetails();
         await updateSlack(`Canary at ${weight}%`);
-        await bake(plan.canary.bakeMs);
+        if (analysed) await analysedBake(index + 1, weight, productionTd.taskDefinitionArn);
+        else await bake(plan.canary.bakeMs);
       }
 
       // 6. Promote: roll the stable service to the new version, then empty the canary.

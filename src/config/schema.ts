@@ -27,7 +27,7 @@ const smokeSchema = z.strictObject({
 const fraction = z.number().min(0).max(1);
 
 /** PromQL templates; `{{service}}`, `{{environment}}`, `{{track}}` (canary|stable), `{{interval}}`. */
-const DEFAULT_QUERIES = {
+export const DEFAULT_QUERIES = {
   requests: 'sum(increase(http_requests_total{service="{{service}}",environment="{{environment}}",track="{{track}}"}[{{interval}}]))',
   errorRate:
     'sum(increase(http_requests_total{service="{{service}}",environment="{{environment}}",track="{{track}}",code=~"5.."}[{{interval}}])) / sum(increase(http_requests_total{service="{{service}}",environment="{{environment}}",track="{{track}}"}[{{interval}}]))',

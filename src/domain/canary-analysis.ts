@@ -22,6 +22,10 @@ export interface Measurement {
   stable: TrackMetrics;
   /** Canary tasks of the new revision that stopped with TaskFailedToStart / EssentialContainerExited. */
   crashedTasks: number;
+  /** Why they stopped (ECS stopped reasons with exit codes), most frequent first. */
+  crashReasons?: string[];
+  /** Set when the metrics source could not be queried: the measurement has no data, for this reason. */
+  metricsError?: string;
 }
 
 export interface AnalysisThresholds {
@@ -62,12 +66,15 @@ const pct = (fraction: number) => `${(fraction * 100).toFixed(2)}%`;
 
 function crashedTasks(m: Measurement, t: AnalysisThresholds): SignalResult {
   const verdict = m.crashedTasks > t.maxCrashedTasks ? 'fail' : 'pass';
-  return { signal: 'crashed-tasks', verdict, detail: `${m.crashedTasks} crashed canary task(s) (limit ${t.maxCrashedTasks})` };
+  const why = m.crashReasons?.length ? `: ${m.crashReasons.join('; ')}` : '';
+  return { signal: 'crashed-tasks', verdict, detail: `${m.crashedTasks} crashed canary task(s) (limit ${t.maxCrashedTasks})${why}` };
 }
 
 function traffic(m: Measurement, t: AnalysisThresholds): SignalResult {
   const requests = m.canary.requests;
-  if (requests === undefined) return { signal: 'traffic', verdict: 'inconclusive', detail: 'no canary traffic data' };
+  if (requests === undefined) {
+    return { signal: 'traffic', verdict: 'inconclusive', detail: m.metricsError ? `metrics unavailable: ${m.metricsError}` : 'no canary traffic data' };
+  }
   const verdict = requests < t.minRequests ? 'inconclusive' : 'pass';
   return { signal: 'traffic', verdict, detail: `${requests} canary request(s) (need ${t.minRequests})` };
 }

@@ -17,6 +17,8 @@ export interface ControlState {
   paused: boolean;
   /** A promotion or abort already asked for; the release is on its way. */
   pending?: 'promote' | 'abort';
+  /** The latest canary measurement failed: promoting now would ship what analysis is flagging. */
+  analysisFailing?: boolean;
 }
 
 /** Returns why `action` by `by` is refused now, or undefined when it is allowed. */
@@ -34,7 +36,8 @@ export function controlRefusal(action: OperatorAction, by: string, operators: st
     case 'resume':
       return s.paused ? undefined : `the release is not paused (stage: ${s.stage})`;
     case 'promote':
-      return s.stage === ReleaseStage.canary ? undefined : `only a canary can be promoted (stage: ${s.stage})`;
+      if (s.stage !== ReleaseStage.canary) return `only a canary can be promoted (stage: ${s.stage})`;
+      return s.analysisFailing ? 'the latest canary measurement failed; promote once analysis passes, or abort' : undefined;
     case 'abort':
       if (isTerminalStage(s.stage) || s.stage === ReleaseStage.rollingBack) return `the release is already ${s.stage}`;
       if (s.stage === ReleaseStage.queued) return 'the release has not started yet';

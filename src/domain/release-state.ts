@@ -4,6 +4,7 @@
  * without a server. Time is passed in (workflow time inside a workflow).
  */
 import {
+  type MeasurementRecord,
   type ReleaseEvent,
   type ReleaseInput,
   type ReleaseResult,
@@ -11,7 +12,23 @@ import {
   type ReleaseStatus,
   isTerminalStage,
 } from './release';
+import type { MeasurementResult, SignalResult } from './canary-analysis';
 import { releaseId } from './release-id';
+
+function measurementRecord(r: MeasurementResult): MeasurementRecord {
+  const m = r.measurement;
+  return {
+    at: m.at,
+    verdict: r.verdict,
+    requests: m.canary.requests,
+    errorRate: m.canary.errorRate,
+    stableErrorRate: m.stable.errorRate,
+    p99Ms: m.canary.p99Ms,
+    stableP99Ms: m.stable.p99Ms,
+    crashedTasks: m.crashedTasks,
+    notes: r.signals.filter((s) => s.verdict !== 'pass').map((s) => `${s.signal}: ${s.detail}`),
+  };
+}
 
 const RESULT_STAGE: Record<ReleaseResult, ReleaseStage> = {
   released: ReleaseStage.released,
@@ -74,6 +91,35 @@ export class ReleaseState {
     this.record(`canary step ${step}/${this.status.canary.steps.length}: ${weight}% requested, ${actualWeight}% of tasks`, now);
   }
 
+  /** Adds a bake window's measurements to the step's table. */
+  recordMeasurements(step: number, weight: number, results: MeasurementResult[], now: Date): void {
+    if (results.length === 0) return;
+    const analysis = (this.status.canary.analysis ??= []);
+    let row = analysis.find((a) => a.step === step);
+    if (!row) analysis.push((row = { step, weight, measurements: [] }));
+    row.measurements.push(...results.map(measurementRecord));
+    const verdicts = results.map((r) => r.verdict);
+    this.record(`canary analysis at ${weight}%: ${verdicts.length} measurement(s): ${verdicts.join(', ')}`, now);
+  }
+
+  /** The verdict of the most recent measurement, if any. */
+  get latestVerdict(): MeasurementRecord['verdict'] | undefined {
+    const analysis = this.status.canary.analysis ?? [];
+    return analysis[analysis.length - 1]?.measurements.at(-1)?.verdict;
+  }
+
+  /** Analysis cannot judge the canary: hold it and ask a human (resume, promote or abort). */
+  askHuman(reason: string, now: Date): void {
+    this.status.paused = true;
+    this.status.canary.awaitingDecision = reason;
+    this.record(`canary held, a human must decide (runway resume|promote|abort): ${reason}`, now);
+  }
+
+  /** The signals that failed the canary, kept for the status, Slack and the CLI. */
+  canaryFailed(signals: SignalResult[]): void {
+    this.status.canary.failure = signals.map((s) => ({ signal: s.signal, detail: s.detail }));
+  }
+
   decide(decision: 'approved' | 'rejected', by: string, comment: string | undefined, now: Date): void {
     if (this.isDecided) throw new Error('approval already decided');
     this.status.approval = { ...this.status.approval, decision, by, at: now.toISOString(), comment };
@@ -102,7 +148,10 @@ export class ReleaseState {
   /** Records an operator control; pause/resume also set the paused flag. */
   control(action: string, by: string, reason: string | undefined, now: Date): void {
     if (action === 'pause') this.status.paused = true;
-    if (action === 'resume') this.status.paused = false;
+    if (action === 'resume') {
+      this.status.paused = false;
+      delete this.status.canary.awaitingDecision;
+    }
     (this.status.controls ??= []).push({ action, by, reason, at: now.toISOString() });
     this.record(`${action} by ${by}${reason ? `: ${reason}` : ''}`, now);
   }

@@ -140,6 +140,27 @@ export interface ApprovalRecord {
   approvals?: { by: string; at: string; comment?: string; group?: string }[];
 }
 
+/** One analysis measurement as the status shows it: the numbers and, when not a pass, why. */
+export interface MeasurementRecord {
+  at: string;
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  requests?: number;
+  errorRate?: number;
+  stableErrorRate?: number;
+  p99Ms?: number;
+  stableP99Ms?: number;
+  crashedTasks: number;
+  /** `signal: detail` of each signal that did not pass. */
+  notes: string[];
+}
+
+export interface AnalysisStepRecord {
+  /** 1-based canary step. */
+  step: number;
+  weight: number;
+  measurements: MeasurementRecord[];
+}
+
 /** Answer of the `status` query. */
 export interface ReleaseStatus {
   releaseId: string;
@@ -160,6 +181,12 @@ export interface ReleaseStatus {
     weight: number;
     /** Share of tasks the canary really has (its share of traffic), in percent. */
     actualWeight: number;
+    /** Every analysis measurement, per canary step (absent before the first one). */
+    analysis?: AnalysisStepRecord[];
+    /** Why the release waits for a human about the canary (analysis inconclusive). */
+    awaitingDecision?: string;
+    /** The signals that failed the canary, with measured values and thresholds. */
+    failure?: { signal: string; detail: string }[];
   };
   approval: ApprovalRecord;
   /** True while an operator holds the canary at its current weight. */

@@ -4,7 +4,7 @@
  * answer to "what did the release actually do to each system?".
  */
 
-export type EmulatedSystem = 'ecs' | 'slack' | 'github' | 'health';
+export type EmulatedSystem = 'ecs' | 'slack' | 'github' | 'health' | 'prometheus';
 
 export interface SandboxCall {
   /** Global across systems, so calls to different systems can be put in one order. */
@@ -30,7 +30,7 @@ export interface CallRecord {
 
 export class CallLog {
   private seq = 0;
-  private readonly calls: SandboxCalls = { ecs: [], slack: [], github: [], health: [] };
+  private readonly calls: SandboxCalls = { ecs: [], slack: [], github: [], health: [], prometheus: [] };
 
   constructor(private readonly now: () => number) {}
 

@@ -1,5 +1,5 @@
 /**
- * The sandbox: local HTTP emulators of ECS, Slack, GitHub and the services' health endpoints,
+ * The sandbox: local HTTP emulators of ECS, Slack, GitHub, a Prometheus query API and the services' health endpoints,
  * reached by the real SDK clients through endpoint configuration only, plus a control API.
  * Nothing is printed here; the caller prints the endpoints.
  */
@@ -8,6 +8,7 @@ import { CallLog, type SandboxCalls } from './call-log';
 import { sandboxState } from './control';
 import { EcsEmulator, type SandboxServiceSeed } from './ecs-emulator';
 import { GitHubEmulator } from './github-emulator';
+import { type MetricsTarget, PrometheusEmulator } from './prometheus-emulator';
 import { type Scenario, type ScenarioPatch, scenarioPatchSchema, ScenarioStore } from './scenario';
 import { createSandboxServer } from './server';
 import { type ClickRequest, type ClickResult, SlackClicker } from './slack-click';
@@ -15,6 +16,7 @@ import { SlackEmulator, type SlackInteractionResponse } from './slack-emulator';
 
 export type { SandboxCall, SandboxCalls, EmulatedSystem } from './call-log';
 export type { SandboxServiceSeed } from './ecs-emulator';
+export type { MetricsTarget } from './prometheus-emulator';
 export type { CheckConclusion, ImageBehaviour, Scenario, ScenarioPatch } from './scenario';
 export type { SlackInteractionResponse, SlackMessage } from './slack-emulator';
 export type { ClickRequest, ClickResult } from './slack-click';
@@ -34,10 +36,12 @@ export interface SandboxOptions {
    * simulated clicks are signed with it. Without one, clicks are refused.
    */
   signingSecret?: string;
+  /** Which ECS service serves each track of each Runway service, for the Prometheus emulator. @default [] */
+  metricsTargets?: MetricsTarget[];
 }
 
 export interface Sandbox {
-  /** `http://127.0.0.1:PORT`: the ECS endpoint; Slack is at `${url}/slack/api/`, GitHub at `${url}/github`. */
+  /** `http://127.0.0.1:PORT`: the ECS endpoint; Slack is at `${url}/slack/api/`, GitHub at `${url}/github`, Prometheus at `${url}/prometheus`. */
   url: string;
   port: number;
   /** Every call received so far, per system, in order (same as `GET /_sandbox/calls`). */
@@ -66,9 +70,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   ecs.seed(opts.services);
   const slack = new SlackEmulator(now, scenario);
   const github = new GitHubEmulator({ scenario, now });
+  const prometheus = new PrometheusEmulator({ ecs, scenario, targets: opts.metricsTargets ?? [], now });
   let url = '';
   const clicker = new SlackClicker({ slack, signingSecret: opts.signingSecret, baseUrl: () => url, now });
-  const server = createSandboxServer({ calls, scenario, ecs, slack, github, clicker });
+  const server = createSandboxServer({ calls, scenario, ecs, slack, github, prometheus, clicker });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

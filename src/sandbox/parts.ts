@@ -1,6 +1,7 @@
 import type { CallLog } from './call-log';
 import type { EcsEmulator } from './ecs-emulator';
 import type { GitHubEmulator } from './github-emulator';
+import type { PrometheusEmulator } from './prometheus-emulator';
 import type { ScenarioStore } from './scenario';
 import type { SlackClicker } from './slack-click';
 import type { SlackEmulator } from './slack-emulator';
@@ -12,5 +13,6 @@ export interface SandboxParts {
   ecs: EcsEmulator;
   slack: SlackEmulator;
   github: GitHubEmulator;
+  prometheus: PrometheusEmulator;
   clicker: SlackClicker;
 }

@@ -16,6 +16,7 @@ const SLACK_PREFIX = '/slack/api/';
 /** Where simulated clicks' response_urls point. */
 const SLACK_RESPONSE_PREFIX = '/slack/response/';
 const GITHUB_PREFIX = '/github';
+const PROMETHEUS_PREFIX = '/prometheus';
 
 export function routeRequest(parts: SandboxParts, req: SandboxRequest): SandboxResponse | Promise<SandboxResponse> {
   const { path } = req;
@@ -24,6 +25,7 @@ export function routeRequest(parts: SandboxParts, req: SandboxRequest): SandboxR
   if (path.startsWith(SLACK_PREFIX)) return parts.slack.handle(safeDecode(path.slice(SLACK_PREFIX.length)), req);
   if (path.startsWith(SLACK_RESPONSE_PREFIX)) return parts.slack.receiveResponse(safeDecode(path.slice(SLACK_RESPONSE_PREFIX.length)), req);
   if (path === GITHUB_PREFIX || path.startsWith(`${GITHUB_PREFIX}/`)) return parts.github.handle(path.slice(GITHUB_PREFIX.length) || '/', req);
+  if (path.startsWith(`${PROMETHEUS_PREFIX}/`)) return parts.prometheus.handle(path.slice(PROMETHEUS_PREFIX.length), req);
   const health = matchHealthPath(path);
   if (health) return handleHealthRequest(parts, req, health);
   return notFound(`no sandbox route for ${req.method} ${path}`);

@@ -16,7 +16,7 @@ import { connectClient, connectWorker } from '../temporal/connection';
 import { installQuietRuntime } from '../temporal/runtime';
 import { type DevServer, RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../temporal/dev-server';
 import { createReleaseWorker } from '../../workers/release-worker';
-import { sandboxClientEnv, sandboxSeed } from './sandbox-seed';
+import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from './sandbox-seed';
 
 export interface EmbeddedStackOptions {
   /** Directory for the dev server's SQLite file and logs. @default ./.runway */
@@ -64,7 +64,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     // A fresh signing secret per run, shared by the sandbox's Slack (which signs clicks) and the
     // approvals server (which verifies them), exactly as a Slack app and its server share one.
     const signingSecret = randomBytes(32).toString('hex');
-    const sandbox = await startSandbox({ port: baseEnv.RUNWAY_SANDBOX_PORT, services: sandboxSeed(config), signingSecret });
+    const sandbox = await startSandbox({ port: baseEnv.RUNWAY_SANDBOX_PORT, services: sandboxSeed(config), metricsTargets: sandboxMetricsTargets(config), signingSecret });
     stops.push(() => sandbox.close());
 
     // The worker's real clients find the sandbox through the standard variables only.

@@ -4,7 +4,7 @@
  * image, so the first release has something to copy and to roll back to.
  */
 import type { RunwayConfig } from '../config/schema';
-import type { SandboxServiceSeed } from '../sandbox';
+import type { MetricsTarget, SandboxServiceSeed } from '../sandbox';
 
 /** Stable production task count: 9 makes 10 % exactly one canary task. */
 export const SANDBOX_PRODUCTION_TASKS = 9;
@@ -21,6 +21,14 @@ export function sandboxSeed(config: RunwayConfig): SandboxServiceSeed[] {
   });
 }
 
+/** The production stable and canary services as the Prometheus emulator's metrics targets. */
+export function sandboxMetricsTargets(config: RunwayConfig): MetricsTarget[] {
+  return Object.entries(config.services).flatMap(([name, svc]) => [
+    { service: name, environment: 'production', track: 'stable' as const, cluster: svc.production.cluster, ecsService: svc.production.service },
+    { service: name, environment: 'production', track: 'canary' as const, cluster: svc.production.cluster, ecsService: svc.production.canaryService },
+  ]);
+}
+
 /**
  * Environment that points the real clients at a sandbox: AWS's standard endpoint variable, the
  * Slack and GitHub base URLs, and throwaway credentials (the emulators check none).
@@ -35,5 +43,6 @@ export function sandboxClientEnv(sandboxUrl: string): Record<string, string> {
     SLACK_BOT_TOKEN: 'xoxb-sandbox',
     GITHUB_API_URL: `${sandboxUrl}/github`,
     GITHUB_TOKEN: 'sandbox',
+    PROMETHEUS_URL: `${sandboxUrl}/prometheus`,
   };
 }

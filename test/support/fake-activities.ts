@@ -5,13 +5,24 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { ReleaseActivities } from '../../activities';
+import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
 import type { ServiceSnapshot, UpdateServiceInput } from '../../activities/ecs';
+import type { MeasurementResult } from '../../src/domain/canary-analysis';
 
 export interface FakeOptions {
   smokeFails?: boolean;
   /** Services (cluster/service) whose deployment fails. */
   failingDeployments?: string[];
+  /** What each canary bake window reports, by call number (1-based); default: one passing measurement. */
+  analysis?: (call: number, input: AnalyseBakeInput) => BakeReport | Promise<BakeReport>;
 }
+
+const PASSING: MeasurementResult = {
+  measurement: { at: '2026-01-01T00:00:00.000Z', canary: { requests: 500, errorRate: 0.001, p99Ms: 100 }, stable: { requests: 4500, errorRate: 0.001, p99Ms: 100 }, crashedTasks: 0 },
+  verdict: 'pass',
+  signals: [],
+};
+export const passingBake: BakeReport = { results: [PASSING], decision: { action: 'continue' } };
 
 export interface FakeCall {
   name: string;
@@ -26,6 +37,7 @@ export function createFakeActivities(options: FakeOptions = {}) {
     ['production/checkout-canary', { taskDefinition: 'td/checkout-production:1', desiredCount: 0, runningCount: 0 }],
   ]);
   let revision = 1;
+  let bakes = 0;
   const log = (name: string, input: unknown) => calls.push({ name, input: JSON.parse(JSON.stringify(input ?? null)) });
   const key = (ref: { cluster: string; service: string }) => `${ref.cluster}/${ref.service}`;
 
@@ -86,6 +98,11 @@ export function createFakeActivities(options: FakeOptions = {}) {
     async countCrashedTasks(input) {
       log('countCrashedTasks', input);
       return { crashed: 0, reasons: [] };
+    },
+    async analyseBake(input) {
+      log('analyseBake', input);
+      bakes += 1;
+      return options.analysis ? options.analysis(bakes, input) : passingBake;
     },
     async runMigration(input) {
       log('runMigration', input);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseConfig } from '../../src/config/load';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
 import type { RecordedCalls } from '../../src/stack/call-summary';
-import { sandboxClientEnv, sandboxSeed } from '../../src/stack/sandbox-seed';
+import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from '../../src/stack/sandbox-seed';
 import { testTemporalAddress, uniqueId } from '../harness/temporal';
 
 export interface SandboxStack {
@@ -23,7 +23,7 @@ export interface SandboxStack {
 export async function startSandboxStack(options: { bake?: string; deploymentDelayMs?: number } = {}): Promise<SandboxStack> {
   const sample = readFileSync(path.join(__dirname, '../../runway.config.yaml'), 'utf8');
   const config = parseConfig(sample, 'runway.config.yaml');
-  const sandbox = await startSandbox({ port: 0, services: sandboxSeed(config), deploymentDelayMs: options.deploymentDelayMs ?? 300 });
+  const sandbox = await startSandbox({ port: 0, services: sandboxSeed(config), metricsTargets: sandboxMetricsTargets(config), deploymentDelayMs: options.deploymentDelayMs ?? 300 });
   const text = sample.replaceAll('http://127.0.0.1:4010', sandbox.url).replace('bake: 2s', `bake: ${options.bake ?? '500ms'}`)
     .replace('        interval: 1s', '        interval: 100ms');
   const configFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'runway-e2e-')), 'runway.config.yaml');

@@ -20,13 +20,13 @@ function activities(canary: (n: number) => TrackMetrics, crashed = () => 0) {
   const queries: MetricsQuery[] = [];
   let n = 0;
   const acts = createAnalysisActivities({
-    metrics: {
-      trackMetrics: async (q) => {
+    metricsFor: () => ({
+      trackMetrics: async (q: MetricsQuery) => {
         queries.push(q);
         return q.track === 'canary' ? canary(++n) : good;
       },
-    },
-    crashedTasks: async () => crashed(),
+    }),
+    crashedTasks: async () => ({ crashed: crashed(), reasons: crashed() > 0 ? ['Essential container in task exited (exit code 137)'] : [] }),
   });
   return { acts, queries };
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load';
 import { startSandbox } from '../../sandbox';
 import { startEmbeddedStack } from '../../stack/embedded-stack';
-import { sandboxSeed } from '../../stack/sandbox-seed';
+import { sandboxMetricsTargets, sandboxSeed } from '../../stack/sandbox-seed';
 import { connectWorker } from '../../temporal/connection';
 import { installQuietRuntime } from '../../temporal/runtime';
 import { createReleaseWorker } from '../../../workers/release-worker';
@@ -44,7 +44,7 @@ export function configureProcessCommands(program: Command): void {
       runAction(async (opts: { config?: string }) => {
         const env = cliEnv();
         const config = await loadConfig(opts.config ?? env.RUNWAY_CONFIG);
-        const sandbox = await startSandbox({ port: env.RUNWAY_SANDBOX_PORT, services: sandboxSeed(config) });
+        const sandbox = await startSandbox({ port: env.RUNWAY_SANDBOX_PORT, services: sandboxSeed(config), metricsTargets: sandboxMetricsTargets(config) });
         printSandbox(sandbox.url);
         await untilStopped();
         await sandbox.close();

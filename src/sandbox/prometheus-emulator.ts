@@ -1,0 +1,120 @@
+/**
+ * A Prometheus instant-query API (`GET|POST /prometheus/api/v1/query`) whose numbers come from
+ * what the ECS emulator is really running: each metrics target (a service's stable or canary
+ * track in one environment) is an ECS service; its share of the traffic is its share of running
+ * tasks, and its error rate and latency follow the scenario's canary behaviour for the image it
+ * runs. So a bad version looks bad only once, and only as much as, it serves traffic.
+ *
+ * It does not evaluate PromQL. It reads the label matchers `service`, `environment` and `track`
+ * and recognises the three signals of Runway's default templates: a `histogram_quantile` is the
+ * p99 in milliseconds, a query matching `code=~"5.."` is the error rate, anything else is the
+ * request count over the query's `[Ns]` window. Answers use Prometheus's JSON envelope.
+ */
+import type { EcsEmulator } from './ecs-emulator';
+import type { SandboxRequest, SandboxResponse } from './route';
+import type { CanaryMetricsBehaviour, ScenarioStore } from './scenario';
+
+/** Which ECS service serves one track of one Runway service in one environment. */
+export interface MetricsTarget {
+  service: string;
+  environment: string;
+  track: 'stable' | 'canary';
+  cluster: string;
+  ecsService: string;
+}
+
+type Signal = 'requests' | 'errorRate' | 'p99Ms';
+
+/** What a healthy version looks like; a bad one is measured against these. */
+const HEALTHY = { errorRate: 0.002, p99Ms: 120 };
+const BAD_ERROR_RATE = 0.15;
+const BAD_LATENCY_FACTOR = 3;
+/** Requests per second across all tracks of a service when the scenario sets none. */
+export const DEFAULT_TRAFFIC_RPS = 200;
+
+function labelValue(query: string, label: string): string | undefined {
+  return new RegExp(`\\b${label}\\s*=\\s*"([^"]*)"`).exec(query)?.[1];
+}
+
+function signalOf(query: string): Signal {
+  if (/histogram_quantile/.test(query)) return 'p99Ms';
+  if (/code\s*=~\s*"5/.test(query)) return 'errorRate';
+  return 'requests';
+}
+
+/** The range of the first `[...]` selector, in seconds (Prometheus durations: ms, s, m, h). */
+function windowSeconds(query: string): number {
+  const match = /\[(\d+(?:\.\d+)?)(ms|s|m|h)\]/.exec(query);
+  if (!match) return 60;
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
+}
+
+function vector(value: number | undefined, nowMs: number): Record<string, unknown> {
+  const result = value === undefined ? [] : [{ metric: {}, value: [nowMs / 1000, String(value)] }];
+  return { status: 'success', data: { resultType: 'vector', result } };
+}
+
+function badRequest(error: string): SandboxResponse {
+  return { status: 400, body: { status: 'error', errorType: 'bad_data', error } };
+}
+
+export class PrometheusEmulator {
+  constructor(
+    private readonly deps: { ecs: EcsEmulator; scenario: ScenarioStore; targets: MetricsTarget[]; now: () => number },
+  ) {}
+
+  handle(path: string, req: SandboxRequest): SandboxResponse {
+    if (path !== '/api/v1/query') return { status: 404, body: { status: 'error', errorType: 'not_found', error: `no route ${path}` } };
+    const params = req.method === 'POST' ? new URLSearchParams(req.body) : req.query;
+    const query = params.get('query');
+    const call = { system: 'prometheus' as const, operation: 'query', request: { query } };
+    if (!query) return { ...badRequest('invalid parameter "query": query must not be empty'), call };
+    return { status: 200, body: vector(this.evaluate(query), this.deps.now()), call };
+  }
+
+  /** The value a query would have now, or undefined for "no data". */
+  evaluate(query: string): number | undefined {
+    const service = labelValue(query, 'service');
+    const environment = labelValue(query, 'environment');
+    const track = labelValue(query, 'track');
+    const target = this.deps.targets.find((t) => t.service === service && t.environment === environment && t.track === track);
+    if (!target) return undefined;
+    const serving = this.serving(target);
+    if (!serving || serving.running === 0) return undefined;
+    const behaviour = this.behaviourNow(serving);
+    if (behaviour === 'no-data') return undefined;
+
+    switch (signalOf(query)) {
+      case 'requests': {
+        const all = this.deps.targets
+          .filter((t) => t.service === service && t.environment === environment)
+          .reduce((sum, t) => sum + (this.serving(t)?.running ?? 0), 0);
+        const rps = this.deps.scenario.get().traffic?.rps ?? DEFAULT_TRAFFIC_RPS;
+        return Math.round(rps * windowSeconds(query) * (serving.running / all));
+      }
+      case 'errorRate':
+        return behaviour === 'errors' ? BAD_ERROR_RATE : HEALTHY.errorRate;
+      case 'p99Ms':
+        return behaviour === 'latency' ? HEALTHY.p99Ms * BAD_LATENCY_FACTOR : HEALTHY.p99Ms;
+    }
+  }
+
+  private serving(target: MetricsTarget): { running: number; images: string[]; sinceMs: number } | undefined {
+    const serving = this.deps.ecs.servingDeployment(target.cluster, target.ecsService);
+    if (serving.kind !== 'serving') return undefined;
+    return {
+      running: serving.deployment.runningCount,
+      images: serving.taskDefinition.containers.map((c) => c.image),
+      sinceMs: serving.deployment.createdAtMs,
+    };
+  }
+
+  /** A bad behaviour starts `afterMs` after the deployment running the image began. */
+  private behaviourNow(serving: { images: string[]; sinceMs: number }): CanaryMetricsBehaviour['behaviour'] {
+    const scripted = this.deps.scenario.canaryMetrics(serving.images);
+    if (!scripted) return 'healthy';
+    const started = this.deps.now() - serving.sinceMs >= (scripted.afterMs ?? 0);
+    return started ? scripted.behaviour : 'healthy';
+  }
+}
