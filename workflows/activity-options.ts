@@ -59,8 +59,18 @@ export function releaseActivities(plan: ReleasePlan) {
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 10 },
   };
+  // Waiting for CI: a dispatched build or checks still pending. Polls heartbeat; a retry resumes
+  // the same run (or the same deadline) from the heartbeat details.
+  const build = plan.build;
+  const buildWaitMs = build?.mode === 'dispatch' ? build.timeoutMs : (build?.pendingDeadlineMs ?? 0);
+  const buildWait: ActivityOptions = {
+    startToCloseTimeout: buildWaitMs + 2 * 60_000,
+    heartbeatTimeout: 3 * HEARTBEAT_TIMEOUT_MS,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
+  };
   return {
     ecs: proxyActivities<ReleaseActivities>(ecsCall),
+    buildWait: proxyActivities<ReleaseActivities>(buildWait),
     analysis: proxyActivities<ReleaseActivities>(analysis),
     deployWait: proxyActivities<ReleaseActivities>(deployWait),
     rollback: proxyActivities<ReleaseActivities>(rollbackCall),

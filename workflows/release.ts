@@ -30,6 +30,8 @@ import type { DeploymentState } from '../activities/github';
 import type { SlackMessageRef } from '../activities/slack';
 import { releaseActivities } from './activity-options';
 import { currentDetails } from './current-details';
+import { releaseMessageOf } from './release-message';
+import { slackMention } from '../src/slack/mention';
 import { registerApprovalHandlers } from './approval-handlers';
 import { Compensations, failureMessage } from './compensations';
 import { type Controls, registerControlHandlers } from './control-handlers';
@@ -40,13 +42,19 @@ class ReleaseRejected extends Error {}
 /** Thrown inside the workflow when canary analysis fails the canary or nobody decides in time. */
 class CanaryFailed extends Error {}
 
-/** Marks releases that measure their canary during each bake (older histories only waited). */
-const CANARY_ANALYSIS_PATCH = 'canary-analysis';
+/**
+ * Releases started after this marker: pre-release branch check and dispatched builds, Slack
+ * approval request posted without holding up the decision and a reminder, a migration stage,
+ * canary analysis during each bake, previous GitHub deployments restored on rollback and a
+ * rollback reply in Slack. Older histories replay the original sequence.
+ */
+const RELEASE_V2_PATCH = 'runway-release-v2';
 
 export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   const { plan } = input;
   const info = workflowInfo();
   const state = new ReleaseState(input, new Date());
+  const v2 = patched(RELEASE_V2_PATCH);
   const acts = releaseActivities(plan);
   const undo = new Compensations();
   const runUrl = plan.webUiUrl ? `${plan.webUiUrl}/namespaces/${info.namespace}/workflows/${info.workflowId}/${info.runId}` : undefined;
@@ -80,17 +88,13 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   };
 
   const slackMessageFor = (headline: string, withButtons = false): ReleaseMessage => ({
-    releaseId: state.snapshot().releaseId,
-    service: input.service,
-    version: input.version,
+    ...releaseMessageOf(state.snapshot(), input, headline, withButtons),
     repo: plan.repo,
-    requestedBy: input.requestedBy,
-    reason: input.reason,
-    headline,
-    lines: state.snapshot().history.slice(-8).map((e) => e.message),
     runUrl,
-    withButtons,
+    staging: summaries.staging,
+    smoke: summaries.smoke,
   });
+  const summaries: { staging?: string; smoke?: string } = {};
   const updateSlack = async (headline: string) => {
     const ref = slackMessage;
     if (!ref) return;
@@ -143,6 +147,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     state.record(`${what}: ${changed ? 'updated' : 'already on'} ${taskDefinition}`, now());
     const { runningCount } = await acts.deployWait.waitForDeployment({ ...ref, taskDefinition, timeoutMs: plan.deployTimeoutMs });
     state.record(`${what}: ${runningCount} task(s) running ${taskDefinition}`, now());
+    return `${runningCount} task(s) running ${taskDefinition.split('/').pop()}`;
   };
 
   /**
@@ -163,6 +168,104 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     }
   };
 
+  /** The pre-release branch rule, then the image: built by a dispatched CI run, or verified by the commit's checks. */
+  const buildImage = async (): Promise<string> => {
+    if (v2 && plan.releaseBranch) {
+      const branch = await acts.build.checkReleaseBranch({ repo: plan.repo, version: input.version, branch: plan.releaseBranch });
+      state.record(`release-branch rule: the commit is on ${branch.branch} (${branch.status})`, now());
+    }
+    const build = v2 ? plan.build : undefined;
+    if (build?.mode === 'dispatch') {
+      const run = await acts.buildWait.dispatchBuild({ repo: plan.repo, workflow: build.workflow, ref: build.ref, version: input.version, releaseId: info.workflowId });
+      state.record(`build ${run.dispatched ? 'dispatched' : 'found already dispatched'}: ${build.workflow} run ${run.runId} ${run.url}`, now());
+      showDetails();
+      const built = await acts.buildWait.waitForBuild({
+        repo: plan.repo,
+        runId: run.runId,
+        version: input.version,
+        image: input.image,
+        imageOutput: build.imageOutput,
+        timeoutMs: build.timeoutMs,
+      });
+      state.useImage(built.image);
+      state.record(`build run ${built.runId} ${built.conclusion}: ${built.image}`, now());
+      return built.image;
+    }
+    const checks = build?.mode === 'checks' ? build : undefined;
+    const verified = await (checks ? acts.buildWait : acts.build).verifyBuild({
+      repo: plan.repo,
+      version: input.version,
+      image: input.image,
+      ...(checks ? { requiredChecks: checks.requiredChecks, pendingDeadlineMs: checks.pendingDeadlineMs } : {}),
+    });
+    state.record(`build verified: ${verified.checks.join(', ')} green`, now());
+    return input.image;
+  };
+
+  /** The original approval wait: the request is posted first, then the decision awaited. */
+  const awaitDecisionV1 = async (): Promise<boolean> => {
+    slackMessage = await bestEffort('posting the approval request to Slack', () =>
+      acts.notify.postReleaseMessage({ channel: plan.approval.channel, message: slackMessageFor('Waiting for approval', true) }),
+    );
+    return condition(() => state.isDecided, plan.approval.timeoutMs);
+  };
+
+  /**
+   * Posts the approval request without waiting for Slack (a decision from the CLI is not held up
+   * by a slow or failing Slack), reminds the approvers in the thread once, and waits for a
+   * decision until the approval timeout.
+   */
+  const awaitDecision = async (): Promise<boolean> => {
+    const posting = bestEffort('posting the approval request to Slack', () =>
+      acts.notify.postReleaseMessage({ channel: plan.approval.channel, message: slackMessageFor('Waiting for approval', true) }),
+    );
+    // Handled here too, so a cancelled post never surfaces as an unhandled rejection.
+    posting.catch(() => undefined);
+    const { timeoutMs, reminderMs } = plan.approval;
+    let decided = false;
+    if (reminderMs !== undefined && reminderMs < timeoutMs) {
+      decided = await condition(() => state.isDecided, reminderMs);
+      if (!decided) {
+        slackMessage = await posting;
+        await remindApprovers();
+        decided = await condition(() => state.isDecided, timeoutMs - reminderMs);
+      }
+    } else {
+      decided = await condition(() => state.isDecided, timeoutMs);
+    }
+    slackMessage = await posting;
+    return decided;
+  };
+  const remindApprovers = async () => {
+    const ref = slackMessage;
+    if (!ref) return;
+    const who = [...plan.approval.approvers, ...(plan.approval.groups ?? []).map((g) => `<!subteam^${g}>`)].join(', ');
+    await bestEffort('posting the approval reminder', () =>
+      acts.notify.postThreadReply({ ...ref, text: `Reminder: ${input.service} ${input.version.slice(0, 12)} is still waiting for approval (${who}).` }),
+    );
+    state.record('reminded the approvers in Slack', now());
+  };
+
+  /** Runs the migration task with the new task definition, which the canary then reuses. */
+  const runMigration = async (tdInput: { source: EcsServiceRef; container: string; image: string }) => {
+    const migration = plan.migration!;
+    enter(ReleaseStage.migrating, `running the database migration: ${migration.command.join(' ')}`);
+    const td = await acts.ecs.prepareTaskDefinition(tdInput);
+    const result = await acts.deployWait.runMigration({
+      cluster: plan.production.cluster,
+      taskDefinition: td.taskDefinitionArn,
+      container: migration.container,
+      command: migration.command,
+      releaseId: info.workflowId,
+    });
+    // Never undone: a schema change cannot be rolled back safely by a machine.
+    state.record(`migration finished with exit code ${result.exitCode} (${result.taskArn}); it is not undone on rollback`, now());
+    return td;
+  };
+
+  // A function, not an inline comparison: Update handlers change `controls` between awaits.
+  const promoteRequested = () => controls.pending === 'promote';
+
   /**
    * Bakes at the current weight while a heartbeating activity measures the canary every
    * interval (one activity per window keeps the history small). Pause and promote cancel the
@@ -172,7 +275,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   const analysedBake = async (step: number, weight: number, taskDefinition: string) => {
     const analysis = plan.canary.analysis!;
     let remaining = plan.canary.bakeMs;
-    while (remaining > 0 && controls.pending !== 'promote') {
+    while (remaining > 0 && !promoteRequested()) {
       const startedAt = Date.now();
       const window = new CancellationScope();
       let settled = false;
@@ -190,7 +293,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         () => (settled = true),
         () => (settled = true),
       );
-      await condition(() => settled || state.paused || controls.pending === 'promote');
+      await condition(() => settled || state.paused || promoteRequested());
       const stoppedAt = Date.now();
       if (!settled) window.cancel();
       const report = await reportPromise;
@@ -204,7 +307,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         state.canaryFailed(failing);
         throw new CanaryFailed(`canary analysis failed at ${weight}%: ${report.decision.reason}`);
       }
-      if (controls.pending === 'promote' && state.latestVerdict === 'fail') {
+      if (promoteRequested() && state.latestVerdict === 'fail') {
         // The promote was accepted on what was known; the window it interrupted says otherwise.
         controls.pending = undefined;
         state.record('promote not carried out: the latest canary measurement failed; baking on', now());
@@ -213,51 +316,53 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         state.askHuman(report.decision.reason, now());
         showDetails();
         await updateSlack(`Canary held at ${weight}%: analysis is inconclusive, a human must decide`);
-        const decided = await condition(() => !state.paused || controls.pending === 'promote', analysis.decisionTimeoutMs);
+        const decided = await condition(() => !state.paused || promoteRequested(), analysis.decisionTimeoutMs);
         if (!decided) {
           throw new CanaryFailed(`no decision within ${Math.round(analysis.decisionTimeoutMs / 1000)} s after: ${report.decision.reason}`);
         }
       } else if (state.paused) {
         showDetails();
-        await condition(() => !state.paused || controls.pending === 'promote');
+        await condition(() => !state.paused || promoteRequested());
       }
     }
   };
 
   try {
     await forward.run(async () => {
-      // 1. Build: CI already built the image; the commit's checks must be green.
-      enter(ReleaseStage.building, `verifying the build of ${input.image}`);
-      const build = await acts.build.verifyBuild({ repo: plan.repo, version: input.version, image: input.image });
-      state.record(`build verified: ${build.checks.join(', ')} green`, now());
+      // 1. Build: the commit must be releasable; CI builds the image (or already has).
+      enter(ReleaseStage.building, `verifying the build of ${input.version.slice(0, 12)}`);
+      const image = await buildImage();
 
       // 2. Staging: copy the current task definition with the new image and roll it out.
-      enter(ReleaseStage.staging, `deploying ${input.image} to staging`);
+      enter(ReleaseStage.staging, `deploying ${image} to staging`);
       await recordDeployment('staging');
-      const stagingTd = await acts.ecs.prepareTaskDefinition({ source: plan.staging, container: plan.container, image: input.image });
-      await deployService(plan.staging, stagingTd.taskDefinitionArn, 'staging');
+      const stagingTd = await acts.ecs.prepareTaskDefinition({ source: plan.staging, container: plan.container, image });
+      summaries.staging = await deployService(plan.staging, stagingTd.taskDefinitionArn, 'staging');
 
       // 3. Smoke test against staging.
       enter(ReleaseStage.smoke, `smoke testing ${plan.smoke.url}`);
       const smoke = await acts.smoke.runSmokeTest(plan.smoke);
-      state.record(`smoke test passed: ${smoke.checks.length} check(s) answered ${smoke.checks.map((c) => c.status).join(', ')}`, now());
+      summaries.smoke = `${smoke.checks.length} check(s) answered ${smoke.checks.map((c) => c.status).join(', ')}`;
+      state.record(`smoke test passed: ${summaries.smoke}`, now());
       await setDeploymentState('staging', 'success', `${input.version.slice(0, 12)} passed smoke tests`);
 
       // 4. Approval: a person decides, through Slack, the CLI or a signal; silence rejects.
-      enter(ReleaseStage.awaitingApproval, `waiting for approval from ${plan.approval.approvers.join(', ')}`);
-      slackMessage = await bestEffort('posting the approval request to Slack', () =>
-        acts.notify.postReleaseMessage({ channel: plan.approval.channel, message: slackMessageFor('Waiting for approval', true) }),
-      );
-      const decided = await condition(() => state.isDecided, plan.approval.timeoutMs);
+      const approvers = [...plan.approval.approvers, ...(plan.approval.groups ?? []).map((g) => `members of ${g}`)];
+      enter(ReleaseStage.awaitingApproval, `waiting for approval from ${approvers.join(', ')}`);
+      const decided = v2 ? await awaitDecision() : await awaitDecisionV1();
       if (!decided) state.decide('rejected', 'runway', `no decision within ${Math.round(plan.approval.timeoutMs / 1000)} s`, now());
       if (state.approval.decision === 'rejected') throw new ReleaseRejected(state.approval.comment ?? `rejected by ${state.approval.by}`);
       await updateSlack(`Approved by ${state.approval.by}`);
 
-      // 5. Canary: a second service in the stable service's target group takes a growing share.
+      // 5. Migration (optional): a one-off task with the new image, before any production traffic.
+      const productionTdInput = { source: plan.production, container: plan.container, image };
+      let productionTd = v2 && plan.migration ? await runMigration(productionTdInput) : undefined;
+
+      // 6. Canary: a second service in the stable service's target group takes a growing share.
       enter(ReleaseStage.canary, `starting the production canary`);
       await recordDeployment('production');
       const canaryRef = { cluster: plan.production.cluster, service: plan.production.canaryService };
-      const productionTd = await acts.ecs.prepareTaskDefinition({ source: plan.production, container: plan.container, image: input.image });
+      productionTd ??= await acts.ecs.prepareTaskDefinition(productionTdInput);
       const stable = await acts.ecs.describeService(plan.production);
       undo.add(
         `take the canary (${canaryRef.cluster}/${canaryRef.service}) to 0 tasks`,
@@ -268,7 +373,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         },
         { urgent: true },
       );
-      const analysed = plan.canary.analysis !== undefined && patched(CANARY_ANALYSIS_PATCH);
+      const analysed = v2 && plan.canary.analysis !== undefined;
       const steps = canaryStepsBeforePromotion(plan.canary.steps);
       for (const [index, weight] of steps.entries()) {
         if (controls.pending === 'promote') break;
@@ -283,8 +388,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         else await bake(plan.canary.bakeMs);
       }
 
-      // 6. Promote: roll the stable service to the new version, then empty the canary.
-      enter(ReleaseStage.promoting, `promoting ${input.image} to all of production`);
+      // 7. Promote: roll the stable service to the new version, then empty the canary.
+      enter(ReleaseStage.promoting, `promoting ${image} to all of production`);
       await deployService(plan.production, productionTd.taskDefinitionArn, 'production');
       await acts.ecs.updateService({ ...canaryRef, desiredCount: 0 });
       state.setCanary(plan.canary.steps.length, 100, 100, now());
@@ -321,12 +426,26 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     const failed = reports.filter((r) => r.error);
     const result: ReleaseResult = failed.length > 0 ? 'failed' : intended;
     const finalReason = failed.length > 0 ? `${reason}; rollback incomplete: ${failed.map((f) => f.description).join('; ')}` : reason;
-    await setDeploymentState('staging', 'failure', `rolled back: ${reason}`);
-    await setDeploymentState('production', 'failure', `rolled back: ${reason}`);
+    for (const environment of ['staging', 'production'] as const) {
+      await setDeploymentState(environment, 'failure', `rolled back: ${reason}`);
+      // GitHub should show what really runs again: the environment's previous deployment.
+      if (v2 && deployments[environment] !== undefined) {
+        await bestEffort(`restoring the previous GitHub ${environment} deployment`, () =>
+          acts.notify.restorePreviousDeployment({ repo: plan.repo, environment, releaseId: info.workflowId, logUrl: runUrl }),
+        );
+      }
+    }
     state.finish(result, finalReason, now());
     upsertSearchAttributes([{ key: stageSearchAttribute, value: state.stage }]);
     showDetails();
     await updateSlack(result === 'rejected' ? `Rejected: ${reason}` : `Rolled back: ${reason}`);
+    if (v2 && slackMessage && result !== 'rejected') {
+      const ref = slackMessage;
+      const requester = slackMention(input.requestedBy, plan.approval.requesterSlackId);
+      await bestEffort('replying in the Slack thread', () =>
+        acts.notify.postThreadReply({ ...ref, text: `${requester} your release of ${input.service} ${input.version.slice(0, 12)} ${result === 'failed' ? 'stopped, and its rollback is incomplete' : 'was rolled back'}: ${finalReason}` }),
+      );
+    }
     return { releaseId: info.workflowId, result, reason: finalReason, status: state.snapshot() };
   }
 }

@@ -4,7 +4,7 @@
  * costs nothing more, and a change of membership counts within a minute. A group Slack cannot
  * list right now simply grants nothing (the click is then judged on the approvers list alone).
  */
-import type { WebClient } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
 import type { RunwayConfig } from '../config/schema';
 
 export type UsergroupsApi = { usergroups: { users: Pick<WebClient['usergroups']['users'], 'list'> } };
@@ -63,4 +63,19 @@ export class UserGroupMembership implements GroupMembership {
       return undefined;
     }
   }
+}
+
+/**
+ * The membership lookup the approvals server uses, when the config names approver groups and a
+ * bot token can read them (usergroups:read); otherwise undefined, and groups play no part.
+ */
+export function groupMembershipFor(
+  config: Pick<RunwayConfig, 'services'>,
+  env: { SLACK_BOT_TOKEN?: string; SLACK_API_URL?: string },
+  log?: (line: string) => void,
+): UserGroupMembership | undefined {
+  const groups = configuredApproverGroups(config);
+  if (groups.length === 0 || !env.SLACK_BOT_TOKEN) return undefined;
+  const slack = new WebClient(env.SLACK_BOT_TOKEN, { slackApiUrl: env.SLACK_API_URL, retryConfig: { retries: 1 }, rejectRateLimitedCalls: true });
+  return new UserGroupMembership(slack, groups, { log });
 }

@@ -3,5 +3,5 @@ export { startApprovalsServer, DEFAULT_MAX_BODY_BYTES, EVENTS_PATH, HEALTH_PATH 
 export type { ApprovalsServer, ApprovalsServerOptions } from './server';
 export type { EphemeralApi } from './ephemeral-reply';
 export type { ButtonClick } from './interaction';
-export { configuredApproverGroups, UserGroupMembership } from './group-membership';
+export { configuredApproverGroups, groupMembershipFor, UserGroupMembership } from './group-membership';
 export type { GroupMembership, UsergroupsApi } from './group-membership';

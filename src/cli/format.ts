@@ -1,5 +1,5 @@
 /** Human-readable rendering of release status for the terminal. */
-import type { ReleaseEvent, ReleaseStatus } from '../domain/release';
+import type { AnalysisStepRecord, ReleaseEvent, ReleaseStatus } from '../domain/release';
 
 function time(iso: string): string {
   return iso.slice(11, 19);
@@ -7,6 +7,25 @@ function time(iso: string): string {
 
 export function formatEvent(event: ReleaseEvent): string {
   return `${time(event.at)}  ${event.stage.padEnd(17)} ${event.message}`;
+}
+
+const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(2)}%`);
+const ms = (v: number | undefined) => (v === undefined ? '-' : `${Math.round(v)}ms`);
+
+/** One table per canary step: every measurement's numbers, verdict and, when not a pass, why. */
+export function formatAnalysis(steps: AnalysisStepRecord[]): string[] {
+  const lines: string[] = [];
+  for (const step of steps) {
+    lines.push('', `analysis  step ${step.step} (${step.weight}%)`);
+    lines.push(`  ${'time'.padEnd(9)}${'verdict'.padEnd(13)}${'requests'.padStart(9)}${'errors'.padStart(9)}${'stable'.padStart(9)}${'p99'.padStart(8)}${'stable'.padStart(8)}${'crashed'.padStart(9)}`);
+    for (const m of step.measurements) {
+      lines.push(
+        `  ${time(m.at).padEnd(9)}${m.verdict.padEnd(13)}${String(m.requests ?? '-').padStart(9)}${pct(m.errorRate).padStart(9)}${pct(m.stableErrorRate).padStart(9)}${ms(m.p99Ms).padStart(8)}${ms(m.stableP99Ms).padStart(8)}${String(m.crashedTasks).padStart(9)}`,
+      );
+      for (const note of m.notes) lines.push(`           ${note}`);
+    }
+  }
+  return lines;
 }
 
 export function formatStatus(status: ReleaseStatus): string {
@@ -24,9 +43,15 @@ export function formatStatus(status: ReleaseStatus): string {
   const { approval } = status;
   if (approval.decision) lines.push(`approval  ${approval.decision} by ${approval.by} at ${approval.at}${approval.comment ? `: ${approval.comment}` : ''}`);
   for (const r of approval.refused) lines.push(`refused   ${r.by || '(unknown)'} at ${r.at}: ${r.reason}`);
-  if (status.paused) lines.push('paused    the canary is held at its current weight (runway resume <id>)');
+  if (status.canary.awaitingDecision) {
+    lines.push(`held      ${status.canary.awaitingDecision} — decide with runway resume|promote|abort <id>`);
+  } else if (status.paused) {
+    lines.push('paused    the canary is held at its current weight (runway resume <id>)');
+  }
+  for (const f of status.canary.failure ?? []) lines.push(`failed    ${f.signal}: ${f.detail}`);
   for (const c of status.controls ?? []) lines.push(`control   ${c.action} by ${c.by} at ${c.at}${c.reason ? `: ${c.reason}` : ''}`);
   if (status.outcomeReason) lines.push(`reason    ${status.outcomeReason}`);
+  lines.push(...formatAnalysis(status.canary.analysis ?? []));
   lines.push('', 'history');
   for (const event of status.history) lines.push(`  ${formatEvent(event)}`);
   return lines.join('\n');

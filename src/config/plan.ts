@@ -58,5 +58,6 @@ export function releasePlan(config: RunwayConfig, service: string, requestedBy?:
     environmentUrls: { staging: svc.staging.url, production: svc.production.url },
     build: buildPlan(svc.build, svc.releaseBranch),
     releaseBranch: svc.releaseBranch,
+    ...(svc.migration ? { migration: { command: svc.migration.command, container: svc.migration.container ?? svc.container } } : {}),
   };
 }

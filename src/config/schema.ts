@@ -122,6 +122,17 @@ const serviceSchema = z.strictObject({
   build: buildSchema.default(DEFAULT_BUILD),
   /** Pre-release check: the commit must be on this branch. */
   releaseBranch: z.string().min(1).default('main'),
+  /**
+   * A one-off database migration run as an ECS task (RunTask) on the production cluster with the
+   * new task definition, after approval and before the canary. Never undone automatically.
+   */
+  migration: z
+    .strictObject({
+      command: z.array(z.string().min(1)).min(1, 'the migration command needs at least one word'),
+      /** Container whose command is replaced; defaults to the service's `container`. */
+      container: name.optional(),
+    })
+    .optional(),
 });
 
 /** A person Runway knows by name (approvers, requesters), with their identities elsewhere. */

@@ -79,6 +79,11 @@ export class ReleaseState {
     this.record(message, now);
   }
 
+  /** The image the release deploys, once the build stage has produced it. */
+  useImage(image: string): void {
+    this.status.image = image;
+  }
+
   /** Adds a line to the history without changing stage. */
   record(message: string, now: Date): void {
     const event: ReleaseEvent = { at: now.toISOString(), stage: this.status.stage, message };

@@ -11,6 +11,7 @@ export const ReleaseStage = {
   staging: 'staging',
   smoke: 'smoke',
   awaitingApproval: 'awaiting-approval',
+  migrating: 'migrating',
   canary: 'canary',
   promoting: 'promoting',
   released: 'released',
@@ -83,6 +84,8 @@ export interface ReleasePlan {
   build?: BuildPlan;
   /** The branch the commit must be on (pre-release check). Absent in older releases: not checked. */
   releaseBranch?: string;
+  /** A one-off migration task run before production; never undone automatically. */
+  migration?: { command: string[]; container: string };
 }
 
 /** The build stage: verify CI's check runs, or dispatch a GitHub Actions build and wait for it. */

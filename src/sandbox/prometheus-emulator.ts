@@ -30,7 +30,7 @@ const HEALTHY = { errorRate: 0.002, p99Ms: 120 };
 const BAD_ERROR_RATE = 0.15;
 const BAD_LATENCY_FACTOR = 3;
 /** Requests per second across all tracks of a service when the scenario sets none. */
-export const DEFAULT_TRAFFIC_RPS = 200;
+export const DEFAULT_TRAFFIC_RPS = 1000;
 
 function labelValue(query: string, label: string): string | undefined {
   return new RegExp(`\\b${label}\\s*=\\s*"([^"]*)"`).exec(query)?.[1];

@@ -16,9 +16,10 @@ export interface RecordedCalls {
   slack: RecordedCall[];
   github: RecordedCall[];
   health?: RecordedCall[];
+  prometheus?: RecordedCall[];
 }
 
-const READS = new Set(['DescribeServices', 'DescribeTaskDefinition', 'ListTaskDefinitions']);
+const READS = new Set(['DescribeServices', 'DescribeTaskDefinition', 'ListTaskDefinitions', 'ListTasks', 'DescribeTasks']);
 
 function field(request: unknown, name: string): unknown {
   return request && typeof request === 'object' ? (request as Record<string, unknown>)[name] : undefined;
@@ -50,8 +51,12 @@ export function summariseCalls(calls: RecordedCalls): string[] {
   const created = calls.github.filter((c) => c.operation.startsWith('POST') && c.operation.endsWith('/deployments'));
   const statuses = calls.github.filter((c) => c.operation.endsWith('/statuses') && c.operation.startsWith('POST'));
   const checks = calls.github.filter((c) => c.operation.includes('check-runs'));
-  lines.push(`GitHub  ${checks.length} check-run read(s), ${created.length} deployment(s) created, ${statuses.length} status(es)`);
+  const dispatches = calls.github.filter((c) => c.operation.startsWith('POST') && c.operation.endsWith('/dispatches'));
+  const runReads = calls.github.filter((c) => c.operation.startsWith('GET') && /\/actions\/runs\/\d+$/.test(c.operation));
+  lines.push(`GitHub  ${dispatches.length} build(s) dispatched, ${runReads.length} build-run read(s), ${checks.length} check-run read(s), ${created.length} deployment(s) created, ${statuses.length} status(es)`);
+  for (const c of dispatches) lines.push(`  ${c.operation.replace(/^POST /, 'dispatch ')}`);
   for (const c of created) lines.push(`  deployment to ${String(field(c.request, 'environment'))}`);
   for (const c of statuses) lines.push(`  status ${String(field(c.request, 'state'))}: ${String(field(c.request, 'description') ?? '')}`);
+  lines.push(`Metrics ${calls.prometheus?.length ?? 0} Prometheus query(ies) for canary analysis`);
   return lines;
 }

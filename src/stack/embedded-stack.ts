@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { type ApprovalsServer, startApprovalsServer } from '../approvals';
+import { type ApprovalsServer, groupMembershipFor, startApprovalsServer } from '../approvals';
 import { loadConfig } from '../config/load';
 import { slackIdentityResolver } from '../config/people';
 import { parseEnv, type RunwayEnv } from '../env';
@@ -86,6 +86,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       signingSecret,
       client: approvalsClient.client,
       identityForSlackUser: slackIdentityResolver(config),
+      groupMembership: groupMembershipFor(config, env, log),
       log,
     });
     stops.push(() => approvals.close());

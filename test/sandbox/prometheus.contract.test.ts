@@ -50,8 +50,8 @@ async function runCanary(tag: string): Promise<void> {
 describe('sandbox Prometheus API', () => {
   it('has no canary data while the canary runs no tasks, and healthy stable numbers', async () => {
     expect(await provider().trackMetrics(query('canary'))).toEqual({ requests: undefined, errorRate: undefined, p99Ms: undefined });
-    // 200 req/s over 10 s, all on stable.
-    expect(await provider().trackMetrics(query('stable'))).toEqual({ requests: 2000, errorRate: 0.002, p99Ms: 120 });
+    // The default 1000 req/s over 10 s, all on stable.
+    expect(await provider().trackMetrics(query('stable'))).toEqual({ requests: 10000, errorRate: 0.002, p99Ms: 120 });
   });
 
   it('splits traffic by task share and makes a scripted bad version look bad', async () => {

@@ -88,6 +88,22 @@ export function createFakeActivities(options: FakeOptions = {}) {
       log('verifyBuild', input);
       return { checks: ['ci'] };
     },
+    async checkReleaseBranch(input) {
+      log('checkReleaseBranch', input);
+      return { branch: input.branch ?? 'main', status: 'behind' };
+    },
+    async dispatchBuild(input) {
+      log('dispatchBuild', input);
+      return { runId: 42, url: `https://github.com/${input.repo}/actions/runs/42`, correlationId: input.releaseId, dispatched: true };
+    },
+    async waitForBuild(input) {
+      log('waitForBuild', input);
+      return { image: input.image, runId: input.runId, conclusion: 'success', url: `https://github.com/${input.repo}/actions/runs/${input.runId}` };
+    },
+    async restorePreviousDeployment(input) {
+      log('restorePreviousDeployment', input);
+      return { changed: false };
+    },
     async createDeployment(input) {
       log('createDeployment', input);
       return { deploymentId: input.environment === 'staging' ? 1 : 2 };

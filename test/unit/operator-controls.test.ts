@@ -33,4 +33,12 @@ describe('operator controls', () => {
     expect(controlRefusal('abort', 'alice', ops, { ...canary, pending: 'promote' })).toBeUndefined();
     expect(controlRefusal('promote', 'alice', ops, { ...canary, pending: 'abort' })).toBe('an abort is already under way');
   });
+
+  it('refuses promote while the latest canary measurement fails, and allows abort', () => {
+    expect(controlRefusal('promote', 'alice', ops, { ...canary, analysisFailing: true })).toBe(
+      'the latest canary measurement failed; promote once analysis passes, or abort',
+    );
+    expect(controlRefusal('abort', 'alice', ops, { ...canary, analysisFailing: true })).toBeUndefined();
+    expect(controlRefusal('promote', 'alice', ops, { ...canary, paused: true, analysisFailing: false })).toBeUndefined();
+  });
 });

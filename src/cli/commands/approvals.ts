@@ -4,7 +4,7 @@
  */
 import { WebClient } from '@slack/web-api';
 import type { Command } from 'commander';
-import { startApprovalsServer } from '../../approvals';
+import { groupMembershipFor, startApprovalsServer } from '../../approvals';
 import { slackIdentityResolver } from '../../config/people';
 import type { RunwayEnv } from '../../env';
 import { cliConfig, cliEnv, withClient } from '../context';
@@ -63,6 +63,7 @@ export function configureApprovalsCommand(program: Command): void {
         await withClient(env, async (client) => {
           const server = await startApprovalsServer({
             identityForSlackUser: slackIdentityResolver(config),
+            groupMembership: groupMembershipFor(config, env, (line) => process.stderr.write(`${line}\n`)),
             port,
             host: opts.host,
             signingSecret: env.SLACK_SIGNING_SECRET!,

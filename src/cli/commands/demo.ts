@@ -20,7 +20,13 @@ const SCENARIOS = {
   'smoke-fail': { image: 'unhealthy', decision: 'approve', story: 'staging answers 503 to the smoke test; staging is rolled back' },
   reject: { image: 'healthy', decision: 'reject', story: 'the approver rejects; staging is rolled back' },
   'bad-image': { image: 'crash', decision: 'approve', story: 'the new image crashes on start; ECS fails the deployment; staging is rolled back' },
-} as const;
+  'bad-canary': {
+    image: 'healthy',
+    decision: 'approve',
+    canary: 'errors',
+    story: 'the canary answers 15% errors; analysis fails it at the first step; canary traffic goes to 0 and everything is rolled back',
+  },
+} as const satisfies Record<string, { image: string; decision: 'approve' | 'reject'; story: string; canary?: 'errors' | 'latency' }>;
 type ScenarioName = keyof typeof SCENARIOS;
 
 const DEMO_SERVICE = 'checkout';
@@ -43,9 +49,10 @@ export function configureDemoCommand(program: Command): void {
         try {
           const version = randomBytes(20).toString('hex');
           const config = await loadConfig(stack.env.RUNWAY_CONFIG);
-          const plan = releasePlan(config, DEMO_SERVICE);
+          const plan = releasePlan(config, DEMO_SERVICE, 'demo-ci');
           const image = defaultImage(plan.imageRepository, version);
-          await setScenario(stack.sandbox.url, { images: { [image]: scenario.image } });
+          const canary = 'canary' in scenario ? { canary: { [image]: { behaviour: scenario.canary } } } : {};
+          await setScenario(stack.sandbox.url, { images: { [image]: scenario.image }, ...canary });
 
           return await withClient(stack.env, async (client) => {
             const { releaseId } = await startRelease(client, stack.env.RUNWAY_TASK_QUEUE, {

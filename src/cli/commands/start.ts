@@ -46,12 +46,13 @@ export function configureStartCommand(program: Command): void {
         }
         if (opts.image !== undefined && !/^\S+$/.test(opts.image)) throw invalidInput(`--image: "${opts.image}" is not an image reference`);
         const config = await cliConfig(env, opts);
-        const plan = releasePlan(config, opts.service);
+        const requestedBy = opts.requestedBy ?? defaultRequester(process.env);
+        const plan = releasePlan(config, opts.service, requestedBy);
         const input: ReleaseInput = {
           service: opts.service,
           version: opts.version,
           image: opts.image ?? defaultImage(plan.imageRepository, opts.version),
-          requestedBy: opts.requestedBy ?? defaultRequester(process.env),
+          requestedBy,
           reason: opts.reason ?? 'release',
           plan,
         };
