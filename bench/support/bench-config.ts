@@ -1,0 +1,54 @@
+/**
+ * A config for benches: the repository's sample service cloned under several names, each with
+ * its own ECS services, GitHub repo and smoke URL on the sandbox, so concurrent releases never
+ * touch each other's services and every sandbox call can be attributed to one release.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { parseConfig } from '../../src/config/load';
+import type { RunwayConfig } from '../../src/config/schema';
+
+export interface BenchTiming {
+  /** Canary bake per step, e.g. "500ms" or 0. */
+  bake: string | number;
+  /** Smoke check interval. @default '100ms' */
+  smokeInterval?: string | number;
+  /** Smoke check attempts. @default 2 */
+  smokeAttempts?: number;
+}
+
+const SAMPLE = path.join(__dirname, '../../runway.config.yaml');
+
+export function benchServiceNames(count: number, prefix = 'svc'): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
+}
+
+/** YAML text (for RUNWAY_CONFIG, so `runway approve` works against the bench) and the parsed config. */
+export function benchConfig(sandboxUrl: string, services: string[], timing: BenchTiming): { text: string; config: RunwayConfig } {
+  const sample = YAML.parse(readFileSync(SAMPLE, 'utf8')) as { services: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+  const template = sample.services.checkout;
+  const bake = timing.bake;
+  const entries = services.map((name) => [
+    name,
+    {
+      ...template,
+      repo: `acme/${name}`,
+      image: `000000000000.dkr.ecr.us-east-1.amazonaws.com/${name}`,
+      staging: { cluster: 'staging', service: name, url: `${sandboxUrl}/services/staging/${name}` },
+      production: { cluster: 'production', service: name, canaryService: `${name}-canary`, url: `${sandboxUrl}/services/production/${name}` },
+      smoke: {
+        url: `${sandboxUrl}/services/staging/${name}/health`,
+        attempts: timing.smokeAttempts ?? 2,
+        interval: timing.smokeInterval ?? '100ms',
+        timeout: '5s',
+      },
+      // One analysis interval per bake, so one failed measurement must be enough to roll back;
+      // the stack sends enough traffic that even the 10 % canary is measured.
+      canary: { steps: [10, 30, 60, 100], bake, analysis: { interval: bake, failureLimit: 1, thresholds: { minRequests: 1 } } },
+      deployTimeout: '2m',
+    },
+  ]);
+  const text = YAML.stringify({ ...sample, services: Object.fromEntries(entries) });
+  return { text, config: parseConfig(text, 'bench config') };
+}

@@ -1,0 +1,125 @@
+/**
+ * The chaos runner's core, shared by `npm run chaos` and test/e2e/chaos.test.ts: N releases of
+ * mixed stories on a real stack while a ChaosMonkey kills the worker and restarts Temporal,
+ * then every release is audited at the sandbox.
+ */
+import { isTerminalStage } from '../../src/domain/release';
+import { releaseId } from '../../src/domain/release-id';
+import { auditRelease, ecsServices } from './chaos-audit';
+import { type BadCanaryMechanism, type ChaosRelease, driveRelease } from './chaos-release-driver';
+import { ChaosMonkey } from './chaos-monkey';
+import { CHAOS_SCENARIOS } from './chaos-scenarios';
+import { benchServiceNames } from './bench-config';
+import { type BenchStack, startBenchStack } from './bench-stack';
+import { Prng } from './prng';
+
+export interface ChaosOptions {
+  releases: number;
+  seed: number;
+  /** Releases in flight at once. */
+  concurrency: number;
+  temporalRestarts: number;
+  deadlineSeconds: number;
+  /** Pause between strikes, ms. @default [1500, 4000] */
+  gapMs?: [number, number];
+  log?: (line: string) => void;
+}
+
+export interface ChaosReport {
+  total: number;
+  ok: number;
+  duplicates: number;
+  lostApprovals: number;
+  kills: number;
+  temporalRestarts: number;
+  workerDeaths: number;
+  killMoments: Record<string, number>;
+  badCanary: BadCanaryMechanism;
+  failures: { id: string; scenario: string; problems: string[] }[];
+  /** `chaos: <ok>/<N> releases correct, <d> duplicate side effects, <l> lost approvals, <k> kills` */
+  line: string;
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? (() => {});
+  const prng = new Prng(options.seed);
+  const services = benchServiceNames(options.releases);
+  const releases: ChaosRelease[] = shuffledMix(prng, options.releases).map((scenario, i) => {
+    const version = prng.sha();
+    return { id: releaseId(services[i], version), service: services[i], version, scenario, decideVia: prng.pick(['slack', 'cli'] as const) };
+  });
+  const stack = await startBenchStack({ services, bake: '1s', smokeInterval: '100ms', deploymentDelayMs: 300, log });
+  const monkey = new ChaosMonkey(stack, prng, { temporalRestarts: options.temporalRestarts, gapMs: options.gapMs ?? [1500, 4000] }, log);
+  try {
+    const initial = new Map(ecsServices(stack.sandbox.state()).map((s) => [`${s.cluster}/${s.service}`, s.taskDefinition ?? '']));
+    const badCanary = badCanaryMechanism(stack);
+    await monkey.start();
+    const deadline = Date.now() + options.deadlineSeconds * 1000;
+    const ctx = { stack, badCanary, deadline, log };
+    const finished = () => releases.every((r) => r.outcome) || Date.now() > deadline;
+    const inFlight = () => releases.filter((r) => r.stage && !isTerminalStage(r.stage as never));
+    await Promise.all([runPool(releases, options.concurrency, (r) => driveRelease(ctx, r), log), monkey.run(finished, inFlight)]);
+
+    const calls = stack.sandbox.calls();
+    const finalServices = ecsServices(stack.sandbox.state());
+    let ok = 0;
+    let duplicates = 0;
+    let lostApprovals = 0;
+    const failures: ChaosReport['failures'] = [];
+    for (const r of releases) {
+      const audit = auditRelease(r, r.outcome, calls, initial, finalServices);
+      duplicates += audit.duplicates;
+      if (audit.lostApproval) lostApprovals++;
+      if (audit.problems.length === 0) ok++;
+      else failures.push({ id: r.id, scenario: r.scenario, problems: audit.problems });
+    }
+    const line = `chaos: ${ok}/${releases.length} releases correct, ${duplicates} duplicate side effects, ${lostApprovals} lost approvals, ${monkey.kills} kills`;
+    return {
+      total: releases.length,
+      ok,
+      duplicates,
+      lostApprovals,
+      kills: monkey.kills,
+      temporalRestarts: monkey.temporalRestarts,
+      workerDeaths: monkey.workerDeaths,
+      killMoments: monkey.moments,
+      badCanary,
+      failures,
+      line,
+    };
+  } finally {
+    await monkey.stop();
+    await stack.stop();
+  }
+}
+
+/** Every story equally often (N/4 each, the remainder spread), in a seeded order. */
+function shuffledMix(prng: Prng, n: number) {
+  const mix = Array.from({ length: n }, (_, i) => CHAOS_SCENARIOS[i % CHAOS_SCENARIOS.length]);
+  for (let i = mix.length - 1; i > 0; i--) {
+    const j = prng.int(0, i);
+    [mix[i], mix[j]] = [mix[j], mix[i]];
+  }
+  return mix;
+}
+
+/** The sandbox's canary-metrics switch when it has one; otherwise the image starts crashing at canary time. */
+function badCanaryMechanism(stack: BenchStack): BadCanaryMechanism {
+  try {
+    stack.sandbox.setScenario({ canary: {} } as never);
+    return 'canary-metrics';
+  } catch {
+    return 'crash-at-canary';
+  }
+}
+
+async function runPool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>, log: (line: string) => void): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await work(item).catch((err) => log(`chaos: driver failed: ${(err as Error).stack ?? err}`));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
+}

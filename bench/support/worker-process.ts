@@ -1,0 +1,67 @@
+/**
+ * `runway worker` as a child process that a bench can SIGKILL, SIGTERM and restart: the same
+ * command operators run, so recovery figures include a real process start.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+
+const BIN = path.join(__dirname, '../../bin/runway.js');
+const READY = /polling task queue/;
+
+export interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class WorkerProcess {
+  readonly exited: Promise<WorkerExit>;
+  private output = '';
+
+  private constructor(readonly child: ChildProcess) {
+    child.stdout!.on('data', (d) => this.keep(String(d)));
+    child.stderr!.on('data', (d) => this.keep(String(d)));
+    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Starts `runway worker` and resolves once it polls the task queue (or rejects with its output). */
+  static async start(env: Record<string, string>, timeoutMs = 60_000): Promise<WorkerProcess> {
+    const child = spawn(process.execPath, [BIN, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const worker = new WorkerProcess(child);
+    await worker.ready(timeoutMs);
+    return worker;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The last few KiB the process printed, for error messages. */
+  tail(): string {
+    return this.output.slice(-4000);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<WorkerExit> {
+    if (this.running) this.child.kill(signal);
+    return this.exited;
+  }
+
+  private keep(chunk: string): void {
+    this.output = (this.output + chunk).slice(-16_000);
+  }
+
+  private async ready(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!READY.test(this.output)) {
+      if (!this.running) throw new Error(`runway worker exited before polling:\n${this.tail()}`);
+      if (Date.now() > deadline) {
+        await this.kill();
+        throw new Error(`runway worker did not poll within ${timeoutMs} ms:\n${this.tail()}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

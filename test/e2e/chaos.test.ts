@@ -1,0 +1,20 @@
+/**
+ * The chaos runner's core on a small run: one release of each story (good, smoke-fail, reject,
+ * bad-canary) on its own Temporal dev server (SQLite, restarted once mid-run), with the worker
+ * SIGKILLed at seeded moments. Every release must end as its story says, with no side effect
+ * made twice and no approval lost.
+ */
+import { runChaos } from '../../bench/support/chaos-runner';
+
+it('four releases survive worker kills and a Temporal restart: all correct, no duplicates, no lost approvals', async () => {
+  const lines: string[] = [];
+  const report = await runChaos({ releases: 4, seed: 3, concurrency: 4, temporalRestarts: 1, deadlineSeconds: 240, gapMs: [1000, 2500], log: (l) => lines.push(l) });
+  if (report.ok !== report.total) console.log(`${lines.join('\n')}\n${JSON.stringify(report.failures, null, 2)}`);
+  expect(report.failures).toEqual([]);
+  expect(report.ok).toBe(4);
+  expect(report.duplicates).toBe(0);
+  expect(report.lostApprovals).toBe(0);
+  expect(report.kills).toBeGreaterThanOrEqual(2);
+  expect(report.temporalRestarts).toBe(1);
+  expect(report.line).toBe(`chaos: 4/4 releases correct, 0 duplicate side effects, 0 lost approvals, ${report.kills} kills`);
+}, 300_000);
