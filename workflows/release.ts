@@ -25,6 +25,7 @@ import {
 import { ReleaseState } from '../src/domain/release-state';
 import { canaryWeightSearchAttribute, stageSearchAttribute, statusQuery } from '../src/messages';
 import type { ReleaseMessage } from '../src/slack/release-message';
+import type { BakeReport } from '../activities/canary-analysis';
 import type { ServiceSnapshot } from '../activities/ecs';
 import type { DeploymentState } from '../activities/github';
 import type { SlackMessageRef } from '../activities/slack';
@@ -218,7 +219,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   const awaitDecision = async (): Promise<boolean> => {
     const posting = bestEffort('posting the approval request to Slack', () =>
       acts.notify.postReleaseMessage({ channel: plan.approval.channel, message: slackMessageFor('Waiting for approval', true) }),
-    );
+    ).then((ref) => (slackMessage = ref));
     // Handled here too, so a cancelled post never surfaces as an unhandled rejection.
     posting.catch(() => undefined);
     const { timeoutMs, reminderMs } = plan.approval;
@@ -226,14 +227,15 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     if (reminderMs !== undefined && reminderMs < timeoutMs) {
       decided = await condition(() => state.isDecided, reminderMs);
       if (!decided) {
-        slackMessage = await posting;
+        await posting;
         await remindApprovers();
         decided = await condition(() => state.isDecided, timeoutMs - reminderMs);
       }
     } else {
       decided = await condition(() => state.isDecided, timeoutMs);
     }
-    slackMessage = await posting;
+    // Not awaiting the post: a decision moves the release on even while Slack is slow. Later
+    // updates use the message once it exists.
     return decided;
   };
   const remindApprovers = async () => {
@@ -261,6 +263,20 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     // Never undone: a schema change cannot be rolled back safely by a machine.
     state.record(`migration finished with exit code ${result.exitCode} (${result.taskArn}); it is not undone on rollback`, now());
     return td;
+  };
+
+  /**
+   * A window cancelled before it reached a worker (a pause in the same instant it was scheduled)
+   * ends as a cancellation rather than a report: that is an interrupted window with no
+   * measurements, unless the whole forward path is being cancelled.
+   */
+  const windowReport = async (report: Promise<BakeReport>): Promise<BakeReport> => {
+    try {
+      return await report;
+    } catch (err) {
+      if (!isCancellation(err) || forward.consideredCancelled) throw err;
+      return { results: [], decision: { action: 'continue' }, interrupted: true };
+    }
   };
 
   // A function, not an inline comparison: Update handlers change `controls` between awaits.
@@ -296,7 +312,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       await condition(() => settled || state.paused || promoteRequested());
       const stoppedAt = Date.now();
       if (!settled) window.cancel();
-      const report = await reportPromise;
+      const report = await windowReport(reportPromise);
       // A window that was not interrupted covered the rest of the bake (or ended it with a verdict).
       remaining = report.interrupted ? remaining - (stoppedAt - startedAt) : 0;
       state.recordMeasurements(step, weight, report.results, now());

@@ -3,6 +3,7 @@
  * test whose answer the test chooses, Slack and GitHub that only record. Every call is logged
  * so tests can assert what the workflow did, in which order.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ReleaseActivities } from '../../activities';
 import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
@@ -13,6 +14,8 @@ export interface FakeOptions {
   smokeFails?: boolean;
   /** Services (cluster/service) whose deployment fails. */
   failingDeployments?: string[];
+  /** How long posting the Slack message takes (a slow Slack); logs `postReleaseMessage:done` when it returns. */
+  slackPostDelayMs?: number;
   /** What each canary bake window reports, by call number (1-based); default: one passing measurement. */
   analysis?: (call: number, input: AnalyseBakeInput) => BakeReport | Promise<BakeReport>;
 }
@@ -75,6 +78,10 @@ export function createFakeActivities(options: FakeOptions = {}) {
     },
     async postReleaseMessage(input) {
       log('postReleaseMessage', input);
+      if (options.slackPostDelayMs) {
+        await Context.current().sleep(options.slackPostDelayMs);
+        log('postReleaseMessage:done', null);
+      }
       return { channel: input.channel, ts: '1.0001' };
     },
     async updateReleaseMessage(input) {
@@ -98,7 +105,8 @@ export function createFakeActivities(options: FakeOptions = {}) {
     },
     async waitForBuild(input) {
       log('waitForBuild', input);
-      return { image: input.image, runId: input.runId, conclusion: 'success', url: `https://github.com/${input.repo}/actions/runs/${input.runId}` };
+      const image = input.imageOutput ? input.imageOutput.replace('{{image}}', input.image) : input.image;
+      return { image, runId: input.runId, conclusion: 'success', url: `https://github.com/${input.repo}/actions/runs/${input.runId}` };
     },
     async restorePreviousDeployment(input) {
       log('restorePreviousDeployment', input);

@@ -67,6 +67,10 @@ const canaryCounts = (fake: ReturnType<typeof createFakeActivities>) =>
     .filter((c) => c.name === 'updateService' && (c.input as { service: string }).service === 'checkout-canary')
     .map((c) => (c.input as { desiredCount?: number }).desiredCount);
 
+async function untilCalled(fake: ReturnType<typeof createFakeActivities>, name: string, times = 1): Promise<void> {
+  for (let i = 0; i < 300 && fake.names().filter((n) => n === name).length < times; i++) await new Promise((r) => setTimeout(r, 50));
+}
+
 const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (err: WorkflowUpdateFailedError) => (err.cause as Error).message);
 
 describe('canary analysis in the release', () => {
@@ -146,6 +150,7 @@ describe('canary analysis in the release', () => {
       );
       // A pause ends the window and brings back its (passing) measurements; then promote is allowed.
       verdicts = [good(), good()];
+      await untilCalled(fake, 'analyseBake', 2);
       await handle.executeUpdate(pauseUpdate, { args: [{ by: 'bob' }] });
       await untilStatus(handle, (s) => s.canary.analysis?.some((a) => a.step === 2) ?? false, 'step 2 measurements');
       await handle.executeUpdate(promoteUpdate, { args: [{ by: 'alice', reason: 'numbers are good' }] });
@@ -163,6 +168,8 @@ describe('canary analysis in the release', () => {
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
       const handle = await startApproved(taskQueue, plan({}, 60_000));
       await untilStatus(handle, (s) => s.canary.step === 1, 'canary step 1');
+      // Pause once the window is measuring, so it has something to hand back.
+      await untilCalled(fake, 'analyseBake');
       await handle.executeUpdate(pauseUpdate, { args: [{ by: 'bob' }] });
       const paused = await untilStatus(handle, (s) => (s.canary.analysis?.length ?? 0) > 0, 'measurements of the paused window');
       expect(paused).toMatchObject({ paused: true, canary: { step: 1 } });
