@@ -88,6 +88,30 @@ const ROLLING_DEPLOYMENT = {
   deploymentCircuitBreaker: { enable: true, rollback: true },
 };
 
+/** What an updateService attempt heartbeats before it changes anything; its retry reads it back. */
+interface UpdateServiceHeartbeat {
+  previous: ServiceSnapshot;
+}
+
+function snapshotOf(service: Service): ServiceSnapshot {
+  return { taskDefinition: service.taskDefinition ?? '', desiredCount: service.desiredCount ?? 0, runningCount: service.runningCount ?? 0 };
+}
+
+/**
+ * The state before an earlier attempt of this activity made the change now in place, or
+ * undefined on a first attempt (or when nothing says). From the heartbeat of the lost attempt;
+ * else, for a task definition change, from the newest older deployment ECS is still draining.
+ */
+function previousBeforeRetry(service: Service, input: UpdateServiceInput): ServiceSnapshot | undefined {
+  const info = Context.current().info;
+  if (info.attempt <= 1) return undefined;
+  const recorded = (info.heartbeatDetails as Partial<UpdateServiceHeartbeat> | undefined)?.previous;
+  if (recorded) return recorded;
+  if (input.taskDefinition === undefined) return undefined;
+  const older = service.deployments?.find((d) => d.status === 'ACTIVE' && d.taskDefinition !== input.taskDefinition);
+  return older?.taskDefinition ? { ...snapshotOf(service), taskDefinition: older.taskDefinition } : undefined;
+}
+
 function containerImage(td: TaskDefinition, container: string): string | undefined {
   return td.containerDefinitions?.find((c: ContainerDefinition) => c.name === container)?.image;
 }
@@ -151,12 +175,7 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
 
   const activities = {
     async describeService(ref: EcsServiceRef): Promise<ServiceSnapshot> {
-      const service = await readService(ref);
-      return {
-        taskDefinition: service.taskDefinition ?? '',
-        desiredCount: service.desiredCount ?? 0,
-        runningCount: service.runningCount ?? 0,
-      };
+      return snapshotOf(await readService(ref));
     },
 
     /**
@@ -191,17 +210,20 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
       }
     },
 
-    /** Sets task definition and/or desired count; a no-op when the service already has them. */
+    /**
+     * Sets task definition and/or desired count; a no-op when the service already has them.
+     * `previous` is what an undo restores, so a retry after a crash must not report the state
+     * its own lost attempt made: the attempt heartbeats the state it read before sending the
+     * update, and a retry that finds the change in place takes `previous` from there (or, when
+     * that heartbeat never reached Temporal, from the deployment ECS is still replacing).
+     */
     async updateService(input: UpdateServiceInput): Promise<UpdateServiceResult> {
       const service = await readService(input);
-      const previous: ServiceSnapshot = {
-        taskDefinition: service.taskDefinition ?? '',
-        desiredCount: service.desiredCount ?? 0,
-        runningCount: service.runningCount ?? 0,
-      };
-      const tdChanges = input.taskDefinition !== undefined && input.taskDefinition !== previous.taskDefinition;
-      const countChanges = input.desiredCount !== undefined && input.desiredCount !== previous.desiredCount;
-      if (!tdChanges && !countChanges) return { previous, changed: false };
+      const current = snapshotOf(service);
+      const tdChanges = input.taskDefinition !== undefined && input.taskDefinition !== current.taskDefinition;
+      const countChanges = input.desiredCount !== undefined && input.desiredCount !== current.desiredCount;
+      if (!tdChanges && !countChanges) return { previous: previousBeforeRetry(service, input) ?? current, changed: false };
+      heartbeat({ previous: current } satisfies UpdateServiceHeartbeat);
       try {
         await ecs.send(
           new UpdateServiceCommand({
@@ -215,7 +237,7 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
       } catch (err) {
         throw awsFailure(err, `updating ECS service ${input.cluster}/${input.service}`, 'ecs:UpdateService');
       }
-      return { previous, changed: true };
+      return { previous: current, changed: true };
     },
 
     /**

@@ -111,7 +111,11 @@ export type EcsFaults = z.infer<typeof ecsFaultsSchema>;
 
 export type EcsFault = { kind: 'throttle' } | { kind: 'server-error'; status: 500 | 503 } | { kind: 'access-denied' };
 
-/** A counted fault: `skip` matching calls pass, then `count` calls get it. */
+/**
+ * A counted fault: `skip` matching calls pass, then `count` calls get it. Faults are consulted
+ * in order (5xx, access denied, throttle) and a call answered by one never reaches the next, so
+ * a later fault's `skip` counts only the calls that got that far.
+ */
 interface CountedFault {
   count: number;
   skip?: number;

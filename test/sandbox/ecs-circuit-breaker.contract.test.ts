@@ -53,6 +53,8 @@ it('fails on a circuit-breaker rollback, naming the rollback, although the servi
   expect(failure.nonRetryable).toBe(true);
   expect(failure.type).toBe('DeploymentFailed');
   expect(failure.message).toMatch(/^ECS rolled back the deployment of .*checkout-staging:2 to staging\/checkout \(circuit breaker\) — .*Essential container in task exited/);
+  // The new revision's crashed tasks are quoted with their exit code (from ListTasks/DescribeTasks).
+  expect(failure.message).toMatch(/ — stopped tasks: Essential container in task exited \(exit code 1\)$/);
 
   const after = (await ecs.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] }))).services![0]!;
   // What ECS's waiter would call stable: one deployment, running == desired.

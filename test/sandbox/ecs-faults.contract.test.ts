@@ -89,3 +89,42 @@ it('delays answers by latencyMs after the operation ran: a client that gives up 
     reader.destroy();
   }
 });
+
+it('skips the first matching calls before failing, so a later call (a rollback) can be the one that fails', async () => {
+  // A fault's skip counts the matching calls that reach it: the one answered 503 never reaches access denied.
+  sandbox.setScenario({ ecs: { failNext: { operation: 'UpdateService', status: 503, count: 1, skip: 1 }, accessDenied: { operations: ['UpdateService'], count: 1, skip: 1 } } });
+  const ecs = ecsClient(sandbox);
+  try {
+    await ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', desiredCount: 3 }));
+    await expect(ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', desiredCount: 4 }))).rejects.toMatchObject({ name: 'ServiceUnavailableException' });
+    await expect(ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', desiredCount: 4 }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining('not authorized to perform: ecs:UpdateService'),
+    });
+    await ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', desiredCount: 4 }));
+  } finally {
+    ecs.destroy();
+  }
+  expect(statuses('UpdateService')).toEqual([200, 503, 400, 200]);
+  expect(sandbox.scenario().ecs).toEqual({});
+});
+
+it('holds the answer of a call that took effect: the change is visible before the client hears of it', async () => {
+  sandbox.setScenario({ ecs: { holdResponseAfterEffect: { action: 'UpdateService', ms: 300, count: 1 } } });
+  const ecs = ecsClient(sandbox);
+  const reader = ecsClient(sandbox);
+  try {
+    let answered = false;
+    const update = ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', desiredCount: 6 })).then(() => (answered = true));
+    // Consumed when applied: the control API shows the change has happened.
+    await until(async () => sandbox.scenario().ecs, (ecsFaults) => ecsFaults?.holdResponseAfterEffect === undefined);
+    const seen = await reader.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] }));
+    expect(seen.services![0]!.desiredCount).toBe(6);
+    expect(answered).toBe(false);
+    await update;
+  } finally {
+    ecs.destroy();
+    reader.destroy();
+  }
+  expect(statuses('UpdateService')).toEqual([200]);
+});

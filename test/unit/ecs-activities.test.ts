@@ -114,6 +114,40 @@ describe('updateService', () => {
     });
   });
 
+  it('heartbeats the state it read before sending the update, for a retry to find', async () => {
+    const fake = fakeEcs({ DescribeServices: () => service(), UpdateService: () => ({}) });
+    const activityEnv = env();
+    const beats: unknown[] = [];
+    activityEnv.on('heartbeat', (d: unknown) => beats.push(d));
+    await activityEnv.run(createEcsActivities({ ecs: fake.ecs }).updateService, { ...ref, taskDefinition: 'arn:td/web:4' });
+    expect(beats).toEqual([{ previous: { taskDefinition: 'arn:td/web:3', desiredCount: 2, runningCount: 2 } }]);
+  });
+
+  describe('a retry that finds its lost attempt\'s change in place', () => {
+    // The lost attempt moved web from :3 to :4; the retry reads :4.
+    const onNew = (deployments: unknown[] = []) => fakeEcs({ DescribeServices: () => service({ taskDefinition: 'arn:td/web:4', deployments }) });
+    const retry = (fake: ReturnType<typeof fakeEcs>, heartbeatDetails?: unknown) =>
+      new MockActivityEnvironment({ attempt: 2, heartbeatDetails }, { logger: quietLogger }).run(createEcsActivities({ ecs: fake.ecs }).updateService, {
+        ...ref,
+        taskDefinition: 'arn:td/web:4',
+      });
+
+    it('reports as previous the state the lost attempt heartbeated, so the undo restores :3', async () => {
+      const fake = onNew();
+      const previous = { taskDefinition: 'arn:td/web:3', desiredCount: 2, runningCount: 2 };
+      await expect(retry(fake, { previous })).resolves.toEqual({ changed: false, previous });
+      expect(fake.writes()).toEqual([]);
+    });
+
+    it('without that heartbeat, takes previous from the deployment ECS is still replacing', async () => {
+      const fake = onNew([
+        { status: 'PRIMARY', taskDefinition: 'arn:td/web:4' },
+        { status: 'ACTIVE', taskDefinition: 'arn:td/web:3' },
+      ]);
+      await expect(retry(fake)).resolves.toMatchObject({ changed: false, previous: { taskDefinition: 'arn:td/web:3' } });
+    });
+  });
+
   it('reports a missing service as a non-retryable failure naming it', async () => {
     const fake = fakeEcs({ DescribeServices: () => ({ services: [], failures: [{ arn: 'arn:svc/web', reason: 'MISSING' }] }) });
     const failure = await failureOf(env().run(createEcsActivities({ ecs: fake.ecs }).updateService, { ...ref, desiredCount: 1 }));
@@ -160,6 +194,47 @@ describe('waitForDeployment', () => {
       ]),
     );
     expect(failure.message).toBe('ECS rolled back the deployment of arn:td/web:4 to c/web (circuit breaker): tasks failed to start');
+  });
+
+  it('quotes the stopped reasons of the new revision\'s crashed tasks, and carries the evidence in the details', async () => {
+    const fake = fakeEcs({
+      DescribeServices: () =>
+        service({
+          deployments: [{ status: 'PRIMARY', taskDefinition: 'arn:td/web:4', rolloutState: 'FAILED', rolloutStateReason: 'tasks failed to start', runningCount: 0, desiredCount: 2 }],
+          events: [{ message: 'e3' }, { message: 'e2' }, { message: 'e1' }, { message: 'e0' }],
+        }),
+      ListTasks: () => ({ taskArns: ['t1', 't2', 't3'] }),
+      DescribeTasks: () => ({
+        tasks: [
+          { taskArn: 't1', taskDefinitionArn: 'arn:td/web:4', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', containers: [{ exitCode: 137 }] },
+          { taskArn: 't2', taskDefinitionArn: 'arn:td/web:4', stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: not found' },
+          { taskArn: 't3', taskDefinitionArn: 'arn:td/web:3', stopCode: 'EssentialContainerExited', stoppedReason: 'old revision, not quoted' },
+        ],
+      }),
+    });
+    const failure = await failureOf(
+      env().run(createEcsActivities({ ecs: fake.ecs, options: { pollIntervalMs: 1 } }).waitForDeployment, { ...ref, taskDefinition: 'arn:td/web:4', timeoutMs: 200 }),
+    );
+    expect(failure.message).toBe(
+      'deployment of arn:td/web:4 to c/web failed: tasks failed to start — e3 | e2 | e1 — stopped tasks: Essential container in task exited (exit code 137); CannotPullContainerError: not found',
+    );
+    expect(failure.details).toEqual([
+      {
+        rolloutStateReason: 'tasks failed to start',
+        events: ['e3', 'e2', 'e1'],
+        stoppedTaskReasons: ['Essential container in task exited (exit code 137)', 'CannotPullContainerError: not found'],
+      },
+    ]);
+  });
+
+  it('fails at once, naming the status, when the service is draining or inactive', async () => {
+    for (const status of ['DRAINING', 'INACTIVE']) {
+      const fake = fakeEcs({ DescribeServices: () => service({ status }) });
+      const failure = await failureOf(
+        env().run(createEcsActivities({ ecs: fake.ecs, options: { pollIntervalMs: 1 } }).waitForDeployment, { ...ref, taskDefinition: 'arn:td/web:4', timeoutMs: 60_000 }),
+      );
+      expect(failure).toMatchObject({ nonRetryable: true, type: 'NotFound', message: `ECS service c/web is ${status}` });
+    }
   });
 
   it('gives up at the deadline with what it last saw', async () => {
