@@ -27,6 +27,8 @@ export interface AnalyseBakeInput {
   taskDefinition: string;
   bakeMs: number;
   analysis: CanaryAnalysisPlan;
+  /** Failed measurements in earlier bakes of this canary: they count toward the failure limit. */
+  priorFailures?: number;
 }
 
 export interface BakeReport {
@@ -97,15 +99,15 @@ export function createAnalysisActivities(deps: AnalysisDependencies) {
           await waitUntil(progress.startedAt + k * input.analysis.intervalMs, progress);
           progress.results.push(judgeMeasurement(await measure(input, metrics), input.analysis.thresholds));
           heartbeat(progress);
-          const decision = bakeDecision(progress.results, limits);
+          const decision = bakeDecision(progress.results, limits, input.priorFailures);
           if (decision.action !== 'continue') return { results: progress.results, decision };
         }
         await waitUntil(progress.startedAt + input.bakeMs, progress);
       } catch (err) {
         if (!(err instanceof CancelledFailure)) throw err;
-        return { results: progress.results, decision: bakeDecision(progress.results, limits), interrupted: true };
+        return { results: progress.results, decision: bakeDecision(progress.results, limits, input.priorFailures), interrupted: true };
       }
-      return { results: progress.results, decision: bakeDecision(progress.results, limits) };
+      return { results: progress.results, decision: bakeDecision(progress.results, limits, input.priorFailures) };
     },
   };
 }

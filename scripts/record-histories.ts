@@ -34,6 +34,8 @@ interface Story {
   decision?: 'approve' | 'reject';
   /** An operator aborts once the canary reaches its first step. */
   abortAtCanary?: boolean;
+  /** How the version's canary metrics behave (sandbox Prometheus). */
+  canary?: 'errors' | 'latency';
 }
 
 const STORIES: Story[] = [
@@ -42,6 +44,13 @@ const STORIES: Story[] = [
   { name: 'rolled-back-bad-image', image: 'crash' },
   { name: 'rejected', image: 'healthy', decision: 'reject' },
   { name: 'aborted-by-operator', image: 'healthy', decision: 'approve', abortAtCanary: true },
+  // Recorded on the release-v2 workflow (dispatched build, canary analysis, ...); the ones above
+  // stay as recorded before it and prove that releases already in flight still replay.
+  { name: 'v2-released', image: 'healthy', decision: 'approve' },
+  { name: 'v2-rolled-back-canary', image: 'healthy', decision: 'approve', canary: 'errors' },
+  { name: 'v2-rolled-back-smoke', image: 'unhealthy' },
+  { name: 'v2-rejected', image: 'healthy', decision: 'reject' },
+  { name: 'v2-aborted-by-operator', image: 'healthy', decision: 'approve', abortAtCanary: true },
 ];
 
 async function main(): Promise<void> {
@@ -70,7 +79,7 @@ async function main(): Promise<void> {
         if (only.length > 0 && !only.includes(story.name)) continue;
         const version = `${'0123456789abcdef'[i]}`.repeat(40);
         const image = `${plan.imageRepository}:${version}`;
-        sandbox.setScenario({ images: { [image]: story.image } });
+        sandbox.setScenario({ images: { [image]: story.image }, ...(story.canary ? { canary: { [image]: { behaviour: story.canary } } } : {}) });
         const { releaseId } = await startRelease(client, 'record', { service: 'checkout', version, image, requestedBy: 'recorder', reason: story.name, plan });
         const final = await followRelease(client, releaseId, {
           pollMs: 200,

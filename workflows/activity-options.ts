@@ -7,14 +7,14 @@ import type { ReleaseActivities } from '../activities';
 import type { ReleasePlan } from '../src/domain/release';
 
 /** Heartbeat timeout for long-running activities: how quickly a lost one is retried. */
-export const HEARTBEAT_TIMEOUT_MS = 10_000;
+export const HEARTBEAT_TIMEOUT_MS = 5_000;
 
 /**
  * Single ECS API calls take well under a second; the start-to-close timeout is also how long a
  * call lost in a worker crash waits before its retry, so it is kept short.
  */
 const ecsCall: ActivityOptions = {
-  startToCloseTimeout: '20s',
+  startToCloseTimeout: '10s',
   // On abort, wait for an in-flight call to finish: a rollback must never race a late update.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 10 },

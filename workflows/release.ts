@@ -143,8 +143,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
 
   /** Rolls a service to `taskDefinition` and registers the undo that restores what it ran before. */
   const deployService = async (ref: EcsServiceRef, taskDefinition: string, what: string) => {
+    // v2 reads what runs before changing it and registers the undo first: an update retried
+    // after a crash finds its own change in place and cannot say what ran before it.
+    const before = v2 ? await acts.ecs.describeService(ref) : undefined;
+    if (before) undo.add(`restore ${what} (${ref.cluster}/${ref.service}) to ${before.taskDefinition}`, () => restoreService(ref, before));
     const { previous, changed } = await acts.ecs.updateService({ ...ref, taskDefinition });
-    undo.add(`restore ${what} (${ref.cluster}/${ref.service}) to ${previous.taskDefinition}`, () => restoreService(ref, previous));
+    if (!before) undo.add(`restore ${what} (${ref.cluster}/${ref.service}) to ${previous.taskDefinition}`, () => restoreService(ref, previous));
     state.record(`${what}: ${changed ? 'updated' : 'already on'} ${taskDefinition}`, now());
     const { runningCount } = await acts.deployWait.waitForDeployment({ ...ref, taskDefinition, timeoutMs: plan.deployTimeoutMs });
     state.record(`${what}: ${runningCount} task(s) running ${taskDefinition}`, now());
@@ -303,6 +307,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
           taskDefinition,
           bakeMs: remaining,
           analysis,
+          priorFailures: state.failedMeasurements,
         }),
       );
       reportPromise.then(
@@ -317,6 +322,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       remaining = report.interrupted ? remaining - (stoppedAt - startedAt) : 0;
       state.recordMeasurements(step, weight, report.results, now());
       showDetails();
+      if (remaining <= 0 && report.decision.action === 'continue' && state.latestVerdict === 'fail') {
+        // Never step up on a failing measurement: bake again at this weight. Failures add up
+        // over the canary, so this repeats at most until the failure limit.
+        remaining = plan.canary.bakeMs;
+        state.record(`the latest measurement at ${weight}% failed: baking again before stepping up`, now());
+      }
 
       if (report.decision.action === 'fail') {
         const failing = report.results.at(-1)?.signals.filter((s) => s.verdict === 'fail') ?? [];

@@ -115,7 +115,7 @@ export function judgeMeasurement(m: Measurement, thresholds: AnalysisThresholds 
 }
 
 export interface BakeLimits {
-  /** Failed measurements in one bake that fail the canary. @default 2 */
+  /** Failed measurements over the whole canary that fail it. @default 2 */
   failureLimit: number;
   /** Inconclusive measurements in a row that pause the release and ask a human. @default 3 */
   inconclusiveLimit: number;
@@ -126,13 +126,17 @@ export type BakeDecision =
   | { action: 'fail'; reason: string }
   | { action: 'ask-human'; reason: string };
 
-/** What to do after the measurements of a bake so far. */
-export function bakeDecision(results: MeasurementResult[], limits: BakeLimits): BakeDecision {
+/**
+ * What to do after the measurements of a bake so far. Failures count over the whole canary
+ * (`priorFailures` from earlier bakes), so a canary that fails once per short bake still fails.
+ */
+export function bakeDecision(results: MeasurementResult[], limits: BakeLimits, priorFailures = 0): BakeDecision {
   const failures = results.filter((r) => r.verdict === 'fail');
-  if (failures.length >= limits.failureLimit) {
+  const total = priorFailures + failures.length;
+  if (failures.length > 0 && total >= limits.failureLimit) {
     const last = failures[failures.length - 1]!;
     const failing = last.signals.filter((s) => s.verdict === 'fail').map((s) => `${s.signal}: ${s.detail}`);
-    return { action: 'fail', reason: `${failures.length} failed measurement(s) (limit ${limits.failureLimit}); last: ${failing.join('; ')}` };
+    return { action: 'fail', reason: `${total} failed measurement(s) (limit ${limits.failureLimit}); last: ${failing.join('; ')}` };
   }
   let inconclusiveInARow = 0;
   for (const r of results) inconclusiveInARow = r.verdict === 'inconclusive' ? inconclusiveInARow + 1 : 0;

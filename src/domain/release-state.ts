@@ -107,6 +107,11 @@ export class ReleaseState {
     this.record(`canary analysis at ${weight}%: ${verdicts.length} measurement(s): ${verdicts.join(', ')}`, now);
   }
 
+  /** Failed measurements so far over the whole canary. */
+  get failedMeasurements(): number {
+    return (this.status.canary.analysis ?? []).reduce((n, a) => n + a.measurements.filter((m) => m.verdict === 'fail').length, 0);
+  }
+
   /** The verdict of the most recent measurement, if any. */
   get latestVerdict(): MeasurementRecord['verdict'] | undefined {
     const analysis = this.status.canary.analysis ?? [];

@@ -15,7 +15,20 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 describe('recorded release histories', () => {
   it('has the representative stories recorded', () => {
-    expect(files.sort()).toEqual(['aborted-by-operator.json', 'rejected.json', 'released.json', 'rolled-back-bad-image.json', 'rolled-back-smoke.json']);
+    expect(files.sort()).toEqual([
+      // Recorded before the release-v2 patch: releases in flight then must still replay.
+      'aborted-by-operator.json',
+      'rejected.json',
+      'released.json',
+      'rolled-back-bad-image.json',
+      'rolled-back-smoke.json',
+      // Recorded on release v2 (dispatched build, canary analysis, migration-ready, ...).
+      'v2-aborted-by-operator.json',
+      'v2-rejected.json',
+      'v2-released.json',
+      'v2-rolled-back-canary.json',
+      'v2-rolled-back-smoke.json',
+    ]);
   });
 
   it.each(files)('%s replays against the current workflow code', async (file) => {

@@ -74,6 +74,11 @@ describe('bakeDecision', () => {
     expect(d).toEqual({ action: 'fail', reason: '2 failed measurement(s) (limit 2); last: error-rate: canary 20.00% vs limit 1.20% (stable 0.20%)' });
   });
 
+  it('counts failures of earlier bakes of the canary toward the limit, but only fails on a new failure', () => {
+    expect(bakeDecision([pass, fail], limits, 1)).toMatchObject({ action: 'fail', reason: expect.stringMatching(/^2 failed measurement\(s\) \(limit 2\)/) });
+    expect(bakeDecision([pass, pass], limits, 5)).toEqual({ action: 'continue' });
+  });
+
   it('asks a human after enough inconclusive measurements in a row, not in total', () => {
     expect(bakeDecision([unknown, unknown, pass, unknown, unknown], limits)).toEqual({ action: 'continue' });
     expect(bakeDecision([pass, unknown, unknown, unknown], limits)).toMatchObject({ action: 'ask-human', reason: expect.stringMatching(/^3 inconclusive measurement\(s\) in a row: no canary traffic data/) });

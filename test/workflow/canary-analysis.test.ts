@@ -38,15 +38,15 @@ const good = () => measured({ requests: 500, errorRate: 0.001, p99Ms: 105 });
 const erroring = () => measured({ requests: 500, errorRate: 0.2, p99Ms: 105 });
 const noData = () => measured({});
 
-/** A bake window that lasts until cancelled (pause / promote) and then hands back `results`. */
-async function windowUntilCancelled(results: BakeReport['results']): Promise<BakeReport> {
+/** A bake window that lasts until cancelled (pause / promote) and then hands back what `results` gives then. */
+async function windowUntilCancelled(results: () => BakeReport['results']): Promise<BakeReport> {
   try {
     for (;;) {
       await Context.current().sleep(200);
       Context.current().heartbeat();
     }
   } catch (err) {
-    if (err instanceof CancelledFailure) return { results, decision: { action: 'continue' }, interrupted: true };
+    if (err instanceof CancelledFailure) return { results: results(), decision: { action: 'continue' }, interrupted: true };
     throw err;
   }
 }
@@ -108,6 +108,25 @@ describe('canary analysis in the release', () => {
     expect(bake).toMatchObject({ service: 'checkout', cluster: 'production', canaryService: 'checkout-canary', bakeMs: 100, analysis: { intervalMs: 100 } });
   });
 
+  it('never steps up on a failing measurement: bakes again at the same weight, and failures add up over the canary', async () => {
+    const fake = createFakeActivities({
+      analysis: (call) =>
+        call === 1
+          ? { results: [good(), erroring()], decision: { action: 'continue' } }
+          : { results: [erroring()], decision: { action: 'fail', reason: '2 failed measurement(s) (limit 2)' } },
+    });
+    const outcome = (await withWorker(fake.activities, async (taskQueue) => (await startApproved(taskQueue, plan({}, 100))).result())) as ReleaseOutcome;
+    expect(outcome.result).toBe('rolled-back');
+    // Still at step 1 for the second bake; then the canary went to 0.
+    expect(canaryCounts(fake)).toEqual([1, 0]);
+    const windows = fake.calls.filter((c) => c.name === 'analyseBake').map((c) => c.input as AnalyseBakeInput);
+    expect(windows.map((w) => [w.bakeMs, w.priorFailures])).toEqual([
+      [100, 0],
+      [100, 1],
+    ]);
+    expect(outcome.status.history.map((e) => e.message)).toContain('the latest measurement at 10% failed: baking again before stepping up');
+  });
+
   it('holds the canary and asks a human when analysis is inconclusive; resume carries on to production', async () => {
     const fake = createFakeActivities({
       analysis: (call) =>
@@ -141,29 +160,30 @@ describe('canary analysis in the release', () => {
 
   it('refuses promote while the latest measurement fails, and allows it once analysis passes', async () => {
     let verdicts = [erroring()];
-    const fake = createFakeActivities({ analysis: (call) => (call === 1 ? { results: [erroring()], decision: { action: 'continue' } } : windowUntilCancelled(verdicts)) });
+    const fake = createFakeActivities({ analysis: (call) => (call === 1 ? { results: [erroring()], decision: { action: 'continue' } } : windowUntilCancelled(() => verdicts)) });
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await startApproved(taskQueue, plan({}, 100));
-      await untilStatus(handle, (s) => s.canary.step === 2, 'canary step 2');
+      const handle = await startApproved(taskQueue, plan({ failureLimit: 3 }, 100));
+      // The first bake ended on a failure: the canary bakes again at 10 % instead of stepping up.
+      await untilCalled(fake, 'analyseBake', 2);
+      expect((await handle.query(statusQuery)).canary.step).toBe(1);
       expect(await refusal(handle.executeUpdate(promoteUpdate, { args: [{ by: 'alice' }] }))).toBe(
         'promote refused: the latest canary measurement failed; promote once analysis passes, or abort',
       );
       // A pause ends the window and brings back its (passing) measurements; then promote is allowed.
       verdicts = [good(), good()];
-      await untilCalled(fake, 'analyseBake', 2);
       await handle.executeUpdate(pauseUpdate, { args: [{ by: 'bob' }] });
-      await untilStatus(handle, (s) => s.canary.analysis?.some((a) => a.step === 2) ?? false, 'step 2 measurements');
+      await untilStatus(handle, (s) => s.canary.analysis?.[0]?.measurements.length === 3, 'the second bake\'s measurements');
       await handle.executeUpdate(promoteUpdate, { args: [{ by: 'alice', reason: 'numbers are good' }] });
       return (await handle.result()) as ReleaseOutcome;
     });
     expect(outcome.result).toBe('released');
-    expect(outcome.status.canary.analysis?.find((a) => a.step === 2)?.measurements.map((m) => m.verdict)).toEqual(['pass', 'pass']);
-    expect(canaryCounts(fake)).toEqual([1, 4, 0]);
+    expect(outcome.status.canary.analysis?.[0]?.measurements.map((m) => m.verdict)).toEqual(['fail', 'pass', 'pass']);
+    expect(canaryCounts(fake)).toEqual([1, 0]);
   });
 
   it('stops the bake clock while paused and keeps the interrupted window\'s measurements', async () => {
     const fake = createFakeActivities({
-      analysis: (call) => (call === 1 ? windowUntilCancelled([good()]) : { results: [good()], decision: { action: 'continue' } }),
+      analysis: (call) => (call === 1 ? windowUntilCancelled(() => [good()]) : { results: [good()], decision: { action: 'continue' } }),
     });
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
       const handle = await startApproved(taskQueue, plan({}, 60_000));

@@ -72,7 +72,9 @@ describe('release workflow', () => {
     });
     expect(outcome).toMatchObject({ result: 'rejected', reason: 'freeze' });
     expect(fake.services.get('staging/checkout')!.taskDefinition).toBe('td/checkout-staging:1');
-    expect(fake.names()).not.toContain('describeService');
+    // Production was never touched: nothing read, prepared or changed there.
+    const production = fake.calls.filter((c) => JSON.stringify(c.input).includes('"production"'));
+    expect(production).toEqual([]);
   });
 
   it('refuses an approver who is not allowed and keeps waiting', async () => {
