@@ -61,6 +61,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   const runUrl = plan.webUiUrl ? `${plan.webUiUrl}/namespaces/${info.namespace}/workflows/${info.workflowId}/${info.runId}` : undefined;
   const deployments: Partial<Record<'staging' | 'production', number>> = {};
   let slackMessage: SlackMessageRef | undefined;
+  /** The approval request's post while it may still be retrying (v2 does not wait for it). */
+  let slackPosting: Promise<unknown> | undefined;
+  /** Before a release ends: let a slow post finish (or record its failure) so the last update lands. */
+  const settleSlackPost = async () => {
+    await slackPosting?.catch(() => undefined);
+  };
 
   // The forward path runs in its own scope so an operator's abort can interrupt it anywhere.
   const forward = new CancellationScope();
@@ -226,6 +232,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     ).then((ref) => (slackMessage = ref));
     // Handled here too, so a cancelled post never surfaces as an unhandled rejection.
     posting.catch(() => undefined);
+    slackPosting = posting;
     const { timeoutMs, reminderMs } = plan.approval;
     let decided = false;
     if (reminderMs !== undefined && reminderMs < timeoutMs) {
@@ -422,6 +429,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       state.setCanary(plan.canary.steps.length, 100, 100, now());
       upsertSearchAttributes([{ key: canaryWeightSearchAttribute, value: 100 }]);
       await setDeploymentState('production', 'success', `${input.version.slice(0, 12)} released`);
+      await settleSlackPost();
       state.finish('released', undefined, now());
       upsertSearchAttributes([{ key: stageSearchAttribute, value: ReleaseStage.released }]);
       showDetails();
@@ -462,6 +470,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         );
       }
     }
+    await settleSlackPost();
     state.finish(result, finalReason, now());
     upsertSearchAttributes([{ key: stageSearchAttribute, value: state.stage }]);
     showDetails();

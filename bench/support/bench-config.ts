@@ -16,6 +16,8 @@ export interface BenchTiming {
   smokeInterval?: string | number;
   /** Smoke check attempts. @default 2 */
   smokeAttempts?: number;
+  /** Canary analysis interval. @default the bake (one measurement per bake) */
+  analysisInterval?: string | number;
 }
 
 const SAMPLE = path.join(__dirname, '../../runway.config.yaml');
@@ -45,7 +47,9 @@ export function benchConfig(sandboxUrl: string, services: string[], timing: Benc
       },
       // One analysis interval per bake, so one failed measurement must be enough to roll back;
       // the stack sends enough traffic that even the 10 % canary is measured.
-      canary: { steps: [10, 30, 60, 100], bake, analysis: { interval: bake, failureLimit: 1, thresholds: { minRequests: 1 } } },
+      canary: { steps: [10, 30, 60, 100], bake, analysis: { interval: timing.analysisInterval ?? bake, failureLimit: 1, thresholds: { minRequests: 1 } } },
+      // CI has built the image: benches measure Runway's own path, not a build's poll interval.
+      build: { mode: 'checks' },
       deployTimeout: '2m',
     },
   ]);

@@ -15,12 +15,16 @@ import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { untilRelease, useCrashRig } from '../support/worker-fleet';
 
-// Each killed attempt of a plain ECS call is retried after its 20 s start-to-close timeout.
+// Each killed attempt of a plain ECS call is retried after its 10 s start-to-close timeout.
 jest.setTimeout(240_000);
 
 const rig = useCrashRig({ bake: '500ms' });
-/** Long enough to kill the worker inside it on a loaded machine; the retry does not wait for it. */
-const HOLD_MS = 15_000;
+/**
+ * Long enough to kill the worker inside it on a loaded machine, and shorter than the 10 s
+ * start-to-close timeout, so the held call is in the sandbox's log (written when it answers)
+ * before the retry's.
+ */
+const HOLD_MS = 5_000;
 
 interface EcsCall {
   operation: string;
