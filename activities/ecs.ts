@@ -68,6 +68,8 @@ export interface DeploymentFailureDetails {
 
 /** How many service events and stopped-task reasons a deployment failure quotes. */
 const RECENT_EVENTS = 3;
+/** ECS's "(service x) has reached a steady state." event. */
+const STEADY_STATE_EVENT = /has reached a steady state/i;
 
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses. */
 const READ_ONLY_FIELDS = [
@@ -301,7 +303,11 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
    * effort: a failure to read the tasks must not hide the verdict itself.
    */
   async function deploymentEvidence(service: Service, input: WaitForDeploymentInput, rolloutStateReason?: string): Promise<{ text: string; details: DeploymentFailureDetails }> {
-    const events = (service.events ?? []).slice(0, RECENT_EVENTS).map((e) => e.message).filter((m): m is string => Boolean(m));
+    // "Reached a steady state" follows a circuit-breaker rollback too; quoted in a failure it misleads.
+    const events = (service.events ?? [])
+      .map((e) => e.message)
+      .filter((m): m is string => Boolean(m) && !STEADY_STATE_EVENT.test(m!))
+      .slice(0, RECENT_EVENTS);
     let stoppedTaskReasons: string[] = [];
     try {
       stoppedTaskReasons = (await crashedTasksOf(ecs, input)).reasons.slice(0, RECENT_EVENTS);

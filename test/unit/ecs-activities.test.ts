@@ -196,12 +196,12 @@ describe('waitForDeployment', () => {
     expect(failure.message).toBe('ECS rolled back the deployment of arn:td/web:4 to c/web (circuit breaker): tasks failed to start');
   });
 
-  it('quotes the stopped reasons of the new revision\'s crashed tasks, and carries the evidence in the details', async () => {
+  it('quotes the newest events (not "steady state") and the stopped reasons of the new revision\'s crashed tasks, and carries the evidence in the details', async () => {
     const fake = fakeEcs({
       DescribeServices: () =>
         service({
           deployments: [{ status: 'PRIMARY', taskDefinition: 'arn:td/web:4', rolloutState: 'FAILED', rolloutStateReason: 'tasks failed to start', runningCount: 0, desiredCount: 2 }],
-          events: [{ message: 'e3' }, { message: 'e2' }, { message: 'e1' }, { message: 'e0' }],
+          events: [{ message: '(service web) has reached a steady state.' }, { message: 'e3' }, { message: 'e2' }, { message: 'e1' }, { message: 'e0' }],
         }),
       ListTasks: () => ({ taskArns: ['t1', 't2', 't3'] }),
       DescribeTasks: () => ({
