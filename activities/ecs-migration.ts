@@ -4,11 +4,16 @@
  * task it already started back from ECS instead of a second one; and the task ARN goes into the
  * heartbeat details, so a retry after a worker crash resumes waiting without calling RunTask.
  * Never undone automatically: a migration cannot be reversed by redeploying.
+ *
+ * The task is placed like the production service's own tasks (its networkConfiguration, launch
+ * type or capacity providers, platform version): ECS refuses to run an awsvpc (Fargate) task
+ * definition without a networkConfiguration, and the service's subnets and security groups are
+ * the ones that can reach its database.
  */
 import { createHash } from 'node:crypto';
 import { Context, heartbeat } from '@temporalio/activity';
-import { DescribeTasksCommand, type ECSClient, RunTaskCommand, type Task } from '@aws-sdk/client-ecs';
-import { awsFailure, nonRetryable } from './errors';
+import { DescribeServicesCommand, DescribeTasksCommand, type ECSClient, RunTaskCommand, type RunTaskCommandInput, type Task } from '@aws-sdk/client-ecs';
+import { awsFailure, FailureType, nonRetryable } from './errors';
 
 /** Failure type of a migration that ran and failed, or could not be started. Not retried: rerunning a half-applied migration is an operator's call. */
 export const MIGRATION_FAILED = 'MigrationFailed';
@@ -16,10 +21,22 @@ export const MIGRATION_FAILED = 'MigrationFailed';
 export interface MigrationActivityOptions {
   /** How often the task is polled until it stops. @default 2000 */
   pollIntervalMs?: number;
+  /**
+   * How long after the task was created DescribeTasks may still answer MISSING: ECS is
+   * eventually consistent, so a task RunTask just started can be unknown to DescribeTasks for a
+   * moment. Past this, MISSING means ECS has forgotten the task. @default 30000
+   */
+  missingGraceMs?: number;
 }
 
 export interface RunMigrationInput {
   cluster: string;
+  /**
+   * The service (in `cluster`) whose placement the task copies: networkConfiguration, launch
+   * type or capacity provider strategy, platform version. Without it the task is run with
+   * ECS's defaults, which awsvpc task definitions are refused.
+   */
+  service?: string;
   /** Task definition (ARN or family:revision) whose image carries the migration. */
   taskDefinition: string;
   /** The container whose command is overridden. */
@@ -36,8 +53,13 @@ export interface MigrationResult {
 /** What the activity heartbeats; a retry reads it back. */
 interface MigrationHeartbeat {
   taskArn: string;
+  /** When ECS created the task (epoch ms), which the MISSING grace period counts from. */
+  createdAtMs?: number;
   lastStatus?: string;
 }
+
+/** The RunTask fields that say where and how a task is placed. */
+type Placement = Pick<RunTaskCommandInput, 'networkConfiguration' | 'launchType' | 'capacityProviderStrategy' | 'platformVersion'>;
 
 /**
  * The RunTask clientToken for a migration: "runway-migration-" and the first 40 hex digits of
@@ -57,8 +79,31 @@ function exitCodeOf(task: Task, container: string): number | undefined {
 
 export function createMigrationActivities({ ecs, options = {} }: { ecs: ECSClient; options?: MigrationActivityOptions }) {
   const pollIntervalMs = options.pollIntervalMs ?? 2000;
+  const missingGraceMs = options.missingGraceMs ?? 30_000;
 
-  async function startTask(input: RunMigrationInput): Promise<string> {
+  /** Where the service runs its tasks, for the migration task to run in the same place. */
+  async function placementOf(cluster: string, name: string): Promise<Placement> {
+    let out;
+    try {
+      out = await ecs.send(new DescribeServicesCommand({ cluster, services: [name] }));
+    } catch (err) {
+      throw awsFailure(err, `describing ECS service ${cluster}/${name} for the migration task's network configuration`, 'ecs:DescribeServices');
+    }
+    const service = out.services?.[0];
+    if (!service) {
+      throw nonRetryable(`ECS service ${cluster}/${name} not found (${out.failures?.[0]?.reason ?? 'MISSING'}); the migration task copies its network configuration`, FailureType.notFound);
+    }
+    // RunTask refuses a launch type together with a capacity provider strategy; the strategy wins, as on the service.
+    const strategy = service.capacityProviderStrategy?.length ? service.capacityProviderStrategy : undefined;
+    return {
+      ...(service.networkConfiguration ? { networkConfiguration: service.networkConfiguration } : {}),
+      ...(strategy ? { capacityProviderStrategy: strategy } : service.launchType ? { launchType: service.launchType } : {}),
+      ...(service.platformVersion ? { platformVersion: service.platformVersion } : {}),
+    };
+  }
+
+  async function startTask(input: RunMigrationInput): Promise<MigrationHeartbeat> {
+    const placement = input.service === undefined ? {} : await placementOf(input.cluster, input.service);
     let out;
     try {
       out = await ecs.send(
@@ -69,21 +114,27 @@ export function createMigrationActivities({ ecs, options = {} }: { ecs: ECSClien
           startedBy: 'runway-migration',
           clientToken: migrationClientToken(input),
           overrides: { containerOverrides: [{ name: input.container, command: input.command }] },
+          ...placement,
         }),
       );
     } catch (err) {
       throw awsFailure(err, `starting the migration task ${input.taskDefinition} in ${input.cluster}`, 'ecs:RunTask (and iam:PassRole for the task\'s roles)');
     }
-    const taskArn = out.tasks?.[0]?.taskArn;
-    if (!taskArn) {
+    const task = out.tasks?.[0];
+    if (!task?.taskArn) {
       // RunTask answers HTTP 200 with failures[] when it could not start the task.
       const reasons = (out.failures ?? []).map((f) => [f.reason, f.detail].filter(Boolean).join(': ')).join('; ') || 'no task and no reason given';
       throw nonRetryable(`ECS could not start the migration task ${input.taskDefinition} in ${input.cluster}: ${reasons}`, MIGRATION_FAILED, { failures: out.failures });
     }
-    return taskArn;
+    // A retried RunTask answered from the clientToken gives the task's real creation time.
+    return { taskArn: task.taskArn, createdAtMs: task.createdAt?.getTime() ?? Date.now() };
   }
 
-  async function readTask(input: RunMigrationInput, taskArn: string): Promise<Task> {
+  /**
+   * The task, or undefined while DescribeTasks answers MISSING within the grace period counted
+   * from `since` (the task's creation).
+   */
+  async function readTask(input: RunMigrationInput, taskArn: string, since: number): Promise<Task | undefined> {
     let out;
     try {
       out = await ecs.send(new DescribeTasksCommand({ cluster: input.cluster, tasks: [taskArn] }));
@@ -91,11 +142,14 @@ export function createMigrationActivities({ ecs, options = {} }: { ecs: ECSClien
       throw awsFailure(err, `describing the migration task ${taskArn}`, 'ecs:DescribeTasks');
     }
     const task = out.tasks?.[0];
-    if (!task) {
-      // ECS forgets stopped tasks after about an hour: the outcome can no longer be read.
-      throw nonRetryable(`migration task ${taskArn} is no longer known to ECS (${out.failures?.[0]?.reason ?? 'MISSING'}); its outcome is unknown`, MIGRATION_FAILED);
-    }
-    return task;
+    if (task) return task;
+    // Just after RunTask, ECS may not know the task yet; long after, it has forgotten it (stopped
+    // tasks are kept about an hour) and the outcome can no longer be read.
+    if (Date.now() - since < missingGraceMs) return undefined;
+    throw nonRetryable(
+      `migration task ${taskArn} is not known to ECS (${out.failures?.[0]?.reason ?? 'MISSING'}) ${Math.round((Date.now() - since) / 1000)} s after it was started; its outcome is unknown`,
+      MIGRATION_FAILED,
+    );
   }
 
   return {
@@ -105,12 +159,15 @@ export function createMigrationActivities({ ecs, options = {} }: { ecs: ECSClien
      */
     async runMigration(input: RunMigrationInput): Promise<MigrationResult> {
       const ctx = Context.current();
-      const resumed = (ctx.info.heartbeatDetails as Partial<MigrationHeartbeat> | undefined)?.taskArn;
-      const taskArn = resumed ?? (await startTask(input));
-      heartbeat({ taskArn } satisfies MigrationHeartbeat);
+      const resumed = ctx.info.heartbeatDetails as Partial<MigrationHeartbeat> | undefined;
+      const started: MigrationHeartbeat = resumed?.taskArn ? { taskArn: resumed.taskArn, createdAtMs: resumed.createdAtMs } : await startTask(input);
+      const { taskArn } = started;
+      // A heartbeat from before creation times were recorded gives none: count from this attempt.
+      const graceFrom = started.createdAtMs ?? Date.now();
+      heartbeat({ taskArn, createdAtMs: started.createdAtMs } satisfies MigrationHeartbeat);
       for (;;) {
-        const task = await readTask(input, taskArn);
-        if (task.lastStatus === 'STOPPED') {
+        const task = await readTask(input, taskArn, graceFrom);
+        if (task?.lastStatus === 'STOPPED') {
           const exitCode = exitCodeOf(task, input.container);
           if (exitCode === 0) return { taskArn, exitCode };
           const container = task.containers?.find((c) => c.name === input.container);
@@ -121,7 +178,7 @@ export function createMigrationActivities({ ecs, options = {} }: { ecs: ECSClien
             { taskArn, exitCode: exitCode ?? null, stopCode: task.stopCode, stoppedReason: task.stoppedReason },
           );
         }
-        heartbeat({ taskArn, lastStatus: task.lastStatus } satisfies MigrationHeartbeat);
+        heartbeat({ taskArn, createdAtMs: started.createdAtMs, lastStatus: task?.lastStatus ?? 'MISSING' } satisfies MigrationHeartbeat);
         await ctx.sleep(pollIntervalMs);
       }
     },

@@ -5,7 +5,6 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
-  type ContainerDefinition,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   type ECSClient,
@@ -18,6 +17,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { EcsServiceRef } from '../src/domain/release';
 import { crashedTasksOf } from './ecs-tasks';
+import { canonicalJson, containerImage, registrableCopy } from './task-definition-copy';
 import { awsFailure, FailureType, nonRetryable } from './errors';
 
 export interface EcsActivityOptions {
@@ -66,22 +66,36 @@ export interface DeploymentFailureDetails {
   stoppedTaskReasons: string[];
 }
 
+/** What a deployment wait heartbeats; a retry reads it back. */
+interface WaitHeartbeat {
+  /** When the first attempt started waiting (worker clock): the deadline counts from here. */
+  startedAt: number;
+  /** The ECS deployment of the awaited task definition, once a poll has seen it. */
+  deployment?: SeenDeployment;
+  running?: number;
+  desired?: number;
+  rolloutState?: string;
+}
+
+/** A deployment as the wait remembers it: its id and when ECS created it (ECS clock). */
+interface SeenDeployment {
+  id: string;
+  createdAtMs?: number;
+}
+
 /** How many service events and stopped-task reasons a deployment failure quotes. */
 const RECENT_EVENTS = 3;
 /** ECS's "(service x) has reached a steady state." event. */
 const STEADY_STATE_EVENT = /has reached a steady state/i;
 
-/** Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses. */
-const READ_ONLY_FIELDS = [
-  'taskDefinitionArn',
-  'revision',
-  'status',
-  'requiresAttributes',
-  'compatibilities',
-  'registeredAt',
-  'registeredBy',
-  'deregisteredAt',
-] as const;
+/** ECS's events when the circuit breaker rolls a deployment back. */
+const ROLLBACK_EVENT = /rolling back|rolled back/i;
+/**
+ * When the wait never saw its deployment (the rollback finished before the first poll), events
+ * this long before the wait began still count: the update came shortly before the wait, and the
+ * worker's clock may be a little off ECS's. Older rollbacks belong to earlier deployments.
+ */
+const UNSEEN_DEPLOYMENT_SLACK_MS = 60_000;
 
 /** Zero-downtime rolling settings for every service update Runway makes. */
 const ROLLING_DEPLOYMENT = {
@@ -114,14 +128,25 @@ function previousBeforeRetry(service: Service, input: UpdateServiceInput): Servi
   return older?.taskDefinition ? { ...snapshotOf(service), taskDefinition: older.taskDefinition } : undefined;
 }
 
-function containerImage(td: TaskDefinition, container: string): string | undefined {
-  return td.containerDefinitions?.find((c: ContainerDefinition) => c.name === container)?.image;
+/** The newest listed deployment of `taskDefinition` (ECS lists newest first), if any. */
+function deploymentOf(service: Service, taskDefinition: string): SeenDeployment | undefined {
+  const d = service.deployments?.find((x) => x.taskDefinition === taskDefinition && x.id);
+  return d ? { id: d.id!, createdAtMs: d.createdAt?.getTime() } : undefined;
 }
 
-function withoutEmpty<T extends object>(value: T): T {
-  return Object.fromEntries(
-    Object.entries(value).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0)),
-  ) as T;
+/**
+ * Whether ECS's events say the deployment of the awaited task definition was rolled back: an
+ * event naming that deployment as failed or rolled back, or a rollback event no older than the
+ * deployment (or, if it was never seen, than the wait). An older rollback is another
+ * deployment's and must not label this failure.
+ */
+function rolledBackSince(service: Service, ours: SeenDeployment | undefined, waitStartedAt: number): boolean {
+  const since = ours?.createdAtMs ?? waitStartedAt - UNSEEN_DEPLOYMENT_SLACK_MS;
+  return (service.events ?? []).some((e) => {
+    const message = e.message ?? '';
+    if (ours && message.includes(`(deployment ${ours.id})`) && (ROLLBACK_EVENT.test(message) || /deployment failed/i.test(message))) return true;
+    return ROLLBACK_EVENT.test(message) && e.createdAt !== undefined && e.createdAt.getTime() >= since;
+  });
 }
 
 export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; options?: EcsActivityOptions }) {
@@ -157,8 +182,13 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
     }
   }
 
-  /** A recent revision of the family that already runs `image`, so a retry never registers twice. */
-  async function findRevisionWithImage(family: string, container: string, image: string): Promise<string | undefined> {
+  /**
+   * A recent revision of the family whose registrable content is exactly `wanted` (see
+   * registrableCopy), so a retry never registers twice. Matching on the image alone is not
+   * enough: an older revision with the same image but other environment variables, secrets or
+   * sizes, or another environment's revision in a shared family, must not be deployed.
+   */
+  async function findIdenticalRevision(family: string, wanted: string): Promise<string | undefined> {
     let arns: string[] = [];
     try {
       const out = await ecs.send(
@@ -169,8 +199,8 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
       throw awsFailure(err, `listing task definitions of ${family}`, 'ecs:ListTaskDefinitions');
     }
     for (const arn of arns) {
-      const { td } = await readTaskDefinition(arn);
-      if (td.family === family && containerImage(td, container) === image) return td.taskDefinitionArn;
+      const { td, tags } = await readTaskDefinition(arn);
+      if (td.family === family && canonicalJson(registrableCopy(td, tags)) === wanted) return td.taskDefinitionArn;
     }
     return undefined;
   }
@@ -182,8 +212,9 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
 
     /**
      * Returns a task definition that is the source service's current one with `image` in
-     * `container`: the current one if it already has the image, an earlier registration of the
-     * same image, or a newly registered copy (read-only fields stripped, tags kept).
+     * `container`: the current one if it already has the image, an earlier revision whose
+     * registrable content is identical to the copy (an earlier attempt's registration), or a
+     * newly registered copy (read-only fields stripped, tags kept).
      */
     async prepareTaskDefinition(input: PrepareTaskDefinitionInput): Promise<{ taskDefinitionArn: string; registered: boolean }> {
       const service = await readService(input.source);
@@ -197,13 +228,11 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
       if (containerImage(current, input.container) === input.image) {
         return { taskDefinitionArn: current.taskDefinitionArn!, registered: false };
       }
-      const existing = await findRevisionWithImage(current.family!, input.container, input.image);
+      const withImage = { ...current, containerDefinitions: current.containerDefinitions!.map((c) => (c.name === input.container ? { ...c, image: input.image } : c)) };
+      const copy = registrableCopy(withImage, tags);
+      const existing = await findIdenticalRevision(current.family!, canonicalJson(copy));
       if (existing) return { taskDefinitionArn: existing, registered: false };
 
-      const copy = withoutEmpty({ ...current }) as Record<string, unknown>;
-      for (const field of READ_ONLY_FIELDS) delete copy[field];
-      copy.containerDefinitions = current.containerDefinitions!.map((c) => (c.name === input.container ? { ...c, image: input.image } : c));
-      if (tags && tags.length > 0) copy.tags = tags;
       try {
         const out = await ecs.send(new RegisterTaskDefinitionCommand(copy as unknown as RegisterTaskDefinitionCommandInput));
         return { taskDefinitionArn: out.taskDefinition!.taskDefinitionArn!, registered: true };
@@ -245,13 +274,18 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
     /**
      * Waits until the PRIMARY deployment runs `taskDefinition` with rolloutState COMPLETED and
      * running == desired. ECS's own waiter is not enough: it calls a circuit-breaker rollback
-     * "stable". Heartbeats carry the start time, so a retry after a crash keeps the deadline.
-     * Every failure quotes ECS: the rollout reason, the newest service events and why tasks of
-     * the new revision stopped.
+     * "stable". The start time is heartbeated before the first poll, so a retry after a crash
+     * keeps the deadline even when the lost attempt never got an answer from ECS; the deployment
+     * of `taskDefinition` is heartbeated once seen, so a retry still tells its rollback from an
+     * older one. Every failure quotes ECS: the rollout reason, the newest service events and why
+     * tasks of the new revision stopped.
      */
     async waitForDeployment(input: WaitForDeploymentInput): Promise<{ runningCount: number }> {
       const ctx = Context.current();
-      const startedAt = (ctx.info.heartbeatDetails as { startedAt?: number } | undefined)?.startedAt ?? Date.now();
+      const resumed = ctx.info.heartbeatDetails as Partial<WaitHeartbeat> | undefined;
+      const startedAt = resumed?.startedAt ?? Date.now();
+      let ours = resumed?.deployment;
+      heartbeat({ startedAt, deployment: ours } satisfies WaitHeartbeat);
       const where = `${input.cluster}/${input.service}`;
       const fail = async (message: string, type: string, service: Service, rolloutStateReason?: string) => {
         const evidence = await deploymentEvidence(service, input, rolloutStateReason);
@@ -259,13 +293,14 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
       };
       for (;;) {
         const service = await readService(input);
+        ours = deploymentOf(service, input.taskDefinition) ?? ours;
         const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
         if (!primary) throw await fail(`ECS service ${where} has no PRIMARY deployment`, FailureType.deploymentFailed, service);
         if (primary.taskDefinition !== input.taskDefinition) {
           // The circuit breaker's rollback: ECS's waiter calls this "stable"; it is a failure.
           // Once the rollback completes, the failed deployment is gone and only the events tell.
           const failed = service.deployments?.find((d) => d.taskDefinition === input.taskDefinition && d.rolloutState === 'FAILED');
-          const rolledBack = failed || (service.events ?? []).slice(0, 10).some((e) => /rolling back|rolled back/i.test(e.message ?? ''));
+          const rolledBack = failed !== undefined || rolledBackSince(service, ours, startedAt);
           const message = rolledBack
             ? `ECS rolled back the deployment of ${input.taskDefinition} to ${where} (circuit breaker)${failed?.rolloutStateReason ? `: ${failed.rolloutStateReason}` : ''}`
             : `ECS service ${where} is not deploying ${input.taskDefinition} (PRIMARY runs ${primary.taskDefinition}; rolled back or replaced)`;
@@ -290,7 +325,7 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
             primary.rolloutStateReason,
           );
         }
-        heartbeat({ startedAt, running, desired, rolloutState: primary.rolloutState });
+        heartbeat({ startedAt, deployment: ours, running, desired, rolloutState: primary.rolloutState } satisfies WaitHeartbeat);
         await ctx.sleep(pollIntervalMs);
       }
     },

@@ -11,7 +11,11 @@ import { CRASH_REASON, crashStop, liveTasks, startTasks } from './ecs-tasks';
 const MIN_RESTART_DELAY_MS = 1000;
 const MAX_RESTART_DELAY_MS = 300_000;
 
-function restartDelayMs(d: DeploymentRecord): number {
+/** ECS's event once a service's tasks keep failing. */
+export const UNSTABLE_TASKS_EVENT = 'is unable to consistently start tasks successfully. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.';
+
+/** How long after its tasks' latest failure ECS starts replacements: doubles with each failed round, capped. */
+export function restartDelayMs(d: DeploymentRecord): number {
   const base = Math.max(d.delayMs, MIN_RESTART_DELAY_MS);
   return Math.min(MAX_RESTART_DELAY_MS, base * 2 ** Math.max(0, (d.crashes ?? 1) - 1));
 }
@@ -39,7 +43,7 @@ export function settleCrashLoop(service: SettlingService, d: DeploymentRecord, n
       d.updatedAtMs = crashAt;
       addEvent(service, ids, crashAt, `(service ${service.name}) task ${crashed[0]!.id} stopped: ${CRASH_REASON}.`);
       if (d.crashes >= 2) {
-        addEvent(service, ids, crashAt, `(service ${service.name}) is unable to consistently start tasks successfully. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.`);
+        addEvent(service, ids, crashAt, `(service ${service.name}) ${UNSTABLE_TASKS_EVENT}`);
       }
     } else {
       const started = startTasks(service, d, d.desiredCount - d.runningCount, startAt, () => ids.next('task'));

@@ -25,11 +25,16 @@ export interface DeploymentRecord {
   delayMs: number;
   /** The task definition's containers, copied onto each task. */
   containers: { name: string; image: string }[];
+  /**
+   * The circuit breaker was on when the deployment started: tasks that fail on start fail the
+   * rollout. Off, ECS keeps replacing them and the rollout stays IN_PROGRESS.
+   */
+  circuitBreaker: boolean;
   /** Circuit breaker with rollback was on when the deployment started: a failure rolls back. */
   rollbackOnFailure: boolean;
-  /** crash-after only: when the replacements of crashed tasks start. */
+  /** crash-after, and crash / fail-to-start without a circuit breaker: when the next replacement tasks start. */
   restartAtMs?: number;
-  /** crash-after only: how many times the tasks have crashed, which sets the restart backoff. */
+  /** crash-after, and crash / fail-to-start without a circuit breaker: how many rounds of tasks have failed, which sets the restart backoff. */
   crashes?: number;
   /** never-stable only: when ECS last reported it could not place the missing task. */
   unplacedSinceMs?: number;
@@ -74,6 +79,8 @@ export function newDeployment(
     behaviour: ImageBehaviour;
     delayMs: number;
     nowMs: number;
+    /** Defaults to rollbackOnFailure: a rollback needs the breaker. */
+    circuitBreaker?: boolean;
     rollbackOnFailure: boolean;
   },
 ): DeploymentRecord {
@@ -92,6 +99,7 @@ export function newDeployment(
     behaviour: init.behaviour,
     delayMs: init.delayMs,
     containers: init.containers,
+    circuitBreaker: init.circuitBreaker ?? init.rollbackOnFailure,
     rollbackOnFailure: init.rollbackOnFailure,
     // Nothing to start means nothing to wait for: a deployment to 0 tasks completes at once.
     settlesAtMs: init.desiredCount === 0 ? init.nowMs : init.nowMs + init.delayMs,

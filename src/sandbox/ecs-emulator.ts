@@ -5,14 +5,14 @@
  */
 import { z } from 'zod';
 import { clusterArn, clusterName, epochSeconds, parseServiceRef, serviceArn } from './ecs-arns';
-import { type DeploymentRecord, deploymentToWire, type IdSource, listedDeployments, newDeployment, primaryOf } from './ecs-deployments';
+import { addEvent, type DeploymentRecord, deploymentToWire, type IdSource, listedDeployments, newDeployment, primaryOf } from './ecs-deployments';
 import { EcsError, EcsErrorType, parseInput } from './ecs-errors';
 import type { EcsFault } from './ecs-scenario';
-import { rollsBackOnFailure, type ServiceRecord, serviceToWire } from './ecs-services';
+import { hasCircuitBreaker, rollsBackOnFailure, type ServiceRecord, serviceToWire } from './ecs-services';
 import { scalePrimary, settleService } from './ecs-settle';
 import { EcsTaskApi } from './ecs-task-api';
 import { type StoredTaskDefinition, TaskDefinitionRegistry, taskDefinitionToWire } from './ecs-task-definitions';
-import { pruneStoppedTasks, taskStatus } from './ecs-tasks';
+import { pruneStoppedTasks, scaledInStop, stopTasks, taskStatus } from './ecs-tasks';
 import type { ScenarioStore } from './scenario';
 
 /** One ECS service the sandbox starts with, running one task definition with one container. */
@@ -28,6 +28,14 @@ export interface SandboxServiceSeed {
 
 /** ECS lists at most the 100 most recent events. */
 const MAX_EVENTS = 100;
+
+/**
+ * Every seeded service runs in the same made-up VPC, as a Fargate service must: a migration's
+ * RunTask has to copy this to run an awsvpc task definition.
+ */
+const SANDBOX_NETWORK_CONFIGURATION = {
+  awsvpcConfiguration: { subnets: ['subnet-0sandbox0000000a', 'subnet-0sandbox0000000b'], securityGroups: ['sg-0sandbox00000000a'], assignPublicIp: 'DISABLED' },
+};
 
 const DEFAULT_DEPLOYMENT_CONFIGURATION = {
   deploymentCircuitBreaker: { enable: false, rollback: false },
@@ -52,6 +60,7 @@ const updateServiceSchema = z.looseObject({
   taskDefinition: z.string().min(1).optional(),
   desiredCount: z.number().int().min(0).optional(),
   deploymentConfiguration: z.record(z.string(), z.unknown()).optional(),
+  networkConfiguration: z.record(z.string(), z.unknown()).optional(),
   forceNewDeployment: z.boolean().optional(),
 });
 
@@ -118,6 +127,7 @@ export class EcsEmulator {
         status: 'ACTIVE',
         createdAtMs: now,
         deploymentConfiguration: { ...DEFAULT_DEPLOYMENT_CONFIGURATION },
+        networkConfiguration: structuredClone(SANDBOX_NETWORK_CONFIGURATION),
         deployments: [deployment],
         events: [],
         tasks: [],
@@ -225,6 +235,7 @@ export class EcsEmulator {
       if (td.status !== 'ACTIVE') throw new EcsError(EcsErrorType.invalidParameter, 'TaskDefinition is inactive.');
     }
     if (q.deploymentConfiguration) service.deploymentConfiguration = { ...service.deploymentConfiguration, ...q.deploymentConfiguration };
+    if (q.networkConfiguration) service.networkConfiguration = q.networkConfiguration;
 
     const desiredCount = q.desiredCount ?? primary.desiredCount;
     const delayMs = this.deps.scenario.deploymentDelayMs;
@@ -235,8 +246,9 @@ export class EcsEmulator {
       primary.updatedAtMs = now;
       const behaviour = this.deps.scenario.taskLifecycle(target.containers.map((c) => c.image));
       const rollbackOnFailure = rollsBackOnFailure(service);
+      const circuitBreaker = hasCircuitBreaker(service);
       service.deployments.unshift(
-        newDeployment(this.ids, { taskDefinitionArn: target.arn, containers: target.containers, desiredCount, behaviour, delayMs, nowMs: now, rollbackOnFailure }),
+        newDeployment(this.ids, { taskDefinitionArn: target.arn, containers: target.containers, desiredCount, behaviour, delayMs, nowMs: now, circuitBreaker, rollbackOnFailure }),
       );
     } else if (desiredCount !== primary.desiredCount) {
       scalePrimary(service, primary, desiredCount, now, delayMs, this.ids);
@@ -270,6 +282,27 @@ export class EcsEmulator {
     };
   }
 
+  /**
+   * The scenario's `ecs.drainServices`, applied the way DeleteService works: the service goes
+   * DRAINING for good, every deployment scales to 0 and its tasks stop. Checked on every read, so
+   * the switch takes effect at the next call after it was set.
+   */
+  private drainIfScripted(service: ServiceRecord): void {
+    if (service.status !== 'ACTIVE') return;
+    if (!this.deps.scenario.get().ecs?.drainServices?.includes(`${service.cluster}/${service.name}`)) return;
+    const now = this.deps.now();
+    settleService(service, now, this.ids);
+    service.status = 'DRAINING';
+    let stopped = 0;
+    for (const d of listedDeployments(service)) {
+      stopped += stopTasks(service, d.id, now, scaledInStop(d.id)).length;
+      d.desiredCount = 0;
+      d.runningCount = 0;
+      d.updatedAtMs = now;
+    }
+    if (stopped > 0) addEvent(service, this.ids, now, `(service ${service.name}) has stopped ${stopped} running tasks.`);
+  }
+
   private cluster(ref: string | undefined): { name: string; services: Map<string, ServiceRecord> } {
     const name = clusterName(ref);
     const services = this.clusters.get(name);
@@ -278,6 +311,7 @@ export class EcsEmulator {
   }
 
   private settled(service: ServiceRecord): ServiceRecord {
+    this.drainIfScripted(service);
     settleService(service, this.deps.now(), this.ids);
     pruneStoppedTasks(service.tasks, this.deps.now());
     if (service.events.length > MAX_EVENTS) service.events.splice(0, service.events.length - MAX_EVENTS);

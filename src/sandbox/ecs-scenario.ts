@@ -8,12 +8,21 @@ import { z } from 'zod';
 /**
  * Wire form of a behaviour, as set in `images`:
  * - healthy / unhealthy: tasks run; unhealthy ones answer their health endpoint with 503.
- * - crash: tasks exit as they start; the rollout fails through the circuit breaker.
+ * - crash: tasks exit as they start (EssentialContainerExited, exit code 1). With the circuit
+ *   breaker on the rollout fails (and rolls back when asked); with it off ECS keeps replacing
+ *   them and the rollout stays IN_PROGRESS while failedTasks grows.
+ * - fail-to-start: like crash, but the tasks never run: they stop with TaskFailedToStart and a
+ *   CannotPullContainerError reason, and no exit code (an image that cannot be pulled).
  * - crash-after:<seconds>: the rollout completes, then every task exits after that long and
  *   ECS keeps replacing them (a crash loop that only analysis of stopped tasks notices).
  * - never-stable: one task can never be placed, so the rollout stays IN_PROGRESS forever.
  */
-export type ImageBehaviour = 'healthy' | 'unhealthy' | 'crash' | 'never-stable' | `crash-after:${number}`;
+export type ImageBehaviour = 'healthy' | 'unhealthy' | 'crash' | 'fail-to-start' | 'never-stable' | `crash-after:${number}`;
+
+/** Behaviours whose tasks stop as soon as ECS starts them, so a rollout never gets a running task. */
+export function failsOnStart(b: ImageBehaviour): b is 'crash' | 'fail-to-start' {
+  return b === 'crash' || b === 'fail-to-start';
+}
 
 /** What the health endpoint sees of a running task; crash-after and never-stable tasks answer fine while they run. */
 export type HealthBehaviour = 'healthy' | 'unhealthy' | 'crash';
@@ -30,13 +39,13 @@ export function crashAfterMs(behaviour: string): number | undefined {
 
 export function isImageBehaviour(value: unknown): value is ImageBehaviour {
   if (typeof value !== 'string') return false;
-  if (['healthy', 'unhealthy', 'crash', 'never-stable'].includes(value)) return true;
+  if (['healthy', 'unhealthy', 'crash', 'fail-to-start', 'never-stable'].includes(value)) return true;
   const ms = crashAfterMs(value);
   return ms !== undefined && ms > 0 && ms <= MAX_CRASH_AFTER_SECONDS * 1000;
 }
 
 export const imageBehaviourSchema = z.custom<ImageBehaviour>(isImageBehaviour, {
-  message: `expected healthy, unhealthy, crash, never-stable or crash-after:<seconds> (0 < seconds <= ${MAX_CRASH_AFTER_SECONDS})`,
+  message: `expected healthy, unhealthy, crash, fail-to-start, never-stable or crash-after:<seconds> (0 < seconds <= ${MAX_CRASH_AFTER_SECONDS})`,
 });
 
 /**
@@ -47,7 +56,8 @@ function severity(b: ImageBehaviour): [number, number] {
   const ms = crashAfterMs(b);
   // Among crash-after behaviours, crashing sooner is worse.
   if (ms !== undefined) return [3, -ms];
-  return [{ healthy: 0, unhealthy: 1, 'never-stable': 2, crash: 4 }[b as 'healthy' | 'unhealthy' | 'never-stable' | 'crash'], 0];
+  // A container that cannot even be pulled stops the task before any other container can crash it.
+  return [{ healthy: 0, unhealthy: 1, 'never-stable': 2, crash: 4, 'fail-to-start': 5 }[b as 'healthy' | 'unhealthy' | 'never-stable' | 'crash' | 'fail-to-start'], 0];
 }
 
 function worse(a: ImageBehaviour, b: ImageBehaviour): boolean {
@@ -61,7 +71,8 @@ export function worstBehaviour(behaviours: ImageBehaviour[]): ImageBehaviour {
 }
 
 export function healthOf(b: ImageBehaviour): HealthBehaviour {
-  return b === 'crash' || b === 'unhealthy' ? b : 'healthy';
+  if (failsOnStart(b)) return 'crash';
+  return b === 'unhealthy' ? b : 'healthy';
 }
 
 /** How a RunTask task ends. `exitCode: null` is a task that never ran (no exit code, as when an image cannot be pulled). */
@@ -101,6 +112,12 @@ export const ecsFaultsSchema = z
      * and before it learnt so. Consumed when the effect is applied, so `GET /_sandbox/scenario`
      * shows the change has happened.
      */
+    /**
+     * Services (`cluster/service`) to put in DRAINING, as DeleteService does: their tasks stop,
+     * UpdateService refuses them and DescribeServices shows status DRAINING. It cannot be undone:
+     * leaving a service out of a later list does not bring it back.
+     */
+    drainServices: z.array(z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected cluster/service')).max(100).optional(),
     holdResponseAfterEffect: z
       .object({ action: z.string().min(1), ms: z.number().int().min(1).max(600_000), count: z.number().int().min(0).max(10_000) })
       .strict()

@@ -13,6 +13,8 @@ export interface ServiceRecord {
   status: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
   createdAtMs: number;
   deploymentConfiguration: Record<string, unknown>;
+  /** Where its tasks are placed (subnets, security groups); what a migration's RunTask copies. */
+  networkConfiguration?: Record<string, unknown>;
   /** Newest first, INACTIVE ones kept for /_sandbox/state. */
   deployments: DeploymentRecord[];
   events: ServiceEvent[];
@@ -20,9 +22,18 @@ export interface ServiceRecord {
   tasks: TaskRecord[];
 }
 
+function breakerOf(service: ServiceRecord): { enable?: unknown; rollback?: unknown } | undefined {
+  return service.deploymentConfiguration.deploymentCircuitBreaker as { enable?: unknown; rollback?: unknown } | undefined;
+}
+
+/** True when the deployment circuit breaker is on: tasks that keep failing to start fail the rollout. */
+export function hasCircuitBreaker(service: ServiceRecord): boolean {
+  return breakerOf(service)?.enable === true;
+}
+
 /** True when UpdateService turned on the circuit breaker with rollback: a failed deployment then rolls back. */
 export function rollsBackOnFailure(service: ServiceRecord): boolean {
-  const breaker = service.deploymentConfiguration.deploymentCircuitBreaker as { enable?: unknown; rollback?: unknown } | undefined;
+  const breaker = breakerOf(service);
   return breaker?.enable === true && breaker.rollback === true;
 }
 
@@ -43,6 +54,7 @@ export function serviceToWire(service: ServiceRecord): Record<string, unknown> {
     platformVersion: 'LATEST',
     taskDefinition: primary?.taskDefinitionArn,
     deploymentConfiguration: service.deploymentConfiguration,
+    ...(service.networkConfiguration ? { networkConfiguration: service.networkConfiguration } : {}),
     deployments: listed.map(deploymentToWire),
     // Newest first, as ECS lists them; stored oldest first because settling appends.
     events: [...service.events].reverse().map((e) => ({ id: e.id, createdAt: epochSeconds(e.createdAtMs), message: e.message })),

@@ -4,7 +4,7 @@
  * deterministic, costs nothing while idle, and a test's clock is the only clock. Events and
  * tasks carry the time things happened, not the time of the read.
  */
-import { settleCrashLoop } from './ecs-crash-loop';
+import { restartDelayMs, settleCrashLoop, UNSTABLE_TASKS_EVENT } from './ecs-crash-loop';
 import {
   addEvent,
   CIRCUIT_BREAKER_REASON,
@@ -16,8 +16,8 @@ import {
   type SettlingService,
   startedTasksMessage,
 } from './ecs-deployments';
-import { crashAfterMs } from './ecs-scenario';
-import { CRASH_REASON, crashedTask, liveTasks, scaledInStop, startTasks, stopTasks } from './ecs-tasks';
+import { crashAfterMs, failsOnStart } from './ecs-scenario';
+import { crashedTask, crashStop, failedToStartStop, liveTasks, scaledInStop, startTasks, stopTasks, type TaskStop } from './ecs-tasks';
 
 /** Fargate's message when it cannot place a task; it does not count as a failed task, so the circuit breaker never trips. */
 const NO_CAPACITY = 'was unable to place a task. Reason: Capacity is unavailable at this time. Please try again later or in a different availability zone.';
@@ -27,7 +27,7 @@ export function settleService(service: SettlingService, nowMs: number, ids: IdSo
   if (!primary) return;
 
   if (primary.rolloutState === 'IN_PROGRESS') {
-    if (primary.behaviour === 'crash' && primary.desiredCount > 0) {
+    if (failsOnStart(primary.behaviour) && primary.desiredCount > 0) {
       const failedNow = settleCrashing(service, primary, nowMs, ids);
       // The rollback deployment is PRIMARY now and settles like any other.
       if (failedNow && primary.rollbackOnFailure && rollBack(service, primary, ids)) settleService(service, nowMs, ids);
@@ -75,9 +75,16 @@ function completeRollout(service: SettlingService, primary: DeploymentRecord, id
   addEvent(service, ids, at, `(service ${service.name}) has reached a steady state.`);
 }
 
+/** How a task of a deployment whose tasks fail on start stops: crashed, or never started (image not pulled). */
+function startFailure(d: DeploymentRecord): TaskStop {
+  return d.behaviour === 'fail-to-start' ? failedToStartStop(d.containers[0]?.image ?? '') : crashStop();
+}
+
 /**
- * Tasks fail as they start; failedTasks grows towards the circuit-breaker threshold, then the
- * rollout fails. Each failure is a stopped task, stamped when it happened. True when it failed now.
+ * Tasks fail as they start; failedTasks grows towards the circuit-breaker threshold. With the
+ * breaker on, the rollout then fails; with it off, ECS keeps replacing the tasks (with a growing
+ * delay) and the rollout stays IN_PROGRESS for ever. Each failure is a stopped task, stamped
+ * when it happened. True when the rollout failed now.
  */
 function settleCrashing(service: SettlingService, primary: DeploymentRecord, nowMs: number, ids: IdSource): boolean {
   const threshold = circuitBreakerThreshold(primary.desiredCount);
@@ -88,19 +95,47 @@ function settleCrashing(service: SettlingService, primary: DeploymentRecord, now
   // The k-th task fails at the first moment floor(threshold × progress) reaches k.
   for (let k = primary.failedTasks + 1; k <= failed; k++) {
     const at = Math.min(primary.settlesAtMs, primary.createdAtMs + Math.ceil((k * primary.delayMs) / threshold));
-    last = crashedTask(service, primary, at, () => ids.next('task'));
+    last = crashedTask(service, primary, at, () => ids.next('task'), startFailure(primary));
   }
   primary.failedTasks = Math.max(primary.failedTasks, failed);
   if (nowMs < primary.settlesAtMs) return false;
+  if (!primary.circuitBreaker) {
+    keepReplacing(service, primary, nowMs, ids);
+    return false;
+  }
   const at = primary.settlesAtMs;
+  const reason = startFailure(primary).reason;
   primary.rolloutState = 'FAILED';
   primary.rolloutStateReason = CIRCUIT_BREAKER_REASON;
   primary.updatedAtMs = at;
   // The last task to fail; a rescale to fewer tasks can have lowered the threshold below what already failed.
   const lastId = (last ?? service.tasks.filter((t) => t.deploymentId === primary.id).at(-1))?.id;
-  if (lastId) addEvent(service, ids, at, `(service ${service.name}) task ${lastId} stopped: ${CRASH_REASON}.`);
-  addEvent(service, ids, at, `(service ${service.name}) (deployment ${primary.id}) deployment failed: tasks failed to start. ${CRASH_REASON}.`);
+  if (lastId) addEvent(service, ids, at, `(service ${service.name}) task ${lastId} stopped: ${reason}.`);
+  addEvent(service, ids, at, `(service ${service.name}) (deployment ${primary.id}) deployment failed: tasks failed to start. ${reason}.`);
   return true;
+}
+
+/**
+ * No circuit breaker: after the first round has failed, ECS starts one replacement after
+ * another, each failing at once, with the delay between them doubling up to a cap. Plays those
+ * up to `nowMs`; failedTasks keeps growing and nothing ever fails the rollout.
+ */
+function keepReplacing(service: SettlingService, primary: DeploymentRecord, nowMs: number, ids: IdSource): void {
+  if (primary.restartAtMs === undefined) {
+    const at = primary.settlesAtMs;
+    primary.crashes = 1;
+    primary.restartAtMs = at + restartDelayMs(primary);
+    primary.updatedAtMs = at;
+    addEvent(service, ids, at, `(service ${service.name}) ${UNSTABLE_TASKS_EVENT}`);
+  }
+  for (let at = primary.restartAtMs; at <= nowMs; at = primary.restartAtMs) {
+    const task = crashedTask(service, primary, at, () => ids.next('task'), startFailure(primary));
+    primary.failedTasks += 1;
+    primary.crashes = (primary.crashes ?? 1) + 1;
+    primary.restartAtMs = at + restartDelayMs(primary);
+    primary.updatedAtMs = at;
+    addEvent(service, ids, at, `(service ${service.name}) task ${task.id} stopped: ${task.stop!.reason}.`);
+  }
 }
 
 /**
@@ -121,6 +156,7 @@ function rollBack(service: SettlingService, failed: DeploymentRecord, ids: IdSou
     delayMs: failed.delayMs,
     nowMs: at,
     // ECS does not roll back a rollback.
+    circuitBreaker: failed.circuitBreaker,
     rollbackOnFailure: false,
   });
   for (const task of liveTasks(service, target.id)) task.deploymentId = rollback.id;

@@ -8,7 +8,7 @@ import { taskArn, taskIdOf } from './ecs-arns';
 import { type IdSource } from './ecs-deployments';
 import { EcsError, EcsErrorType, parseInput } from './ecs-errors';
 import type { TaskDefinitionRegistry } from './ecs-task-definitions';
-import { desiredStatus, pruneStoppedTasks, type TaskRecord, type TaskStop, taskToWire } from './ecs-tasks';
+import { desiredStatus, failedToStartStop, pruneStoppedTasks, type TaskRecord, type TaskStop, taskToWire } from './ecs-tasks';
 import type { ScenarioStore } from './scenario';
 
 /** How long ECS remembers a RunTask clientToken. */
@@ -43,7 +43,24 @@ const runTaskSchema = z.looseObject({
       containerOverrides: z.array(z.looseObject({ name: z.string().min(1), command: z.array(z.string()).optional() })).optional(),
     })
     .optional(),
+  networkConfiguration: z
+    .looseObject({
+      awsvpcConfiguration: z
+        .looseObject({
+          subnets: z.array(z.string()).min(1, 'subnets can not be empty.'),
+          securityGroups: z.array(z.string()).optional(),
+          assignPublicIp: z.enum(['ENABLED', 'DISABLED']).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  launchType: z.enum(['EC2', 'FARGATE', 'EXTERNAL', 'MANAGED_INSTANCES']).optional(),
+  capacityProviderStrategy: z.array(z.looseObject({ capacityProvider: z.string().min(1) })).optional(),
+  platformVersion: z.string().min(1).optional(),
 });
+
+/** ECS's own wording, which callers (and their operators) will see when they forget the network. */
+export const AWSVPC_NEEDS_NETWORK = "Network Configuration must be provided when networkMode 'awsvpc' is specified.";
 
 export interface TaskApiDeps {
   now(): number;
@@ -126,6 +143,12 @@ export class EcsTaskApi {
       // HTTP 200 all the same: RunTask reports what it could not start in failures[].
       return { tasks: [], failures: [{ arn: q.taskDefinition, reason: td ? 'INACTIVE' : 'MISSING', detail: 'Unable to find task definition.' }] };
     }
+    if (td.definition.networkMode === 'awsvpc' && !q.networkConfiguration?.awsvpcConfiguration) {
+      throw new EcsError(EcsErrorType.invalidParameter, AWSVPC_NEEDS_NETWORK);
+    }
+    if (q.launchType !== undefined && q.capacityProviderStrategy?.length) {
+      throw new EcsError(EcsErrorType.invalidParameter, 'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.');
+    }
     const overrides = q.overrides?.containerOverrides ?? [];
     const unknown = overrides.find((o) => !td.containers.some((c) => c.name === o.name));
     if (unknown) throw new EcsError(EcsErrorType.invalidParameter, `Override for container named ${unknown.name} is not a container in the TaskDefinition.`);
@@ -183,9 +206,6 @@ function familyOf(taskDefinitionArn: string): string {
 
 /** Exit 0 and non-zero both stop as EssentialContainerExited in ECS; no exit code means the container never started. */
 function stopFor(exitCode: number | null, image: string): TaskStop {
-  if (exitCode === null) {
-    const reason = `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${image}: not found`;
-    return { code: 'TaskFailedToStart', reason, exitCode: null, containerReason: reason };
-  }
+  if (exitCode === null) return failedToStartStop(image);
   return { code: 'EssentialContainerExited', reason: 'Essential container in task exited', exitCode };
 }

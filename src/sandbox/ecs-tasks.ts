@@ -113,15 +113,25 @@ export function stopTasks(owner: TaskOwner, deploymentId: string, atMs: number, 
   return stopped;
 }
 
-/** A task whose essential container exited as soon as it started. */
-export function crashedTask(owner: TaskOwner, d: TaskSource, atMs: number, nextId: () => string): TaskRecord {
-  const task = { ...newServiceTask(owner, d, atMs, nextId), stoppedAtMs: atMs, stop: crashStop() };
+/**
+ * A task that stopped as soon as ECS tried to start it, with `stop`: an essential container
+ * that exited (crashStop), or one that never ran (failedToStartStop, so no start time).
+ */
+export function crashedTask(owner: TaskOwner, d: TaskSource, atMs: number, nextId: () => string, stop: TaskStop = crashStop()): TaskRecord {
+  const task: TaskRecord = { ...newServiceTask(owner, d, atMs, nextId), stoppedAtMs: atMs, stop };
+  if (stop.code === 'TaskFailedToStart') delete task.startedAtMs;
   owner.tasks.push(task);
   return task;
 }
 
 export function crashStop(): TaskStop {
   return { code: 'EssentialContainerExited', reason: CRASH_REASON, exitCode: 1 };
+}
+
+/** A task whose image could not be pulled: it never ran, so it has no exit code; ECS quotes the pull error. */
+export function failedToStartStop(image: string): TaskStop {
+  const reason = `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${image}: not found`;
+  return { code: 'TaskFailedToStart', reason, exitCode: null, containerReason: reason };
 }
 
 export function scaledInStop(deploymentId: string): TaskStop {

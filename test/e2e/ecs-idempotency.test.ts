@@ -109,6 +109,7 @@ it('RunTask (a migration) starts one task when the worker dies after ECS started
 
   const input: RunMigrationInput = {
     cluster: 'staging',
+    service: 'checkout',
     taskDefinition: 'checkout-staging',
     container: 'app',
     command: ['npm', 'run', 'migrate'],

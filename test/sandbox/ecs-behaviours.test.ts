@@ -59,6 +59,24 @@ describe('tasks follow deployments', () => {
   });
 });
 
+describe('fail-to-start', () => {
+  it('stops every task it starts with TaskFailedToStart and never runs one, also while ECS keeps replacing them without a breaker', () => {
+    const t = setup(1000, 4);
+    t.scenario.merge({ images: { nopull: 'fail-to-start' } });
+    const bad = t.register('repo/checkout:nopull');
+    t.ecs.updateService({ cluster: 'staging', service: 'checkout', taskDefinition: bad });
+    t.advance(2000);
+    expect(t.service().deployments[0]).toMatchObject({ taskDefinition: bad, rolloutState: 'IN_PROGRESS', runningCount: 0, failedTasks: 4 });
+    const stopped = t.tasks('STOPPED').filter((task) => task.taskDefinitionArn === bad);
+    expect(stopped).toHaveLength(4);
+    for (const task of stopped) {
+      expect(task).toMatchObject({ stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref repo/checkout:nopull: not found' });
+      expect(task.startedAt).toBeUndefined();
+      expect(task.containers[0]!.exitCode).toBeUndefined();
+    }
+  });
+});
+
 describe('crash-after:<seconds>', () => {
   it('completes the rollout, then crashes every task after N seconds and restarts them with a growing delay', () => {
     const t = setup(1000, 4);
@@ -161,7 +179,9 @@ describe('circuit breaker', () => {
 
 describe('scenario schema', () => {
   it('accepts the new behaviours and refuses malformed ones', () => {
-    expect(scenarioPatchSchema.safeParse({ images: { a: 'crash-after:30', b: 'crash-after:0.5', c: 'never-stable', d: 'crash' } }).success).toBe(true);
+    expect(scenarioPatchSchema.safeParse({ images: { a: 'crash-after:30', b: 'crash-after:0.5', c: 'never-stable', d: 'crash', e: 'fail-to-start' } }).success).toBe(true);
+    expect(scenarioPatchSchema.safeParse({ ecs: { drainServices: ['staging/checkout'] } }).success).toBe(true);
+    for (const bad of [['checkout'], ['a/b/c'], 'staging/checkout']) expect(scenarioPatchSchema.safeParse({ ecs: { drainServices: bad } }).success).toBe(false);
     for (const bad of ['crash-after:', 'crash-after:0', 'crash-after:-1', 'crash-after:1e3', 'crash-after:90000', 'never_stable']) {
       expect(scenarioPatchSchema.safeParse({ images: { x: bad } }).success).toBe(false);
     }
@@ -178,5 +198,9 @@ describe('scenario schema', () => {
     expect(scenario.taskLifecycle(['r/x:d', 'r/x:ok'])).toBe('unhealthy');
     // The health endpoint answers for a running task: crash-after and never-stable tasks answer fine.
     expect(scenario.taskBehaviour(['r/x:a'])).toBe('healthy');
+    // An image that cannot be pulled stops the task before anything else can happen, and nothing serves.
+    scenario.merge({ images: { e: 'fail-to-start', f: 'crash' } });
+    expect(scenario.taskLifecycle(['r/x:f', 'r/x:e'])).toBe('fail-to-start');
+    expect(scenario.taskBehaviour(['r/x:e'])).toBe('crash');
   });
 });

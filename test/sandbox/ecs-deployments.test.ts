@@ -9,10 +9,12 @@ function setup(delayMs = 1000) {
   return clockedEmulator({ delayMs, desiredCount: 10 });
 }
 
+const BREAKER_NO_ROLLBACK = { deploymentCircuitBreaker: { enable: true, rollback: false } };
+
 it('grows failedTasks of a crashing deployment towards the circuit-breaker threshold, then fails it', () => {
   const t = setup();
   t.scenario.merge({ images: { bad: 'crash' } });
-  t.ecs.updateService({ cluster: 'staging', service: 'checkout', taskDefinition: t.register('repo/checkout:bad') });
+  t.ecs.updateService({ cluster: 'staging', service: 'checkout', taskDefinition: t.register('repo/checkout:bad'), deploymentConfiguration: BREAKER_NO_ROLLBACK });
   // desiredCount 10 → threshold max(3, ceil(10 × 0.5)) = 5
   t.advance(400);
   expect(t.service().deployments[0]).toMatchObject({ rolloutState: 'IN_PROGRESS', failedTasks: 2, runningCount: 0 });
@@ -23,6 +25,33 @@ it('grows failedTasks of a crashing deployment towards the circuit-breaker thres
   // The old deployment keeps serving: the service still runs 10 tasks of revision 1.
   expect(t.service().runningCount).toBe(10);
   expect(t.service().deployments[1]).toMatchObject({ status: 'ACTIVE', runningCount: 10 });
+});
+
+it('without a circuit breaker never fails a crashing deployment: ECS keeps replacing tasks, with a doubling delay', () => {
+  const t = setup();
+  t.scenario.merge({ images: { bad: 'crash' } });
+  const bad = t.register('repo/checkout:bad');
+  t.ecs.updateService({ cluster: 'staging', service: 'checkout', taskDefinition: bad });
+  t.advance(1000);
+  // The first round fails as with a breaker (5 tasks) but nothing ends the rollout.
+  expect(t.service().deployments[0]).toMatchObject({ rolloutState: 'IN_PROGRESS', failedTasks: 5, runningCount: 0 });
+  // Replacements: one after max(delay, 1 s) = 1 s, the next 2 s later, then 4 s later.
+  t.advance(999);
+  expect(t.service().deployments[0]!.failedTasks).toBe(5);
+  t.advance(1);
+  expect(t.service().deployments[0]!.failedTasks).toBe(6);
+  t.advance(2000);
+  expect(t.service().deployments[0]!.failedTasks).toBe(7);
+  t.advance(4000);
+  expect(t.service().deployments[0]).toMatchObject({ status: 'PRIMARY', taskDefinition: bad, rolloutState: 'IN_PROGRESS', failedTasks: 8 });
+  expect(t.tasks('STOPPED').filter((task) => task.taskDefinitionArn === bad)).toHaveLength(8);
+  // Hours later: still IN_PROGRESS, still failing, the old deployment still serving.
+  t.advance(3 * 3_600_000);
+  const later = t.service();
+  expect(later.deployments[0]).toMatchObject({ rolloutState: 'IN_PROGRESS' });
+  expect(later.deployments[0]!.failedTasks).toBeGreaterThan(8);
+  expect(later.deployments[1]).toMatchObject({ status: 'ACTIVE', runningCount: 10 });
+  expect(later.events.map((e) => e.message)).not.toContainEqual(expect.stringMatching(/deployment failed/));
 });
 
 it('stamps settle events with the time the deployment settled, not the time of the read', () => {

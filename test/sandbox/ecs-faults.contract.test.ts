@@ -59,7 +59,8 @@ it('answers scripted 5xx before the operation runs, so a retried RunTask (no cli
   sandbox.setScenario({ ecs: { failNext: { operation: 'RunTask', status: 503, count: 2 } }, migrations: { 'checkout-staging': { durationMs: 60_000 } } });
   const ecs = client({ maxAttempts: 4 });
   try {
-    const out = await ecs.send(new RunTaskCommand({ cluster: 'staging', taskDefinition: 'checkout-staging', startedBy: 'faults-test' }));
+    const networkConfiguration = { awsvpcConfiguration: { subnets: ['subnet-a'] } };
+    const out = await ecs.send(new RunTaskCommand({ cluster: 'staging', taskDefinition: 'checkout-staging', startedBy: 'faults-test', networkConfiguration }));
     expect(out.tasks).toHaveLength(1);
     expect(out.$metadata.attempts).toBe(3);
     const listed = await ecs.send(new ListTasksCommand({ cluster: 'staging', startedBy: 'faults-test' }));

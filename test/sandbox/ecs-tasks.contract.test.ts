@@ -114,6 +114,8 @@ describe('crash-after and never-stable on the wire', () => {
 });
 
 describe('RunTask', () => {
+  // The seeded task definitions are awsvpc (Fargate), so RunTask needs a network, as in ECS.
+  const networkConfiguration = { awsvpcConfiguration: { subnets: ['subnet-a'], securityGroups: ['sg-a'] } };
   const runMigration = (clientToken?: string, taskDefinition = 'checkout-staging') =>
     env.ecs.send(
       new RunTaskCommand({
@@ -122,6 +124,7 @@ describe('RunTask', () => {
         startedBy: 'runway-migration',
         clientToken,
         overrides: { containerOverrides: [{ name: 'app', command: ['npm', 'run', 'migrate'] }] },
+        networkConfiguration,
       }),
     );
   const describeTask = async (arn: string) => (await env.ecs.send(new DescribeTasksCommand({ cluster: 'staging', tasks: [arn] }))).tasks![0]!;
@@ -174,5 +177,30 @@ describe('RunTask', () => {
     ).rejects.toBeInstanceOf(InvalidParameterException);
     await expect(runMigration('x'.repeat(65))).rejects.toBeInstanceOf(InvalidParameterException);
     await expect(env.ecs.send(new RunTaskCommand({ cluster: 'nowhere', taskDefinition: 'checkout-staging' }))).rejects.toBeInstanceOf(ClusterNotFoundException);
+  });
+
+  it('refuses an awsvpc task definition without a networkConfiguration, with ECS\'s message, and starts nothing', async () => {
+    const refused = env.ecs.send(new RunTaskCommand({ cluster: 'staging', taskDefinition: 'checkout-staging', startedBy: 'runway-migration' }));
+    await expect(refused).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(refused).rejects.toThrow("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+    await expect(
+      env.ecs.send(new RunTaskCommand({ cluster: 'staging', taskDefinition: 'checkout-staging', networkConfiguration: { awsvpcConfiguration: { subnets: [] } } })),
+    ).rejects.toThrow(/subnets can not be empty/);
+    await expect(
+      env.ecs.send(
+        new RunTaskCommand({ cluster: 'staging', taskDefinition: 'checkout-staging', networkConfiguration, launchType: 'FARGATE', capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT' }] }),
+      ),
+    ).rejects.toThrow(/both a launch type and capacity provider strategy/);
+    const started = await env.ecs.send(new ListTasksCommand({ cluster: 'staging', startedBy: 'runway-migration' }));
+    expect(started.taskArns).toEqual([]);
+  });
+
+  it('seeds services with a networkConfiguration, which a migration can copy', async () => {
+    const { services } = await env.ecs.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] }));
+    expect(services![0]!.networkConfiguration!.awsvpcConfiguration).toMatchObject({ subnets: [expect.any(String), expect.any(String)], securityGroups: [expect.any(String)] });
+    const out = await env.ecs.send(
+      new RunTaskCommand({ cluster: 'staging', taskDefinition: 'checkout-staging', networkConfiguration: services![0]!.networkConfiguration, launchType: services![0]!.launchType }),
+    );
+    expect(out.tasks).toHaveLength(1);
   });
 });

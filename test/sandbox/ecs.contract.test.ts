@@ -150,7 +150,9 @@ describe('UpdateService', () => {
   it('fails a crashing image through the circuit breaker, leaving the old deployment running', async () => {
     env.sandbox.setScenario({ images: { bad1234: 'crash' } });
     const arn = await registerImage('000000000000.dkr.ecr.us-east-1.amazonaws.com/checkout:bad1234');
-    await env.ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: arn }));
+    await env.ecs.send(
+      new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: arn, deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: false } } }),
+    );
 
     const failed = await until(() => describe1('staging', 'checkout'), (s) => s.deployments![0]!.rolloutState !== 'IN_PROGRESS');
     expect(failed.deployments![0]).toMatchObject({
@@ -163,6 +165,21 @@ describe('UpdateService', () => {
     });
     expect(failed.deployments![1]).toMatchObject({ status: 'ACTIVE', runningCount: 2 });
     expect(failed.events![0]!.message).toMatch(/deployment failed: tasks failed to start\. Essential container in task exited/);
+  });
+
+  it('without a circuit breaker keeps a crashing rollout IN_PROGRESS, replacing tasks while failedTasks grows', async () => {
+    env.sandbox.setScenario({ images: { bad1234: 'crash' } });
+    const arn = await registerImage('000000000000.dkr.ecr.us-east-1.amazonaws.com/checkout:bad1234');
+    // The seeded service has the breaker off, and this update leaves it so.
+    const out = await env.ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: arn }));
+    expect(out.service!.deploymentConfiguration!.deploymentCircuitBreaker).toEqual({ enable: false, rollback: false });
+
+    // Past the breaker's threshold (3 for 2 tasks), which would have failed it with the breaker on.
+    const looping = await until(() => describe1('staging', 'checkout'), (s) => (s.deployments![0]!.failedTasks ?? 0) > 3);
+    expect(looping.deployments![0]).toMatchObject({ status: 'PRIMARY', taskDefinition: arn, rolloutState: 'IN_PROGRESS', runningCount: 0, pendingCount: 2 });
+    expect(looping.deployments![1]).toMatchObject({ status: 'ACTIVE', rolloutState: 'COMPLETED', runningCount: 2 });
+    expect(looping.events!.map((e) => e.message)).toContainEqual(expect.stringMatching(/is unable to consistently start tasks successfully/));
+    expect(looping.events!.map((e) => e.message)).not.toContainEqual(expect.stringMatching(/deployment failed/));
   });
 
   it('rescales the PRIMARY in place when only desiredCount changes, and 0 is complete at once', async () => {

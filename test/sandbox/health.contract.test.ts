@@ -6,10 +6,18 @@ const env = useEcsSandbox();
 
 const health = (cluster = 'staging', service = 'checkout') => getJson(`${env.sandbox.url}/services/${cluster}/${service}/health`);
 
-async function deploy(tag: string): Promise<void> {
+/** Deploys `tag`; with `breaker`, the circuit breaker (without rollback) fails a crashing rollout, as ECS does only when it is on. */
+async function deploy(tag: string, breaker = false): Promise<void> {
   const image = `repo/checkout:${tag}`;
   const td = await env.ecs.send(new RegisterTaskDefinitionCommand({ family: 'checkout-staging', containerDefinitions: [{ name: 'app', image }] }));
-  await env.ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition: td.taskDefinition!.taskDefinitionArn }));
+  await env.ecs.send(
+    new UpdateServiceCommand({
+      cluster: 'staging',
+      service: 'checkout',
+      taskDefinition: td.taskDefinition!.taskDefinitionArn,
+      ...(breaker ? { deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: false } } } : {}),
+    }),
+  );
 }
 
 it('answers 200 for a healthy running image', async () => {
@@ -38,7 +46,7 @@ it('follows the scenario live: a running image turned unhealthy answers 503 at o
 
 it('keeps answering from the old deployment after a crashing image failed', async () => {
   env.sandbox.setScenario({ images: { boom: 'crash' } });
-  await deploy('boom');
+  await deploy('boom', true);
   await until(
     async () => env.sandbox.state() as { ecs: { clusters: { services: { deployments: { rolloutState: string }[] }[] }[] } },
     (s) => s.ecs.clusters[0]!.services[0]!.deployments[0]!.rolloutState === 'FAILED',

@@ -73,18 +73,72 @@ describe('prepareTaskDefinition', () => {
     });
   });
 
-  it('reuses an earlier revision that already has the image instead of registering again', async () => {
-    const fake = fakeEcs({
-      DescribeServices: () => service(),
-      DescribeTaskDefinition: ({ taskDefinition }) =>
-        taskDefinition === 'arn:td/web:5'
-          ? { taskDefinition: { ...currentTd, taskDefinitionArn: 'arn:td/web:5', containerDefinitions: [{ name: 'app', image: 'repo/web:new' }] } }
-          : { taskDefinition: currentTd },
-      ListTaskDefinitions: () => ({ taskDefinitionArns: ['arn:td/web:5', 'arn:td/web:3'] }),
+  describe('reusing an earlier revision (a retry, or the same image released before)', () => {
+    /** The current definition :3 with the new image, as DescribeTaskDefinition would echo an earlier registration of that copy. */
+    const copyOfCurrent = (arn: string, overrides: Record<string, unknown> = {}) => ({
+      ...currentTd,
+      taskDefinitionArn: arn,
+      revision: Number(arn.split(':').at(-1)),
+      registeredAt: new Date(0),
+      containerDefinitions: [
+        { name: 'app', image: 'repo/web:new', essential: true },
+        { name: 'sidecar', image: 'envoy:1' },
+      ],
+      ...overrides,
     });
-    const result = await env().run(createEcsActivities({ ecs: fake.ecs }).prepareTaskDefinition, { source: ref, container: 'app', image: 'repo/web:new' });
-    expect(result).toEqual({ taskDefinitionArn: 'arn:td/web:5', registered: false });
-    expect(fake.writes()).toEqual([]);
+    const tags = [{ key: 'team', value: 'pay' }];
+    const prepare = (revisions: Record<string, unknown>) => {
+      const fake = fakeEcs({
+        DescribeServices: () => service(),
+        DescribeTaskDefinition: ({ taskDefinition }) => ({ taskDefinition: revisions[taskDefinition as string] ?? currentTd, tags }),
+        ListTaskDefinitions: () => ({ taskDefinitionArns: [...Object.keys(revisions), 'arn:td/web:3'] }),
+        RegisterTaskDefinition: () => ({ taskDefinition: { taskDefinitionArn: 'arn:td/web:9' } }),
+      });
+      return { fake, result: env().run(createEcsActivities({ ecs: fake.ecs }).prepareTaskDefinition, { source: ref, container: 'app', image: 'repo/web:new' }) };
+    };
+
+    it('reuses a revision identical to the copy it would register, whatever order ECS echoes keys and named lists in', async () => {
+      // Same content, other order: containers listed sidecar first, keys shuffled, an empty list ECS added.
+      const identical = copyOfCurrent('arn:td/web:5', {
+        containerDefinitions: [
+          { image: 'envoy:1', name: 'sidecar', mountPoints: [] },
+          { essential: true, image: 'repo/web:new', name: 'app' },
+        ],
+      });
+      const { fake, result } = prepare({ 'arn:td/web:5': identical });
+      await expect(result).resolves.toEqual({ taskDefinitionArn: 'arn:td/web:5', registered: false });
+      expect(fake.writes()).toEqual([]);
+    });
+
+    it('does not reuse a revision with the same image but other environment variables: it registers a new one', async () => {
+      const otherEnv = copyOfCurrent('arn:td/web:5', {
+        containerDefinitions: [
+          { name: 'app', image: 'repo/web:new', essential: true, environment: [{ name: 'DATABASE_URL', value: 'postgres://staging' }] },
+          { name: 'sidecar', image: 'envoy:1' },
+        ],
+      });
+      const { fake, result } = prepare({ 'arn:td/web:5': otherEnv });
+      await expect(result).resolves.toEqual({ taskDefinitionArn: 'arn:td/web:9', registered: true });
+      expect(fake.writes()).toEqual(['RegisterTaskDefinition']);
+    });
+
+    it('does not reuse a revision with the same image but another size or container set', async () => {
+      const bigger = copyOfCurrent('arn:td/web:6', { cpu: '1024' });
+      const appOnly = copyOfCurrent('arn:td/web:5', { containerDefinitions: [{ name: 'app', image: 'repo/web:new', essential: true }] });
+      const { fake, result } = prepare({ 'arn:td/web:6': bigger, 'arn:td/web:5': appOnly });
+      await expect(result).resolves.toMatchObject({ registered: true });
+      expect(fake.writes()).toEqual(['RegisterTaskDefinition']);
+    });
+
+    it('still reuses the current revision when it already runs the image, without listing the family', async () => {
+      const fake = fakeEcs({
+        DescribeServices: () => service(),
+        DescribeTaskDefinition: () => ({ taskDefinition: currentTd }),
+      });
+      const result = await env().run(createEcsActivities({ ecs: fake.ecs }).prepareTaskDefinition, { source: ref, container: 'app', image: 'repo/web:old' });
+      expect(result).toEqual({ taskDefinitionArn: 'arn:td/web:3', registered: false });
+      expect(fake.sent.map((s) => s.command)).toEqual(['DescribeServices', 'DescribeTaskDefinition']);
+    });
   });
 
   it('fails without retrying when the container name is wrong', async () => {
@@ -241,5 +295,83 @@ describe('waitForDeployment', () => {
     const failure = await failureOf(wait([{ status: 'PRIMARY', taskDefinition: 'arn:td/web:4', rolloutState: 'IN_PROGRESS', runningCount: 1, desiredCount: 2 }]));
     expect(failure.type).toBe('DeploymentTimedOut');
     expect(failure.message).toMatch(/did not complete within 0 s \(1\/2 running, rollout IN_PROGRESS\)/);
+  });
+
+  describe('resuming after a crash', () => {
+    const inProgress = () => service({ deployments: [{ id: 'd4', status: 'PRIMARY', taskDefinition: 'arn:td/web:4', rolloutState: 'IN_PROGRESS', runningCount: 1, desiredCount: 2 }] });
+
+    it('heartbeats its start time before the first poll, so a lost first attempt still fixes the deadline', async () => {
+      // The first poll never comes back with an answer (the worker dies, or ECS is unreachable).
+      const fake = fakeEcs({ DescribeServices: () => Promise.reject(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' })) });
+      const first = env();
+      const beats: { startedAt: number }[] = [];
+      first.on('heartbeat', (d: { startedAt: number }) => beats.push(d));
+      const before = Date.now();
+      const failure = await failureOf(first.run(createEcsActivities({ ecs: fake.ecs }).waitForDeployment, { ...ref, taskDefinition: 'arn:td/web:4', timeoutMs: 60_000 }));
+      expect(failure.nonRetryable).toBe(false);
+      expect(beats).toHaveLength(1);
+      expect(beats[0]!.startedAt).toBeGreaterThanOrEqual(before);
+
+      // The retry counts from the first attempt's start: every heartbeat it sends carries it.
+      const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: beats[0] }, { logger: quietLogger });
+      const retryBeats: { startedAt: number }[] = [];
+      retry.on('heartbeat', (d: { startedAt: number }) => retryBeats.push(d));
+      const done = fakeEcs({ DescribeServices: () => service({ deployments: [{ status: 'PRIMARY', taskDefinition: 'arn:td/web:4', rolloutState: 'COMPLETED', runningCount: 2, desiredCount: 2 }] }) });
+      await retry.run(createEcsActivities({ ecs: done.ecs }).waitForDeployment, { ...ref, taskDefinition: 'arn:td/web:4', timeoutMs: 60_000 });
+      expect(retryBeats.map((b) => b.startedAt)).toEqual([beats[0]!.startedAt]);
+    });
+
+    it('keeps the original deadline: a wait resumed long after it began times out at once', async () => {
+      const fake = fakeEcs({ DescribeServices: inProgress });
+      const resumed = new MockActivityEnvironment({ attempt: 3, heartbeatDetails: { startedAt: Date.now() - 3_600_000 } }, { logger: quietLogger });
+      const failure = await failureOf(
+        resumed.run(createEcsActivities({ ecs: fake.ecs, options: { pollIntervalMs: 1 } }).waitForDeployment, { ...ref, taskDefinition: 'arn:td/web:4', timeoutMs: 600_000 }),
+      );
+      expect(failure).toMatchObject({ nonRetryable: true, type: 'DeploymentTimedOut' });
+      expect(failure.message).toMatch(/did not complete within 600 s/);
+      // One poll: it did not start a fresh 10-minute wait.
+      expect(fake.sent.filter((s) => s.command === 'DescribeServices')).toHaveLength(1);
+    });
+  });
+
+  describe('telling a rollback of this deployment from an older one', () => {
+    const deployedAt = new Date('2030-01-01T12:00:00Z');
+    const ours = { id: 'ecs-svc/44', status: 'PRIMARY', taskDefinition: 'arn:td/web:4', rolloutState: 'IN_PROGRESS', runningCount: 0, desiredCount: 2, createdAt: deployedAt };
+    const back = { id: 'ecs-svc/45', status: 'PRIMARY', taskDefinition: 'arn:td/web:3', rolloutState: 'COMPLETED', runningCount: 2, desiredCount: 2, createdAt: deployedAt };
+    /** First poll: our deployment rolling. Second: :3 is PRIMARY again, with `events`. */
+    const twoPolls = (events: unknown[]) => {
+      let polls = 0;
+      const fake = fakeEcs({ DescribeServices: () => service(++polls === 1 ? { deployments: [ours] } : { deployments: [back], events }) });
+      return env().run(createEcsActivities({ ecs: fake.ecs, options: { pollIntervalMs: 1 } }).waitForDeployment, { ...ref, taskDefinition: 'arn:td/web:4', timeoutMs: 60_000 });
+    };
+    const at = (offsetMs: number) => new Date(deployedAt.getTime() + offsetMs);
+
+    it('does not call it a rollback when the only rollback event is older than this deployment', async () => {
+      const failure = await failureOf(twoPolls([{ message: '(service web) rolling back to deployment ecs-svc/30.', createdAt: at(-3_600_000) }]));
+      expect(failure.message).toMatch(/^ECS service c\/web is not deploying arn:td\/web:4 \(PRIMARY runs arn:td\/web:3; rolled back or replaced\)/);
+    });
+
+    it('calls it a rollback when a rollback event is newer than this deployment', async () => {
+      const failure = await failureOf(twoPolls([{ message: '(service web) rolling back to deployment ecs-svc/30.', createdAt: at(5_000) }]));
+      expect(failure.message).toMatch(/^ECS rolled back the deployment of arn:td\/web:4 to c\/web \(circuit breaker\)/);
+    });
+
+    it('calls it a rollback when an event names this deployment as failed', async () => {
+      const failure = await failureOf(twoPolls([{ message: '(service web) (deployment ecs-svc/44) deployment failed: tasks failed to start.' }]));
+      expect(failure.message).toMatch(/^ECS rolled back the deployment of arn:td\/web:4/);
+    });
+
+    it('after a retry, judges by the deployment its lost attempt heartbeated', async () => {
+      const fake = fakeEcs({ DescribeServices: () => service({ deployments: [back], events: [{ message: '(service web) rolling back to deployment ecs-svc/30.', createdAt: at(-60_000) }] }) });
+      const heartbeatDetails = { startedAt: Date.now(), deployment: { id: 'ecs-svc/44', createdAtMs: deployedAt.getTime() } };
+      const failure = await failureOf(
+        new MockActivityEnvironment({ attempt: 2, heartbeatDetails }, { logger: quietLogger }).run(createEcsActivities({ ecs: fake.ecs }).waitForDeployment, {
+          ...ref,
+          taskDefinition: 'arn:td/web:4',
+          timeoutMs: 60_000,
+        }),
+      );
+      expect(failure.message).toMatch(/rolled back or replaced/);
+    });
   });
 });

@@ -36,10 +36,13 @@ function run<A extends unknown[], R>(e: MockActivityEnvironment, fn: (...args: A
 }
 
 
+/** Deploys with the circuit breaker on (no rollback), so a crashing rollout fails after its first round, as Runway's own updates do. */
 async function deploy(service: string, family: string, tag: string): Promise<string> {
   const td = await ecs.send(new RegisterTaskDefinitionCommand({ family, containerDefinitions: [{ name: 'app', image: `${REPO}:${tag}` }] }));
   const arn = td.taskDefinition!.taskDefinitionArn!;
-  await ecs.send(new UpdateServiceCommand({ cluster: 'staging', service, taskDefinition: arn }));
+  await ecs.send(
+    new UpdateServiceCommand({ cluster: 'staging', service, taskDefinition: arn, deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: false } } }),
+  );
   return arn;
 }
 
@@ -97,6 +100,8 @@ describe('countCrashedTasks', () => {
 describe('runMigration', () => {
   const input: RunMigrationInput = {
     cluster: 'staging',
+    // Its networkConfiguration is copied: the task definition is awsvpc.
+    service: 'checkout',
     taskDefinition: 'checkout-staging:1',
     container: 'app',
     command: ['npm', 'run', 'migrate'],
@@ -121,12 +126,16 @@ describe('runMigration', () => {
     e.on('heartbeat', (d: unknown) => beats.push(d));
     const result = await run(e, acts().runMigration, input);
     expect(result).toEqual({ taskArn: expect.stringMatching(/:task\/staging\//), exitCode: 0 });
-    expect(beats[0]).toEqual({ taskArn: result.taskArn });
+    expect(beats[0]).toEqual({ taskArn: result.taskArn, createdAtMs: expect.any(Number) });
     expect(runTasks()).toHaveLength(1);
+    const seeded = (await ecs.send(new DescribeServicesCommand({ cluster: 'staging', services: ['checkout'] }))).services![0]!;
     expect(runTasks()[0]!.request).toMatchObject({
       taskDefinition: 'checkout-staging:1',
       clientToken: migrationClientToken(input),
       overrides: { containerOverrides: [{ name: 'app', command: ['npm', 'run', 'migrate'] }] },
+      // Placed like the production service's tasks, which the emulator insists on for awsvpc.
+      networkConfiguration: seeded.networkConfiguration,
+      launchType: 'FARGATE',
     });
   });
 
@@ -142,6 +151,14 @@ describe('runMigration', () => {
     const failure = await failureOf(run(env(), acts().runMigration, input));
     expect(failure).toMatchObject({ nonRetryable: true, type: MIGRATION_FAILED });
     expect(failure.message).toMatch(/stopped without an exit code: CannotPullContainerError/);
+  });
+
+  it('without a service to copy the network from, fails without retry quoting ECS\'s refusal of an awsvpc task', async () => {
+    const { service: _s, ...withoutService } = input;
+    const failure = await failureOf(run(env(), acts().runMigration, withoutService));
+    expect(failure).toMatchObject({ nonRetryable: true, type: 'InvalidRequest' });
+    expect(failure.message).toMatch(/InvalidParameterException: Network Configuration must be provided when networkMode 'awsvpc' is specified\./);
+    expect(runTasks()[0]!.request).not.toHaveProperty('networkConfiguration');
   });
 
   it('fails without retry when RunTask reports failures[]', async () => {

@@ -9,7 +9,6 @@ const named = (name: string, message = 'm') => Object.assign(new Error(message),
 it.each([
   ['ClusterNotFoundException', FailureType.notFound],
   ['ServiceNotActiveException', FailureType.notFound],
-  ['UnrecognizedClientException', FailureType.accessDenied],
   ['ClientException', FailureType.invalidRequest],
 ])('%s is not retried (%s)', (name, type) => {
   expect(awsFailure(named(name), 'doing it')).toMatchObject({ nonRetryable: true, type, message: `doing it: ${name}: m` });
