@@ -104,6 +104,13 @@ function renderImage(template: string | undefined, values: Record<string, string
   return (template ?? '{{image}}').replace(/\{\{(\w+)\}\}/g, (whole, key: string) => values[key] ?? whole);
 }
 
+/** GitHub answered with a client error (4xx, rate limits included), so it certainly did not dispatch. */
+function refusedByGitHub(err: unknown): boolean {
+  const e = err as { status?: number; response?: unknown };
+  // Octokit reports a network failure as status 500 without a response: that is not an answer.
+  return e.response !== undefined && typeof e.status === 'number' && e.status >= 400 && e.status < 500;
+}
+
 /** An older GitHub refusing the `return_run_details` field (so the dispatch did not happen). */
 function refusedRunDetails(err: unknown): boolean {
   const e = err as { status?: number; message?: string };
@@ -188,6 +195,11 @@ export function createGitHubBuildActivities({ github, options = {} }: { github: 
      * Dispatches the build workflow for the commit, at most once per release run: an existing
      * run carrying the correlation id is reused. Newer GitHub returns the run id
      * (`return_run_details`); otherwise the run is found by the correlation id in its name.
+     *
+     * Before sending, the attempt heartbeats `dispatchedAt`: from then on a later attempt cannot
+     * know whether GitHub got the dispatch, so it never sends another one; it looks for the run
+     * and fails for good when the run does not show up. Only a 4xx answer (GitHub refused, e.g.
+     * a rate limit) clears the mark, so a retry after a refusal dispatches normally.
      */
     async dispatchBuild(input: DispatchBuildInput): Promise<DispatchBuildResult> {
       const ctx = Context.current();
@@ -198,30 +210,32 @@ export function createGitHubBuildActivities({ github, options = {} }: { github: 
 
       const resumed = ctx.info.heartbeatDetails as { dispatchedAt?: number } | undefined;
       if (resumed?.dispatchedAt) {
-        // A previous attempt may have dispatched without seeing the run: give it time to appear.
+        // A previous attempt sent (or may have sent) the dispatch: give its run time to appear, never send another.
         const late = await pollForRun(resumed.dispatchedAt);
         if (late) return { ...found(late), dispatched: false };
+        throw runNotFound(resumed.dispatchedAt, 'an earlier attempt');
       }
 
       const dispatchedAt = Date.now();
       heartbeat({ dispatchedAt });
       const dispatchCall = { action: `dispatching ${input.workflow} for ${input.version}`, repo: input.repo, permission: GitHubPermission.actionsWrite, notFoundHint: `workflow ${input.workflow}` };
-      const request = { ...splitRepo(input.repo), workflow_id: input.workflow, ref: input.ref, inputs: { runway_id: correlationId, commit: input.version } };
+      // No in-call retries: a resent dispatch after a lost answer could start a second build.
+      const request = { ...splitRepo(input.repo), workflow_id: input.workflow, ref: input.ref, inputs: { runway_id: correlationId, commit: input.version }, request: { retries: 0 } };
       try {
-        const res = await github.rest.actions.createWorkflowDispatch({ ...request, return_run_details: true });
-        const details = res.data as { workflow_run_id?: number; html_url?: string } | undefined;
-        if (details?.workflow_run_id !== undefined) return { runId: Number(details.workflow_run_id), url: details.html_url ?? '', correlationId, dispatched: true };
+        try {
+          const res = await github.rest.actions.createWorkflowDispatch({ ...request, return_run_details: true });
+          const details = res.data as { workflow_run_id?: number; html_url?: string } | undefined;
+          if (details?.workflow_run_id !== undefined) return { runId: Number(details.workflow_run_id), url: details.html_url ?? '', correlationId, dispatched: true };
+        } catch (err) {
+          if (!refusedRunDetails(err)) throw err;
+          await github.rest.actions.createWorkflowDispatch(request);
+        }
       } catch (err) {
-        if (!refusedRunDetails(err)) throw gitHubFailure(err, dispatchCall);
-        await callGitHub(dispatchCall, () => github.rest.actions.createWorkflowDispatch(request));
+        if (refusedByGitHub(err)) heartbeat({ refusedAt: Date.now() });
+        throw gitHubFailure(err, dispatchCall);
       }
       const run = await pollForRun(dispatchedAt);
-      if (!run) {
-        throw nonRetryable(
-          `dispatched ${input.workflow} in ${input.repo} for ${input.version}, but no run named with runway id ${correlationId} appeared within ${findRunTimeoutMs / 1000} s; the build workflow must set run-name to include inputs.runway_id`,
-          FailureType.invalidRequest,
-        );
-      }
+      if (!run) throw runNotFound(dispatchedAt, 'this attempt');
       return { ...found(run), dispatched: true };
 
       async function pollForRun(since: number) {
@@ -233,6 +247,16 @@ export function createGitHubBuildActivities({ github, options = {} }: { github: 
           heartbeat({ dispatchedAt: since });
           await ctx.sleep(Math.min(pollIntervalMs, left));
         }
+      }
+
+      function runNotFound(since: number, who: string) {
+        return nonRetryable(
+          `the dispatched run of ${input.workflow} in ${input.repo} for ${input.version} could not be found: ${who} dispatched it at ${new Date(since).toISOString()}, ` +
+            `but no run named with runway id ${correlationId} appeared within ${findRunTimeoutMs / 1000} s; not dispatching again. ` +
+            'The build workflow must declare `run-name: build ${{ inputs.runway_id }}` (and accept the runway_id and commit inputs)',
+          GitHubFailureType.buildRunNotFound,
+          { correlationId, dispatchedAt: since },
+        );
       }
     },
 

@@ -12,6 +12,8 @@ export const GitHubFailureType = {
   rateLimited: 'GitHubRateLimited',
   buildFailed: 'BuildFailed',
   buildTimedOut: 'BuildTimedOut',
+  /** A dispatch was sent but its run never showed up (no `run-name` carrying the runway id). */
+  buildRunNotFound: 'BuildRunNotFound',
   notOnReleaseBranch: 'NotOnReleaseBranch',
   deploymentNotCreated: 'DeploymentNotCreated',
 } as const;

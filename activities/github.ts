@@ -1,7 +1,9 @@
 /**
- * GitHub deployment records, one per environment and release: created idempotently, moved
- * through in_progress → success / failure / inactive, and on rollback the environment's previous
- * successful deployment is marked successful again, so GitHub shows what really runs there.
+ * GitHub deployment records, one per environment and release run: created idempotently, moved
+ * through in_progress → success / failure / inactive. A production success marks the earlier
+ * successful production deployments inactive (GitHub's auto_inactive only covers other
+ * environments), and on rollback the environment's previous deployment that was not itself rolled
+ * back is marked successful again, so GitHub shows what really runs there.
  * The build gate (checks, dispatched builds, release branch) is in ./github-build.
  */
 import type { Octokit } from '@octokit/rest';
@@ -18,11 +20,17 @@ export interface CreateDeploymentInput {
   ref: string;
   environment: DeploymentEnvironment;
   releaseId: string;
+  /**
+   * The Temporal run id of the release. A re-run of the same release id (same workflow id, new
+   * run) then gets its own deployment instead of reusing the earlier run's. Absent: matched by
+   * release id alone, as before.
+   */
+  runId?: string;
   logUrl?: string;
   environmentUrl?: string;
 }
 
-export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'inactive';
+export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'error' | 'inactive';
 
 export interface SetDeploymentStatusInput {
   repo: string;
@@ -31,6 +39,13 @@ export interface SetDeploymentStatusInput {
   description: string;
   logUrl?: string;
   environmentUrl?: string;
+  /** The deployment's environment; when absent it is read from GitHub. */
+  environment?: DeploymentEnvironment;
+  /**
+   * Whether it is a production environment: a `success` there marks the environment's earlier
+   * successful deployments inactive (GitHub's auto_inactive skips production). @default environment === 'production'
+   */
+  production?: boolean;
 }
 
 export interface RestorePreviousDeploymentInput {
@@ -38,6 +53,8 @@ export interface RestorePreviousDeploymentInput {
   environment: DeploymentEnvironment;
   /** The release being rolled back: its own deployments are skipped. */
   releaseId: string;
+  /** The run being rolled back; when given, an earlier run of the same release id counts as a previous deployment. */
+  runId?: string;
   /** Link to the rollback (the release's run in the Temporal Web UI). */
   logUrl?: string;
 }
@@ -62,16 +79,31 @@ function shortDescription(text: string): string {
   return text.length <= 140 ? text : `${text.slice(0, 137)}...`;
 }
 
-function releaseIdOf(payload: unknown): string | undefined {
+interface RunwayPayload {
+  releaseId?: string;
+  runId?: string;
+}
+
+/** The payload Runway wrote on a deployment (GitHub may hand it back as a JSON string). */
+function payloadOf(payload: unknown): RunwayPayload {
   if (typeof payload === 'string') {
     try {
-      return releaseIdOf(JSON.parse(payload));
+      return payloadOf(JSON.parse(payload));
     } catch {
-      return undefined;
+      return {};
     }
   }
-  return (payload as { releaseId?: string } | null)?.releaseId;
+  return payload && typeof payload === 'object' ? (payload as RunwayPayload) : {};
 }
+
+/** Whether a deployment belongs to this release (and to this run of it, when the run is known). */
+function isMine(payload: unknown, releaseId: string, runId: string | undefined): boolean {
+  const mine = payloadOf(payload);
+  return mine.releaseId === releaseId && (runId === undefined || mine.runId === runId);
+}
+
+/** A deployment whose latest status says it failed was rolled back: it is not what ran before. */
+const FAILED_STATES = new Set(['failure', 'error']);
 
 export function createGitHubActivities({ github }: { github: GitHubApi }) {
   const deploymentsCall = (repo: string, action: string) => ({ action, repo, permission: GitHubPermission.deployments });
@@ -81,6 +113,39 @@ export function createGitHubActivities({ github }: { github: GitHubApi }) {
       github.rest.repos.listDeploymentStatuses({ ...splitRepo(repo), deployment_id: deploymentId, per_page: 100 }),
     );
     return { latest: data[0], all: data };
+  };
+
+  const readDeployment = async (repo: string, deploymentId: number) => {
+    const { data } = await callGitHub(deploymentsCall(repo, `reading deployment ${deploymentId}`), () =>
+      github.rest.repos.getDeployment({ ...splitRepo(repo), deployment_id: deploymentId }),
+    );
+    return data;
+  };
+
+  /** Marks the environment's deployments older than `input`'s whose latest status is success inactive. */
+  const inactivateEarlier = async (input: SetDeploymentStatusInput, environment: string) => {
+    const { data: deployments } = await callGitHub(deploymentsCall(input.repo, `listing ${environment} deployments`), () =>
+      github.rest.repos.listDeployments({ ...splitRepo(input.repo), environment, per_page: 100 }),
+    );
+    // Newest first, so the earlier ones are those after this deployment.
+    const at = deployments.findIndex((d) => d.id === input.deploymentId);
+    if (at < 0) return;
+    for (const earlier of deployments.slice(at + 1, at + 1 + PREVIOUS_DEPLOYMENTS_SEARCHED)) {
+      const { latest } = await latestStatus(input.repo, earlier.id);
+      if (latest?.state !== 'success') continue;
+      await callGitHub(deploymentsCall(input.repo, `marking deployment ${earlier.id} inactive`), () =>
+        github.rest.repos.createDeploymentStatus({
+          ...splitRepo(input.repo),
+          deployment_id: earlier.id,
+          state: 'inactive',
+          description: shortDescription(`replaced by deployment ${input.deploymentId}`),
+          log_url: input.logUrl ?? latest.log_url,
+          environment_url: latest.environment_url,
+          environment,
+          auto_inactive: false,
+        }),
+      );
+    }
   };
 
   return {
@@ -97,7 +162,7 @@ export function createGitHubActivities({ github }: { github: GitHubApi }) {
       const { data: existing } = await callGitHub(call, () =>
         github.rest.repos.listDeployments({ ...repo, ref: input.ref, environment: input.environment, per_page: 100 }),
       );
-      const mine = existing.find((d) => releaseIdOf(d.payload) === input.releaseId);
+      const mine = existing.find((d) => isMine(d.payload, input.releaseId, input.runId));
       if (mine) return { deploymentId: mine.id };
       const res = await callGitHub(call, () =>
         github.rest.repos.createDeployment({
@@ -106,7 +171,7 @@ export function createGitHubActivities({ github }: { github: GitHubApi }) {
           environment: input.environment,
           auto_merge: false,
           required_contexts: [],
-          payload: { releaseId: input.releaseId },
+          payload: input.runId === undefined ? { releaseId: input.releaseId } : { releaseId: input.releaseId, runId: input.runId },
           production_environment: input.environment === 'production',
           transient_environment: false,
           description: `Runway ${input.releaseId}`,
@@ -122,21 +187,32 @@ export function createGitHubActivities({ github }: { github: GitHubApi }) {
       return { deploymentId: res.data.id };
     },
 
-    /** Adds a status, unless the latest one already says the same (a retry after a crash). */
+    /**
+     * Adds a status, unless the latest one already says the same (a retry after a crash). The
+     * status names its environment, so readers of the call log (and GitHub) see where it belongs.
+     * A `success` in production then marks the earlier successful deployments there inactive,
+     * which GitHub does by itself only outside production; a retry repeats that step, since a
+     * crash may have come between the two.
+     */
     async setDeploymentStatus(input: SetDeploymentStatusInput): Promise<void> {
       const description = shortDescription(input.description);
       const { latest } = await latestStatus(input.repo, input.deploymentId);
-      if (latest?.state === input.state && latest.description === description) return;
-      await callGitHub(deploymentsCall(input.repo, `setting deployment ${input.deploymentId} to ${input.state}`), () =>
-        github.rest.repos.createDeploymentStatus({
-          ...splitRepo(input.repo),
-          deployment_id: input.deploymentId,
-          state: input.state,
-          description,
-          log_url: input.logUrl,
-          environment_url: input.environmentUrl,
-        }),
-      );
+      const environment = input.environment ?? latest?.environment ?? (await readDeployment(input.repo, input.deploymentId)).environment;
+      if (latest?.state !== input.state || latest.description !== description) {
+        await callGitHub(deploymentsCall(input.repo, `setting deployment ${input.deploymentId} to ${input.state}`), () =>
+          github.rest.repos.createDeploymentStatus({
+            ...splitRepo(input.repo),
+            deployment_id: input.deploymentId,
+            state: input.state,
+            description,
+            log_url: input.logUrl,
+            environment_url: input.environmentUrl,
+            environment,
+          }),
+        );
+      }
+      const production = input.production ?? environment === 'production';
+      if (input.state === 'success' && production) await inactivateEarlier(input, environment);
     },
 
     /**
@@ -151,13 +227,15 @@ export function createGitHubActivities({ github }: { github: GitHubApi }) {
       // Newest first: skip this release's own records and anything created after them.
       let oldestMine = -1;
       deployments.forEach((d, i) => {
-        if (releaseIdOf(d.payload) === input.releaseId) oldestMine = i;
+        if (isMine(d.payload, input.releaseId, input.runId)) oldestMine = i;
       });
       const earlier = deployments.slice(oldestMine + 1, oldestMine + 1 + PREVIOUS_DEPLOYMENTS_SEARCHED);
       for (const candidate of earlier) {
         const { latest, all } = await latestStatus(input.repo, candidate.id);
         const lastSuccess = all.find((s) => s.state === 'success');
-        if (!lastSuccess) continue;
+        // Never successful, or successful once and rolled back later: not what ran before.
+        // (Inactive is fine: that only means a newer deployment replaced it.)
+        if (!lastSuccess || FAILED_STATES.has(latest?.state ?? '')) continue;
         const restored = { deploymentId: candidate.id, ref: candidate.ref, sha: candidate.sha };
         if (latest?.state === 'success') return { restored, changed: false };
         await callGitHub(deploymentsCall(input.repo, `restoring deployment ${candidate.id} after rolling back ${input.releaseId}`), () =>
@@ -168,6 +246,7 @@ export function createGitHubActivities({ github }: { github: GitHubApi }) {
             description: shortDescription(`running again: ${input.releaseId} was rolled back`),
             log_url: input.logUrl ?? lastSuccess.log_url,
             environment_url: lastSuccess.environment_url,
+            environment: input.environment,
             // Never let the restore touch other records; this release's own are marked failure separately.
             auto_inactive: false,
           }),

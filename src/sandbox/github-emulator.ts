@@ -6,13 +6,14 @@
  * access errors come with GitHub's headers (github-scenario.ts).
  */
 import { z } from 'zod';
+import { checkRunsReply } from './github-checks';
+import { takeGitHubLatency } from './github-scenario';
 import { GitHubRuns } from './github-runs';
 import { compareReply, DOCS, faultReply, type GitHubReply, NOT_FOUND, shaOf, validationFailed } from './github-wire';
 import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
 import type { ScenarioStore } from './scenario';
 
 const CREATOR = { login: 'runway-sandbox[bot]', id: 1, type: 'Bot' };
-const CHECK_NAMES = ['build', 'test'] as const;
 
 export interface GitHubDeployment {
   id: number;
@@ -87,8 +88,20 @@ export class GitHubEmulator {
     this.runs = new GitHubRuns({ now: deps.now, nextId: () => this.nextId++ });
   }
 
-  /** `path` is relative to the `/github` prefix. */
-  handle(path: string, req: SandboxRequest): SandboxResponse {
+  /**
+   * What the sandbox server calls: the answer, held first when the scenario's `latency` matches.
+   * `path` is relative to the `/github` prefix.
+   */
+  handle(path: string, req: SandboxRequest): SandboxResponse | Promise<SandboxResponse> {
+    const response = this.answer(path, req);
+    const holdMs = this.takeLatency(`${req.method} ${safeDecode(path)}`);
+    if (holdMs <= 0) return response;
+    // The call has taken effect already; only the answer is late.
+    return new Promise((resolve) => setTimeout(() => resolve(response), holdMs));
+  }
+
+  /** The answer to one call, at once (tests with a hand-set clock drive this directly). */
+  answer(path: string, req: SandboxRequest): SandboxResponse {
     const operation = `${req.method} ${safeDecode(path)}`;
     // Octokit logs and reports the request id; GitHub always sends one.
     const headers = { 'x-github-request-id': `SANDBOX:${++this.requestCount}` };
@@ -107,6 +120,14 @@ export class GitHubEmulator {
     if (fault) return respond(faultReply(fault, this.deps.now()), request);
     const base = `http://${req.headers.host ?? '127.0.0.1'}/github`;
     return respond(this.route(req, path, body, base), request);
+  }
+
+  /** Consumes one scripted hold for `operation`, if any; how long to hold its answer. */
+  private takeLatency(operation: string): number {
+    const scenario = this.deps.scenario.gitHub;
+    const { holdMs, remaining } = takeGitHubLatency(scenario, operation);
+    if (remaining.latency !== scenario.latency) this.deps.scenario.merge({ github: { latency: remaining.latency } });
+    return holdMs;
   }
 
   state(): { deployments: GitHubDeployment[]; workflowRuns: ReturnType<GitHubRuns['state']> } {
@@ -140,28 +161,10 @@ export class GitHubEmulator {
     return NOT_FOUND;
   }
 
-  /** Two runs per commit; the scenario decides whether "test" passes, fails or is still running. */
   private checkRuns(ref: string, query: URLSearchParams): Reply {
-    const conclusion = this.deps.scenario.checkConclusion(ref);
-    const at = new Date(this.deps.now()).toISOString();
     const sha = shaOf(ref);
-    const runs = CHECK_NAMES.map((name, i) => {
-      const outcome = name === 'test' ? conclusion : 'success';
-      const done = outcome !== 'pending';
-      return {
-        id: i + 1,
-        name,
-        head_sha: sha,
-        status: done ? 'completed' : 'in_progress',
-        conclusion: done ? outcome : null,
-        started_at: at,
-        completed_at: done ? at : null,
-        output: { title: name, summary: `${name} ${done ? outcome : 'running'}`, text: null, annotations_count: 0 },
-        app: { id: 15368, slug: 'github-actions', name: 'GitHub Actions' },
-        pull_requests: [],
-      };
-    }).filter((r) => (query.get('check_name') ?? r.name) === r.name && (query.get('status') ?? r.status) === r.status);
-    return { status: 200, body: { total_count: runs.length, check_runs: runs } };
+    const scripted = this.deps.scenario.gitHub.checkRuns;
+    return checkRunsReply(ref, query, { scripted: scripted?.[sha] ?? scripted?.[ref], testConclusion: this.deps.scenario.checkConclusion(ref), now: this.deps.now() });
   }
 
   private createDeployment(repo: string, body: unknown, base: string): Reply {
@@ -169,6 +172,10 @@ export class GitHubEmulator {
     if (!parsed.success) return validationFailed(parsed.error, 'Deployment');
     const input = parsed.data;
     // GitHub merged the default branch into the ref instead of deploying: 202 and no deployment.
+    // Real GitHub answers this only when the request left auto_merge on and the ref was behind
+    // the default branch with no merge conflict (the conflict-free merge path). The switch
+    // answers it whatever auto_merge says, on purpose: Runway sends auto_merge:false, and this
+    // is how its handling of a 202 is exercised.
     if (this.deps.scenario.takeGitHubAutoMerge()) return { status: 202, body: { message: `Auto-merged main into ${input.ref} on deployment.` } };
     const sha = shaOf(input.ref);
     // With the default (all contexts required) GitHub refuses to deploy a commit whose checks failed.
@@ -226,13 +233,18 @@ export class GitHubEmulator {
     return { status: 201, body: statusToWire(d, status, base) };
   }
 
-  /** GitHub's auto_inactive: older non-transient, non-production deployments of the environment become inactive. */
+  /**
+   * GitHub's auto_inactive: in a non-production environment, older non-transient deployments
+   * that are active (latest status success) become inactive. Production is left alone, and so
+   * are failed or never-finished deployments: their latest status still tells what happened.
+   */
   private inactivatePrior(d: GitHubDeployment, at: string): void {
+    if (d.production_environment) return;
     for (const other of this.deployments) {
       if (other.repo !== d.repo || other.environment !== d.environment || other.id >= d.id) continue;
       if (other.transient_environment || other.production_environment) continue;
       const last = other.statuses[other.statuses.length - 1];
-      if (!last || last.state === 'inactive') continue;
+      if (last?.state !== 'success') continue;
       other.statuses.push({ ...last, id: this.nextId++, state: 'inactive', description: '', created_at: at });
     }
   }

@@ -25,6 +25,15 @@ export const DEFAULT_BUILD: Required<BuildOutcome> = { conclusion: 'success', du
 /** Only calls whose "METHOD path" contains `match` are affected (all calls when absent). */
 const matching = { match: z.string().min(1).optional() };
 
+export const CHECK_RUN_CONCLUSIONS = ['success', 'failure', 'neutral', 'cancelled', 'skipped', 'timed_out', 'action_required', 'pending'] as const;
+
+const scriptedCheckRunSchema = z.strictObject({
+  name: z.string().min(1),
+  /** A completed run's conclusion, or `pending` for a run still in progress. */
+  conclusion: z.enum(CHECK_RUN_CONCLUSIONS),
+});
+export type ScriptedCheckRun = z.infer<typeof scriptedCheckRunSchema>;
+
 export const gitHubScenarioSchema = z.strictObject({
   /** Dispatched build runs, keyed by the `commit` input (a SHA); unknown commits build successfully. */
   builds: z.record(z.string().min(1), buildOutcomeSchema).optional(),
@@ -39,8 +48,24 @@ export const gitHubScenarioSchema = z.strictObject({
   rateLimit: z.strictObject({ count, kind: z.enum(['primary', 'secondary']).optional(), resetInS: z.number().int().min(0).max(3600).optional(), ...matching }).optional(),
   /** The next `count` matching calls answer `status` (401 bad credentials, 403 forbidden, 404, 5xx). */
   failNext: z.strictObject({ count, status: z.union([z.literal(401), z.literal(403), z.literal(404), z.literal(500), z.literal(502), z.literal(503)]), ...matching }).optional(),
-  /** The next `count` deployment creations answer 202 "Auto-merged …" and create nothing, as GitHub does after merging the default branch in. */
+  /**
+   * The next `count` deployment creations answer 202 "Auto-merged …" and create nothing, as GitHub
+   * does after merging the default branch in. GitHub only takes that (conflict-free) merge path
+   * when the request leaves auto_merge on; the sandbox answers 202 even to auto_merge:false so
+   * Runway's handling of the answer can be exercised.
+   */
   autoMergeNext: count.optional(),
+  /**
+   * A commit's check runs, oldest first, keyed by SHA (or the ref as asked), instead of the default
+   * "build" + "test"; a name listed twice is a re-run, and `filter=latest` shows only its newest.
+   */
+  checkRuns: z.record(z.string().min(1), z.array(scriptedCheckRunSchema).max(1000)).optional(),
+  /**
+   * Slow answers: matching calls take effect at once but their answer is held `ms` (a slow way
+   * back, so a client can die after GitHub acted but before it heard). `count` limits it to the
+   * next n matching calls (every matching call when absent); `ms` 0 clears it.
+   */
+  latency: z.strictObject({ ms: z.number().int().min(0).max(600_000), count: count.optional(), ...matching }).optional(),
 });
 
 export type GitHubScenario = z.infer<typeof gitHubScenarioSchema>;
@@ -52,6 +77,7 @@ export function mergeGitHubScenario(current: GitHubScenario | undefined, patch: 
     ...patch,
     ...(current?.builds || patch.builds ? { builds: { ...current?.builds, ...patch.builds } } : {}),
     ...(current?.branches || patch.branches ? { branches: { ...current?.branches, ...patch.branches } } : {}),
+    ...(current?.checkRuns || patch.checkRuns ? { checkRuns: { ...current?.checkRuns, ...patch.checkRuns } } : {}),
   };
 }
 
@@ -63,6 +89,15 @@ type Counted = { count: number; match?: string };
 
 function applies(fault: Counted | undefined, operation: string): fault is Counted {
   return !!fault && fault.count > 0 && (!fault.match || operation.includes(fault.match));
+}
+
+/** How long to hold the answer to a call of `operation` (0: not at all), and the scenario left after it. */
+export function takeGitHubLatency(scenario: GitHubScenario, operation: string): { holdMs: number; remaining: GitHubScenario } {
+  const { latency } = scenario;
+  if (!latency || latency.ms <= 0 || (latency.match && !operation.includes(latency.match))) return { holdMs: 0, remaining: scenario };
+  if (latency.count === undefined) return { holdMs: latency.ms, remaining: scenario };
+  if (latency.count <= 0) return { holdMs: 0, remaining: scenario };
+  return { holdMs: latency.ms, remaining: { ...scenario, latency: { ...latency, count: latency.count - 1 } } };
 }
 
 /** The fault the next call of `operation` gets, and the scenario left after it. */

@@ -56,7 +56,12 @@ export function summariseCalls(calls: RecordedCalls): string[] {
   lines.push(`GitHub  ${dispatches.length} build(s) dispatched, ${runReads.length} build-run read(s), ${checks.length} check-run read(s), ${created.length} deployment(s) created, ${statuses.length} status(es)`);
   for (const c of dispatches) lines.push(`  ${c.operation.replace(/^POST /, 'dispatch ')}`);
   for (const c of created) lines.push(`  deployment to ${String(field(c.request, 'environment'))}`);
-  for (const c of statuses) lines.push(`  status ${String(field(c.request, 'state'))}: ${String(field(c.request, 'description') ?? '')}`);
+  for (const c of statuses) {
+    // Runway names the environment in every status it writes; older records may not.
+    const environment = field(c.request, 'environment');
+    const where = typeof environment === 'string' && environment ? ` (${environment})` : '';
+    lines.push(`  status ${String(field(c.request, 'state'))}${where}: ${String(field(c.request, 'description') ?? '')}`);
+  }
   lines.push(`Metrics ${calls.prometheus?.length ?? 0} Prometheus query(ies) for canary analysis`);
   return lines;
 }

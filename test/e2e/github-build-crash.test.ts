@@ -1,6 +1,7 @@
 /**
- * A worker dies (SIGKILL) while waiting for a dispatched GitHub build; another worker picks the
- * wait up from its heartbeat and the build is never dispatched a second time.
+ * A worker dies (SIGKILL) while waiting for a dispatched GitHub build, or while GitHub is still
+ * answering the dispatch itself; another worker picks the activity up and the build is never
+ * dispatched a second time.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -50,6 +51,10 @@ async function untilCalls(done: (operations: string[]) => boolean): Promise<void
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, services: [] });
 });
+/** Each test starts from no live worker, so the one it kills is the one running its activity. */
+afterEach(() => {
+  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+});
 afterAll(async () => {
   for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
   await sandbox.close();
@@ -80,6 +85,40 @@ it('resumes waiting for the same run on another worker after a crash, with one d
       .map((e) => e.activityTaskStartedEventAttributes?.attempt)
       .filter((a): a is number => typeof a === 'number');
     expect(Math.max(...attempts)).toBeGreaterThan(1);
+  } finally {
+    await close();
+  }
+});
+
+it('dispatches once when the worker dies while GitHub is answering the dispatch, and the build still completes', async () => {
+  const sha = '9'.repeat(40);
+  const ofThisCommit = (c: { request: unknown }) => (c.request as { inputs?: { commit?: string } }).inputs?.commit === sha;
+  const runsOfThisCommit = () => (sandbox.state().github as { workflowRuns: { inputs: { commit?: string } }[] }).workflowRuns.filter((r) => r.inputs.commit === sha);
+  // The dispatch takes effect at once but its answer is held, so the worker dies inside dispatchBuild.
+  sandbox.setScenario({ github: { builds: { [sha]: { conclusion: 'success', durationMs: 3_000 } }, latency: { ms: 6_000, count: 1, match: 'dispatches' } } });
+  const { client, close } = await testClient();
+  try {
+    const first = await startWorker();
+    const handle = await client.workflow.start('githubBuild', {
+      taskQueue,
+      workflowId: `github-dispatch-crash-${randomBytes(4).toString('hex')}`,
+      args: [{ repo: 'acme/checkout', version: sha, image: `registry/checkout:${sha}` }],
+    });
+    for (let i = 0; i < 600 && runsOfThisCommit().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(runsOfThisCommit()).toHaveLength(1);
+    // GitHub has not answered yet: the kill lands inside dispatchBuild.
+    expect(sandbox.calls().github.filter((c) => c.operation === DISPATCH && ofThisCommit(c))).toHaveLength(0);
+    first.kill('SIGKILL');
+
+    await startWorker();
+    const result = await handle.result();
+
+    // The retry found the run the dead attempt dispatched and waited for it.
+    expect(result).toMatchObject({ conclusion: 'success', dispatched: false, image: `registry/checkout:${sha}` });
+    expect(runsOfThisCommit()).toHaveLength(1);
+    // The held answer is recorded once it is sent; there is still exactly one dispatch.
+    await untilCalls(() => sandbox.calls().github.some((c) => c.operation === DISPATCH && ofThisCommit(c)));
+    expect(sandbox.calls().github.filter((c) => c.operation === DISPATCH && ofThisCommit(c))).toHaveLength(1);
   } finally {
     await close();
   }

@@ -99,7 +99,7 @@ describe('run progression (hand-set clock)', () => {
     const scenario = new ScenarioStore(0);
     const github = new GitHubEmulator({ scenario, now: () => now });
     const call = (method: string, path: string, body?: unknown) =>
-      github.handle(path, { method, path, query: new URLSearchParams(), headers: { host: 'sandbox' }, body: body === undefined ? '' : JSON.stringify(body) });
+      github.answer(path, { method, path, query: new URLSearchParams(), headers: { host: 'sandbox' }, body: body === undefined ? '' : JSON.stringify(body) });
     return { scenario, call, advance: (ms: number) => (now += ms) };
   }
 

@@ -69,6 +69,30 @@ describe('dispatchBuild', () => {
     expect(githubCalls(DISPATCHES)).toHaveLength(1);
   });
 
+  it('resumed after a dispatch whose run never shows up, fails for good naming run-name instead of dispatching again', async () => {
+    const resumed = env({ dispatchedAt: Date.now() });
+    const failure = await failureOf(resumed.run(build.dispatchBuild, dispatchInput));
+    expect(failure).toMatchObject({ nonRetryable: true, type: 'BuildRunNotFound' });
+    expect(failure.message).toMatch(/dispatched run of build\.yml .* could not be found/);
+    expect(failure.message).toContain('run-name: build ${{ inputs.runway_id }}');
+    expect(githubCalls(DISPATCHES)).toHaveLength(0);
+    // It looked for the run until findRunTimeoutMs, not just once.
+    expect(githubCalls('GET /repos/acme/checkout/actions/workflows/build.yml/runs').length).toBeGreaterThan(1);
+  });
+
+  it('dispatches on the retry after GitHub refused the dispatch (rate limit): a refusal clears the dispatched mark', async () => {
+    sandbox.setScenario({ github: { rateLimit: { count: 1, kind: 'secondary', resetInS: 1, match: 'dispatches' } } });
+    const first = env();
+    const limited = await failureOf(first.run(build.dispatchBuild, dispatchInput));
+    expect(limited).toMatchObject({ nonRetryable: false, type: 'GitHubRateLimited' });
+    const lastBeat = first.beats.at(-1) as { dispatchedAt?: number };
+    expect(lastBeat.dispatchedAt).toBeUndefined();
+
+    const retry = await env(lastBeat).run(build.dispatchBuild, dispatchInput);
+    expect(retry.dispatched).toBe(true);
+    expect(githubCalls(DISPATCHES).map((c) => c.status)).toEqual([429, 200]);
+  });
+
   it('names the workflow and the token permission on 404 and 403, without retrying', async () => {
     sandbox.setScenario({ github: { failNext: { count: 1, status: 404, match: 'actions/workflows' } } });
     const missing = await failureOf(env().run(build.dispatchBuild, dispatchInput));
@@ -216,5 +240,20 @@ describe('deployment records', () => {
     expect(states(previous.deploymentId)).toEqual(['success', 'inactive', 'success']);
     expect(states(current.deploymentId)).toEqual(['success', 'failure']);
     expect(deployments.find((d) => d.id === previous.deploymentId)!.statuses[2]!.environment_url).toBe('http://staging');
+  });
+});
+
+describe('verifyBuild against re-run and many check runs', () => {
+  it('judges only the latest run of each check: a failed run that was re-run green passes', async () => {
+    sandbox.setScenario({ github: { checkRuns: { [SHA]: [{ name: 'test', conclusion: 'failure' }, { name: 'build', conclusion: 'success' }, { name: 'test', conclusion: 'success' }] } } });
+    await expect(env().run(build.verifyBuild, { repo: REPO, version: SHA, image: 'img', requiredChecks: ['test'] })).resolves.toEqual({ checks: ['build', 'test'] });
+  });
+
+  it('pages through more check runs than fit on one page, finding a required one on the second', async () => {
+    const many = Array.from({ length: 130 }, (_, i) => ({ name: `check-${i}`, conclusion: 'success' as const }));
+    sandbox.setScenario({ github: { checkRuns: { [SHA]: many } } });
+    const result = await env().run(build.verifyBuild, { repo: REPO, version: SHA, image: 'img', requiredChecks: ['check-129'] });
+    expect(result.checks).toHaveLength(130);
+    expect(githubCalls('GET /repos/acme/checkout/commits')).toHaveLength(2);
   });
 });
