@@ -12,3 +12,5 @@ export class CliError extends Error {
 }
 
 export const invalidInput = (message: string) => new CliError(message, ExitCode.invalidInput);
+/** The request was refused: by the release (approver not allowed, wrong stage) or because another release of the service is in flight. */
+export const refused = (message: string) => new CliError(message, ExitCode.refused);

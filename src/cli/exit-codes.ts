@@ -8,7 +8,11 @@ export const ExitCode = {
   invalidInput: 2,
   /** The release id does not exist. */
   notFound: 3,
-  /** The release refused the request (approver not allowed, wrong stage). */
+  /**
+   * Refused: the release refused the request (approver not allowed, wrong stage), or `start`
+   * did not start because another release of the service is in flight (without `--queue`, or
+   * when `--queue-timeout` ran out).
+   */
   refused: 4,
   /** The release was rolled back (a stage failed). */
   rolledBack: 5,

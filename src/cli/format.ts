@@ -1,4 +1,5 @@
 /** Human-readable rendering of release status for the terminal. */
+import { isLive } from '../client/live-analysis';
 import type { AnalysisStepRecord, ReleaseEvent, ReleaseStatus } from '../domain/release';
 
 function time(iso: string): string {
@@ -12,7 +13,10 @@ export function formatEvent(event: ReleaseEvent): string {
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(2)}%`);
 const ms = (v: number | undefined) => (v === undefined ? '-' : `${Math.round(v)}ms`);
 
-/** One table per canary step: every measurement's numbers, verdict and, when not a pass, why. */
+/**
+ * One table per canary step: every measurement's numbers, verdict and, when not a pass, why.
+ * Measurements of the bake window in progress, not yet reported to the workflow, end in "(live)".
+ */
 export function formatAnalysis(steps: AnalysisStepRecord[]): string[] {
   const lines: string[] = [];
   for (const step of steps) {
@@ -20,7 +24,7 @@ export function formatAnalysis(steps: AnalysisStepRecord[]): string[] {
     lines.push(`  ${'time'.padEnd(9)}${'verdict'.padEnd(13)}${'requests'.padStart(9)}${'errors'.padStart(9)}${'stable'.padStart(9)}${'p99'.padStart(8)}${'stable'.padStart(8)}${'crashed'.padStart(9)}`);
     for (const m of step.measurements) {
       lines.push(
-        `  ${time(m.at).padEnd(9)}${m.verdict.padEnd(13)}${String(m.requests ?? '-').padStart(9)}${pct(m.errorRate).padStart(9)}${pct(m.stableErrorRate).padStart(9)}${ms(m.p99Ms).padStart(8)}${ms(m.stableP99Ms).padStart(8)}${String(m.crashedTasks).padStart(9)}`,
+        `  ${time(m.at).padEnd(9)}${m.verdict.padEnd(13)}${String(m.requests ?? '-').padStart(9)}${pct(m.errorRate).padStart(9)}${pct(m.stableErrorRate).padStart(9)}${ms(m.p99Ms).padStart(8)}${ms(m.stableP99Ms).padStart(8)}${String(m.crashedTasks).padStart(9)}${isLive(m) ? '  (live)' : ''}`,
       );
       for (const note of m.notes) lines.push(`           ${note}`);
     }

@@ -25,7 +25,7 @@ export function buildProgram(): Command {
     'after',
     `
 Exit codes: 0 released / success, 1 unexpected error, 2 invalid input, 3 not found,
-4 refused by the release, 5 rolled back, 6 rejected, 7 failed (rollback incomplete).
+4 refused (by the release, or another release of the service is in flight), 5 rolled back, 6 rejected, 7 failed (rollback incomplete).
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNWAY_TASK_QUEUE, RUNWAY_CONFIG (see README).`,
   );
   // Subcommands created after this point inherit the exit override and help settings.

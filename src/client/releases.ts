@@ -10,7 +10,8 @@ import {
 } from '@temporalio/client';
 import type { OperatorAction } from '../domain/operator-controls';
 import { type ReleaseInput, type ReleaseOutcome, type ReleaseStatus, type ReleaseEvent, isTerminalStage } from '../domain/release';
-import { releaseId } from '../domain/release-id';
+import { releaseId, SERVICE_NAME_PATTERN } from '../domain/release-id';
+import { liveBakeResults, mergeLiveMeasurements } from './live-analysis';
 import {
   approveUpdate,
   type ControlAck,
@@ -53,16 +54,139 @@ export async function startRelease(client: Client, taskQueue: string, input: Rel
   }
 }
 
+/** Another release of the same service, still running (from the visibility store). */
+export interface ReleaseInFlight {
+  releaseId: string;
+  version: string;
+  /** Its RunwayStage search attribute: the stage as of its latest upsert. */
+  stage: string;
+  startedAt: Date;
+}
+
+/** Which releases compete: the same service, started on the same task queue (one Runway installation). */
+export interface ServiceScope {
+  service: string;
+  taskQueue: string;
+}
+
+/**
+ * Releases of the service on the task queue whose workflow is still running, oldest first,
+ * except `exceptId` (the release about to start).
+ *
+ * Scoped to the task queue: releases on another task queue belong to another set of Runway
+ * workers (another installation, or a test's own queue), which this one cannot order anyway.
+ *
+ * Read from Temporal's visibility store, which is eventually consistent: a release started a
+ * moment ago may not be listed yet, and one that just ended may still be listed as running —
+ * each candidate is confirmed with a describe (strongly consistent) before it counts. The check
+ * is not atomic with the start that follows it, so two starts in the same instant can both pass.
+ * The CI example's concurrency group covers that case; this check covers what the group cannot
+ * (a job that timed out or was cancelled while its release carries on, a start from elsewhere).
+ */
+export async function releasesInFlight(client: Client, scope: ServiceScope, exceptId?: string): Promise<ReleaseInFlight[]> {
+  if (!SERVICE_NAME_PATTERN.test(scope.service)) throw new Error(`not a service name: "${scope.service}"`);
+  if (/['"\\]/.test(scope.taskQueue)) throw new Error(`a task queue name with quotes cannot be queried: "${scope.taskQueue}"`);
+  const query = [
+    `WorkflowType = '${RELEASE_WORKFLOW_TYPE}'`,
+    `RunwayService = '${scope.service}'`,
+    `TaskQueue = '${scope.taskQueue}'`,
+    `ExecutionStatus = 'Running'`,
+  ].join(' AND ');
+  const listed: ReleaseInFlight[] = [];
+  for await (const wf of client.workflow.list({ query })) {
+    if (wf.workflowId === exceptId) continue;
+    listed.push({
+      releaseId: wf.workflowId,
+      version: wf.typedSearchAttributes.get(versionSearchAttribute) ?? '',
+      stage: wf.typedSearchAttributes.get(stageSearchAttribute) ?? 'unknown',
+      startedAt: wf.startTime,
+    });
+  }
+  const running = await Promise.all(listed.map((r) => isReleaseRunning(client, r.releaseId).catch(() => true)));
+  return listed.filter((_, i) => running[i]).sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
+}
+
+/** True when a workflow with this id exists and is running (the release is already in flight). */
+export async function isReleaseRunning(client: Client, id: string): Promise<boolean> {
+  try {
+    return (await client.workflow.getHandle(id).describe()).status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+export interface QueueOptions {
+  /** Give up after this long (ms). */
+  timeoutMs: number;
+  /** How often to look again (ms). @default 5000 */
+  pollMs?: number;
+  /** How often to report that it still waits (ms). @default 15000 */
+  progressEveryMs?: number;
+  /** Called on the first look that finds a release in flight, every `progressEveryMs` after, and when the release waited for changes. */
+  onWaiting?: (inFlight: ReleaseInFlight, waitedMs: number) => void;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type QueueOutcome = { ready: true; waitedMs: number } | { ready: false; waitedMs: number; inFlight: ReleaseInFlight };
+
+/**
+ * Waits until no other release of the service (on the task queue) is running, looking every `pollMs`. Same caveat as
+ * releasesInFlight: not atomic with the start that follows, so two queued starts that see the
+ * service free in the same poll can both start (the CI concurrency group keeps only one waiting).
+ */
+export async function waitForServiceFree(client: Client, scope: ServiceScope, exceptId: string, options: QueueOptions): Promise<QueueOutcome> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const pollMs = options.pollMs ?? 5_000;
+  const progressEveryMs = options.progressEveryMs ?? 15_000;
+  const began = now();
+  let reportedAt: number | undefined;
+  let reportedId: string | undefined;
+  for (;;) {
+    const [first] = await releasesInFlight(client, scope, exceptId);
+    const waitedMs = now() - began;
+    if (!first) return { ready: true, waitedMs };
+    if (waitedMs >= options.timeoutMs) return { ready: false, waitedMs, inFlight: first };
+    if (reportedAt === undefined || reportedId !== first.releaseId || now() - reportedAt >= progressEveryMs) {
+      options.onWaiting?.(first, waitedMs);
+      reportedAt = now();
+      reportedId = first.releaseId;
+    }
+    await sleep(Math.max(0, Math.min(pollMs, options.timeoutMs - waitedMs)));
+  }
+}
+
 /** Thrown when a release refuses a request (its Update validator said no). */
 export class ReleaseRefusedError extends Error {
   override name = 'ReleaseRefusedError';
 }
 
-/** The live status (query) of a running release, or the final status of a finished one. */
+/**
+ * The live status (query) of a running release, or the final status of a finished one. For a
+ * running release, measurements of the bake window in progress (heartbeated by its
+ * `analyseBake` activity, not yet reported to the workflow) are added to the current step's
+ * table, marked live; that part is best effort and never fails the status.
+ */
 export async function releaseStatus(client: Client, id: string): Promise<ReleaseStatus> {
   const handle = client.workflow.getHandle(id);
-  const description = await handle.describe();
-  if (description.status.name === 'RUNNING') return handle.query(statusQuery);
+  let description: Awaited<ReturnType<typeof handle.describe>>;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    // Not found is an answer; any other describe failure falls back to the query alone.
+    if (err instanceof WorkflowNotFoundError) throw err;
+    return handle.query(statusQuery);
+  }
+  if (description.status.name === 'RUNNING') {
+    const status = await handle.query(statusQuery);
+    try {
+      return mergeLiveMeasurements(status, liveBakeResults(description.raw.pendingActivities));
+    } catch {
+      return status;
+    }
+  }
   if (description.status.name === 'COMPLETED') return ((await handle.result()) as ReleaseOutcome).status;
   // Cancelled, terminated or timed out: no result; the query still answers when a worker is up.
   return handle.query(statusQuery);

@@ -13,7 +13,7 @@ const STAGES = Object.values(ReleaseStage) as string[];
 export function configureInspectCommands(program: Command): void {
   program
     .command('status')
-    .description('show a release: stage, canary, approval, history')
+    .description('show a release: stage, canary (with live measurements of the bake in progress), approval, history')
     .argument('<id>', 'release id (release-<service>-<version>)')
     .option('--json', 'print machine-readable JSON')
     .action(

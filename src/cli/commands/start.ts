@@ -1,11 +1,14 @@
 import os from 'node:os';
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { startRelease, followRelease } from '../../client/releases';
+import ms from 'ms';
+import { followRelease, isReleaseRunning, type ReleaseInFlight, releasesInFlight, type ServiceScope, startRelease, waitForServiceFree } from '../../client/releases';
+import { durationSchema } from '../../config/duration';
 import { releasePlan } from '../../config/plan';
 import type { ReleaseInput } from '../../domain/release';
-import { defaultImage, VERSION_PATTERN } from '../../domain/release-id';
+import { defaultImage, releaseId, VERSION_PATTERN } from '../../domain/release-id';
 import { cliConfig, cliEnv, withClient } from '../context';
-import { invalidInput } from '../errors';
+import { invalidInput, refused } from '../errors';
 import { exitCodeForResult } from '../exit-codes';
 import { formatEvent } from '../format';
 import { runAction } from '../run-action';
@@ -19,6 +22,58 @@ interface StartOptions {
   wait?: boolean;
   json?: boolean;
   config?: string;
+  queue?: boolean;
+  queueTimeout?: string;
+}
+
+const DEFAULT_QUEUE_TIMEOUT = '6h';
+
+function parseQueueTimeout(opts: StartOptions): number {
+  if (opts.queueTimeout === undefined) return durationSchema.parse(DEFAULT_QUEUE_TIMEOUT);
+  if (!opts.queue) throw invalidInput('--queue-timeout: only applies with --queue');
+  const parsed = durationSchema.safeParse(opts.queueTimeout);
+  if (!parsed.success) throw invalidInput(`--queue-timeout: "${opts.queueTimeout}" is not a duration (examples: 30m, 2h, 6h)`);
+  return parsed.data;
+}
+
+const describeInFlight = (r: ReleaseInFlight) => `${r.releaseId} (stage ${r.stage})`;
+const human = (millis: number) => ms(Math.round(millis / 1000) * 1000);
+
+/**
+ * One release of a service at a time. Before starting, look for another running release of the
+ * same service on the same task queue (a visibility list query, each hit confirmed by a
+ * describe): refuse (exit 4) or, with --queue, wait for it to end.
+ * Starting the release that is already running is not an overlap: it goes on to the start,
+ * which finds it and prints its id.
+ *
+ * Not atomic: the visibility store is eventually consistent and the check is separate from the
+ * start, so two starts in the same instant can both pass. The concurrency group in the CI example
+ * (.github/workflows/release.yml) serialises jobs; this check covers what it cannot (a job that
+ * timed out or was cancelled while its release carries on, starts from elsewhere).
+ */
+async function awaitTurn(client: Client, scope: ServiceScope, id: string, opts: StartOptions, queueTimeoutMs: number): Promise<void> {
+  const { service } = scope;
+  if (await isReleaseRunning(client, id)) return;
+  const [inFlight] = await releasesInFlight(client, scope, id);
+  if (!inFlight) return;
+  if (!opts.queue) {
+    throw refused(
+      `not starting ${id}: ${describeInFlight(inFlight)} is in flight for ${service}. ` +
+        `Follow it with \`runway watch ${inFlight.releaseId}\`, or start with --queue to wait for it to end.`,
+    );
+  }
+  const outcome = await waitForServiceFree(client, scope, id, {
+    timeoutMs: queueTimeoutMs,
+    onWaiting: (r, waitedMs) =>
+      process.stderr.write(`queued: ${id} waits for ${describeInFlight(r)} to end (waited ${human(waitedMs)} of up to ${human(queueTimeoutMs)})\n`),
+  });
+  if (!outcome.ready) {
+    throw refused(
+      `not starting ${id}: ${describeInFlight(outcome.inFlight)} is still in flight for ${service} after ${human(outcome.waitedMs)} (--queue-timeout ${human(queueTimeoutMs)}). ` +
+        `Follow it with \`runway watch ${outcome.inFlight.releaseId}\`.`,
+    );
+  }
+  if (outcome.waitedMs > 0) process.stderr.write(`queued: no other release of ${service} in flight after ${human(outcome.waitedMs)}; starting ${id}\n`);
 }
 
 /** Who started the release: explicit flag, CI's actor, or the local user. */
@@ -36,6 +91,8 @@ export function configureStartCommand(program: Command): void {
     .option('--reason <text>', 'why this release is happening', 'release')
     .option('--requested-by <who>', 'who asks for it (default: $RUNWAY_REQUESTED_BY, $GITHUB_ACTOR or $USER)')
     .option('--wait', 'follow the release; exit 0 only if it reaches production')
+    .option('--queue', 'when another release of the service is in flight, wait for it to end instead of refusing (exit 4)')
+    .option('--queue-timeout <duration>', `with --queue: give up (exit 4) after this long (default ${DEFAULT_QUEUE_TIMEOUT})`)
     .option('--json', 'print machine-readable JSON')
     .option('--config <path>', 'config file (default: $RUNWAY_CONFIG or ./runway.config.yaml)')
     .action(
@@ -45,6 +102,7 @@ export function configureStartCommand(program: Command): void {
           throw invalidInput(`--version: "${opts.version}" is not a git commit SHA (7-40 lower-case hex characters)`);
         }
         if (opts.image !== undefined && !/^\S+$/.test(opts.image)) throw invalidInput(`--image: "${opts.image}" is not an image reference`);
+        const queueTimeoutMs = parseQueueTimeout(opts);
         const config = await cliConfig(env, opts);
         const requestedBy = opts.requestedBy ?? defaultRequester(process.env);
         const plan = releasePlan(config, opts.service, requestedBy);
@@ -57,6 +115,7 @@ export function configureStartCommand(program: Command): void {
           plan,
         };
         return withClient(env, async (client) => {
+          await awaitTurn(client, { service: opts.service, taskQueue: env.RUNWAY_TASK_QUEUE }, releaseId(opts.service, opts.version), opts, queueTimeoutMs);
           const started = await startRelease(client, env.RUNWAY_TASK_QUEUE, input);
           if (opts.json && !opts.wait) {
             process.stdout.write(`${JSON.stringify(started)}\n`);

@@ -1,0 +1,147 @@
+/**
+ * One release of a service at a time, end to end: the real `runway start` against the dev
+ * server. No worker polls the tests' task queues, so a started release simply stays Running —
+ * the "in flight" release. Each test has its own service (and task queue), so parallel tests
+ * never see each other's releases. Visibility (the list query) is eventually consistent: the
+ * tests wait, with a bound, until a release they started is listed before relying on it.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { releasesInFlight } from '../../src/client/releases';
+import { releaseId } from '../../src/domain/release-id';
+import { testClient, testTemporalAddress, uniqueId } from '../harness/temporal';
+import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
+import { runRunway, spawnRunway } from '../support/runway-process';
+import { randomSha } from '../support/sandbox-stack';
+
+let client: Client;
+let closeClient: () => Promise<void>;
+const started: string[] = [];
+
+beforeAll(async () => {
+  ({ client, close: closeClient } = await testClient());
+});
+
+afterAll(async () => {
+  for (const id of started) await client.workflow.getHandle(id).terminate('test cleanup').catch(() => {});
+  await closeClient();
+});
+
+/** A service of its own (in a config file of its own) and a task queue no worker polls. */
+function isolatedService(): { service: string; env: Record<string, string> & { RUNWAY_TASK_QUEUE: string } } {
+  const service = uniqueId('ovl');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'runway-overlap-'));
+  const configFile = path.join(dir, 'runway.config.yaml');
+  writeFileSync(configFile, MINIMAL_CONFIG_YAML.replace('  api:\n', `  ${service}:\n`));
+  return { service, env: { TEMPORAL_ADDRESS: testTemporalAddress(), RUNWAY_TASK_QUEUE: uniqueId('no-worker'), RUNWAY_CONFIG: configFile } };
+}
+
+const start = (service: string, version: string, env: Record<string, string>, ...extra: string[]) =>
+  runRunway(['start', '--service', service, '--version', version, '--requested-by', 'ci', ...extra], env);
+
+/** Starts a release through the CLI and waits (bounded) until the visibility store lists it as running. */
+async function startInFlight(service: string, env: Record<string, string>): Promise<string> {
+  const version = randomSha();
+  const id = releaseId(service, version);
+  const result = await start(service, version, env);
+  expect(result).toMatchObject({ code: 0, stdout: `${id}\n` });
+  started.push(id);
+  for (let i = 0; i < 100; i++) {
+    if ((await releasesInFlight(client, { service, taskQueue: env.RUNWAY_TASK_QUEUE })).some((r) => r.releaseId === id)) return id;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${id} never appeared in the visibility store`);
+}
+
+async function exists(id: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(id).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+describe('runway start with another release of the service in flight', () => {
+  it('refuses with exit 4, naming the release in flight, its stage and how to follow it; starts nothing', async () => {
+    const { service, env } = isolatedService();
+    const first = await startInFlight(service, env);
+    const version = randomSha();
+
+    const result = await start(service, version, env);
+
+    expect(result.code).toBe(4);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`${first} (stage queued) is in flight for ${service}`);
+    expect(result.stderr).toContain(`runway watch ${first}`);
+    expect(result.stderr).toContain('--queue');
+    expect(await exists(releaseId(service, version))).toBe(false);
+  });
+
+  it('starting the release already in flight again prints its id, as before', async () => {
+    const { service, env } = isolatedService();
+    const first = await startInFlight(service, env);
+    const version = first.slice(`release-${service}-`.length);
+
+    const again = await start(service, version, env);
+    expect(again).toMatchObject({ code: 0, stdout: `${first} (already running)\n` });
+    const json = await start(service, version, env, '--json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ releaseId: first, started: false });
+  });
+
+  it('with --queue waits, reporting which release it waits for, and starts once that one has ended', async () => {
+    const { service, env } = isolatedService();
+    const first = await startInFlight(service, env);
+    const version = randomSha();
+    const second = releaseId(service, version);
+    started.push(second);
+
+    const queued = spawnRunway(['start', '--service', service, '--version', version, '--requested-by', 'ci', '--queue'], env);
+    await queued.waitFor(new RegExp(`queued: ${second} waits for ${first} \\(stage queued\\) to end`), 30_000);
+    expect(await exists(second)).toBe(false);
+
+    await client.workflow.getHandle(first).terminate('test: the release in flight ends');
+    const result = await queued.exited;
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${second}\n`);
+    expect(result.stderr).toMatch(new RegExp(`no other release of ${service} in flight after .*; starting ${second}`));
+    expect((await client.workflow.getHandle(second).describe()).status.name).toBe('RUNNING');
+  });
+
+  it('with --queue gives up with exit 4 after --queue-timeout, naming the release still in flight', async () => {
+    const { service, env } = isolatedService();
+    const first = await startInFlight(service, env);
+    const version = randomSha();
+
+    const result = await start(service, version, env, '--queue', '--queue-timeout', '1s');
+
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain(`${first} (stage queued) is still in flight for ${service}`);
+    expect(result.stderr).toContain('--queue-timeout 1s');
+    expect(await exists(releaseId(service, version))).toBe(false);
+  });
+
+  it('does not count a release of the same service on another task queue (another set of workers)', async () => {
+    const { service, env } = isolatedService();
+    await startInFlight(service, env);
+    const version = randomSha();
+    const elsewhere = await start(service, version, { ...env, RUNWAY_TASK_QUEUE: uniqueId('other-queue') });
+    started.push(releaseId(service, version));
+    expect(elsewhere).toMatchObject({ code: 0, stdout: `${releaseId(service, version)}\n` });
+  });
+
+  it('rejects a bad --queue-timeout, or one without --queue, as invalid input (exit 2)', async () => {
+    const { service, env } = isolatedService();
+    const bad = await start(service, randomSha(), env, '--queue', '--queue-timeout', 'soon');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--queue-timeout: "soon" is not a duration');
+    const alone = await start(service, randomSha(), env, '--queue-timeout', '1h');
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--queue-timeout: only applies with --queue');
+  });
+});
