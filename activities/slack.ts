@@ -1,6 +1,7 @@
 /**
  * Slack notifications: the release message, posted once and then updated in place, and thread
- * replies under it. Posting is idempotent: each message carries metadata naming its release, and
+ * replies under it. Posting is idempotent: each message carries metadata naming its release (and
+ * run, so a re-run of the same release id posts its own message), and
  * a retried attempt finds and reuses what an earlier attempt posted (its answer may have been
  * lost). Errors leave as ApplicationFailures with a retry decision (src/slack/slack-failure.ts).
  */
@@ -8,7 +9,7 @@ import type { WebClient } from '@slack/web-api';
 import {
   channelIdFor,
   findReleaseMessage,
-  RELEASE_EVENT_TYPE,
+  releaseMetadata,
   type SlackLookupApi,
   THREAD_REPLY_EVENT_TYPE,
   threadHasReply,
@@ -34,26 +35,22 @@ export interface SlackActivityOptions {
   now?: () => number;
 }
 
-function releaseMetadata(releaseId: string) {
-  return { event_type: RELEASE_EVENT_TYPE, event_payload: { release_id: releaseId } };
-}
-
 export function createSlackActivities({ slack, options = {} }: { slack: SlackApi; options?: SlackActivityOptions }) {
   const now = options.now ?? Date.now;
 
   return {
     /** Posts the release message, or returns the one an earlier attempt already posted. */
     async postReleaseMessage(input: { channel: string; message: ReleaseMessage }): Promise<SlackMessageRef> {
-      const { releaseId } = input.message;
+      const { releaseId, runId } = input.message;
       try {
         const channelId = await channelIdFor(slack, input.channel);
-        const existing = channelId ? await findReleaseMessage(slack, channelId, releaseId, now()) : undefined;
+        const existing = channelId ? await findReleaseMessage(slack, channelId, releaseId, now(), runId) : undefined;
         if (channelId && existing) return { channel: channelId, ts: existing };
         const res = await slack.chat.postMessage({
           channel: input.channel,
           text: releaseMessageText(input.message),
           blocks: releaseMessageBlocks(input.message),
-          metadata: releaseMetadata(releaseId),
+          metadata: releaseMetadata(releaseId, runId),
           unfurl_links: false,
         });
         return { channel: res.channel ?? input.channel, ts: res.ts! };
@@ -70,7 +67,7 @@ export function createSlackActivities({ slack, options = {} }: { slack: SlackApi
           ts: input.ts,
           text: releaseMessageText(input.message),
           blocks: releaseMessageBlocks(input.message),
-          metadata: releaseMetadata(input.message.releaseId),
+          metadata: releaseMetadata(input.message.releaseId, input.message.runId),
         });
       } catch (err) {
         throw slackFailure(err, `updating the release message for ${input.message.releaseId}`);

@@ -28,9 +28,13 @@ export interface DecideClickOptions {
   membership?: GroupMembership;
 }
 
-/** The Update, carrying where the click came from so the validator can apply the group and self-approval rules. */
+/**
+ * The Update, carrying where the click came from so the validator can apply the group and
+ * self-approval rules. Sent to the run the message was posted for when the button names one: a
+ * re-run of the same release id must not be decided by an earlier run's message.
+ */
 async function sendDecision(client: Client, click: ButtonClick, by: string, origin: SlackOrigin): Promise<DecisionAck> {
-  const handle = client.workflow.getHandle(click.releaseId);
+  const handle = click.runId ? client.workflow.getHandle(click.releaseId, click.runId) : client.workflow.getHandle(click.releaseId);
   try {
     if (click.decision === 'approve') return await handle.executeUpdate(approveUpdate, { args: [{ by, ...origin }] });
     return await handle.executeUpdate(rejectUpdate, { args: [{ by, ...origin }] });
@@ -65,7 +69,7 @@ export async function decideClick(client: Client, click: ButtonClick, options: D
         summary: `refused (${reason})`,
       };
     }
-    if (err instanceof WorkflowNotFoundError) return goneOutcome(client, releaseId, decision);
+    if (err instanceof WorkflowNotFoundError) return goneOutcome(client, click);
     return {
       decided: false,
       text: `Runway could not confirm your ${VERB[decision]} of ${releaseId} in time. Check \`runway status ${releaseId}\` before clicking again.`,
@@ -74,14 +78,22 @@ export async function decideClick(client: Client, click: ButtonClick, options: D
   }
 }
 
-/** An Update on a finished release is answered "not found" too; say which of the two it is. */
-async function goneOutcome(client: Client, releaseId: string, decision: ButtonClick['decision']): Promise<ClickOutcome> {
-  let finished: string | undefined;
+/**
+ * An Update on a finished run is answered "not found" too; say which it is: the release is gone,
+ * it has finished, or the message belongs to an earlier run and the current run is another.
+ */
+async function goneOutcome(client: Client, click: ButtonClick): Promise<ClickOutcome> {
+  const { releaseId, decision } = click;
+  let latest: { runId: string; status: string } | undefined;
   try {
-    finished = (await client.workflow.getHandle(releaseId).describe()).status.name.toLowerCase();
+    const described = await client.workflow.getHandle(releaseId).describe();
+    latest = { runId: described.runId, status: described.status.name.toLowerCase() };
   } catch {
-    finished = undefined;
+    latest = undefined;
   }
-  const why = finished ? `it has already finished (${finished})` : 'this release no longer exists';
+  let why: string;
+  if (!latest) why = 'this release no longer exists';
+  else if (click.runId && click.runId !== latest.runId) why = `this message belongs to an earlier run of ${releaseId}; use the latest message`;
+  else why = `it has already finished (${latest.status})`;
   return { decided: false, text: `Your ${VERB[decision]} of ${releaseId} was not recorded: ${why}. Nothing has changed.`, summary: `gone (${why})` };
 }

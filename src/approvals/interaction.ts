@@ -4,12 +4,15 @@
  * `block_actions` clicks on Runway's own Approve / Reject buttons are accepted.
  */
 import { z } from 'zod';
+import { parseButtonValue } from '../slack/button-value';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../slack/release-message';
 
 export interface ButtonClick {
   decision: 'approve' | 'reject';
-  /** The button's value: the release (workflow) id. */
+  /** From the button's value: the release (workflow) id. */
   releaseId: string;
+  /** From the button's value: the run the message was posted for (absent on older messages). */
+  runId?: string;
   /** Slack user id of the clicker, e.g. U123ALICE; passed to the Update as the approver. */
   userId: string;
   channelId?: string;
@@ -63,9 +66,11 @@ export function parseButtonClick(contentType: string | undefined, rawBody: strin
   const decision = DECISIONS[action.action_id];
   if (!decision) throw new BadInteractionError(`unknown action id "${action.action_id.slice(0, 64)}"`);
   if (!action.value) throw new BadInteractionError('button has no release id');
+  const { releaseId, runId } = parseButtonValue(action.value);
   return {
     decision,
-    releaseId: action.value,
+    releaseId,
+    ...(runId ? { runId } : {}),
     userId: payload.user.id,
     channelId: payload.channel?.id ?? payload.container?.channel_id,
     messageTs: payload.container?.message_ts,

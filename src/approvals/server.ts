@@ -15,7 +15,7 @@ import type { GroupMembership } from './group-membership';
 import { BadInteractionError, type ButtonClick, parseButtonClick } from './interaction';
 import { BodyTooLargeError, readLimitedBody } from './read-body';
 import { ReplayGuard } from './replay-guard';
-import { UnverifiedRequestError, verifySignedRequest } from './verify-request';
+import { UnverifiedRequestError, type VerifiedRequest, verifySignedRequest } from './verify-request';
 
 export const EVENTS_PATH = '/slack/events';
 export const HEALTH_PATH = '/healthz';
@@ -108,15 +108,16 @@ export async function startApprovalsServer(opts: ApprovalsServerOptions): Promis
       if (err instanceof BodyTooLargeError) return refuse(res, 413, err.message, { connection: 'close' });
       throw err;
     }
-    const signature = header(req, 'x-slack-signature');
-    let timestamp: number;
+    let verified: VerifiedRequest;
     try {
-      timestamp = verifySignedRequest(opts.signingSecret, { rawBody, signature, timestamp: header(req, 'x-slack-request-timestamp') }, now());
+      const signed = { rawBody, signature: header(req, 'x-slack-signature'), timestamp: header(req, 'x-slack-request-timestamp') };
+      verified = verifySignedRequest(opts.signingSecret, signed, now());
     } catch (err) {
       if (err instanceof UnverifiedRequestError) return refuse(res, 401, err.message);
       throw err;
     }
-    if (!replays.firstSeen(timestamp, signature!, now())) return refuse(res, 409, 'replayed request (this signature was already used)');
+    // Keyed on the verified signature, never the raw header, so no variant of a request passes twice.
+    if (!replays.firstSeen(verified.timestamp, verified.signature, now())) return refuse(res, 409, 'replayed request (this signature was already used)');
     let click: ButtonClick;
     try {
       click = parseButtonClick(header(req, 'content-type'), rawBody);

@@ -19,9 +19,24 @@ export interface SignedRequest {
   timestamp: string | undefined;
 }
 
-/** Returns the verified request timestamp in seconds, or throws UnverifiedRequestError. */
-export function verifySignedRequest(signingSecret: string, req: SignedRequest, nowMs: number): number {
+/**
+ * Exactly what Slack sends. Bolt splits the header on "=" and compares only the second part, so
+ * `v0=<hash>=anything` verifies too; a replay memory keyed on the raw header would then take
+ * every new suffix for a new request. Refusing all but the exact form closes that.
+ */
+const SIGNATURE_FORMAT = /^v0=[0-9a-f]{64}$/;
+
+export interface VerifiedRequest {
+  /** Seconds, from X-Slack-Request-Timestamp. */
+  timestamp: number;
+  /** The signature in its only accepted form: what the replay memory keys on. */
+  signature: string;
+}
+
+/** Returns the verified request's timestamp and signature, or throws UnverifiedRequestError. */
+export function verifySignedRequest(signingSecret: string, req: SignedRequest, nowMs: number): VerifiedRequest {
   if (!req.signature) throw new UnverifiedRequestError('missing X-Slack-Signature header');
+  if (!SIGNATURE_FORMAT.test(req.signature)) throw new UnverifiedRequestError('malformed X-Slack-Signature header (expected v0= and 64 hex digits)');
   // Bolt turns the header into a number itself; "", "1e3" or "12abc" would slip through Number().
   if (!req.timestamp || !/^\d{1,12}$/.test(req.timestamp)) {
     throw new UnverifiedRequestError('missing or malformed X-Slack-Request-Timestamp header');
@@ -40,5 +55,5 @@ export function verifySignedRequest(signingSecret: string, req: SignedRequest, n
   } catch (err) {
     throw new UnverifiedRequestError((err as Error).message);
   }
-  return timestamp;
+  return { timestamp, signature: req.signature };
 }

@@ -50,6 +50,11 @@ function isApprover(policy: ApprovalPolicy, attempt: ApprovalAttempt): boolean {
   return policy.approvers.includes(attempt.by.trim()) || matchedGroup(policy, attempt) !== undefined;
 }
 
+/** Allowed only as a member of a configured group, not by name in the approvers list. */
+function onlyByGroup(policy: ApprovalPolicy, attempt: ApprovalAttempt): boolean {
+  return !policy.approvers.includes(attempt.by.trim()) && matchedGroup(policy, attempt) !== undefined;
+}
+
 function isRequester(policy: ApprovalPolicy, attempt: ApprovalAttempt): boolean {
   if (attempt.by.trim() === attempt.requestedBy) return true;
   return attempt.slackUserId !== undefined && attempt.slackUserId === policy.requesterSlackId;
@@ -68,6 +73,11 @@ export function approvalRefusal(policy: ApprovalPolicy, attempt: ApprovalAttempt
   if (!isApprover(policy, attempt)) return notAnApprover(policy, who);
   if (!policy.allowSelfApproval && isRequester(policy, attempt)) {
     return `${who} requested this release and self-approval is not allowed`;
+  }
+  if (!policy.allowSelfApproval && onlyByGroup(policy, attempt) && policy.requesterSlackId === undefined) {
+    // The group says "some member clicked"; without the requester's Slack id nothing says that
+    // member is not the requester. A named approver is still told apart by name.
+    return `the requester's Slack id is unknown, so approval by group membership cannot rule out self-approval (map ${attempt.requestedBy} to their Slack user id under \`people\` in the config)`;
   }
   if (attempt.approvedBy?.includes(who)) {
     const left = requiredApprovals(policy) - attempt.approvedBy.length;

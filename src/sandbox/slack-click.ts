@@ -4,6 +4,7 @@
  * response_url pointing back at the sandbox so the app's reply can be read.
  */
 import { z } from 'zod';
+import { parseButtonValue } from '../slack/button-value';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../slack/release-message';
 import { blockActionsPayload, type MessageButton, messageButtons, signedInteraction } from './slack-interaction';
 import type { SlackEmulator, SlackMessage } from './slack-emulator';
@@ -18,8 +19,10 @@ export const clickRequestSchema = z
     /** Slack user id of the clicker. */
     user: z.string().min(1),
     action: z.enum(['approve', 'reject']),
-    /** The button's value; default: any. */
+    /** The release the button decides (its value, without the run id); default: any. */
     releaseId: z.string().min(1).optional(),
+    /** Only a button for this run of the release; default: any run. */
+    runId: z.string().min(1).optional(),
     /** The message to click; default: the latest message with that button. */
     ts: z.string().min(1).optional(),
   })
@@ -63,7 +66,7 @@ export class SlackClicker {
     const req = clickRequestSchema.parse(input);
     const { signingSecret } = this.deps;
     if (!signingSecret) throw new ClickError('the sandbox was started without a signingSecret, so it cannot sign clicks', 409);
-    const { message, button } = this.findButton(req.action === 'approve' ? APPROVE_ACTION_ID : REJECT_ACTION_ID, req.releaseId, req.ts);
+    const { message, button } = this.findButton(req.action === 'approve' ? APPROVE_ACTION_ID : REJECT_ACTION_ID, req);
     const responseUrl = `${this.deps.baseUrl()}/slack/response/${this.deps.slack.issueResponseId()}`;
     const nowSec = this.deps.now() / 1000;
     const payload = blockActionsPayload({ message, button, user: req.user, responseUrl, nowSec });
@@ -78,13 +81,19 @@ export class SlackClicker {
   }
 
   /** Latest message first; on each message its current blocks, then older versions (a stale screen). */
-  private findButton(actionId: string, releaseId: string | undefined, ts: string | undefined): { message: SlackMessage; button: MessageButton } {
+  private findButton(actionId: string, req: Pick<ClickRequest, 'releaseId' | 'runId' | 'ts'>): { message: SlackMessage; button: MessageButton } {
+    const { releaseId, runId, ts } = req;
+    // Buttons carry `<releaseId>/<runId>` (or the release id alone, on older messages).
+    const wanted = (value: string | undefined) => {
+      const target = value === undefined ? undefined : parseButtonValue(value);
+      return (releaseId === undefined || target?.releaseId === releaseId) && (runId === undefined || target?.runId === runId);
+    };
     const messages = this.deps.slack.state().messages.filter((m) => ts === undefined || m.ts === ts);
     if (ts !== undefined && messages.length === 0) throw new ClickError(`no message with ts ${ts}`, 404);
     for (const message of messages.reverse()) {
       const versions = [message, ...[...message.updates].reverse(), message.posted];
       for (const version of versions) {
-        const button = messageButtons(version).find((b) => b.actionId === actionId && (releaseId === undefined || b.value === releaseId));
+        const button = messageButtons(version).find((b) => b.actionId === actionId && wanted(b.value));
         if (button) return { message, button };
       }
     }

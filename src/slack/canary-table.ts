@@ -3,6 +3,7 @@
  * numbers it was judged on, and the signal that stopped it. Numbers are shown as measured;
  * a missing number reads "n/a", never 0 (no data is not a good result).
  */
+import { escapeMrkdwn } from './escape';
 
 export interface CanaryRow {
   /** 1-based step number. */
@@ -52,6 +53,6 @@ function row(r: CanaryRow): string {
 export function canaryTable(rows: CanaryRow[] | undefined, failure: CanaryFailure | undefined): string | undefined {
   if ((!rows || rows.length === 0) && !failure) return undefined;
   const lines = ['*Canary*', ...(rows ?? []).map(row)];
-  if (failure) lines.push(`:rotating_light: stopped by *${failure.signal}*: ${failure.detail}`);
+  if (failure) lines.push(`:rotating_light: stopped by *${escapeMrkdwn(failure.signal)}*: ${escapeMrkdwn(failure.detail)}`);
   return lines.join('\n');
 }

@@ -3,7 +3,9 @@
  * needed and updated in place as the release moves. Pure; rendered inside the Slack activity.
  */
 import type { KnownBlock } from '@slack/web-api';
+import { buttonValue } from './button-value';
 import { canaryTable, type CanaryRow, type CanaryFailure } from './canary-table';
+import { escapeMrkdwn, truncateMrkdwn } from './escape';
 
 export type { CanaryRow, CanaryFailure } from './canary-table';
 
@@ -12,6 +14,11 @@ export const REJECT_ACTION_ID = 'runway_reject';
 
 export interface ReleaseMessage {
   releaseId: string;
+  /**
+   * The workflow run the message belongs to. Put in the message metadata and the buttons, so a
+   * re-run of the same release id neither reuses nor is decided by an earlier run's message.
+   */
+  runId?: string;
   service: string;
   version: string;
   repo: string;
@@ -37,39 +44,42 @@ export interface ReleaseMessage {
   failure?: CanaryFailure;
 }
 
+/** The notification text (mrkdwn too): the headline can carry a rejection or rollback reason. */
 export function releaseMessageText(msg: ReleaseMessage): string {
-  return `${msg.service} ${msg.version.slice(0, 12)}: ${msg.headline}`;
+  return `${msg.service} ${msg.version.slice(0, 12)}: ${escapeMrkdwn(msg.headline)}`;
 }
 
-const field = (title: string, value: string) => ({ type: 'mrkdwn' as const, text: `*${title}*\n${value}`.slice(0, 2000) });
+/** `value` is mrkdwn Runway built; untrusted parts must already be escaped. */
+const field = (title: string, value: string) => ({ type: 'mrkdwn' as const, text: truncateMrkdwn(`*${title}*\n${value}`, 2000) });
 
 /** Slack renders at most 10 fields in a section. */
 function summaryFields(msg: ReleaseMessage) {
   const commitUrl = `https://github.com/${msg.repo}/commit/${msg.version}`;
   const fields = [
     field('Version', `<${commitUrl}|${msg.version.slice(0, 12)}>`),
-    field('Requested by', msg.requestedBy),
-    field('Reason', msg.reason || '—'),
+    field('Requested by', escapeMrkdwn(msg.requestedBy)),
+    field('Reason', escapeMrkdwn(msg.reason) || '—'),
     field('Run', msg.runUrl ? `<${msg.runUrl}|${msg.releaseId}>` : msg.releaseId),
   ];
-  if (msg.staging) fields.push(field('Staging', msg.staging));
-  if (msg.smoke) fields.push(field('Smoke test', msg.smoke));
-  if (msg.approvedBy) fields.push(field('Approved by', msg.approvedBy));
+  if (msg.staging) fields.push(field('Staging', escapeMrkdwn(msg.staging)));
+  if (msg.smoke) fields.push(field('Smoke test', escapeMrkdwn(msg.smoke)));
+  if (msg.approvedBy) fields.push(field('Approved by', escapeMrkdwn(msg.approvedBy)));
   return fields;
 }
 
-function decisionButtons(releaseId: string): KnownBlock {
+function decisionButtons(msg: ReleaseMessage): KnownBlock {
+  const value = buttonValue({ releaseId: msg.releaseId, runId: msg.runId });
   return {
     type: 'actions',
     block_id: 'runway_decision',
     elements: [
-      { type: 'button', action_id: APPROVE_ACTION_ID, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: releaseId },
+      { type: 'button', action_id: APPROVE_ACTION_ID, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value },
       {
         type: 'button',
         action_id: REJECT_ACTION_ID,
         style: 'danger',
         text: { type: 'plain_text', text: 'Reject' },
-        value: releaseId,
+        value,
         confirm: {
           title: { type: 'plain_text', text: 'Reject this release?' },
           text: { type: 'plain_text', text: 'Staging will be rolled back.' },
@@ -87,10 +97,12 @@ export function releaseMessageBlocks(msg: ReleaseMessage): KnownBlock[] {
     { type: 'section', fields: summaryFields(msg) },
   ];
   const canary = canaryTable(msg.canary, msg.failure);
-  if (canary) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: canary.slice(0, 3000) } });
+  if (canary) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncateMrkdwn(canary, 3000) } });
   if (msg.lines.length > 0) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: msg.lines.map((l) => `• ${l}`).join('\n').slice(0, 3000) } });
+    // History lines quote reasons and comments people typed.
+    const lines = msg.lines.map((l) => `• ${escapeMrkdwn(l)}`).join('\n');
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncateMrkdwn(lines, 3000) } });
   }
-  if (msg.withButtons) blocks.push(decisionButtons(msg.releaseId));
+  if (msg.withButtons) blocks.push(decisionButtons(msg));
   return blocks;
 }

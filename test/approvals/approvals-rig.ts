@@ -6,7 +6,7 @@
  * spied on: a request that must not reach a workflow must not even look one up.
  */
 import { WebClient } from '@slack/web-api';
-import { Client, type WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createSlackActivities } from '../../activities/slack';
 import { type ApprovalsServer, startApprovalsServer, UserGroupMembership } from '../../src/approvals';
@@ -37,9 +37,28 @@ export interface ApprovalsRig {
   logs: string[];
   /** Calls to getHandle made by the approvals server's client (= attempts to reach a workflow). */
   serverHandleLookups: () => number;
-  /** Starts a release whose approvers are ALICE and BOB (plus `approval` overrides) and waits until it awaits approval. */
-  startAwaitingRelease: (approval?: Partial<ReleasePlan['approval']>, options?: { waitForMessage?: boolean }) => Promise<WorkflowHandle>;
+  /**
+   * Starts a release whose approvers are ALICE and BOB (plus `approval` overrides) and waits until
+   * it awaits approval. `version` repeats a release id (a re-run); `taskQueue` runs it on a queue
+   * the test serves itself with startWorker.
+   */
+  startAwaitingRelease: (approval?: Partial<ReleasePlan['approval']>, options?: StartOptions) => Promise<ReleaseHandle>;
+  /**
+   * A worker like the rig's own on another task queue, so a test can take it away. `sticky: false`
+   * keeps no workflow cached, so after it stops the next task goes straight to the normal queue
+   * (not to its sticky queue until that times out).
+   */
+  startWorker: (taskQueue: string, options?: { sticky?: boolean }) => Promise<{ stop: () => Promise<void> }>;
   stop: () => Promise<void>;
+}
+
+/** A started release; its run id (firstExecutionRunId) tells re-runs of one release id apart. */
+export type ReleaseHandle = WorkflowHandleWithFirstExecutionRunId;
+
+export interface StartOptions {
+  waitForMessage?: boolean;
+  version?: string;
+  taskQueue?: string;
 }
 
 export async function startApprovalsRig(): Promise<ApprovalsRig> {
@@ -57,22 +76,32 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
 
   const fake = createFakeActivities();
   const taskQueue = uniqueId('approvals');
-  const worker = await Worker.create({
-    connection: await testNativeConnection(),
-    taskQueue,
-    workflowBundle: workflowBundle(),
-    activities: { ...fake.activities, ...createSlackActivities({ slack }) },
-  });
-  const running = worker.run();
-  const started: WorkflowHandle[] = [];
+  const startWorker = async (queue: string, options: { sticky?: boolean } = {}) => {
+    const w = await Worker.create({
+      connection: await testNativeConnection(),
+      taskQueue: queue,
+      workflowBundle: workflowBundle(),
+      ...(options.sticky === false ? { maxCachedWorkflows: 0 } : {}),
+      activities: { ...fake.activities, ...createSlackActivities({ slack }) },
+    });
+    const run = w.run();
+    return {
+      stop: async () => {
+        w.shutdown();
+        await run;
+      },
+    };
+  };
+  const worker = await startWorker(taskQueue);
+  const started: ReleaseHandle[] = [];
 
-  const startAwaitingRelease = async (approval: Partial<ReleasePlan['approval']> = {}, options: { waitForMessage?: boolean } = {}): Promise<WorkflowHandle> => {
-    const version = uniqueId('').replace(/[^0-9a-f]/g, '').padEnd(12, 'a').slice(0, 12);
+  const startAwaitingRelease = async (approval: Partial<ReleasePlan['approval']> = {}, options: StartOptions = {}): Promise<ReleaseHandle> => {
+    const version = options.version ?? uniqueId('').replace(/[^0-9a-f]/g, '').padEnd(12, 'a').slice(0, 12);
     const plan = samplePlan({ approval: { ...samplePlan().approval, approvers: [ALICE, BOB], timeoutMs: 10 * 60_000, ...approval } });
     const input: ReleaseInput = { service: 'checkout', version, image: `registry.local/checkout:${version}`, requestedBy: CAROL, reason: 'test', plan };
     const handle = await client.workflow.start('release', {
       workflowId: releaseId(input.service, input.version),
-      taskQueue,
+      taskQueue: options.taskQueue ?? taskQueue,
       args: [input],
       typedSearchAttributes: [{ key: stageSearchAttribute, value: 'queued' }],
     });
@@ -91,12 +120,12 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
     logs,
     serverHandleLookups: () => lookups.mock.calls.length,
     startAwaitingRelease,
+    startWorker,
     stop: async () => {
       await server.close();
       // Releases a test left waiting would otherwise sit on the shared dev server until they time out.
       await Promise.all(started.map((h) => h.terminate('test finished').catch(() => undefined)));
-      worker.shutdown();
-      await running;
+      await worker.stop();
       await sandbox.close();
       await closeClient();
     },

@@ -44,7 +44,7 @@ describe('refused requests', () => {
   /** A click payload exactly as Slack would send it for the release's Approve button. */
   function clickPayload(user = ALICE, responseUrl = 'http://127.0.0.1:1/unused'): Record<string, unknown> {
     const messages = (rig.sandbox.state() as { slack: { messages: SlackMessage[] } }).slack.messages;
-    const message = messages.find((m) => JSON.stringify(m.posted.blocks).includes(handle.workflowId))!;
+    const message = messages.find((m) => JSON.stringify(m.posted.blocks ?? []).includes(handle.workflowId))!;
     const button = messageButtons(message.posted).find((b) => b.actionId === APPROVE_ACTION_ID)!;
     return blockActionsPayload({ message, button, user, responseUrl, nowSec: nowSec() });
   }
@@ -118,6 +118,24 @@ describe('refused requests', () => {
     expect(lookupsAfterOriginal).toBe(lookupsBefore + 1);
 
     expect(await post(original)).toEqual({ status: 409, error: expect.stringMatching(/replayed/) });
+    await rig.server.settled();
+    expect(rig.serverHandleLookups()).toBe(lookupsAfterOriginal);
+    expect((await handle.query(statusQuery)).history).toEqual(before.history);
+  });
+
+  it('refuses a replay with a suffix added to its signature (401), and nothing reaches the release', async () => {
+    // Bolt compares only what follows "v0=" up to the next "=": `v0=<hash>=x` verifies, and a
+    // replay memory keyed on the raw header would take each new suffix for a new request.
+    const original = signedInteraction(SIGNING_SECRET, clickPayload(MALLORY, `${rig.sandbox.url}/slack/response/suffix-test`), nowSec());
+    expect(await post(original)).toMatchObject({ status: 200 });
+    await rig.server.settled();
+    const lookupsAfterOriginal = rig.serverHandleLookups();
+    expect(lookupsAfterOriginal).toBe(lookupsBefore + 1);
+
+    for (const suffix of ['=x', '=y', '=']) {
+      const replay = { ...original, headers: { ...original.headers, 'x-slack-signature': `${original.headers['x-slack-signature']}${suffix}` } };
+      expect(await post(replay)).toEqual({ status: 401, error: expect.stringMatching(/^malformed X-Slack-Signature header/) });
+    }
     await rig.server.settled();
     expect(rig.serverHandleLookups()).toBe(lookupsAfterOriginal);
     expect((await handle.query(statusQuery)).history).toEqual(before.history);

@@ -110,7 +110,7 @@ describe('Slack clicks', () => {
     const handle = await rig.startAwaitingRelease();
     const { blockActionsPayload, messageButtons, signedInteraction } = await import('../../src/sandbox');
     const message = (rig.sandbox.state() as { slack: { messages: { ts: string; channel: string; blocks?: unknown; updates: []; posted: object }[] } }).slack.messages.find((m) =>
-      JSON.stringify(m.blocks).includes(handle.workflowId),
+      JSON.stringify(m.blocks ?? []).includes(handle.workflowId),
     )!;
     const button = messageButtons(message).find((b) => b.actionId === 'runway_approve')!;
     const { response_url: _dropped, ...payload } = blockActionsPayload({ message, button, user: MALLORY, responseUrl: 'unused', nowSec: Date.now() / 1000 });

@@ -22,12 +22,21 @@ describe('approval policy from Slack', () => {
   }
 
   it('lets a member of a configured user group approve, though not in the approvers list', async () => {
-    const handle = await rig.startAwaitingRelease({ groups: [DEPLOYERS] });
+    // The requester's Slack id is mapped: without it a group approval could be the requester's own.
+    const handle = await rig.startAwaitingRelease({ groups: [DEPLOYERS], requesterSlackId: CAROL });
     expect(await click(DAVE, 'approve', handle.workflowId)).toContain('You approved');
     const outcome = (await handle.result()) as ReleaseOutcome;
     expect(outcome.result).toBe('released');
     expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: DAVE });
     expect(rig.sandbox.calls().slack.filter((c) => c.operation === 'usergroups.users.list').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("refuses a group approval while the requester's Slack id is unknown; a named approver still decides", async () => {
+    const handle = await rig.startAwaitingRelease({ groups: [DEPLOYERS] });
+    expect(await click(DAVE, 'approve', handle.workflowId)).toMatch(/the requester's Slack id is unknown.*under `people`.*Nothing has changed\.$/);
+    expect((await handle.query(statusQuery)).stage).toBe('awaiting-approval');
+    expect(await click(ALICE, 'approve', handle.workflowId)).toContain('You approved');
+    expect(((await handle.result()) as ReleaseOutcome).status.approval).toMatchObject({ decision: 'approved', by: ALICE });
   });
 
   it('refuses the same member when the release does not configure the group', async () => {

@@ -41,7 +41,8 @@ describe('approval policy', () => {
     const withGroup = { ...policy, groups: ['S0DEPLOYERS'] };
 
     it('allows a member of a configured group who is not in the approvers list', () => {
-      expect(approvalRefusal(withGroup, { ...waiting, by: 'dave', groups: ['S0DEPLOYERS'] })).toBeUndefined();
+      // The requester's Slack id is known, so the member can be told apart from them (see below).
+      expect(approvalRefusal({ ...withGroup, requesterSlackId: 'U01CAROL' }, { ...waiting, by: 'dave', groups: ['S0DEPLOYERS'] })).toBeUndefined();
       expect(rejectionRefusal(withGroup, { ...waiting, by: 'dave', groups: ['S0DEPLOYERS'] })).toBeUndefined();
     });
 
@@ -54,6 +55,31 @@ describe('approval policy', () => {
 
     it('still refuses self-approval to a group member', () => {
       expect(approvalRefusal(withGroup, { ...waiting, by: 'carol', groups: ['S0DEPLOYERS'] })).toMatch(/self-approval is not allowed/);
+    });
+
+    describe("when the requester's Slack id is unknown", () => {
+      // dave clicks under his Slack id; nothing says carol (the requester) is not that Slack user.
+      const groupClick = { ...waiting, by: 'U01DAVE', slackUserId: 'U01DAVE', groups: ['S0DEPLOYERS'] };
+
+      it('refuses an approval that rests on group membership, saying how to fix it', () => {
+        expect(approvalRefusal(withGroup, groupClick)).toBe(
+          "the requester's Slack id is unknown, so approval by group membership cannot rule out self-approval (map carol to their Slack user id under `people` in the config)",
+        );
+      });
+
+      it('still allows a named approver who is not the requester, group member or not', () => {
+        expect(approvalRefusal(withGroup, { ...groupClick, by: 'alice', slackUserId: 'U01ALICE' })).toBeUndefined();
+        expect(approvalRefusal(withGroup, { ...waiting, by: 'bob' })).toBeUndefined();
+      });
+
+      it('allows the group approval once the requester is mapped, or when self-approval is allowed', () => {
+        expect(approvalRefusal({ ...withGroup, requesterSlackId: 'U01CAROL' }, groupClick)).toBeUndefined();
+        expect(approvalRefusal({ ...withGroup, allowSelfApproval: true }, groupClick)).toBeUndefined();
+      });
+
+      it('does not stop a group member from rejecting', () => {
+        expect(rejectionRefusal(withGroup, groupClick)).toBeUndefined();
+      });
     });
   });
 
