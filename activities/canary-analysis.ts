@@ -14,6 +14,7 @@ import {
   judgeMeasurement,
   type Measurement,
   type MeasurementResult,
+  type PriorMeasurements,
 } from '../src/domain/canary-analysis';
 import type { CanaryAnalysisPlan } from '../src/domain/release';
 import { type MetricsProvider, MetricsUnavailableError } from '../src/metrics/provider';
@@ -27,7 +28,9 @@ export interface AnalyseBakeInput {
   taskDefinition: string;
   bakeMs: number;
   analysis: CanaryAnalysisPlan;
-  /** Failed measurements in earlier bakes of this canary: they count toward the failure limit. */
+  /** What earlier bakes of this canary measured: failures and an inconclusive streak carry over. */
+  prior?: PriorMeasurements;
+  /** Failed measurements in earlier bakes (windows scheduled before `prior` existed). */
   priorFailures?: number;
 }
 
@@ -71,6 +74,19 @@ export function createAnalysisActivities(deps: AnalysisDependencies) {
     }
   }
 
+  /**
+   * Runs `work` while heartbeating every slice: a metrics source that hangs rather than refuses
+   * must not look like a lost worker (a heartbeat timeout), only like a slow measurement.
+   */
+  async function heartbeatingWhile<T>(progress: Progress, work: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => heartbeat(progress), WAIT_SLICE_MS);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
   /** Sleeps until `untilMs` in slices, heartbeating the progress so a pause's cancellation is delivered. */
   async function waitUntil(untilMs: number, progress: Progress): Promise<void> {
     const ctx = Context.current();
@@ -92,22 +108,27 @@ export function createAnalysisActivities(deps: AnalysisDependencies) {
       const resumed = ctx.info.heartbeatDetails as Progress | undefined;
       const progress: Progress = resumed ?? { startedAt: now(), results: [] };
       const limits = { failureLimit: input.analysis.failureLimit, inconclusiveLimit: input.analysis.inconclusiveLimit };
+      const prior: PriorMeasurements = { failures: input.prior?.failures ?? input.priorFailures, inconclusiveInARow: input.prior?.inconclusiveInARow };
+      const { intervalMs } = input.analysis;
       heartbeat(progress);
       try {
-        // Measurement k is taken k intervals into the bake; after a resume, k continues.
-        for (let k = progress.results.length + 1; k * input.analysis.intervalMs <= input.bakeMs; k++) {
-          await waitUntil(progress.startedAt + k * input.analysis.intervalMs, progress);
-          progress.results.push(judgeMeasurement(await measure(input, metrics), input.analysis.thresholds));
+        // Measurement k is taken k intervals into the bake. After a resume, slots that passed
+        // while no worker ran are skipped: measured now, they would all read the same moment.
+        const firstSlot = Math.max(progress.results.length + 1, Math.ceil((now() - progress.startedAt) / intervalMs));
+        for (let k = firstSlot; k * intervalMs <= input.bakeMs; k++) {
+          await waitUntil(progress.startedAt + k * intervalMs, progress);
+          const measurement = await heartbeatingWhile(progress, () => measure(input, metrics));
+          progress.results.push(judgeMeasurement(measurement, input.analysis.thresholds));
           heartbeat(progress);
-          const decision = bakeDecision(progress.results, limits, input.priorFailures);
+          const decision = bakeDecision(progress.results, limits, prior);
           if (decision.action !== 'continue') return { results: progress.results, decision };
         }
         await waitUntil(progress.startedAt + input.bakeMs, progress);
       } catch (err) {
         if (!(err instanceof CancelledFailure)) throw err;
-        return { results: progress.results, decision: bakeDecision(progress.results, limits, input.priorFailures), interrupted: true };
+        return { results: progress.results, decision: bakeDecision(progress.results, limits, prior), interrupted: true };
       }
-      return { results: progress.results, decision: bakeDecision(progress.results, limits, input.priorFailures) };
+      return { results: progress.results, decision: bakeDecision(progress.results, limits, prior) };
     },
   };
 }

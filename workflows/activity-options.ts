@@ -29,9 +29,14 @@ const rollbackCall: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 
-/** Slack and GitHub are informative: a few retries, then the release goes on without them. */
+/**
+ * Slack and GitHub are informative: a few retries, then the release goes on without them. The
+ * overall bound matters because a rate limit's retry delay (GitHub's reset time) can be an hour:
+ * a record that cannot be written within it is given up, not waited for.
+ */
 const notification: ActivityOptions = {
   startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '3 minutes',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
 };
 

@@ -5,22 +5,27 @@
  */
 import { CancellationScope } from '@temporalio/workflow';
 
+/** The environment an undo puts back, so the release knows which ones are really restored. */
+export type UndoEnvironment = 'staging' | 'production';
+
 interface Undo {
   description: string;
   urgent: boolean;
+  environment?: UndoEnvironment;
   run: () => Promise<void>;
 }
 
 export interface UndoReport {
   description: string;
+  environment?: UndoEnvironment;
   error?: string;
 }
 
 export class Compensations {
   private readonly undos: Undo[] = [];
 
-  add(description: string, run: () => Promise<void>, options: { urgent?: boolean } = {}): void {
-    this.undos.push({ description, run, urgent: options.urgent ?? false });
+  add(description: string, run: () => Promise<void>, options: { urgent?: boolean; environment?: UndoEnvironment } = {}): void {
+    this.undos.push({ description, run, urgent: options.urgent ?? false, ...(options.environment ? { environment: options.environment } : {}) });
   }
 
   get size(): number {
@@ -40,12 +45,11 @@ export class Compensations {
     return CancellationScope.nonCancellable(async () => {
       const reports: UndoReport[] = [];
       for (const undo of this.ordered()) {
-        let report: UndoReport;
+        const report: UndoReport = { description: undo.description, ...(undo.environment ? { environment: undo.environment } : {}) };
         try {
           await undo.run();
-          report = { description: undo.description };
         } catch (err) {
-          report = { description: undo.description, error: failureMessage(err) };
+          report.error = failureMessage(err);
         }
         reports.push(report);
         onEach(report);

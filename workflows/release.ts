@@ -14,7 +14,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { canaryShare, canaryStepsBeforePromotion, canaryTaskCount } from '../src/domain/canary-plan';
+import { canaryShare, canaryStepsBeforePromotion, canaryTaskCount, roundedCanaryTaskCount } from '../src/domain/canary-plan';
 import {
   type EcsServiceRef,
   type ReleaseInput,
@@ -24,24 +24,24 @@ import {
 } from '../src/domain/release';
 import { ReleaseState } from '../src/domain/release-state';
 import { canaryWeightSearchAttribute, stageSearchAttribute, statusQuery } from '../src/messages';
-import type { ReleaseMessage } from '../src/slack/release-message';
-import type { BakeReport } from '../activities/canary-analysis';
+import { escapeMrkdwn } from '../src/slack/escape';
+import { approverMentions, slackMention } from '../src/slack/mention';
 import type { ServiceSnapshot } from '../activities/ecs';
 import type { DeploymentState } from '../activities/github';
-import type { SlackMessageRef } from '../activities/slack';
 import { releaseActivities } from './activity-options';
+import { CanaryFailed, createAnalysedBake } from './analysed-bake';
 import { currentDetails } from './current-details';
 import { releaseMessageOf } from './release-message';
-import { slackMention } from '../src/slack/mention';
+import { ReleaseSlack } from './release-slack';
 import { registerApprovalHandlers } from './approval-handlers';
-import { Compensations, failureMessage } from './compensations';
+import { Compensations, failureMessage, type UndoEnvironment } from './compensations';
 import { type Controls, registerControlHandlers } from './control-handlers';
 
 /** Thrown inside the workflow to leave the forward path when the release is rejected. */
 class ReleaseRejected extends Error {}
 
-/** Thrown inside the workflow when canary analysis fails the canary or nobody decides in time. */
-class CanaryFailed extends Error {}
+/** Thrown inside the workflow when a pre-release rule refuses the commit. */
+class PreReleaseRefused extends Error {}
 
 /**
  * Releases started after this marker: pre-release branch check and dispatched builds, Slack
@@ -51,22 +51,28 @@ class CanaryFailed extends Error {}
  */
 const RELEASE_V2_PATCH = 'runway-release-v2';
 
+/**
+ * Releases started after this marker (on top of v2): the CI-green rule before a dispatched
+ * build; canary counts by closest share; inconclusive streaks carried across bake windows and
+ * steps left only on evidence; a resumed hold bakes the rest of its step; Slack updates and
+ * replies in the background (a slow Slack never holds up the canary), approvals so far shown,
+ * the reminder and holds mentioning the approvers, a thread reply for every unhappy ending;
+ * GitHub records per run, earlier production deployments marked inactive, and an environment
+ * whose undo failed is not shown as restored.
+ */
+const RELEASE_V3_PATCH = 'runway-release-v3';
+
 export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   const { plan } = input;
   const info = workflowInfo();
   const state = new ReleaseState(input, new Date());
   const v2 = patched(RELEASE_V2_PATCH);
+  const v3 = v2 && patched(RELEASE_V3_PATCH);
   const acts = releaseActivities(plan);
   const undo = new Compensations();
   const runUrl = plan.webUiUrl ? `${plan.webUiUrl}/namespaces/${info.namespace}/workflows/${info.workflowId}/${info.runId}` : undefined;
   const deployments: Partial<Record<'staging' | 'production', number>> = {};
-  let slackMessage: SlackMessageRef | undefined;
-  /** The approval request's post while it may still be retrying (v2 does not wait for it). */
-  let slackPosting: Promise<unknown> | undefined;
-  /** Before a release ends: let a slow post finish (or record its failure) so the last update lands. */
-  const settleSlackPost = async () => {
-    await slackPosting?.catch(() => undefined);
-  };
+  const summaries: { staging?: string; smoke?: string } = {};
 
   // The forward path runs in its own scope so an operator's abort can interrupt it anywhere.
   const forward = new CancellationScope();
@@ -94,21 +100,22 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     }
   };
 
-  const slackMessageFor = (headline: string, withButtons = false): ReleaseMessage => ({
-    ...releaseMessageOf(state.snapshot(), input, headline, withButtons),
-    repo: plan.repo,
-    runUrl,
-    staging: summaries.staging,
-    smoke: summaries.smoke,
+  const slack = new ReleaseSlack({
+    notify: acts.notify,
+    channel: plan.approval.channel,
+    bestEffort,
+    inBackground: v3,
+    messageFor: (headline, withButtons) => ({
+      ...releaseMessageOf(state.snapshot(), input, headline, withButtons),
+      ...(v3 ? { runId: info.runId } : {}),
+      repo: plan.repo,
+      runUrl,
+      staging: summaries.staging,
+      smoke: summaries.smoke,
+    }),
   });
-  const summaries: { staging?: string; smoke?: string } = {};
-  const updateSlack = async (headline: string) => {
-    const ref = slackMessage;
-    if (!ref) return;
-    await bestEffort('updating the Slack message', () =>
-      acts.notify.updateReleaseMessage({ ...ref, message: slackMessageFor(headline) }),
-    );
-  };
+  const approversToMention = () => approverMentions(plan.approval.approvers, plan.approval.groups, peopleOf(plan.approval.approverSlackIds));
+  const requester = () => slackMention(input.requestedBy, plan.approval.requesterSlackId);
 
   const recordDeployment = async (environment: 'staging' | 'production') => {
     const created = await bestEffort(`creating the GitHub ${environment} deployment`, () =>
@@ -117,6 +124,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         ref: input.version,
         environment,
         releaseId: info.workflowId,
+        ...(v3 ? { runId: info.runId } : {}),
         logUrl: runUrl,
         environmentUrl: plan.environmentUrls?.[environment],
       }),
@@ -137,6 +145,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
         description,
         logUrl: runUrl,
         environmentUrl: plan.environmentUrls?.[environment],
+        ...(v3 ? { environment, production: environment === 'production' } : {}),
       }),
     );
   };
@@ -148,13 +157,15 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   };
 
   /** Rolls a service to `taskDefinition` and registers the undo that restores what it ran before. */
-  const deployService = async (ref: EcsServiceRef, taskDefinition: string, what: string) => {
+  const deployService = async (ref: EcsServiceRef, taskDefinition: string, what: UndoEnvironment) => {
+    const restore = (previous: ServiceSnapshot) =>
+      undo.add(`restore ${what} (${ref.cluster}/${ref.service}) to ${previous.taskDefinition}`, () => restoreService(ref, previous), { environment: what });
     // v2 reads what runs before changing it and registers the undo first: an update retried
     // after a crash finds its own change in place and cannot say what ran before it.
     const before = v2 ? await acts.ecs.describeService(ref) : undefined;
-    if (before) undo.add(`restore ${what} (${ref.cluster}/${ref.service}) to ${before.taskDefinition}`, () => restoreService(ref, before));
+    if (before) restore(before);
     const { previous, changed } = await acts.ecs.updateService({ ...ref, taskDefinition });
-    if (!before) undo.add(`restore ${what} (${ref.cluster}/${ref.service}) to ${previous.taskDefinition}`, () => restoreService(ref, previous));
+    if (!before) restore(previous);
     state.record(`${what}: ${changed ? 'updated' : 'already on'} ${taskDefinition}`, now());
     const { runningCount } = await acts.deployWait.waitForDeployment({ ...ref, taskDefinition, timeoutMs: plan.deployTimeoutMs });
     state.record(`${what}: ${runningCount} task(s) running ${taskDefinition}`, now());
@@ -162,8 +173,9 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   };
 
   /**
-   * Bakes at the current weight. Pausing stops the clock (the weight holds); a promote ends the
-   * bake early. Workflow time is deterministic, so measuring elapsed time here is safe.
+   * Bakes at the current weight without analysis (releases started before it existed). Pausing
+   * stops the clock (the weight holds); a promote ends the bake early. Workflow time is
+   * deterministic, so measuring elapsed time here is safe.
    */
   const bake = async (ms: number) => {
     let remaining = ms;
@@ -179,7 +191,26 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     }
   };
 
-  /** The pre-release branch rule, then the image: built by a dispatched CI run, or verified by the commit's checks. */
+  const analysedBake = createAnalysedBake({
+    input,
+    state,
+    controls,
+    analysis: acts.analysis,
+    forward,
+    showDetails,
+    v3,
+    askHumanInSlack: async (weight, reason) => {
+      await slack.update(`Canary held at ${weight}%: analysis is inconclusive, a human must decide`);
+      if (v3) {
+        await slack.reply(
+          'asking for a canary decision in Slack',
+          `${approversToMention()} the ${input.service} canary is held at ${weight}%: ${escapeMrkdwn(reason)}. Decide with \`runway resume|promote|abort ${info.workflowId}\`.`,
+        );
+      }
+    },
+  });
+
+  /** The pre-release rules, then the image: built by a dispatched CI run, or verified by the commit's checks. */
   const buildImage = async (): Promise<string> => {
     if (v2 && plan.releaseBranch) {
       const branch = await acts.build.checkReleaseBranch({ repo: plan.repo, version: input.version, branch: plan.releaseBranch });
@@ -187,6 +218,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     }
     const build = v2 ? plan.build : undefined;
     if (build?.mode === 'dispatch') {
+      if (v3 && plan.requireGreenCi) await requireGreenCi();
       const run = await acts.buildWait.dispatchBuild({ repo: plan.repo, workflow: build.workflow, ref: build.ref, version: input.version, releaseId: info.workflowId });
       state.record(`build ${run.dispatched ? 'dispatched' : 'found already dispatched'}: ${build.workflow} run ${run.runId} ${run.url}`, now());
       showDetails();
@@ -213,49 +245,63 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     return input.image;
   };
 
-  /** The original approval wait: the request is posted first, then the decision awaited. */
-  const awaitDecisionV1 = async (): Promise<boolean> => {
-    slackMessage = await bestEffort('posting the approval request to Slack', () =>
-      acts.notify.postReleaseMessage({ channel: plan.approval.channel, message: slackMessageFor('Waiting for approval', true) }),
-    );
-    return condition(() => state.isDecided, plan.approval.timeoutMs);
+  /** The CI-green rule before Runway spends a build on the commit; a refusal names the rule. */
+  const requireGreenCi = async () => {
+    try {
+      const verified = await acts.buildWait.verifyBuild({ repo: plan.repo, version: input.version, image: input.image, requiredChecks: [], pendingDeadlineMs: 10 * 60_000 });
+      state.record(`ci-green rule: ${verified.checks.join(', ')} green`, now());
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      throw new PreReleaseRefused(`ci-green rule: ${failureMessage(err)}`);
+    }
   };
 
   /**
-   * Posts the approval request without waiting for Slack (a decision from the CLI is not held up
-   * by a slow or failing Slack), reminds the approvers in the thread once, and waits for a
-   * decision until the approval timeout.
+   * Waits until the approval is decided or `untilMs` (workflow time) passes. From v3 on, each of
+   * several required approvals shows in the Slack message as it arrives.
+   */
+  const decidedBy = async (untilMs: number): Promise<boolean> => {
+    while (!state.isDecided) {
+      const left = untilMs - Date.now();
+      if (left <= 0) return false;
+      const seen = state.approvedBy.length;
+      const changed = await condition(() => state.isDecided || (v3 && state.approvedBy.length !== seen), left);
+      if (!changed) return false;
+      if (!state.isDecided) await slack.update(`Approved by ${state.approvedBy.join(', ')}; waiting for more approvals`);
+    }
+    return true;
+  };
+
+  /**
+   * v2 and later: posts the approval request without waiting for Slack (a decision from the CLI
+   * is not held up by a slow or failing Slack), reminds the approvers in the thread once, and
+   * waits for a decision until the approval timeout.
    */
   const awaitDecision = async (): Promise<boolean> => {
-    const posting = bestEffort('posting the approval request to Slack', () =>
-      acts.notify.postReleaseMessage({ channel: plan.approval.channel, message: slackMessageFor('Waiting for approval', true) }),
-    ).then((ref) => (slackMessage = ref));
-    // Handled here too, so a cancelled post never surfaces as an unhandled rejection.
-    posting.catch(() => undefined);
-    slackPosting = posting;
+    slack.startPosting();
     const { timeoutMs, reminderMs } = plan.approval;
-    let decided = false;
-    if (reminderMs !== undefined && reminderMs < timeoutMs) {
-      decided = await condition(() => state.isDecided, reminderMs);
-      if (!decided) {
-        await posting;
-        await remindApprovers();
-        decided = await condition(() => state.isDecided, timeoutMs - reminderMs);
-      }
-    } else {
-      decided = await condition(() => state.isDecided, timeoutMs);
+    const remindAfter = reminderMs !== undefined && reminderMs < timeoutMs ? reminderMs : undefined;
+    if (!v3) {
+      if (remindAfter === undefined) return condition(() => state.isDecided, timeoutMs);
+      if (await condition(() => state.isDecided, remindAfter)) return true;
+      await slack.settle();
+      await remindApprovers();
+      return condition(() => state.isDecided, timeoutMs - remindAfter);
     }
-    // Not awaiting the post: a decision moves the release on even while Slack is slow. Later
-    // updates use the message once it exists.
-    return decided;
+    const deadline = Date.now() + timeoutMs;
+    if (remindAfter === undefined) return decidedBy(deadline);
+    if (await decidedBy(Date.now() + remindAfter)) return true;
+    // The reminder goes in the message's thread: wait for the post, unless a decision comes first.
+    await condition(() => state.isDecided || slack.settled, deadline - Date.now());
+    if (!state.isDecided) await remindApprovers();
+    return decidedBy(deadline);
   };
   const remindApprovers = async () => {
-    const ref = slackMessage;
-    if (!ref) return;
-    const who = [...plan.approval.approvers, ...(plan.approval.groups ?? []).map((g) => `<!subteam^${g}>`)].join(', ');
-    await bestEffort('posting the approval reminder', () =>
-      acts.notify.postThreadReply({ ...ref, text: `Reminder: ${input.service} ${input.version.slice(0, 12)} is still waiting for approval (${who}).` }),
-    );
+    if (!slack.ref) return;
+    const who = v3
+      ? approversToMention()
+      : [...plan.approval.approvers, ...(plan.approval.groups ?? []).map((g) => `<!subteam^${g}>`)].join(', ');
+    await slack.reply('posting the approval reminder', `Reminder: ${input.service} ${input.version.slice(0, 12)} is still waiting for approval (${who}).`);
     state.record('reminded the approvers in Slack', now());
   };
 
@@ -266,6 +312,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     const td = await acts.ecs.prepareTaskDefinition(tdInput);
     const result = await acts.deployWait.runMigration({
       cluster: plan.production.cluster,
+      service: plan.production.service,
       taskDefinition: td.taskDefinitionArn,
       container: migration.container,
       command: migration.command,
@@ -274,91 +321,6 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     // Never undone: a schema change cannot be rolled back safely by a machine.
     state.record(`migration finished with exit code ${result.exitCode} (${result.taskArn}); it is not undone on rollback`, now());
     return td;
-  };
-
-  /**
-   * A window cancelled before it reached a worker (a pause in the same instant it was scheduled)
-   * ends as a cancellation rather than a report: that is an interrupted window with no
-   * measurements, unless the whole forward path is being cancelled.
-   */
-  const windowReport = async (report: Promise<BakeReport>): Promise<BakeReport> => {
-    try {
-      return await report;
-    } catch (err) {
-      if (!isCancellation(err) || forward.consideredCancelled) throw err;
-      return { results: [], decision: { action: 'continue' }, interrupted: true };
-    }
-  };
-
-  // A function, not an inline comparison: Update handlers change `controls` between awaits.
-  const promoteRequested = () => controls.pending === 'promote';
-
-  /**
-   * Bakes at the current weight while a heartbeating activity measures the canary every
-   * interval (one activity per window keeps the history small). Pause and promote cancel the
-   * window, which hands back what it measured; paused time does not count. Failing analysis
-   * ends the forward path; inconclusive analysis holds the canary until a human decides.
-   */
-  const analysedBake = async (step: number, weight: number, taskDefinition: string) => {
-    const analysis = plan.canary.analysis!;
-    let remaining = plan.canary.bakeMs;
-    while (remaining > 0 && !promoteRequested()) {
-      const startedAt = Date.now();
-      const window = new CancellationScope();
-      let settled = false;
-      const reportPromise = window.run(() =>
-        acts.analysis.analyseBake({
-          service: input.service,
-          cluster: plan.production.cluster,
-          canaryService: plan.production.canaryService,
-          taskDefinition,
-          bakeMs: remaining,
-          analysis,
-          priorFailures: state.failedMeasurements,
-        }),
-      );
-      reportPromise.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
-      await condition(() => settled || state.paused || promoteRequested());
-      const stoppedAt = Date.now();
-      if (!settled) window.cancel();
-      const report = await windowReport(reportPromise);
-      // A window that was not interrupted covered the rest of the bake (or ended it with a verdict).
-      remaining = report.interrupted ? remaining - (stoppedAt - startedAt) : 0;
-      state.recordMeasurements(step, weight, report.results, now());
-      showDetails();
-      if (remaining <= 0 && report.decision.action === 'continue' && state.latestVerdict === 'fail') {
-        // Never step up on a failing measurement: bake again at this weight. Failures add up
-        // over the canary, so this repeats at most until the failure limit.
-        remaining = plan.canary.bakeMs;
-        state.record(`the latest measurement at ${weight}% failed: baking again before stepping up`, now());
-      }
-
-      if (report.decision.action === 'fail') {
-        const failing = report.results.at(-1)?.signals.filter((s) => s.verdict === 'fail') ?? [];
-        state.canaryFailed(failing);
-        throw new CanaryFailed(`canary analysis failed at ${weight}%: ${report.decision.reason}`);
-      }
-      if (promoteRequested() && state.latestVerdict === 'fail') {
-        // The promote was accepted on what was known; the window it interrupted says otherwise.
-        controls.pending = undefined;
-        state.record('promote not carried out: the latest canary measurement failed; baking on', now());
-      }
-      if (report.decision.action === 'ask-human' && !state.paused) {
-        state.askHuman(report.decision.reason, now());
-        showDetails();
-        await updateSlack(`Canary held at ${weight}%: analysis is inconclusive, a human must decide`);
-        const decided = await condition(() => !state.paused || promoteRequested(), analysis.decisionTimeoutMs);
-        if (!decided) {
-          throw new CanaryFailed(`no decision within ${Math.round(analysis.decisionTimeoutMs / 1000)} s after: ${report.decision.reason}`);
-        }
-      } else if (state.paused) {
-        showDetails();
-        await condition(() => !state.paused || promoteRequested());
-      }
-    }
   };
 
   try {
@@ -383,10 +345,11 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       // 4. Approval: a person decides, through Slack, the CLI or a signal; silence rejects.
       const approvers = [...plan.approval.approvers, ...(plan.approval.groups ?? []).map((g) => `members of ${g}`)];
       enter(ReleaseStage.awaitingApproval, `waiting for approval from ${approvers.join(', ')}`);
-      const decided = v2 ? await awaitDecision() : await awaitDecisionV1();
-      if (!decided) state.decide('rejected', 'runway', `no decision within ${Math.round(plan.approval.timeoutMs / 1000)} s`, now());
+      const decided = v2 ? await awaitDecision() : (await slack.postAndWait(), await condition(() => state.isDecided, plan.approval.timeoutMs));
+      // A decision in the same instant as the timeout stands.
+      if (!decided && !state.isDecided) state.decide('rejected', 'runway', `no decision within ${Math.round(plan.approval.timeoutMs / 1000)} s`, now());
       if (state.approval.decision === 'rejected') throw new ReleaseRejected(state.approval.comment ?? `rejected by ${state.approval.by}`);
-      await updateSlack(`Approved by ${state.approval.by}`);
+      await slack.update(`Approved by ${state.approval.by}`);
 
       // 5. Migration (optional): a one-off task with the new image, before any production traffic.
       const productionTdInput = { source: plan.production, container: plan.container, image };
@@ -405,19 +368,20 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
           state.setCanary(state.snapshot().canary.step, 0, 0, now());
           upsertSearchAttributes([{ key: canaryWeightSearchAttribute, value: 0 }]);
         },
-        { urgent: true },
+        { urgent: true, environment: 'production' },
       );
       const analysed = v2 && plan.canary.analysis !== undefined;
+      const taskCount = v3 ? canaryTaskCount : roundedCanaryTaskCount;
       const steps = canaryStepsBeforePromotion(plan.canary.steps);
       for (const [index, weight] of steps.entries()) {
         if (controls.pending === 'promote') break;
-        const count = canaryTaskCount(stable.desiredCount, weight);
+        const count = taskCount(stable.desiredCount, weight);
         await acts.ecs.updateService({ ...canaryRef, taskDefinition: productionTd.taskDefinitionArn, desiredCount: count });
         await acts.deployWait.waitForDeployment({ ...canaryRef, taskDefinition: productionTd.taskDefinitionArn, timeoutMs: plan.deployTimeoutMs });
         state.setCanary(index + 1, weight, canaryShare(stable.desiredCount, count), now());
         upsertSearchAttributes([{ key: canaryWeightSearchAttribute, value: weight }]);
         showDetails();
-        await updateSlack(`Canary at ${weight}%`);
+        await slack.update(`Canary at ${weight}%`);
         if (analysed) await analysedBake(index + 1, weight, productionTd.taskDefinitionArn);
         else await bake(plan.canary.bakeMs);
       }
@@ -429,17 +393,17 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       state.setCanary(plan.canary.steps.length, 100, 100, now());
       upsertSearchAttributes([{ key: canaryWeightSearchAttribute, value: 100 }]);
       await setDeploymentState('production', 'success', `${input.version.slice(0, 12)} released`);
-      await settleSlackPost();
+      await slack.settle();
       state.finish('released', undefined, now());
       upsertSearchAttributes([{ key: stageSearchAttribute, value: ReleaseStage.released }]);
       showDetails();
-      await updateSlack('Released to production');
+      await slack.finalUpdate('Released to production');
     });
     return { releaseId: info.workflowId, result: 'released', status: state.snapshot() };
   } catch (err) {
     const rejected = err instanceof ReleaseRejected;
     const aborted = controls.pending === 'abort' && isCancellation(err);
-    const reason = rejected
+    const reason = rejected || err instanceof CanaryFailed || err instanceof PreReleaseRefused
       ? err.message
       : aborted
         ? controls.abortReason!
@@ -459,29 +423,38 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       state.record(r.error ? `undo failed: ${r.description}: ${r.error}` : `undone: ${r.description}`, now()),
     );
     const failed = reports.filter((r) => r.error);
+    const notRestored = new Set(failed.map((r) => r.environment));
     const result: ReleaseResult = failed.length > 0 ? 'failed' : intended;
     const finalReason = failed.length > 0 ? `${reason}; rollback incomplete: ${failed.map((f) => f.description).join('; ')}` : reason;
     for (const environment of ['staging', 'production'] as const) {
+      if (v3 && notRestored.has(environment)) {
+        // GitHub must not show the previous version as running when its restore did not happen.
+        await setDeploymentState(environment, 'error', `rollback incomplete: ${reason}`);
+        continue;
+      }
       await setDeploymentState(environment, 'failure', `rolled back: ${reason}`);
       // GitHub should show what really runs again: the environment's previous deployment.
       if (v2 && deployments[environment] !== undefined) {
         await bestEffort(`restoring the previous GitHub ${environment} deployment`, () =>
-          acts.notify.restorePreviousDeployment({ repo: plan.repo, environment, releaseId: info.workflowId, logUrl: runUrl }),
+          acts.notify.restorePreviousDeployment({ repo: plan.repo, environment, releaseId: info.workflowId, ...(v3 ? { runId: info.runId } : {}), logUrl: runUrl }),
         );
       }
     }
-    await settleSlackPost();
+    await slack.settle();
     state.finish(result, finalReason, now());
     upsertSearchAttributes([{ key: stageSearchAttribute, value: state.stage }]);
     showDetails();
-    await updateSlack(result === 'rejected' ? `Rejected: ${reason}` : `Rolled back: ${reason}`);
-    if (v2 && slackMessage && result !== 'rejected') {
-      const ref = slackMessage;
-      const requester = slackMention(input.requestedBy, plan.approval.requesterSlackId);
-      await bestEffort('replying in the Slack thread', () =>
-        acts.notify.postThreadReply({ ...ref, text: `${requester} your release of ${input.service} ${input.version.slice(0, 12)} ${result === 'failed' ? 'stopped, and its rollback is incomplete' : 'was rolled back'}: ${finalReason}` }),
-      );
+    await slack.finalUpdate(result === 'rejected' ? `Rejected: ${reason}` : `Rolled back: ${reason}`);
+    if (v2 && (v3 || result !== 'rejected')) {
+      const what = result === 'failed' ? 'stopped, and its rollback is incomplete' : result === 'rejected' ? 'was rejected' : 'was rolled back';
+      await slack.reply('replying in the Slack thread', `${requester()} your release of ${input.service} ${input.version.slice(0, 12)} ${what}: ${escapeMrkdwn(finalReason)}`);
+      await slack.settle();
     }
     return { releaseId: info.workflowId, result, reason: finalReason, status: state.snapshot() };
   }
+}
+
+/** The plan's approver → Slack id map in the shape the mention helpers take. */
+function peopleOf(slackIds: Record<string, string> | undefined): Record<string, { slack: string }> {
+  return Object.fromEntries(Object.entries(slackIds ?? {}).map(([name, slack]) => [name, { slack }]));
 }

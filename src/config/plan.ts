@@ -52,12 +52,26 @@ export function releasePlan(config: RunwayConfig, service: string, requestedBy?:
       ...(svc.approval.required > 1 ? { requiredApprovals: svc.approval.required } : {}),
       ...(svc.approval.reminder !== undefined ? { reminderMs: svc.approval.reminder } : {}),
       ...(requestedBy && config.people[requestedBy]?.slack ? { requesterSlackId: config.people[requestedBy].slack } : {}),
+      ...approverSlackIds(config, svc.approval.approvers),
     },
     deployTimeoutMs: svc.deployTimeout,
     webUiUrl: config.webUiUrl?.replace(/\/+$/, ''),
     environmentUrls: { staging: svc.staging.url, production: svc.production.url },
     build: buildPlan(svc.build, svc.releaseBranch),
     releaseBranch: svc.releaseBranch,
+    // In checks mode the build gate is this check already.
+    ...(svc.requireGreenCi && svc.build.mode === 'dispatch' ? { requireGreenCi: true } : {}),
     ...(svc.migration ? { migration: { command: svc.migration.command, container: svc.migration.container ?? svc.container } } : {}),
   };
+}
+
+/** Slack ids of the approvers `people` maps, so reminders and holds mention them; absent when none is mapped. */
+function approverSlackIds(config: RunwayConfig, approvers: string[]): { approverSlackIds?: Record<string, string> } {
+  const ids = Object.fromEntries(
+    approvers.flatMap((name) => {
+      const slack = Object.prototype.hasOwnProperty.call(config.people, name) ? config.people[name]?.slack : undefined;
+      return slack ? [[name, slack] as const] : [];
+    }),
+  );
+  return Object.keys(ids).length > 0 ? { approverSlackIds: ids } : {};
 }

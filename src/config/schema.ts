@@ -35,10 +35,20 @@ export const DEFAULT_QUERIES = {
     '1000 * histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="{{service}}",environment="{{environment}}",track="{{track}}"}[{{interval}}])))',
 };
 
+/** The placeholders a query template may use; anything else is a typo that would query nothing. */
+const QUERY_PLACEHOLDERS = ['service', 'environment', 'track', 'interval'];
+const queryTemplate = name.superRefine((template, ctx) => {
+  for (const [, placeholder] of template.matchAll(/{{\s*([^}]*?)\s*}}/g)) {
+    if (!QUERY_PLACEHOLDERS.includes(placeholder!)) {
+      ctx.addIssue({ code: 'custom', message: `unknown placeholder {{${placeholder}}} (known: ${QUERY_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')})` });
+    }
+  }
+});
+
 const analysisSchema = z.strictObject({
-  /** How often the canary is measured during a bake. */
-  interval: durationSchema.default(10_000),
-  /** Failed measurements in one bake that roll the canary back. */
+  /** How often the canary is measured during a bake; at least a second (Prometheus scrapes are rarely finer). */
+  interval: durationSchema.default(10_000).refine((ms) => ms >= 1000, 'the analysis interval must be at least 1s'),
+  /** Failed measurements over the whole canary that roll it back. */
   failureLimit: z.number().int().min(1).default(2),
   /** Inconclusive measurements in a row that pause the release and ask a human. */
   inconclusiveLimit: z.number().int().min(1).default(3),
@@ -54,7 +64,7 @@ const analysisSchema = z.strictObject({
     })
     .default({ maxErrorRate: 0.01, maxErrorRateIncrease: 0.01, maxP99Increase: 0.25, maxCrashedTasks: 0, minRequests: 50 }),
   queries: z
-    .strictObject({ requests: name, errorRate: name, p99Ms: name })
+    .strictObject({ requests: queryTemplate, errorRate: queryTemplate, p99Ms: queryTemplate })
     .default(DEFAULT_QUERIES),
 });
 
@@ -67,7 +77,8 @@ const canarySchema = z
     analysis: analysisSchema.default(ANALYSIS_DEFAULTS),
   })
   .superRefine((canary, ctx) => {
-    if (canary.bake < canary.analysis.interval) {
+    // A bake of 0 skips baking and analysis altogether (sandboxes, benchmarks).
+    if (canary.bake > 0 && canary.bake < canary.analysis.interval) {
       ctx.addIssue({
         code: 'custom',
         path: ['bake'],
@@ -81,6 +92,8 @@ const canarySchema = z
     });
     if (canary.steps[canary.steps.length - 1] !== 100) {
       ctx.addIssue({ code: 'custom', path: ['steps'], message: 'the last step must be 100 (promotion)' });
+    } else if (canary.steps.length < 2) {
+      ctx.addIssue({ code: 'custom', path: ['steps'], message: 'at least one step below 100 is needed (100 alone would skip the canary)' });
     }
   });
 
@@ -122,6 +135,11 @@ const serviceSchema = z.strictObject({
   build: buildSchema.default(DEFAULT_BUILD),
   /** Pre-release check: the commit must be on this branch. */
   releaseBranch: z.string().min(1).default('main'),
+  /**
+   * Pre-release check: every check run on the commit must be green. With `build.mode: checks`
+   * that is the build gate itself; with `dispatch` it is verified before the build is dispatched.
+   */
+  requireGreenCi: z.boolean().default(true),
   /**
    * A one-off database migration run as an ECS task (RunTask) on the production cluster with the
    * new task definition, after approval and before the canary. Never undone automatically.

@@ -102,14 +102,17 @@ function p99Latency(m: Measurement, t: AnalysisThresholds): SignalResult {
 }
 
 /**
- * Judges one measurement. Any failing signal fails it (a crash or an error burst is bad news
- * even with little traffic); otherwise any inconclusive signal makes it inconclusive.
+ * Judges one measurement. Any failing signal fails it; otherwise any inconclusive signal makes
+ * it inconclusive. With too little traffic, rates and percentiles are noise (one 5xx in three
+ * requests is "33 %"), so they are inconclusive whichever way they point — the numbers stay in
+ * the detail for the human who may be asked. A crashed task is a crash at any traffic.
  */
 export function judgeMeasurement(m: Measurement, thresholds: AnalysisThresholds = DEFAULT_THRESHOLDS): MeasurementResult {
   const signals = [crashedTasks(m, thresholds), traffic(m, thresholds), errorRate(m, thresholds), p99Latency(m, thresholds)];
-  // With too little traffic, rates and percentiles are noise: only a failure counts.
   const lowTraffic = signals[1]!.verdict === 'inconclusive';
-  const judged = lowTraffic ? signals.map((s) => (s.verdict === 'pass' && s.signal !== 'crashed-tasks' ? { ...s, verdict: 'inconclusive' as const } : s)) : signals;
+  const judged = lowTraffic
+    ? signals.map((s) => (s.signal === 'error-rate' || s.signal === 'p99-latency' ? { ...s, verdict: 'inconclusive' as const } : s))
+    : signals;
   const verdict: Verdict = judged.some((s) => s.verdict === 'fail') ? 'fail' : judged.some((s) => s.verdict === 'inconclusive') ? 'inconclusive' : 'pass';
   return { measurement: m, verdict, signals: judged };
 }
@@ -126,24 +129,52 @@ export type BakeDecision =
   | { action: 'fail'; reason: string }
   | { action: 'ask-human'; reason: string };
 
+/** What earlier bake windows of the same canary contribute to this window's decision. */
+export interface PriorMeasurements {
+  /** Failed measurements so far over the whole canary. */
+  failures?: number;
+  /** Inconclusive measurements in a row at the end of the earlier windows (since a human last decided). */
+  inconclusiveInARow?: number;
+}
+
 /**
- * What to do after the measurements of a bake so far. Failures count over the whole canary
- * (`priorFailures` from earlier bakes), so a canary that fails once per short bake still fails.
+ * What to do after the measurements of a bake so far. Failures count over the whole canary, and
+ * an inconclusive streak carries over from the windows before (a pause or a step boundary must
+ * not reset it), so neither a canary that fails once per short bake nor one with no data in any
+ * bake gets through.
  */
-export function bakeDecision(results: MeasurementResult[], limits: BakeLimits, priorFailures = 0): BakeDecision {
+export function bakeDecision(results: MeasurementResult[], limits: BakeLimits, prior: PriorMeasurements = {}): BakeDecision {
   const failures = results.filter((r) => r.verdict === 'fail');
-  const total = priorFailures + failures.length;
+  const total = (prior.failures ?? 0) + failures.length;
   if (failures.length > 0 && total >= limits.failureLimit) {
     const last = failures[failures.length - 1]!;
     const failing = last.signals.filter((s) => s.verdict === 'fail').map((s) => `${s.signal}: ${s.detail}`);
     return { action: 'fail', reason: `${total} failed measurement(s) (limit ${limits.failureLimit}); last: ${failing.join('; ')}` };
   }
-  let inconclusiveInARow = 0;
-  for (const r of results) inconclusiveInARow = r.verdict === 'inconclusive' ? inconclusiveInARow + 1 : 0;
-  if (inconclusiveInARow >= limits.inconclusiveLimit) {
+  const inconclusiveInARow = inconclusiveStreak(results, prior.inconclusiveInARow ?? 0);
+  if (results.length > 0 && results.at(-1)!.verdict === 'inconclusive' && inconclusiveInARow >= limits.inconclusiveLimit) {
     const last = results[results.length - 1]!;
     const why = last.signals.filter((s) => s.verdict === 'inconclusive').map((s) => s.detail);
     return { action: 'ask-human', reason: `${inconclusiveInARow} inconclusive measurement(s) in a row: ${why.join('; ')}` };
   }
   return { action: 'continue' };
+}
+
+/** Length of the run of inconclusive verdicts at the end of `results`, continuing a run of `before`. */
+export function inconclusiveStreak(results: { verdict: Verdict }[], before = 0): number {
+  let streak = before;
+  for (const r of results) streak = r.verdict === 'inconclusive' ? streak + 1 : 0;
+  return streak;
+}
+
+/**
+ * Whether a canary step has shown enough to step up once its bake time is over: its latest
+ * measurement did not fail and at least one measurement passed. A step with only inconclusive
+ * results is baked again (its streak then reaches the limit and a human decides), so no data
+ * never becomes a silent pass; a human who resumed a held canary has accepted the step.
+ */
+export function stepMayAdvance(stepResults: { verdict: Verdict }[], acceptedByHuman: boolean): boolean {
+  const latest = stepResults.at(-1)?.verdict;
+  if (latest === 'fail') return false;
+  return acceptedByHuman || stepResults.some((r) => r.verdict === 'pass');
 }

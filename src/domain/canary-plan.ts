@@ -4,17 +4,33 @@
  */
 
 /**
- * Number of canary tasks whose share of all tasks comes closest to `weightPercent`, given the
- * stable service's task count. Never 0 for a positive weight (a canary with no task tests
- * nothing), and rounded to the nearest whole task otherwise: exact shares are rarely possible
- * with few tasks, and `canaryShare` reports the real figure.
+ * Number of canary tasks whose share of all tasks, k / (stable + k), comes closest to
+ * `weightPercent`, given the stable service's task count. Never 0 for a positive weight (a
+ * canary with no task tests nothing); on a tie the smaller canary wins (less exposure). Exact
+ * shares are rarely possible with few tasks; `canaryShare` reports the real figure. A stable
+ * service with 0 tasks counts as 1.
  */
 export function canaryTaskCount(stableCount: number, weightPercent: number): number {
   if (weightPercent <= 0) return 0;
   if (weightPercent >= 100) return Math.max(stableCount, 1);
   const stable = Math.max(stableCount, 1);
   const exact = (weightPercent * stable) / (100 - weightPercent);
-  return Math.max(1, Math.round(exact));
+  const below = Math.max(1, Math.floor(exact));
+  const above = Math.max(1, Math.ceil(exact));
+  const distance = (k: number) => Math.abs((100 * k) / (stable + k) - weightPercent);
+  return distance(above) < distance(below) ? above : below;
+}
+
+/**
+ * The count releases started before the closest-share rule used: the exact count rounded half
+ * up, which is not always the closest share (1 stable task at 59 % gives 1 task = 50 %, where 2
+ * tasks = 66.7 % is closer). Kept so those releases replay and carry on as they began.
+ */
+export function roundedCanaryTaskCount(stableCount: number, weightPercent: number): number {
+  if (weightPercent <= 0) return 0;
+  if (weightPercent >= 100) return Math.max(stableCount, 1);
+  const stable = Math.max(stableCount, 1);
+  return Math.max(1, Math.round((weightPercent * stable) / (100 - weightPercent)));
 }
 
 /** Real share of traffic, in percent (one decimal), that `canaryCount` tasks get. */

@@ -12,10 +12,11 @@ import {
   type ReleaseStatus,
   isTerminalStage,
 } from './release';
-import type { MeasurementResult, SignalResult } from './canary-analysis';
+import { inconclusiveStreak, type MeasurementResult, type SignalResult } from './canary-analysis';
 import { releaseId } from './release-id';
 
-function measurementRecord(r: MeasurementResult): MeasurementRecord {
+/** A measurement as the status table shows it: the numbers and, when not a pass, why. */
+export function measurementRecord(r: MeasurementResult): MeasurementRecord {
   const m = r.measurement;
   return {
     at: m.at,
@@ -39,6 +40,8 @@ const RESULT_STAGE: Record<ReleaseResult, ReleaseStage> = {
 
 export class ReleaseState {
   private readonly status: ReleaseStatus;
+  /** Measurements taken before a human last released a held canary: its inconclusive streak starts after them. */
+  private measurementsBeforeHumanDecision = 0;
 
   constructor(input: ReleaseInput, now: Date) {
     const at = now.toISOString();
@@ -76,6 +79,11 @@ export class ReleaseState {
       throw new Error(`release already ended as ${this.status.stage}; cannot enter ${stage}`);
     }
     this.status.stage = stage;
+    if (stage !== ReleaseStage.canary) {
+      // Pause and hold belong to the canary: promoting, rolling back or ending leaves them behind.
+      this.status.paused = false;
+      delete this.status.canary.awaitingDecision;
+    }
     this.record(message, now);
   }
 
@@ -110,6 +118,21 @@ export class ReleaseState {
   /** Failed measurements so far over the whole canary. */
   get failedMeasurements(): number {
     return (this.status.canary.analysis ?? []).reduce((n, a) => n + a.measurements.filter((m) => m.verdict === 'fail').length, 0);
+  }
+
+  /** Every measurement of the canary so far, oldest first. */
+  private allMeasurements(): MeasurementRecord[] {
+    return (this.status.canary.analysis ?? []).flatMap((a) => a.measurements);
+  }
+
+  /** Inconclusive measurements in a row at the end of the canary so far, since a human last decided. */
+  get inconclusiveInARow(): number {
+    return inconclusiveStreak(this.allMeasurements().slice(this.measurementsBeforeHumanDecision));
+  }
+
+  /** The measurements of one canary step, oldest first. */
+  measurementsOf(step: number): MeasurementRecord[] {
+    return (this.status.canary.analysis ?? []).find((a) => a.step === step)?.measurements ?? [];
   }
 
   /** The verdict of the most recent measurement, if any. */
@@ -155,11 +178,17 @@ export class ReleaseState {
     return pending;
   }
 
-  /** Records an operator control; pause/resume also set the paused flag. */
+  /**
+   * Records an operator control. Pause sets the paused flag and resume clears it. Resume, promote
+   * and abort are the decision a held canary waits for, so they clear the hold; a resumed hold
+   * starts a new inconclusive streak. (Promote leaves the paused flag to the release: a promote
+   * it cannot carry out leaves the canary paused as it was.)
+   */
   control(action: string, by: string, reason: string | undefined, now: Date): void {
     if (action === 'pause') this.status.paused = true;
-    if (action === 'resume') {
-      this.status.paused = false;
+    if (action === 'resume') this.status.paused = false;
+    if (action !== 'pause' && this.status.canary.awaitingDecision !== undefined) {
+      if (action === 'resume') this.measurementsBeforeHumanDecision = this.allMeasurements().length;
       delete this.status.canary.awaitingDecision;
     }
     (this.status.controls ??= []).push({ action, by, reason, at: now.toISOString() });

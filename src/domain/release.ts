@@ -73,6 +73,8 @@ export interface ReleasePlan {
     reminderMs?: number;
     /** The requester's Slack user id (config `people`): mentioned in replies, and self-approval by Slack id is refused. */
     requesterSlackId?: string;
+    /** Slack user ids of the approvers `people` maps (name → id): reminders and canary holds mention them. */
+    approverSlackIds?: Record<string, string>;
   };
   /** How long one ECS deployment may take before it counts as failed. */
   deployTimeoutMs: number;
@@ -84,6 +86,8 @@ export interface ReleasePlan {
   build?: BuildPlan;
   /** The branch the commit must be on (pre-release check). Absent in older releases: not checked. */
   releaseBranch?: string;
+  /** Pre-release check before a dispatched build: the commit's CI checks must be green. */
+  requireGreenCi?: boolean;
   /** A one-off migration task run before production; never undone automatically. */
   migration?: { command: string[]; container: string };
 }

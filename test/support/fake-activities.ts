@@ -16,8 +16,16 @@ export interface FakeOptions {
   failingDeployments?: string[];
   /** How long posting the Slack message takes (a slow Slack); logs `postReleaseMessage:done` when it returns. */
   slackPostDelayMs?: number;
+  /** How long each Slack message update takes; logs `updateReleaseMessage:done` when it returns. */
+  slackUpdateDelayMs?: number;
   /** What each canary bake window reports, by call number (1-based); default: one passing measurement. */
   analysis?: (call: number, input: AnalyseBakeInput) => BakeReport | Promise<BakeReport>;
+  /** The commit's CI is not green: verifyBuild fails with this message. */
+  ciFails?: string;
+  /** Services (cluster/service) whose restore to their previous task definition is refused (a failing undo). */
+  failingUndos?: string[];
+  /** Tasks of the stable production service. @default 9 */
+  productionTasks?: number;
 }
 
 const PASSING: MeasurementResult = {
@@ -36,7 +44,7 @@ export function createFakeActivities(options: FakeOptions = {}) {
   const calls: FakeCall[] = [];
   const services = new Map<string, ServiceSnapshot>([
     ['staging/checkout', { taskDefinition: 'td/checkout-staging:1', desiredCount: 2, runningCount: 2 }],
-    ['production/checkout', { taskDefinition: 'td/checkout-production:1', desiredCount: 9, runningCount: 9 }],
+    ['production/checkout', { taskDefinition: 'td/checkout-production:1', desiredCount: options.productionTasks ?? 9, runningCount: options.productionTasks ?? 9 }],
     ['production/checkout-canary', { taskDefinition: 'td/checkout-production:1', desiredCount: 0, runningCount: 0 }],
   ]);
   let revision = 1;
@@ -56,6 +64,9 @@ export function createFakeActivities(options: FakeOptions = {}) {
     },
     async updateService(input: UpdateServiceInput) {
       log('updateService', input);
+      if (options.failingUndos?.includes(key(input)) && input.taskDefinition?.endsWith(':1')) {
+        throw ApplicationFailure.nonRetryable(`not authorized to perform ecs:UpdateService on ${key(input)}`, 'AccessDenied');
+      }
       const previous = { ...services.get(key(input))! };
       services.set(key(input), {
         taskDefinition: input.taskDefinition ?? previous.taskDefinition,
@@ -86,6 +97,10 @@ export function createFakeActivities(options: FakeOptions = {}) {
     },
     async updateReleaseMessage(input) {
       log('updateReleaseMessage', input);
+      if (options.slackUpdateDelayMs) {
+        await Context.current().sleep(options.slackUpdateDelayMs);
+        log('updateReleaseMessage:done', null);
+      }
     },
     async postThreadReply(input) {
       log('postThreadReply', input);
@@ -93,6 +108,7 @@ export function createFakeActivities(options: FakeOptions = {}) {
     },
     async verifyBuild(input) {
       log('verifyBuild', input);
+      if (options.ciFails) throw ApplicationFailure.nonRetryable(options.ciFails, 'ChecksFailed');
       return { checks: ['ci'] };
     },
     async checkReleaseBranch(input) {

@@ -73,4 +73,33 @@ describe('analyseBake', () => {
     expect(report.decision.action).toBe('fail');
     expect(report.results).toHaveLength(2);
   });
+
+  it('skips the measurement slots that passed while no worker ran, instead of taking them back to back', async () => {
+    const { acts } = activities(() => good);
+    // Resumed 70 ms into a 100 ms bake at a 20 ms interval: slots 1–3 are gone, 4 and 5 remain.
+    const report = await run(acts, { heartbeatDetails: { startedAt: Date.now() - 70, results: [] } });
+    expect(report.results).toHaveLength(2);
+  });
+
+  it('continues an inconclusive streak from earlier windows of the canary', async () => {
+    const { acts } = activities(() => ({}));
+    const env = new MockActivityEnvironment({}, { logger: quietLogger });
+    const report = (await env.run(acts.analyseBake, { ...input, prior: { inconclusiveInARow: 2 } })) as BakeReport;
+    expect(report.decision).toMatchObject({ action: 'ask-human', reason: expect.stringMatching(/^3 inconclusive/) });
+    expect(report.results).toHaveLength(1);
+  });
+
+  it('keeps heartbeating while a metrics query hangs, so a slow source is not taken for a lost worker', async () => {
+    const slow = createAnalysisActivities({
+      metricsFor: () => ({ trackMetrics: () => new Promise<TrackMetrics>((resolve) => setTimeout(() => resolve(good), 2_500)) }),
+      crashedTasks: async () => ({ crashed: 0, reasons: [] }),
+    });
+    const env = new MockActivityEnvironment({}, { logger: quietLogger });
+    const heartbeats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => heartbeats.push(d));
+    const report = (await env.run(slow.analyseBake, { ...input, bakeMs: 20 })) as BakeReport;
+    expect(report.results).toHaveLength(1);
+    // One heartbeat before and one after the measurement; the hang adds at least two more.
+    expect(heartbeats.length).toBeGreaterThanOrEqual(4);
+  });
 });

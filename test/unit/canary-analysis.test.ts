@@ -4,6 +4,7 @@ import {
   judgeMeasurement,
   type Measurement,
   type MeasurementResult,
+  stepMayAdvance,
 } from '../../src/domain/canary-analysis';
 
 const healthy: Measurement = {
@@ -54,8 +55,15 @@ describe('judgeMeasurement', () => {
     expect(judge({ stable: { requests: 100 } }).verdict).toBe('inconclusive');
   });
 
-  it('still fails on errors seen with little traffic', () => {
-    expect(judge({ canary: { requests: 10, errorRate: 0.5, p99Ms: 100 } }).verdict).toBe('fail');
+  it('treats rates seen with too little traffic as inconclusive either way, keeping the numbers', () => {
+    const noisy = judge({ canary: { requests: 3, errorRate: 1 / 3, p99Ms: 900 } });
+    expect(noisy.verdict).toBe('inconclusive');
+    expect(signal(noisy, 'error-rate')).toEqual({ signal: 'error-rate', verdict: 'inconclusive', detail: 'canary 33.33% vs limit 1.20% (stable 0.20%)' });
+    expect(signal(noisy, 'p99-latency').verdict).toBe('inconclusive');
+  });
+
+  it('still fails a crashed canary task with too little traffic', () => {
+    expect(judge({ crashedTasks: 2, canary: { requests: 3, errorRate: 0, p99Ms: 100 } }).verdict).toBe('fail');
   });
 });
 
@@ -75,12 +83,35 @@ describe('bakeDecision', () => {
   });
 
   it('counts failures of earlier bakes of the canary toward the limit, but only fails on a new failure', () => {
-    expect(bakeDecision([pass, fail], limits, 1)).toMatchObject({ action: 'fail', reason: expect.stringMatching(/^2 failed measurement\(s\) \(limit 2\)/) });
-    expect(bakeDecision([pass, pass], limits, 5)).toEqual({ action: 'continue' });
+    expect(bakeDecision([pass, fail], limits, { failures: 1 })).toMatchObject({ action: 'fail', reason: expect.stringMatching(/^2 failed measurement\(s\) \(limit 2\)/) });
+    expect(bakeDecision([pass, pass], limits, { failures: 5 })).toEqual({ action: 'continue' });
   });
 
   it('asks a human after enough inconclusive measurements in a row, not in total', () => {
     expect(bakeDecision([unknown, unknown, pass, unknown, unknown], limits)).toEqual({ action: 'continue' });
     expect(bakeDecision([pass, unknown, unknown, unknown], limits)).toMatchObject({ action: 'ask-human', reason: expect.stringMatching(/^3 inconclusive measurement\(s\) in a row: no canary traffic data/) });
+  });
+
+  it('carries an inconclusive streak over from earlier windows, which a pass ends', () => {
+    expect(bakeDecision([unknown], limits, { inconclusiveInARow: 2 })).toMatchObject({ action: 'ask-human', reason: expect.stringMatching(/^3 inconclusive/) });
+    expect(bakeDecision([pass, unknown], limits, { inconclusiveInARow: 2 })).toEqual({ action: 'continue' });
+    expect(bakeDecision([], limits, { inconclusiveInARow: 5 })).toEqual({ action: 'continue' });
+  });
+});
+
+describe('stepMayAdvance', () => {
+  const v = (...verdicts: ('pass' | 'fail' | 'inconclusive')[]) => verdicts.map((verdict) => ({ verdict }));
+
+  it('steps up after a pass unless the latest measurement failed', () => {
+    expect(stepMayAdvance(v('pass'), false)).toBe(true);
+    expect(stepMayAdvance(v('pass', 'inconclusive'), false)).toBe(true);
+    expect(stepMayAdvance(v('pass', 'fail'), false)).toBe(false);
+  });
+
+  it('never steps up on no data alone, unless a human accepted the step', () => {
+    expect(stepMayAdvance(v(), false)).toBe(false);
+    expect(stepMayAdvance(v('inconclusive', 'inconclusive'), false)).toBe(false);
+    expect(stepMayAdvance(v('inconclusive', 'inconclusive'), true)).toBe(true);
+    expect(stepMayAdvance(v('inconclusive', 'fail'), true)).toBe(false);
   });
 });

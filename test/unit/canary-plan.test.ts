@@ -1,4 +1,4 @@
-import { canaryShare, canaryStepsBeforePromotion, canaryTaskCount } from '../../src/domain/canary-plan';
+import { canaryShare, canaryStepsBeforePromotion, canaryTaskCount, roundedCanaryTaskCount } from '../../src/domain/canary-plan';
 
 describe('two-service canary arithmetic', () => {
   it('picks the task count whose share is closest to the weight', () => {
@@ -9,6 +9,20 @@ describe('two-service canary arithmetic', () => {
     expect(canaryShare(9, 1)).toBe(10);
     expect(canaryShare(9, 4)).toBe(30.8);
     expect(canaryShare(9, 14)).toBe(60.9);
+  });
+
+  it('compares the shares, not the counts: rounding the count is not always closest', () => {
+    // 1 stable task at 59 %: 1 canary task is 50 %, 2 are 66.7 % (closer).
+    expect(roundedCanaryTaskCount(1, 59)).toBe(1);
+    expect(canaryTaskCount(1, 59)).toBe(2);
+    // Against every small fleet, no other count is closer than the one chosen.
+    for (let stable = 1; stable <= 12; stable++) {
+      for (const weight of [5, 10, 25, 30, 50, 59, 60, 75, 90]) {
+        const chosen = canaryTaskCount(stable, weight);
+        const gap = (k: number) => Math.abs((100 * k) / (stable + k) - weight);
+        for (let k = 1; k <= 200; k++) expect(gap(chosen)).toBeLessThanOrEqual(gap(k));
+      }
+    }
   });
 
   it('never gives a positive weight zero tasks, even with few stable tasks', () => {

@@ -80,4 +80,23 @@ describe('config', () => {
     expect(() => releasePlan(parseConfig(minimal, 'x'), 'nope')).toThrow(UnknownServiceError);
     expect(() => releasePlan(parseConfig(minimal, 'x'), 'nope')).toThrow('unknown service "nope" (configured: api)');
   });
+
+  it('refuses an analysis interval under a second, a canary without a step below 100, and unknown query placeholders', () => {
+    const bad = minimal.replace(
+      'smoke: { url: "http://localhost/health" }',
+      'smoke: { url: "http://localhost/health" }\n    canary: { steps: [100], bake: 5s, analysis: { interval: 0s, queries: { requests: "sum(x{svc=\\"{{servce}}\\"})", errorRate: "e", p99Ms: "p" } } }',
+    );
+    expect(problems(bad)).toEqual(
+      expect.arrayContaining([
+        'services.api.canary.analysis.interval: the analysis interval must be at least 1s',
+        'services.api.canary.steps: at least one step below 100 is needed (100 alone would skip the canary)',
+        'services.api.canary.analysis.queries.requests: unknown placeholder {{servce}} (known: {{service}}, {{environment}}, {{track}}, {{interval}})',
+      ]),
+    );
+  });
+
+  it('accepts a bake of 0 (no bake, no analysis) with the default interval', () => {
+    const plan = releasePlan(parseConfig(minimal.replace('smoke: { url: "http://localhost/health" }', 'smoke: { url: "http://localhost/health" }\n    canary: { bake: 0s }'), 'x'), 'api');
+    expect(plan.canary.bakeMs).toBe(0);
+  });
 });

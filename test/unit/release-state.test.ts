@@ -50,4 +50,49 @@ describe('ReleaseState', () => {
     s.history.push({ at: 'x', stage: ReleaseStage.failed, message: 'tampered' });
     expect(state.snapshot().history).toHaveLength(1);
   });
+
+  describe('canary holds and the inconclusive streak', () => {
+    const result = (verdict: 'pass' | 'fail' | 'inconclusive') => ({
+      measurement: { at: 'x', canary: {}, stable: {}, crashedTasks: 0 },
+      verdict,
+      signals: [],
+    });
+    const inCanary = () => {
+      const state = new ReleaseState(input, t(0));
+      state.enter(ReleaseStage.canary, 'canary', t(1));
+      return state;
+    };
+
+    it('carries the streak across steps, and a resumed hold starts a new one', () => {
+      const state = inCanary();
+      state.recordMeasurements(1, 10, [result('pass'), result('inconclusive')], t(2));
+      state.recordMeasurements(2, 30, [result('inconclusive'), result('inconclusive')], t(3));
+      expect(state.inconclusiveInARow).toBe(3);
+      expect(state.measurementsOf(2).map((m) => m.verdict)).toEqual(['inconclusive', 'inconclusive']);
+      state.askHuman('no data', t(4));
+      state.control('resume', 'alice', undefined, t(5));
+      expect(state.inconclusiveInARow).toBe(0);
+      state.recordMeasurements(2, 30, [result('inconclusive')], t(6));
+      expect(state.inconclusiveInARow).toBe(1);
+    });
+
+    it('clears a hold on promote or abort, and pause and hold once the canary is left', () => {
+      const state = inCanary();
+      state.askHuman('no data', t(2));
+      state.control('promote', 'alice', undefined, t(3));
+      expect(state.snapshot().canary.awaitingDecision).toBeUndefined();
+      // The promote may still be refused by the release: the canary stays paused until it moves on.
+      expect(state.paused).toBe(true);
+      state.enter(ReleaseStage.promoting, 'promoting', t(4));
+      expect(state.paused).toBe(false);
+
+      const aborted = inCanary();
+      aborted.control('pause', 'bob', undefined, t(2));
+      aborted.askHuman('no data', t(3));
+      aborted.control('abort', 'bob', 'bad', t(4));
+      expect(aborted.snapshot().canary.awaitingDecision).toBeUndefined();
+      aborted.finish('rolled-back', 'aborted', t(5));
+      expect(aborted.snapshot().paused).toBe(false);
+    });
+  });
 });

@@ -120,11 +120,11 @@ describe('canary analysis in the release', () => {
     // Still at step 1 for the second bake; then the canary went to 0.
     expect(canaryCounts(fake)).toEqual([1, 0]);
     const windows = fake.calls.filter((c) => c.name === 'analyseBake').map((c) => c.input as AnalyseBakeInput);
-    expect(windows.map((w) => [w.bakeMs, w.priorFailures])).toEqual([
+    expect(windows.map((w) => [w.bakeMs, w.prior?.failures])).toEqual([
       [100, 0],
       [100, 1],
     ]);
-    expect(outcome.status.history.map((e) => e.message)).toContain('the latest measurement at 10% failed: baking again before stepping up');
+    expect(outcome.status.history.map((e) => e.message)).toContain('the latest measurements at 10% do not allow stepping up: baking again');
   });
 
   it('holds the canary and asks a human when analysis is inconclusive; resume carries on to production', async () => {

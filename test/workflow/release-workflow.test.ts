@@ -73,7 +73,8 @@ describe('release workflow', () => {
     expect(outcome).toMatchObject({ result: 'rejected', reason: 'freeze' });
     expect(fake.services.get('staging/checkout')!.taskDefinition).toBe('td/checkout-staging:1');
     // Production was never touched: nothing read, prepared or changed there.
-    const production = fake.calls.filter((c) => JSON.stringify(c.input).includes('"production"'));
+    const production = fake.calls.filter((c) => /"(cluster|environment)":"production"/.test(JSON.stringify(c.input)));
+    expect(fake.calls.some((c) => /"cluster":"staging"/.test(JSON.stringify(c.input)))).toBe(true);
     expect(production).toEqual([]);
   });
 

@@ -1,0 +1,122 @@
+/**
+ * The release's Slack message over its life: posted when approval is needed, updated in place as
+ * the release moves, with replies in its thread. Slack informs; it never holds up or fails a
+ * release, so every call goes through `bestEffort`, and from release v3 on, updates run in the
+ * background (the latest state wins) and are settled before the release ends.
+ */
+import type { SlackMessageRef } from '../activities/slack';
+import type { ReleaseMessage } from '../src/slack/release-message';
+import type { releaseActivities } from './activity-options';
+
+type Notify = ReturnType<typeof releaseActivities>['notify'];
+type BestEffort = <T>(what: string, call: () => Promise<T>) => Promise<T | undefined>;
+
+export interface ReleaseSlackOptions {
+  notify: Notify;
+  channel: string;
+  bestEffort: BestEffort;
+  /** The message as the release's state renders it right now. */
+  messageFor: (headline: string, withButtons: boolean) => ReleaseMessage;
+  /** Release v3: updates and replies do not hold up the release. */
+  inBackground: boolean;
+}
+
+export class ReleaseSlack {
+  /** The posted message, once Slack has answered. */
+  ref?: SlackMessageRef;
+  private posting?: Promise<unknown>;
+  private postSettled = false;
+  private readonly pending: Promise<unknown>[] = [];
+  private queuedHeadline?: string;
+  private updating = false;
+
+  constructor(private readonly options: ReleaseSlackOptions) {}
+
+  /** Whether the approval request's post has succeeded or given up. */
+  get settled(): boolean {
+    return this.postSettled;
+  }
+
+  /** Posts the approval request and waits for Slack (releases before v2). */
+  async postAndWait(): Promise<void> {
+    this.ref = await this.post();
+    this.postSettled = true;
+  }
+
+  /** Posts the approval request without waiting: a decision made elsewhere is never held up by Slack. */
+  startPosting(): void {
+    const posting = this.post().then((ref) => {
+      this.ref = ref;
+      this.postSettled = true;
+    });
+    // Handled here too, so a cancelled post never surfaces as an unhandled rejection.
+    posting.catch(() => (this.postSettled = true));
+    this.posting = posting;
+  }
+
+  /** Updates the message in place: in the background from v3 on (the latest headline wins), else awaited. */
+  async update(headline: string): Promise<void> {
+    if (!this.options.inBackground) return this.updateNow(headline);
+    this.queuedHeadline = headline;
+    if (!this.updating) this.track(this.drainUpdates());
+  }
+
+  /** Posts a reply in the message's thread (if there is a message): in the background from v3 on. */
+  async reply(what: string, text: string): Promise<void> {
+    const send = async () => {
+      const ref = this.ref;
+      if (!ref) return;
+      await this.options.bestEffort(what, () => this.options.notify.postThreadReply({ ...ref, text }));
+    };
+    if (this.options.inBackground) this.track(send());
+    else await send();
+  }
+
+  /**
+   * Before the release ends: let a slow post finish (or record its failure) and every update and
+   * reply in flight land, so the last word in Slack is the release's outcome.
+   */
+  async settle(): Promise<void> {
+    await this.posting?.catch(() => undefined);
+    while (this.pending.length > 0) await this.pending.shift()!.catch(() => undefined);
+  }
+
+  /** The final update, after everything else has settled. */
+  async finalUpdate(headline: string): Promise<void> {
+    await this.settle();
+    await this.updateNow(headline);
+  }
+
+  private post(): Promise<SlackMessageRef | undefined> {
+    return this.options.bestEffort('posting the approval request to Slack', () =>
+      this.options.notify.postReleaseMessage({ channel: this.options.channel, message: this.options.messageFor('Waiting for approval', true) }),
+    );
+  }
+
+  private async updateNow(headline: string): Promise<void> {
+    const ref = this.ref;
+    if (!ref) return;
+    await this.options.bestEffort('updating the Slack message', () =>
+      this.options.notify.updateReleaseMessage({ ...ref, message: this.options.messageFor(headline, false) }),
+    );
+  }
+
+  /** Sends queued updates one at a time; each renders the release's state when it is sent. */
+  private async drainUpdates(): Promise<void> {
+    this.updating = true;
+    try {
+      while (this.queuedHeadline !== undefined) {
+        const headline = this.queuedHeadline;
+        this.queuedHeadline = undefined;
+        await this.updateNow(headline);
+      }
+    } finally {
+      this.updating = false;
+    }
+  }
+
+  private track(work: Promise<unknown>): void {
+    work.catch(() => undefined);
+    this.pending.push(work);
+  }
+}
