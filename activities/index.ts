@@ -19,6 +19,7 @@ export interface ActivityClients {
   slack: SlackApi;
   github: GitHubApi;
   fetch?: typeof fetch;
+  /** ECS waits' options; the worker sets `pollIntervalMs` from RUNWAY_DEPLOY_POLL_INTERVAL (deployment and migration waits). */
   ecsOptions?: EcsActivityOptions;
   /** Poll intervals of the GitHub build waits. */
   githubOptions?: GitHubBuildOptions;

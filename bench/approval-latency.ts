@@ -5,8 +5,11 @@
  * buttons is posted, then has the sandbox send the signed Approve click, as Slack would.
  *
  * Three figures per click: the approvals server's HTTP answer (Slack needs it within 3 s), the
- * decision recorded by the workflow, and the workflow entering `canary`. The last two are read
- * from the release's own history (workflow time of the task that did it), not from polling.
+ * decision recorded by the workflow, and the first moment the release's stage is no longer
+ * `awaiting-approval` (whatever stage comes next: a migration, the canary, a rollback). The
+ * status query is polled until the stage has changed; the last two figures are then read from
+ * the release's own history (workflow time of the task that did it), so the poll interval does
+ * not count. Entering `canary` would also count a migration stage.
  */
 import { type Flags, parseFlags } from './support/args';
 import { startBenchStack } from './support/bench-stack';
@@ -35,12 +38,20 @@ function eventAt(status: ReleaseStatus, match: (message: string, stage: string) 
   return Date.parse(event.at);
 }
 
+/** When the first event after the approval stage was recorded: the moment the stage changed. */
+function leftApprovalAt(status: ReleaseStatus): number {
+  const waiting = status.history.findIndex((e) => e.stage === ReleaseStage.awaitingApproval);
+  const left = waiting < 0 ? undefined : status.history.slice(waiting).find((e) => e.stage !== ReleaseStage.awaitingApproval);
+  if (!left) throw new Error(`${status.releaseId}: no stage after awaiting-approval in the history`);
+  return Date.parse(left.at);
+}
+
 async function measureOne(stack: Awaited<ReturnType<typeof startBenchStack>>, service: string, run: number): Promise<Sample> {
   const version = `${Date.now().toString(16)}${run.toString(16).padStart(4, '0')}`.padEnd(12, '0').slice(0, 12);
   const id = await startBenchRelease(stack.client, stack.taskQueue, stack.config, service, version);
   await untilStatus(stack.client, id, (s) => s.stage === ReleaseStage.awaitingApproval);
   // The click needs the posted message's button, as a person needs to see it.
-  const posted = () => (stack.sandbox.state() as { slack: { messages: SlackMessage[] } }).slack.messages.some((m) => JSON.stringify(m.blocks).includes(id));
+  const posted = () => (stack.sandbox.state() as { slack: { messages: SlackMessage[] } }).slack.messages.some((m) => JSON.stringify(m.blocks ?? []).includes(id));
   for (let i = 0; i < 400 && !posted(); i++) await new Promise((r) => setTimeout(r, 25));
   if (!posted()) throw new Error(`${id}: no release message with buttons was posted within 10 s`);
 
@@ -48,11 +59,11 @@ async function measureOne(stack: Awaited<ReturnType<typeof startBenchStack>>, se
   const answer = await stack.sandbox.clickButton({ url: stack.approvals.eventsUrl, user: APPROVER_SLACK_ID, action: 'approve', releaseId: id });
   const ackMs = Date.now() - clickedAt;
   if (answer.status !== 200) throw new Error(`${id}: the approvals server answered ${answer.status} ${answer.body}`);
-  const status = await untilStatus(stack.client, id, (s) => s.stage !== ReleaseStage.awaitingApproval);
+  const status = await untilStatus(stack.client, id, (s) => s.stage !== ReleaseStage.awaitingApproval, 120_000, 10);
   return {
     ackMs,
     decidedMs: eventAt(status, (m) => m.startsWith('approved by ')) - clickedAt,
-    leftApprovalMs: eventAt(status, (_m, stage) => stage === ReleaseStage.canary) - clickedAt,
+    leftApprovalMs: leftApprovalAt(status) - clickedAt,
   };
 }
 

@@ -2,8 +2,8 @@
  * `npm run chaos -- --releases N [--seed S] [--concurrency C] [--temporal-restarts R] [--deadline SECONDS]`
  *
  * Runs N releases (good, smoke-fail, reject, bad-canary) on a real stack while SIGKILLing the
- * worker at seeded moments and restarting Temporal a few times, then audits every release at
- * the sandbox. Last line: `chaos: <ok>/<N> releases correct, <d> duplicate side effects,
+ * worker at moments aimed in turn at each stage (inside an activity and between activities) and
+ * restarting Temporal a few times over the run, then audits every release at the sandbox. Last line: `chaos: <ok>/<N> releases correct, <d> duplicate side effects,
  * <l> lost approvals, <k> kills`; exits 1 unless every release is correct.
  */
 import { BenchArgsError, parseFlags } from './support/args';
@@ -31,8 +31,15 @@ export async function run(args: string[]): Promise<void> {
     log: (line) => console.log(line),
   });
   for (const f of report.failures) console.log(`  ✗ ${f.id} (${f.scenario}): ${f.problems.join('; ')}`);
-  const moments = Object.entries(report.killMoments).map(([k, v]) => `${k} ${v}`).join(', ');
-  console.log(`kills by stage: ${moments || 'none'}; Temporal restarts: ${report.temporalRestarts}; workers that died unasked: ${report.workerDeaths}`);
+  const list = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  // The stage each struck release was really in, read from Temporal right before the kill.
+  console.log(`kills by stage: ${list(report.killMoments)}`);
+  console.log(`kills by moment: ${list(report.killMomentsDetailed)}`);
+  console.log(`skipped steps: ${report.skipped}; Temporal restarts: ${report.temporalRestarts}; workers that died unasked: ${report.workerDeaths}`);
   console.log(`bad canary made by: ${report.badCanary}; took ${Math.round((Date.now() - started) / 1000)} s`);
   console.log(report.line);
   if (report.ok !== report.total) process.exitCode = 1;

@@ -69,8 +69,9 @@ async function measure(stack: BenchStack, workers: WorkerProcess[], mode: Mode, 
   // Let the last workflow task settle so the kill finds the release at rest in that moment.
   await sleep(500);
   const victim = await activeWorker(client, id, workers, moment);
-  const killedAt = Date.now();
+  // The clock starts once the worker is really dead (its exit seen), not when the signal is sent.
   await victim.kill('SIGKILL');
+  const killedAt = Date.now();
   workers.splice(workers.indexOf(victim), 1);
   const restarting = mode === 'restart' ? WorkerProcess.start(stack.workerEnv).then((w) => workers.push(w)) : Promise.resolve();
   // The approval arrives right after the crash, as a click would; it waits for a worker to take it.

@@ -1,23 +1,41 @@
 /**
- * `npm run bench -- scale [--releases N] [--runs R]`: N releases in flight at once on one worker
- * process — all waiting for approval, then all approved together and baking. Prints how many were
- * in flight, the worker's peak RSS, and completed releases per second once all are approved.
+ * `npm run bench -- scale [--releases N[,N...]] [--runs R] [--approval-wait SECONDS]`: N releases
+ * in flight at once on one worker process — started together, waiting for approval, then every
+ * one that reached approval approved together and baking. For each N (a ramp such as 10,25,50)
+ * prints how many reached approval in time, the worker's peak RSS, and completed releases per
+ * second once approved. Releases that did not reach approval in time are left out of the
+ * approval (and terminated), so a partial figure is still printed.
  */
 import { readFileSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
 import { decideRelease } from '../src/client/releases';
 import type { ReleaseOutcome } from '../src/domain/release';
-import { parseFlags } from './support/args';
+import { parseFlags, takeListFlag } from './support/args';
 import { benchServiceNames } from './support/bench-config';
 import { startBenchRelease, tryStatus } from './support/bench-releases';
 import { startBenchStack } from './support/bench-stack';
 import { Prng, sleep } from './support/prng';
-import { median, printTable } from './support/stats';
+import { fmt, median } from './support/stats';
 import { WorkerProcess } from './support/worker-process';
 
 const FLAGS = {
-  releases: { default: 50, min: 1, max: 2000, help: 'releases in flight at once' },
-  runs: { default: 2, min: 1, max: 10, help: 'repetitions' },
+  runs: { default: 2, min: 1, max: 10, help: 'repetitions per N' },
+  'approval-wait': { default: 300, min: 10, max: 3600, help: 'seconds to wait for every release to reach approval' },
+  'result-wait': { default: 600, min: 10, max: 3600, help: 'seconds to wait for approved releases to finish' },
 };
+
+/** One run of N releases. */
+interface RunFigures {
+  releases: number;
+  waiting: number;
+  approved: number;
+  released: number;
+  rssMiB: number;
+  perSecond: number;
+}
+
+const rate = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
+const finiteMedian = (values: number[]) => median(values.filter(Number.isFinite));
 
 /** Peak resident set size of a process in MiB (Linux: VmHWM). */
 function peakRssMiB(pid: number): number {
@@ -26,54 +44,92 @@ function peakRssMiB(pid: number): number {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { releases, runs } = parseFlags(args, FLAGS);
+  const { values: ramp, rest } = takeListFlag(args, 'releases', { default: [50], min: 1, max: 2000 });
+  const flags = parseFlags(rest, FLAGS);
   const prng = new Prng(13);
-  const inFlight: number[] = [];
-  const rss: number[] = [];
-  const throughput: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const services = benchServiceNames(releases, `sc${r}`);
-    // A fresh stack and worker per run, so the peak RSS is this run's.
-    const stack = await startBenchStack({ services, bake: '2s', deploymentDelayMs: 300 });
-    const worker = await WorkerProcess.start(stack.workerEnv);
-    try {
-      const ids = await Promise.all(services.map((s) => startBenchRelease(stack.client, stack.taskQueue, stack.config, s, prng.sha())));
-      const waiting = await untilAll(ids, async (id) => (await tryStatus(stack.client, id))?.stage === 'awaiting-approval');
-      inFlight.push(waiting);
-      const approvedAt = Date.now();
-      await Promise.all(ids.map((id) => decideRelease(stack.client, id, 'approve', 'alice')));
-      const outcomes = (await Promise.all(ids.map((id) => stack.client.workflow.getHandle(id).result()))) as ReleaseOutcome[];
-      const seconds = (Date.now() - approvedAt) / 1000;
-      const released = outcomes.filter((o) => o.result === 'released').length;
-      if (released !== releases) console.log(`scale: only ${released}/${releases} released`);
-      throughput.push(released / seconds);
-      rss.push(peakRssMiB(worker.pid));
-      console.log(`scale: run ${r + 1}: ${waiting} waiting at once; ${released} released in ${seconds.toFixed(1)} s after approval; worker peak RSS ${rss[r].toFixed(0)} MiB`);
-    } finally {
-      await worker.kill();
-      await stack.stop();
+  const rows: { n: number; runs: RunFigures[] }[] = [];
+  for (const n of ramp) {
+    const runs: RunFigures[] = [];
+    for (let r = 0; r < flags.runs; r++) {
+      const figures = await runOnce(n, `sc${n}r${r}`, prng, flags['approval-wait'] * 1000, flags['result-wait'] * 1000);
+      runs.push(figures);
+      console.log(
+        `scale: N=${n} run ${r + 1}: ${figures.waiting}/${n} reached approval; ${figures.released}/${figures.approved} approved released, ` +
+          `${rate(figures.perSecond)} releases/s; worker peak RSS ${figures.rssMiB.toFixed(0)} MiB`,
+      );
     }
+    rows.push({ n, runs });
   }
   console.log('');
-  printTable([
-    { label: 'releases in flight at once', unit: 'releases', values: inFlight },
-    { label: 'worker peak RSS', unit: 'MiB', values: rss },
-    { label: 'completed after approval', unit: 'releases/s', values: throughput },
-  ]);
+  const header = ['N', 'reached approval', 'released', 'peak RSS MiB', 'releases/s'];
+  const table = [
+    header,
+    ...rows.map(({ n, runs }) => [
+      String(n),
+      `${fmt(median(runs.map((f) => f.waiting)))}/${n}`,
+      `${fmt(median(runs.map((f) => f.released)))}`,
+      fmt(median(runs.map((f) => f.rssMiB))),
+      rate(finiteMedian(runs.map((f) => f.perSecond))),
+    ]),
+  ];
+  const widths = header.map((_, c) => Math.max(...table.map((row) => row[c].length)));
+  for (const row of table) console.log(row.map((cell, c) => cell.padStart(widths[c])).join('  '));
   console.log(
-    `scale: ${median(inFlight)} releases in flight on one worker, peak RSS ${Math.round(median(rss))} MiB, ` +
-      `${median(throughput).toFixed(2)} releases/s completed once approved (medians of ${runs} runs; bake 3 × 2 s)`,
+    `scale: ${rows
+      .map(({ n, runs }) => {
+        const m = (pick: (f: RunFigures) => number) => median(runs.map(pick));
+        return `N=${n}: ${fmt(m((f) => f.waiting))} reached approval, peak RSS ${Math.round(m((f) => f.rssMiB))} MiB, ${rate(finiteMedian(runs.map((f) => f.perSecond)))} releases/s`;
+      })
+      .join('; ')} (medians of ${flags.runs} run(s) per N; one worker; bake 3 × 2 s)`,
   );
 }
 
-/** Waits until `check` holds for every id (bounded); answers how many it holds for. */
-async function untilAll(ids: string[], check: (id: string) => Promise<boolean>, timeoutMs = 300_000): Promise<number> {
+/** A fresh stack and worker (so the peak RSS is this run's), N releases started together. */
+async function runOnce(n: number, prefix: string, prng: Prng, approvalWaitMs: number, resultWaitMs: number): Promise<RunFigures> {
+  const services = benchServiceNames(n, prefix);
+  const stack = await startBenchStack({ services, bake: '2s', deploymentDelayMs: 300 });
+  const worker = await WorkerProcess.start(stack.workerEnv);
+  const { client } = stack;
+  try {
+    const ids = await Promise.all(services.map((s) => startBenchRelease(client, stack.taskQueue, stack.config, s, prng.sha())));
+    const waitingIds = await untilAll(ids, async (id) => (await tryStatus(client, id))?.stage === 'awaiting-approval', approvalWaitMs);
+    const approvedAt = Date.now();
+    // Only those waiting: one that never got there must not make the whole figure throw.
+    const decisions = await Promise.allSettled(waitingIds.map((id) => decideRelease(client, id, 'approve', 'alice')));
+    const approvedIds = waitingIds.filter((_, i) => decisions[i].status === 'fulfilled');
+    const outcomes = await Promise.allSettled(approvedIds.map((id) => resultWithin(client, id, resultWaitMs)));
+    const seconds = (Date.now() - approvedAt) / 1000;
+    const released = outcomes.filter((o) => o.status === 'fulfilled' && o.value.result === 'released').length;
+    const stragglers = ids.filter((id) => !approvedIds.includes(id));
+    await Promise.allSettled(stragglers.map((id) => client.workflow.getHandle(id).terminate('scale bench: did not reach approval in time')));
+    // Nothing approved: no throughput to speak of (shown as "-").
+    const perSecond = approvedIds.length > 0 ? released / seconds : NaN;
+    return { releases: n, waiting: waitingIds.length, approved: approvedIds.length, released, rssMiB: peakRssMiB(worker.pid), perSecond };
+  } finally {
+    await worker.kill();
+    await stack.stop();
+  }
+}
+
+async function resultWithin(client: Client, id: string, timeoutMs: number): Promise<ReleaseOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${id}: no result within ${timeoutMs} ms`)), timeoutMs)));
+  try {
+    return (await Promise.race([client.workflow.getHandle(id).result(), timeout])) as ReleaseOutcome;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits until `check` holds for every id or `timeoutMs` passes; answers the ids it holds for. */
+async function untilAll(ids: string[], check: (id: string) => Promise<boolean>, timeoutMs: number): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
-  let count = 0;
+  let holding: string[] = [];
   while (Date.now() < deadline) {
-    count = (await Promise.all(ids.map(check))).filter(Boolean).length;
-    if (count === ids.length) break;
+    const results = await Promise.all(ids.map(check));
+    holding = ids.filter((_, i) => results[i]);
+    if (holding.length === ids.length) break;
     await sleep(500);
   }
-  return count;
+  return holding;
 }

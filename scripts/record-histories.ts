@@ -6,10 +6,15 @@
  *
  *   npm run record-histories                        # every story
  *   npm run record-histories -- aborted-by-operator # only the named ones (keeps the others as they are)
+ *   npm run record-histories -- --out /tmp/h released # somewhere else (e.g. to try the script)
  *
- * Uses a throwaway dev server, the sandbox and a real worker, like `runway dev`.
+ * Uses a throwaway dev server, the sandbox and a real worker, like `runway dev`. Each history is
+ * taken only after the workflow has completed (its result awaited, not just a terminal stage
+ * seen: the final Slack update and thread reply come after the stage changes), and the script
+ * refuses to write one whose last event is not WorkflowExecutionCompleted or whose result is not
+ * the story's.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 // The AWS SDK's yearly Node-support notice is noise here.
@@ -18,7 +23,7 @@ import { execFileSync } from 'node:child_process';
 import { controlRelease, decideRelease, followRelease, startRelease } from '../src/client/releases';
 import { parseConfig } from '../src/config/load';
 import { releasePlan } from '../src/config/plan';
-import { ReleaseStage } from '../src/domain/release';
+import { type ReleaseOutcome, type ReleaseResult, ReleaseStage } from '../src/domain/release';
 import { parseEnv } from '../src/env';
 import { startSandbox } from '../src/sandbox';
 import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from '../src/stack/sandbox-seed';
@@ -30,32 +35,51 @@ import { createReleaseWorker } from '../workers/release-worker';
 
 interface Story {
   name: string;
+  /** How the workflow must end for the history to be written. */
+  result: ReleaseResult;
   image: 'healthy' | 'unhealthy' | 'crash';
   decision?: 'approve' | 'reject';
   /** An operator aborts once the canary reaches its first step. */
   abortAtCanary?: boolean;
   /** How the version's canary metrics behave (sandbox Prometheus). */
-  canary?: 'errors' | 'latency';
+  canary?: 'errors' | 'latency' | 'no-data';
+  /** A human resumes every canary hold (analysis inconclusive). */
+  resumeHolds?: boolean;
 }
 
 const STORIES: Story[] = [
-  { name: 'released', image: 'healthy', decision: 'approve' },
-  { name: 'rolled-back-smoke', image: 'unhealthy' },
-  { name: 'rolled-back-bad-image', image: 'crash' },
-  { name: 'rejected', image: 'healthy', decision: 'reject' },
-  { name: 'aborted-by-operator', image: 'healthy', decision: 'approve', abortAtCanary: true },
+  { name: 'released', result: 'released', image: 'healthy', decision: 'approve' },
+  { name: 'rolled-back-smoke', result: 'rolled-back', image: 'unhealthy' },
+  { name: 'rolled-back-bad-image', result: 'rolled-back', image: 'crash' },
+  { name: 'rejected', result: 'rejected', image: 'healthy', decision: 'reject' },
+  { name: 'aborted-by-operator', result: 'rolled-back', image: 'healthy', decision: 'approve', abortAtCanary: true },
   // Recorded on the release-v2 workflow (dispatched build, canary analysis, ...); the ones above
   // stay as recorded before it and prove that releases already in flight still replay.
-  { name: 'v2-released', image: 'healthy', decision: 'approve' },
-  { name: 'v2-rolled-back-canary', image: 'healthy', decision: 'approve', canary: 'errors' },
-  { name: 'v2-rolled-back-smoke', image: 'unhealthy' },
-  { name: 'v2-rejected', image: 'healthy', decision: 'reject' },
-  { name: 'v2-aborted-by-operator', image: 'healthy', decision: 'approve', abortAtCanary: true },
+  { name: 'v2-released', result: 'released', image: 'healthy', decision: 'approve' },
+  { name: 'v2-rolled-back-canary', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors' },
+  { name: 'v2-rolled-back-smoke', result: 'rolled-back', image: 'unhealthy' },
+  { name: 'v2-rejected', result: 'rejected', image: 'healthy', decision: 'reject' },
+  { name: 'v2-aborted-by-operator', result: 'rolled-back', image: 'healthy', decision: 'approve', abortAtCanary: true },
+  // Recorded on release v3 (CI-green rule, closest-share counts, evidence-based steps, Slack in the background, ...).
+  { name: 'v3-released', result: 'released', image: 'healthy', decision: 'approve' },
+  { name: 'v3-rolled-back-canary', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors' },
+  { name: 'v3-held-then-resumed', result: 'released', image: 'healthy', decision: 'approve', canary: 'no-data', resumeHolds: true },
+  { name: 'v3-rolled-back-smoke', result: 'rolled-back', image: 'unhealthy' },
+  { name: 'v3-rejected', result: 'rejected', image: 'healthy', decision: 'reject' },
+  { name: 'v3-aborted-by-operator', result: 'rolled-back', image: 'healthy', decision: 'approve', abortAtCanary: true },
 ];
+
+/** How `temporal workflow show --output json` names the event that closes a completed workflow. */
+const COMPLETED = 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED';
 
 async function main(): Promise<void> {
   installQuietRuntime();
-  const outDir = path.join(__dirname, '../test/histories');
+  const args = process.argv.slice(2);
+  const outFlag = args.indexOf('--out');
+  if (outFlag >= 0 && !args[outFlag + 1]) throw new Error('--out needs a directory');
+  const outDir = outFlag >= 0 ? path.resolve(args[outFlag + 1]) : path.join(__dirname, '../test/histories');
+  const only = outFlag >= 0 ? args.filter((_, i) => i !== outFlag && i !== outFlag + 1) : args;
+  mkdirSync(outDir, { recursive: true });
   const temp = mkdtempSync(path.join(os.tmpdir(), 'runway-record-'));
   const sample = readFileSync(path.join(__dirname, '../runway.config.yaml'), 'utf8');
   const config = parseConfig(sample, 'runway.config.yaml');
@@ -72,16 +96,15 @@ async function main(): Promise<void> {
   const plan = { ...base, canary: { ...base.canary, bakeMs: 1500 } };
   try {
     await worker.runUntil(async () => {
-      const only = process.argv.slice(2);
       const unknown = only.filter((name) => !STORIES.some((s) => s.name === name));
       if (unknown.length > 0) throw new Error(`unknown stories: ${unknown.join(', ')} (known: ${STORIES.map((s) => s.name).join(', ')})`);
       for (const [i, story] of STORIES.entries()) {
         if (only.length > 0 && !only.includes(story.name)) continue;
-        const version = `${'0123456789abcdef'[i]}`.repeat(40);
+        const version = i.toString(16).padStart(2, '0').repeat(20);
         const image = `${plan.imageRepository}:${version}`;
         sandbox.setScenario({ images: { [image]: story.image }, ...(story.canary ? { canary: { [image]: { behaviour: story.canary } } } : {}) });
         const { releaseId } = await startRelease(client, 'record', { service: 'checkout', version, image, requestedBy: 'recorder', reason: story.name, plan });
-        const final = await followRelease(client, releaseId, {
+        await followRelease(client, releaseId, {
           pollMs: 200,
           onStatus: async (s) => {
             if (s.stage === ReleaseStage.awaitingApproval && !s.approval.decision && story.decision) {
@@ -90,12 +113,24 @@ async function main(): Promise<void> {
             if (story.abortAtCanary && s.stage === ReleaseStage.canary && s.canary.step >= 1 && !s.controls?.length) {
               await controlRelease(client, releaseId, 'abort', 'bob', 'recorded');
             }
+            if (story.resumeHolds && s.canary.awaitingDecision) {
+              await controlRelease(client, releaseId, 'resume', 'bob', 'recorded: quiet hour');
+            }
           },
         });
+        // A terminal stage is not the end of the history: the workflow still settles Slack and
+        // GitHub after it. Only the completed workflow's history is the whole story.
+        const final = (await client.workflow.getHandle(releaseId).result()) as ReleaseOutcome;
+        if (final.result !== story.result) {
+          throw new Error(`${story.name}: the release ended ${final.result} (${final.reason ?? 'no reason'}), the story needs ${story.result}; nothing written`);
+        }
         // The CLI's JSON is what Worker.runReplayHistory takes as-is.
         const json = execFileSync(binary, ['workflow', 'show', '--address', temporal.address, '--workflow-id', releaseId, '--output', 'json'], { encoding: 'utf8' });
+        const events = (JSON.parse(json) as { events: { eventType?: string }[] }).events;
+        const last = events[events.length - 1]?.eventType;
+        if (last !== COMPLETED) throw new Error(`${story.name}: the history ends with ${last ?? 'no event'}, not ${COMPLETED}; nothing written`);
         writeFileSync(path.join(outDir, `${story.name}.json`), json);
-        console.log(`${story.name}: ${final.result}, ${(JSON.parse(json) as { events: unknown[] }).events.length} events`);
+        console.log(`${story.name}: ${final.result}, ${events.length} events`);
       }
     });
   } finally {

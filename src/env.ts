@@ -2,12 +2,39 @@
  * Runway's environment, parsed once in main() and passed down. Standard names wherever a
  * standard exists (Temporal's, AWS's own credential chain, Slack's, GitHub's).
  */
+import ms from 'ms';
 import { z } from 'zod';
 
 const optional = z
   .string()
   .optional()
   .transform((v) => (v === '' ? undefined : v));
+
+/**
+ * How often deployment (and migration) waits poll ECS. Each poll heartbeats, and those waits
+ * have a 5 s heartbeat timeout, so the interval must stay well below it.
+ */
+export const DEPLOY_POLL_INTERVAL = { defaultMs: 2000, minMs: 10, maxMs: 4000 } as const;
+
+const deployPollInterval = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return DEPLOY_POLL_INTERVAL.defaultMs;
+    const parsed = ms(value.trim() as ms.StringValue) as number | undefined;
+    if (typeof parsed !== 'number' || !Number.isFinite(parsed)) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (examples: 2s, 200ms)` });
+      return z.NEVER;
+    }
+    if (parsed < DEPLOY_POLL_INTERVAL.minMs || parsed > DEPLOY_POLL_INTERVAL.maxMs) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}" is out of range: from ${DEPLOY_POLL_INTERVAL.minMs}ms to ${DEPLOY_POLL_INTERVAL.maxMs / 1000}s (each poll heartbeats; deployment waits time out after 5 s without one)`,
+      });
+      return z.NEVER;
+    }
+    return parsed;
+  });
 
 export const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
@@ -20,6 +47,8 @@ export const envSchema = z.object({
   RUNWAY_CONFIG: z.string().default('./runway.config.yaml'),
   RUNWAY_APPROVALS_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   RUNWAY_SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
+  /** How often deployment waits poll ECS, as a duration ("2s", "200ms"); becomes milliseconds. */
+  RUNWAY_DEPLOY_POLL_INTERVAL: deployPollInterval,
   SLACK_BOT_TOKEN: optional,
   SLACK_SIGNING_SECRET: optional,
   SLACK_API_URL: optional,

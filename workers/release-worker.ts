@@ -28,6 +28,8 @@ export function clientsFromEnv(env: RunwayEnv): ActivityClients {
     ecs: createEcsClient(),
     slack: createSlackClient(env),
     github: createGitHubClient(env),
+    // Deployment and migration waits poll ECS this often (RUNWAY_DEPLOY_POLL_INTERVAL).
+    ecsOptions: { pollIntervalMs: env.RUNWAY_DEPLOY_POLL_INTERVAL },
     ...(prometheusUrl ? { metricsFor: (analysis) => createPrometheusProvider({ baseUrl: prometheusUrl, queries: analysis.queries }) } : {}),
   };
 }

@@ -29,3 +29,19 @@ export function usage(spec: FlagSpec): string {
     .map(([k, v]) => `--${k} N (${v.help}; default ${v.default})`)
     .join(', ');
 }
+
+/**
+ * Takes `--name 10,25,50` (a comma-separated list of integers) out of `args`: the values (or
+ * `spec.default` when absent) and the arguments left for parseFlags.
+ */
+export function takeListFlag(args: string[], name: string, spec: { default: number[]; min?: number; max?: number }): { values: number[]; rest: string[] } {
+  const at = args.indexOf(`--${name}`);
+  if (at < 0) return { values: spec.default, rest: args };
+  const raw = args[at + 1];
+  const { min = 0, max = Number.MAX_SAFE_INTEGER } = spec;
+  const values = (raw ?? '').split(',').map((v) => Number(v.trim()));
+  if (raw === undefined || raw === '' || values.some((v) => !Number.isInteger(v) || v < min || v > max)) {
+    throw new BenchArgsError(`--${name}: expected integers from ${min} to ${max}, comma-separated (e.g. 10,25,50), got "${raw ?? ''}"`);
+  }
+  return { values, rest: [...args.slice(0, at), ...args.slice(at + 2)] };
+}

@@ -22,6 +22,8 @@ export interface BenchTiming {
 
 const SAMPLE = path.join(__dirname, '../../runway.config.yaml');
 
+const isZero = (duration: string | number) => duration === 0 || /^0\s*(ms|s)?$/.test(String(duration).trim());
+
 export function benchServiceNames(count: number, prefix = 'svc'): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
 }
@@ -47,7 +49,8 @@ export function benchConfig(sandboxUrl: string, services: string[], timing: Benc
       },
       // One analysis interval per bake, so one failed measurement must be enough to roll back;
       // the stack sends enough traffic that even the 10 % canary is measured.
-      canary: { steps: [10, 30, 60, 100], bake, analysis: { interval: timing.analysisInterval ?? bake, failureLimit: 1, thresholds: { minRequests: 1 } } },
+      // A bake of 0 skips analysis; the interval must still be a valid one (at least 1 s).
+      canary: { steps: [10, 30, 60, 100], bake, analysis: { interval: timing.analysisInterval ?? (isZero(bake) ? '1s' : bake), failureLimit: 1, thresholds: { minRequests: 1 } } },
       // CI has built the image: benches measure Runway's own path, not a build's poll interval.
       build: { mode: 'checks' },
       deployTimeout: '2m',

@@ -20,6 +20,10 @@ export interface ChaosRelease extends AuditedRelease {
   outcome?: ReleaseOutcome;
   /** Latest stage seen, for choosing kill moments. */
   stage?: string;
+  /** Set when the driver stopped without an outcome (it threw, or the run's deadline came first). */
+  finished?: boolean;
+  /** Why the driver stopped without an outcome. */
+  error?: string;
 }
 
 export interface DriverContext {

@@ -3,9 +3,8 @@
  * mixed stories on a real stack while a ChaosMonkey kills the worker and restarts Temporal,
  * then every release is audited at the sandbox.
  */
-import { isTerminalStage } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
-import { auditRelease, ecsServices } from './chaos-audit';
+import { auditRelease, ecsServices, sandboxView } from './chaos-audit';
 import { type BadCanaryMechanism, type ChaosRelease, driveRelease } from './chaos-release-driver';
 import { ChaosMonkey } from './chaos-monkey';
 import { CHAOS_SCENARIOS } from './chaos-scenarios';
@@ -29,11 +28,16 @@ export interface ChaosReport {
   total: number;
   ok: number;
   duplicates: number;
+  /** Side effects a story makes that never happened (steps skipped). */
+  skipped: number;
   lostApprovals: number;
   kills: number;
   temporalRestarts: number;
   workerDeaths: number;
+  /** Kills by the stage the struck release was really in right before the kill. */
   killMoments: Record<string, number>;
+  /** Kills by stage and whether an activity had started (`canary (in-activity)`). */
+  killMomentsDetailed: Record<string, number>;
   badCanary: BadCanaryMechanism;
   failures: { id: string; scenario: string; problems: string[] }[];
   /** `chaos: <ok>/<N> releases correct, <d> duplicate side effects, <l> lost approvals, <k> kills` */
@@ -56,33 +60,36 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await monkey.start();
     const deadline = Date.now() + options.deadlineSeconds * 1000;
     const ctx = { stack, badCanary, deadline, log };
-    const finished = () => releases.every((r) => r.outcome) || Date.now() > deadline;
-    const inFlight = () => releases.filter((r) => r.stage && !isTerminalStage(r.stage as never));
-    await Promise.all([runPool(releases, options.concurrency, (r) => driveRelease(ctx, r), log), monkey.run(finished, inFlight)]);
+    const finished = () => releases.every((r) => r.outcome || r.finished) || Date.now() > deadline;
+    await Promise.all([runPool(releases, options.concurrency, deadline, (r) => driveRelease(ctx, r), log), monkey.run(finished, () => releases)]);
 
-    const calls = stack.sandbox.calls();
-    const finalServices = ecsServices(stack.sandbox.state());
+    const view = sandboxView(stack.sandbox, initial);
     let ok = 0;
     let duplicates = 0;
+    let skipped = 0;
     let lostApprovals = 0;
     const failures: ChaosReport['failures'] = [];
     for (const r of releases) {
-      const audit = auditRelease(r, r.outcome, calls, initial, finalServices);
+      const audit = auditRelease(r, r.outcome, view);
       duplicates += audit.duplicates;
+      skipped += audit.skipped;
       if (audit.lostApproval) lostApprovals++;
-      if (audit.problems.length === 0) ok++;
-      else failures.push({ id: r.id, scenario: r.scenario, problems: audit.problems });
+      const problems = r.error ? [`driver: ${r.error}`, ...audit.problems] : audit.problems;
+      if (problems.length === 0) ok++;
+      else failures.push({ id: r.id, scenario: r.scenario, problems });
     }
     const line = `chaos: ${ok}/${releases.length} releases correct, ${duplicates} duplicate side effects, ${lostApprovals} lost approvals, ${monkey.kills} kills`;
     return {
       total: releases.length,
       ok,
       duplicates,
+      skipped,
       lostApprovals,
       kills: monkey.kills,
       temporalRestarts: monkey.temporalRestarts,
       workerDeaths: monkey.workerDeaths,
       killMoments: monkey.moments,
+      killMomentsDetailed: monkey.detailedMoments,
       badCanary,
       failures,
       line,
@@ -113,12 +120,31 @@ function badCanaryMechanism(stack: BenchStack): BadCanaryMechanism {
   }
 }
 
-async function runPool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>, log: (line: string) => void): Promise<void> {
+/**
+ * Drives `items` with at most `concurrency` in flight; starts none after `deadline`. A driver
+ * that throws marks its release finished (with the error), so the monkey does not wait for it.
+ */
+async function runPool(items: ChaosRelease[], concurrency: number, deadline: number, work: (item: ChaosRelease) => Promise<void>, log: (line: string) => void): Promise<void> {
   let next = 0;
   const lane = async () => {
     while (next < items.length) {
       const item = items[next++];
-      await work(item).catch((err) => log(`chaos: driver failed: ${(err as Error).stack ?? err}`));
+      if (Date.now() > deadline) {
+        item.finished = true;
+        item.error = 'not started: the run reached its deadline first';
+        continue;
+      }
+      try {
+        await work(item);
+        if (!item.outcome) {
+          item.finished = true;
+          item.error = 'no outcome by the run deadline';
+        }
+      } catch (err) {
+        item.finished = true;
+        item.error = `driver failed: ${(err as Error).message ?? err}`;
+        log(`chaos: ${item.id}: driver failed: ${(err as Error).stack ?? err}`);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));

@@ -24,6 +24,10 @@ export interface Expectation {
   deployments: ('staging' | 'production')[];
   /** Approval messages posted to Slack. */
   slackPosts: number;
+  /** Replies in the approval message's thread (the rollback notice). */
+  threadReplies: number;
+  /** States this release sets on its own GitHub deployment record of each environment, in order. */
+  deploymentStatuses: Partial<Record<'staging' | 'production', string[]>>;
 }
 
 const STAGING_AND_RESTORE = ['S td=new count=-', 'S td=old count=-'];
@@ -37,6 +41,8 @@ export const EXPECTATIONS: Record<ChaosScenario, Expectation> = {
     registers: ['staging', 'production'],
     deployments: ['staging', 'production'],
     slackPosts: 1,
+    threadReplies: 0,
+    deploymentStatuses: { staging: ['in_progress', 'success'], production: ['in_progress', 'success'] },
   },
   'smoke-fail': {
     result: 'rolled-back',
@@ -45,6 +51,8 @@ export const EXPECTATIONS: Record<ChaosScenario, Expectation> = {
     registers: ['staging'],
     deployments: ['staging'],
     slackPosts: 0,
+    threadReplies: 0,
+    deploymentStatuses: { staging: ['in_progress', 'failure'] },
   },
   reject: {
     result: 'rejected',
@@ -54,6 +62,9 @@ export const EXPECTATIONS: Record<ChaosScenario, Expectation> = {
     registers: ['staging'],
     deployments: ['staging'],
     slackPosts: 1,
+    // Release v3 replies in the thread on every unhappy ending, a rejection included (v2 did not).
+    threadReplies: 1,
+    deploymentStatuses: { staging: ['in_progress', 'success', 'failure'] },
   },
   'bad-canary': {
     result: 'rolled-back',
@@ -63,5 +74,7 @@ export const EXPECTATIONS: Record<ChaosScenario, Expectation> = {
     registers: ['staging', 'production'],
     deployments: ['staging', 'production'],
     slackPosts: 1,
+    threadReplies: 1,
+    deploymentStatuses: { staging: ['in_progress', 'success', 'failure'], production: ['in_progress', 'failure'] },
   },
 };

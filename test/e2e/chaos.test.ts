@@ -13,8 +13,12 @@ it('four releases survive worker kills and a Temporal restart: all correct, no d
   expect(report.failures).toEqual([]);
   expect(report.ok).toBe(4);
   expect(report.duplicates).toBe(0);
+  expect(report.skipped).toBe(0);
   expect(report.lostApprovals).toBe(0);
   expect(report.kills).toBeGreaterThanOrEqual(2);
   expect(report.temporalRestarts).toBe(1);
+  // Every kill is recorded with the stage its release was really in (read right before the kill).
+  expect(Object.values(report.killMoments).reduce((a, b) => a + b, 0)).toBe(report.kills);
+  expect(Object.keys(report.killMoments).every((stage) => stage === 'no release in flight' || /^[a-z-]+$/.test(stage))).toBe(true);
   expect(report.line).toBe(`chaos: 4/4 releases correct, 0 duplicate side effects, 0 lost approvals, ${report.kills} kills`);
 }, 300_000);

@@ -18,7 +18,7 @@ import { untilRelease, useCrashRig } from '../support/worker-fleet';
 // Each killed attempt of a plain ECS call is retried after its 10 s start-to-close timeout.
 jest.setTimeout(240_000);
 
-const rig = useCrashRig({ bake: '500ms' });
+const rig = useCrashRig({ bake: '1s' });
 /**
  * Long enough to kill the worker inside it on a loaded machine, and shorter than the 10 s
  * start-to-close timeout, so the held call is in the sandbox's log (written when it answers)

@@ -2,7 +2,8 @@
  * Graceful shutdown: SIGTERM to `runway worker` while a release waits for its staging
  * deployment lets the worker checkpoint that wait (its heartbeat) and exit 0 within its grace
  * time; the wait is handed back to Temporal as a failed attempt at once, not left to time out,
- * and a fresh worker finishes the release.
+ * and a fresh worker finishes the release. SIGTERM while a short ECS call (staging's
+ * UpdateService) is in flight lets the call finish and be reported: it is made once, never retried.
  */
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
@@ -11,7 +12,7 @@ import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { untilRelease, useCrashRig } from '../support/worker-fleet';
 
-const rig = useCrashRig({ bake: '500ms' });
+const rig = useCrashRig({ bake: '1s' });
 /** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED */
 const ACTIVITY_STARTED = 2;
 
@@ -48,4 +49,49 @@ it('SIGTERM mid-deployment: the worker exits 0, the wait is released without a t
   await rig.client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
   const outcome = (await rig.client.workflow.getHandle(id).result()) as ReleaseOutcome;
   expect({ result: outcome.result, reason: outcome.reason }).toEqual({ result: 'released', reason: undefined });
+});
+
+it('SIGTERM during a short ECS call: the call finishes within the grace time, is made once, and the release completes', async () => {
+  // Only this test's worker on the queue, so the one signalled is the one making the call.
+  await rig.fleet.killAll();
+  const before = Math.max(0, ...Object.values(await rig.stack.calls()).flatMap((calls: { seq: number }[] | undefined) => (calls ?? []).map((c) => c.seq)));
+  const stagingUpdates = async () =>
+    (await rig.stack.calls()).ecs.filter((c) => c.seq > before && c.operation === 'UpdateService' && c.status === 200 && (c.request as { cluster?: string }).cluster === 'staging');
+  // Staging's UpdateService takes effect at once and answers 3 s later (well within the 5 s grace time).
+  await rig.stack.setScenario({ deploymentDelayMs: 300, ecs: { holdResponseAfterEffect: { action: 'UpdateService', ms: 3_000, count: 1 } } });
+  const worker = await rig.fleet.start();
+  const version = randomSha();
+  const id = releaseId('checkout', version);
+  const started = await runRunway(['start', '--service', 'checkout', '--version', version], rig.stack.env);
+  if (started.code !== 0) throw new Error(`runway start exited ${started.code}: ${started.stderr}${started.stdout}`);
+
+  // The hold is consumed when the update is applied: from then on its answer is in flight.
+  for (let i = 0; i < 1200; i++) {
+    const scenario = (await (await fetch(`${rig.stack.sandbox.url}/_sandbox/scenario`)).json()) as { ecs?: { holdResponseAfterEffect?: unknown } };
+    if (!scenario.ecs?.holdResponseAfterEffect) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  worker.child.kill('SIGTERM');
+  // The sandbox logs a call when it answers: the signal arrived while the update was still in flight.
+  expect(await stagingUpdates()).toHaveLength(0);
+  const exit = await worker.exited;
+  expect(exit.code).toBe(0);
+  // The worker waited for the answer before exiting, and reported the activity done.
+  expect(await stagingUpdates()).toHaveLength(1);
+  const history = await rig.client.workflow.getHandle(id).fetchHistory();
+  const scheduled = history.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'updateService');
+  expect(scheduled).toBeDefined();
+  const completed = history.events?.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled!.eventId));
+  expect(completed).toBeDefined();
+
+  await rig.fleet.start();
+  await untilRelease(rig.client, id, (s) => s.stage === 'awaiting-approval');
+  await rig.client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+  const outcome = (await rig.client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  expect({ result: outcome.result, reason: outcome.reason }).toEqual({ result: 'released', reason: undefined });
+  // One staging update in the whole release, made by the first attempt: no retry had to find it in place.
+  expect(await stagingUpdates()).toHaveLength(1);
+  const stagingNotes = outcome.status.history.map((e) => e.message).filter((m) => m.startsWith('staging: '));
+  expect(stagingNotes.some((m) => m.startsWith('staging: updated '))).toBe(true);
+  expect(stagingNotes.some((m) => m.startsWith('staging: already on '))).toBe(false);
 });

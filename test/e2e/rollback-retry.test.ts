@@ -10,7 +10,7 @@ import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { useCrashRig } from '../support/worker-fleet';
 
-const rig = useCrashRig({ bake: '500ms' });
+const rig = useCrashRig({ bake: '1s' });
 
 interface StagingState {
   ecs: { clusters: { name: string; services: { serviceName: string; taskDefinition: string }[] }[] };

@@ -24,8 +24,7 @@ export async function startSandboxStack(options: { bake?: string; deploymentDela
   const sample = readFileSync(path.join(__dirname, '../../runway.config.yaml'), 'utf8');
   const config = parseConfig(sample, 'runway.config.yaml');
   const sandbox = await startSandbox({ port: 0, services: sandboxSeed(config), metricsTargets: sandboxMetricsTargets(config), deploymentDelayMs: options.deploymentDelayMs ?? 300 });
-  const text = sample.replaceAll('http://127.0.0.1:4010', sandbox.url).replace('bake: 2s', `bake: ${options.bake ?? '500ms'}`)
-    .replace('        interval: 1s', '        interval: 100ms');
+  const text = sample.replaceAll('http://127.0.0.1:4010', sandbox.url).replace('bake: 2s', `bake: ${options.bake ?? '1s'}`);
   const configFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'runway-e2e-')), 'runway.config.yaml');
   writeFileSync(configFile, text);
   return {
