@@ -84,6 +84,8 @@ describe('release v3', () => {
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
       const held = await untilStatus(handle, (s) => s.canary.awaitingDecision !== undefined, 'a held canary');
       expect(held.canary).toMatchObject({ step: 1, awaitingDecision: expect.stringMatching(/^3 inconclusive measurement\(s\) in a row/) });
+      // The thread reply is sent behind the hold (Slack never holds a release up).
+      await untilStatus(handle, () => fake.names().includes('postThreadReply'), 'the reply asking for a decision');
       await handle.terminate('test done');
     });
     expect(canaryCounts(fake)).toEqual([1]);
