@@ -4,6 +4,7 @@
  * release, so every call goes through `bestEffort`, and from release v3 on, updates run in the
  * background (the latest state wins) and are settled before the release ends.
  */
+import { CancellationScope } from '@temporalio/workflow';
 import type { SlackMessageRef } from '../activities/slack';
 import type { ReleaseMessage } from '../src/slack/release-message';
 import type { releaseActivities } from './activity-options';
@@ -45,7 +46,10 @@ export class ReleaseSlack {
 
   /** Posts the approval request without waiting: a decision made elsewhere is never held up by Slack. */
   startPosting(): void {
-    const posting = this.post().then((ref) => {
+    // From v3 on the post is not cancelled with the release: an abort or cancellation while Slack
+    // is answering would otherwise lose the message's ts, and with it the final update.
+    const post = this.options.inBackground ? CancellationScope.nonCancellable(() => this.post()) : this.post();
+    const posting = post.then((ref) => {
       this.ref = ref;
       this.postSettled = true;
     });

@@ -136,7 +136,8 @@ describe('release workflow', () => {
   });
 
   it('rolls back when cancelled, even though the cancellation reaches every scope', async () => {
-    const fake = createFakeActivities();
+    // Slack is still answering the approval request when the cancel comes.
+    const fake = createFakeActivities({ slackPostDelayMs: 2000 });
     await withWorker(fake.activities, async (taskQueue) => {
       const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
@@ -147,5 +148,8 @@ describe('release workflow', () => {
       expect(status.outcomeReason).toBe('the release was cancelled');
     });
     expect(fake.services.get('staging/checkout')!.taskDefinition).toBe('td/checkout-staging:1');
+    // The approval request, even if Slack was still answering when the cancel came, ends up saying so.
+    const updates = fake.calls.filter((c) => c.name === 'updateReleaseMessage').map((c) => (c.input as { message: { headline: string } }).message.headline);
+    expect(updates.at(-1)).toBe('Rolled back: the release was cancelled');
   });
 });
