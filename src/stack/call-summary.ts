@@ -44,10 +44,14 @@ export function summariseCalls(calls: RecordedCalls): string[] {
       lines.push(`  ${c.operation}`);
     }
   }
-  const posts = calls.slack.filter((c) => c.operation === 'chat.postMessage').length;
+  const postings = calls.slack.filter((c) => c.operation === 'chat.postMessage');
+  const threadReplies = postings.filter((c) => field(c.request, 'thread_ts') !== undefined);
   const updates = calls.slack.filter((c) => c.operation === 'chat.update').length;
   const replies = calls.slack.filter((c) => c.operation === 'response_url').length;
-  lines.push(`Slack   ${posts} message(s) posted, ${updates} update(s), ${replies} reply(ies) to a button click`);
+  lines.push(
+    `Slack   ${postings.length - threadReplies.length} message(s) posted, ${updates} update(s), ${threadReplies.length} thread reply(ies), ${replies} answer(s) to a button click`,
+  );
+  for (const reply of threadReplies) lines.push(`    thread reply: ${String(field(reply.request, 'text')).slice(0, 100)}`);
   const created = calls.github.filter((c) => c.operation.startsWith('POST') && c.operation.endsWith('/deployments'));
   const statuses = calls.github.filter((c) => c.operation.endsWith('/statuses') && c.operation.startsWith('POST'));
   const checks = calls.github.filter((c) => c.operation.includes('check-runs'));
