@@ -5,11 +5,14 @@
  * instead of the activity sleeping inside one (see src/clients/github.ts).
  */
 import { ApplicationFailure } from '@temporalio/common';
+import Bottleneck from 'bottleneck';
 import { FailureType } from './errors';
 
 /** Failure types specific to GitHub, beside the shared ones in ./errors. */
 export const GitHubFailureType = {
   rateLimited: 'GitHubRateLimited',
+  /** Too many writes already waiting for their turn in this worker (see src/clients/github.ts). */
+  writesBusy: 'GitHubWritesBusy',
   buildFailed: 'BuildFailed',
   buildTimedOut: 'BuildTimedOut',
   /** A dispatch was sent but its run never showed up (no `run-name` carrying the runway id). */
@@ -64,10 +67,20 @@ export function rateLimitWaitMs(err: unknown, now: number): number | undefined {
   return undefined;
 }
 
+/** How long a write turned away by the worker's write pacing waits before Temporal tries it again. */
+const WRITES_BUSY_RETRY_MS = 5_000;
+
 /** Turns an error from Octokit into a failure with a retry decision and a message naming what to fix. */
 export function gitHubFailure(err: unknown, call: GitHubCall, now = Date.now()): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   const what = `${call.action} in ${call.repo}`;
+  if (err instanceof Bottleneck.BottleneckError) {
+    return ApplicationFailure.create({
+      message: `${what}: too many GitHub writes are waiting in this worker (GitHub asks for one per second); retrying in ${WRITES_BUSY_RETRY_MS / 1000} s`,
+      type: GitHubFailureType.writesBusy,
+      nextRetryDelay: WRITES_BUSY_RETRY_MS,
+    });
+  }
   if (!isHttpError(err)) return ApplicationFailure.retryable(`${what}: ${(err as Error)?.message ?? String(err)}`, 'GitHubUnavailable');
   const waitMs = rateLimitWaitMs(err, now);
   if (waitMs !== undefined) {

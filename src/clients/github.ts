@@ -1,10 +1,30 @@
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import Bottleneck from 'bottleneck';
 import type { GitHubApi } from '../../activities/github';
 import type { RunwayEnv } from '../env';
 
 const RunwayOctokit = Octokit.plugin(throttling, retry);
+
+/** Writes that may wait for their turn in one worker process before new ones are turned away. */
+export const GITHUB_WRITE_QUEUE_LIMIT = 5;
+
+/**
+ * GitHub asks for at most one mutating request per second per client; the throttling plugin
+ * paces writes that way, process-wide. Its own queue is unbounded, though: under load (dozens
+ * of releases writing deployment records at once) a write could wait longer than its activity's
+ * timeout and still be sent afterwards, beside the retry — a duplicate record. Here at most
+ * GITHUB_WRITE_QUEUE_LIMIT writes wait (about as many seconds, well inside the 10 s activity
+ * timeout); a further write is turned away at once and Temporal retries it later.
+ */
+const writePacing = new Bottleneck.Group({
+  id: 'runway-github-write',
+  maxConcurrent: 1,
+  minTime: 1000,
+  highWater: GITHUB_WRITE_QUEUE_LIMIT,
+  strategy: Bottleneck.strategy.OVERFLOW,
+});
 
 /** Statuses plugin-retry leaves alone: client errors, plus 429 (a rate limit, handled by Temporal). */
 const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
@@ -31,6 +51,7 @@ export function createGitHubClient(env: Pick<RunwayEnv, 'GITHUB_TOKEN' | 'GITHUB
     throttle: {
       onRateLimit: () => false,
       onSecondaryRateLimit: () => false,
+      write: writePacing,
     },
     retry: { retries: options.retries ?? 2, doNotRetry: DO_NOT_RETRY },
   });
