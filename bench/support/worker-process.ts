@@ -3,6 +3,7 @@
  * command operators run, so recovery figures include a real process start.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 
 const BIN = path.join(__dirname, '../../bin/runway.js');
@@ -51,6 +52,8 @@ export class WorkerProcess {
 
   private keep(chunk: string): void {
     this.output = (this.output + chunk).slice(-16_000);
+    // Every worker's output in one file, for looking into a run afterwards.
+    if (process.env.RUNWAY_BENCH_WORKER_LOG) appendFileSync(process.env.RUNWAY_BENCH_WORKER_LOG, chunk);
   }
 
   private async ready(timeoutMs: number): Promise<void> {

@@ -3,8 +3,9 @@
  * Every failure becomes a polite sentence: the clicker only ever sees an ephemeral message, and
  * the operator sees the log line.
  */
-import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ReleaseRefusedError } from '../client/releases';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { ReleaseRefusedError } from '../client/errors';
+import { sendReleaseUpdate } from '../client/send-update';
 import { approveUpdate, type DecisionAck, rejectUpdate, type SlackOrigin } from '../messages';
 import type { GroupMembership } from './group-membership';
 import type { ButtonClick } from './interaction';
@@ -35,13 +36,11 @@ export interface DecideClickOptions {
  */
 async function sendDecision(client: Client, click: ButtonClick, by: string, origin: SlackOrigin): Promise<DecisionAck> {
   const handle = click.runId ? client.workflow.getHandle(click.releaseId, click.runId) : client.workflow.getHandle(click.releaseId);
-  try {
-    if (click.decision === 'approve') return await handle.executeUpdate(approveUpdate, { args: [{ by, ...origin }] });
-    return await handle.executeUpdate(rejectUpdate, { args: [{ by, ...origin }] });
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new ReleaseRefusedError((err.cause as Error | undefined)?.message ?? err.message);
-    throw err;
-  }
+  return sendReleaseUpdate(() =>
+    click.decision === 'approve'
+      ? handle.executeUpdate(approveUpdate, { args: [{ by, ...origin }] })
+      : handle.executeUpdate(rejectUpdate, { args: [{ by, ...origin }] }),
+  );
 }
 
 function acceptedText(ack: DecisionAck, releaseId: string): string {

@@ -6,6 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { ServiceError } from '@temporalio/client';
 import { ConfigError } from '../config/load';
 import { UnknownServiceError } from '../config/plan';
+import { ReleaseStuckError } from '../client/errors';
 import { EnvError } from '../env';
 import { CliError } from './errors';
 import { ExitCode } from './exit-codes';
@@ -15,6 +16,7 @@ export function errorToExit(err: unknown): { code: number; message: string } {
   if (err instanceof ConfigError || err instanceof EnvError || err instanceof UnknownServiceError) {
     return { code: ExitCode.invalidInput, message: err.message };
   }
+  if (err instanceof ReleaseStuckError) return { code: ExitCode.error, message: err.message };
   if (err instanceof WorkflowNotFoundError) return { code: ExitCode.notFound, message: `release not found: ${err.workflowId ?? err.message}` };
   if (err instanceof ServiceError || (err as Error)?.message?.includes('Failed to connect')) {
     return { code: ExitCode.error, message: `cannot reach Temporal: ${(err as Error).message} (is TEMPORAL_ADDRESS right? \`runway dev\` starts a local server)` };

@@ -6,12 +6,13 @@ import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import type { OperatorAction } from '../domain/operator-controls';
 import { type ReleaseInput, type ReleaseOutcome, type ReleaseStatus, type ReleaseEvent, isTerminalStage } from '../domain/release';
 import { releaseId, SERVICE_NAME_PATTERN } from '../domain/release-id';
 import { liveBakeResults, mergeLiveMeasurements } from './live-analysis';
+import { sendReleaseUpdate } from './send-update';
+import { ReleaseStuckError } from './errors';
 import {
   approveUpdate,
   type ControlAck,
@@ -158,10 +159,7 @@ export async function waitForServiceFree(client: Client, scope: ServiceScope, ex
   }
 }
 
-/** Thrown when a release refuses a request (its Update validator said no). */
-export class ReleaseRefusedError extends Error {
-  override name = 'ReleaseRefusedError';
-}
+export { ReleaseRefusedError, ReleaseStuckError } from './errors';
 
 /**
  * The live status (query) of a running release, or the final status of a finished one. For a
@@ -180,7 +178,12 @@ export async function releaseStatus(client: Client, id: string): Promise<Release
     return handle.query(statusQuery);
   }
   if (description.status.name === 'RUNNING') {
-    const status = await handle.query(statusQuery);
+    const status = await handle.query(statusQuery).catch((err: unknown) => {
+      // A release whose workflow task keeps failing cannot answer a query either: say so.
+      const attempts = description.raw.pendingWorkflowTask?.attempt ?? 0;
+      if (attempts > 1) throw new ReleaseStuckError(id, attempts, keywordAttribute(description.searchAttributes, stageSearchAttribute.name));
+      throw err;
+    });
     try {
       return mergeLiveMeasurements(status, liveBakeResults(description.raw.pendingActivities));
     } catch {
@@ -233,25 +236,20 @@ export async function decideRelease(
   note?: string,
 ): Promise<DecisionAck> {
   const handle = client.workflow.getHandle(id);
-  try {
-    if (decision === 'approve') return await handle.executeUpdate(approveUpdate, { args: [{ by, comment: note }] });
-    return await handle.executeUpdate(rejectUpdate, { args: [{ by, reason: note }] });
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      throw new ReleaseRefusedError((err.cause as Error | undefined)?.message ?? err.message);
-    }
-    throw err;
-  }
+  return sendReleaseUpdate(() =>
+    decision === 'approve'
+      ? handle.executeUpdate(approveUpdate, { args: [{ by, comment: note }] })
+      : handle.executeUpdate(rejectUpdate, { args: [{ by, reason: note }] }),
+  );
 }
 
 /** Pause, resume, promote or abort a release; refusals become ReleaseRefusedError. */
 export async function controlRelease(client: Client, id: string, action: OperatorAction, by: string, reason?: string): Promise<ControlAck> {
-  try {
-    return await client.workflow.getHandle(id).executeUpdate(controlUpdates[action], { args: [{ by, reason }] });
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      throw new ReleaseRefusedError((err.cause as Error | undefined)?.message ?? err.message);
-    }
-    throw err;
-  }
+  return sendReleaseUpdate(() => client.workflow.getHandle(id).executeUpdate(controlUpdates[action], { args: [{ by, reason }] }));
+}
+
+/** A Keyword search attribute's value from describe(), if set. */
+function keywordAttribute(attributes: Record<string, unknown> | undefined, name: string): string | undefined {
+  const value = attributes?.[name];
+  return Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
 }
