@@ -10,13 +10,6 @@ import type { OperatorAction } from './domain/operator-controls';
 import type { ReleaseStatus } from './domain/release';
 
 export const DEFAULT_TASK_QUEUE = 'runway';
-
-/**
- * Starts the refusal of an Update that arrived while the release was completing a step in the
- * same instant (workflows/update-order-guard.ts): nothing was decided; sending it again a moment
- * later is safe and is what the clients do.
- */
-export const UPDATE_BUSY_REFUSAL = 'release busy';
 export const RELEASE_WORKFLOW_TYPE = 'release';
 
 /** Where a Slack click came from; the approvals server fills it in, the CLI leaves it out. */

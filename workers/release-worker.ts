@@ -9,7 +9,6 @@ import { createGitHubClient } from '../src/clients/github';
 import { createSlackClient } from '../src/clients/slack';
 import { createPrometheusProvider } from '../src/metrics/prometheus';
 import type { RunwayEnv } from '../src/env';
-import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './workflow-modules';
 
 export interface ReleaseWorkerOptions {
   connection: NativeConnection;
@@ -43,10 +42,7 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
     taskQueue: options.taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
     activities: createActivities(clients),
-    // A pre-built bundle carries its interceptor modules already (bundled with the same list).
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     // After a crash, a workflow task queued for this (dead) worker's sticky queue moves to the
     // shared queue after this long (SDK default 10 s); a cache miss costs only a replay.
     stickyQueueScheduleToStartTimeout: '3s',

@@ -3,9 +3,8 @@
  * Every failure becomes a polite sentence: the clicker only ever sees an ephemeral message, and
  * the operator sees the log line.
  */
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ReleaseRefusedError } from '../client/errors';
-import { sendReleaseUpdate } from '../client/send-update';
 import { approveUpdate, type DecisionAck, rejectUpdate, type SlackOrigin } from '../messages';
 import type { GroupMembership } from './group-membership';
 import type { ButtonClick } from './interaction';
@@ -36,11 +35,13 @@ export interface DecideClickOptions {
  */
 async function sendDecision(client: Client, click: ButtonClick, by: string, origin: SlackOrigin): Promise<DecisionAck> {
   const handle = click.runId ? client.workflow.getHandle(click.releaseId, click.runId) : client.workflow.getHandle(click.releaseId);
-  return sendReleaseUpdate(() =>
-    click.decision === 'approve'
-      ? handle.executeUpdate(approveUpdate, { args: [{ by, ...origin }] })
-      : handle.executeUpdate(rejectUpdate, { args: [{ by, ...origin }] }),
-  );
+  try {
+    if (click.decision === 'approve') return await handle.executeUpdate(approveUpdate, { args: [{ by, ...origin }] });
+    return await handle.executeUpdate(rejectUpdate, { args: [{ by, ...origin }] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new ReleaseRefusedError((err.cause as Error | undefined)?.message ?? err.message);
+    throw err;
+  }
 }
 
 function acceptedText(ack: DecisionAck, releaseId: string): string {

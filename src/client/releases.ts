@@ -6,13 +6,14 @@ import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  type WorkflowHandle,
+  WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import type { OperatorAction } from '../domain/operator-controls';
-import { type ReleaseInput, type ReleaseOutcome, type ReleaseStatus, type ReleaseEvent, isTerminalStage } from '../domain/release';
+import { type ReleaseInput, type ReleaseOutcome, type ReleaseStatus, type ReleaseEvent, isTerminalStage, ReleaseStage } from '../domain/release';
 import { releaseId, SERVICE_NAME_PATTERN } from '../domain/release-id';
 import { liveBakeResults, mergeLiveMeasurements } from './live-analysis';
-import { sendReleaseUpdate } from './send-update';
-import { ReleaseStuckError } from './errors';
+import { ReleaseRefusedError, ReleaseStuckError } from './errors';
 import {
   approveUpdate,
   type ControlAck,
@@ -236,16 +237,48 @@ export async function decideRelease(
   note?: string,
 ): Promise<DecisionAck> {
   const handle = client.workflow.getHandle(id);
-  return sendReleaseUpdate(() =>
+  await untilApprovalStageRecorded(handle);
+  return refusalsAsErrors(() =>
     decision === 'approve'
       ? handle.executeUpdate(approveUpdate, { args: [{ by, comment: note }] })
       : handle.executeUpdate(rejectUpdate, { args: [{ by, reason: note }] }),
   );
 }
 
+/** Stages a release passes through before it asks for approval. */
+const BEFORE_APPROVAL: readonly string[] = [ReleaseStage.queued, ReleaseStage.building, ReleaseStage.staging, ReleaseStage.smoke];
+
+/**
+ * A decision is sent once the release's history records that it waits for approval (the
+ * RunwayStage search attribute), not merely once a query says so: a query can answer from a
+ * worker that has run the release further than its history records, and an Update sent in that
+ * instant can be accepted in a way Temporal cannot replay (README, "Decisions sent the instant a
+ * release asks for them"). Bounded: a release that does not get there in time is asked anyway,
+ * and its validator answers.
+ */
+async function untilApprovalStageRecorded(handle: WorkflowHandle, timeoutMs = 15_000, pollMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const description = await handle.describe().catch(() => undefined);
+    const stage = description ? keywordAttribute(description.searchAttributes, stageSearchAttribute.name) : undefined;
+    if (!description || description.status.name !== 'RUNNING' || !stage || !BEFORE_APPROVAL.includes(stage) || Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/** Runs an Update; a refusal by the release's validator becomes ReleaseRefusedError with its reason. */
+async function refusalsAsErrors<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new ReleaseRefusedError((err.cause as Error | undefined)?.message ?? err.message);
+    throw err;
+  }
+}
+
 /** Pause, resume, promote or abort a release; refusals become ReleaseRefusedError. */
 export async function controlRelease(client: Client, id: string, action: OperatorAction, by: string, reason?: string): Promise<ControlAck> {
-  return sendReleaseUpdate(() => client.workflow.getHandle(id).executeUpdate(controlUpdates[action], { args: [{ by, reason }] }));
+  return refusalsAsErrors(() => client.workflow.getHandle(id).executeUpdate(controlUpdates[action], { args: [{ by, reason }] }));
 }
 
 /** A Keyword search attribute's value from describe(), if set. */

@@ -12,7 +12,6 @@ import path from 'node:path';
 import { resolveTemporalCli } from '../../src/temporal/cli-binary';
 import { RUNWAY_SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { ENV_ADDRESS, ENV_BUNDLE, ENV_BUNDLE_ERROR, ENV_STATE_FILE, harnessGlobals, type HarnessState } from './state';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../../workers/workflow-modules';
 
 const log = (line: string) => process.stderr.write(`[test harness] ${line}\n`);
 
@@ -78,7 +77,7 @@ async function bundleWorkflows(tempDir: string): Promise<string | undefined> {
     // Loaded only here: @temporalio/worker is heavy, and a run without workflows never needs it.
     const { bundleWorkflowCode } = await import('@temporalio/worker');
     const started = Date.now();
-    const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: quietLogger });
+    const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
     log(`Bundled the workflow code in ${Date.now() - started} ms`);
     const file = path.join(tempDir, 'workflow-bundle.js');
     writeFileSync(file, code);

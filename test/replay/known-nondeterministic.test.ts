@@ -1,9 +1,9 @@
 /**
- * A history the Temporal SDK wrote but cannot replay (see README, "Updates that arrive in the
- * middle of a step"): an approval accepted after the commands of the activity result delivered in
- * the same workflow task. workflows/update-order-guard.ts refuses such Updates so no new history
- * looks like this. This test pins the SDK's behaviour: if it ever replays, the SDK has been fixed
- * and the guard (and this file) can be reconsidered.
+ * A history the Temporal SDK wrote but cannot replay (README, "Decisions sent the instant a
+ * release asks for them"): an approval accepted after the commands of the activity result in the
+ * same workflow task. Runway's clients send decisions only once the history records the approval
+ * stage, so they no longer race that task. This test pins the SDK's behaviour: if it ever
+ * replays, the SDK has been fixed and the client-side wait (and this file) can be reconsidered.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -12,6 +12,8 @@ import type { MeasurementResult } from '../../src/domain/canary-analysis';
 
 export interface FakeOptions {
   smokeFails?: boolean;
+  /** How long the smoke test takes. */
+  smokeDelayMs?: number;
   /** Services (cluster/service) whose deployment fails. */
   failingDeployments?: string[];
   /** How long posting the Slack message takes (a slow Slack); logs `postReleaseMessage:done` when it returns. */
@@ -84,6 +86,7 @@ export function createFakeActivities(options: FakeOptions = {}) {
     },
     async runSmokeTest(input) {
       log('runSmokeTest', input);
+      if (options.smokeDelayMs) await Context.current().sleep(options.smokeDelayMs);
       if (options.smokeFails) throw ApplicationFailure.nonRetryable('smoke check 1/2 GET /health → 503', 'SmokeTestFailed');
       return { checks: [{ status: 200, ms: 1 }] };
     },

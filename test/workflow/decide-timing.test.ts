@@ -1,0 +1,32 @@
+/**
+ * `runway approve` sent while a release is still on its way to approval waits until the
+ * release's history records that it waits for approval, then decides — rather than being refused
+ * in that instant, or racing the workflow task that enters the stage (README, "Decisions sent the
+ * instant a release asks for them").
+ */
+import type { Client } from '@temporalio/client';
+import { decideRelease } from '../../src/client/releases';
+import { statusQuery } from '../../src/messages';
+import { testClient } from '../harness/temporal';
+import { createFakeActivities } from '../support/fake-activities';
+import { releaseInput, startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
+
+let client: Client;
+let closeClient: () => Promise<void>;
+beforeAll(async () => {
+  ({ client, close: closeClient } = await testClient());
+});
+afterAll(async () => closeClient());
+
+it('an approval sent during the smoke test waits for the approval stage to be recorded, then approves', async () => {
+  const fake = createFakeActivities({ smokeDelayMs: 1500 });
+  await withWorker(fake.activities, async (taskQueue) => {
+    const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
+    await untilStage(handle, 'smoke');
+    const ack = await decideRelease(client, handle.workflowId, 'approve', 'alice', 'go');
+    expect(ack).toMatchObject({ decision: 'approved', by: 'alice' });
+    const status = await handle.query(statusQuery);
+    expect(status.approval).toMatchObject({ decision: 'approved', by: 'alice', comment: 'go' });
+    await handle.terminate('test done');
+  });
+});
