@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { decideRelease } from '../src/client/releases';
 import type { ReleaseOutcome } from '../src/domain/release';
+import type { Sandbox } from '../src/sandbox';
 import { parseFlags, takeListFlag } from './support/args';
 import { benchServiceNames } from './support/bench-config';
 import { startBenchRelease, tryStatus } from './support/bench-releases';
@@ -30,6 +31,8 @@ interface RunFigures {
   waiting: number;
   approved: number;
   released: number;
+  /** Released releases whose production GitHub deployment ended marked success (records kept up). */
+  recorded: number;
   rssMiB: number;
   perSecond: number;
 }
@@ -55,19 +58,21 @@ export async function run(args: string[]): Promise<void> {
       runs.push(figures);
       console.log(
         `scale: N=${n} run ${r + 1}: ${figures.waiting}/${n} reached approval; ${figures.released}/${figures.approved} approved released, ` +
-          `${rate(figures.perSecond)} releases/s; worker peak RSS ${figures.rssMiB.toFixed(0)} MiB`,
+          `${rate(figures.perSecond)} releases/s; ${figures.recorded}/${figures.released} production deployments marked success on GitHub; ` +
+          `worker peak RSS ${figures.rssMiB.toFixed(0)} MiB`,
       );
     }
     rows.push({ n, runs });
   }
   console.log('');
-  const header = ['N', 'reached approval', 'released', 'peak RSS MiB', 'releases/s'];
+  const header = ['N', 'reached approval', 'released', 'GitHub success', 'peak RSS MiB', 'releases/s'];
   const table = [
     header,
     ...rows.map(({ n, runs }) => [
       String(n),
       `${fmt(median(runs.map((f) => f.waiting)))}/${n}`,
       `${fmt(median(runs.map((f) => f.released)))}`,
+      `${fmt(median(runs.map((f) => f.recorded)))}`,
       fmt(median(runs.map((f) => f.rssMiB))),
       rate(finiteMedian(runs.map((f) => f.perSecond))),
     ]),
@@ -99,16 +104,30 @@ async function runOnce(n: number, prefix: string, prng: Prng, approvalWaitMs: nu
     const approvedIds = waitingIds.filter((_, i) => decisions[i].status === 'fulfilled');
     const outcomes = await Promise.allSettled(approvedIds.map((id) => resultWithin(client, id, resultWaitMs)));
     const seconds = (Date.now() - approvedAt) / 1000;
-    const released = outcomes.filter((o) => o.status === 'fulfilled' && o.value.result === 'released').length;
+    const releasedIds = approvedIds.filter((_, i) => { const o = outcomes[i]; return o.status === 'fulfilled' && o.value.result === 'released'; });
+    const released = releasedIds.length;
+    const recorded = countProductionSuccess(stack.sandbox, releasedIds.map((id) => services[ids.indexOf(id)]));
     const stragglers = ids.filter((id) => !approvedIds.includes(id));
     await Promise.allSettled(stragglers.map((id) => client.workflow.getHandle(id).terminate('scale bench: did not reach approval in time')));
     // Nothing approved: no throughput to speak of (shown as "-").
     const perSecond = approvedIds.length > 0 ? released / seconds : NaN;
-    return { releases: n, waiting: waitingIds.length, approved: approvedIds.length, released, rssMiB: peakRssMiB(worker.pid), perSecond };
+    return { releases: n, waiting: waitingIds.length, approved: approvedIds.length, released, recorded, rssMiB: peakRssMiB(worker.pid), perSecond };
   } finally {
     await worker.kill();
     await stack.stop();
   }
+}
+
+/**
+ * How many of these services' releases have a production GitHub deployment whose latest status
+ * is success. Deployment records are notifications (paced at one write per second per worker,
+ * given up after 3 minutes), so under load they can lag behind or miss what ECS did.
+ */
+function countProductionSuccess(sandbox: Sandbox, services: string[]): number {
+  const { github } = sandbox.state() as { github: { deployments: { repo: string; environment: string; statuses: { state: string }[] }[] } };
+  return services.filter((service) =>
+    github.deployments.some((d) => d.repo === `acme/${service}` && d.environment === 'production' && d.statuses.at(-1)?.state === 'success'),
+  ).length;
 }
 
 async function resultWithin(client: Client, id: string, timeoutMs: number): Promise<ReleaseOutcome> {

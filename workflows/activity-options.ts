@@ -40,6 +40,17 @@ const notification: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
 };
 
+/**
+ * GitHub deployment records, written at one per second per worker: when many releases write at
+ * once, a write may be turned away (GitHubWritesBusy) again and again before its turn comes. Five
+ * attempts gave up on most records at 50 releases in flight (bench scale); these keep trying for
+ * the same 3 minutes instead, so the record of what runs where survives a burst.
+ */
+const deploymentRecord: ActivityOptions = {
+  ...notification,
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+};
+
 export function releaseActivities(plan: ReleasePlan) {
   const deployWait: ActivityOptions = {
     startToCloseTimeout: plan.deployTimeoutMs + 60_000,
@@ -83,5 +94,6 @@ export function releaseActivities(plan: ReleasePlan) {
     smoke: proxyActivities<ReleaseActivities>(smoke),
     build: proxyActivities<ReleaseActivities>(ecsCall),
     notify: proxyActivities<ReleaseActivities>(notification),
+    records: proxyActivities<ReleaseActivities>(deploymentRecord),
   };
 }

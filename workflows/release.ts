@@ -119,7 +119,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
 
   const recordDeployment = async (environment: 'staging' | 'production') => {
     const created = await bestEffort(`creating the GitHub ${environment} deployment`, () =>
-      acts.notify.createDeployment({
+      acts.records.createDeployment({
         repo: plan.repo,
         ref: input.version,
         environment,
@@ -138,7 +138,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     const deploymentId = deployments[environment];
     if (deploymentId === undefined) return;
     await bestEffort(`setting the GitHub ${environment} deployment to ${deploymentState}`, () =>
-      acts.notify.setDeploymentStatus({
+      acts.records.setDeploymentStatus({
         repo: plan.repo,
         deploymentId,
         state: deploymentState,
@@ -436,7 +436,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       // GitHub should show what really runs again: the environment's previous deployment.
       if (v2 && deployments[environment] !== undefined) {
         await bestEffort(`restoring the previous GitHub ${environment} deployment`, () =>
-          acts.notify.restorePreviousDeployment({ repo: plan.repo, environment, releaseId: info.workflowId, ...(v3 ? { runId: info.runId } : {}), logUrl: runUrl }),
+          acts.records.restorePreviousDeployment({ repo: plan.repo, environment, releaseId: info.workflowId, ...(v3 ? { runId: info.runId } : {}), logUrl: runUrl }),
         );
       }
     }

@@ -28,6 +28,8 @@ export interface FakeOptions {
   failingUndos?: string[];
   /** Tasks of the stable production service. @default 9 */
   productionTasks?: number;
+  /** The first this-many GitHub deployment writes are turned away as GitHubWritesBusy (a crowded worker). */
+  gitHubWritesBusy?: number;
 }
 
 const PASSING: MeasurementResult = {
@@ -51,6 +53,12 @@ export function createFakeActivities(options: FakeOptions = {}) {
   ]);
   let revision = 1;
   let bakes = 0;
+  let busyWrites = options.gitHubWritesBusy ?? 0;
+  const turnAwayWhileBusy = () => {
+    if (busyWrites <= 0) return;
+    busyWrites -= 1;
+    throw ApplicationFailure.create({ message: 'too many GitHub writes are waiting in this worker', type: 'GitHubWritesBusy', nextRetryDelay: 50 });
+  };
   const log = (name: string, input: unknown) => calls.push({ name, input: JSON.parse(JSON.stringify(input ?? null)) });
   const key = (ref: { cluster: string; service: string }) => `${ref.cluster}/${ref.service}`;
 
@@ -133,10 +141,12 @@ export function createFakeActivities(options: FakeOptions = {}) {
     },
     async createDeployment(input) {
       log('createDeployment', input);
+      turnAwayWhileBusy();
       return { deploymentId: input.environment === 'staging' ? 1 : 2 };
     },
     async setDeploymentStatus(input) {
       log('setDeploymentStatus', input);
+      turnAwayWhileBusy();
     },
     async countCrashedTasks(input) {
       log('countCrashedTasks', input);

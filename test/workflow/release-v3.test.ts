@@ -57,6 +57,17 @@ const oneMeasurement = (result: () => BakeReport['results'][number]) => (_call: 
 };
 
 describe('release v3', () => {
+  it('keeps retrying a GitHub deployment record turned away by a crowded worker, past five attempts', async () => {
+    const fake = createFakeActivities({ gitHubWritesBusy: 6 });
+    const outcome = await approveAndFinish(fake, samplePlan());
+    expect(outcome.result).toBe('released');
+    // Six refusals, then the staging record was created and every status written.
+    expect(inputsOf(fake, 'createDeployment')).toHaveLength(8);
+    expect(outcome.status.history.map((e) => e.message)).not.toContainEqual(expect.stringMatching(/GitHub .* failed \(release continues\)/));
+    const states = inputsOf<{ deploymentId: number; state: string }>(fake, 'setDeploymentStatus').map((s) => `${s.deploymentId}:${s.state}`);
+    expect(states).toEqual(['1:in_progress', '1:success', '2:in_progress', '2:success']);
+  });
+
   it('verifies CI is green before dispatching a build, and a red CI refuses the release naming the rule', async () => {
     const plan = samplePlan({ releaseBranch: 'main', requireGreenCi: true, build: { mode: 'dispatch', workflow: 'build.yml', ref: 'main', timeoutMs: 60_000 } });
     const green = createFakeActivities();
