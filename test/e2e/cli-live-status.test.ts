@@ -4,23 +4,17 @@
  * window's analyseBake activity has heartbeated, marked "(live)". Real release workflow and real
  * analysis activity on the dev server; fake ECS/Slack/GitHub activities and a fake metrics source.
  */
-import type { Client } from '@temporalio/client';
 import { createAnalysisActivities } from '../../activities/canary-analysis';
 import { releaseStatus } from '../../src/client/releases';
 import { DEFAULT_THRESHOLDS } from '../../src/domain/canary-analysis';
 import { approveUpdate, statusQuery } from '../../src/messages';
-import { testClient, testTemporalAddress } from '../harness/temporal';
+import { useTestClient, testTemporalAddress } from '../harness/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { runRunway } from '../support/runway-process';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
 
-let client: Client;
-let closeClient: () => Promise<void>;
-beforeAll(async () => {
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => closeClient());
+const temporal = useTestClient();
 
 it('runway status shows the current bake window’s measurements before the window ends, marked (live)', async () => {
   const fake = createFakeActivities();
@@ -40,7 +34,7 @@ it('runway status shows the current bake window’s measurements before the wind
   });
 
   await withWorker({ ...fake.activities, analyseBake: analysis.analyseBake }, async (taskQueue) => {
-    const handle = await startReleaseWorkflow(client, taskQueue, releaseInput(plan));
+    const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan));
     try {
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
@@ -48,7 +42,7 @@ it('runway status shows the current bake window’s measurements before the wind
 
       let live = 0;
       for (let i = 0; i < 200 && live < 2; i++) {
-        const status = await releaseStatus(client, handle.workflowId);
+        const status = await releaseStatus(temporal.client, handle.workflowId);
         live = status.canary.analysis?.find((a) => a.step === 1)?.measurements.filter((m) => (m as { live?: boolean }).live).length ?? 0;
         if (live < 2) await new Promise((r) => setTimeout(r, 200));
       }

@@ -30,6 +30,19 @@ export async function testClient(namespace = 'default'): Promise<{ client: Clien
   return { client: new Client({ connection, namespace }), connection, close: () => connection.close() };
 }
 
+/**
+ * A client for every test of the file (hooks registered here): connected before the first test,
+ * closed after the last. Read `.client` inside tests.
+ */
+export function useTestClient(): { readonly client: Client } {
+  const current = {} as { client: Client; close?: () => Promise<void> };
+  beforeAll(async () => {
+    ({ client: current.client, close: current.close } = await testClient());
+  });
+  afterAll(async () => current.close?.());
+  return current;
+}
+
 let native: Promise<NativeConnection> | undefined;
 
 /** One worker connection per test file, shared by its workers and closed after the file's tests. */

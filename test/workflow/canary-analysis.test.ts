@@ -5,23 +5,18 @@
  * refused while the latest measurement fails; a pause hands back the window's measurements.
  */
 import { Context } from '@temporalio/activity';
-import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
 import { DEFAULT_THRESHOLDS, judgeMeasurement, type TrackMetrics } from '../../src/domain/canary-analysis';
 import type { CanaryAnalysisPlan, ReleaseOutcome } from '../../src/domain/release';
 import { approveUpdate, pauseUpdate, promoteUpdate, resumeUpdate, statusQuery } from '../../src/messages';
-import { testClient } from '../harness/temporal';
+import { useTestClient } from '../harness/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 
-let client: Client;
-let closeClient: () => Promise<void>;
-beforeAll(async () => {
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => closeClient());
+const temporal = useTestClient();
 
 const analysis: CanaryAnalysisPlan = {
   intervalMs: 100,
@@ -56,7 +51,7 @@ function plan(overrides: Partial<CanaryAnalysisPlan> = {}, bakeMs = 60_000) {
 }
 
 async function startApproved(taskQueue: string, p = plan()) {
-  const handle = await startReleaseWorkflow(client, taskQueue, releaseInput(p));
+  const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(p));
   await untilStage(handle, 'awaiting-approval');
   await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
   return handle;

@@ -4,26 +4,20 @@
  * in that instant, or racing the workflow task that enters the stage (README, "Decisions sent the
  * instant a release asks for them").
  */
-import type { Client } from '@temporalio/client';
 import { decideRelease } from '../../src/client/releases';
 import { statusQuery } from '../../src/messages';
-import { testClient } from '../harness/temporal';
+import { useTestClient } from '../harness/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { releaseInput, startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
 
-let client: Client;
-let closeClient: () => Promise<void>;
-beforeAll(async () => {
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => closeClient());
+const temporal = useTestClient();
 
 it('an approval sent during the smoke test waits for the approval stage to be recorded, then approves', async () => {
   const fake = createFakeActivities({ smokeDelayMs: 1500 });
   await withWorker(fake.activities, async (taskQueue) => {
-    const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
+    const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
     await untilStage(handle, 'smoke');
-    const ack = await decideRelease(client, handle.workflowId, 'approve', 'alice', 'go');
+    const ack = await decideRelease(temporal.client, handle.workflowId, 'approve', 'alice', 'go');
     expect(ack).toMatchObject({ decision: 'approved', by: 'alice' });
     const status = await handle.query(statusQuery);
     expect(status.approval).toMatchObject({ decision: 'approved', by: 'alice', comment: 'go' });

@@ -3,20 +3,15 @@
  * bake clock stops), resume continues, promote skips the remaining steps, abort rolls back;
  * each is recorded with who and why, and a control that makes no sense now is refused.
  */
-import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, resumeUpdate, statusQuery } from '../../src/messages';
-import { testClient } from '../harness/temporal';
+import { useTestClient } from '../harness/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 
-let client: Client;
-let closeClient: () => Promise<void>;
-beforeAll(async () => {
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => closeClient());
+const temporal = useTestClient();
 
 const canaryUpdates = (fake: ReturnType<typeof createFakeActivities>) =>
   fake.calls
@@ -24,7 +19,7 @@ const canaryUpdates = (fake: ReturnType<typeof createFakeActivities>) =>
     .map((c) => (c.input as { desiredCount?: number }).desiredCount);
 
 async function startApproved(taskQueue: string, bakeMs: number) {
-  const handle = await startReleaseWorkflow(client, taskQueue, releaseInput(samplePlan({ canary: { steps: [10, 30, 60, 100], bakeMs } })));
+  const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(samplePlan({ canary: { steps: [10, 30, 60, 100], bakeMs } })));
   await untilStage(handle, 'awaiting-approval');
   await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
   await untilStatus(handle, (s) => s.canary.step === 1, 'canary step 1');
@@ -80,7 +75,7 @@ describe('operator controls', () => {
   it('refuses controls that make no sense now, and strangers, with the reason', async () => {
     const fake = createFakeActivities();
     await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (err: WorkflowUpdateFailedError) => (err.cause as Error).message);
       expect(await refusal(handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice' }] }))).toBe(

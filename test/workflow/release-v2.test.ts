@@ -5,27 +5,21 @@
  * not held up by a slow Slack; and a rollback that restores GitHub's previous deployments and
  * replies to the requester in the message's thread.
  */
-import type { Client } from '@temporalio/client';
 import type { ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
 import { approveUpdate } from '../../src/messages';
-import { testClient } from '../harness/temporal';
+import { useTestClient } from '../harness/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 
-let client: Client;
-let closeClient: () => Promise<void>;
-beforeAll(async () => {
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => closeClient());
+const temporal = useTestClient();
 
 type Fake = ReturnType<typeof createFakeActivities>;
 const inputsOf = <T>(fake: Fake, name: string) => fake.calls.filter((c) => c.name === name).map((c) => c.input as T);
 
 async function approveAndFinish(fake: Fake, plan: ReleasePlan): Promise<ReleaseOutcome> {
   return withWorker(fake.activities, async (taskQueue) => {
-    const handle = await startReleaseWorkflow(client, taskQueue, releaseInput(plan));
+    const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan));
     await untilStage(handle, 'awaiting-approval');
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
     return (await handle.result()) as ReleaseOutcome;
@@ -84,7 +78,7 @@ describe('release v2 stages', () => {
   it('moves on after a decision while the Slack post is still being retried', async () => {
     const fake = createFakeActivities({ slackPostDelayMs: 20_000 });
     await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
       await untilStatus(handle, (s) => s.stage === 'canary', 'canary');
@@ -109,7 +103,7 @@ describe('release v2 stages', () => {
 /** Like approveAndFinish, but approves only after the reminder has gone out. */
 async function approveAndFinishAfter(fake: Fake, plan: ReleasePlan): Promise<ReleaseOutcome> {
   return withWorker(fake.activities, async (taskQueue) => {
-    const handle = await startReleaseWorkflow(client, taskQueue, releaseInput(plan));
+    const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan));
     await untilStatus(handle, (s) => s.history.some((e) => e.message === 'reminded the approvers in Slack'), 'the reminder');
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
     return (await handle.result()) as ReleaseOutcome;

@@ -5,22 +5,16 @@
  * hold up the canary; approvals so far and unhappy endings in Slack; and GitHub left alone for
  * an environment whose restore failed.
  */
-import type { Client } from '@temporalio/client';
 import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
 import { bakeDecision, DEFAULT_THRESHOLDS, judgeMeasurement, type TrackMetrics } from '../../src/domain/canary-analysis';
 import type { CanaryAnalysisPlan, ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
 import { approveUpdate, rejectUpdate, resumeUpdate } from '../../src/messages';
-import { testClient } from '../harness/temporal';
+import { useTestClient } from '../harness/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 
-let client: Client;
-let closeClient: () => Promise<void>;
-beforeAll(async () => {
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => closeClient());
+const temporal = useTestClient();
 
 type Fake = ReturnType<typeof createFakeActivities>;
 const inputsOf = <T>(fake: Fake, name: string) => fake.calls.filter((c) => c.name === name).map((c) => c.input as T);
@@ -31,7 +25,7 @@ const canaryCounts = (fake: Fake) =>
 
 async function approveAndFinish(fake: Fake, plan: ReleasePlan): Promise<ReleaseOutcome> {
   return withWorker(fake.activities, async (taskQueue) => {
-    const handle = await startReleaseWorkflow(client, taskQueue, releaseInput(plan));
+    const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan));
     await untilStage(handle, 'awaiting-approval');
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
     return (await handle.result()) as ReleaseOutcome;
@@ -75,7 +69,7 @@ describe('release v3', () => {
     expect(green.names().slice(0, 3)).toEqual(['checkReleaseBranch', 'verifyBuild', 'dispatchBuild']);
 
     const red = createFakeActivities({ ciFails: 'CI checks failed for acme/checkout@abc: unit (failure)' });
-    const outcome = await withWorker(red.activities, async (taskQueue) => (await startReleaseWorkflow(client, taskQueue, releaseInput(plan))).result());
+    const outcome = await withWorker(red.activities, async (taskQueue) => (await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan))).result());
     expect(outcome).toMatchObject({ result: 'rolled-back', reason: 'ci-green rule: CI checks failed for acme/checkout@abc: unit (failure)' });
     expect(red.names()).not.toContain('dispatchBuild');
   });
@@ -90,7 +84,7 @@ describe('release v3', () => {
   it('never steps up on no data: the step is baked again and the streak across windows asks a human', async () => {
     const fake = createFakeActivities({ analysis: oneMeasurement(noData) });
     await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput(analysedPlan(100)));
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(analysedPlan(100)));
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
       const held = await untilStatus(handle, (s) => s.canary.awaitingDecision !== undefined, 'a held canary');
@@ -114,7 +108,7 @@ describe('release v3', () => {
           : { results: [good()], decision: { action: 'continue' } },
     });
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput(analysedPlan(60_000)));
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(analysedPlan(60_000)));
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
       await untilStatus(handle, (s) => s.canary.awaitingDecision !== undefined, 'a held canary');
@@ -149,7 +143,7 @@ describe('release v3', () => {
     const fake = createFakeActivities();
     const plan = samplePlan({ approval: { channel: '#deploys', approvers: ['alice', 'bob'], timeoutMs: 60_000, allowSelfApproval: false, requiredApprovals: 2 } });
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput(plan));
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan));
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
       await untilStatus(handle, () => fake.names().includes('updateReleaseMessage'), 'the partial-approval update');
@@ -166,7 +160,7 @@ describe('release v3', () => {
     const fake = createFakeActivities();
     const plan = samplePlan({ approval: { channel: '#deploys', approvers: ['alice', 'bob'], timeoutMs: 60_000, allowSelfApproval: false, requesterSlackId: 'U0CAROL' } });
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput(plan));
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan));
       await untilStage(handle, 'awaiting-approval');
       await untilStatus(handle, () => fake.names().includes('postReleaseMessage'), 'the approval request');
       await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'freeze' }] });
@@ -179,7 +173,7 @@ describe('release v3', () => {
 
   it('does not show the previous deployment as running on GitHub when the environment could not be restored', async () => {
     const fake = createFakeActivities({ smokeFails: true, failingUndos: ['staging/checkout'] });
-    const outcome = (await withWorker(fake.activities, async (taskQueue) => (await startReleaseWorkflow(client, taskQueue, releaseInput())).result())) as ReleaseOutcome;
+    const outcome = (await withWorker(fake.activities, async (taskQueue) => (await startReleaseWorkflow(temporal.client, taskQueue, releaseInput())).result())) as ReleaseOutcome;
     expect(outcome.result).toBe('failed');
     expect(inputsOf(fake, 'restorePreviousDeployment')).toEqual([]);
     const staging = inputsOf<{ state: string; description: string }>(fake, 'setDeploymentStatus').at(-1)!;

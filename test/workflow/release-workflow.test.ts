@@ -2,27 +2,21 @@
  * The release workflow against a real Temporal dev server with fake activities: every path a
  * release can take, and the approval policy enforced through Updates and signals.
  */
-import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { approveSignal, approveUpdate, rejectUpdate, stageSearchAttribute, statusQuery } from '../../src/messages';
-import { testClient } from '../harness/temporal';
+import { useTestClient } from '../harness/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
 
-let client: Client;
-let closeClient: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => closeClient());
+const temporal = useTestClient();
 
 describe('release workflow', () => {
   it('goes through every stage to production once approved', async () => {
     const fake = createFakeActivities();
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       const ack = await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', comment: 'ship it' }] });
       expect(ack).toMatchObject({ decision: 'approved', by: 'alice' });
@@ -51,7 +45,7 @@ describe('release workflow', () => {
 
   it('rolls staging back when the smoke test fails', async () => {
     const fake = createFakeActivities({ smokeFails: true });
-    const outcome = await withWorker(fake.activities, async (taskQueue) => (await startReleaseWorkflow(client, taskQueue, releaseInput())).result());
+    const outcome = await withWorker(fake.activities, async (taskQueue) => (await startReleaseWorkflow(temporal.client, taskQueue, releaseInput())).result());
     expect(outcome.result).toBe('rolled-back');
     expect(outcome.reason).toMatch(/smoke check 1\/2/);
     expect(fake.services.get('staging/checkout')!.taskDefinition).toBe('td/checkout-staging:1');
@@ -65,7 +59,7 @@ describe('release workflow', () => {
   it('rolls staging back when rejected', async () => {
     const fake = createFakeActivities();
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'freeze' }] });
       return handle.result();
@@ -81,7 +75,7 @@ describe('release workflow', () => {
   it('refuses an approver who is not allowed and keeps waiting', async () => {
     const fake = createFakeActivities();
     await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       const refused = handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory' }] });
       await expect(refused).rejects.toThrow(WorkflowUpdateFailedError);
@@ -109,7 +103,7 @@ describe('release workflow', () => {
   it('rejects when nobody decides before the approval timeout', async () => {
     const fake = createFakeActivities();
     const plan = samplePlan({ approval: { ...samplePlan().approval, timeoutMs: 1500 } });
-    const outcome = await withWorker(fake.activities, async (taskQueue) => (await startReleaseWorkflow(client, taskQueue, releaseInput(plan))).result());
+    const outcome = await withWorker(fake.activities, async (taskQueue) => (await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan))).result());
     expect(outcome.result).toBe('rejected');
     expect(outcome.reason).toMatch(/no decision within 2 s|no decision within 1 s/);
     expect(outcome.status.approval.by).toBe('runway');
@@ -118,7 +112,7 @@ describe('release workflow', () => {
   it('takes the canary to 0 first, then restores production and staging, when promotion fails', async () => {
     const fake = createFakeActivities({ failingDeployments: ['production/checkout'] });
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
       return handle.result();
@@ -139,7 +133,7 @@ describe('release workflow', () => {
     // Slack is still answering the approval request when the cancel comes.
     const fake = createFakeActivities({ slackPostDelayMs: 2000 });
     await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await startReleaseWorkflow(client, taskQueue, releaseInput());
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       await handle.cancel();
       await expect(handle.result()).rejects.toThrow();

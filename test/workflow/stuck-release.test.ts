@@ -2,33 +2,27 @@
  * A release whose workflow task keeps failing cannot answer its status query; `runway status`
  * then says the release is stuck, its last recorded stage and what to do, instead of a query error.
  */
-import type { Client } from '@temporalio/client';
 import { releaseStatus, ReleaseStuckError } from '../../src/client/releases';
 import { stageSearchAttribute } from '../../src/messages';
 import { errorToExit } from '../../src/cli/run-action';
-import { testClient, uniqueId } from '../harness/temporal';
+import { useTestClient, uniqueId } from '../harness/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { withWorker } from '../support/workflow-runner';
 
-let client: Client;
-let closeClient: () => Promise<void>;
-beforeAll(async () => {
-  ({ client, close: closeClient } = await testClient());
-});
-afterAll(async () => closeClient());
+const temporal = useTestClient();
 
 it('reports a release whose workflow task keeps failing as stuck, with its last stage and the way out', async () => {
   const fake = createFakeActivities();
   const id = uniqueId('release-stuck');
   const error = await withWorker(fake.activities, async (taskQueue) => {
     // An input without a plan makes the workflow code throw: every workflow task fails.
-    const handle = await client.workflow.start('release', { workflowId: id, taskQueue, args: [{}], typedSearchAttributes: [{ key: stageSearchAttribute, value: 'canary' }] });
+    const handle = await temporal.client.workflow.start('release', { workflowId: id, taskQueue, args: [{}], typedSearchAttributes: [{ key: stageSearchAttribute, value: 'canary' }] });
     for (let i = 0; i < 100; i++) {
       const { raw } = await handle.describe();
       if ((raw.pendingWorkflowTask?.attempt ?? 0) > 1) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const failure = await releaseStatus(client, id).then(() => undefined, (err: unknown) => err);
+    const failure = await releaseStatus(temporal.client, id).then(() => undefined, (err: unknown) => err);
     await handle.terminate('test done');
     return failure;
   });
