@@ -11,6 +11,7 @@ import type { Client } from '@temporalio/client';
 import { decideRelease } from '../src/client/releases';
 import type { ReleaseOutcome } from '../src/domain/release';
 import type { Sandbox } from '../src/sandbox';
+import type { GitHubDeployment } from '../src/sandbox/github-emulator';
 import { parseFlags, takeListFlag } from './support/args';
 import { benchServiceNames } from './support/bench-config';
 import { startBenchRelease, tryStatus } from './support/bench-releases';
@@ -124,7 +125,7 @@ async function runOnce(n: number, prefix: string, prng: Prng, approvalWaitMs: nu
  * given up after 3 minutes), so under load they can lag behind or miss what ECS did.
  */
 function countProductionSuccess(sandbox: Sandbox, services: string[]): number {
-  const { github } = sandbox.state() as { github: { deployments: { repo: string; environment: string; statuses: { state: string }[] }[] } };
+  const { github } = sandbox.state() as { github: { deployments: GitHubDeployment[] } };
   return services.filter((service) =>
     github.deployments.some((d) => d.repo === `acme/${service}` && d.environment === 'production' && d.statuses.at(-1)?.state === 'success'),
   ).length;
