@@ -36,6 +36,56 @@ const deployPollInterval = z
     return parsed;
   });
 
+/**
+ * Temporal Worker Versioning (README "Upgrading Runway"). Deployment names become part of the
+ * server's version string `<name>.<build>`, so they may not contain "." or ":"; a build id may
+ * not be the server's reserved "__unversioned__"; both are at most 255 characters.
+ */
+export const WORKER_VERSION_LIMITS = { maxLength: 255, reservedBuildId: '__unversioned__' } as const;
+
+/** Why a deployment name cannot be used, or undefined when it can. */
+export function deploymentNameProblem(name: string): string | undefined {
+  const bad = /[.:]/.exec(name)?.[0];
+  if (bad) return `"${name}" contains "${bad}", which Temporal's worker deployment names cannot contain`;
+  if (name.length > WORKER_VERSION_LIMITS.maxLength) return `"${name.slice(0, 20)}…" is ${name.length} characters long (at most ${WORKER_VERSION_LIMITS.maxLength})`;
+  return undefined;
+}
+
+/** Why a build id cannot be used, or undefined when it can. */
+export function buildIdProblem(buildId: string): string | undefined {
+  if (buildId === WORKER_VERSION_LIMITS.reservedBuildId) return `"${buildId}" is reserved by Temporal for unversioned workers`;
+  if (buildId.length > WORKER_VERSION_LIMITS.maxLength) return `"${buildId.slice(0, 20)}…" is ${buildId.length} characters long (at most ${WORKER_VERSION_LIMITS.maxLength})`;
+  return undefined;
+}
+
+/** An optional name checked by `problem`; surrounding whitespace is dropped, empty means unset. */
+const checkedName = (problem: (value: string) => string | undefined) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const trimmed = value?.trim();
+      if (!trimmed) return undefined;
+      const why = problem(trimmed);
+      if (why) {
+        ctx.addIssue({ code: 'custom', message: why });
+        return z.NEVER;
+      }
+      return trimmed;
+    });
+
+/** `on` (the default) or `off`; true/false, 1/0, yes/no are read the same way. */
+const onOff = z
+  .string()
+  .optional()
+  .transform((value, ctx): 'on' | 'off' => {
+    const v = value?.trim().toLowerCase();
+    if (!v || ['on', 'true', '1', 'yes'].includes(v)) return 'on';
+    if (['off', 'false', '0', 'no'].includes(v)) return 'off';
+    ctx.addIssue({ code: 'custom', message: `"${value}" is neither on nor off` });
+    return z.NEVER;
+  });
+
 export const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
@@ -49,6 +99,12 @@ export const envSchema = z.object({
   RUNWAY_SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
   /** How often deployment waits poll ECS, as a duration ("2s", "200ms"); becomes milliseconds. */
   RUNWAY_DEPLOY_POLL_INTERVAL: deployPollInterval,
+  /** Worker Versioning for `runway worker` / `runway dev`: `off` runs unversioned workers (servers before Temporal 1.28). */
+  RUNWAY_WORKER_VERSIONING: onOff,
+  /** The worker's build id; unset → Runway's package.json version. */
+  RUNWAY_BUILD_ID: checkedName(buildIdProblem),
+  /** The worker deployment's name; unset → the task queue's name. */
+  RUNWAY_DEPLOYMENT_NAME: checkedName(deploymentNameProblem),
   SLACK_BOT_TOKEN: optional,
   SLACK_SIGNING_SECRET: optional,
   SLACK_API_URL: optional,

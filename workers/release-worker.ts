@@ -9,6 +9,7 @@ import { createGitHubClient } from '../src/clients/github';
 import { createSlackClient } from '../src/clients/slack';
 import { createPrometheusProvider } from '../src/metrics/prometheus';
 import type { RunwayEnv } from '../src/env';
+import { workerDeploymentOptions, type WorkerVersion } from '../src/temporal/worker-deployment';
 
 export interface ReleaseWorkerOptions {
   connection: NativeConnection;
@@ -20,6 +21,11 @@ export interface ReleaseWorkerOptions {
   /** A pre-built bundle (tests bundle once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundle;
   identity?: string;
+  /**
+   * Worker Versioning: the deployment and build this worker declares; every release it starts is
+   * pinned to that build. Unset → an unversioned worker (in-process tests, history recording).
+   */
+  versioning?: WorkerVersion;
 }
 
 export function clientsFromEnv(env: RunwayEnv): ActivityClients {
@@ -41,6 +47,7 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.versioning ? { workerDeploymentOptions: workerDeploymentOptions(options.versioning) } : {}),
     activities: createActivities(clients),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     // After a crash, a workflow task queued for this (dead) worker's sticky queue moves to the

@@ -15,6 +15,7 @@ import { resolveTemporalCli } from '../temporal/cli-binary';
 import { connectClient, connectWorker } from '../temporal/connection';
 import { installQuietRuntime } from '../temporal/runtime';
 import { type DevServer, RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../temporal/dev-server';
+import { ensureCurrentVersionWhileRunning, type ResolvedWorkerVersion, workerVersionFromEnv } from '../temporal/worker-deployment';
 import { createReleaseWorker } from '../../workers/release-worker';
 import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from './sandbox-seed';
 
@@ -31,6 +32,8 @@ export interface EmbeddedStack {
   temporal: DevServer;
   sandbox: Sandbox;
   worker: Worker;
+  /** The worker's deployment and build, made current at start; undefined with RUNWAY_WORKER_VERSIONING=off. */
+  workerVersion?: ResolvedWorkerVersion;
   approvals: ApprovalsServer;
   stop(): Promise<void>;
 }
@@ -72,7 +75,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     const env = parseEnv(process.env);
     const connection = await connectWorker(env);
     stops.push(() => connection.close());
-    const worker = await createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env });
+    const workerVersion = workerVersionFromEnv(env);
+    const worker = await createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env, versioning: workerVersion });
     const running = worker.run();
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -81,6 +85,19 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
 
     const approvalsClient = await connectClient(env);
     stops.push(() => approvalsClient.close());
+    if (workerVersion) {
+      // One worker, one build: it is always the current version here (versioned workers get no
+      // tasks before their deployment has one). Releases pinned to an older build of a previous
+      // `runway dev` wait for a worker of that build; the line below names them.
+      const state = await ensureCurrentVersionWhileRunning(running, {
+        workflowService: approvalsClient.client.workflowService,
+        namespace: env.TEMPORAL_NAMESPACE,
+        version: workerVersion,
+        policy: 'force',
+        identity: 'runway dev',
+      });
+      if (state.draining.length > 0) log(`worker deployment "${workerVersion.deploymentName}": builds ${state.draining.join(', ')} still draining (no worker of theirs runs here)`);
+    }
     const approvals = await startApprovalsServer({
       port: env.RUNWAY_APPROVALS_PORT,
       signingSecret,
@@ -90,7 +107,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       log,
     });
     stops.push(() => approvals.close());
-    return { env, temporal, sandbox, worker, approvals, stop };
+    return { env, temporal, sandbox, worker, workerVersion, approvals, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -6,7 +6,19 @@ import { sandboxMetricsTargets, sandboxSeed } from '../../stack/sandbox-seed';
 import { connectWorker } from '../../temporal/connection';
 import { installQuietRuntime } from '../../temporal/runtime';
 import { createReleaseWorker } from '../../../workers/release-worker';
-import { cliEnv } from '../context';
+import type { RunwayEnv } from '../../env';
+import {
+  type CurrentVersionPolicy,
+  describeWorkerVersion,
+  ensureCurrentVersionWhileRunning,
+  type ResolvedWorkerVersion,
+  type VersionState,
+  WorkerVersionError,
+  workerVersionFromEnv,
+} from '../../temporal/worker-deployment';
+import { cliEnv, withClient } from '../context';
+import { CliError } from '../errors';
+import { ExitCode } from '../exit-codes';
 import { runAction } from '../run-action';
 
 /** Resolves when the process gets Ctrl-C or SIGTERM. */
@@ -22,16 +34,31 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 export function configureProcessCommands(program: Command): void {
   program
     .command('worker')
-    .description('run a release worker (TEMPORAL_ADDRESS, RUNWAY_TASK_QUEUE, AWS/Slack/GitHub from the environment)')
+    .description('run a release worker (TEMPORAL_ADDRESS, RUNWAY_TASK_QUEUE, RUNWAY_BUILD_ID, AWS/Slack/GitHub from the environment)')
+    .option('--set-current', 'make this build the current version of its worker deployment, so new releases run on it (a build that was current before and was moved away from is left there)')
     .action(
-      runAction(async () => {
+      runAction(async (opts: { setCurrent?: boolean }) => {
         const env = cliEnv();
+        const versioning = workerVersionFromEnv(env);
         installQuietRuntime(process.env.RUNWAY_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN');
         const connection = await connectWorker(env);
-        const worker = await createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env });
-        say(`runway worker: polling task queue "${env.RUNWAY_TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
+        const worker = await createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env, versioning });
         // The SDK drains the worker on SIGINT/SIGTERM: in-flight activities get the grace time.
-        await worker.run();
+        const running = worker.run();
+        if (versioning) {
+          say(`runway worker: ${describeWorkerVersion(versioning)}`);
+          const state = await settleVersion(env, versioning, opts.setCurrent ? 'switch' : 'bootstrap', running).catch(async (err: unknown) => {
+            if (worker.getState() === 'RUNNING') worker.shutdown();
+            await running.catch(() => {});
+            await connection.close();
+            throw err instanceof WorkerVersionError ? new CliError(`runway worker: ${err.message}`, ExitCode.error) : err;
+          });
+          for (const line of versionReport(versioning, state)) say(`runway worker: ${line}`);
+        } else {
+          say('runway worker: Worker Versioning off (RUNWAY_WORKER_VERSIONING=off): an unversioned worker; releases are not pinned to a build');
+        }
+        say(`runway worker: polling task queue "${env.RUNWAY_TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
+        await running;
         await connection.close();
       }),
     );
@@ -60,7 +87,7 @@ export function configureProcessCommands(program: Command): void {
         say(`Temporal   ${stack.temporal.address}  (namespace ${stack.env.TEMPORAL_NAMESPACE}, data in .runway/temporal.db)`);
         say(`Web UI     ${stack.temporal.uiUrl ?? '(headless)'}`);
         printSandbox(stack.sandbox.url);
-        say(`Worker     task queue "${stack.env.RUNWAY_TASK_QUEUE}"`);
+        say(`Worker     task queue "${stack.env.RUNWAY_TASK_QUEUE}"${stack.workerVersion ? `, ${describeWorkerVersion(stack.workerVersion)}, current` : ', unversioned'}`);
         say('');
         say('Start a release in another terminal:  npx runway start --service checkout --version $(git rev-parse HEAD 2>/dev/null || echo 0123456789abcdef0123456789abcdef01234567) --wait');
         say('Ctrl-C stops everything.');
@@ -70,6 +97,30 @@ export function configureProcessCommands(program: Command): void {
         say('stopped.');
       }),
     );
+}
+
+/** Applies the start-up policy to this worker's version through a short-lived client connection. */
+async function settleVersion(env: RunwayEnv, version: ResolvedWorkerVersion, policy: CurrentVersionPolicy, running: Promise<void>): Promise<VersionState> {
+  return withClient(env, (client) =>
+    ensureCurrentVersionWhileRunning(running, { workflowService: client.workflowService, namespace: env.TEMPORAL_NAMESPACE, version, policy }),
+  );
+}
+
+/** What an operator needs to know at start: is this build current, how to switch, what still drains. */
+function versionReport(version: ResolvedWorkerVersion, state: VersionState): string[] {
+  const lines = [
+    state.current
+      ? `build "${version.buildId}" is the current version of "${version.deploymentName}" (${state.summary})`
+      : `build "${version.buildId}" is not the current version of "${version.deploymentName}": ${state.summary}`,
+  ];
+  if (!state.current) {
+    lines.push(
+      `this worker runs only releases pinned to build "${version.buildId}"; to send new releases to it: ` +
+        `temporal worker deployment set-current-version --deployment-name ${version.deploymentName} --build-id ${version.buildId}${state.movedAwayFrom ? '' : ' (or start a worker with --set-current)'}`,
+    );
+  }
+  if (state.draining.length > 0) lines.push(`builds still draining (keep their workers until their releases end): ${state.draining.join(', ')}`);
+  return lines;
 }
 
 function printSandbox(url: string): void {
