@@ -3,10 +3,10 @@
  * looks like, and the scenario switches. Its own requests are not recorded as calls.
  */
 import type { z } from 'zod';
-import { BadJsonError, notFound, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
+import { BadJsonError, notFound, parseJsonBody, type SandboxRequest, type SandboxResponse } from './http/route';
 import type { SandboxParts } from './parts';
 import { scenarioPatchSchema, type ScenarioStore } from './scenario';
-import { ClickError, clickRequestSchema, type SlackClicker } from './slack-click';
+import { ClickError, clickRequestSchema, type SlackClicker } from './slack/click';
 
 
 function methodNotAllowed(req: SandboxRequest, allowed: string): SandboxResponse {

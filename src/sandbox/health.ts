@@ -3,8 +3,8 @@
  * image that is actually serving (the old one while a new deployment rolls or after it failed)
  * and the scenario as it is now, so an image can be turned unhealthy while it runs.
  */
-import type { EcsEmulator } from './ecs-emulator';
-import type { SandboxRequest, SandboxResponse } from './route';
+import type { EcsEmulator } from './ecs/emulator';
+import type { SandboxRequest, SandboxResponse } from './http/route';
 import type { ScenarioStore } from './scenario';
 
 const HEALTH_PATH = /^\/services\/([^/]+)\/([^/]+)\/health\/?$/;

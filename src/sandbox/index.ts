@@ -6,23 +6,24 @@
 import type { AddressInfo } from 'node:net';
 import { CallLog, type SandboxCalls } from './call-log';
 import { sandboxState } from './control';
-import { EcsEmulator, type SandboxServiceSeed } from './ecs-emulator';
-import { GitHubEmulator } from './github-emulator';
-import { type MetricsTarget, PrometheusEmulator } from './prometheus-emulator';
+import { EcsEmulator, type SandboxServiceSeed } from './ecs/emulator';
+import { GitHubEmulator } from './github/emulator';
+import { type MetricsTarget, PrometheusEmulator } from './prometheus/emulator';
 import { type Scenario, type ScenarioPatch, scenarioPatchSchema, ScenarioStore } from './scenario';
 import { createSandboxServer } from './server';
-import { type ClickRequest, type ClickResult, SlackClicker } from './slack-click';
-import { SlackEmulator, type SlackInteractionResponse } from './slack-emulator';
+import { type ClickRequest, type ClickResult, SlackClicker } from './slack/click';
+import { SlackEmulator, type SlackInteractionResponse } from './slack/emulator';
 
 export type { SandboxCall, SandboxCalls, EmulatedSystem } from './call-log';
-export type { SandboxServiceSeed } from './ecs-emulator';
-export type { MetricsTarget } from './prometheus-emulator';
+export type { SandboxServiceSeed } from './ecs/emulator';
+export type { GitHubDeployment, GitHubDeploymentStatus } from './github/emulator';
+export type { MetricsTarget } from './prometheus/emulator';
 export type { CheckConclusion, ImageBehaviour, Scenario, ScenarioPatch } from './scenario';
-export type { SlackInteractionResponse, SlackMessage } from './slack-emulator';
-export type { ClickRequest, ClickResult } from './slack-click';
-export { ClickError } from './slack-click';
-export { blockActionsPayload, messageButtons, signedInteraction } from './slack-interaction';
-export { slackSignatureHeaders } from './slack-signing';
+export type { SlackInteractionResponse, SlackMessage } from './slack/emulator';
+export type { ClickRequest, ClickResult } from './slack/click';
+export { ClickError } from './slack/click';
+export { blockActionsPayload, messageButtons, signedInteraction } from './slack/interaction-payload';
+export { slackSignatureHeaders } from './slack/signing';
 
 export interface SandboxOptions {
   /** Port on 127.0.0.1. @default 0 (an ephemeral port; read it from `Sandbox.port`) */

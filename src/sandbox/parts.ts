@@ -1,10 +1,10 @@
 import type { CallLog } from './call-log';
-import type { EcsEmulator } from './ecs-emulator';
-import type { GitHubEmulator } from './github-emulator';
-import type { PrometheusEmulator } from './prometheus-emulator';
+import type { EcsEmulator } from './ecs/emulator';
+import type { GitHubEmulator } from './github/emulator';
+import type { PrometheusEmulator } from './prometheus/emulator';
 import type { ScenarioStore } from './scenario';
-import type { SlackClicker } from './slack-click';
-import type { SlackEmulator } from './slack-emulator';
+import type { SlackClicker } from './slack/click';
+import type { SlackEmulator } from './slack/emulator';
 
 /** Everything one sandbox holds: the emulators, the scenario, the call log and the clicker. */
 export interface SandboxParts {

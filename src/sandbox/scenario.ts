@@ -18,13 +18,13 @@ import {
   takeEcsFault,
   takeResponseHold,
   worstBehaviour,
-} from './ecs-scenario';
-import { type CanaryMetricsBehaviour, canaryMetricsBehaviourSchema, type Traffic, trafficSchema } from './metrics-scenario';
-import { type GitHubFault, type GitHubScenario, gitHubScenarioSchema, mergeGitHubScenario, takeGitHubFault } from './github-scenario';
-import { mergeSlackScenario, type SlackFault, type SlackScenario, slackScenarioSchema, takeSlackFault } from './slack-faults';
+} from './ecs/scenario';
+import { type CanaryMetricsBehaviour, canaryMetricsBehaviourSchema, type Traffic, trafficSchema } from './prometheus/scenario';
+import { type GitHubFault, type GitHubScenario, gitHubScenarioSchema, mergeGitHubScenario, takeGitHubFault } from './github/scenario';
+import { mergeSlackScenario, type SlackFault, type SlackScenario, slackScenarioSchema, takeSlackFault } from './slack/scenario';
 
-export type { HealthBehaviour, ImageBehaviour } from './ecs-scenario';
-export type { CanaryMetricsBehaviour } from './metrics-scenario';
+export type { HealthBehaviour, ImageBehaviour } from './ecs/scenario';
+export type { CanaryMetricsBehaviour } from './prometheus/scenario';
 
 /** `pending` goes beyond success/failure so a build gate that waits can be exercised too. */
 export type CheckConclusion = 'success' | 'failure' | 'pending';
@@ -46,7 +46,7 @@ export interface Scenario {
   canary?: Record<string, CanaryMetricsBehaviour>;
   /** Traffic the Prometheus emulator reports. Absent until set. */
   traffic?: Traffic;
-  /** Build runs, branches and injected GitHub API faults (see github-scenario.ts). Absent until set. */
+  /** Build runs, branches and injected GitHub API faults (see github/scenario.ts). Absent until set. */
   github?: GitHubScenario;
 }
 

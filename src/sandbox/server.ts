@@ -4,11 +4,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { handleControlRequest } from './control';
-import { handleEcsRequest } from './ecs-wire';
+import { handleEcsRequest } from './ecs/wire';
 import { handleHealthRequest, matchHealthPath } from './health';
-import { BodyTooLargeError, readBody, sendJson } from './http-io';
+import { BodyTooLargeError, readBody, sendJson } from './http/send-json';
 import type { SandboxParts } from './parts';
-import { notFound, type SandboxRequest, type SandboxResponse } from './route';
+import { notFound, type SandboxRequest, type SandboxResponse } from './http/route';
 
 export type { SandboxParts };
 

@@ -2,7 +2,7 @@
  * The ECS emulator driven by a hand-set clock. It settles lazily from timestamps, so tests
  * can assert exact states instead of racing time. Also the wire shapes those tests read.
  */
-import { EcsEmulator } from '../../src/sandbox/ecs-emulator';
+import { EcsEmulator } from '../../src/sandbox/ecs/emulator';
 import { ScenarioStore } from '../../src/sandbox/scenario';
 import { STAGING } from './sandbox-clients';
 

@@ -2,7 +2,7 @@
  * Deployment progress with a hand-driven clock: the emulator settles lazily from timestamps,
  * so these states are exact, not raced.
  */
-import { EcsError } from '../../src/sandbox/ecs-errors';
+import { EcsError } from '../../src/sandbox/ecs/api-errors';
 import { clockedEmulator } from './clocked-emulator';
 
 function setup(delayMs = 1000) {

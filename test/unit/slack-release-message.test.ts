@@ -5,7 +5,7 @@
  */
 import type { KnownBlock } from '@slack/web-api';
 import { parseButtonClick } from '../../src/approvals/interaction';
-import { messageButtons } from '../../src/sandbox/slack-interaction';
+import { messageButtons } from '../../src/sandbox/slack/interaction-payload';
 import { buttonValue, parseButtonValue } from '../../src/slack/button-value';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID, type ReleaseMessage, releaseMessageBlocks, releaseMessageText } from '../../src/slack/release-message';
 

@@ -5,7 +5,7 @@
  */
 import { verifySlackRequest } from '@slack/bolt';
 import { UnverifiedRequestError, verifySignedRequest } from '../../src/approvals/verify-request';
-import { slackSignatureHeaders } from '../../src/sandbox/slack-signing';
+import { slackSignatureHeaders } from '../../src/sandbox/slack/signing';
 
 const SECRET = 'verify-test-secret';
 const BODY = 'payload=%7B%7D';

@@ -5,7 +5,7 @@ import { loadConfig } from '../../config/load';
 import { releasePlan } from '../../config/plan';
 import { defaultImage } from '../../domain/release-id';
 import { ReleaseStage, type ReleaseStatus } from '../../domain/release';
-import { ClickError } from '../../sandbox/slack-click';
+import { ClickError } from '../../sandbox';
 import { summariseCalls, type RecordedCalls } from '../../stack/call-summary';
 import { type EmbeddedStack, startEmbeddedStack } from '../../stack/embedded-stack';
 import { withClient } from '../context';

@@ -3,9 +3,9 @@
  * as `payload=<JSON>` and signed. Pure builders, so tests can also craft (and tamper with) the
  * exact request the sandbox would send.
  */
-import { isRecord } from './route';
-import { slackSignatureHeaders } from './slack-signing';
-import type { SlackMessage } from './slack-emulator';
+import { isRecord } from '../http/route';
+import { slackSignatureHeaders } from './signing';
+import type { SlackMessage } from './emulator';
 
 const TEAM = { id: 'T0SANDBOX', domain: 'runway-sandbox' };
 

@@ -4,10 +4,10 @@
  * response_url pointing back at the sandbox so the app's reply can be read.
  */
 import { z } from 'zod';
-import { parseButtonValue } from '../slack/button-value';
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../slack/release-message';
-import { blockActionsPayload, type MessageButton, messageButtons, signedInteraction } from './slack-interaction';
-import type { SlackEmulator, SlackMessage } from './slack-emulator';
+import { parseButtonValue } from '../../slack/button-value';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../slack/release-message';
+import { blockActionsPayload, type MessageButton, messageButtons, signedInteraction } from './interaction-payload';
+import type { SlackEmulator, SlackMessage } from './emulator';
 
 /** Slack shows the user an error when an app does not answer within 3 s. */
 const SLACK_ACK_TIMEOUT_MS = 3000;

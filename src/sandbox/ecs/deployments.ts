@@ -1,10 +1,10 @@
 /**
  * ECS service deployments as records: what one is, how it is created, how it is shown on the
- * wire. How deployments progress over time is in ecs-settle.ts.
+ * wire. How deployments progress over time is in settle.ts.
  */
-import { epochSeconds } from './ecs-arns';
-import type { ImageBehaviour } from './ecs-scenario';
-import type { TaskRecord } from './ecs-tasks';
+import { epochSeconds } from './arns';
+import type { ImageBehaviour } from './scenario';
+import type { TaskRecord } from './tasks';
 
 export type DeploymentStatus = 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
 export type RolloutState = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';

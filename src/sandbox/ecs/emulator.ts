@@ -1,19 +1,19 @@
 /**
  * ECS state and operations: clusters, services with their deployments, task definitions.
  * Operations take the parsed JSON input and return the JSON output (AWS field names, epoch
- * seconds); ecs-wire.ts puts them on HTTP.
+ * seconds); wire.ts puts them on HTTP.
  */
 import { z } from 'zod';
-import { clusterArn, clusterName, epochSeconds, parseServiceRef, serviceArn } from './ecs-arns';
-import { addEvent, type DeploymentRecord, deploymentToWire, type IdSource, listedDeployments, newDeployment, primaryOf } from './ecs-deployments';
-import { EcsError, EcsErrorType, parseInput } from './ecs-errors';
-import type { EcsFault } from './ecs-scenario';
-import { hasCircuitBreaker, rollsBackOnFailure, type ServiceRecord, serviceToWire } from './ecs-services';
-import { scalePrimary, settleService } from './ecs-settle';
-import { EcsTaskApi } from './ecs-task-api';
-import { type StoredTaskDefinition, TaskDefinitionRegistry, taskDefinitionToWire } from './ecs-task-definitions';
-import { pruneStoppedTasks, scaledInStop, stopTasks, taskStatus } from './ecs-tasks';
-import type { ScenarioStore } from './scenario';
+import { clusterArn, clusterName, epochSeconds, parseServiceRef, serviceArn } from './arns';
+import { addEvent, type DeploymentRecord, deploymentToWire, type IdSource, listedDeployments, newDeployment, primaryOf } from './deployments';
+import { EcsError, EcsErrorType, parseInput } from './api-errors';
+import type { EcsFault } from './scenario';
+import { hasCircuitBreaker, rollsBackOnFailure, type ServiceRecord, serviceToWire } from './services';
+import { scalePrimary, settleService } from './settle';
+import { EcsTaskApi } from './task-api';
+import { type StoredTaskDefinition, TaskDefinitionRegistry, taskDefinitionToWire } from './task-definitions';
+import { pruneStoppedTasks, scaledInStop, stopTasks, taskStatus } from './tasks';
+import type { ScenarioStore } from '../scenario';
 
 /** One ECS service the sandbox starts with, running one task definition with one container. */
 export interface SandboxServiceSeed {

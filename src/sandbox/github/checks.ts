@@ -6,9 +6,9 @@
  * keeps every run; `check_name` and `status` filter; `per_page` (≤ 100, default 30) and `page`
  * page; `total_count` counts all matches, not only the page.
  */
-import type { CheckConclusion } from './scenario';
-import type { ScriptedCheckRun } from './github-scenario';
-import { type GitHubReply, shaOf } from './github-wire';
+import type { CheckConclusion } from '../scenario';
+import type { ScriptedCheckRun } from './scenario';
+import { type GitHubReply, shaOf } from './wire';
 
 const DEFAULT_CHECK_NAMES = ['build', 'test'] as const;
 

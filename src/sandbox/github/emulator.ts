@@ -1,17 +1,17 @@
 /**
  * GitHub REST under `/github`: check runs for a commit (the build gate), compare (release
- * branch), Actions workflow dispatch and runs (github-runs.ts), and deployments with their
+ * branch), Actions workflow dispatch and runs (runs.ts), and deployments with their
  * statuses. JSON in and out, 201 on create, 404 `{message:'Not Found'}` and 422 `Validation
  * Failed` like api.github.com, so Octokit's errors look the same; scripted rate limits and
- * access errors come with GitHub's headers (github-scenario.ts).
+ * access errors come with GitHub's headers (scenario.ts).
  */
 import { z } from 'zod';
-import { checkRunsReply } from './github-checks';
-import { takeGitHubLatency } from './github-scenario';
-import { GitHubRuns } from './github-runs';
-import { compareReply, DOCS, faultReply, type GitHubReply, NOT_FOUND, shaOf, validationFailed } from './github-wire';
-import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
-import type { ScenarioStore } from './scenario';
+import { checkRunsReply } from './checks';
+import { takeGitHubLatency } from './scenario';
+import { GitHubRuns } from './runs';
+import { compareReply, DOCS, faultReply, type GitHubReply, NOT_FOUND, shaOf, validationFailed } from './wire';
+import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from '../http/route';
+import type { ScenarioStore } from '../scenario';
 
 const CREATOR = { login: 'runway-sandbox[bot]', id: 1, type: 'Bot' };
 

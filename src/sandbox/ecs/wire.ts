@@ -7,9 +7,9 @@
  * so a slow answer can still carry a change the client (or its dead worker) never learns of.
  */
 import { randomUUID } from 'node:crypto';
-import type { EcsEmulator } from './ecs-emulator';
-import { EcsError, EcsErrorType } from './ecs-errors';
-import { BadJsonError, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
+import type { EcsEmulator } from './emulator';
+import { EcsError, EcsErrorType } from './api-errors';
+import { BadJsonError, parseJsonBody, type SandboxRequest, type SandboxResponse } from '../http/route';
 
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';

@@ -1,10 +1,10 @@
 /**
  * ECS tasks: the records behind ListTasks / DescribeTasks. Service tasks are created and
- * stopped by settling (ecs-settle.ts) at the moment a transition happened; one-off RunTask
+ * stopped by settling (settle.ts) at the moment a transition happened; one-off RunTask
  * tasks carry their whole future in timestamps. Either way a task's status is read from its
  * timestamps at `now`, so nothing runs on a timer.
  */
-import { clusterArn, epochSeconds, taskArn } from './ecs-arns';
+import { clusterArn, epochSeconds, taskArn } from './arns';
 
 export type TaskStopCode = 'TaskFailedToStart' | 'EssentialContainerExited' | 'ServiceSchedulerInitiated' | 'UserInitiated';
 

@@ -4,12 +4,12 @@
  * returns the task it already started instead of starting another, as ECS does for 24 hours.
  */
 import { z } from 'zod';
-import { taskArn, taskIdOf } from './ecs-arns';
-import { type IdSource } from './ecs-deployments';
-import { EcsError, EcsErrorType, parseInput } from './ecs-errors';
-import type { TaskDefinitionRegistry } from './ecs-task-definitions';
-import { desiredStatus, failedToStartStop, pruneStoppedTasks, type TaskRecord, type TaskStop, taskToWire } from './ecs-tasks';
-import type { ScenarioStore } from './scenario';
+import { taskArn, taskIdOf } from './arns';
+import { type IdSource } from './deployments';
+import { EcsError, EcsErrorType, parseInput } from './api-errors';
+import type { TaskDefinitionRegistry } from './task-definitions';
+import { desiredStatus, failedToStartStop, pruneStoppedTasks, type TaskRecord, type TaskStop, taskToWire } from './tasks';
+import type { ScenarioStore } from '../scenario';
 
 /** How long ECS remembers a RunTask clientToken. */
 const CLIENT_TOKEN_TTL_MS = 24 * 3_600_000;

@@ -8,8 +8,8 @@
  * finds a run on servers that do not return its id.
  */
 import { z } from 'zod';
-import { DEFAULT_BUILD, type GitHubScenario } from './github-scenario';
-import { type GitHubReply, NOT_FOUND, shaOf, validationFailed } from './github-wire';
+import { DEFAULT_BUILD, type GitHubScenario } from './scenario';
+import { type GitHubReply, NOT_FOUND, shaOf, validationFailed } from './wire';
 
 export interface WorkflowRun {
   id: number;

@@ -10,9 +10,10 @@
  * p99 in milliseconds, a query matching `code=~"5.."` is the error rate, anything else is the
  * request count over the query's `[Ns]` window. Answers use Prometheus's JSON envelope.
  */
-import type { EcsEmulator } from './ecs-emulator';
-import type { SandboxRequest, SandboxResponse } from './route';
-import type { CanaryMetricsBehaviour, ScenarioStore } from './scenario';
+import type { EcsEmulator } from '../ecs/emulator';
+import type { SandboxRequest, SandboxResponse } from '../http/route';
+import type { ScenarioStore } from '../scenario';
+import type { CanaryMetricsBehaviour } from './scenario';
 
 /** Which ECS service serves one track of one Runway service in one environment. */
 export interface MetricsTarget {

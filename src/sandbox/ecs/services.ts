@@ -2,9 +2,9 @@
  * ECS services as records and as DescribeServices shows them. Kept apart from the emulator so
  * the operations file stays about operations.
  */
-import { clusterArn, epochSeconds } from './ecs-arns';
-import { type DeploymentRecord, deploymentToWire, listedDeployments, pendingCount, primaryOf, type ServiceEvent } from './ecs-deployments';
-import type { TaskRecord } from './ecs-tasks';
+import { clusterArn, epochSeconds } from './arns';
+import { type DeploymentRecord, deploymentToWire, listedDeployments, pendingCount, primaryOf, type ServiceEvent } from './deployments';
+import type { TaskRecord } from './tasks';
 
 export interface ServiceRecord {
   cluster: string;

@@ -2,7 +2,7 @@
  * The shape every emulator handles: a fully read request in, a JSON answer out. Emulators stay
  * free of node:http so they can be driven directly, and the server owns I/O and recording.
  */
-import type { CallRecord } from './call-log';
+import type { CallRecord } from '../call-log';
 
 export interface SandboxRequest {
   method: string;

@@ -1,7 +1,7 @@
 /** GitHub's REST dialect shared by the emulator's parts: error bodies, rate-limit answers, SHAs. */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import type { GitHubFault } from './github-scenario';
+import type { GitHubFault } from './scenario';
 
 export const DOCS = 'https://docs.github.com/rest';
 

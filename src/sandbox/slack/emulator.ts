@@ -7,10 +7,10 @@
  * Message metadata, channel history, user groups and injected failures (scenario `slack`) let
  * tests exercise idempotent posting, group approvals and a Slack that is down or rate-limiting.
  */
-import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from './route';
-import type { ScenarioStore } from './scenario';
-import { SlackFaultKind } from './slack-faults';
-import { BOT, channelHistory, channelList, messageOnWire, threadReplies } from './slack-history';
+import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from '../http/route';
+import type { ScenarioStore } from '../scenario';
+import { SlackFaultKind } from './scenario';
+import { BOT, channelHistory, channelList, messageOnWire, threadReplies } from './history';
 
 export interface SlackMessage {
   channel: string;

@@ -4,7 +4,7 @@
  * deterministic, costs nothing while idle, and a test's clock is the only clock. Events and
  * tasks carry the time things happened, not the time of the read.
  */
-import { restartDelayMs, settleCrashLoop, UNSTABLE_TASKS_EVENT } from './ecs-crash-loop';
+import { restartDelayMs, settleCrashLoop, UNSTABLE_TASKS_EVENT } from './crash-loop';
 import {
   addEvent,
   CIRCUIT_BREAKER_REASON,
@@ -15,9 +15,9 @@ import {
   primaryOf,
   type SettlingService,
   startedTasksMessage,
-} from './ecs-deployments';
-import { crashAfterMs, failsOnStart } from './ecs-scenario';
-import { crashedTask, crashStop, failedToStartStop, liveTasks, scaledInStop, startTasks, stopTasks, type TaskStop } from './ecs-tasks';
+} from './deployments';
+import { crashAfterMs, failsOnStart } from './scenario';
+import { crashedTask, crashStop, failedToStartStop, liveTasks, scaledInStop, startTasks, stopTasks, type TaskStop } from './tasks';
 
 /** Fargate's message when it cannot place a task; it does not count as a failed task, so the circuit breaker never trips. */
 const NO_CAPACITY = 'was unable to place a task. Reason: Capacity is unavailable at this time. Please try again later or in a different availability zone.';

@@ -3,9 +3,9 @@
  * exits that long after it started, and ECS keeps starting replacements that crash in turn.
  * Only stopped-task analysis notices, which is what the behaviour exists to exercise.
  */
-import { addEvent, type DeploymentRecord, type IdSource, type SettlingService, startedTasksMessage } from './ecs-deployments';
-import { crashAfterMs } from './ecs-scenario';
-import { CRASH_REASON, crashStop, liveTasks, startTasks } from './ecs-tasks';
+import { addEvent, type DeploymentRecord, type IdSource, type SettlingService, startedTasksMessage } from './deployments';
+import { crashAfterMs } from './scenario';
+import { CRASH_REASON, crashStop, liveTasks, startTasks } from './tasks';
 
 /** ECS's restart throttling for tasks that keep failing: the delay before replacements doubles, up to a cap. */
 const MIN_RESTART_DELAY_MS = 1000;

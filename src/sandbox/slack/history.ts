@@ -3,7 +3,7 @@
  * `oldest` / `latest` / `limit` / `cursor`, metadata only with `include_all_metadata`) and
  * `conversations.list`. Pure functions over the emulator's state.
  */
-import type { SlackMessage } from './slack-emulator';
+import type { SlackMessage } from './emulator';
 
 /** The sandbox's bot user, as auth.test and posted messages name it. */
 export const BOT = { user_id: 'U0SANDBOX', bot_id: 'B0SANDBOX', team_id: 'T0SANDBOX', team: 'Runway Sandbox', user: 'runway' };

@@ -3,8 +3,8 @@
  * has no idempotency token here), which is exactly what callers must guard against.
  */
 import { z } from 'zod';
-import { epochSeconds, parseTaskDefinitionRef, taskDefinitionArn } from './ecs-arns';
-import { EcsError, EcsErrorType, parseInput } from './ecs-errors';
+import { epochSeconds, parseTaskDefinitionRef, taskDefinitionArn } from './arns';
+import { EcsError, EcsErrorType, parseInput } from './api-errors';
 
 export interface EcsTag {
   key: string;

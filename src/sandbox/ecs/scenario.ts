@@ -91,7 +91,7 @@ export const ecsFaultsSchema = z
   .object({
     /** The next `count` calls (of `operations`, or of any operation) answer 400 ThrottlingException. */
     throttle: z.object({ operations: z.array(z.string().min(1)).optional(), count: z.number().int().min(0).max(10_000) }).strict().optional(),
-    /** Added to every ECS answer. Needs the server to honour `delayMs` on responses (see ecs-wire.ts). */
+    /** Added to every ECS answer. Needs the server to honour `delayMs` on responses (see wire.ts). */
     latencyMs: z.number().int().min(0).max(60_000).optional(),
     /**
      * The next `count` calls of `operation` answer with a 5xx; with `skip`, that many matching
