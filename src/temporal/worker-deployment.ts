@@ -175,7 +175,7 @@ export async function ensureCurrentVersion(options: EnsureCurrentVersionOptions)
     }
     if (Date.now() >= deadline) {
       throw new WorkerVersionError(
-        `${label} could not be made current within ${Math.round(timeoutMs / 1000)} s: ${lastProblem}. ` +
+        `${label} could not be made current within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}: ${lastProblem}. ` +
           'The server learns of a version from its workers\' polls: is the worker polling its task queue on this server and namespace? ' +
           '(A server without Worker Versioning: set RUNWAY_WORKER_VERSIONING=off.)',
       );
