@@ -9,11 +9,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
+import { BodyTooLargeError, readLimitedBody } from '../http/read-body';
 import { decideClick } from './decide-click';
 import { type EphemeralApi, replyEphemeral } from './ephemeral-reply';
 import type { GroupMembership } from './group-membership';
 import { BadInteractionError, type ButtonClick, parseButtonClick } from './interaction';
-import { BodyTooLargeError, readLimitedBody } from './read-body';
 import { ReplayGuard } from './replay-guard';
 import { UnverifiedRequestError, type VerifiedRequest, verifySignedRequest } from './verify-request';
 

@@ -3,14 +3,18 @@
  * records the call and writes the JSON answer. Emulators never see node:http.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { BodyTooLargeError, readLimitedBody } from '../http/read-body';
 import { handleControlRequest } from './control';
 import { handleEcsRequest } from './ecs/wire';
 import { handleHealthRequest, matchHealthPath } from './health';
-import { BodyTooLargeError, readBody, sendJson } from './http/send-json';
-import type { SandboxParts } from './parts';
 import { notFound, type SandboxRequest, type SandboxResponse } from './http/route';
+import { sendJson } from './http/send-json';
+import type { SandboxParts } from './parts';
 
 export type { SandboxParts };
+
+/** Generous for task definitions and Slack blocks, small enough to refuse garbage quickly. */
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 const SLACK_PREFIX = '/slack/api/';
 /** Where simulated clicks' response_urls point. */
@@ -43,7 +47,7 @@ async function handleHttp(parts: SandboxParts, req: IncomingMessage, res: Server
   const url = new URL(req.url ?? '/', 'http://sandbox');
   let body: string;
   try {
-    body = await readBody(req);
+    body = await readLimitedBody(req, MAX_BODY_BYTES);
   } catch (err) {
     if (err instanceof BodyTooLargeError) return sendJson(res, 413, { message: err.message }, { connection: 'close' });
     throw err;

@@ -5,6 +5,10 @@
  * run ids were added carry the release id alone; those values are still accepted as they are.
  */
 
+/** The action ids of Runway's Approve / Reject buttons: the message sets them, the approvals server acts on them. */
+export const APPROVE_ACTION_ID = 'runway_approve';
+export const REJECT_ACTION_ID = 'runway_reject';
+
 export interface ButtonTarget {
   releaseId: string;
   /** Absent on messages posted before run ids were added. */

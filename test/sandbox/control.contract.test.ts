@@ -1,4 +1,5 @@
 /** The control API, call recording across systems, and how every route answers bad input. */
+import { request as httpRequest } from 'node:http';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { type Sandbox, type SandboxCalls, startSandbox } from '../../src/sandbox';
 import { ecsClient, getJson, gitHubClient, slackClient, STAGING } from './sandbox-clients';
@@ -81,6 +82,23 @@ it('answers a bad JSON body with 400 and a message on every route', async () => 
   expect(slack).toMatchObject({ status: 400, body: { ok: false, error: 'invalid_json' } });
   // Refused calls are recorded too, with the status they got.
   expect(sandbox.calls().ecs).toEqual([expect.objectContaining({ operation: 'DescribeServices', status: 400 })]);
+});
+
+it('refuses a body over 5 MiB with 413 JSON and keeps serving', async () => {
+  const limit = 5 * 1024 * 1024;
+  // Chunked (no Content-Length), so the limit applies while reading.
+  const refused = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+    const req = httpRequest(`${sandbox.url}/`, { method: 'POST', headers: { ...ecsTarget('DescribeServices'), 'transfer-encoding': 'chunked' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+    });
+    req.on('error', reject);
+    req.end(Buffer.alloc(limit + 1, 'x'));
+  });
+  expect(refused).toEqual({ status: 413, body: { message: `request body exceeds ${limit} bytes` } });
+  expect((await getJson(`${sandbox.url}/_sandbox/scenario`)).status).toBe(200);
 });
 
 it('answers unknown ECS operations with UnknownOperationException and unknown paths with 404 JSON', async () => {

@@ -1,4 +1,8 @@
-/** Reads a request body up to a limit, so an unauthenticated client cannot make the server buffer megabytes. */
+/**
+ * Reads a request body up to a byte limit, so a client (an unauthenticated one, or a buggy one)
+ * cannot make a server buffer without bound. Shared by the approvals server and the sandbox;
+ * each keeps its own limit and answers BodyTooLargeError with 413.
+ */
 import type { IncomingMessage } from 'node:http';
 
 export class BodyTooLargeError extends Error {
