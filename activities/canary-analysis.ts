@@ -30,8 +30,6 @@ export interface AnalyseBakeInput {
   analysis: CanaryAnalysisPlan;
   /** What earlier bakes of this canary measured: failures and an inconclusive streak carry over. */
   prior?: PriorMeasurements;
-  /** Failed measurements in earlier bakes (windows scheduled before `prior` existed). */
-  priorFailures?: number;
 }
 
 export interface BakeReport {
@@ -108,7 +106,7 @@ export function createAnalysisActivities(deps: AnalysisDependencies) {
       const resumed = ctx.info.heartbeatDetails as Progress | undefined;
       const progress: Progress = resumed ?? { startedAt: now(), results: [] };
       const limits = { failureLimit: input.analysis.failureLimit, inconclusiveLimit: input.analysis.inconclusiveLimit };
-      const prior: PriorMeasurements = { failures: input.prior?.failures ?? input.priorFailures, inconclusiveInARow: input.prior?.inconclusiveInARow };
+      const prior: PriorMeasurements = { failures: input.prior?.failures, inconclusiveInARow: input.prior?.inconclusiveInARow };
       const { intervalMs } = input.analysis;
       heartbeat(progress);
       try {

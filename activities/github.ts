@@ -28,6 +28,11 @@ export interface CreateDeploymentInput {
   runId?: string;
   logUrl?: string;
   environmentUrl?: string;
+  /**
+   * When given, the deployment is also marked in_progress with this description, in the same
+   * activity (a release's history stays small); a retry finds both already done.
+   */
+  inProgress?: string;
 }
 
 export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'error' | 'inactive';
@@ -148,72 +153,92 @@ export function createGitHubActivities({ github }: { github: GitHubApi }) {
     }
   };
 
+  /** The deployment this release run created, or a new one. */
+  const createOrFind = async (input: CreateDeploymentInput): Promise<{ deploymentId: number }> => {
+    const repo = splitRepo(input.repo);
+    const call = deploymentsCall(input.repo, `creating the ${input.environment} deployment of ${input.ref}`);
+    const { data: existing } = await callGitHub(call, () =>
+      github.rest.repos.listDeployments({ ...repo, ref: input.ref, environment: input.environment, per_page: 100 }),
+    );
+    const mine = existing.find((d) => isMine(d.payload, input.releaseId, input.runId));
+    if (mine) return { deploymentId: mine.id };
+    const res = await callGitHub(call, () =>
+      github.rest.repos.createDeployment({
+        ...repo,
+        ref: input.ref,
+        environment: input.environment,
+        auto_merge: false,
+        required_contexts: [],
+        payload: input.runId === undefined ? { releaseId: input.releaseId } : { releaseId: input.releaseId, runId: input.runId },
+        production_environment: input.environment === 'production',
+        transient_environment: false,
+        description: `Runway ${input.releaseId}`,
+      }),
+    );
+    if ((res.status as number) === 202 || !('id' in res.data)) {
+      const said = (res.data as { message?: string }).message ?? JSON.stringify(res.data).slice(0, 200);
+      throw nonRetryable(
+        `GitHub answered ${res.status} and created no ${input.environment} deployment for ${input.repo}@${input.ref}: ${said}`,
+        GitHubFailureType.deploymentNotCreated,
+      );
+    }
+    return { deploymentId: res.data.id };
+  };
+
+  /**
+   * Adds a status, unless the latest one already says the same (a retry after a crash). The
+   * status names its environment, so readers of the call log (and GitHub) see where it belongs.
+   * A `success` in production then marks the earlier successful deployments there inactive,
+   * which GitHub does by itself only outside production; a retry repeats that step, since a
+   * crash may have come between the two.
+   */
+  const setStatus = async (input: SetDeploymentStatusInput): Promise<void> => {
+    const description = shortDescription(input.description);
+    const { latest } = await latestStatus(input.repo, input.deploymentId);
+    const environment = input.environment ?? latest?.environment ?? (await readDeployment(input.repo, input.deploymentId)).environment;
+    if (latest?.state !== input.state || latest.description !== description) {
+      await callGitHub(deploymentsCall(input.repo, `setting deployment ${input.deploymentId} to ${input.state}`), () =>
+        github.rest.repos.createDeploymentStatus({
+          ...splitRepo(input.repo),
+          deployment_id: input.deploymentId,
+          state: input.state,
+          description,
+          log_url: input.logUrl,
+          environment_url: input.environmentUrl,
+          environment,
+        }),
+      );
+    }
+    const production = input.production ?? environment === 'production';
+    if (input.state === 'success' && production) await inactivateEarlier(input, environment);
+  };
+
   return {
     /**
      * Creates the GitHub deployment record for one environment, or returns the one this release
      * already created (found by its release id in the payload), so a retry never makes two.
      * Auto-merge is off and required contexts are empty on purpose: the build gate already
      * checked CI, and a deployment record must never change the branch. A 202 (GitHub merged
-     * instead of creating) fails with type DeploymentNotCreated and GitHub's message.
+     * instead of creating) fails with type DeploymentNotCreated and GitHub's message. With
+     * `inProgress`, the deployment is then marked in progress (as setDeploymentStatus would).
      */
     async createDeployment(input: CreateDeploymentInput): Promise<{ deploymentId: number }> {
-      const repo = splitRepo(input.repo);
-      const call = deploymentsCall(input.repo, `creating the ${input.environment} deployment of ${input.ref}`);
-      const { data: existing } = await callGitHub(call, () =>
-        github.rest.repos.listDeployments({ ...repo, ref: input.ref, environment: input.environment, per_page: 100 }),
-      );
-      const mine = existing.find((d) => isMine(d.payload, input.releaseId, input.runId));
-      if (mine) return { deploymentId: mine.id };
-      const res = await callGitHub(call, () =>
-        github.rest.repos.createDeployment({
-          ...repo,
-          ref: input.ref,
+      const { deploymentId } = await createOrFind(input);
+      if (input.inProgress !== undefined) {
+        await setStatus({
+          repo: input.repo,
+          deploymentId,
+          state: 'in_progress',
+          description: input.inProgress,
+          logUrl: input.logUrl,
+          environmentUrl: input.environmentUrl,
           environment: input.environment,
-          auto_merge: false,
-          required_contexts: [],
-          payload: input.runId === undefined ? { releaseId: input.releaseId } : { releaseId: input.releaseId, runId: input.runId },
-          production_environment: input.environment === 'production',
-          transient_environment: false,
-          description: `Runway ${input.releaseId}`,
-        }),
-      );
-      if ((res.status as number) === 202 || !('id' in res.data)) {
-        const said = (res.data as { message?: string }).message ?? JSON.stringify(res.data).slice(0, 200);
-        throw nonRetryable(
-          `GitHub answered ${res.status} and created no ${input.environment} deployment for ${input.repo}@${input.ref}: ${said}`,
-          GitHubFailureType.deploymentNotCreated,
-        );
+        });
       }
-      return { deploymentId: res.data.id };
+      return { deploymentId };
     },
 
-    /**
-     * Adds a status, unless the latest one already says the same (a retry after a crash). The
-     * status names its environment, so readers of the call log (and GitHub) see where it belongs.
-     * A `success` in production then marks the earlier successful deployments there inactive,
-     * which GitHub does by itself only outside production; a retry repeats that step, since a
-     * crash may have come between the two.
-     */
-    async setDeploymentStatus(input: SetDeploymentStatusInput): Promise<void> {
-      const description = shortDescription(input.description);
-      const { latest } = await latestStatus(input.repo, input.deploymentId);
-      const environment = input.environment ?? latest?.environment ?? (await readDeployment(input.repo, input.deploymentId)).environment;
-      if (latest?.state !== input.state || latest.description !== description) {
-        await callGitHub(deploymentsCall(input.repo, `setting deployment ${input.deploymentId} to ${input.state}`), () =>
-          github.rest.repos.createDeploymentStatus({
-            ...splitRepo(input.repo),
-            deployment_id: input.deploymentId,
-            state: input.state,
-            description,
-            log_url: input.logUrl,
-            environment_url: input.environmentUrl,
-            environment,
-          }),
-        );
-      }
-      const production = input.production ?? environment === 'production';
-      if (input.state === 'success' && production) await inactivateEarlier(input, environment);
-    },
+    setDeploymentStatus: setStatus,
 
     /**
      * After a rollback: marks the environment's last successful deployment before this release

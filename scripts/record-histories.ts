@@ -1,8 +1,10 @@
 /**
  * Records the event histories of representative releases into test/histories/, which every
- * `npm test` replays against the current workflow code (test/replay). Run it again when a
- * workflow change is deliberately incompatible and guarded by patched(): keep the old files
- * (they prove in-flight releases still replay) and add new ones.
+ * `npm test` replays against the current workflow code (test/replay). Add a story for each new
+ * behaviour of the release workflow. A change that old histories no longer replay either ships
+ * as a new worker build (Worker Versioning: releases in flight stay on the build they started
+ * on) or, when it must reach releases already in flight, is guarded with patched(); keep the old
+ * files either way and record new ones beside them (README, "Upgrading Runway").
  *
  *   npm run record-histories                        # every story
  *   npm run record-histories -- aborted-by-operator # only the named ones (keeps the others as they are)
@@ -49,24 +51,12 @@ interface Story {
 
 const STORIES: Story[] = [
   { name: 'released', result: 'released', image: 'healthy', decision: 'approve' },
+  { name: 'rolled-back-canary', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors' },
+  { name: 'held-then-resumed', result: 'released', image: 'healthy', decision: 'approve', canary: 'no-data', resumeHolds: true },
   { name: 'rolled-back-smoke', result: 'rolled-back', image: 'unhealthy' },
   { name: 'rolled-back-bad-image', result: 'rolled-back', image: 'crash' },
   { name: 'rejected', result: 'rejected', image: 'healthy', decision: 'reject' },
   { name: 'aborted-by-operator', result: 'rolled-back', image: 'healthy', decision: 'approve', abortAtCanary: true },
-  // Recorded on the release-v2 workflow (dispatched build, canary analysis, ...); the ones above
-  // stay as recorded before it and prove that releases already in flight still replay.
-  { name: 'v2-released', result: 'released', image: 'healthy', decision: 'approve' },
-  { name: 'v2-rolled-back-canary', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors' },
-  { name: 'v2-rolled-back-smoke', result: 'rolled-back', image: 'unhealthy' },
-  { name: 'v2-rejected', result: 'rejected', image: 'healthy', decision: 'reject' },
-  { name: 'v2-aborted-by-operator', result: 'rolled-back', image: 'healthy', decision: 'approve', abortAtCanary: true },
-  // Recorded on release v3 (CI-green rule, closest-share counts, evidence-based steps, Slack in the background, ...).
-  { name: 'v3-released', result: 'released', image: 'healthy', decision: 'approve' },
-  { name: 'v3-rolled-back-canary', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors' },
-  { name: 'v3-held-then-resumed', result: 'released', image: 'healthy', decision: 'approve', canary: 'no-data', resumeHolds: true },
-  { name: 'v3-rolled-back-smoke', result: 'rolled-back', image: 'unhealthy' },
-  { name: 'v3-rejected', result: 'rejected', image: 'healthy', decision: 'reject' },
-  { name: 'v3-aborted-by-operator', result: 'rolled-back', image: 'healthy', decision: 'approve', abortAtCanary: true },
 ];
 
 /** How `temporal workflow show --output json` names the event that closes a completed workflow. */

@@ -1,6 +1,9 @@
 /**
- * Timeouts and retries per kind of activity. Long waits heartbeat often with a short heartbeat
- * timeout, so a crashed worker's activity is retried elsewhere within seconds, not minutes.
+ * The release's activities in groups, one proxy per group, each with the timeouts and retries
+ * of its kind of work. A group is typed as just its own activities, so calling an activity
+ * under another group's policy (a GitHub write with ECS's retries, a long wait with a 10 s
+ * timeout) is a compile error. Long waits heartbeat often with a short heartbeat timeout, so a
+ * crashed worker's activity is retried elsewhere within seconds, not minutes.
  */
 import { ActivityCancellationType, type ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
@@ -8,6 +11,31 @@ import type { ReleasePlan } from '../src/domain/release';
 
 /** Heartbeat timeout for long-running activities: how quickly a lost one is retried. */
 export const HEARTBEAT_TIMEOUT_MS = 5_000;
+
+/** Activities `K` of the worker, as one group's proxy sees them. */
+type Group<K extends keyof ReleaseActivities> = Pick<ReleaseActivities, K>;
+
+/** Which activities each group may call. */
+export interface ReleaseActivityGroups {
+  /** Single ECS calls on the forward path. */
+  ecs: Group<'describeService' | 'prepareTaskDefinition' | 'updateService'>;
+  /** Single GitHub reads that gate the release (release branch, CI checks looked at once). */
+  github: Group<'checkReleaseBranch' | 'verifyBuild'>;
+  /** Waiting for CI: a dispatched build, or checks still running. */
+  buildWait: Group<'dispatchBuild' | 'waitForBuild' | 'verifyBuild'>;
+  /** Waiting for ECS: a deployment to be the one running, a migration task to finish. */
+  deployWait: Group<'waitForDeployment' | 'runMigration'>;
+  smoke: Group<'runSmokeTest'>;
+  /** One canary bake window with its measurements. */
+  analysis: Group<'analyseBake'>;
+  /** Undo steps: retried until they succeed. */
+  rollback: Group<'updateService'>;
+  rollbackWait: Group<'waitForDeployment'>;
+  /** Slack: informative, a few tries then the release goes on without it. */
+  notify: Group<'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>;
+  /** GitHub deployment records: kept trying for their bound, since they say what runs where. */
+  records: Group<'createDeployment' | 'setDeploymentStatus' | 'restorePreviousDeployment'>;
+}
 
 /**
  * Single ECS API calls take well under a second; the start-to-close timeout is also how long a
@@ -21,6 +49,15 @@ const ecsCall: ActivityOptions = {
 };
 
 /**
+ * Single GitHub reads. Octokit paces and retries inside the call (secondary rate limits answer
+ * with a wait), so a call gets longer than an ECS call before it counts as lost.
+ */
+const gitHubCall: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 10 },
+};
+
+/**
  * Undo steps must not give up on transient errors: no maximumAttempts means they retry until
  * they succeed (non-retryable failures, such as a deleted service, still end them).
  */
@@ -30,9 +67,9 @@ const rollbackCall: ActivityOptions = {
 };
 
 /**
- * Slack and GitHub are informative: a few retries, then the release goes on without them. The
- * overall bound matters because a rate limit's retry delay (GitHub's reset time) can be an hour:
- * a record that cannot be written within it is given up, not waited for.
+ * Slack is informative: a few retries, then the release goes on without it. The overall bound
+ * matters because a rate limit's retry delay can be long: what cannot be sent within it is
+ * given up, not waited for.
  */
 const notification: ActivityOptions = {
   startToCloseTimeout: '10s',
@@ -51,7 +88,7 @@ const deploymentRecord: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
 };
 
-export function releaseActivities(plan: ReleasePlan) {
+export function releaseActivities(plan: ReleasePlan): ReleaseActivityGroups {
   const deployWait: ActivityOptions = {
     startToCloseTimeout: plan.deployTimeoutMs + 60_000,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -78,22 +115,25 @@ export function releaseActivities(plan: ReleasePlan) {
   // Waiting for CI: a dispatched build or checks still pending. Polls heartbeat; a retry resumes
   // the same run (or the same deadline) from the heartbeat details.
   const build = plan.build;
-  const buildWaitMs = build?.mode === 'dispatch' ? build.timeoutMs : (build?.pendingDeadlineMs ?? 0);
+  const buildWaitMs = Math.max(build.mode === 'dispatch' ? build.timeoutMs : build.pendingDeadlineMs, CI_GREEN_DEADLINE_MS);
   const buildWait: ActivityOptions = {
     startToCloseTimeout: buildWaitMs + 2 * 60_000,
     heartbeatTimeout: 3 * HEARTBEAT_TIMEOUT_MS,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
   };
   return {
-    ecs: proxyActivities<ReleaseActivities>(ecsCall),
-    buildWait: proxyActivities<ReleaseActivities>(buildWait),
-    analysis: proxyActivities<ReleaseActivities>(analysis),
-    deployWait: proxyActivities<ReleaseActivities>(deployWait),
-    rollback: proxyActivities<ReleaseActivities>(rollbackCall),
-    rollbackWait: proxyActivities<ReleaseActivities>({ ...deployWait, retry: { ...rollbackCall.retry } }),
-    smoke: proxyActivities<ReleaseActivities>(smoke),
-    build: proxyActivities<ReleaseActivities>(ecsCall),
-    notify: proxyActivities<ReleaseActivities>(notification),
-    records: proxyActivities<ReleaseActivities>(deploymentRecord),
+    ecs: proxyActivities<ReleaseActivityGroups['ecs']>(ecsCall),
+    github: proxyActivities<ReleaseActivityGroups['github']>(gitHubCall),
+    buildWait: proxyActivities<ReleaseActivityGroups['buildWait']>(buildWait),
+    deployWait: proxyActivities<ReleaseActivityGroups['deployWait']>(deployWait),
+    smoke: proxyActivities<ReleaseActivityGroups['smoke']>(smoke),
+    analysis: proxyActivities<ReleaseActivityGroups['analysis']>(analysis),
+    rollback: proxyActivities<ReleaseActivityGroups['rollback']>(rollbackCall),
+    rollbackWait: proxyActivities<ReleaseActivityGroups['rollbackWait']>({ ...deployWait, retry: { ...rollbackCall.retry } }),
+    notify: proxyActivities<ReleaseActivityGroups['notify']>(notification),
+    records: proxyActivities<ReleaseActivityGroups['records']>(deploymentRecord),
   };
 }
+
+/** How long the CI-green rule waits for a commit's checks still running before a dispatched build. */
+export const CI_GREEN_DEADLINE_MS = 10 * 60_000;

@@ -21,18 +21,6 @@ export function canaryTaskCount(stableCount: number, weightPercent: number): num
   return distance(above) < distance(below) ? above : below;
 }
 
-/**
- * The count releases started before the closest-share rule used: the exact count rounded half
- * up, which is not always the closest share (1 stable task at 59 % gives 1 task = 50 %, where 2
- * tasks = 66.7 % is closer). Kept so those releases replay and carry on as they began.
- */
-export function roundedCanaryTaskCount(stableCount: number, weightPercent: number): number {
-  if (weightPercent <= 0) return 0;
-  if (weightPercent >= 100) return Math.max(stableCount, 1);
-  const stable = Math.max(stableCount, 1);
-  return Math.max(1, Math.round((weightPercent * stable) / (100 - weightPercent)));
-}
-
 /** Real share of traffic, in percent (one decimal), that `canaryCount` tasks get. */
 export function canaryShare(stableCount: number, canaryCount: number): number {
   const total = stableCount + canaryCount;

@@ -87,6 +87,11 @@ export class ReleaseState {
     this.record(message, now);
   }
 
+  /** The image the release deploys: the one it was started with, or the one its build produced. */
+  get image(): string {
+    return this.status.image;
+  }
+
   /** The image the release deploys, once the build stage has produced it. */
   useImage(image: string): void {
     this.status.image = image;

@@ -57,8 +57,8 @@ export interface ReleasePlan {
   canary: {
     steps: number[];
     bakeMs: number;
-    /** Absent in releases started before canary analysis existed: they bake without measuring. */
-    analysis?: CanaryAnalysisPlan;
+    /** How each bake is measured; a bake of 0 skips baking and analysis altogether. */
+    analysis: CanaryAnalysisPlan;
   };
   approval: {
     channel: string;
@@ -82,9 +82,9 @@ export interface ReleasePlan {
   webUiUrl?: string;
   /** Environment URLs for GitHub deployment records. */
   environmentUrls?: { staging?: string; production?: string };
-  /** How the build stage gets an image. Absent in releases started before it was configurable: they verify CI checks once. */
-  build?: BuildPlan;
-  /** The branch the commit must be on (pre-release check). Absent in older releases: not checked. */
+  /** How the build stage gets an image. */
+  build: BuildPlan;
+  /** The branch the commit must be on (pre-release check); not checked when absent. */
   releaseBranch?: string;
   /** Pre-release check before a dispatched build: the commit's CI checks must be green. */
   requireGreenCi?: boolean;

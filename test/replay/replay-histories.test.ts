@@ -1,7 +1,8 @@
 /**
  * Determinism guard: histories recorded from real releases (scripts/record-histories.ts) must
  * replay against the current workflow code. A change that would break releases in flight
- * fails here; guard it with patched() (see the README) instead of editing these files.
+ * fails here: ship it as a new worker build, or guard it with patched() when it must reach
+ * releases already in flight (README, "Upgrading Runway"), instead of editing these files.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,26 +17,15 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 describe('recorded release histories', () => {
   it('has the representative stories recorded', () => {
+    // One per path a release can take (scripts/record-histories.ts); add one per new behaviour.
     expect(files.sort()).toEqual([
-      // Recorded before the release-v2 patch: releases in flight then must still replay.
       'aborted-by-operator.json',
+      'held-then-resumed.json',
       'rejected.json',
       'released.json',
       'rolled-back-bad-image.json',
+      'rolled-back-canary.json',
       'rolled-back-smoke.json',
-      // Recorded on release v2 (dispatched build, canary analysis, migration-ready, ...).
-      'v2-aborted-by-operator.json',
-      'v2-rejected.json',
-      'v2-released.json',
-      'v2-rolled-back-canary.json',
-      'v2-rolled-back-smoke.json',
-      // Recorded on release v3 (CI-green rule, evidence-based canary steps, Slack in the background, ...).
-      'v3-aborted-by-operator.json',
-      'v3-held-then-resumed.json',
-      'v3-rejected.json',
-      'v3-released.json',
-      'v3-rolled-back-canary.json',
-      'v3-rolled-back-smoke.json',
     ]);
   });
 
@@ -49,45 +39,56 @@ describe('recorded release histories', () => {
 /**
  * The real release workflow with two neighbouring steps swapped, as someone might do by hand:
  * staging's GitHub deployment record is created after the task definition is prepared rather
- * than before. Copied to a temp dir at test time (imports of ../src and ../activities made
- * absolute), bundled once per variant for this file.
+ * than before. workflows/ is copied to a temp dir at test time (imports that leave workflows/
+ * made absolute), and bundled once per variant for this file.
  */
 const REPO = path.join(__dirname, '../..');
-const NEWEST_RELEASED = 'v3-released.json';
-const ORIGINAL_ORDER = [
-  "      await recordDeployment('staging');\n",
-  '      const stagingTd = await acts.ecs.prepareTaskDefinition({ source: plan.staging, container: plan.container, image });\n',
-].join('');
-const SWAPPED_ORDER = [
-  '      const stagingTd = await acts.ecs.prepareTaskDefinition({ source: plan.staging, container: plan.container, image });\n',
-  "      await recordDeployment('staging');\n",
-].join('');
+const WORKFLOWS = path.join(REPO, 'workflows');
+const STAGING_STAGE = 'stages/staging.ts';
+const NEWEST_RELEASED = 'released.json';
+const CREATE_RECORD = "  await release.deployments.create('staging', `${release.shortVersion} deploying`);\n";
+const PREPARE_TD = '  const stagingTd = await acts.ecs.prepareTaskDefinition({ source: plan.staging, container: plan.container, image: state.image });\n';
+const ORIGINAL_ORDER = CREATE_RECORD + PREPARE_TD;
+const SWAPPED_ORDER = PREPARE_TD + CREATE_RECORD;
 const GUARDED_ORDER = [
-  '      let stagingTd: Awaited<ReturnType<typeof acts.ecs.prepareTaskDefinition>>;\n',
-  "      if (patched('replay-test-staging-order')) {\n",
-  '        stagingTd = await acts.ecs.prepareTaskDefinition({ source: plan.staging, container: plan.container, image });\n',
-  "        await recordDeployment('staging');\n",
-  '      } else {\n',
-  "        await recordDeployment('staging');\n",
-  '        stagingTd = await acts.ecs.prepareTaskDefinition({ source: plan.staging, container: plan.container, image });\n',
-  '      }\n',
+  "  let stagingTd: { taskDefinitionArn: string };\n",
+  "  if (patched('replay-test-staging-order')) {\n",
+  `  ${PREPARE_TD.replace('const stagingTd', 'stagingTd')}`,
+  `  ${CREATE_RECORD}`,
+  '  } else {\n',
+  `  ${CREATE_RECORD}`,
+  `  ${PREPARE_TD.replace('const stagingTd', 'stagingTd')}`,
+  '  }\n',
 ].join('');
 
-/** workflows/ copied to `dir` with release.ts's staging steps replaced by `order`; throws when the anchor is gone. */
+/** The .ts files under `dir`, as paths relative to it. */
+function tsFiles(dir: string, under = ''): string[] {
+  return readdirSync(path.join(dir, under), { withFileTypes: true }).flatMap((entry) => {
+    const relative = path.join(under, entry.name);
+    if (entry.isDirectory()) return tsFiles(dir, relative);
+    return entry.name.endsWith('.ts') ? [relative] : [];
+  });
+}
+
+/** workflows/ copied to `dir` with the staging stage's steps replaced by `order`; throws when the anchor is gone. */
 function workflowsVariant(dir: string, order: string): string {
-  mkdirSync(dir, { recursive: true });
-  for (const file of readdirSync(path.join(REPO, 'workflows')).filter((f) => f.endsWith('.ts'))) {
-    let text = readFileSync(path.join(REPO, 'workflows', file), 'utf8');
-    // The copy lives outside the repo: point its imports of ../src, ../activities at the real files.
-    text = text.replace(/(from\s+|import\s*\(\s*)(['"])\.\.\/([^'"]*)\2/g, (_m, lead: string, quote: string, rest: string) => `${lead}${quote}${path.join(REPO, rest)}${quote}`);
-    if (file === 'release.ts') {
+  for (const file of tsFiles(WORKFLOWS)) {
+    const source = path.join(WORKFLOWS, file);
+    let text = readFileSync(source, 'utf8');
+    // The copy lives outside the repo: imports that leave workflows/ point at the real files.
+    text = text.replace(/(from\s+|import\s*\(\s*)(['"])(\.\.?\/[^'"]*)\2/g, (match, lead: string, quote: string, specifier: string) => {
+      const target = path.resolve(path.dirname(source), specifier);
+      return target.startsWith(WORKFLOWS + path.sep) ? match : `${lead}${quote}${target}${quote}`;
+    });
+    if (file === STAGING_STAGE) {
       const at = text.indexOf(ORIGINAL_ORDER);
       if (at < 0 || text.indexOf(ORIGINAL_ORDER, at + 1) >= 0) {
-        throw new Error(`workflows/release.ts no longer has exactly one staging "recordDeployment('staging')" followed by "prepareTaskDefinition(...)": update ORIGINAL_ORDER in ${path.relative(REPO, __filename)}`);
+        throw new Error(`workflows/${STAGING_STAGE} no longer has exactly one "deployments.create('staging', ...)" followed by "prepareTaskDefinition(...)": update ORIGINAL_ORDER in ${path.relative(REPO, __filename)}`);
       }
       text = text.slice(0, at) + order + text.slice(at + ORIGINAL_ORDER.length);
-      if (!/\bpatched\b/.test(text.slice(0, text.indexOf('export')))) throw new Error('release.ts no longer imports patched from @temporalio/workflow');
+      if (order === GUARDED_ORDER) text = `import { patched } from '@temporalio/workflow';\n${text}`;
     }
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     writeFileSync(path.join(dir, file), text);
   }
   return dir;
@@ -133,11 +134,11 @@ describe('the determinism guard, on the real release workflow', () => {
     if (temp) rmSync(temp, { recursive: true, force: true });
   });
 
-  it('the variants really differ from workflows/release.ts where intended', () => {
-    const swappedText = readFileSync(path.join(temp, 'swapped/release.ts'), 'utf8');
+  it('the variants really differ from the real staging stage where intended', () => {
+    const swappedText = readFileSync(path.join(temp, 'swapped', STAGING_STAGE), 'utf8');
     expect(swappedText).toContain(SWAPPED_ORDER);
     expect(swappedText).not.toContain(ORIGINAL_ORDER);
-    expect(readFileSync(path.join(temp, 'guarded/release.ts'), 'utf8')).toContain("patched('replay-test-staging-order')");
+    expect(readFileSync(path.join(temp, 'guarded', STAGING_STAGE), 'utf8')).toContain("patched('replay-test-staging-order')");
   });
 
   it(`catches an unguarded swap of two neighbouring steps replaying ${NEWEST_RELEASED}`, async () => {
@@ -149,7 +150,7 @@ describe('the determinism guard, on the real release workflow', () => {
 
   it('lets the same swap through when it is guarded with patched(): old histories replay the old order', async () => {
     expect(await replayError(guarded, NEWEST_RELEASED)).toBeUndefined();
-    expect(await replayError(guarded, 'v3-rolled-back-smoke.json')).toBeUndefined();
-    expect(await replayError(guarded, 'v2-released.json')).toBeUndefined();
+    expect(await replayError(guarded, 'rolled-back-smoke.json')).toBeUndefined();
+    expect(await replayError(guarded, 'rejected.json')).toBeUndefined();
   });
 });

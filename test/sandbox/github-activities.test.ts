@@ -213,6 +213,15 @@ describe('deployment records', () => {
     expect(creates[0]!.request).toMatchObject({ auto_merge: false, required_contexts: [], production_environment: false, transient_environment: false });
   });
 
+  it('creates a deployment already in progress when asked, and a retry writes neither again', async () => {
+    const input = { ...deploymentInput('r1'), inProgress: 'abc deploying' };
+    const first = await env().run(records.createDeployment, input);
+    expect(await env().run(records.createDeployment, input)).toEqual(first);
+    expect(githubCalls('POST /repos/acme/checkout/deployments').filter((c) => c.operation.endsWith('/deployments'))).toHaveLength(1);
+    const statuses = githubCalls(`POST /repos/acme/checkout/deployments/${first.deploymentId}/statuses`);
+    expect(statuses.map((c) => c.request)).toEqual([expect.objectContaining({ state: 'in_progress', description: 'abc deploying', environment: 'staging', environment_url: 'http://staging' })]);
+  });
+
   it('reports a 202 (auto-merged, nothing created) as its own non-retryable failure', async () => {
     sandbox.setScenario({ github: { autoMergeNext: 1 } });
     const failure = await failureOf(env().run(records.createDeployment, deploymentInput('r1')));

@@ -4,7 +4,7 @@
  * so tests can assert what the workflow did, in which order.
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ReleaseActivities } from '../../activities';
 import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
 import type { ServiceSnapshot, UpdateServiceInput } from '../../activities/ecs';
@@ -20,7 +20,7 @@ export interface FakeOptions {
   slackPostDelayMs?: number;
   /** How long each Slack message update takes; logs `updateReleaseMessage:done` when it returns. */
   slackUpdateDelayMs?: number;
-  /** What each canary bake window reports, by call number (1-based); default: one passing measurement. */
+  /** What each canary bake window reports, by call number (1-based); default: it lasts the bake and measures a pass. */
   analysis?: (call: number, input: AnalyseBakeInput) => BakeReport | Promise<BakeReport>;
   /** The commit's CI is not green: verifyBuild fails with this message. */
   ciFails?: string;
@@ -38,6 +38,24 @@ const PASSING: MeasurementResult = {
   signals: [],
 };
 export const passingBake: BakeReport = { results: [PASSING], decision: { action: 'continue' } };
+
+/**
+ * The default window: like the real activity, it lasts the bake (heartbeating), and a pause or
+ * promote (a cancellation) gets back what was measured so far. Everything measured passes.
+ */
+async function bakeLikeTheRealWindow(bakeMs: number): Promise<BakeReport> {
+  const endsAt = Date.now() + bakeMs;
+  try {
+    while (Date.now() < endsAt) {
+      await Context.current().sleep(Math.min(100, endsAt - Date.now()));
+      Context.current().heartbeat();
+    }
+    return passingBake;
+  } catch (err) {
+    if (err instanceof CancelledFailure) return { ...passingBake, interrupted: true };
+    throw err;
+  }
+}
 
 export interface FakeCall {
   name: string;
@@ -155,7 +173,7 @@ export function createFakeActivities(options: FakeOptions = {}) {
     async analyseBake(input) {
       log('analyseBake', input);
       bakes += 1;
-      return options.analysis ? options.analysis(bakes, input) : passingBake;
+      return options.analysis ? options.analysis(bakes, input) : bakeLikeTheRealWindow(input.bakeMs);
     },
     async runMigration(input) {
       log('runMigration', input);

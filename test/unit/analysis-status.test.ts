@@ -7,7 +7,7 @@ import { formatStatus } from '../../src/cli/format';
 import { DEFAULT_THRESHOLDS, judgeMeasurement, type TrackMetrics } from '../../src/domain/canary-analysis';
 import type { ReleaseInput } from '../../src/domain/release';
 import { ReleaseState } from '../../src/domain/release-state';
-import { currentDetails } from '../../workflows/current-details';
+import { currentDetails } from '../../workflows/reporting/current-details';
 import { samplePlan } from '../support/sample-plan';
 
 const input: ReleaseInput = { service: 'checkout', version: 'abc1234', image: 'repo/checkout:abc1234', requestedBy: 'ci', reason: 'test', plan: samplePlan() };

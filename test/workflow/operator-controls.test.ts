@@ -19,7 +19,7 @@ const canaryUpdates = (fake: ReturnType<typeof createFakeActivities>) =>
     .map((c) => (c.input as { desiredCount?: number }).desiredCount);
 
 async function startApproved(taskQueue: string, bakeMs: number) {
-  const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(samplePlan({ canary: { steps: [10, 30, 60, 100], bakeMs } })));
+  const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(samplePlan({ canary: { bakeMs } })));
   await untilStage(handle, 'awaiting-approval');
   await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
   await untilStatus(handle, (s) => s.canary.step === 1, 'canary step 1');

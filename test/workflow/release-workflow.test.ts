@@ -50,10 +50,11 @@ describe('release workflow', () => {
     expect(outcome.reason).toMatch(/smoke check 1\/2/);
     expect(fake.services.get('staging/checkout')!.taskDefinition).toBe('td/checkout-staging:1');
     expect(fake.names()).not.toContain('postReleaseMessage');
-    expect(fake.calls.filter((c) => c.name === 'setDeploymentStatus').map((c) => (c.input as { state: string }).state)).toEqual([
-      'in_progress',
-      'failure',
+    // Created in progress, then marked failed.
+    expect(fake.calls.filter((c) => c.name === 'createDeployment').map((c) => (c.input as { inProgress?: string }).inProgress)).toEqual([
+      expect.stringMatching(/ deploying$/),
     ]);
+    expect(fake.calls.filter((c) => c.name === 'setDeploymentStatus').map((c) => (c.input as { state: string }).state)).toEqual(['failure']);
   });
 
   it('rolls staging back when rejected', async () => {

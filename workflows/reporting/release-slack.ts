@@ -1,25 +1,22 @@
 /**
  * The release's Slack message over its life: posted when approval is needed, updated in place as
  * the release moves, with replies in its thread. Slack informs; it never holds up or fails a
- * release, so every call goes through `bestEffort`, and from release v3 on, updates run in the
- * background (the latest state wins) and are settled before the release ends.
+ * release: every call goes through `bestEffort`, updates and replies run in the background (the
+ * latest state wins), and everything in flight is settled before the release ends.
  */
 import { CancellationScope } from '@temporalio/workflow';
-import type { SlackMessageRef } from '../activities/slack';
-import type { ReleaseMessage } from '../src/slack/release-message';
-import type { releaseActivities } from './activity-options';
+import type { SlackMessageRef } from '../../activities/slack';
+import type { ReleaseMessage } from '../../src/slack/release-message';
+import type { ReleaseActivityGroups } from '../activity-options';
 
-type Notify = ReturnType<typeof releaseActivities>['notify'];
-type BestEffort = <T>(what: string, call: () => Promise<T>) => Promise<T | undefined>;
+export type BestEffort = <T>(what: string, call: () => Promise<T>) => Promise<T | undefined>;
 
 export interface ReleaseSlackOptions {
-  notify: Notify;
+  notify: ReleaseActivityGroups['notify'];
   channel: string;
   bestEffort: BestEffort;
   /** The message as the release's state renders it right now. */
   messageFor: (headline: string, withButtons: boolean) => ReleaseMessage;
-  /** Release v3: updates and replies do not hold up the release. */
-  inBackground: boolean;
 }
 
 export class ReleaseSlack {
@@ -38,42 +35,33 @@ export class ReleaseSlack {
     return this.postSettled;
   }
 
-  /** Posts the approval request and waits for Slack (releases before v2). */
-  async postAndWait(): Promise<void> {
-    this.ref = await this.post();
-    this.postSettled = true;
-  }
-
   /** Posts the approval request without waiting: a decision made elsewhere is never held up by Slack. */
   startPosting(): void {
-    // From v3 on the post is not cancelled with the release: an abort or cancellation while Slack
-    // is answering would otherwise lose the message's ts, and with it the final update.
-    const post = this.options.inBackground ? CancellationScope.nonCancellable(() => this.post()) : this.post();
-    const posting = post.then((ref) => {
+    // Not cancelled with the release: an abort or cancellation while Slack is answering would
+    // otherwise lose the message's ts, and with it the final update.
+    const posting = CancellationScope.nonCancellable(() => this.post()).then((ref) => {
       this.ref = ref;
       this.postSettled = true;
     });
-    // Handled here too, so a cancelled post never surfaces as an unhandled rejection.
+    // Handled here too, so a failed post never surfaces as an unhandled rejection.
     posting.catch(() => (this.postSettled = true));
     this.posting = posting;
   }
 
-  /** Updates the message in place: in the background from v3 on (the latest headline wins), else awaited. */
-  async update(headline: string): Promise<void> {
-    if (!this.options.inBackground) return this.updateNow(headline);
+  /** Updates the message in place, in the background; the latest headline wins. */
+  update(headline: string): void {
     this.queuedHeadline = headline;
     if (!this.updating) this.track(this.drainUpdates());
   }
 
-  /** Posts a reply in the message's thread (if there is a message): in the background from v3 on. */
-  async reply(what: string, text: string): Promise<void> {
+  /** Posts a reply in the message's thread (if there is a message), in the background. */
+  reply(what: string, text: string): void {
     const send = async () => {
       const ref = this.ref;
       if (!ref) return;
       await this.options.bestEffort(what, () => this.options.notify.postThreadReply({ ...ref, text }));
     };
-    if (this.options.inBackground) this.track(send());
-    else await send();
+    this.track(send());
   }
 
   /**
@@ -105,10 +93,15 @@ export class ReleaseSlack {
     );
   }
 
-  /** Sends queued updates one at a time; each renders the release's state when it is sent. */
+  /**
+   * Sends queued updates one at a time; each renders the release's state when it is sent. An
+   * update asked for while the approval request is still being posted waits for the post: it
+   * needs the message's ts.
+   */
   private async drainUpdates(): Promise<void> {
     this.updating = true;
     try {
+      await this.posting?.catch(() => undefined);
       while (this.queuedHeadline !== undefined) {
         const headline = this.queuedHeadline;
         this.queuedHeadline = undefined;

@@ -1,8 +1,8 @@
 /**
- * What releases started on the current workflow code do beyond the original sequence, with fake
- * activities on a real dev server: the release-branch rule and a dispatched build whose image
- * is deployed; a migration before production that is never undone; a Slack reminder; a decision
- * not held up by a slow Slack; and a rollback that restores GitHub's previous deployments and
+ * The stages in their configurable forms, with fake activities on a real dev server: the
+ * release-branch rule and a dispatched build whose image is deployed; a checks build with its
+ * options; a migration before production that is never undone; a Slack reminder; a decision not
+ * held up by a slow Slack; and a rollback that restores GitHub's previous deployments and
  * replies to the requester in the message's thread.
  */
 import type { ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
@@ -26,7 +26,7 @@ async function approveAndFinish(fake: Fake, plan: ReleasePlan): Promise<ReleaseO
   });
 }
 
-describe('release v2 stages', () => {
+describe('release stages', () => {
   it('checks the release branch, dispatches the build and deploys the image the build produced', async () => {
     const fake = createFakeActivities();
     const plan = samplePlan({

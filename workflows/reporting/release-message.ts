@@ -2,8 +2,8 @@
  * The Slack message's content from the release's status: headline, recent history, who
  * approved, each canary step with the numbers it was judged on, and the signal that failed.
  */
-import type { CanaryRow, ReleaseMessage } from '../src/slack/release-message';
-import type { ReleaseInput, ReleaseStatus } from '../src/domain/release';
+import type { CanaryRow, ReleaseMessage } from '../../src/slack/release-message';
+import type { ReleaseInput, ReleaseStatus } from '../../src/domain/release';
 
 function canaryRows(s: ReleaseStatus): CanaryRow[] {
   const rows: CanaryRow[] = [];

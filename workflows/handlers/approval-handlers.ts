@@ -4,8 +4,8 @@
  * With several approvals required, each approval is recorded and the last one decides.
  */
 import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import { approvalRefusal, type ApprovalPolicy, matchedGroup, rejectionRefusal, requiredApprovals } from '../src/domain/approval-policy';
-import type { ReleaseState } from '../src/domain/release-state';
+import { approvalRefusal, type ApprovalPolicy, matchedGroup, rejectionRefusal, requiredApprovals } from '../../src/domain/approval-policy';
+import type { ReleaseState } from '../../src/domain/release-state';
 import {
   approveSignal,
   approveUpdate,
@@ -15,7 +15,7 @@ import {
   rejectSignal,
   rejectUpdate,
   type SlackOrigin,
-} from '../src/messages';
+} from '../../src/messages';
 
 export function registerApprovalHandlers(state: ReleaseState, policy: ApprovalPolicy, requestedBy: string): void {
   const required = requiredApprovals(policy);

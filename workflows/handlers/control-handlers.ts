@@ -3,9 +3,9 @@
  * reason), the handler records who and why and flips the flags the release process watches.
  */
 import { setHandler } from '@temporalio/workflow';
-import { controlRefusal, type OperatorAction } from '../src/domain/operator-controls';
-import type { ReleaseState } from '../src/domain/release-state';
-import { type ControlAck, controlUpdates } from '../src/messages';
+import { controlRefusal, type OperatorAction } from '../../src/domain/operator-controls';
+import type { ReleaseState } from '../../src/domain/release-state';
+import { type ControlAck, controlUpdates } from '../../src/messages';
 
 export interface Controls {
   /** Set once a promote or abort has been accepted. */

@@ -2,7 +2,7 @@
  * What the Temporal Web UI shows as the workflow's current details (markdown): the stage, the
  * canary step and weight, the latest analysis numbers, and the last thing that happened.
  */
-import type { MeasurementRecord, ReleaseStatus } from '../src/domain/release';
+import type { MeasurementRecord, ReleaseStatus } from '../../src/domain/release';
 
 const pct = (fraction: number | undefined) => (fraction === undefined ? '?' : `${(fraction * 100).toFixed(2)}%`);
 const ms = (value: number | undefined) => (value === undefined ? '?' : `${Math.round(value)} ms`);

@@ -1,0 +1,14 @@
+/**
+ * Why a release left its forward path on purpose. Thrown inside the workflow and caught by
+ * release(), which rolls back with the message as the reason; never seen by Temporal.
+ */
+export class ReleaseStopped extends Error {}
+
+/** A person (or the approval timeout) rejected the release. */
+export class ReleaseRejected extends ReleaseStopped {}
+
+/** A pre-release rule (CI green before a dispatched build) refused the commit. */
+export class PreReleaseRefused extends ReleaseStopped {}
+
+/** Canary analysis failed the canary, or nobody decided about a held canary in time. */
+export class CanaryFailed extends ReleaseStopped {}
