@@ -9,7 +9,7 @@ import type { ReleaseStatus } from '../../src/domain/release';
 import { statusQuery } from '../../src/messages';
 import { blockActionsPayload, messageButtons, type SlackMessage, signedInteraction, slackSignatureHeaders } from '../../src/sandbox';
 import { APPROVE_ACTION_ID } from '../../src/slack/release-message';
-import { ALICE, type ApprovalsRig, MALLORY, repliesTo, SIGNING_SECRET, startApprovalsRig } from './approvals-rig';
+import { ALICE, type ApprovalsRig, MALLORY, repliesTo, SIGNING_SECRET, startApprovalsRig } from '../support/approvals-rig';
 
 const FORM = 'application/x-www-form-urlencoded';
 const nowSec = () => Date.now() / 1000;

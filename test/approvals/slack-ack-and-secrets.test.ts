@@ -5,7 +5,7 @@
  */
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { uniqueId } from '../harness/temporal';
-import { ALICE, type ApprovalsRig, BOT_TOKEN, repliesTo, SIGNING_SECRET, startApprovalsRig } from './approvals-rig';
+import { ALICE, type ApprovalsRig, BOT_TOKEN, repliesTo, SIGNING_SECRET, startApprovalsRig } from '../support/approvals-rig';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

@@ -6,8 +6,8 @@
 import type { ReleaseOutcome, ReleaseStatus } from '../../src/domain/release';
 import { releaseMessageBlocks } from '../../src/slack/release-message';
 import { statusQuery } from '../../src/messages';
-import { slackClient } from '../sandbox/sandbox-clients';
-import { ALICE, type ApprovalsRig, BOB, BOT_TOKEN, MALLORY, repliesTo, SIGNING_SECRET, startApprovalsRig, untilStage } from './approvals-rig';
+import { slackClient } from '../support/sandbox-clients';
+import { ALICE, type ApprovalsRig, BOB, BOT_TOKEN, MALLORY, repliesTo, SIGNING_SECRET, startApprovalsRig, untilStage } from '../support/approvals-rig';
 
 // Inside a describe, so the rig (and its worker) stops before the harness closes the worker connection.
 describe('Slack clicks', () => {

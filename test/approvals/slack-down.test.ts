@@ -5,7 +5,7 @@
  */
 import { decideRelease } from '../../src/client/releases';
 import type { ReleaseOutcome } from '../../src/domain/release';
-import { ALICE, type ApprovalsRig, startApprovalsRig } from './approvals-rig';
+import { ALICE, type ApprovalsRig, startApprovalsRig } from '../support/approvals-rig';
 
 describe('Slack down', () => {
   let rig: ApprovalsRig;

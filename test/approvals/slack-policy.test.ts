@@ -4,7 +4,7 @@
  */
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { statusQuery } from '../../src/messages';
-import { ALICE, type ApprovalsRig, BOB, CAROL, DAVE, DEPLOYERS, MALLORY, repliesTo, startApprovalsRig } from './approvals-rig';
+import { ALICE, type ApprovalsRig, BOB, CAROL, DAVE, DEPLOYERS, MALLORY, repliesTo, startApprovalsRig } from '../support/approvals-rig';
 
 describe('approval policy from Slack', () => {
   let rig: ApprovalsRig;

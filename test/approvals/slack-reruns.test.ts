@@ -6,8 +6,8 @@
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { statusQuery } from '../../src/messages';
 import { releaseMessageBlocks } from '../../src/slack/release-message';
-import { slackClient } from '../sandbox/sandbox-clients';
-import { ALICE, type ApprovalsRig, BOB, type ReleaseHandle, repliesTo, startApprovalsRig } from './approvals-rig';
+import { slackClient } from '../support/sandbox-clients';
+import { ALICE, type ApprovalsRig, BOB, type ReleaseHandle, repliesTo, startApprovalsRig } from '../support/approvals-rig';
 
 describe('re-runs of a release id', () => {
   let rig: ApprovalsRig;

@@ -103,7 +103,7 @@ it('RegisterTaskDefinition and UpdateService happen once when the worker dies af
 
 it('RunTask (a migration) starts one task when the worker dies after ECS started it', async () => {
   const connection = await testNativeConnection();
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/migration-workflow'), logger: quietLogger });
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../support/migration-workflow'), logger: quietLogger });
   const workflowQueue = uniqueId('migration-wf');
   const workflowWorker = await Worker.create({ connection, taskQueue: workflowQueue, workflowBundle: { code }, activities: {} });
 

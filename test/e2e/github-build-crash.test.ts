@@ -18,7 +18,7 @@ const workers: ChildProcess[] = [];
 const taskQueue = `github-build-${randomBytes(4).toString('hex')}`;
 
 function startWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'github-build-worker.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../support/github-build-worker.ts')], {
     env: { ...process.env, TEMPORAL_ADDRESS: testTemporalAddress(), GITHUB_API_URL: `${sandbox.url}/github`, TASK_QUEUE: taskQueue },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

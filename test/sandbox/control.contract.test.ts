@@ -2,7 +2,7 @@
 import { request as httpRequest } from 'node:http';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { type Sandbox, type SandboxCalls, startSandbox } from '../../src/sandbox';
-import { ecsClient, getJson, gitHubClient, slackClient, STAGING } from './sandbox-clients';
+import { ecsClient, getJson, gitHubClient, slackClient, STAGING } from '../support/sandbox-clients';
 
 let sandbox: Sandbox;
 

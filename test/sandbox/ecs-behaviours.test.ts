@@ -3,7 +3,7 @@
  * circuit-breaker rollback. The emulator settles lazily from timestamps, so states are exact.
  */
 import { ScenarioStore, scenarioPatchSchema } from '../../src/sandbox/scenario';
-import { clockedEmulator, type WireDeployment } from './clocked-emulator';
+import { clockedEmulator, type WireDeployment } from '../support/clocked-emulator';
 
 function setup(delayMs = 1000, desiredCount = 4) {
   return clockedEmulator({ delayMs, desiredCount });

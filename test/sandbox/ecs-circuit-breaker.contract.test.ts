@@ -7,7 +7,7 @@ import { DescribeServicesCommand, type ECSClient, RegisterTaskDefinitionCommand,
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createEcsActivities } from '../../activities/ecs';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
-import { ecsClient, STAGING } from './sandbox-clients';
+import { ecsClient, STAGING } from '../support/sandbox-clients';
 import { failureOf, quietLogger } from '../support/activity-env';
 
 const REPO = '000000000000.dkr.ecr.us-east-1.amazonaws.com/checkout';

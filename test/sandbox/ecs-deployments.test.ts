@@ -3,7 +3,7 @@
  * so these states are exact, not raced.
  */
 import { EcsError } from '../../src/sandbox/ecs/api-errors';
-import { clockedEmulator } from './clocked-emulator';
+import { clockedEmulator } from '../support/clocked-emulator';
 
 function setup(delayMs = 1000) {
   return clockedEmulator({ delayMs, desiredCount: 10 });

@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createEcsActivities } from '../../activities/ecs';
 import { createEcsTaskActivities } from '../../activities/ecs-tasks';
 import { failureOf, quietLogger } from '../support/activity-env';
-import { STAGING, useEcsSandbox } from './sandbox-clients';
+import { STAGING, useEcsSandbox } from '../support/sandbox-clients';
 
 const REPO = '000000000000.dkr.ecr.us-east-1.amazonaws.com/checkout';
 const ref = { cluster: 'staging', service: 'checkout' };

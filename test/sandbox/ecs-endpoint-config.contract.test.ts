@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeServicesCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { createEcsClient } from '../../src/clients/ecs';
-import { useEcsSandbox } from './sandbox-clients';
+import { useEcsSandbox } from '../support/sandbox-clients';
 
 const current = useEcsSandbox();
 

@@ -11,7 +11,7 @@ import { createMigrationActivities } from '../../activities/ecs-migration';
 import { createEcsTaskActivities } from '../../activities/ecs-tasks';
 import { FailureType, RetryableAwsType } from '../../activities/errors';
 import { failureOf, quietLogger } from '../support/activity-env';
-import { useEcsSandbox } from './sandbox-clients';
+import { useEcsSandbox } from '../support/sandbox-clients';
 
 const current = useEcsSandbox();
 const ref = { cluster: 'staging', service: 'checkout' };

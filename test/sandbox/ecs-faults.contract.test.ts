@@ -4,7 +4,7 @@
  */
 import { DescribeServicesCommand, ECSClient, ListTasksCommand, RunTaskCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
-import { ecsClient, STAGING, until } from './sandbox-clients';
+import { ecsClient, STAGING, until } from '../support/sandbox-clients';
 
 let sandbox: Sandbox;
 

@@ -8,7 +8,7 @@ import { DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand } from '@a
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createEcsActivities } from '../../activities/ecs';
 import { quietLogger } from '../support/activity-env';
-import { STAGING, useEcsSandbox } from './sandbox-clients';
+import { STAGING, useEcsSandbox } from '../support/sandbox-clients';
 
 const IMAGE = '000000000000.dkr.ecr.us-east-1.amazonaws.com/checkout:v2';
 const input = { source: { cluster: 'staging', service: 'checkout' }, container: 'app', image: IMAGE };

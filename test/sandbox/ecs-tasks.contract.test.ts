@@ -11,7 +11,7 @@ import {
   type Task,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { PRODUCTION, STAGING, until, useEcsSandbox } from './sandbox-clients';
+import { PRODUCTION, STAGING, until, useEcsSandbox } from '../support/sandbox-clients';
 
 const REPO = '000000000000.dkr.ecr.us-east-1.amazonaws.com/checkout';
 

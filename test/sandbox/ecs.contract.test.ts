@@ -11,7 +11,7 @@ import {
   ServiceNotFoundException,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { until, useEcsSandbox } from './sandbox-clients';
+import { until, useEcsSandbox } from '../support/sandbox-clients';
 
 const IMAGE_V2 = '000000000000.dkr.ecr.us-east-1.amazonaws.com/checkout:v2';
 

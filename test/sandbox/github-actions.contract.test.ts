@@ -7,7 +7,7 @@ import type { Octokit } from '@octokit/rest';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { GitHubEmulator } from '../../src/sandbox/github/emulator';
 import { ScenarioStore } from '../../src/sandbox/scenario';
-import { gitHubClient } from './sandbox-clients';
+import { gitHubClient } from '../support/sandbox-clients';
 
 const repo = { owner: 'acme', repo: 'checkout' };
 const SHA = 'b'.repeat(40);

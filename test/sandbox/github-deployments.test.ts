@@ -10,7 +10,7 @@ import { createGitHubClient } from '../../src/clients/github';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { summariseCalls } from '../../src/stack/call-summary';
 import { quietLogger } from '../support/activity-env';
-import { gitHubClient } from './sandbox-clients';
+import { gitHubClient } from '../support/sandbox-clients';
 
 const REPO = 'acme/checkout';
 const SHA = 'e'.repeat(40);

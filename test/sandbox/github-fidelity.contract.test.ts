@@ -5,7 +5,7 @@
  */
 import type { Octokit } from '@octokit/rest';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
-import { gitHubClient } from './sandbox-clients';
+import { gitHubClient } from '../support/sandbox-clients';
 
 const repo = { owner: 'acme', repo: 'checkout' };
 const SHA = 'f'.repeat(40);

@@ -1,7 +1,7 @@
 /** The GitHub emulator through the real @octokit/rest client, configured by baseUrl only. */
 import type { Octokit } from '@octokit/rest';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
-import { gitHubClient } from './sandbox-clients';
+import { gitHubClient } from '../support/sandbox-clients';
 
 const repo = { owner: 'acme', repo: 'checkout' };
 const SHA = 'a'.repeat(40);

@@ -1,6 +1,6 @@
 /** The services' health endpoints follow the image that is actually serving and the scenario. */
 import { RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { getJson, STAGING, until, useEcsSandbox } from './sandbox-clients';
+import { getJson, STAGING, until, useEcsSandbox } from '../support/sandbox-clients';
 
 const env = useEcsSandbox();
 

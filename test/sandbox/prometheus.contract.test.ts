@@ -8,7 +8,7 @@ import { DEFAULT_QUERIES as queries } from '../../src/config/schema';
 import { createPrometheusProvider } from '../../src/metrics/prometheus';
 import type { MetricsQuery } from '../../src/metrics/provider';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
-import { CANARY, ecsClient, PRODUCTION, until } from './sandbox-clients';
+import { CANARY, ecsClient, PRODUCTION, until } from '../support/sandbox-clients';
 
 let sandbox: Sandbox;
 let ecs: ECSClient;

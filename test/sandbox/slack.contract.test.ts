@@ -1,7 +1,7 @@
 /** The Slack emulator through the real @slack/web-api WebClient, configured by slackApiUrl only. */
 import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
 import { type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
-import { slackClient } from './sandbox-clients';
+import { slackClient } from '../support/sandbox-clients';
 
 let sandbox: Sandbox;
 

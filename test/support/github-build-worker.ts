@@ -1,6 +1,7 @@
 /**
- * A worker process for the build crash test: only the GitHub build activities, against
- * GITHUB_API_URL, on TASK_QUEUE. Prints "polling" once it polls, so the test knows when to go on.
+ * A worker process for the build crash test (test/e2e/github-build-crash.test.ts): only the
+ * GitHub build activities, against GITHUB_API_URL, on TASK_QUEUE. Prints "polling" once it
+ * polls, so the test knows when to go on.
  */
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { verifySlackRequest } from '@slack/bolt';
 import { type Sandbox, type SandboxCalls, startSandbox } from '../../src/sandbox';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID, releaseMessageBlocks } from '../../src/slack/release-message';
-import { slackClient } from '../sandbox/sandbox-clients';
+import { slackClient } from '../support/sandbox-clients';
 
 const SECRET = 'click-test-secret';
 const RELEASE = 'release-checkout-abcdef123456';

@@ -1,6 +1,7 @@
 /**
- * A tiny workflow for the build crash test: dispatch the GitHub build, then wait for it, with
- * the short heartbeat timeout that lets a lost wait move to another worker within seconds.
+ * A tiny workflow for the build crash test (test/e2e/github-build-crash.test.ts): dispatch the
+ * GitHub build, then wait for it, with the short heartbeat timeout that lets a lost wait move to
+ * another worker within seconds.
  */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { BuildResult, GitHubBuildActivities } from '../../activities/github-build';

@@ -15,8 +15,8 @@ import { releaseId } from '../../src/domain/release-id';
 import { stageSearchAttribute, statusQuery } from '../../src/messages';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { testClient, testNativeConnection, uniqueId, workflowBundle } from '../harness/temporal';
-import { createFakeActivities } from '../support/fake-activities';
-import { samplePlan } from '../support/sample-plan';
+import { createFakeActivities } from './fake-activities';
+import { samplePlan } from './sample-plan';
 
 export const SIGNING_SECRET = 'sandbox-signing-secret-0f3a9c';
 export const BOT_TOKEN = 'xoxb-approvals-test-token-77d1';
