@@ -4,7 +4,7 @@
  * signing secret never reach Temporal: not the workflow input, its history or search attributes.
  */
 import type { ReleaseOutcome } from '../../src/domain/release';
-import { uniqueId } from '../harness/temporal';
+import { uniqueId } from '../support/temporal';
 import { ALICE, type ApprovalsRig, BOT_TOKEN, repliesTo, SIGNING_SECRET, startApprovalsRig } from '../support/approvals-rig';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

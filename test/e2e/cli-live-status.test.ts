@@ -8,7 +8,7 @@ import { createAnalysisActivities } from '../../activities/canary-analysis';
 import { releaseStatus } from '../../src/client/releases';
 import { DEFAULT_THRESHOLDS } from '../../src/domain/canary-analysis';
 import { approveUpdate, statusQuery } from '../../src/messages';
-import { useTestClient, testTemporalAddress } from '../harness/temporal';
+import { useTestClient, testTemporalAddress } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { runRunway } from '../support/runway-process';
 import { samplePlan } from '../support/sample-plan';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { releasesInFlight } from '../../src/client/releases';
 import { releaseId } from '../../src/domain/release-id';
-import { testClient, testTemporalAddress, uniqueId } from '../harness/temporal';
+import { testClient, testTemporalAddress, uniqueId } from '../support/temporal';
 import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
 import { runRunway, spawnRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';

@@ -9,7 +9,7 @@ import { migrationClientToken, type MigrationResult, type RunMigrationInput } fr
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { rejectUpdate } from '../../src/messages';
-import { testNativeConnection, uniqueId } from '../harness/temporal';
+import { testNativeConnection, uniqueId } from '../support/temporal';
 import { quietLogger } from '../support/activity-env';
 import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';

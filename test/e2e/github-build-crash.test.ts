@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { testClient, testTemporalAddress } from '../harness/temporal';
+import { testClient, testTemporalAddress } from '../support/temporal';
 
 const SHA = 'd'.repeat(40);
 const DISPATCH = 'POST /repos/acme/checkout/actions/workflows/build.yml/dispatches';

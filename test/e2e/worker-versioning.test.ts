@@ -11,7 +11,7 @@ import { Worker } from '@temporalio/worker';
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { approveSignal, approveUpdate } from '../../src/messages';
 import { ensureCurrentVersionWhileRunning, type WorkerVersion, workerDeploymentOptions } from '../../src/temporal/worker-deployment';
-import { testNativeConnection, testTemporalAddress, uniqueId, useTestClient, workflowBundle } from '../harness/temporal';
+import { testNativeConnection, testTemporalAddress, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { spawnRunway } from '../support/runway-process';
 import { releaseInput, startReleaseWorkflow, untilStage } from '../support/workflow-runner';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { resolveTemporalCli } from '../../src/temporal/cli-binary';
 import { RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../../src/temporal/dev-server';
-import { testClient, testTemporalAddress, uniqueId } from './temporal';
+import { testClient, testTemporalAddress, uniqueId } from '../support/temporal';
 
 const isAlive = (pid: number) => {
   try {

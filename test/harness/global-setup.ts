@@ -1,6 +1,7 @@
 /**
- * Once per jest run: one headless Temporal dev server (free port, SQLite in a temp dir, Runway
- * search attributes) shared by every test file, and the workflow code bundled once.
+ * Global setup of the integration project (jest.config.js), so once per jest run that selects
+ * at least one integration test: one headless Temporal dev server (free port, SQLite in a temp
+ * dir, Runway search attributes) shared by every test file, and the workflow code bundled once.
  * Tests get both through RUNWAY_TEST_TEMPORAL_ADDRESS / RUNWAY_TEST_WORKFLOW_BUNDLE.
  *
  * RUNWAY_TEST_TEMPORAL_ADDRESS already set → that server is used and none is started (it must

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { workflowBundle } from '../harness/temporal';
+import { workflowBundle } from '../support/temporal';
 import { quietLogger } from '../support/activity-env';
 
 const dir = path.join(__dirname, '../histories');

@@ -14,7 +14,7 @@ import type { ReleaseInput, ReleasePlan, ReleaseStatus } from '../../src/domain/
 import { releaseId } from '../../src/domain/release-id';
 import { stageSearchAttribute, statusQuery } from '../../src/messages';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
-import { testClient, testNativeConnection, uniqueId, workflowBundle } from '../harness/temporal';
+import { testClient, testNativeConnection, uniqueId, workflowBundle } from './temporal';
 import { createFakeActivities } from './fake-activities';
 import { samplePlan } from './sample-plan';
 

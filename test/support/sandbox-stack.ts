@@ -9,7 +9,7 @@ import { parseConfig } from '../../src/config/load';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
 import type { RecordedCalls } from '../../src/stack/call-summary';
 import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from '../../src/stack/sandbox-seed';
-import { testTemporalAddress, uniqueId } from '../harness/temporal';
+import { testTemporalAddress, uniqueId } from './temporal';
 
 export interface SandboxStack {
   sandbox: Sandbox;

@@ -2,7 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { ReleaseStatus } from '../../src/domain/release';
 import { statusQuery } from '../../src/messages';
-import { testClient } from '../harness/temporal';
+import { testClient } from './temporal';
 import { spawnRunway, type RunwayProcess } from './runway-process';
 import { type SandboxStack, startSandboxStack } from './sandbox-stack';
 

@@ -5,7 +5,7 @@ import type { ReleaseActivities } from '../../activities';
 import type { ReleaseInput, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { stageSearchAttribute, statusQuery } from '../../src/messages';
-import { testNativeConnection, uniqueId, workflowBundle } from '../harness/temporal';
+import { testNativeConnection, uniqueId, workflowBundle } from './temporal';
 import { samplePlan } from './sample-plan';
 
 export function releaseInput(plan: ReleasePlan = samplePlan()): ReleaseInput {

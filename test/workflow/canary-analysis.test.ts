@@ -11,7 +11,7 @@ import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analy
 import { DEFAULT_THRESHOLDS, judgeMeasurement, type TrackMetrics } from '../../src/domain/canary-analysis';
 import type { CanaryAnalysisPlan, ReleaseOutcome } from '../../src/domain/release';
 import { approveUpdate, pauseUpdate, promoteUpdate, resumeUpdate, statusQuery } from '../../src/messages';
-import { useTestClient } from '../harness/temporal';
+import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';

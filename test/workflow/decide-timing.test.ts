@@ -6,7 +6,7 @@
  */
 import { decideRelease } from '../../src/client/releases';
 import { statusQuery } from '../../src/messages';
-import { useTestClient } from '../harness/temporal';
+import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { releaseInput, startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
 

@@ -9,7 +9,7 @@ import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analy
 import { bakeDecision, DEFAULT_THRESHOLDS, judgeMeasurement, type TrackMetrics } from '../../src/domain/canary-analysis';
 import type { CanaryAnalysisPlan, ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
 import { approveUpdate, rejectUpdate, resumeUpdate } from '../../src/messages';
-import { useTestClient } from '../harness/temporal';
+import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';

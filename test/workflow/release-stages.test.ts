@@ -7,7 +7,7 @@
  */
 import type { ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
 import { approveUpdate } from '../../src/messages';
-import { useTestClient } from '../harness/temporal';
+import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';

@@ -5,7 +5,7 @@
 import { releaseStatus, ReleaseStuckError } from '../../src/client/releases';
 import { stageSearchAttribute } from '../../src/messages';
 import { errorToExit } from '../../src/cli/run-action';
-import { useTestClient, uniqueId } from '../harness/temporal';
+import { useTestClient, uniqueId } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { withWorker } from '../support/workflow-runner';
 

@@ -1,17 +1,19 @@
 /**
  * Helpers for tests that need Temporal: the run's shared dev server (started once by
- * global-setup.ts), the workflow bundle built once, clients, and ids that never collide
- * between tests, files or parallel workers.
+ * test/harness/global-setup.ts for the integration project), the workflow bundle built once,
+ * clients, and ids that never collide between tests, files or parallel workers.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import { ENV_ADDRESS, ENV_BUNDLE, ENV_BUNDLE_ERROR } from './state';
+import { ENV_ADDRESS, ENV_BUNDLE, ENV_BUNDLE_ERROR } from '../harness/state';
+
+const INTEGRATION = 'tests of the integration project run through jest (every test folder but test/unit and test/sandbox)';
 
 export function testTemporalAddress(): string {
   const address = process.env[ENV_ADDRESS];
-  if (!address) throw new Error(`${ENV_ADDRESS} is not set: run tests through jest (test/harness/global-setup.ts starts the dev server).`);
+  if (!address) throw new Error(`${ENV_ADDRESS} is not set: only ${INTEGRATION} get the dev server test/harness/global-setup.ts starts.`);
   return address;
 }
 
@@ -21,7 +23,7 @@ let bundle: { code: string } | undefined;
 export function workflowBundle(): { code: string } {
   if (bundle) return bundle;
   const file = process.env[ENV_BUNDLE];
-  if (!file) throw new Error(process.env[ENV_BUNDLE_ERROR] ?? `${ENV_BUNDLE} is not set: run tests through jest (test/harness/global-setup.ts bundles the workflows).`);
+  if (!file) throw new Error(process.env[ENV_BUNDLE_ERROR] ?? `${ENV_BUNDLE} is not set: only ${INTEGRATION} get the workflow bundle test/harness/global-setup.ts builds.`);
   return (bundle = { code: readFileSync(file, 'utf8') });
 }
 
