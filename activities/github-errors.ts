@@ -2,7 +2,7 @@
  * How GitHub API errors cross the activity boundary. Access problems (401/403/404) say which
  * token permission or repository is wrong and are never retried; rate limits become retryable
  * failures whose `nextRetryDelay` is GitHub's reset time, so Temporal waits between attempts
- * instead of the activity sleeping inside one (see src/clients/github.ts).
+ * instead of the activity sleeping inside one (see src/sdk-clients/github.ts).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import Bottleneck from 'bottleneck';
@@ -11,7 +11,7 @@ import { FailureType } from './errors';
 /** Failure types specific to GitHub, beside the shared ones in ./errors. */
 export const GitHubFailureType = {
   rateLimited: 'GitHubRateLimited',
-  /** Too many writes already waiting for their turn in this worker (see src/clients/github.ts). */
+  /** Too many writes already waiting for their turn in this worker (see src/sdk-clients/github.ts). */
   writesBusy: 'GitHubWritesBusy',
   buildFailed: 'BuildFailed',
   buildTimedOut: 'BuildTimedOut',

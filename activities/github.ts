@@ -6,12 +6,11 @@
  * back is marked successful again, so GitHub shows what really runs there.
  * The build gate (checks, dispatched builds, release branch) is in ./github-build.
  */
-import type { Octokit } from '@octokit/rest';
+import type { GitHubApi } from '../src/sdk-clients/github';
 import { callGitHub, GitHubFailureType, GitHubPermission } from './github-errors';
 import { nonRetryable } from './errors';
 
-/** The part of Octokit Runway uses; tests may hand in anything with this shape. */
-export type GitHubApi = Pick<Octokit, 'rest'>;
+export type { GitHubApi };
 
 export type DeploymentEnvironment = 'staging' | 'production';
 

@@ -3,22 +3,20 @@
  * replies under it. Posting is idempotent: each message carries metadata naming its release (and
  * run, so a re-run of the same release id posts its own message), and
  * a retried attempt finds and reuses what an earlier attempt posted (its answer may have been
- * lost). Errors leave as ApplicationFailures with a retry decision (src/slack/slack-failure.ts).
+ * lost). Errors leave as ApplicationFailures with a retry decision (./slack-failure.ts).
  */
-import type { WebClient } from '@slack/web-api';
+import type { SlackApi } from '../src/sdk-clients/slack';
 import {
   channelIdFor,
   findReleaseMessage,
   releaseMetadata,
-  type SlackLookupApi,
   THREAD_REPLY_EVENT_TYPE,
   threadHasReply,
-} from '../src/slack/find-posted';
+} from './slack-lookup';
 import { type ReleaseMessage, releaseMessageBlocks, releaseMessageText } from '../src/slack/release-message';
-import { slackFailure } from '../src/slack/slack-failure';
+import { slackFailure } from './slack-failure';
 
-/** The part of WebClient Runway uses; tests may hand in anything with this shape. */
-export type SlackApi = { chat: Pick<WebClient['chat'], 'postMessage' | 'update'> } & SlackLookupApi;
+export type { SlackApi };
 
 export interface SlackMessageRef {
   channel: string;

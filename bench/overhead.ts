@@ -8,7 +8,7 @@
  */
 import { decideRelease } from '../src/client/releases';
 import type { ReleaseOutcome } from '../src/domain/release';
-import { DEPLOY_POLL_INTERVAL } from '../src/env';
+import { DEPLOY_POLL_INTERVAL } from '../src/config/env';
 import { parseFlags } from './support/args';
 import { benchServiceNames } from './support/bench-config';
 import { startBenchRelease, untilStatus } from './support/bench-releases';

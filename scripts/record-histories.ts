@@ -26,7 +26,7 @@ import { controlRelease, decideRelease, followRelease, startRelease } from '../s
 import { parseConfig } from '../src/config/load';
 import { releasePlan } from '../src/config/plan';
 import { type ReleaseOutcome, type ReleaseResult, ReleaseStage } from '../src/domain/release';
-import { parseEnv } from '../src/env';
+import { parseEnv } from '../src/config/env';
 import { startSandbox } from '../src/sandbox';
 import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from '../src/stack/sandbox-seed';
 import { resolveTemporalCli } from '../src/temporal/cli-binary';

@@ -4,11 +4,11 @@
  */
 import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityClients } from '../activities';
-import { createEcsClient } from '../src/clients/ecs';
-import { createGitHubClient } from '../src/clients/github';
-import { createSlackClient } from '../src/clients/slack';
+import { createEcsClient } from '../src/sdk-clients/ecs';
+import { createGitHubClient } from '../src/sdk-clients/github';
+import { createSlackClient } from '../src/sdk-clients/slack';
 import { createPrometheusProvider } from '../src/metrics/prometheus';
-import type { RunwayEnv } from '../src/env';
+import type { RunwayEnv } from '../src/config/env';
 import { workerDeploymentOptions, type WorkerVersion } from '../src/temporal/worker-deployment';
 
 export interface ReleaseWorkerOptions {

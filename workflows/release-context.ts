@@ -16,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { ReleaseInput, ReleaseOutcome, ReleasePlan, ReleaseResult, ReleaseStage } from '../src/domain/release';
 import { ReleaseState } from '../src/domain/release-state';
-import { canaryWeightSearchAttribute, stageSearchAttribute, statusQuery } from '../src/messages';
+import { canaryWeightSearchAttribute, stageSearchAttribute, statusQuery } from '../src/domain/release-api';
 import { approverMentions, slackMention } from '../src/slack/mention';
 import { releaseActivities, type ReleaseActivityGroups } from './activity-options';
 import { Compensations, failureMessage } from './compensations';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { type ApprovalsServer, startApprovalsServer } from '../../src/approvals';
 import { slackIdentityResolver } from '../../src/config/people';
-import { parseEnv } from '../../src/env';
+import { parseEnv } from '../../src/config/env';
 import type { RunwayConfig } from '../../src/config/schema';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from '../../src/stack/sandbox-seed';

@@ -9,7 +9,7 @@
  */
 import type { ReleaseOutcome } from '../../src/domain/release';
 import type { SandboxCall, SandboxCalls } from '../../src/sandbox';
-import { RELEASE_EVENT_TYPE } from '../../src/slack/find-posted';
+import { RELEASE_EVENT_TYPE } from '../../activities/slack-lookup';
 import { type ChaosScenario, EXPECTATIONS } from './chaos-scenarios';
 
 export interface AuditedRelease {

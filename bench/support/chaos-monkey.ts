@@ -9,7 +9,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { isTerminalStage } from '../../src/domain/release';
-import { stageSearchAttribute } from '../../src/messages';
+import { stageSearchAttribute } from '../../src/domain/release-api';
 import type { BenchStack } from './bench-stack';
 import type { ChaosRelease } from './chaos-release-driver';
 import { type Prng, sleep } from './prng';

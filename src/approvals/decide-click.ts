@@ -5,7 +5,7 @@
  */
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ReleaseRefusedError } from '../client/errors';
-import { approveUpdate, type DecisionAck, rejectUpdate, type SlackOrigin } from '../messages';
+import { approveUpdate, type DecisionAck, rejectUpdate, type SlackOrigin } from '../domain/release-api';
 import type { GroupMembership } from './group-membership';
 import type { ButtonClick } from './interaction';
 

@@ -4,7 +4,7 @@
  * `block_actions` clicks on Runway's own Approve / Reject buttons are accepted.
  */
 import { z } from 'zod';
-import { APPROVE_ACTION_ID, parseButtonValue, REJECT_ACTION_ID } from '../slack/button-value';
+import { APPROVE_ACTION_ID, parseButtonValue, REJECT_ACTION_ID } from '../shared/slack-button-value';
 
 export interface ButtonClick {
   decision: 'approve' | 'reject';

@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
-import { BodyTooLargeError, readLimitedBody } from '../http/read-body';
+import { BodyTooLargeError, readLimitedBody } from '../shared/read-body';
 import { decideClick } from './decide-click';
 import { type EphemeralApi, replyEphemeral } from './ephemeral-reply';
 import type { GroupMembership } from './group-membership';

@@ -2,7 +2,7 @@
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../config/load';
 import type { RunwayConfig } from '../config/schema';
-import { parseEnv, type RunwayEnv } from '../env';
+import { parseEnv, type RunwayEnv } from '../config/env';
 import { connectClient } from '../temporal/connection';
 
 export interface GlobalOptions {

@@ -7,9 +7,11 @@ import { configureDemoCommand } from './commands/demo';
 import { configureInspectCommands } from './commands/inspect';
 import { configureProcessCommands } from './commands/processes';
 import { configureStartCommand } from './commands/start';
+import type { RunwayProcesses } from '../stack/release-worker-factory';
 import { ExitCode } from './exit-codes';
 
-export function buildProgram(): Command {
+/** The `runway` program; `processes` comes from the entry point (bin/runway.js), which alone imports workers/. */
+export function buildProgram(processes: RunwayProcesses): Command {
   const program = new Command('runway')
     .description('Release orchestrator on Temporal: build → staging → smoke → approval → canary → production, with automatic rollback.')
     .version('0.1.0')
@@ -33,17 +35,8 @@ Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNWAY_TASK_QUEUE, RUNWAY_CON
   configureInspectCommands(program);
   configureDecisionCommands(program);
   configureControlCommands(program);
-  configureProcessCommands(program);
+  configureProcessCommands(program, processes);
   configureApprovalsCommand(program);
-  configureDemoCommand(program);
+  configureDemoCommand(program, processes);
   return program;
-}
-
-if (require.main === module) {
-  buildProgram()
-    .parseAsync(process.argv)
-    .catch((err) => {
-      process.stderr.write(`runway: ${(err as Error).message}\n`);
-      process.exitCode = ExitCode.error;
-    });
 }

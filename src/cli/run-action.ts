@@ -7,7 +7,7 @@ import { ServiceError } from '@temporalio/client';
 import { ConfigError } from '../config/load';
 import { UnknownServiceError } from '../config/plan';
 import { ReleaseStuckError } from '../client/errors';
-import { EnvError } from '../env';
+import { EnvError } from '../config/env';
 import { CliError } from './errors';
 import { ExitCode } from './exit-codes';
 

@@ -25,7 +25,7 @@ import {
   stageSearchAttribute,
   statusQuery,
   versionSearchAttribute,
-} from '../messages';
+} from '../domain/release-api';
 
 export interface StartedRelease {
   releaseId: string;

@@ -3,7 +3,7 @@
  * records the call and writes the JSON answer. Emulators never see node:http.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { BodyTooLargeError, readLimitedBody } from '../http/read-body';
+import { BodyTooLargeError, readLimitedBody } from '../shared/read-body';
 import { handleControlRequest } from './control';
 import { handleEcsRequest } from './ecs/wire';
 import { handleHealthRequest, matchHealthPath } from './health';

@@ -3,13 +3,13 @@
  * needed and updated in place as the release moves. Pure; rendered inside the Slack activity.
  */
 import type { KnownBlock } from '@slack/web-api';
-import { APPROVE_ACTION_ID, buttonValue, REJECT_ACTION_ID } from './button-value';
+import { APPROVE_ACTION_ID, buttonValue, REJECT_ACTION_ID } from '../shared/slack-button-value';
 import { canaryTable, type CanaryRow, type CanaryFailure } from './canary-table';
 import { escapeMrkdwn, truncateMrkdwn } from './escape';
 
 export type { CanaryRow, CanaryFailure } from './canary-table';
 
-export { APPROVE_ACTION_ID, REJECT_ACTION_ID } from './button-value';
+export { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../shared/slack-button-value';
 
 export interface ReleaseMessage {
   releaseId: string;

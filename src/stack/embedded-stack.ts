@@ -9,17 +9,19 @@ import type { Worker } from '@temporalio/worker';
 import { type ApprovalsServer, groupMembershipFor, startApprovalsServer } from '../approvals';
 import { loadConfig } from '../config/load';
 import { slackIdentityResolver } from '../config/people';
-import { parseEnv, type RunwayEnv } from '../env';
+import { parseEnv, type RunwayEnv } from '../config/env';
 import { startSandbox, type Sandbox } from '../sandbox';
 import { resolveTemporalCli } from '../temporal/cli-binary';
 import { connectClient, connectWorker } from '../temporal/connection';
 import { installQuietRuntime } from '../temporal/runtime';
 import { type DevServer, RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../temporal/dev-server';
 import { ensureCurrentVersionWhileRunning, type ResolvedWorkerVersion, workerVersionFromEnv } from '../temporal/worker-deployment';
-import { createReleaseWorker } from '../../workers/release-worker';
+import type { RunwayProcesses } from './release-worker-factory';
 import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from './sandbox-seed';
 
 export interface EmbeddedStackOptions {
+  /** The release worker's factory, from the entry point (src/ never imports workers/). */
+  processes: RunwayProcesses;
   /** Directory for the dev server's SQLite file and logs. @default ./.runway */
   stateDir?: string;
   /** Temporal frontend port. @default 7233 (Web UI on 8233) */
@@ -38,7 +40,7 @@ export interface EmbeddedStack {
   stop(): Promise<void>;
 }
 
-export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Promise<EmbeddedStack> {
+export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
   const log = options.log ?? (() => {});
   installQuietRuntime();
   const stateDir = path.resolve(options.stateDir ?? '.runway');
@@ -76,7 +78,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     const connection = await connectWorker(env);
     stops.push(() => connection.close());
     const workerVersion = workerVersionFromEnv(env);
-    const worker = await createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env, versioning: workerVersion });
+    const worker = await options.processes.createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env, versioning: workerVersion });
     const running = worker.run();
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();

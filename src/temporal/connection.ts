@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { RunwayEnv } from '../env';
+import type { RunwayEnv } from '../config/env';
 
 /** Address and namespace are required; the API key and TLS paths are for real clusters and may be left out. */
 type TemporalEnv = Pick<RunwayEnv, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'> &

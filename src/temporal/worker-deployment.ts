@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isGrpcServiceError, type WorkflowService } from '@temporalio/client';
-import { deploymentNameProblem, EnvError, type RunwayEnv } from '../env';
+import { deploymentNameProblem, EnvError, type RunwayEnv } from '../config/env';
 
 /** A worker deployment version: what `workerDeploymentOptions.version` takes. */
 export interface WorkerVersion {

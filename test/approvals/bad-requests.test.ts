@@ -6,7 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ReleaseStatus } from '../../src/domain/release';
-import { statusQuery } from '../../src/messages';
+import { statusQuery } from '../../src/domain/release-api';
 import { blockActionsPayload, messageButtons, type SlackMessage, signedInteraction, slackSignatureHeaders } from '../../src/sandbox';
 import { APPROVE_ACTION_ID } from '../../src/slack/release-message';
 import { ALICE, type ApprovalsRig, MALLORY, repliesTo, SIGNING_SECRET, startApprovalsRig } from '../support/approvals-rig';

@@ -5,7 +5,7 @@
  */
 import type { ReleaseOutcome, ReleaseStatus } from '../../src/domain/release';
 import { releaseMessageBlocks } from '../../src/slack/release-message';
-import { statusQuery } from '../../src/messages';
+import { statusQuery } from '../../src/domain/release-api';
 import { slackClient } from '../support/sandbox-clients';
 import { ALICE, type ApprovalsRig, BOB, BOT_TOKEN, MALLORY, repliesTo, SIGNING_SECRET, startApprovalsRig, untilStage } from '../support/approvals-rig';
 

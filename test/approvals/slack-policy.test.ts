@@ -3,7 +3,7 @@
  * server with usergroups.users.list, self-approval by Slack id, and two required approvals.
  */
 import type { ReleaseOutcome } from '../../src/domain/release';
-import { statusQuery } from '../../src/messages';
+import { statusQuery } from '../../src/domain/release-api';
 import { ALICE, type ApprovalsRig, BOB, CAROL, DAVE, DEPLOYERS, MALLORY, repliesTo, startApprovalsRig } from '../support/approvals-rig';
 
 describe('approval policy from Slack', () => {

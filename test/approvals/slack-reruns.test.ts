@@ -4,7 +4,7 @@
  * Buttons posted before run ids existed (release id alone) still work.
  */
 import type { ReleaseOutcome } from '../../src/domain/release';
-import { statusQuery } from '../../src/messages';
+import { statusQuery } from '../../src/domain/release-api';
 import { releaseMessageBlocks } from '../../src/slack/release-message';
 import { slackClient } from '../support/sandbox-clients';
 import { ALICE, type ApprovalsRig, BOB, type ReleaseHandle, repliesTo, startApprovalsRig } from '../support/approvals-rig';

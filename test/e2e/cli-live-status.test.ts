@@ -7,7 +7,7 @@
 import { createAnalysisActivities } from '../../activities/canary-analysis';
 import { releaseStatus } from '../../src/client/releases';
 import { DEFAULT_THRESHOLDS } from '../../src/domain/canary-analysis';
-import { approveUpdate, statusQuery } from '../../src/messages';
+import { approveUpdate, statusQuery } from '../../src/domain/release-api';
 import { useTestClient, testTemporalAddress } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { runRunway } from '../support/runway-process';

@@ -7,7 +7,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { releaseId } from '../../src/domain/release-id';
-import { statusQuery } from '../../src/messages';
+import { statusQuery } from '../../src/domain/release-api';
 import { testClient } from '../support/temporal';
 import { runRunway, spawnRunway, type RunwayProcess } from '../support/runway-process';
 import { randomSha, type SandboxStack, startSandboxStack } from '../support/sandbox-stack';

@@ -8,7 +8,7 @@ import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { migrationClientToken, type MigrationResult, type RunMigrationInput } from '../../activities/ecs-migration';
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
-import { rejectUpdate } from '../../src/messages';
+import { rejectUpdate } from '../../src/domain/release-api';
 import { testNativeConnection, uniqueId } from '../support/temporal';
 import { quietLogger } from '../support/activity-env';
 import { runRunway } from '../support/runway-process';

@@ -7,7 +7,7 @@
  */
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
-import { approveUpdate } from '../../src/messages';
+import { approveUpdate } from '../../src/domain/release-api';
 import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { untilRelease, useCrashRig } from '../support/worker-fleet';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { ReleaseOutcome } from '../../src/domain/release';
-import { approveSignal, approveUpdate } from '../../src/messages';
+import { approveSignal, approveUpdate } from '../../src/domain/release-api';
 import { ensureCurrentVersionWhileRunning, type WorkerVersion, workerDeploymentOptions } from '../../src/temporal/worker-deployment';
 import { testNativeConnection, testTemporalAddress, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';

@@ -2,13 +2,13 @@
  * Where the worker's ECS client sends its calls, decided only by AWS's own configuration chain
  * (createEcsClient takes no endpoint): `AWS_ENDPOINT_URL_ECS`, or `endpoint_url` for ECS in the
  * AWS shared config file (`[services …]` section), or — with neither — the regional AWS
- * endpoint. Each case runs the unmodified client from src/clients/ecs.ts.
+ * endpoint. Each case runs the unmodified client from src/sdk-clients/ecs.ts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeServicesCommand, type ECSClient } from '@aws-sdk/client-ecs';
-import { createEcsClient } from '../../src/clients/ecs';
+import { createEcsClient } from '../../src/sdk-clients/ecs';
 import { useEcsSandbox } from '../support/sandbox-clients';
 
 const current = useEcsSandbox();

@@ -7,7 +7,7 @@ import type { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createGitHubActivities } from '../../activities/github';
 import { createGitHubBuildActivities } from '../../activities/github-build';
-import { createGitHubClient } from '../../src/clients/github';
+import { createGitHubClient } from '../../src/sdk-clients/github';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { failureOf, quietLogger } from '../support/activity-env';
 

@@ -6,7 +6,7 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createGitHubActivities, type DeploymentEnvironment, type DeploymentState } from '../../activities/github';
-import { createGitHubClient } from '../../src/clients/github';
+import { createGitHubClient } from '../../src/sdk-clients/github';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { summariseCalls } from '../../src/stack/call-summary';
 import { quietLogger } from '../support/activity-env';

@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { callGitHub, GitHubFailureType, GitHubPermission } from '../../activities/github-errors';
-import { createGitHubClient, GITHUB_WRITE_QUEUE_LIMIT } from '../../src/clients/github';
+import { createGitHubClient, GITHUB_WRITE_QUEUE_LIMIT } from '../../src/sdk-clients/github';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,11 +1,11 @@
 /**
- * The Slack activities through the production Slack client (src/clients/slack.ts) against the
+ * The Slack activities through the production Slack client (src/sdk-clients/slack.ts) against the
  * sandbox's Slack emulator: posting is idempotent across retries, even when Slack took the post
  * but the answer was lost, and failures carry the retry decision Temporal acts on.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { createSlackActivities, type SlackApi } from '../../activities/slack';
-import { createSlackClient } from '../../src/clients/slack';
+import { createSlackClient } from '../../src/sdk-clients/slack';
 import { type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
 import type { ReleaseMessage } from '../../src/slack/release-message';
 

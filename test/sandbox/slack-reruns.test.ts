@@ -4,7 +4,7 @@
  * while a retry of the same run still finds and reuses what it posted.
  */
 import { createSlackActivities, type SlackApi } from '../../activities/slack';
-import { createSlackClient } from '../../src/clients/slack';
+import { createSlackClient } from '../../src/sdk-clients/slack';
 import { messageButtons, type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
 import type { ReleaseMessage } from '../../src/slack/release-message';
 

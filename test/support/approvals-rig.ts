@@ -12,7 +12,7 @@ import { createSlackActivities } from '../../activities/slack';
 import { type ApprovalsServer, startApprovalsServer, UserGroupMembership } from '../../src/approvals';
 import type { ReleaseInput, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
-import { stageSearchAttribute, statusQuery } from '../../src/messages';
+import { stageSearchAttribute, statusQuery } from '../../src/domain/release-api';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { testClient, testNativeConnection, uniqueId, workflowBundle } from './temporal';
 import { createFakeActivities } from './fake-activities';

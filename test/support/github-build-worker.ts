@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createGitHubBuildActivities } from '../../activities/github-build';
-import { createGitHubClient } from '../../src/clients/github';
+import { createGitHubClient } from '../../src/sdk-clients/github';
 
 async function main(): Promise<void> {
   Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });

@@ -1,7 +1,7 @@
 /** `runway worker` processes for end-to-end tests, and polling a release while they come and go. */
 import type { Client } from '@temporalio/client';
 import type { ReleaseStatus } from '../../src/domain/release';
-import { statusQuery } from '../../src/messages';
+import { statusQuery } from '../../src/domain/release-api';
 import { testClient } from './temporal';
 import { spawnRunway, type RunwayProcess } from './runway-process';
 import { type SandboxStack, startSandboxStack } from './sandbox-stack';

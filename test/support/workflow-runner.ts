@@ -4,7 +4,7 @@ import { Worker } from '@temporalio/worker';
 import type { ReleaseActivities } from '../../activities';
 import type { ReleaseInput, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
-import { stageSearchAttribute, statusQuery } from '../../src/messages';
+import { stageSearchAttribute, statusQuery } from '../../src/domain/release-api';
 import { testNativeConnection, uniqueId, workflowBundle } from './temporal';
 import { samplePlan } from './sample-plan';
 

@@ -7,7 +7,7 @@ import { type AuditedRelease, auditRelease, type SandboxView } from '../../bench
 import { CHAOS_SCENARIOS, type ChaosScenario, EXPECTATIONS } from '../../bench/support/chaos-scenarios';
 import type { ReleaseOutcome } from '../../src/domain/release';
 import type { SandboxCall, SandboxCalls } from '../../src/sandbox';
-import { RELEASE_EVENT_TYPE } from '../../src/slack/find-posted';
+import { RELEASE_EVENT_TYPE } from '../../activities/slack-lookup';
 
 const SERVICE = 'svc-000';
 const RELEASE_ID = `release-${SERVICE}-${'a'.repeat(40)}`;

@@ -1,7 +1,7 @@
-/** The one request-body reader the approvals server and the sandbox share (src/http/read-body.ts). */
+/** The one request-body reader the approvals server and the sandbox share (src/shared/read-body.ts). */
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { BodyTooLargeError, readLimitedBody } from '../../src/http/read-body';
+import { BodyTooLargeError, readLimitedBody } from '../../src/shared/read-body';
 
 /** A request as node:http hands it over: a stream of chunks with lower-cased headers. */
 function request(chunks: string[], headers: Record<string, string> = {}): IncomingMessage & { consumed: () => number } {

@@ -6,7 +6,7 @@
 import type { KnownBlock } from '@slack/web-api';
 import { parseButtonClick } from '../../src/approvals/interaction';
 import { messageButtons } from '../../src/sandbox/slack/interaction-payload';
-import { buttonValue, parseButtonValue } from '../../src/slack/button-value';
+import { buttonValue, parseButtonValue } from '../../src/shared/slack-button-value';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID, type ReleaseMessage, releaseMessageBlocks, releaseMessageText } from '../../src/slack/release-message';
 
 const SHA = 'abcdef1234567890abcdef1234567890abcdef12';

@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EnvError, parseEnv } from '../../src/env';
+import { EnvError, parseEnv } from '../../src/config/env';
 import { runwayPackageVersion, workerDeploymentOptions, workerVersionFromEnv } from '../../src/temporal/worker-deployment';
 
 const fromEnv = (vars: Record<string, string>) => workerVersionFromEnv(parseEnv(vars), () => '1.2.3');

@@ -10,7 +10,7 @@ import { CancelledFailure } from '@temporalio/common';
 import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
 import { DEFAULT_THRESHOLDS, judgeMeasurement, type TrackMetrics } from '../../src/domain/canary-analysis';
 import type { CanaryAnalysisPlan, ReleaseOutcome } from '../../src/domain/release';
-import { approveUpdate, pauseUpdate, promoteUpdate, resumeUpdate, statusQuery } from '../../src/messages';
+import { approveUpdate, pauseUpdate, promoteUpdate, resumeUpdate, statusQuery } from '../../src/domain/release-api';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';

@@ -5,7 +5,7 @@
  * instant a release asks for them").
  */
 import { decideRelease } from '../../src/client/releases';
-import { statusQuery } from '../../src/messages';
+import { statusQuery } from '../../src/domain/release-api';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { releaseInput, startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';

@@ -5,7 +5,7 @@
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ReleaseOutcome } from '../../src/domain/release';
-import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, resumeUpdate, statusQuery } from '../../src/messages';
+import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, resumeUpdate, statusQuery } from '../../src/domain/release-api';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';

@@ -8,7 +8,7 @@
 import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
 import { bakeDecision, DEFAULT_THRESHOLDS, judgeMeasurement, type TrackMetrics } from '../../src/domain/canary-analysis';
 import type { CanaryAnalysisPlan, ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
-import { approveUpdate, rejectUpdate, resumeUpdate } from '../../src/messages';
+import { approveUpdate, rejectUpdate, resumeUpdate } from '../../src/domain/release-api';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';

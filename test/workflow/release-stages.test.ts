@@ -6,7 +6,7 @@
  * replies to the requester in the message's thread.
  */
 import type { ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
-import { approveUpdate } from '../../src/messages';
+import { approveUpdate } from '../../src/domain/release-api';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';

@@ -4,7 +4,7 @@
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ReleaseOutcome } from '../../src/domain/release';
-import { approveSignal, approveUpdate, rejectUpdate, stageSearchAttribute, statusQuery } from '../../src/messages';
+import { approveSignal, approveUpdate, rejectUpdate, stageSearchAttribute, statusQuery } from '../../src/domain/release-api';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';

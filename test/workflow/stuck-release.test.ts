@@ -3,7 +3,7 @@
  * then says the release is stuck, its last recorded stage and what to do, instead of a query error.
  */
 import { releaseStatus, ReleaseStuckError } from '../../src/client/releases';
-import { stageSearchAttribute } from '../../src/messages';
+import { stageSearchAttribute } from '../../src/domain/release-api';
 import { errorToExit } from '../../src/cli/run-action';
 import { useTestClient, uniqueId } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';

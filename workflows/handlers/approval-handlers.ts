@@ -15,7 +15,7 @@ import {
   rejectSignal,
   rejectUpdate,
   type SlackOrigin,
-} from '../../src/messages';
+} from '../../src/domain/release-api';
 
 export function registerApprovalHandlers(state: ReleaseState, policy: ApprovalPolicy, requestedBy: string): void {
   const required = requiredApprovals(policy);

@@ -5,7 +5,7 @@
 import { setHandler } from '@temporalio/workflow';
 import { controlRefusal, type OperatorAction } from '../../src/domain/operator-controls';
 import type { ReleaseState } from '../../src/domain/release-state';
-import { type ControlAck, controlUpdates } from '../../src/messages';
+import { type ControlAck, controlUpdates } from '../../src/domain/release-api';
 
 export interface Controls {
   /** Set once a promote or abort has been accepted. */

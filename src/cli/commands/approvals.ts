@@ -6,7 +6,7 @@ import { WebClient } from '@slack/web-api';
 import type { Command } from 'commander';
 import { groupMembershipFor, startApprovalsServer } from '../../approvals';
 import { slackIdentityResolver } from '../../config/people';
-import type { RunwayEnv } from '../../env';
+import type { RunwayEnv } from '../../config/env';
 import { cliConfig, cliEnv, withClient } from '../context';
 import { invalidInput } from '../errors';
 import { runAction } from '../run-action';

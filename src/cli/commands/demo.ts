@@ -8,6 +8,7 @@ import { ReleaseStage, type ReleaseStatus } from '../../domain/release';
 import { ClickError } from '../../sandbox';
 import { summariseCalls, type RecordedCalls } from '../../stack/call-summary';
 import { type EmbeddedStack, startEmbeddedStack } from '../../stack/embedded-stack';
+import type { RunwayProcesses } from '../../stack/release-worker-factory';
 import { withClient } from '../context';
 import { invalidInput } from '../errors';
 import { exitCodeForResult } from '../exit-codes';
@@ -32,7 +33,7 @@ type ScenarioName = keyof typeof SCENARIOS;
 const DEMO_SERVICE = 'checkout';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
-export function configureDemoCommand(program: Command): void {
+export function configureDemoCommand(program: Command, processes: RunwayProcesses): void {
   program
     .command('demo')
     .description('run one whole release on the embedded default and exit with its outcome')
@@ -45,7 +46,7 @@ export function configureDemoCommand(program: Command): void {
         const scenario = SCENARIOS[opts.scenario as ScenarioName];
         say(`Runway demo — scenario "${opts.scenario}": ${scenario.story}`);
         say('Starting the embedded stack (Temporal dev server, sandbox, worker)…');
-        const stack = await startEmbeddedStack({ log: (l) => process.stderr.write(`  ${l}\n`) });
+        const stack = await startEmbeddedStack({ processes, log: (l) => process.stderr.write(`  ${l}\n`) });
         try {
           const version = randomBytes(20).toString('hex');
           const config = await loadConfig(stack.env.RUNWAY_CONFIG);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { followRelease, releaseStatus } from '../../client/releases';
 import { ReleaseStage } from '../../domain/release';
-import { RELEASE_WORKFLOW_TYPE } from '../../messages';
+import { RELEASE_WORKFLOW_TYPE } from '../../domain/release-api';
 import { cliEnv, withClient } from '../context';
 import { invalidInput } from '../errors';
 import { exitCodeForResult } from '../exit-codes';

@@ -5,8 +5,8 @@ import { startEmbeddedStack } from '../../stack/embedded-stack';
 import { sandboxMetricsTargets, sandboxSeed } from '../../stack/sandbox-seed';
 import { connectWorker } from '../../temporal/connection';
 import { installQuietRuntime } from '../../temporal/runtime';
-import { createReleaseWorker } from '../../../workers/release-worker';
-import type { RunwayEnv } from '../../env';
+import type { RunwayEnv } from '../../config/env';
+import type { RunwayProcesses } from '../../stack/release-worker-factory';
 import {
   type CurrentVersionPolicy,
   describeWorkerVersion,
@@ -31,7 +31,7 @@ function untilStopped(): Promise<string> {
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-export function configureProcessCommands(program: Command): void {
+export function configureProcessCommands(program: Command, processes: RunwayProcesses): void {
   program
     .command('worker')
     .description('run a release worker (TEMPORAL_ADDRESS, RUNWAY_TASK_QUEUE, RUNWAY_BUILD_ID, AWS/Slack/GitHub from the environment)')
@@ -42,7 +42,7 @@ export function configureProcessCommands(program: Command): void {
         const versioning = workerVersionFromEnv(env);
         installQuietRuntime(process.env.RUNWAY_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN');
         const connection = await connectWorker(env);
-        const worker = await createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env, versioning });
+        const worker = await processes.createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env, versioning });
         // The SDK drains the worker on SIGINT/SIGTERM: in-flight activities get the grace time.
         const running = worker.run();
         if (versioning) {
@@ -83,7 +83,7 @@ export function configureProcessCommands(program: Command): void {
     .description('start the embedded default: Temporal dev server + Web UI, sandbox, worker (Ctrl-C stops all)')
     .action(
       runAction(async () => {
-        const stack = await startEmbeddedStack({ log: (l) => process.stderr.write(`${l}\n`) });
+        const stack = await startEmbeddedStack({ processes, log: (l) => process.stderr.write(`${l}\n`) });
         say(`Temporal   ${stack.temporal.address}  (namespace ${stack.env.TEMPORAL_NAMESPACE}, data in .runway/temporal.db)`);
         say(`Web UI     ${stack.temporal.uiUrl ?? '(headless)'}`);
         printSandbox(stack.sandbox.url);

@@ -4,7 +4,7 @@
  * response_url pointing back at the sandbox so the app's reply can be read.
  */
 import { z } from 'zod';
-import { APPROVE_ACTION_ID, parseButtonValue, REJECT_ACTION_ID } from '../../slack/button-value';
+import { APPROVE_ACTION_ID, parseButtonValue, REJECT_ACTION_ID } from '../../shared/slack-button-value';
 import { blockActionsPayload, type MessageButton, messageButtons, signedInteraction } from './interaction-payload';
 import type { SlackEmulator, SlackMessage } from './emulator';
 

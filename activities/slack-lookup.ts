@@ -6,7 +6,7 @@
  * adopt the earlier run's (whose buttons would then decide the wrong run).
  * Lookback and pages are bounded: a retry comes minutes after the first attempt, not days.
  */
-import type { WebClient } from '@slack/web-api';
+import type { SlackLookupApi } from '../src/sdk-clients/slack';
 
 export const RELEASE_EVENT_TYPE = 'runway_release';
 export const THREAD_REPLY_EVENT_TYPE = 'runway_release_reply';
@@ -17,7 +17,6 @@ const HISTORY_PAGE = 200;
 const HISTORY_PAGES = 3;
 const CHANNEL_PAGES = 10;
 
-export type SlackLookupApi = { conversations: Pick<WebClient['conversations'], 'history' | 'list' | 'replies'> };
 
 interface MetadataMessage {
   ts?: string;

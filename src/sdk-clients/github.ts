@@ -2,8 +2,10 @@ import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
-import type { GitHubApi } from '../../activities/github';
-import type { RunwayEnv } from '../env';
+import type { RunwayEnv } from '../config/env';
+
+/** The part of Octokit Runway uses; tests may hand in anything with this shape. */
+export type GitHubApi = Pick<Octokit, 'rest'>;
 
 const RunwayOctokit = Octokit.plugin(throttling, retry);
 

@@ -1,7 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { WebClient } from '@slack/web-api';
-import type { SlackApi } from '../../activities/slack';
-import type { RunwayEnv } from '../env';
+import type { RunwayEnv } from '../config/env';
+
+/** The part of Slack's Web API that looks up posted messages. */
+export type SlackLookupApi = { conversations: Pick<WebClient['conversations'], 'history' | 'list' | 'replies'> };
+
+/** The part of WebClient Runway uses; tests may hand in anything with this shape. */
+export type SlackApi = { chat: Pick<WebClient['chat'], 'postMessage' | 'update'> } & SlackLookupApi;
 
 /**
  * The Slack Web API client. It never retries inside a call: Temporal retries the whole activity,

@@ -6,8 +6,8 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 // Definitions come from @temporalio/workflow; they are plain values, safe to import in clients.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OperatorAction } from './domain/operator-controls';
-import type { ReleaseStatus } from './domain/release';
+import type { OperatorAction } from './operator-controls';
+import type { ReleaseStatus } from './release';
 
 export const DEFAULT_TASK_QUEUE = 'runway';
 export const RELEASE_WORKFLOW_TYPE = 'release';

@@ -6,7 +6,7 @@
  */
 import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError } from '@slack/web-api';
 import { ApplicationFailure } from '@temporalio/common';
-import { nonRetryable } from '../../activities/errors';
+import { nonRetryable } from './errors';
 
 export const SlackFailureType = {
   /** Slack refused the call for a reason retrying will not change. */
