@@ -27,7 +27,7 @@ const elements = [
   // Talking to Temporal as an operator tool: connections, the dev server, worker versions.
   { type: 'temporal', pattern: ['src/temporal'] },
   // Starting, following and deciding releases as a Temporal client (CLI, approvals server).
-  { type: 'release-client', pattern: ['src/client'] },
+  { type: 'release-client', pattern: ['src/release-client'] },
   { type: 'approvals', pattern: ['src/approvals'] },
   { type: 'sandbox', pattern: ['src/sandbox'] },
   // Wiring: the CLI, the embedded stack, the worker's assembly.

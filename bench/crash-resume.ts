@@ -10,7 +10,7 @@
  * Each run releases its own service and is terminated once it moved, so runs do not interact.
  */
 import type { Client } from '@temporalio/client';
-import { decideRelease } from '../src/client/releases';
+import { decideRelease } from '../src/release-client/releases';
 import { parseFlags } from './support/args';
 import { benchServiceNames } from './support/bench-config';
 import { startBenchRelease, untilStatus } from './support/bench-releases';

@@ -6,7 +6,7 @@
  * Prints wall time and history events per release; with `--default-poll 1` (the default) it
  * measures the same with the 2 s poll too, so both figures are on one line.
  */
-import { decideRelease } from '../src/client/releases';
+import { decideRelease } from '../src/release-client/releases';
 import type { ReleaseOutcome } from '../src/domain/release';
 import { DEPLOY_POLL_INTERVAL } from '../src/config/env';
 import { parseFlags } from './support/args';

@@ -6,7 +6,7 @@
  * UpdateService takes the canary to 0 tasks (traffic back on stable) and until the whole
  * rollback has finished. Goal: traffic at 0 within one interval + 2 s (median).
  */
-import { decideRelease } from '../src/client/releases';
+import { decideRelease } from '../src/release-client/releases';
 import type { ReleaseOutcome } from '../src/domain/release';
 import { parseFlags } from './support/args';
 import { benchServiceNames } from './support/bench-config';

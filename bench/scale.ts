@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import { decideRelease } from '../src/client/releases';
+import { decideRelease } from '../src/release-client/releases';
 import type { ReleaseOutcome } from '../src/domain/release';
 import type { GitHubDeployment, Sandbox } from '../src/sandbox';
 import { parseFlags, takeListFlag } from './support/args';

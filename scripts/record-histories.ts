@@ -22,7 +22,7 @@ import path from 'node:path';
 // The AWS SDK's yearly Node-support notice is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { execFileSync } from 'node:child_process';
-import { controlRelease, decideRelease, followRelease, startRelease } from '../src/client/releases';
+import { controlRelease, decideRelease, followRelease, startRelease } from '../src/release-client/releases';
 import { parseConfig } from '../src/config/load';
 import { releasePlan } from '../src/config/plan';
 import { type ReleaseOutcome, type ReleaseResult, ReleaseStage } from '../src/domain/release';

@@ -4,7 +4,7 @@ import { releasePlan } from '../../src/config/plan';
 import type { RunwayConfig } from '../../src/config/schema';
 import { type ReleaseOutcome, type ReleaseStatus } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
-import { releaseStatus, startRelease } from '../../src/client/releases';
+import { releaseStatus, startRelease } from '../../src/release-client/releases';
 import { sleep } from './prng';
 
 export function releaseInput(config: RunwayConfig, service: string, version: string, requestedBy = 'bench') {

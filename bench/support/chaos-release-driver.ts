@@ -3,7 +3,7 @@
  * when it waits for approval (through a signed Slack click or the CLI's Update, alternately
  * chosen by the seed) and remembers which decision got an OK answer, until it finishes.
  */
-import { decideRelease } from '../../src/client/releases';
+import { decideRelease } from '../../src/release-client/releases';
 import { isTerminalStage, type ReleaseOutcome } from '../../src/domain/release';
 import type { AuditedRelease } from './chaos-audit';
 import { EXPECTATIONS } from './chaos-scenarios';

@@ -4,7 +4,7 @@
  * the operator sees the log line.
  */
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ReleaseRefusedError } from '../client/errors';
+import { ReleaseRefusedError } from '../release-client/errors';
 import { approveUpdate, type DecisionAck, rejectUpdate, type SlackOrigin } from '../domain/release-api';
 import type { GroupMembership } from './group-membership';
 import type { ButtonClick } from './interaction';

@@ -1,5 +1,5 @@
 /** Human-readable rendering of release status for the terminal. */
-import { isLive } from '../client/live-analysis';
+import { isLive } from '../release-client/live-analysis';
 import type { AnalysisStepRecord, ReleaseEvent, ReleaseStatus } from '../domain/release';
 
 function time(iso: string): string {

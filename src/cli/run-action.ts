@@ -6,7 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { ServiceError } from '@temporalio/client';
 import { ConfigError } from '../config/load';
 import { UnknownServiceError } from '../config/plan';
-import { ReleaseStuckError } from '../client/errors';
+import { ReleaseStuckError } from '../release-client/errors';
 import { EnvError } from '../config/env';
 import { CliError } from './errors';
 import { ExitCode } from './exit-codes';

@@ -3,7 +3,7 @@
  * retries its notification, records the failure, and a release approved from the CLI path (the
  * same Update `runway approve` sends) still reaches production.
  */
-import { decideRelease } from '../../src/client/releases';
+import { decideRelease } from '../../src/release-client/releases';
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { ALICE, type ApprovalsRig, startApprovalsRig } from '../support/approvals-rig';
 

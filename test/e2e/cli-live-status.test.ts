@@ -5,7 +5,7 @@
  * analysis activity on the dev server; fake ECS/Slack/GitHub activities and a fake metrics source.
  */
 import { createAnalysisActivities } from '../../activities/canary-analysis';
-import { releaseStatus } from '../../src/client/releases';
+import { releaseStatus } from '../../src/release-client/releases';
 import { DEFAULT_THRESHOLDS } from '../../src/domain/canary-analysis';
 import { approveUpdate, statusQuery } from '../../src/domain/release-api';
 import { useTestClient, testTemporalAddress } from '../support/temporal';

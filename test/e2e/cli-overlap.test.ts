@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { releasesInFlight } from '../../src/client/releases';
+import { releasesInFlight } from '../../src/release-client/releases';
 import { releaseId } from '../../src/domain/release-id';
 import { testClient, testTemporalAddress, uniqueId } from '../support/temporal';
 import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';

@@ -5,7 +5,7 @@
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import { formatStatus } from '../../src/cli/format';
-import { isLive, liveBakeResults, mergeLiveMeasurements, type PendingActivityLike } from '../../src/client/live-analysis';
+import { isLive, liveBakeResults, mergeLiveMeasurements, type PendingActivityLike } from '../../src/release-client/live-analysis';
 import { DEFAULT_THRESHOLDS, judgeMeasurement, type TrackMetrics } from '../../src/domain/canary-analysis';
 import type { ReleaseInput } from '../../src/domain/release';
 import { ReleaseState } from '../../src/domain/release-state';

@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { releasesInFlight, waitForServiceFree } from '../../src/client/releases';
+import { releasesInFlight, waitForServiceFree } from '../../src/release-client/releases';
 import { serviceSearchAttribute, stageSearchAttribute, versionSearchAttribute } from '../../src/domain/release-api';
 
 interface Row {

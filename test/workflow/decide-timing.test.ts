@@ -4,7 +4,7 @@
  * in that instant, or racing the workflow task that enters the stage (README, "Decisions sent the
  * instant a release asks for them").
  */
-import { decideRelease } from '../../src/client/releases';
+import { decideRelease } from '../../src/release-client/releases';
 import { statusQuery } from '../../src/domain/release-api';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';

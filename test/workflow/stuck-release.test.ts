@@ -2,7 +2,7 @@
  * A release whose workflow task keeps failing cannot answer its status query; `runway status`
  * then says the release is stuck, its last recorded stage and what to do, instead of a query error.
  */
-import { releaseStatus, ReleaseStuckError } from '../../src/client/releases';
+import { releaseStatus, ReleaseStuckError } from '../../src/release-client/releases';
 import { stageSearchAttribute } from '../../src/domain/release-api';
 import { errorToExit } from '../../src/cli/run-action';
 import { useTestClient, uniqueId } from '../support/temporal';

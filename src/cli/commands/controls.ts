@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Command } from 'commander';
-import { controlRelease, ReleaseRefusedError } from '../../client/releases';
+import { controlRelease, ReleaseRefusedError } from '../../release-client/releases';
 import type { OperatorAction } from '../../domain/operator-controls';
 import { cliEnv, withClient } from '../context';
 import { CliError, invalidInput } from '../errors';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { decideRelease, ReleaseRefusedError } from '../../client/releases';
+import { decideRelease, ReleaseRefusedError } from '../../release-client/releases';
 import { cliEnv, withClient } from '../context';
 import { CliError, invalidInput } from '../errors';
 import { ExitCode } from '../exit-codes';

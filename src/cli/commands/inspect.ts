@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { followRelease, releaseStatus } from '../../client/releases';
+import { followRelease, releaseStatus } from '../../release-client/releases';
 import { ReleaseStage } from '../../domain/release';
 import { RELEASE_WORKFLOW_TYPE } from '../../domain/release-api';
 import { cliEnv, withClient } from '../context';

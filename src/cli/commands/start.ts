@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import ms from 'ms';
-import { followRelease, isReleaseRunning, type ReleaseInFlight, releasesInFlight, type ServiceScope, startRelease, waitForServiceFree } from '../../client/releases';
+import { followRelease, isReleaseRunning, type ReleaseInFlight, releasesInFlight, type ServiceScope, startRelease, waitForServiceFree } from '../../release-client/releases';
 import { durationSchema } from '../../config/duration';
 import { releasePlan } from '../../config/plan';
 import type { ReleaseInput } from '../../domain/release';
