@@ -15,7 +15,7 @@ import { resolveTemporalCli } from '../temporal/cli-binary';
 import { connectClient, connectWorker } from '../temporal/connection';
 import { installQuietRuntime } from '../temporal/runtime';
 import { type DevServer, RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../temporal/dev-server';
-import { ensureCurrentVersionWhileRunning, type ResolvedWorkerVersion, workerVersionFromEnv } from '../temporal/worker-deployment';
+import { deploymentNameFromEnv, ensureCurrentVersionWhileRunning, makeUnversionedCurrent, type ResolvedWorkerVersion, workerVersionFromEnv } from '../temporal/worker-deployment';
 import type { RunwayProcesses } from './release-worker-factory';
 import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from './sandbox-seed';
 
@@ -99,6 +99,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         identity: 'runway dev',
       });
       if (state.draining.length > 0) log(`worker deployment "${workerVersion.deploymentName}": builds ${state.draining.join(', ')} still draining (no worker of theirs runs here)`);
+    } else {
+      // Versioning off: this unversioned worker is the one that must get new releases, even if
+      // an earlier `runway dev` made a build of the deployment current.
+      const deploymentName = deploymentNameFromEnv(env);
+      const previous = deploymentName && (await makeUnversionedCurrent(approvalsClient.client.workflowService, env.TEMPORAL_NAMESPACE, deploymentName, 'runway dev'));
+      if (previous) log(`worker deployment "${deploymentName}": new releases go to unversioned workers now (build "${previous}" was current)`);
     }
     const approvals = await startApprovalsServer({
       port: env.RUNWAY_APPROVALS_PORT,

@@ -34,13 +34,11 @@ type VersioningEnv = Pick<RunwayEnv, 'RUNWAY_WORKER_VERSIONING' | 'RUNWAY_BUILD_
  */
 export function workerVersionFromEnv(env: VersioningEnv, packageVersion: () => string = runwayPackageVersion): ResolvedWorkerVersion | undefined {
   if (env.RUNWAY_WORKER_VERSIONING === 'off') return undefined;
-  let deploymentName = env.RUNWAY_DEPLOYMENT_NAME;
+  const deploymentName = deploymentNameFromEnv(env);
   if (!deploymentName) {
-    const problem = deploymentNameProblem(env.RUNWAY_TASK_QUEUE);
-    if (problem) {
-      throw new EnvError(`invalid environment: RUNWAY_DEPLOYMENT_NAME: not set, and its default, the task queue name (RUNWAY_TASK_QUEUE), cannot be used: ${problem}; set RUNWAY_DEPLOYMENT_NAME`);
-    }
-    deploymentName = env.RUNWAY_TASK_QUEUE;
+    throw new EnvError(
+      `invalid environment: RUNWAY_DEPLOYMENT_NAME: not set, and its default, the task queue name (RUNWAY_TASK_QUEUE), cannot be used: ${deploymentNameProblem(env.RUNWAY_TASK_QUEUE)}; set RUNWAY_DEPLOYMENT_NAME`,
+    );
   }
   return {
     deploymentName,
@@ -48,6 +46,11 @@ export function workerVersionFromEnv(env: VersioningEnv, packageVersion: () => s
     buildIdFrom: env.RUNWAY_BUILD_ID ? 'RUNWAY_BUILD_ID' : 'package.json',
     deploymentNameFrom: env.RUNWAY_DEPLOYMENT_NAME ? 'RUNWAY_DEPLOYMENT_NAME' : 'RUNWAY_TASK_QUEUE',
   };
+}
+
+/** `RUNWAY_DEPLOYMENT_NAME`, else the task queue's name when Temporal accepts it as one. */
+export function deploymentNameFromEnv(env: Pick<RunwayEnv, 'RUNWAY_DEPLOYMENT_NAME' | 'RUNWAY_TASK_QUEUE'>): string | undefined {
+  return env.RUNWAY_DEPLOYMENT_NAME ?? (deploymentNameProblem(env.RUNWAY_TASK_QUEUE) ? undefined : env.RUNWAY_TASK_QUEUE);
 }
 
 const PACKAGE_JSON = path.resolve(__dirname, '../../package.json');
@@ -242,6 +245,31 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * For unversioned workers (`RUNWAY_WORKER_VERSIONING=off`): the build new releases on the task
+ * queue go to while its deployment has a current version — releases an unversioned worker never
+ * gets. Undefined when there is none, or the server has no Worker Deployments (best effort).
+ */
+export async function currentBuildOf(workflowService: WorkflowService, namespace: string, deploymentName: string): Promise<string | undefined> {
+  try {
+    const description = await describe(workflowService, namespace, deploymentName);
+    return description?.workerDeploymentInfo?.routingConfig?.currentDeploymentVersion?.buildId || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sends new releases of the deployment to unversioned workers (its current version becomes
+ * "unversioned"), as `runway dev` does when versioning is off. Returns the build that was current.
+ */
+export async function makeUnversionedCurrent(workflowService: WorkflowService, namespace: string, deploymentName: string, identity?: string): Promise<string | undefined> {
+  const previous = await currentBuildOf(workflowService, namespace, deploymentName);
+  if (!previous) return undefined;
+  await workflowService.setWorkerDeploymentCurrentVersion({ namespace, deploymentName, buildId: '', identity: identity ?? defaultIdentity() });
+  return previous;
 }
 
 /**

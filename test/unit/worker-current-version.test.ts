@@ -3,7 +3,7 @@
  * the server has not registered yet, against a scripted WorkflowService (no server).
  */
 import type { WorkflowService } from '@temporalio/client';
-import { ensureCurrentVersion, type CurrentVersionPolicy, WorkerVersionError } from '../../src/temporal/worker-deployment';
+import { currentBuildOf, ensureCurrentVersion, type CurrentVersionPolicy, makeUnversionedCurrent, WorkerVersionError } from '../../src/temporal/worker-deployment';
 
 const DEPLOYMENT = 'runway';
 const TOKEN = new Uint8Array([1, 2, 3]);
@@ -130,5 +130,19 @@ describe('making a build current', () => {
   it('says to turn versioning off on a server without Worker Deployments', async () => {
     const { service } = scripted([grpcError(12, 'unknown method DescribeWorkerDeployment')]);
     await expect(ensure(service, '0.1.0', 'bootstrap')).rejects.toThrow('does not support Worker Deployments (Temporal 1.28 or later is needed); set RUNWAY_WORKER_VERSIONING=off');
+  });
+
+  it('with versioning off: names the build that takes new releases, and runway dev hands them to unversioned workers', async () => {
+    const versioned = scripted([deployment([{ buildId: '0.1.0', status: CURRENT, activated: true }], '0.1.0')]);
+    await expect(currentBuildOf(versioned.service, 'default', DEPLOYMENT)).resolves.toBe('0.1.0');
+    await expect(makeUnversionedCurrent(versioned.service, 'default', DEPLOYMENT)).resolves.toBe('0.1.0');
+    expect(versioned.sets).toEqual([{ buildId: '', conflictToken: undefined }]);
+
+    // Nothing to do without a deployment, or on a server without Worker Deployments.
+    for (const answer of [undefined, grpcError(12, 'unknown method DescribeWorkerDeployment')]) {
+      const none = scripted([answer]);
+      await expect(makeUnversionedCurrent(none.service, 'default', DEPLOYMENT)).resolves.toBeUndefined();
+      expect(none.sets).toEqual([]);
+    }
   });
 });

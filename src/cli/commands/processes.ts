@@ -9,6 +9,8 @@ import type { RunwayEnv } from '../../config/env';
 import type { RunwayProcesses } from '../../stack/release-worker-factory';
 import {
   type CurrentVersionPolicy,
+  currentBuildOf,
+  deploymentNameFromEnv,
   describeWorkerVersion,
   ensureCurrentVersionWhileRunning,
   type ResolvedWorkerVersion,
@@ -56,6 +58,14 @@ export function configureProcessCommands(program: Command, processes: RunwayProc
           for (const line of versionReport(versioning, state)) say(`runway worker: ${line}`);
         } else {
           say('runway worker: Worker Versioning off (RUNWAY_WORKER_VERSIONING=off): an unversioned worker; releases are not pinned to a build');
+          const deploymentName = deploymentNameFromEnv(env);
+          const current = deploymentName ? await withClient(env, (client) => currentBuildOf(client.workflowService, env.TEMPORAL_NAMESPACE, deploymentName)) : undefined;
+          if (current) {
+            say(
+              `runway worker: warning: new releases on this task queue go to build "${current}" of worker deployment "${deploymentName}", never to this worker; ` +
+                `to send them to unversioned workers: temporal worker deployment set-current-version --deployment-name ${deploymentName} --unversioned`,
+            );
+          }
         }
         say(`runway worker: polling task queue "${env.RUNWAY_TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
         await running;
