@@ -4,7 +4,9 @@
  *   wait for it. The dispatch is idempotent (a run carrying this release's correlation id is
  *   reused), and the wait only ever needs the run id, so a worker crash never dispatches twice.
  * - `verifyBuild`: CI already built the image; the commit's check runs must be green, polled
- *   until a deadline while some are still running or not yet reported.
+ *   until a deadline while some are still running or not yet reported. The check runs of the
+ *   GitHub Actions run that started the release (its job waits for the release, so it is still
+ *   running) are not judged.
  * - `checkReleaseBranch`: the commit must be on the release branch.
  */
 import { Context, heartbeat } from '@temporalio/activity';
@@ -27,6 +29,19 @@ export interface VerifyBuildInput {
   requiredChecks?: string[];
   /** How long checks may stay pending (or required ones missing) before the gate fails. @default 0 (look once) */
   pendingDeadlineMs?: number;
+  /**
+   * The GitHub Actions workflow run (in `repo`) that started the release: its jobs are check runs
+   * on the commit, the one waiting for this release among them, so the check runs of its check
+   * suite are left out (one read of the run). Absent: every check run of the commit counts.
+   */
+  startedBy?: { runId: number; runAttempt?: number };
+}
+
+export interface VerifyBuildResult {
+  /** The check runs judged green. */
+  checks: string[];
+  /** Check runs of the workflow run that started the release, left out, as `name (status)`. */
+  notJudged?: string[];
 }
 
 export interface CheckReleaseBranchInput {
@@ -79,6 +94,7 @@ interface CheckRun {
   name: string;
   status: string;
   conclusion: string | null;
+  check_suite?: { id: number } | null;
 }
 
 export interface ChecksVerdict {
@@ -140,6 +156,25 @@ export function createGitHubBuildActivities({ github, options = {} }: { github: 
     return runs;
   };
 
+  /**
+   * The check suite of the workflow run that started the release (of its attempt, when known):
+   * its check runs are that run's jobs, the one running `runway start --wait` included.
+   */
+  const startingRunSuite = async (input: VerifyBuildInput): Promise<{ suiteId: number; what: string } | undefined> => {
+    if (!input.startedBy) return undefined;
+    const { runId, runAttempt } = input.startedBy;
+    const what = `workflow run ${runId}${runAttempt ? ` (attempt ${runAttempt})` : ''}, which started this release`;
+    const call = { ...actionsRead(input.repo, `reading ${what}`), notFoundHint: `workflow run ${runId}` };
+    const where = { ...splitRepo(input.repo), run_id: runId };
+    const { data: run } = await callGitHub(call, () =>
+      runAttempt ? github.rest.actions.getWorkflowRunAttempt({ ...where, attempt_number: runAttempt }) : github.rest.actions.getWorkflowRun(where),
+    );
+    if (run.check_suite_id === undefined || run.check_suite_id === null) {
+      throw nonRetryable(`${call.action} in ${input.repo}: GitHub did not say which check suite the run belongs to (no check_suite_id), so its own check runs cannot be told apart`, FailureType.buildNotReady, { runId });
+    }
+    return { suiteId: Number(run.check_suite_id), what };
+  };
+
   /** The newest run of `workflow` whose name carries the correlation id (the build's run-name). */
   const findRun = async (input: DispatchBuildInput, correlationId: string) => {
     const { data } = await callGitHub(actionsRead(input.repo, `looking for the build run of ${input.releaseId}`, input.workflow), () =>
@@ -150,23 +185,30 @@ export function createGitHubBuildActivities({ github, options = {} }: { github: 
 
   return {
     /** CI already built the image: the commit's check runs must all succeed, and required ones exist. */
-    async verifyBuild(input: VerifyBuildInput): Promise<{ checks: string[] }> {
+    async verifyBuild(input: VerifyBuildInput): Promise<VerifyBuildResult> {
       const ctx = Context.current();
       const required = input.requiredChecks ?? [];
       const startedAt = (ctx.info.heartbeatDetails as { startedAt?: number } | undefined)?.startedAt ?? Date.now();
       const deadline = startedAt + (input.pendingDeadlineMs ?? 0);
       const where = `${input.repo}@${input.version}`;
+      const own = await startingRunSuite(input);
       for (;;) {
-        const runs = await listCheckRuns(input);
+        const all = await listCheckRuns(input);
+        const isOwn = (r: CheckRun) => own !== undefined && r.check_suite?.id !== undefined && Number(r.check_suite?.id) === own.suiteId;
+        const runs = all.filter((r) => !isOwn(r));
+        const notJudged = all.filter(isOwn).map((r) => `${r.name} (${r.status})`);
         const { failed, pending, missing } = judgeChecks(runs, required);
         if (failed.length > 0) throw nonRetryable(`CI checks failed for ${where}: ${failed.join(', ')}`, FailureType.buildNotReady, { failed });
-        if (runs.length > 0 && pending.length === 0 && missing.length === 0) return { checks: runs.map((r) => r.name) };
+        if (runs.length > 0 && pending.length === 0 && missing.length === 0) {
+          return { checks: runs.map((r) => r.name), ...(notJudged.length > 0 ? { notJudged } : {}) };
+        }
         const remaining = deadline - Date.now();
         if (remaining <= 0) {
           const problems = [
             pending.length > 0 ? `still pending: ${pending.join(', ')}` : '',
             missing.length > 0 ? `required but missing: ${missing.join(', ')}` : '',
-            runs.length === 0 && missing.length === 0 ? `no check runs at all (was ${input.image} built?)` : '',
+            runs.length === 0 && missing.length === 0 ? `no check runs ${own ? 'besides its own ' : ''}at all (was ${input.image} built?)` : '',
+            own && notJudged.length > 0 ? `not judged: ${notJudged.join(', ')} of ${own.what}` : '',
           ].filter(Boolean);
           const waited = input.pendingDeadlineMs ? ` after waiting ${input.pendingDeadlineMs < 1000 ? `${input.pendingDeadlineMs} ms` : `${Math.round(input.pendingDeadlineMs / 1000)} s`}` : '';
           throw nonRetryable(`CI not green for ${where}${waited}: ${problems.join('; ')}`, FailureType.buildNotReady, { pending, missing });

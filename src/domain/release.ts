@@ -117,6 +117,12 @@ export interface ReleaseInput {
   requestedBy: string;
   reason: string;
   plan: ReleasePlan;
+  /**
+   * The GitHub Actions workflow run that started the release (`runway start` in a job of a run in
+   * the service's repository): the build gate leaves that run's own check runs out, since its job
+   * waits for the release. Absent for releases started elsewhere; never a secret.
+   */
+  startedBy?: { githubRunId: number; githubRunAttempt?: number };
 }
 
 export type ReleaseResult = 'released' | 'rolled-back' | 'rejected' | 'failed';

@@ -24,9 +24,19 @@ export async function build(release: ReleaseContext): Promise<void> {
     image: input.image,
     requiredChecks: plan.build.requiredChecks,
     pendingDeadlineMs: plan.build.pendingDeadlineMs,
+    ...startingRun(release),
   });
-  release.record(`build verified: ${verified.checks.join(', ')} green`);
+  release.record(`build verified: ${verified.checks.join(', ')} green${notJudged(verified)}`);
 }
+
+/** The Actions run that started the release, whose own check runs the CI gates leave out. */
+function startingRun({ input }: ReleaseContext): { startedBy?: { runId: number; runAttempt?: number } } {
+  const run = input.startedBy;
+  return run ? { startedBy: { runId: run.githubRunId, ...(run.githubRunAttempt ? { runAttempt: run.githubRunAttempt } : {}) } } : {};
+}
+
+const notJudged = (verified: { notJudged?: string[] }) =>
+  verified.notJudged?.length ? ` (not judged: ${verified.notJudged.join(', ')} of the workflow run that started this release)` : '';
 
 /** Runs the service's build workflow for the commit and deploys the image it produced. */
 async function dispatchedBuild(release: ReleaseContext, build: Extract<BuildPlan, { mode: 'dispatch' }>): Promise<void> {
@@ -51,8 +61,8 @@ async function dispatchedBuild(release: ReleaseContext, build: Extract<BuildPlan
 async function requireGreenCi(release: ReleaseContext): Promise<void> {
   const { plan, input, acts } = release;
   try {
-    const verified = await acts.buildWait.verifyBuild({ repo: plan.repo, version: input.version, image: input.image, requiredChecks: [], pendingDeadlineMs: CI_GREEN_DEADLINE_MS });
-    release.record(`ci-green rule: ${verified.checks.join(', ')} green`);
+    const verified = await acts.buildWait.verifyBuild({ repo: plan.repo, version: input.version, image: input.image, requiredChecks: [], pendingDeadlineMs: CI_GREEN_DEADLINE_MS, ...startingRun(release) });
+    release.record(`ci-green rule: ${verified.checks.join(', ')} green${notJudged(verified)}`);
   } catch (err) {
     if (isCancellation(err)) throw err;
     throw new PreReleaseRefused(`ci-green rule: ${failureMessage(err)}`);

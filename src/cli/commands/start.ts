@@ -9,6 +9,7 @@ import type { ReleaseInput } from '../../domain/release';
 import { defaultImage, releaseId, VERSION_PATTERN } from '../../domain/release-id';
 import { cliConfig, cliEnv, withClient } from '../context';
 import { invalidInput, refused } from '../errors';
+import { startingRunFromEnv } from '../github-actions-run';
 import { exitCodeForResult } from '../exit-codes';
 import { formatEvent } from '../format';
 import { runAction } from '../run-action';
@@ -106,6 +107,9 @@ export function configureStartCommand(program: Command): void {
         const config = await cliConfig(env, opts);
         const requestedBy = opts.requestedBy ?? defaultRequester(process.env);
         const plan = releasePlan(config, opts.service, requestedBy);
+        // In a GitHub Actions job: the run this job belongs to, whose own check runs the build gate leaves out.
+        const startingRun = startingRunFromEnv(process.env, plan.repo);
+        if (startingRun.note) process.stderr.write(`note: ${startingRun.note}\n`);
         const input: ReleaseInput = {
           service: opts.service,
           version: opts.version,
@@ -113,6 +117,7 @@ export function configureStartCommand(program: Command): void {
           requestedBy,
           reason: opts.reason ?? 'release',
           plan,
+          ...(startingRun.startedBy ? { startedBy: startingRun.startedBy } : {}),
         };
         return withClient(env, async (client) => {
           await awaitTurn(client, { service: opts.service, taskQueue: env.RUNWAY_TASK_QUEUE }, releaseId(opts.service, opts.version), opts, queueTimeoutMs);

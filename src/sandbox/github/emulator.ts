@@ -1,6 +1,6 @@
 /**
  * GitHub REST under `/github`: check runs for a commit (the build gate), compare (release
- * branch), Actions workflow dispatch and runs (runs.ts), and deployments with their
+ * branch), Actions workflow dispatch, runs, their attempts and jobs (runs.ts), and deployments with their
  * statuses. JSON in and out, 201 on create, 404 `{message:'Not Found'}` and 422 `Validation
  * Failed` like api.github.com, so Octokit's errors look the same; scripted rate limits and
  * access errors come with GitHub's headers (scenario.ts).
@@ -71,6 +71,9 @@ const ROUTES = {
   workflowRuns: new RegExp(`^${REPO}/actions/workflows/([^/]+)/runs$`),
   repoRuns: new RegExp(`^${REPO}/actions/runs$`),
   run: new RegExp(`^${REPO}/actions/runs/(\\d+)$`),
+  runAttempt: new RegExp(`^${REPO}/actions/runs/(\\d+)/attempts/(\\d+)$`),
+  runJobs: new RegExp(`^${REPO}/actions/runs/(\\d+)/jobs$`),
+  runAttemptJobs: new RegExp(`^${REPO}/actions/runs/(\\d+)/attempts/(\\d+)/jobs$`),
   deployments: new RegExp(`^${REPO}/deployments$`),
   deployment: new RegExp(`^${REPO}/deployments/(\\d+)$`),
   statuses: new RegExp(`^${REPO}/deployments/(\\d+)/statuses$`),
@@ -138,12 +141,16 @@ export class GitHubEmulator {
   private route(req: SandboxRequest, path: string, body: unknown, base: string): Reply {
     const param = (re: RegExp) => re.exec(path)?.slice(1).map(safeDecode);
     let m: string[] | undefined;
-    if ((m = param(ROUTES.checkRuns)) && req.method === 'GET') return this.checkRuns(m[2]!, req.query);
+    if ((m = param(ROUTES.checkRuns)) && req.method === 'GET') return this.checkRuns(repoKey(m), m[2]!, req.query, base);
     if ((m = param(ROUTES.compare)) && req.method === 'GET') return compareReply(m[2]!, (sha) => this.deps.scenario.gitHub.branches?.[sha]);
     if ((m = param(ROUTES.dispatches)) && req.method === 'POST') return this.runs.dispatch(repoKey(m), m[2]!, body, base, this.deps.scenario.gitHub);
-    if ((m = param(ROUTES.workflowRuns)) && req.method === 'GET') return this.runs.list(repoKey(m), m[2]!, req.query, base);
-    if ((m = param(ROUTES.repoRuns)) && req.method === 'GET') return this.runs.list(repoKey(m), undefined, req.query, base);
-    if ((m = param(ROUTES.run)) && req.method === 'GET') return this.runs.get(repoKey(m), Number(m[2]), base);
+    const github = this.deps.scenario.gitHub;
+    if ((m = param(ROUTES.workflowRuns)) && req.method === 'GET') return this.runs.list(repoKey(m), m[2]!, req.query, base, github);
+    if ((m = param(ROUTES.repoRuns)) && req.method === 'GET') return this.runs.list(repoKey(m), undefined, req.query, base, github);
+    if ((m = param(ROUTES.run)) && req.method === 'GET') return this.runs.get(repoKey(m), Number(m[2]), undefined, base, github);
+    if ((m = param(ROUTES.runAttempt)) && req.method === 'GET') return this.runs.get(repoKey(m), Number(m[2]), Number(m[3]), base, github);
+    if ((m = param(ROUTES.runJobs)) && req.method === 'GET') return this.runs.jobs(repoKey(m), Number(m[2]), undefined, req.query, base, github);
+    if ((m = param(ROUTES.runAttemptJobs)) && req.method === 'GET') return this.runs.jobs(repoKey(m), Number(m[2]), Number(m[3]), req.query, base, github);
     if ((m = param(ROUTES.deployments))) {
       if (req.method === 'POST') return this.createDeployment(repoKey(m), body, base);
       if (req.method === 'GET') return this.listDeployments(repoKey(m), req.query, base);
@@ -161,10 +168,17 @@ export class GitHubEmulator {
     return NOT_FOUND;
   }
 
-  private checkRuns(ref: string, query: URLSearchParams): Reply {
+  private checkRuns(repo: string, ref: string, query: URLSearchParams, base: string): Reply {
     const sha = shaOf(ref);
-    const scripted = this.deps.scenario.gitHub.checkRuns;
-    return checkRunsReply(ref, query, { scripted: scripted?.[sha] ?? scripted?.[ref], testConclusion: this.deps.scenario.checkConclusion(ref), now: this.deps.now() });
+    const github = this.deps.scenario.gitHub;
+    const scripted = github.checkRuns;
+    return checkRunsReply(ref, query, {
+      scripted: scripted?.[sha] ?? scripted?.[ref],
+      testConclusion: this.deps.scenario.checkConclusion(ref),
+      now: this.deps.now(),
+      jobs: this.runs.jobsOnCommit(repo, sha, github),
+      repoUrl: `${base}/repos/${repo}`,
+    });
   }
 
   private createDeployment(repo: string, body: unknown, base: string): Reply {

@@ -34,6 +34,35 @@ const scriptedCheckRunSchema = z.strictObject({
 });
 export type ScriptedCheckRun = z.infer<typeof scriptedCheckRunSchema>;
 
+/** One job of a scripted workflow run: a check run on the run's commit, in the run's check suite. */
+const scriptedJobSchema = z.strictObject({
+  name: z.string().min(1),
+  /** A completed job's conclusion, or `pending` for a job still in progress. */
+  conclusion: z.enum(CHECK_RUN_CONCLUSIONS),
+});
+
+/**
+ * A GitHub Actions workflow run that CI started (not a dispatched build): e.g. the run of a
+ * release workflow whose job runs `runway start --wait` and is itself an in-progress check run on
+ * the commit. Its jobs' check runs join the commit's check runs, carrying the run's check suite.
+ */
+const scriptedWorkflowRunSchema = z.strictObject({
+  /** `owner/name`, as GITHUB_REPOSITORY says. */
+  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name'),
+  /** The commit the run is for (GITHUB_SHA). */
+  headSha: z.string().regex(/^[0-9a-f]{40}$/, 'must be a 40-hex commit SHA'),
+  /** Workflow file. @default "release.yml" */
+  workflow: z.string().regex(/^[\w.-]+\.ya?ml$/, 'must be a workflow file name (release.yml)').optional(),
+  /** @default "push" */
+  event: z.string().min(1).optional(),
+  /** The run's current attempt (GITHUB_RUN_ATTEMPT); `jobs` are that attempt's. @default 1 */
+  attempt: z.number().int().min(1).max(100).optional(),
+  /** Id of the run's check suite. @default 2 × run id + 1 (never the run id itself) */
+  checkSuiteId: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+  jobs: z.array(scriptedJobSchema).min(1).max(99),
+});
+export type ScriptedWorkflowRun = z.infer<typeof scriptedWorkflowRunSchema>;
+
 export const gitHubScenarioSchema = z.strictObject({
   /** Dispatched build runs, keyed by the `commit` input (a SHA); unknown commits build successfully. */
   builds: z.record(z.string().min(1), buildOutcomeSchema).optional(),
@@ -61,6 +90,12 @@ export const gitHubScenarioSchema = z.strictObject({
    */
   checkRuns: z.record(z.string().min(1), z.array(scriptedCheckRunSchema).max(1000)).optional(),
   /**
+   * Workflow runs CI started, keyed by run id (GITHUB_RUN_ID, 1 to 13 digits): readable under
+   * `/actions/runs/{id}` (with `check_suite_id`), their attempts and jobs, and their jobs are
+   * check runs on `headSha` with `check_suite: { id }`. A run is in progress while a job is pending.
+   */
+  ciRuns: z.record(z.string().regex(/^[1-9]\d{0,12}$/, 'must be a workflow run id (1 to 13 digits)'), scriptedWorkflowRunSchema).optional(),
+  /**
    * Slow answers: matching calls take effect at once but their answer is held `ms` (a slow way
    * back, so a client can die after GitHub acted but before it heard). `count` limits it to the
    * next n matching calls (every matching call when absent); `ms` 0 clears it.
@@ -78,6 +113,7 @@ export function mergeGitHubScenario(current: GitHubScenario | undefined, patch: 
     ...(current?.builds || patch.builds ? { builds: { ...current?.builds, ...patch.builds } } : {}),
     ...(current?.branches || patch.branches ? { branches: { ...current?.branches, ...patch.branches } } : {}),
     ...(current?.checkRuns || patch.checkRuns ? { checkRuns: { ...current?.checkRuns, ...patch.checkRuns } } : {}),
+    ...(current?.ciRuns || patch.ciRuns ? { ciRuns: { ...current?.ciRuns, ...patch.ciRuns } } : {}),
   };
 }
 
