@@ -82,7 +82,7 @@ export class ReleaseContext {
 
     setHandler(statusQuery, () => this.state.snapshot());
     registerApprovalHandlers(this.state, plan.approval, input.requestedBy);
-    registerControlHandlers(this.state, plan.approval.approvers, this.controls, () => this.forward.cancel());
+    registerControlHandlers(this.state, plan.approval, input.requestedBy, this.controls, () => this.forward.cancel());
   }
 
   /** The commit as people read it. */

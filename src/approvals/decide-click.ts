@@ -1,11 +1,14 @@
 /**
- * Turns a verified click into the approve / reject Update and words the outcome for the clicker.
- * Every failure becomes a polite sentence: the clicker only ever sees an ephemeral message, and
- * the operator sees the log line.
+ * Turns a verified click into its Update (approve / reject, or a held canary's resume / promote /
+ * abort) and words the outcome for the clicker. Every failure becomes a polite sentence: the
+ * clicker only ever sees an ephemeral message, and the operator sees the log line.
  */
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ReleaseRefusedError } from '../release-client/errors';
-import { approveUpdate, type DecisionAck, rejectUpdate, type SlackOrigin } from '../domain/release-api';
+import { controlRelease } from '../release-client/releases';
+import type { OperatorAction } from '../domain/operator-controls';
+import { approveUpdate, type ControlAck, type DecisionAck, rejectUpdate, type SlackOrigin } from '../domain/release-api';
+import type { ButtonAction } from '../shared/slack-button-value';
 import type { GroupMembership } from './group-membership';
 import type { ButtonClick } from './interaction';
 
@@ -18,7 +21,17 @@ export interface ClickOutcome {
   summary: string;
 }
 
-const VERB = { approve: 'approval', reject: 'rejection' } as const;
+/** What the clicker asked for, as a noun: "Your approval of …", "Your rollback of …". */
+const VERB: Record<ButtonAction, string> = {
+  approve: 'approval',
+  reject: 'rejection',
+  resume: 'request to resume',
+  promote: 'promotion',
+  abort: 'rollback',
+};
+
+/** The reason a control from Slack is recorded with in the release's history. */
+export const SLACK_CONTROL_REASON = 'via Slack';
 
 export interface DecideClickOptions {
   timeoutMs: number;
@@ -33,10 +46,10 @@ export interface DecideClickOptions {
  * self-approval rules. Sent to the run the message was posted for when the button names one: a
  * re-run of the same release id must not be decided by an earlier run's message.
  */
-async function sendDecision(client: Client, click: ButtonClick, by: string, origin: SlackOrigin): Promise<DecisionAck> {
+async function sendDecision(client: Client, click: ButtonClick & { action: 'approve' | 'reject' }, by: string, origin: SlackOrigin): Promise<DecisionAck> {
   const handle = click.runId ? client.workflow.getHandle(click.releaseId, click.runId) : client.workflow.getHandle(click.releaseId);
   try {
-    if (click.decision === 'approve') return await handle.executeUpdate(approveUpdate, { args: [{ by, ...origin }] });
+    if (click.action === 'approve') return await handle.executeUpdate(approveUpdate, { args: [{ by, ...origin }] });
     return await handle.executeUpdate(rejectUpdate, { args: [{ by, ...origin }] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new ReleaseRefusedError((err.cause as Error | undefined)?.message ?? err.message);
@@ -44,35 +57,52 @@ async function sendDecision(client: Client, click: ButtonClick, by: string, orig
   }
 }
 
-function acceptedText(ack: DecisionAck, releaseId: string): string {
-  if (ack.decision === 'rejected') return `You rejected ${releaseId}. Staging is being rolled back.`;
-  if (ack.pending) return `Your approval of ${releaseId} is recorded. It still needs ${ack.pending} more approval(s) from someone else.`;
-  return `You approved ${releaseId}. The production canary starts now.`;
+function decisionOutcome(ack: DecisionAck, releaseId: string): ClickOutcome {
+  if (ack.decision === 'rejected') return { decided: true, text: `You rejected ${releaseId}. Staging is being rolled back.`, summary: 'rejected' };
+  if (ack.pending) {
+    const text = `Your approval of ${releaseId} is recorded. It still needs ${ack.pending} more approval(s) from someone else.`;
+    return { decided: true, text, summary: `approved (${ack.pending} more needed)` };
+  }
+  return { decided: true, text: `You approved ${releaseId}. The production canary starts now.`, summary: 'approved' };
+}
+
+const CONTROL_OUTCOME: Record<OperatorAction, { summary: string; text: (releaseId: string) => string }> = {
+  pause: { summary: 'paused', text: (id) => `You paused the canary of ${id}.` },
+  resume: { summary: 'resumed', text: (id) => `You resumed the canary of ${id}: it bakes the rest of this step and analysis carries on.` },
+  promote: { summary: 'promoted', text: (id) => `You promoted ${id}: the remaining canary steps are skipped and all of production moves to it.` },
+  abort: { summary: 'rolled back', text: (id) => `You rolled back ${id}: canary traffic goes to 0 first, then production and staging are restored.` },
+};
+
+/** Approve / reject, or a canary control sent as the same Update the CLI sends, to the message's run. */
+async function sendClick(client: Client, click: ButtonClick, by: string, origin: SlackOrigin): Promise<ClickOutcome> {
+  const { action, releaseId } = click;
+  if (action === 'approve' || action === 'reject') return decisionOutcome(await sendDecision(client, { ...click, action }, by, origin), releaseId);
+  const ack: ControlAck = await controlRelease(client, releaseId, action, by, SLACK_CONTROL_REASON, { runId: click.runId, origin });
+  return { decided: true, text: CONTROL_OUTCOME[ack.action].text(releaseId), summary: CONTROL_OUTCOME[ack.action].summary };
 }
 
 export async function decideClick(client: Client, click: ButtonClick, options: DecideClickOptions): Promise<ClickOutcome> {
-  const { releaseId, decision, userId } = click;
+  const { releaseId, action, userId } = click;
   const identity = options.identity ?? ((id: string) => id);
   try {
     const groups = options.membership ? await options.membership.groupsOf(userId) : [];
     const origin: SlackOrigin = { slackUserId: userId, ...(groups.length > 0 ? { groups } : {}) };
     // A deadline, because an Update waits for a worker: with none running the click would hang.
-    const ack = await client.withDeadline(Date.now() + options.timeoutMs, () => sendDecision(client, click, identity(userId), origin));
-    return { decided: true, text: acceptedText(ack, releaseId), summary: ack.pending ? `approved (${ack.pending} more needed)` : ack.decision };
+    return await client.withDeadline(Date.now() + options.timeoutMs, () => sendClick(client, click, identity(userId), origin));
   } catch (err) {
     if (err instanceof ReleaseRefusedError) {
       // The validator's words, minus its "approval refused: " prefix, which the sentence already says.
-      const reason = err.message.replace(/^(approval|rejection) refused:\s*/, '');
+      const reason = err.message.replace(/^(approval|rejection|pause|resume|promote|abort) refused:\s*/, '');
       return {
         decided: false,
-        text: `Your ${VERB[decision]} of ${releaseId} was not recorded: ${reason}. Nothing has changed.`,
+        text: `Your ${VERB[action]} of ${releaseId} was not recorded: ${reason}. Nothing has changed.`,
         summary: `refused (${reason})`,
       };
     }
     if (err instanceof WorkflowNotFoundError) return goneOutcome(client, click);
     return {
       decided: false,
-      text: `Runway could not confirm your ${VERB[decision]} of ${releaseId} in time. Check \`runway status ${releaseId}\` before clicking again.`,
+      text: `Runway could not confirm your ${VERB[action]} of ${releaseId} in time. Check \`runway status ${releaseId}\` before clicking again.`,
       summary: `error (${(err as Error).message})`,
     };
   }
@@ -83,7 +113,7 @@ export async function decideClick(client: Client, click: ButtonClick, options: D
  * it has finished, or the message belongs to an earlier run and the current run is another.
  */
 async function goneOutcome(client: Client, click: ButtonClick): Promise<ClickOutcome> {
-  const { releaseId, decision } = click;
+  const { releaseId, action } = click;
   let latest: { runId: string; status: string } | undefined;
   try {
     const described = await client.workflow.getHandle(releaseId).describe();
@@ -95,5 +125,5 @@ async function goneOutcome(client: Client, click: ButtonClick): Promise<ClickOut
   if (!latest) why = 'this release no longer exists';
   else if (click.runId && click.runId !== latest.runId) why = `this message belongs to an earlier run of ${releaseId}; use the latest message`;
   else why = `it has already finished (${latest.status})`;
-  return { decided: false, text: `Your ${VERB[decision]} of ${releaseId} was not recorded: ${why}. Nothing has changed.`, summary: `gone (${why})` };
+  return { decided: false, text: `Your ${VERB[action]} of ${releaseId} was not recorded: ${why}. Nothing has changed.`, summary: `gone (${why})` };
 }

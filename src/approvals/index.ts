@@ -1,4 +1,4 @@
-/** The Slack approvals server: signed button clicks in, approve / reject Updates out. */
+/** The Slack approvals server: signed button clicks in, approve / reject and canary control Updates out. */
 export { startApprovalsServer, DEFAULT_MAX_BODY_BYTES, EVENTS_PATH, HEALTH_PATH } from './server';
 export type { ApprovalsServer, ApprovalsServerOptions } from './server';
 export type { EphemeralApi } from './ephemeral-reply';

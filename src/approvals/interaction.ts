@@ -1,13 +1,15 @@
 /**
- * A verified Slack interaction body → the decision it asks for. Slack sends
+ * A verified Slack interaction body → the action it asks for. Slack sends
  * `application/x-www-form-urlencoded` with one field, `payload`, holding JSON. Only
- * `block_actions` clicks on Runway's own Approve / Reject buttons are accepted.
+ * `block_actions` clicks on Runway's own buttons are accepted: Approve / Reject on a release
+ * awaiting approval, Resume / Promote / Roll back on a held canary.
  */
 import { z } from 'zod';
-import { APPROVE_ACTION_ID, parseButtonValue, REJECT_ACTION_ID } from '../shared/slack-button-value';
+import { type ButtonAction, buttonActionOf, parseButtonValue } from '../shared/slack-button-value';
 
 export interface ButtonClick {
-  decision: 'approve' | 'reject';
+  /** approve / reject, or the canary control (resume / promote / abort) the button stands for. */
+  action: ButtonAction;
   /** From the button's value: the release (workflow) id. */
   releaseId: string;
   /** From the button's value: the run the message was posted for (absent on older messages). */
@@ -30,8 +32,6 @@ export class BadInteractionError extends Error {
     super(message);
   }
 }
-
-const DECISIONS: Record<string, ButtonClick['decision']> = { [APPROVE_ACTION_ID]: 'approve', [REJECT_ACTION_ID]: 'reject' };
 
 const payloadSchema = z.object({
   type: z.literal('block_actions'),
@@ -62,12 +62,12 @@ export function parseButtonClick(contentType: string | undefined, rawBody: strin
   }
   const payload = parsed.data;
   const action = payload.actions[0]!;
-  const decision = DECISIONS[action.action_id];
-  if (!decision) throw new BadInteractionError(`unknown action id "${action.action_id.slice(0, 64)}"`);
+  const asked = buttonActionOf(action.action_id);
+  if (!asked) throw new BadInteractionError(`unknown action id "${action.action_id.slice(0, 64)}"`);
   if (!action.value) throw new BadInteractionError('button has no release id');
   const { releaseId, runId } = parseButtonValue(action.value);
   return {
-    decision,
+    action: asked,
     releaseId,
     ...(runId ? { runId } : {}),
     userId: payload.user.id,

@@ -5,6 +5,10 @@
  *
  *   size (413) → signature + timestamp window (401) → replay (409) → payload (400/415)
  *   → ack 200 at once (Slack gives up after 3 s) → Update → ephemeral reply to the clicker.
+ *
+ * Approve / Reject become the approve / reject Updates; a held canary's Resume / Promote / Roll
+ * back become the resume / promote / abort control Updates. Both carry the clicker's Slack id and
+ * matched groups, and the release's validators judge them by the same approval policy.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -91,7 +95,7 @@ export async function startApprovalsServer(opts: ApprovalsServerOptions): Promis
       identity: opts.identityForSlackUser,
       membership: opts.groupMembership,
     });
-    log(`approvals: ${click.userId} ${click.decision} ${click.releaseId} → ${outcome.summary}`);
+    log(`approvals: ${click.userId} ${click.action} ${click.releaseId} → ${outcome.summary}`);
     try {
       await replyEphemeral(click, outcome.text, opts.slack);
     } catch (err) {

@@ -43,8 +43,11 @@ export const approveSignal = defineSignal<[ApproveRequest]>('approve');
 export const rejectSignal = defineSignal<[RejectRequest]>('reject');
 export const statusQuery = defineQuery<ReleaseStatus>('status');
 
-/** Operator controls (pause / resume / promote / abort), recorded with who and why. */
-export interface ControlRequest {
+/**
+ * Operator controls (pause / resume / promote / abort), recorded with who and why. Judged by the
+ * approval policy, so a click on a held canary's Slack buttons carries its origin like an approval.
+ */
+export interface ControlRequest extends SlackOrigin {
   by: string;
   reason?: string;
 }

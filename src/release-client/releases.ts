@@ -22,6 +22,7 @@ import {
   RELEASE_WORKFLOW_TYPE,
   rejectUpdate,
   serviceSearchAttribute,
+  type SlackOrigin,
   stageSearchAttribute,
   statusQuery,
   versionSearchAttribute,
@@ -276,9 +277,24 @@ async function refusalsAsErrors<T>(send: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Where a control comes from when it is not the CLI: the Slack click's origin and the run its message belongs to. */
+export interface ControlOrigin {
+  /** Only this run of the release (a Slack message's buttons name the run they were posted for). */
+  runId?: string;
+  origin?: SlackOrigin;
+}
+
 /** Pause, resume, promote or abort a release; refusals become ReleaseRefusedError. */
-export async function controlRelease(client: Client, id: string, action: OperatorAction, by: string, reason?: string): Promise<ControlAck> {
-  return refusalsAsErrors(() => client.workflow.getHandle(id).executeUpdate(controlUpdates[action], { args: [{ by, reason }] }));
+export async function controlRelease(
+  client: Client,
+  id: string,
+  action: OperatorAction,
+  by: string,
+  reason?: string,
+  from: ControlOrigin = {},
+): Promise<ControlAck> {
+  const handle = from.runId ? client.workflow.getHandle(id, from.runId) : client.workflow.getHandle(id);
+  return refusalsAsErrors(() => handle.executeUpdate(controlUpdates[action], { args: [{ by, reason, ...from.origin }] }));
 }
 
 /** A Keyword search attribute's value from describe(), if set. */

@@ -3,13 +3,19 @@
  * needed and updated in place as the release moves. Pure; rendered inside the Slack activity.
  */
 import type { KnownBlock } from '@slack/web-api';
-import { APPROVE_ACTION_ID, buttonValue, REJECT_ACTION_ID } from '../shared/slack-button-value';
+import { BUTTON_ACTION_IDS, type ButtonAction, buttonValue } from '../shared/slack-button-value';
 import { canaryTable, type CanaryRow, type CanaryFailure } from './canary-table';
 import { escapeMrkdwn, truncateMrkdwn } from './escape';
 
 export type { CanaryRow, CanaryFailure } from './canary-table';
 
-export { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../shared/slack-button-value';
+export {
+  APPROVE_ACTION_ID,
+  CANARY_ABORT_ACTION_ID,
+  CANARY_PROMOTE_ACTION_ID,
+  CANARY_RESUME_ACTION_ID,
+  REJECT_ACTION_ID,
+} from '../shared/slack-button-value';
 
 export interface ReleaseMessage {
   releaseId: string;
@@ -31,6 +37,8 @@ export interface ReleaseMessage {
   runUrl?: string;
   /** Approve / Reject buttons, only while the release awaits approval. */
   withButtons: boolean;
+  /** Resume / Promote / Roll back buttons, only while analysis holds the canary for a human decision. */
+  withCanaryButtons?: boolean;
   /** Staging result, e.g. "2 task(s) running checkout-staging:7". */
   staging?: string;
   /** Smoke test result, e.g. "3/3 checks answered 200". */
@@ -66,28 +74,56 @@ function summaryFields(msg: ReleaseMessage) {
   return fields;
 }
 
-function decisionButtons(msg: ReleaseMessage): KnownBlock {
+const plain = (text: string) => ({ type: 'plain_text' as const, text });
+
+interface ButtonSpec {
+  action: ButtonAction;
+  text: string;
+  style?: 'primary' | 'danger';
+  /** Slack asks "are you sure?" with these words before it sends the click. */
+  confirm?: { title: string; text: string; confirm: string };
+}
+
+/** An actions block of Runway's buttons, each carrying this message's release and run. */
+function buttons(msg: ReleaseMessage, blockId: string, specs: ButtonSpec[]): KnownBlock {
   const value = buttonValue({ releaseId: msg.releaseId, runId: msg.runId });
   return {
     type: 'actions',
-    block_id: 'runway_decision',
-    elements: [
-      { type: 'button', action_id: APPROVE_ACTION_ID, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value },
-      {
-        type: 'button',
-        action_id: REJECT_ACTION_ID,
-        style: 'danger',
-        text: { type: 'plain_text', text: 'Reject' },
-        value,
-        confirm: {
-          title: { type: 'plain_text', text: 'Reject this release?' },
-          text: { type: 'plain_text', text: 'Staging will be rolled back.' },
-          confirm: { type: 'plain_text', text: 'Reject' },
-          deny: { type: 'plain_text', text: 'Cancel' },
-        },
-      },
-    ],
+    block_id: blockId,
+    elements: specs.map((b) => ({
+      type: 'button' as const,
+      action_id: BUTTON_ACTION_IDS[b.action],
+      ...(b.style ? { style: b.style } : {}),
+      text: plain(b.text),
+      value,
+      ...(b.confirm ? { confirm: { title: plain(b.confirm.title), text: plain(b.confirm.text), confirm: plain(b.confirm.confirm), deny: plain('Cancel') } } : {}),
+    })),
   };
+}
+
+function decisionButtons(msg: ReleaseMessage): KnownBlock {
+  return buttons(msg, 'runway_decision', [
+    { action: 'approve', text: 'Approve', style: 'primary' },
+    { action: 'reject', text: 'Reject', style: 'danger', confirm: { title: 'Reject this release?', text: 'Staging will be rolled back.', confirm: 'Reject' } },
+  ]);
+}
+
+/** A held canary's decision: resume (accept this step), promote (skip the rest) or roll back (abort). */
+function canaryButtons(msg: ReleaseMessage): KnownBlock {
+  return buttons(msg, 'runway_canary_hold', [
+    { action: 'resume', text: 'Resume', style: 'primary' },
+    {
+      action: 'promote',
+      text: 'Promote',
+      confirm: { title: 'Promote to all of production?', text: 'The remaining canary steps are skipped.', confirm: 'Promote' },
+    },
+    {
+      action: 'abort',
+      text: 'Roll back',
+      style: 'danger',
+      confirm: { title: 'Roll back this release?', text: 'Canary traffic goes to 0 at once; production and staging are restored.', confirm: 'Roll back' },
+    },
+  ]);
 }
 
 export function releaseMessageBlocks(msg: ReleaseMessage): KnownBlock[] {
@@ -103,5 +139,6 @@ export function releaseMessageBlocks(msg: ReleaseMessage): KnownBlock[] {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncateMrkdwn(lines, 3000) } });
   }
   if (msg.withButtons) blocks.push(decisionButtons(msg));
+  if (msg.withCanaryButtons) blocks.push(canaryButtons(msg));
   return blocks;
 }

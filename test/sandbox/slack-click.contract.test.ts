@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySlackRequest } from '@slack/bolt';
 import { type Sandbox, type SandboxCalls, startSandbox } from '../../src/sandbox';
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID, releaseMessageBlocks } from '../../src/slack/release-message';
+import { APPROVE_ACTION_ID, CANARY_ABORT_ACTION_ID, REJECT_ACTION_ID, releaseMessageBlocks } from '../../src/slack/release-message';
 import { slackClient } from '../support/sandbox-clients';
 
 const SECRET = 'click-test-secret';
@@ -90,6 +90,27 @@ it('sends a signed, form-encoded block_actions interaction for the release butto
     channel: { id: message.channel },
     message: { ts: message.ts },
     response_url: result.responseUrl,
+  });
+});
+
+it("clicks a held canary's Roll back button through the control API, and finds none on a message without it", async () => {
+  const approval = await postReleaseMessage();
+  expect(await controlClick({ url: appUrl, user: 'U_DAVE', action: 'abort', releaseId: RELEASE })).toMatchObject({
+    status: 404,
+    body: { message: `no message has a ${CANARY_ABORT_ACTION_ID} button for ${RELEASE}` },
+  });
+  const blocks = releaseMessageBlocks({ releaseId: RELEASE, runId: 'run-1', service: 'checkout', version: 'abcdef123456', repo: 'acme/checkout', requestedBy: 'carol', reason: 'r', headline: 'Canary held at 10%', lines: [], withButtons: false, withCanaryButtons: true });
+  await slackClient(sandbox).chat.update({ channel: approval.channel, ts: approval.ts, text: 'held', blocks });
+
+  const { status, body } = await controlClick({ url: appUrl, user: 'U_DAVE', action: 'abort', releaseId: RELEASE });
+  expect({ status, clicked: body.status }).toEqual({ status: 200, clicked: 200 });
+  const [req] = received;
+  expect(req!.verified).toBe(true);
+  expect(JSON.parse(new URLSearchParams(req!.body).get('payload')!)).toMatchObject({
+    type: 'block_actions',
+    user: { id: 'U_DAVE' },
+    actions: [{ type: 'button', action_id: CANARY_ABORT_ACTION_ID, value: `${RELEASE}/run-1`, block_id: 'runway_canary_hold', text: { text: 'Roll back' } }],
+    container: { message_ts: approval.ts },
   });
 });
 

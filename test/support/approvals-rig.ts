@@ -6,16 +6,18 @@
  * spied on: a request that must not reach a workflow must not even look one up.
  */
 import { WebClient } from '@slack/web-api';
+import { Context } from '@temporalio/activity';
 import { Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createSlackActivities } from '../../activities/slack';
 import { type ApprovalsServer, startApprovalsServer, UserGroupMembership } from '../../src/approvals';
 import type { ReleaseInput, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
-import { stageSearchAttribute, statusQuery } from '../../src/domain/release-api';
-import { type Sandbox, startSandbox } from '../../src/sandbox';
+import { approveUpdate, type ApproveRequest, stageSearchAttribute, statusQuery } from '../../src/domain/release-api';
+import { type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
+import { CANARY_RESUME_ACTION_ID } from '../../src/shared/slack-button-value';
 import { testClient, testNativeConnection, uniqueId, workflowBundle } from './temporal';
-import { createFakeActivities } from './fake-activities';
+import { bakeLikeTheRealWindow, createFakeActivities } from './fake-activities';
 import { samplePlan } from './sample-plan';
 
 export const SIGNING_SECRET = 'sandbox-signing-secret-0f3a9c';
@@ -44,6 +46,14 @@ export interface ApprovalsRig {
    */
   startAwaitingRelease: (approval?: Partial<ReleasePlan['approval']>, options?: StartOptions) => Promise<ReleaseHandle>;
   /**
+   * Starts a release like startAwaitingRelease, approves it with `approve` (default: ALICE, from
+   * the CLI), and waits until its canary is held for a human (the first bake window's analysis is
+   * inconclusive; later windows pass) and its Slack message shows the Resume button.
+   */
+  startHeldRelease: (approval?: Partial<ReleasePlan['approval']>, approve?: ApproveRequest) => Promise<ReleaseHandle>;
+  /** The release's Slack message as it is now (its latest update). */
+  messageOf: (releaseId: string) => SlackMessage | undefined;
+  /**
    * A worker like the rig's own on another task queue, so a test can take it away. `sticky: false`
    * keeps no workflow cached, so after it stops the next task goes straight to the normal queue
    * (not to its sticky queue until that times out).
@@ -59,6 +69,8 @@ export interface StartOptions {
   waitForMessage?: boolean;
   version?: string;
   taskQueue?: string;
+  /** The release's first canary bake window asks a human (analysis inconclusive). */
+  holdCanary?: boolean;
 }
 
 export async function startApprovalsRig(): Promise<ApprovalsRig> {
@@ -74,7 +86,15 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
   const groupMembership = new UserGroupMembership(slack, [DEPLOYERS]);
   const server = await startApprovalsServer({ port: 0, signingSecret: SIGNING_SECRET, client: serverClient, slack, groupMembership, log: (line) => logs.push(line) });
 
-  const fake = createFakeActivities();
+  // Releases whose next bake window is inconclusive and holds the canary; every other window passes.
+  const holding = new Set<string>();
+  const fake = createFakeActivities({
+    analysis: (_call, input) => {
+      const id = Context.current().info.workflowExecution?.workflowId ?? '';
+      if (!holding.delete(id)) return bakeLikeTheRealWindow(input.bakeMs);
+      return { results: [], decision: { action: 'ask-human', reason: '3 inconclusive measurement(s) in a row: no canary traffic data' } };
+    },
+  });
   const taskQueue = uniqueId('approvals');
   const startWorker = async (queue: string, options: { sticky?: boolean } = {}) => {
     const w = await Worker.create({
@@ -99,6 +119,7 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
     const version = options.version ?? uniqueId('').replace(/[^0-9a-f]/g, '').padEnd(12, 'a').slice(0, 12);
     const plan = samplePlan({ approval: { ...samplePlan().approval, approvers: [ALICE, BOB], timeoutMs: 10 * 60_000, ...approval } });
     const input: ReleaseInput = { service: 'checkout', version, image: `registry.local/checkout:${version}`, requestedBy: CAROL, reason: 'test', plan };
+    if (options.holdCanary) holding.add(releaseId(input.service, input.version));
     const handle = await client.workflow.start('release', {
       workflowId: releaseId(input.service, input.version),
       taskQueue: options.taskQueue ?? taskQueue,
@@ -113,6 +134,17 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
     return handle;
   };
 
+  const messageOf = (id: string) =>
+    (sandbox.state() as { slack: { messages: SlackMessage[] } }).slack.messages.find((m) => JSON.stringify(m.posted.blocks ?? []).includes(id));
+
+  const startHeldRelease = async (approval: Partial<ReleasePlan['approval']> = {}, approve: ApproveRequest = { by: ALICE }): Promise<ReleaseHandle> => {
+    const handle = await startAwaitingRelease(approval, { holdCanary: true });
+    await handle.executeUpdate(approveUpdate, { args: [approve] });
+    await until(async () => (await handle.query(statusQuery)).canary.awaitingDecision !== undefined, 'a held canary');
+    await until(() => JSON.stringify(messageOf(handle.workflowId)?.blocks ?? []).includes(CANARY_RESUME_ACTION_ID), 'the Resume button on the message');
+    return handle;
+  };
+
   return {
     client,
     sandbox,
@@ -120,6 +152,8 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
     logs,
     serverHandleLookups: () => lookups.mock.calls.length,
     startAwaitingRelease,
+    startHeldRelease,
+    messageOf,
     startWorker,
     stop: async () => {
       await server.close();

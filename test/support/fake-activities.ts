@@ -43,7 +43,7 @@ export const passingBake: BakeReport = { results: [PASSING], decision: { action:
  * The default window: like the real activity, it lasts the bake (heartbeating), and a pause or
  * promote (a cancellation) gets back what was measured so far. Everything measured passes.
  */
-async function bakeLikeTheRealWindow(bakeMs: number): Promise<BakeReport> {
+export async function bakeLikeTheRealWindow(bakeMs: number): Promise<BakeReport> {
   const endsAt = Date.now() + bakeMs;
   try {
     while (Date.now() < endsAt) {

@@ -7,7 +7,19 @@ import type { KnownBlock } from '@slack/web-api';
 import { parseButtonClick } from '../../src/approvals/interaction';
 import { messageButtons } from '../../src/sandbox/slack/interaction-payload';
 import { buttonValue, parseButtonValue } from '../../src/shared/slack-button-value';
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID, type ReleaseMessage, releaseMessageBlocks, releaseMessageText } from '../../src/slack/release-message';
+import {
+  APPROVE_ACTION_ID,
+  CANARY_ABORT_ACTION_ID,
+  CANARY_PROMOTE_ACTION_ID,
+  CANARY_RESUME_ACTION_ID,
+  REJECT_ACTION_ID,
+  type ReleaseMessage,
+  releaseMessageBlocks,
+  releaseMessageText,
+} from '../../src/slack/release-message';
+import { ReleaseState } from '../../src/domain/release-state';
+import { releaseMessageOf } from '../../workflows/reporting/release-message';
+import { samplePlan } from '../support/sample-plan';
 
 const SHA = 'abcdef1234567890abcdef1234567890abcdef12';
 const RELEASE = `release-checkout-${SHA}`;
@@ -109,10 +121,102 @@ describe('button values', () => {
         'application/x-www-form-urlencoded',
         new URLSearchParams({ payload: JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: [{ action_id: APPROVE_ACTION_ID, value }] }) }).toString(),
       );
-    expect(click(`${RELEASE}/${RUN}`)).toMatchObject({ decision: 'approve', releaseId: RELEASE, runId: RUN });
+    expect(click(`${RELEASE}/${RUN}`)).toMatchObject({ action: 'approve', releaseId: RELEASE, runId: RUN });
     const legacy = click(RELEASE);
     expect(legacy.releaseId).toBe(RELEASE);
     expect(legacy).not.toHaveProperty('runId');
+  });
+});
+
+describe('a canary held for a human decision', () => {
+  const heldMessage = approvalRequest({ headline: 'Canary held at 10%: analysis is inconclusive, a human must decide', withButtons: false, withCanaryButtons: true });
+  const blocks = releaseMessageBlocks(heldMessage);
+
+  it('has Resume, Promote and Roll back buttons for this run; Promote and Roll back ask for confirmation', () => {
+    expect(blocks.filter((b) => b.type === 'actions')).toEqual([
+      {
+        type: 'actions',
+        block_id: 'runway_canary_hold',
+        elements: [
+          { type: 'button', action_id: CANARY_RESUME_ACTION_ID, style: 'primary', text: { type: 'plain_text', text: 'Resume' }, value: `${RELEASE}/${RUN}` },
+          {
+            type: 'button',
+            action_id: CANARY_PROMOTE_ACTION_ID,
+            text: { type: 'plain_text', text: 'Promote' },
+            value: `${RELEASE}/${RUN}`,
+            confirm: {
+              title: { type: 'plain_text', text: 'Promote to all of production?' },
+              text: { type: 'plain_text', text: 'The remaining canary steps are skipped.' },
+              confirm: { type: 'plain_text', text: 'Promote' },
+              deny: { type: 'plain_text', text: 'Cancel' },
+            },
+          },
+          {
+            type: 'button',
+            action_id: CANARY_ABORT_ACTION_ID,
+            style: 'danger',
+            text: { type: 'plain_text', text: 'Roll back' },
+            value: `${RELEASE}/${RUN}`,
+            confirm: {
+              title: { type: 'plain_text', text: 'Roll back this release?' },
+              text: { type: 'plain_text', text: 'Canary traffic goes to 0 at once; production and staging are restored.' },
+              confirm: { type: 'plain_text', text: 'Roll back' },
+              deny: { type: 'plain_text', text: 'Cancel' },
+            },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('a click on each becomes the control it stands for, at the approvals server', () => {
+    const clicked = messageButtons({ blocks }).map((b) =>
+      parseButtonClick(
+        'application/x-www-form-urlencoded',
+        new URLSearchParams({ payload: JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: [{ action_id: b.actionId, value: b.value }] }) }).toString(),
+      ),
+    );
+    expect(clicked.map((c) => [c.action, c.releaseId, c.runId])).toEqual([
+      ['resume', RELEASE, RUN],
+      ['promote', RELEASE, RUN],
+      ['abort', RELEASE, RUN],
+    ]);
+  });
+
+  describe('rendered from the release status', () => {
+    const input = { service: 'checkout', version: SHA, image: 'img', requestedBy: 'carol', reason: 'r', plan: samplePlan() };
+    const canaryState = () => {
+      const state = new ReleaseState(input, new Date(0));
+      state.enter('canary', 'starting the production canary', new Date(1));
+      state.setCanary(1, 10, 10, new Date(2));
+      return state;
+    };
+    const actionIds = (state: ReleaseState) =>
+      messageButtons({ blocks: releaseMessageBlocks({ ...releaseMessageOf(state.snapshot(), input, 'headline', false), repo: 'acme/checkout' }) }).map((b) => b.actionId);
+
+    it('shows the buttons only while analysis holds the canary, not for an operator pause', () => {
+      const state = canaryState();
+      expect(actionIds(state)).toEqual([]);
+      state.control('pause', 'alice', undefined, new Date(3));
+      expect(actionIds(state)).toEqual([]);
+      state.control('resume', 'alice', undefined, new Date(4));
+      state.askHuman('3 inconclusive measurement(s) in a row', new Date(5));
+      expect(actionIds(state)).toEqual([CANARY_RESUME_ACTION_ID, CANARY_PROMOTE_ACTION_ID, CANARY_ABORT_ACTION_ID]);
+    });
+
+    it.each(['resume', 'promote', 'abort'])('drops them once the hold ends by %s', (action) => {
+      const state = canaryState();
+      state.askHuman('3 inconclusive measurement(s) in a row', new Date(3));
+      state.control(action, 'bob', undefined, new Date(4));
+      expect(actionIds(state)).toEqual([]);
+    });
+
+    it('drops them once the release ends without a decision (the decision timeout rolls it back)', () => {
+      const state = canaryState();
+      state.askHuman('3 inconclusive measurement(s) in a row', new Date(3));
+      state.enter('rolling-back', 'no decision', new Date(4));
+      expect(actionIds(state)).toEqual([]);
+    });
   });
 });
 

@@ -1,6 +1,9 @@
 /**
  * The Slack message's content from the release's status: headline, recent history, who
- * approved, each canary step with the numbers it was judged on, and the signal that failed.
+ * approved, each canary step with the numbers it was judged on, the signal that failed, and the
+ * Resume / Promote / Roll back buttons while analysis holds the canary for a human. The buttons
+ * follow the status, so the first update after the hold ends (resumed, promoted, rolled back or
+ * timed out) no longer has them.
  */
 import type { CanaryRow, ReleaseMessage } from '../../src/slack/release-message';
 import type { ReleaseInput, ReleaseStatus } from '../../src/domain/release';
@@ -32,6 +35,7 @@ export function releaseMessageOf(
   withButtons: boolean,
 ): Omit<ReleaseMessage, 'repo'> {
   const failure = s.canary.failure?.[0];
+  const held = s.stage === 'canary' && s.canary.awaitingDecision !== undefined;
   return {
     releaseId: s.releaseId,
     service: input.service,
@@ -41,6 +45,7 @@ export function releaseMessageOf(
     headline,
     lines: s.history.slice(-8).map((e) => e.message),
     withButtons,
+    ...(held ? { withCanaryButtons: true } : {}),
     ...(s.approval.decision === 'approved' ? { approvedBy: s.approval.by } : {}),
     ...(s.canary.step > 0 ? { canary: canaryRows(s) } : {}),
     ...(failure ? { failure } : {}),

@@ -98,11 +98,14 @@ async function windowReport(release: ReleaseContext, report: Promise<BakeReport>
   }
 }
 
-/** Tells Slack the canary is held and asks the approvers in the thread, with the commands that decide. */
+/**
+ * Tells Slack the canary is held (the message, rendered from the held status, gets Resume /
+ * Promote / Roll back buttons) and asks the approvers in the thread, with the commands that decide.
+ */
 function askHumanInSlack(release: ReleaseContext, weight: number, reason: string): void {
   release.slack.update(`Canary held at ${weight}%: analysis is inconclusive, a human must decide`);
   release.slack.reply(
     'asking for a canary decision in Slack',
-    `${release.approverMentions()} the ${release.input.service} canary is held at ${weight}%: ${escapeMrkdwn(reason)}. Decide with \`runway resume|promote|abort ${release.releaseId}\`.`,
+    `${release.approverMentions()} the ${release.input.service} canary is held at ${weight}%: ${escapeMrkdwn(reason)}. Decide with the Resume / Promote / Roll back buttons on the message, or \`runway resume|promote|abort ${release.releaseId}\`.`,
   );
 }

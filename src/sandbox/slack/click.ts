@@ -1,10 +1,11 @@
 /**
- * Simulated button clicks: finds Runway's Approve / Reject button on a posted message and sends
- * the signed `block_actions` interaction to an approvals server, as Slack would, with a
- * response_url pointing back at the sandbox so the app's reply can be read.
+ * Simulated button clicks: finds one of Runway's buttons on a posted message (Approve / Reject,
+ * or a held canary's Resume / Promote / Roll back) and sends the signed `block_actions`
+ * interaction to an approvals server, as Slack would, with a response_url pointing back at the
+ * sandbox so the app's reply can be read.
  */
 import { z } from 'zod';
-import { APPROVE_ACTION_ID, parseButtonValue, REJECT_ACTION_ID } from '../../shared/slack-button-value';
+import { BUTTON_ACTION_IDS, parseButtonValue } from '../../shared/slack-button-value';
 import { blockActionsPayload, type MessageButton, messageButtons, signedInteraction } from './interaction-payload';
 import type { SlackEmulator, SlackMessage } from './emulator';
 
@@ -17,7 +18,8 @@ export const clickRequestSchema = z
     url: z.url({ protocol: /^https?$/ }),
     /** Slack user id of the clicker. */
     user: z.string().min(1),
-    action: z.enum(['approve', 'reject']),
+    /** The button: approve / reject, or on a held canary resume / promote / abort (the "Roll back" button). */
+    action: z.enum(['approve', 'reject', 'resume', 'promote', 'abort']),
     /** The release the button decides (its value, without the run id); default: any. */
     releaseId: z.string().min(1).optional(),
     /** Only a button for this run of the release; default: any run. */
@@ -65,7 +67,7 @@ export class SlackClicker {
     const req = clickRequestSchema.parse(input);
     const { signingSecret } = this.deps;
     if (!signingSecret) throw new ClickError('the sandbox was started without a signingSecret, so it cannot sign clicks', 409);
-    const { message, button } = this.findButton(req.action === 'approve' ? APPROVE_ACTION_ID : REJECT_ACTION_ID, req);
+    const { message, button } = this.findButton(BUTTON_ACTION_IDS[req.action], req);
     const responseUrl = `${this.deps.baseUrl()}/slack/response/${this.deps.slack.issueResponseId()}`;
     const nowSec = this.deps.now() / 1000;
     const payload = blockActionsPayload({ message, button, user: req.user, responseUrl, nowSec });
