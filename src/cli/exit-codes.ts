@@ -20,6 +20,12 @@ export const ExitCode = {
   rejected: 6,
   /** The release failed and its rollback did not complete: look at it now. */
   failed: 7,
+  /**
+   * For `start --wait` / `watch`: the release ended without an outcome of its own — its workflow
+   * was terminated, timed out or failed before it finished or rolled back — or it is stuck (its
+   * workflow task keeps failing). Staging or production may be left changed: look at it now.
+   */
+  noOutcome: 8,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -27,7 +27,8 @@ export function buildProgram(processes: RunwayProcesses): Command {
     'after',
     `
 Exit codes: 0 released / success, 1 unexpected error, 2 invalid input, 3 not found,
-4 refused (by the release, or another release of the service is in flight), 5 rolled back, 6 rejected, 7 failed (rollback incomplete).
+4 refused (by the release, or another release of the service is in flight), 5 rolled back, 6 rejected, 7 failed (rollback incomplete),
+8 ended without an outcome (start --wait / watch: terminated, timed out or stuck; staging or production may be left changed).
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNWAY_TASK_QUEUE, RUNWAY_CONFIG (see README).`,
   );
   // Subcommands created after this point inherit the exit override and help settings.

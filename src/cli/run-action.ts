@@ -7,9 +7,10 @@ import { ServiceError } from '@temporalio/client';
 import { ConfigError } from '../config/load';
 import { UnknownServiceError } from '../config/plan';
 import { ReleaseStuckError } from '../release-client/errors';
+import { ReleaseEndedWithoutOutcomeError } from '../release-client/follow';
 import { EnvError } from '../config/env';
 import { CliError } from './errors';
-import { ExitCode } from './exit-codes';
+import { ExitCode, exitCodeForResult } from './exit-codes';
 
 export function errorToExit(err: unknown): { code: number; message: string } {
   if (err instanceof CliError) return { code: err.exitCode, message: err.message };
@@ -17,6 +18,8 @@ export function errorToExit(err: unknown): { code: number; message: string } {
     return { code: ExitCode.invalidInput, message: err.message };
   }
   if (err instanceof ReleaseStuckError) return { code: ExitCode.error, message: err.message };
+  // A final stage recorded before the workflow closed stands; anything else ended without an outcome.
+  if (err instanceof ReleaseEndedWithoutOutcomeError) return { code: err.result ? exitCodeForResult(err.result) : ExitCode.noOutcome, message: err.message };
   if (err instanceof WorkflowNotFoundError) return { code: ExitCode.notFound, message: `release not found: ${err.workflowId ?? err.message}` };
   if (err instanceof ServiceError || (err as Error)?.message?.includes('Failed to connect')) {
     return { code: ExitCode.error, message: `cannot reach Temporal: ${(err as Error).message} (is TEMPORAL_ADDRESS right? \`runway dev\` starts a local server)` };

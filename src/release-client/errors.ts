@@ -17,9 +17,16 @@ export class ReleaseStuckError extends Error {
   ) {
     super(
       `${releaseId} cannot move: its workflow task has failed ${attempts} times in a row (last stage recorded: ${lastStage ?? 'unknown'}). ` +
-        'The worker log says why. If it is a nondeterminism error, reset the release to a workflow task before the one that cannot replay ' +
-        `(temporal workflow reset --workflow-id ${releaseId} --event-id <a WorkflowTaskCompleted event id> --reason …): ` +
-        "Runway's steps are safe to repeat, so the steps after that point run again without repeating their effects.",
+        `The worker log says why. ${stuckReleaseAdvice(releaseId)}`,
     );
   }
+}
+
+/** What to do about a release whose workflow task keeps failing (shared by `runway status` and `runway watch`). */
+export function stuckReleaseAdvice(releaseId: string): string {
+  return (
+    'If it is a nondeterminism error, reset the release to a workflow task before the one that cannot replay ' +
+    `(temporal workflow reset --workflow-id ${releaseId} --event-id <a WorkflowTaskCompleted event id> --reason …): ` +
+    "Runway's steps are safe to repeat, so the steps after that point run again without repeating their effects."
+  );
 }

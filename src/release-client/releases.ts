@@ -10,10 +10,11 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import type { OperatorAction } from '../domain/operator-controls';
-import { type ReleaseInput, type ReleaseOutcome, type ReleaseStatus, type ReleaseEvent, isTerminalStage, ReleaseStage } from '../domain/release';
+import { type ReleaseInput, type ReleaseOutcome, type ReleaseStatus, ReleaseStage } from '../domain/release';
 import { releaseId, SERVICE_NAME_PATTERN } from '../domain/release-id';
 import { liveBakeResults, mergeLiveMeasurements } from './live-analysis';
 import { ReleaseRefusedError, ReleaseStuckError } from './errors';
+import { keywordAttribute } from './follow';
 import {
   approveUpdate,
   type ControlAck,
@@ -197,38 +198,7 @@ export async function releaseStatus(client: Client, id: string): Promise<Release
   return handle.query(statusQuery);
 }
 
-export interface FollowOptions {
-  pollMs?: number;
-  onEvent?: (event: ReleaseEvent, status: ReleaseStatus) => void;
-  /** Called on every poll; e.g. the demo approves when the stage says so. */
-  onStatus?: (status: ReleaseStatus) => Promise<void> | void;
-  signal?: AbortSignal;
-}
-
-/**
- * Polls a release until it ends, reporting each new history event once. Tolerates a moment
- * without a worker (queries then fail) by trying again.
- */
-export async function followRelease(client: Client, id: string, options: FollowOptions = {}): Promise<ReleaseStatus> {
-  const pollMs = options.pollMs ?? 1000;
-  let seen = 0;
-  for (;;) {
-    let status: ReleaseStatus | undefined;
-    try {
-      status = await releaseStatus(client, id);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw err;
-    }
-    if (status) {
-      for (const event of status.history.slice(seen)) options.onEvent?.(event, status);
-      seen = status.history.length;
-      await options.onStatus?.(status);
-      if (isTerminalStage(status.stage)) return status;
-    }
-    if (options.signal?.aborted) throw new Error('stopped following');
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
-}
+export { followRelease, type FollowOptions, ReleaseEndedWithoutOutcomeError, type ReleaseEnding, STUCK_ATTEMPTS } from './follow';
 
 export async function decideRelease(
   client: Client,
@@ -295,10 +265,4 @@ export async function controlRelease(
 ): Promise<ControlAck> {
   const handle = from.runId ? client.workflow.getHandle(id, from.runId) : client.workflow.getHandle(id);
   return refusalsAsErrors(() => handle.executeUpdate(controlUpdates[action], { args: [{ by, reason, ...from.origin }] }));
-}
-
-/** A Keyword search attribute's value from describe(), if set. */
-function keywordAttribute(attributes: Record<string, unknown> | undefined, name: string): string | undefined {
-  const value = attributes?.[name];
-  return Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
 }

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { followRelease, releaseStatus } from '../../release-client/releases';
+import { releaseStatus } from '../../release-client/releases';
 import { ReleaseStage } from '../../domain/release';
 import { RELEASE_WORKFLOW_TYPE } from '../../domain/release-api';
 import { cliEnv, withClient } from '../context';
 import { invalidInput } from '../errors';
-import { exitCodeForResult } from '../exit-codes';
-import { formatEvent, formatStatus } from '../format';
+import { followAndReport } from '../follow-report';
+import { formatStatus } from '../format';
 import { runAction } from '../run-action';
 
 const STAGES = Object.values(ReleaseStage) as string[];
@@ -27,17 +27,9 @@ export function configureInspectCommands(program: Command): void {
 
   program
     .command('watch')
-    .description('follow a release until it ends; exit code as for start --wait')
+    .description('follow a release until it ends; exit code as for start --wait (8: terminated, timed out or stuck)')
     .argument('<id>', 'release id')
-    .action(
-      runAction(async (id: string) =>
-        withClient(cliEnv(), async (client) => {
-          const final = await followRelease(client, id, { onEvent: (e) => process.stdout.write(`${formatEvent(e)}\n`) });
-          process.stdout.write(`${final.releaseId}: ${final.result}${final.outcomeReason ? ` — ${final.outcomeReason}` : ''}\n`);
-          return exitCodeForResult(final.result);
-        }),
-      ),
-    );
+    .action(runAction(async (id: string) => withClient(cliEnv(), (client) => followAndReport(client, id, { events: process.stdout, result: process.stdout }))));
 
   program
     .command('list')

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import ms from 'ms';
-import { followRelease, isReleaseRunning, type ReleaseInFlight, releasesInFlight, type ServiceScope, startRelease, waitForServiceFree } from '../../release-client/releases';
+import { isReleaseRunning, type ReleaseInFlight, releasesInFlight, type ServiceScope, startRelease, waitForServiceFree } from '../../release-client/releases';
 import { durationSchema } from '../../config/duration';
 import { releasePlan } from '../../config/plan';
 import type { ReleaseInput } from '../../domain/release';
@@ -10,8 +10,7 @@ import { defaultImage, releaseId, VERSION_PATTERN } from '../../domain/release-i
 import { cliConfig, cliEnv, withClient } from '../context';
 import { invalidInput, refused } from '../errors';
 import { startingRunFromEnv } from '../github-actions-run';
-import { exitCodeForResult } from '../exit-codes';
-import { formatEvent } from '../format';
+import { followAndReport } from '../follow-report';
 import { runAction } from '../run-action';
 
 interface StartOptions {
@@ -128,14 +127,7 @@ export function configureStartCommand(program: Command): void {
             process.stdout.write(started.started ? `${started.releaseId}\n` : `${started.releaseId} (already running)\n`);
           }
           if (!opts.wait) return;
-          const final = await followRelease(client, started.releaseId, {
-            onEvent: (event) => {
-              if (!opts.json) process.stderr.write(`${formatEvent(event)}\n`);
-            },
-          });
-          if (opts.json) process.stdout.write(`${JSON.stringify(final)}\n`);
-          else process.stderr.write(`${final.releaseId}: ${final.result}${final.outcomeReason ? ` — ${final.outcomeReason}` : ''}\n`);
-          return exitCodeForResult(final.result);
+          return followAndReport(client, started.releaseId, { events: opts.json ? undefined : process.stderr, result: process.stderr, json: opts.json });
         });
       }),
     );
