@@ -17,6 +17,21 @@ export interface SandboxCall {
   request: unknown;
   /** HTTP status the sandbox answered with. */
   status: number;
+  /** The HTTP exchange behind the call; only when the sandbox keeps them (`recordExchanges`). */
+  exchange?: CallExchange;
+}
+
+/**
+ * The wire view of one call: what was asked and what was answered, as sent. Kept for tests that
+ * hold the emulators to the vendors' own descriptions (an answer is only checkable whole).
+ */
+export interface CallExchange {
+  method: string;
+  /** Path as received, before decoding, without the query string. */
+  path: string;
+  query: Record<string, string>;
+  /** The answer's JSON body; undefined when the body was empty. */
+  responseBody: unknown;
 }
 
 export type SandboxCalls = Record<EmulatedSystem, SandboxCall[]>;
@@ -32,9 +47,13 @@ export class CallLog {
   private seq = 0;
   private readonly calls: SandboxCalls = { ecs: [], slack: [], github: [], health: [], prometheus: [] };
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    /** Keep each call's exchange too (off by default: answers can be large and the log is never trimmed). */
+    private readonly options: { recordExchanges?: boolean } = {},
+  ) {}
 
-  record(call: CallRecord, status: number): SandboxCall {
+  record(call: CallRecord, status: number, exchange?: CallExchange): SandboxCall {
     const entry: SandboxCall = {
       seq: ++this.seq,
       at: new Date(this.now()).toISOString(),
@@ -42,6 +61,11 @@ export class CallLog {
       request: call.request,
       status,
     };
+    if (this.options.recordExchanges && exchange) {
+      // As it went over the wire: the JSON text parsed back (undefined members dropped, as sendJson does).
+      const responseBody = exchange.responseBody === undefined ? undefined : (JSON.parse(JSON.stringify(exchange.responseBody)) as unknown);
+      entry.exchange = { ...exchange, query: { ...exchange.query }, responseBody };
+    }
     this.calls[call.system].push(entry);
     return entry;
   }

@@ -14,7 +14,7 @@ import { createSandboxServer } from './server';
 import { type ClickRequest, type ClickResult, SlackClicker } from './slack/click';
 import { SlackEmulator, type SlackInteractionResponse } from './slack/emulator';
 
-export type { SandboxCall, SandboxCalls, EmulatedSystem } from './call-log';
+export type { CallExchange, SandboxCall, SandboxCalls, EmulatedSystem } from './call-log';
 export type { SandboxServiceSeed } from './ecs/emulator';
 export type { GitHubDeployment, GitHubDeploymentStatus } from './github/emulator';
 export type { MetricsTarget } from './prometheus/emulator';
@@ -39,6 +39,11 @@ export interface SandboxOptions {
   signingSecret?: string;
   /** Which ECS service serves each track of each Runway service, for the Prometheus emulator. @default [] */
   metricsTargets?: MetricsTarget[];
+  /**
+   * Keep each call's HTTP exchange (method, raw path, query, answer body) in the call log, for
+   * tests that check the emulators' answers against the vendors' descriptions. @default false
+   */
+  recordExchanges?: boolean;
 }
 
 export interface Sandbox {
@@ -66,7 +71,7 @@ export interface Sandbox {
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const now = () => Date.now();
   const scenario = new ScenarioStore(opts.deploymentDelayMs ?? 1500);
-  const calls = new CallLog(now);
+  const calls = new CallLog(now, { recordExchanges: opts.recordExchanges });
   const ecs = new EcsEmulator({ scenario, now });
   ecs.seed(opts.services);
   const slack = new SlackEmulator(now, scenario);

@@ -63,7 +63,10 @@ async function handleHttp(parts: SandboxParts, req: IncomingMessage, res: Server
     // A bug in an emulator must answer, not kill the sandbox mid-release.
     response = { status: 500, body: { message: `sandbox error: ${(err as Error).message}` } };
   }
-  if (response.call) parts.calls.record(response.call, response.status);
+  if (response.call) {
+    const exchange = { method: request.method, path: request.path, query: Object.fromEntries(request.query), responseBody: response.body };
+    parts.calls.record(response.call, response.status, exchange);
+  }
   sendJson(res, response.status, response.body, response.headers);
 }
 
