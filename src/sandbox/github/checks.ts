@@ -13,7 +13,7 @@
 import type { CheckConclusion } from '../scenario';
 import type { RunJob } from './runs';
 import type { ScriptedCheckRun } from './scenario';
-import { type GitHubReply, shaOf } from './wire';
+import { actionsAppWire, type GitHubReply, shaOf } from './wire';
 
 const DEFAULT_CHECK_NAMES = ['build', 'test'] as const;
 
@@ -28,18 +28,19 @@ const commitSuiteId = (sha: string) => 2 * parseInt(sha.slice(0, 7), 16) + 2;
 export function checkRunsReply(
   ref: string,
   query: URLSearchParams,
-  deps: { scripted?: ScriptedCheckRun[]; testConclusion: CheckConclusion; now: number; jobs: RunJob[]; repoUrl: string },
+  deps: { scripted?: ScriptedCheckRun[]; testConclusion: CheckConclusion; now: number; jobs: RunJob[]; repo: string; base: string },
 ): GitHubReply {
   const at = new Date(deps.now).toISOString();
   const sha = shaOf(ref);
-  const htmlRepoUrl = deps.repoUrl.replace('/repos/', '/html/');
+  const repoUrl = `${deps.base}/repos/${deps.repo}`;
+  const htmlRepoUrl = `${deps.base}/html/${deps.repo}`;
   type Run = { id: number; name: string; conclusion: string | null; suite: number; startedAt: string; completedAt: string | null; detailsUrl: string | null };
   const wire = (run: Run) => ({
     id: run.id,
     name: run.name,
     node_id: `CR_sandbox${run.id}`,
     external_id: '',
-    url: `${deps.repoUrl}/check-runs/${run.id}`,
+    url: `${repoUrl}/check-runs/${run.id}`,
     html_url: `${htmlRepoUrl}/runs/${run.id}`,
     details_url: run.detailsUrl,
     head_sha: sha,
@@ -47,9 +48,9 @@ export function checkRunsReply(
     conclusion: run.conclusion,
     started_at: run.startedAt,
     completed_at: run.completedAt,
-    output: { title: run.name, summary: `${run.name} ${run.conclusion ?? 'running'}`, text: null, annotations_count: 0, annotations_url: `${deps.repoUrl}/check-runs/${run.id}/annotations` },
+    output: { title: run.name, summary: `${run.name} ${run.conclusion ?? 'running'}`, text: null, annotations_count: 0, annotations_url: `${repoUrl}/check-runs/${run.id}/annotations` },
     check_suite: { id: run.suite },
-    app: { id: 15368, slug: 'github-actions', name: 'GitHub Actions' },
+    app: actionsAppWire(deps.base),
     pull_requests: [],
   });
   // Scripted runs are listed oldest first; ids follow that order, so "newest" is the highest id.

@@ -177,7 +177,8 @@ export class GitHubEmulator {
       testConclusion: this.deps.scenario.checkConclusion(ref),
       now: this.deps.now(),
       jobs: this.runs.jobsOnCommit(repo, sha, github),
-      repoUrl: `${base}/repos/${repo}`,
+      repo,
+      base,
     });
   }
 

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_BUILD, type GitHubScenario, type ScriptedWorkflowRun } from './scenario';
-import { type GitHubReply, NOT_FOUND, shaOf, validationFailed } from './wire';
+import { type GitHubReply, NOT_FOUND, repositoryWire, shaOf, validationFailed } from './wire';
 
 export interface WorkflowRun {
   id: number;
@@ -318,8 +318,20 @@ function toWire(run: RunView, base: string) {
     rerun_url: `${url}/rerun`,
     previous_attempt_url: run.attempt > 1 ? `${url}/attempts/${run.attempt - 1}` : null,
     workflow_url: `${repoUrl}/actions/workflows/${run.workflowId}`,
+    head_commit: {
+      id: run.headSha,
+      tree_id: shaOf(`tree:${run.headSha}`),
+      message: `commit ${run.headSha.slice(0, 7)}`,
+      timestamp: iso(run.createdAt),
+      author: COMMIT_AUTHOR,
+      committer: COMMIT_AUTHOR,
+    },
+    repository: repositoryWire(run.repo, base),
+    head_repository: repositoryWire(run.repo, base),
   };
 }
+
+const COMMIT_AUTHOR = { name: 'Sandbox Developer', email: 'developer@sandbox.invalid' };
 
 function jobToWire(job: RunJob, run: RunView, base: string) {
   const repoUrl = `${base}/repos/${run.repo}`;

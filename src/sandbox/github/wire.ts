@@ -79,3 +79,112 @@ export function compareReply(basehead: string, branchesOf: (sha: string) => stri
     },
   };
 }
+
+/** A stable made-up numeric id for a name (an owner, a repository). */
+function idOf(name: string): number {
+  return parseInt(createHash('sha1').update(name).digest('hex').slice(0, 8), 16);
+}
+
+/** GitHub's `simple-user` for an account (the owner of a repository or an app). */
+export function userWire(login: string, base: string, type: 'User' | 'Organization' | 'Bot' = 'Organization') {
+  const url = `${base}/users/${login}`;
+  return {
+    login,
+    id: idOf(`user:${login}`),
+    node_id: `U_sandbox${login}`,
+    avatar_url: `${base}/avatars/${login}`,
+    gravatar_id: '',
+    url,
+    html_url: `${base}/html/${login}`,
+    followers_url: `${url}/followers`,
+    following_url: `${url}/following{/other_user}`,
+    gists_url: `${url}/gists{/gist_id}`,
+    starred_url: `${url}/starred{/owner}{/repo}`,
+    subscriptions_url: `${url}/subscriptions`,
+    organizations_url: `${url}/orgs`,
+    repos_url: `${url}/repos`,
+    events_url: `${url}/events{/privacy}`,
+    received_events_url: `${url}/received_events`,
+    type,
+    site_admin: false,
+  };
+}
+
+/** GitHub's `minimal-repository` for `owner/name`, as workflow runs carry it. */
+export function repositoryWire(repo: string, base: string) {
+  const [owner = repo, name = repo] = repo.split('/');
+  const url = `${base}/repos/${repo}`;
+  const urls = Object.fromEntries(
+    (
+      [
+        ['archive_url', '/{archive_format}{/ref}'],
+        ['assignees_url', '/assignees{/user}'],
+        ['blobs_url', '/git/blobs{/sha}'],
+        ['branches_url', '/branches{/branch}'],
+        ['collaborators_url', '/collaborators{/collaborator}'],
+        ['comments_url', '/comments{/number}'],
+        ['commits_url', '/commits{/sha}'],
+        ['compare_url', '/compare/{base}...{head}'],
+        ['contents_url', '/contents/{+path}'],
+        ['contributors_url', '/contributors'],
+        ['deployments_url', '/deployments'],
+        ['downloads_url', '/downloads'],
+        ['events_url', '/events'],
+        ['forks_url', '/forks'],
+        ['git_commits_url', '/git/commits{/sha}'],
+        ['git_refs_url', '/git/refs{/sha}'],
+        ['git_tags_url', '/git/tags{/sha}'],
+        ['hooks_url', '/hooks'],
+        ['issue_comment_url', '/issues/comments{/number}'],
+        ['issue_events_url', '/issues/events{/number}'],
+        ['issues_url', '/issues{/number}'],
+        ['keys_url', '/keys{/key_id}'],
+        ['labels_url', '/labels{/name}'],
+        ['languages_url', '/languages'],
+        ['merges_url', '/merges'],
+        ['milestones_url', '/milestones{/number}'],
+        ['notifications_url', '/notifications{?since,all,participating}'],
+        ['pulls_url', '/pulls{/number}'],
+        ['releases_url', '/releases{/id}'],
+        ['stargazers_url', '/stargazers'],
+        ['statuses_url', '/statuses/{sha}'],
+        ['subscribers_url', '/subscribers'],
+        ['subscription_url', '/subscription'],
+        ['tags_url', '/tags'],
+        ['teams_url', '/teams'],
+        ['trees_url', '/git/trees{/sha}'],
+      ] as const
+    ).map(([key, suffix]) => [key, `${url}${suffix}`]),
+  );
+  return {
+    id: idOf(`repo:${repo}`),
+    node_id: `R_sandbox${repo}`,
+    name,
+    full_name: repo,
+    owner: userWire(owner, base),
+    private: true,
+    html_url: `${base}/html/${repo}`,
+    description: null,
+    fork: false,
+    url,
+    ...urls,
+  };
+}
+
+/** The GitHub Actions app (`integration`) that reports every Actions job as a check run. */
+export function actionsAppWire(base: string) {
+  return {
+    id: 15368,
+    slug: 'github-actions',
+    node_id: 'MDM6QXBwMTUzNjg=',
+    owner: userWire('github', base),
+    name: 'GitHub Actions',
+    description: 'Automate your workflow from idea to production',
+    external_url: 'https://help.github.com/en/actions',
+    html_url: `${base}/html/apps/github-actions`,
+    created_at: '2018-07-30T09:30:17Z',
+    updated_at: '2024-04-10T20:33:16Z',
+    permissions: { actions: 'write', checks: 'write', contents: 'write', deployments: 'write', metadata: 'read', statuses: 'write' },
+    events: ['check_run', 'check_suite', 'push', 'workflow_dispatch'],
+  };
+}
