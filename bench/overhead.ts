@@ -35,7 +35,7 @@ export async function run(args: string[]): Promise<void> {
   const polls = flags['default-poll'] ? [flags['poll-ms'], DEPLOY_POLL_INTERVAL.defaultMs] : [flags['poll-ms']];
   // One warm-up release per worker plus the measured ones, each on its own service.
   const services = benchServiceNames((runs + 1) * polls.length, 'oh');
-  const stack = await startBenchStack({ services, bake: 0, smokeInterval: 0, smokeAttempts: 1, deploymentDelayMs: 0 });
+  const stack = await startBenchStack({ services, bake: 0, smokeInterval: 0, smokeSuccesses: 1, deploymentDelayMs: 0 });
   const prng = new Prng(11);
   const results: Figures[] = [];
   try {

@@ -8,6 +8,7 @@
 import { ActivityCancellationType, type ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
 import type { ReleasePlan } from '../src/domain/release';
+import { smokeMaxDurationMs } from '../src/domain/smoke';
 
 /** Heartbeat timeout for long-running activities: how quickly a lost one is retried. */
 export const HEARTBEAT_TIMEOUT_MS = 5_000;
@@ -95,10 +96,14 @@ export function releaseActivities(plan: ReleasePlan): ReleaseActivityGroups {
     heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
     retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 20 },
   };
-  const smokeCheckMs = plan.smoke.timeoutMs + plan.smoke.intervalMs;
+  // The whole smoke test in one call: its warm-up, a last check at the deadline and the passing
+  // checks in a row after the first (smokeMaxDurationMs), plus a minute. It heartbeats every
+  // second, also while waiting or while a request is in flight, so a lost worker's test is taken
+  // up elsewhere within the usual heartbeat timeout and goes on from its heartbeat details (same
+  // warm-up deadline). A failed test is not retried (non-retryable); a lost attempt is.
   const smoke: ActivityOptions = {
-    startToCloseTimeout: plan.smoke.attempts * smokeCheckMs + 60_000,
-    heartbeatTimeout: Math.max(HEARTBEAT_TIMEOUT_MS, smokeCheckMs + 5_000),
+    startToCloseTimeout: smokeMaxDurationMs(plan.smoke) + 60_000,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
     retry: { initialInterval: '1s', maximumAttempts: 3 },
   };
   // One bake window per call; it heartbeats every second while waiting, so a pause (which

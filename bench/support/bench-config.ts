@@ -14,8 +14,8 @@ export interface BenchTiming {
   bake: string | number;
   /** Smoke check interval. @default '100ms' */
   smokeInterval?: string | number;
-  /** Smoke check attempts. @default 2 */
-  smokeAttempts?: number;
+  /** Passing smoke checks in a row required. @default 2 */
+  smokeSuccesses?: number;
   /** Canary analysis interval. @default the bake (one measurement per bake) */
   analysisInterval?: string | number;
 }
@@ -43,7 +43,7 @@ export function benchConfig(sandboxUrl: string, services: string[], timing: Benc
       production: { cluster: 'production', service: name, canaryService: `${name}-canary`, url: `${sandboxUrl}/services/production/${name}` },
       smoke: {
         url: `${sandboxUrl}/services/staging/${name}/health`,
-        attempts: timing.smokeAttempts ?? 2,
+        successes: timing.smokeSuccesses ?? 2,
         interval: timing.smokeInterval ?? '100ms',
         timeout: '5s',
       },

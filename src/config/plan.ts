@@ -1,6 +1,7 @@
 import type { ReleasePlan } from '../domain/release';
 import { buildPlan } from './build-schema';
 import type { RunwayConfig, ServiceConfig } from './schema';
+import { smokePlanOf } from './smoke-schema';
 
 /** Thrown when a release names a service the config does not know. */
 export class UnknownServiceError extends Error {
@@ -29,7 +30,7 @@ export function releasePlan(config: RunwayConfig, service: string, requestedBy?:
     container: svc.container,
     staging: { cluster: svc.staging.cluster, service: svc.staging.service },
     production: { cluster: svc.production.cluster, service: svc.production.service, canaryService: svc.production.canaryService },
-    smoke: { url: svc.smoke.url, attempts: svc.smoke.attempts, intervalMs: svc.smoke.interval, timeoutMs: svc.smoke.timeout },
+    smoke: smokePlanOf(svc.smoke),
     canary: {
       steps: svc.canary.steps,
       bakeMs: svc.canary.bake,

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { SERVICE_NAME_PATTERN } from '../domain/release-id';
 import { buildSchema, DEFAULT_BUILD } from './build-schema';
 import { durationSchema } from './duration';
+import { smokeSchema } from './smoke-schema';
 
 const name = z.string().min(1, 'must not be empty');
 const url = z.url({ message: 'must be a URL' });
@@ -15,13 +16,6 @@ const ecsServiceSchema = z.strictObject({
   service: name,
   /** Public URL of this environment, shown on GitHub deployment records. */
   url: url.optional(),
-});
-
-const smokeSchema = z.strictObject({
-  url,
-  attempts: z.number().int().min(1).max(100).default(3),
-  interval: durationSchema.default(1000),
-  timeout: durationSchema.default(60_000),
 });
 
 const fraction = z.number().min(0).max(1);

@@ -3,6 +3,7 @@
  * starts) and what it reports about itself. Deterministic: imported by workflow code.
  */
 import type { AnalysisThresholds } from './canary-analysis';
+import type { LegacySmokePlan, SmokePlan } from './smoke';
 
 /** Every stage a release can be in; also the values of the RunwayStage search attribute. */
 export const ReleaseStage = {
@@ -53,7 +54,8 @@ export interface ReleasePlan {
   container: string;
   staging: EcsServiceRef;
   production: EcsServiceRef & { canaryService: string };
-  smoke: { url: string; attempts: number; intervalMs: number; timeoutMs: number };
+  /** Smoke checks against staging (src/domain/smoke.ts); releases started before `successes` existed carry the legacy shape. */
+  smoke: SmokePlan | LegacySmokePlan;
   canary: {
     steps: number[];
     bakeMs: number;

@@ -1,9 +1,12 @@
 /**
  * The emulated services' own health endpoints, which smoke tests call. The answer follows the
  * image that is actually serving (the old one while a new deployment rolls or after it failed)
- * and the scenario as it is now, so an image can be turned unhealthy while it runs.
+ * and the scenario as it is now, so an image can be turned unhealthy while it runs. A slow-start
+ * image answers 503 ("starting") until its warm-up has passed since its deployment's tasks
+ * started, then 200.
  */
 import type { EcsEmulator } from './ecs/emulator';
+import { slowStartMs } from './ecs/scenario';
 import type { SandboxRequest, SandboxResponse } from './http/route';
 import type { ScenarioStore } from './scenario';
 
@@ -21,7 +24,7 @@ export function matchHealthPath(path: string): { cluster: string; service: strin
 }
 
 export function handleHealthRequest(
-  deps: { ecs: EcsEmulator; scenario: ScenarioStore },
+  deps: { ecs: EcsEmulator; scenario: ScenarioStore; now?: () => number },
   req: SandboxRequest,
   target: { cluster: string; service: string },
 ): SandboxResponse {
@@ -44,5 +47,11 @@ export function handleHealthRequest(
     deployment: serving.deployment.id,
     runningCount: serving.deployment.runningCount,
   };
-  return behaviour === 'healthy' ? respond(200, { status: 'ok', ...body }) : respond(503, { status: 'unhealthy', ...body });
+  if (behaviour === 'healthy') return respond(200, { status: 'ok', ...body });
+  const warmUpMs = slowStartMs(behaviour);
+  if (warmUpMs === undefined) return respond(503, { status: 'unhealthy', ...body });
+  // The deployment's tasks start when its rollout delay has passed (settle.ts), and warm up from then.
+  const readyAtMs = serving.deployment.createdAtMs + serving.deployment.delayMs + warmUpMs;
+  const now = (deps.now ?? Date.now)();
+  return now >= readyAtMs ? respond(200, { status: 'ok', ...body }) : respond(503, { status: 'starting', readyAt: new Date(readyAtMs).toISOString(), ...body });
 }

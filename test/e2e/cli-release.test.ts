@@ -81,7 +81,7 @@ describe('runway CLI end to end', () => {
     await stack.setScenario({ images: { [version]: 'unhealthy' } });
     const result = await runRunway(['start', '--service', 'checkout', '--version', version, '--wait'], stack.env);
     expect(result.code).toBe(5);
-    expect(result.stderr).toMatch(/rolled-back — smoke check 1\/3 GET .*health → 503/);
+    expect(result.stderr).toMatch(/rolled-back — smoke test: GET .*health did not pass within 5s \(\d+ check\(s\), none passed\); last answers: 503 /);
   });
 
   it('lets an operator abort from the CLI, and refuses a pause outside the canary', async () => {

@@ -1,5 +1,8 @@
 /** The services' health endpoints follow the image that is actually serving and the scenario. */
 import { RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { handleHealthRequest } from '../../src/sandbox/health';
+import { scenarioPatchSchema } from '../../src/sandbox/scenario';
+import { clockedEmulator } from '../support/clocked-emulator';
 import { getJson, STAGING, until, useEcsSandbox } from '../support/sandbox-clients';
 
 const env = useEcsSandbox();
@@ -61,4 +64,47 @@ it('answers 503 for a service with no running tasks and 404 for an unknown one',
     ['GET health production/checkout-canary', 503],
     ['GET health staging/nope', 404],
   ]);
+});
+
+describe('slow-start:<seconds>', () => {
+  it('rolls out like a healthy image, then answers 503 "starting" until warmed up, then 200', async () => {
+    env.sandbox.setScenario({ images: { warm: 'slow-start:60' } });
+    await deploy('warm');
+    const starting = await until(health, (r) => (r.body as { image?: string }).image === 'repo/checkout:warm');
+    expect(starting).toEqual({ status: 503, body: expect.objectContaining({ status: 'starting', readyAt: expect.any(String) }) as unknown });
+    const state = env.sandbox.state() as { ecs: { clusters: { services: { deployments: { rolloutState: string }[] }[] }[] } };
+    expect(state.ecs.clusters[0]!.services[0]!.deployments[0]!.rolloutState).toBe('COMPLETED');
+
+    // The health endpoint follows the scenario as it is now: a warm-up already over answers 200.
+    env.sandbox.setScenario({ images: { warm: 'slow-start:0.001' } });
+    expect(await health()).toMatchObject({ status: 200, body: { status: 'ok', image: 'repo/checkout:warm' } });
+    expect(env.sandbox.calls().health.map((c) => c.status)).toContain(503);
+  });
+
+  it('counts the warm-up from when the deployment\'s tasks started, on the emulator\'s clock', () => {
+    const e = clockedEmulator({ desiredCount: 2, delayMs: 1000 });
+    const req = { method: 'GET', path: '/services/staging/checkout/health', query: new URLSearchParams(), headers: {}, body: '' };
+    const answer = () => handleHealthRequest({ ecs: e.ecs, scenario: e.scenario, now: e.now }, req, { cluster: 'staging', service: 'checkout' });
+    e.scenario.merge({ images: { warm: 'slow-start:5' } });
+    e.ecs.updateService({ cluster: 'staging', service: 'checkout', taskDefinition: e.register('repo/checkout:warm') });
+    // Rolling: the old tasks answer.
+    expect(answer()).toMatchObject({ status: 200, body: { image: STAGING.image } });
+    e.advance(1000);
+    expect(answer()).toMatchObject({ status: 503, body: { status: 'starting', image: 'repo/checkout:warm', readyAt: new Date(e.now() + 5000).toISOString() } });
+    e.advance(4999);
+    expect(answer().status).toBe(503);
+    e.advance(1);
+    expect(answer()).toMatchObject({ status: 200, body: { status: 'ok', image: 'repo/checkout:warm' } });
+  });
+
+  it('is a valid image behaviour between 0 and a day, and a container warming up is better than an unhealthy one', () => {
+    expect(scenarioPatchSchema.safeParse({ images: { a: 'slow-start:30', b: 'slow-start:0.5' } }).success).toBe(true);
+    for (const bad of ['slow-start:', 'slow-start:0', 'slow-start:-1', 'slow-start:1e3', 'slow-start:90000', 'slow_start:5']) {
+      expect(scenarioPatchSchema.safeParse({ images: { x: bad } }).success).toBe(false);
+    }
+    const e = clockedEmulator({ desiredCount: 1 });
+    e.scenario.merge({ images: { a: 'slow-start:30', b: 'slow-start:5', c: 'unhealthy' } });
+    expect(e.scenario.taskLifecycle(['r/x:a', 'r/x:b', 'r/x:ok'])).toBe('slow-start:30');
+    expect(e.scenario.taskLifecycle(['r/x:a', 'r/x:c'])).toBe('unhealthy');
+  });
 });

@@ -1,3 +1,5 @@
+import { ConfigError, parseConfig } from '../../src/config/load';
+
 /** The smallest valid config: one service "api" with every required field and nothing else. */
 export const MINIMAL_CONFIG_YAML = `
 services:
@@ -10,3 +12,14 @@ services:
     smoke: { url: "http://localhost/health" }
     approval: { channel: "#d", approvers: [alice] }
 `;
+
+/** The problems a ConfigError lists for `yaml`; fails the test if the config is accepted or fails otherwise. */
+export function configProblems(yaml: string, file = 'test.yaml'): string[] {
+  try {
+    parseConfig(yaml, file);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}

@@ -23,7 +23,7 @@ export function samplePlan(overrides: SamplePlanOverrides = {}): ReleasePlan {
     container: 'app',
     staging: { cluster: 'staging', service: 'checkout' },
     production: { cluster: 'production', service: 'checkout', canaryService: 'checkout-canary' },
-    smoke: { url: 'http://127.0.0.1:1/health', attempts: 2, intervalMs: 10, timeoutMs: 1000 },
+    smoke: { url: 'http://127.0.0.1:1/health', successes: 2, intervalMs: 10, timeoutMs: 1000, requestTimeoutMs: 1000 },
     approval: { channel: '#deploys', approvers: ['alice', 'bob'], timeoutMs: 60_000, allowSelfApproval: false },
     deployTimeoutMs: 30_000,
     build: { mode: 'checks', requiredChecks: [], pendingDeadlineMs: 0 },

@@ -1,20 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, parseConfig } from '../../src/config/load';
+import { parseConfig } from '../../src/config/load';
 import { releasePlan, UnknownServiceError } from '../../src/config/plan';
-import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
+import { configProblems, MINIMAL_CONFIG_YAML } from '../support/minimal-config';
 
 const repoConfig = readFileSync(path.join(__dirname, '../../runway.config.yaml'), 'utf8');
 
-function problems(yaml: string): string[] {
-  try {
-    parseConfig(yaml, 'test.yaml');
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (yaml: string) => configProblems(yaml);
 
 const minimal = MINIMAL_CONFIG_YAML;
 
@@ -39,7 +31,7 @@ describe('config', () => {
     });
     expect(plan.canary.analysis!.queries.errorRate).toContain('track="{{track}}"');
     expect(plan.approval.allowSelfApproval).toBe(false);
-    expect(plan.smoke.attempts).toBe(3);
+    expect(plan.smoke).toEqual({ url: 'http://localhost/health', successes: 3, intervalMs: 1000, timeoutMs: 60_000, requestTimeoutMs: 10_000 });
   });
 
   it('names the path of each bad field', () => {

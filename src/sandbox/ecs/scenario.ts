@@ -16,20 +16,34 @@ import { z } from 'zod';
  * - crash-after:<seconds>: the rollout completes, then every task exits after that long and
  *   ECS keeps replacing them (a crash loop that only analysis of stopped tasks notices).
  * - never-stable: one task can never be placed, so the rollout stays IN_PROGRESS forever.
+ * - slow-start:<seconds>: the rollout completes like a healthy one, but the health endpoint answers
+ *   503 ("starting") for that long after the deployment's tasks started, then 200 (a service
+ *   warming up: caches, connection pools, a JIT).
  */
-export type ImageBehaviour = 'healthy' | 'unhealthy' | 'crash' | 'fail-to-start' | 'never-stable' | `crash-after:${number}`;
+export type ImageBehaviour =
+  | 'healthy'
+  | 'unhealthy'
+  | 'crash'
+  | 'fail-to-start'
+  | 'never-stable'
+  | `crash-after:${number}`
+  | `slow-start:${number}`;
 
 /** Behaviours whose tasks stop as soon as ECS starts them, so a rollout never gets a running task. */
 export function failsOnStart(b: ImageBehaviour): b is 'crash' | 'fail-to-start' {
   return b === 'crash' || b === 'fail-to-start';
 }
 
-/** What the health endpoint sees of a running task; crash-after and never-stable tasks answer fine while they run. */
-export type HealthBehaviour = 'healthy' | 'unhealthy' | 'crash';
+/**
+ * What the health endpoint sees of a running task; crash-after and never-stable tasks answer fine
+ * while they run, slow-start ones only once warmed up.
+ */
+export type HealthBehaviour = 'healthy' | 'unhealthy' | 'crash' | `slow-start:${number}`;
 
 const CRASH_AFTER = /^crash-after:(\d+(?:\.\d+)?)$/;
-/** A day: longer is indistinguishable from healthy for any test or demo. */
-const MAX_CRASH_AFTER_SECONDS = 86_400;
+const SLOW_START = /^slow-start:(\d+(?:\.\d+)?)$/;
+/** A day: longer is indistinguishable from healthy (crash-after) or unhealthy (slow-start) for any test or demo. */
+const MAX_SECONDS = 86_400;
 
 /** Milliseconds a crash-after task runs before it exits, or undefined for any other behaviour. */
 export function crashAfterMs(behaviour: string): number | undefined {
@@ -37,15 +51,21 @@ export function crashAfterMs(behaviour: string): number | undefined {
   return match ? Number(match[1]) * 1000 : undefined;
 }
 
+/** Milliseconds a slow-start task answers 503 after it started, or undefined for any other behaviour. */
+export function slowStartMs(behaviour: string): number | undefined {
+  const match = SLOW_START.exec(behaviour);
+  return match ? Number(match[1]) * 1000 : undefined;
+}
+
 export function isImageBehaviour(value: unknown): value is ImageBehaviour {
   if (typeof value !== 'string') return false;
   if (['healthy', 'unhealthy', 'crash', 'fail-to-start', 'never-stable'].includes(value)) return true;
-  const ms = crashAfterMs(value);
-  return ms !== undefined && ms > 0 && ms <= MAX_CRASH_AFTER_SECONDS * 1000;
+  const ms = crashAfterMs(value) ?? slowStartMs(value);
+  return ms !== undefined && ms > 0 && ms <= MAX_SECONDS * 1000;
 }
 
 export const imageBehaviourSchema = z.custom<ImageBehaviour>(isImageBehaviour, {
-  message: `expected healthy, unhealthy, crash, fail-to-start, never-stable or crash-after:<seconds> (0 < seconds <= ${MAX_CRASH_AFTER_SECONDS})`,
+  message: `expected healthy, unhealthy, crash, fail-to-start, never-stable, crash-after:<seconds> or slow-start:<seconds> (0 < seconds <= ${MAX_SECONDS})`,
 });
 
 /**
@@ -56,6 +76,9 @@ function severity(b: ImageBehaviour): [number, number] {
   const ms = crashAfterMs(b);
   // Among crash-after behaviours, crashing sooner is worse.
   if (ms !== undefined) return [3, -ms];
+  // Warming up is better than never answering; a longer warm-up is worse.
+  const warmUp = slowStartMs(b);
+  if (warmUp !== undefined) return [0.5, warmUp];
   // A container that cannot even be pulled stops the task before any other container can crash it.
   return [{ healthy: 0, unhealthy: 1, 'never-stable': 2, crash: 4, 'fail-to-start': 5 }[b as 'healthy' | 'unhealthy' | 'never-stable' | 'crash' | 'fail-to-start'], 0];
 }
@@ -72,6 +95,7 @@ export function worstBehaviour(behaviours: ImageBehaviour[]): ImageBehaviour {
 
 export function healthOf(b: ImageBehaviour): HealthBehaviour {
   if (failsOnStart(b)) return 'crash';
+  if (slowStartMs(b) !== undefined) return b as `slow-start:${number}`;
   return b === 'unhealthy' ? b : 'healthy';
 }
 
