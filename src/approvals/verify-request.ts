@@ -1,12 +1,24 @@
 /**
  * Is this request really from Slack, and fresh? Slack signs `v0:<timestamp>:<raw body>` with the
  * app's signing secret; Bolt's `verifySlackRequest` checks the HMAC in constant time and refuses
- * timestamps older than five minutes. We add the checks Bolt leaves to its callers.
+ * timestamps older than five minutes. We add the checks Bolt leaves to its callers, and hold
+ * freshness to one window shared with the replay memory (`signatureExpiresAtMs`): Bolt's own
+ * check rounds the clock down to the second, so it accepts a timestamp for up to a second after
+ * the memory of it may be gone.
  */
 import { verifySlackRequest } from '@slack/bolt';
 
 /** Slack's documented window; the replay memory must cover the same span. */
 export const SIGNATURE_WINDOW_MS = 5 * 60 * 1000;
+
+/**
+ * The last moment (epoch ms) a request signed at `timestampSec` is accepted: a request is fresh
+ * while `nowMs <= signatureExpiresAtMs(timestamp)`. The signature check and the replay memory
+ * both use this, so nothing is accepted that the memory no longer remembers.
+ */
+export function signatureExpiresAtMs(timestampSec: number, windowMs = SIGNATURE_WINDOW_MS): number {
+  return timestampSec * 1000 + windowMs;
+}
 
 /** A request that is not provably Slack's. The message is safe to log: it never contains the secret. */
 export class UnverifiedRequestError extends Error {
@@ -45,6 +57,9 @@ export function verifySignedRequest(signingSecret: string, req: SignedRequest, n
   // Bolt only refuses old timestamps; one far in the future would stay valid longer than the
   // replay memory keeps it.
   if (timestamp * 1000 > nowMs + SIGNATURE_WINDOW_MS) throw new UnverifiedRequestError('X-Slack-Request-Timestamp is in the future');
+  if (nowMs > signatureExpiresAtMs(timestamp)) {
+    throw new UnverifiedRequestError(`X-Slack-Request-Timestamp is more than ${SIGNATURE_WINDOW_MS / 60_000} minutes old (stale request)`);
+  }
   try {
     verifySlackRequest({
       signingSecret,
