@@ -7,6 +7,7 @@ import { DescribeServicesCommand, type ECSClient, RegisterTaskDefinitionCommand,
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createEcsActivities } from '../../activities/ecs';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
+import { expectEcsCallsToFollowModel } from '../support/ecs-model';
 import { ecsClient, STAGING } from '../support/sandbox-clients';
 import { failureOf, quietLogger } from '../support/activity-env';
 
@@ -17,13 +18,14 @@ let sandbox: Sandbox;
 let ecs: ECSClient;
 
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [STAGING], deploymentDelayMs: 200 });
+  sandbox = await startSandbox({ port: 0, services: [STAGING], deploymentDelayMs: 200, recordExchanges: true });
   ecs = ecsClient(sandbox);
 });
 
 afterEach(async () => {
   ecs.destroy();
   await sandbox.close();
+  expectEcsCallsToFollowModel(sandbox.calls().ecs);
 });
 
 async function register(tag: string): Promise<string> {

@@ -56,7 +56,7 @@ describe('retryable', () => {
       const failure = await failureOf(run(createEcsActivities({ ecs }).updateService, { ...ref, desiredCount: 5 }));
       expect(failure.nonRetryable).toBe(false);
       expect(failure.type).toBe(RetryableAwsType.unavailable);
-      expect(failure.message).toMatch(/^updating ECS service staging\/checkout: ServiceUnavailableException/);
+      expect(failure.message).toMatch(/^updating ECS service staging\/checkout: ServiceUnavailable: /);
     } finally {
       ecs.destroy();
     }

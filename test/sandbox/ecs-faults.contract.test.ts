@@ -4,16 +4,18 @@
  */
 import { DescribeServicesCommand, ECSClient, ListTasksCommand, RunTaskCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
+import { expectEcsCallsToFollowModel } from '../support/ecs-model';
 import { ecsClient, STAGING, until } from '../support/sandbox-clients';
 
 let sandbox: Sandbox;
 
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [STAGING], deploymentDelayMs: 200 });
+  sandbox = await startSandbox({ port: 0, services: [STAGING], deploymentDelayMs: 200, recordExchanges: true });
 });
 
 afterEach(async () => {
   await sandbox.close();
+  expectEcsCallsToFollowModel(sandbox.calls().ecs);
 });
 
 function client(options: ConstructorParameters<typeof ECSClient>[0] = {}): ECSClient {
@@ -97,7 +99,7 @@ it('skips the first matching calls before failing, so a later call (a rollback) 
   const ecs = ecsClient(sandbox);
   try {
     await ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', desiredCount: 3 }));
-    await expect(ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', desiredCount: 4 }))).rejects.toMatchObject({ name: 'ServiceUnavailableException' });
+    await expect(ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', desiredCount: 4 }))).rejects.toMatchObject({ name: 'ServiceUnavailable' });
     await expect(ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', desiredCount: 4 }))).rejects.toMatchObject({
       name: 'AccessDeniedException',
       message: expect.stringContaining('not authorized to perform: ecs:UpdateService'),

@@ -4,6 +4,7 @@
  */
 import { EcsEmulator } from '../../src/sandbox/ecs/emulator';
 import { ScenarioStore } from '../../src/sandbox/scenario';
+import { modelChecked } from './ecs-model';
 import { STAGING } from './sandbox-clients';
 
 export interface WireDeployment {
@@ -39,7 +40,8 @@ export interface WireTask {
 export function clockedEmulator(options: { delayMs?: number; desiredCount: number }) {
   let nowMs = 1_700_000_000_000;
   const scenario = new ScenarioStore(options.delayMs ?? 1000);
-  const ecs = new EcsEmulator({ scenario, now: () => nowMs });
+  // Every operation the tests call is held to the official ECS API model as it runs.
+  const ecs = modelChecked(new EcsEmulator({ scenario, now: () => nowMs }));
   ecs.seed([{ ...STAGING, desiredCount: options.desiredCount }]);
   const service = () => (ecs.describeServices({ cluster: 'staging', services: ['checkout'] }).services as WireService[])[0]!;
   const register = (image: string) =>

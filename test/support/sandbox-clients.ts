@@ -6,6 +6,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { Octokit } from '@octokit/rest';
 import { WebClient } from '@slack/web-api';
 import { type Sandbox, type SandboxServiceSeed, startSandbox } from '../../src/sandbox';
+import { expectEcsCallsToFollowModel } from './ecs-model';
 
 export const STAGING: SandboxServiceSeed = {
   cluster: 'staging',
@@ -66,17 +67,19 @@ export interface EcsSandbox {
 
 /**
  * A fresh sandbox and ECS client for every test of the file (hooks registered here); read them
- * from the returned object inside tests.
+ * from the returned object inside tests. After each test every ECS call it made is held to the
+ * official ECS API model (test/support/ecs-model.ts): requests and answers alike.
  */
 export function useEcsSandbox(services: SandboxServiceSeed[] = [STAGING, PRODUCTION, CANARY]): EcsSandbox {
   const current = {} as EcsSandbox;
   beforeEach(async () => {
-    current.sandbox = await startSandbox({ port: 0, services, deploymentDelayMs: 200 });
+    current.sandbox = await startSandbox({ port: 0, services, deploymentDelayMs: 200, recordExchanges: true });
     current.ecs = ecsClient(current.sandbox);
   });
   afterEach(async () => {
     current.ecs.destroy();
     await current.sandbox.close();
+    expectEcsCallsToFollowModel(current.sandbox.calls().ecs);
   });
   return current;
 }

@@ -27,8 +27,12 @@ const OPERATIONS: Record<string, Operation> = {
   RunTask: (ecs, input) => ecs.runTask(input),
 };
 
-/** The `__type` ECS uses for each scripted 5xx; the SDK retries on the status whatever the type. */
-const SERVER_ERROR_TYPES = { 500: 'ServerException', 503: 'ServiceUnavailableException' } as const;
+/**
+ * The `__type` of each scripted 5xx; the SDK retries on the status whatever the type. 500 is
+ * ECS's modelled ServerException; 503 is AWS's common ServiceUnavailable (ECS's model has no 503
+ * error of its own, and no "ServiceUnavailableException").
+ */
+const SERVER_ERROR_TYPES = { 500: 'ServerException', 503: 'ServiceUnavailable' } as const;
 
 /** The operation name from the target header; the raw header (or a stand-in name) when it is not ECS's. */
 function operationName(target: string | undefined): string {
