@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { followRelease, startRelease } from '../../release-client/releases';
@@ -27,7 +28,15 @@ const SCENARIOS = {
     canary: 'errors',
     story: 'the canary answers 15% errors; analysis fails it at the first step; canary traffic goes to 0 and everything is rolled back',
   },
-} as const satisfies Record<string, { image: string; decision: 'approve' | 'reject'; story: string; canary?: 'errors' | 'latency' }>;
+  'ci-job': {
+    image: 'healthy',
+    decision: 'approve',
+    fromCiJob: true,
+    story:
+      'started as .github/workflows/release.yml does: `runway start --queue --wait` in a GitHub Actions job whose own check run is in progress on the commit; ' +
+      'the CI-green rule leaves that run out, judges the commit\'s other checks, and the release goes to production',
+  },
+} as const satisfies Record<string, { image: string; decision: 'approve' | 'reject'; story: string; canary?: 'errors' | 'latency'; fromCiJob?: true }>;
 type ScenarioName = keyof typeof SCENARIOS;
 
 const DEMO_SERVICE = 'checkout';
@@ -56,14 +65,17 @@ export function configureDemoCommand(program: Command, processes: RunwayProcesse
           await setScenario(stack.sandbox.url, { images: { [image]: scenario.image }, ...canary });
 
           return await withClient(stack.env, async (client) => {
-            const { releaseId } = await startRelease(client, stack.env.RUNWAY_TASK_QUEUE, {
-              service: DEMO_SERVICE,
-              version,
-              image,
-              requestedBy: 'demo-ci',
-              reason: `demo: ${opts.scenario}`,
-              plan,
-            });
+            const job = 'fromCiJob' in scenario ? await startFromCiJob(stack, plan.repo, version) : undefined;
+            const { releaseId } = job
+              ? { releaseId: job.releaseId }
+              : await startRelease(client, stack.env.RUNWAY_TASK_QUEUE, {
+                  service: DEMO_SERVICE,
+                  version,
+                  image,
+                  requestedBy: 'demo-ci',
+                  reason: `demo: ${opts.scenario}`,
+                  plan,
+                });
             const link = `${stack.temporal.uiUrl ?? 'http://localhost:8233'}/namespaces/${stack.env.TEMPORAL_NAMESPACE}/workflows/${releaseId}`;
             say(`Release ${releaseId}`);
             say(`Web UI  ${link}`);
@@ -86,6 +98,8 @@ export function configureDemoCommand(program: Command, processes: RunwayProcesse
             for (const line of summariseCalls(calls)) say(`  ${line}`);
             say();
             say(`The history stays in .runway/temporal.db: run \`npm run runway -- dev\` and open ${link}`);
+            // The CI job's verdict is the exit code of its `runway start --wait`.
+            if (job) return job.exitCode();
             return exitCodeForResult(final.result);
           });
         } finally {
@@ -120,4 +134,64 @@ async function setScenario(sandboxUrl: string, scenario: unknown): Promise<void>
     body: JSON.stringify(scenario),
   });
   if (!res.ok) throw new Error(`sandbox refused the scenario: ${res.status} ${await res.text()}`);
+}
+
+/** The workflow run of the demo's CI job, as GITHUB_RUN_ID names it. */
+const CI_RUN_ID = 9_000_000_001;
+
+/**
+ * Starts the release the way the CI example's job does: the sandbox's GitHub holds the push's
+ * run of release.yml with its job "release" in progress on the commit (that job is the one
+ * running `runway start --wait`), and the same `runway` starts the release in a child process
+ * with the variables GitHub Actions sets. Resolves once the job printed the release id.
+ */
+async function startFromCiJob(stack: EmbeddedStack, repo: string, version: string): Promise<{ releaseId: string; exitCode: () => Promise<number> }> {
+  await setScenario(stack.sandbox.url, { github: { ciRuns: { [CI_RUN_ID]: { repo, headSha: version, workflow: 'release.yml', jobs: [{ name: 'release', conclusion: 'pending' }] } } } });
+  say(`GitHub: the push ran release.yml as workflow run ${CI_RUN_ID}; its job "release" — in progress, a check run on the commit — starts the release:`);
+  const args = ['start', '--service', DEMO_SERVICE, '--version', version, '--requested-by', 'demo-ci', '--reason', `push to main (workflow run ${CI_RUN_ID})`, '--queue', '--queue-timeout', '2m', '--wait'];
+  say(`  $ runway ${args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}`);
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: stack.env.TEMPORAL_ADDRESS,
+    TEMPORAL_NAMESPACE: stack.env.TEMPORAL_NAMESPACE,
+    RUNWAY_TASK_QUEUE: stack.env.RUNWAY_TASK_QUEUE,
+    RUNWAY_CONFIG: stack.env.RUNWAY_CONFIG,
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_REPOSITORY: repo,
+    GITHUB_RUN_ID: String(CI_RUN_ID),
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_SHA: version,
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_WORKFLOW: 'release',
+    GITHUB_JOB: 'release',
+    GITHUB_ACTOR: 'demo-ci',
+  };
+  // This very `runway` (bin/runway.js), as `npx runway` runs it in the job.
+  const child = spawn(process.execPath, [process.argv[1]!, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    // What the job's log would show besides the release's events: notes, and waiting in the queue.
+    const unread = stderr.lastIndexOf('\n') + 1;
+    stderr += d;
+    const lines = stderr.slice(unread, stderr.lastIndexOf('\n') + 1).split('\n');
+    for (const line of lines) if (/^(note|queued):/.test(line)) say(`  job | ${line}`);
+  });
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  const releaseId = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      const first = /^(\S+)/.exec(stdout.split('\n')[0] ?? '');
+      if (stdout.includes('\n') && first) resolve(first[1]!);
+    });
+    void exited.then((code) => reject(new Error(`the CI job's runway start exited ${code} before starting the release:\n${stderr}`)));
+  });
+  const exitCode = async () => {
+    const code = await exited;
+    say(`The CI job's \`runway start --wait\` exited ${code}: ${stderr.trimEnd().split('\n').pop() ?? ''}`);
+    return code;
+  };
+  return { releaseId, exitCode };
 }
