@@ -8,6 +8,7 @@ import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { GitHubEmulator } from '../../src/sandbox/github/emulator';
 import { ScenarioStore } from '../../src/sandbox/scenario';
 import { gitHubClient } from '../support/sandbox-clients';
+import { checkGitHubCallsAfterEach, gitHubAnswerViolations } from '../support/github-openapi';
 
 const repo = { owner: 'acme', repo: 'checkout' };
 const SHA = 'b'.repeat(40);
@@ -16,10 +17,11 @@ describe('through Octokit', () => {
   let sandbox: Sandbox;
   let github: Octokit;
   beforeEach(async () => {
-    sandbox = await startSandbox({ port: 0, services: [] });
+    sandbox = await startSandbox({ port: 0, services: [], recordExchanges: true });
     github = gitHubClient(sandbox);
   });
   afterEach(() => sandbox.close());
+  checkGitHubCallsAfterEach(() => sandbox);
 
   const dispatch = (extra: Record<string, unknown> = {}) =>
     github.rest.actions.createWorkflowDispatch({ ...repo, workflow_id: 'build.yml', ref: 'main', inputs: { runway_id: 'rel-1.abc', commit: SHA }, ...extra });
@@ -98,8 +100,12 @@ describe('run progression (hand-set clock)', () => {
     let now = 1_700_000_000_000;
     const scenario = new ScenarioStore(0);
     const github = new GitHubEmulator({ scenario, now: () => now });
-    const call = (method: string, path: string, body?: unknown) =>
-      github.answer(path, { method, path, query: new URLSearchParams(), headers: { host: 'sandbox' }, body: body === undefined ? '' : JSON.stringify(body) });
+    const call = (method: string, path: string, body?: unknown) => {
+      const answer = github.answer(path, { method, path, query: new URLSearchParams(), headers: { host: 'sandbox' }, body: body === undefined ? '' : JSON.stringify(body) });
+      // Held to GitHub's description here too, as the calls through Octokit are after each test.
+      expect(gitHubAnswerViolations({ method, path, requestBody: body }, answer)).toEqual([]);
+      return answer;
+    };
     return { scenario, call, advance: (ms: number) => (now += ms) };
   }
 

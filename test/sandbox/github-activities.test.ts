@@ -10,6 +10,7 @@ import { createGitHubBuildActivities } from '../../activities/github-build';
 import { createGitHubClient } from '../../src/sdk-clients/github';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { failureOf, quietLogger } from '../support/activity-env';
+import { checkGitHubCallsAfterEach } from '../support/github-openapi';
 
 const REPO = 'acme/checkout';
 const SHA = 'c'.repeat(40);
@@ -20,12 +21,13 @@ let build: ReturnType<typeof createGitHubBuildActivities>;
 let records: ReturnType<typeof createGitHubActivities>;
 
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [] });
+  sandbox = await startSandbox({ port: 0, services: [], recordExchanges: true });
   const github = createGitHubClient({ GITHUB_TOKEN: 'ghp_test', GITHUB_API_URL: `${sandbox.url}/github` }, { retries: 0, log: quiet });
   build = createGitHubBuildActivities({ github, options: { pollIntervalMs: 20, findRunTimeoutMs: 500 } });
   records = createGitHubActivities({ github });
 });
 afterEach(() => sandbox.close());
+checkGitHubCallsAfterEach(() => sandbox);
 
 /** Runs an activity as attempt 1 of workflow run `run-1`, or resumed from `heartbeatDetails`. */
 function env(heartbeatDetails?: unknown) {

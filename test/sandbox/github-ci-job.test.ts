@@ -11,6 +11,7 @@ import { createGitHubBuildActivities, type VerifyBuildInput } from '../../activi
 import { createGitHubClient } from '../../src/sdk-clients/github';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { failureOf, quietLogger } from '../support/activity-env';
+import { checkGitHubCallsAfterEach } from '../support/github-openapi';
 
 const REPO = 'acme/checkout';
 const SHA = 'd4'.repeat(20);
@@ -22,13 +23,14 @@ let sandbox: Sandbox;
 let build: ReturnType<typeof createGitHubBuildActivities>;
 
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [] });
+  sandbox = await startSandbox({ port: 0, services: [], recordExchanges: true });
   const github = createGitHubClient({ GITHUB_TOKEN: 'ghp_test', GITHUB_API_URL: `${sandbox.url}/github` }, { retries: 0, log: quiet });
   build = createGitHubBuildActivities({ github, options: { pollIntervalMs: 20 } });
   // The push ran release.yml; its job "release" runs `runway start --wait` and is in progress.
   sandbox.setScenario({ github: { ciRuns: { [RELEASE_RUN]: { repo: REPO, headSha: SHA, jobs: [{ name: 'release', conclusion: 'pending' }] } } } });
 });
 afterEach(() => sandbox.close());
+checkGitHubCallsAfterEach(() => sandbox);
 
 const verify = (extra: Partial<VerifyBuildInput> = {}) =>
   new MockActivityEnvironment({}, { logger: quietLogger }).run(build.verifyBuild, { repo: REPO, version: SHA, image: 'img', pendingDeadlineMs: 200, ...extra }) as ReturnType<

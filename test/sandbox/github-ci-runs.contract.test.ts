@@ -7,6 +7,7 @@
 import type { Octokit } from '@octokit/rest';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { gitHubClient } from '../support/sandbox-clients';
+import { checkGitHubCallsAfterEach } from '../support/github-openapi';
 
 const repo = { owner: 'acme', repo: 'checkout' };
 const SHA = 'a1'.repeat(20);
@@ -15,13 +16,14 @@ const RUN_ID = 9_100_000_001;
 let sandbox: Sandbox;
 let github: Octokit;
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [] });
+  sandbox = await startSandbox({ port: 0, services: [], recordExchanges: true });
   github = gitHubClient(sandbox);
   sandbox.setScenario({
     github: { ciRuns: { [RUN_ID]: { repo: 'acme/checkout', headSha: SHA, attempt: 2, jobs: [{ name: 'lint', conclusion: 'success' }, { name: 'release', conclusion: 'pending' }] } } },
   });
 });
 afterEach(() => sandbox.close());
+checkGitHubCallsAfterEach(() => sandbox);
 
 it('serves the run and each of its attempts with its check suite, in progress while a job is', async () => {
   const { data: run } = await github.rest.actions.getWorkflowRun({ ...repo, run_id: RUN_ID });

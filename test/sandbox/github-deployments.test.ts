@@ -11,6 +11,7 @@ import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { summariseCalls } from '../../src/stack/call-summary';
 import { quietLogger } from '../support/activity-env';
 import { gitHubClient } from '../support/sandbox-clients';
+import { checkGitHubCallsAfterEach } from '../support/github-openapi';
 
 const REPO = 'acme/checkout';
 const SHA = 'e'.repeat(40);
@@ -20,11 +21,12 @@ let sandbox: Sandbox;
 let records: ReturnType<typeof createGitHubActivities>;
 
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [] });
+  sandbox = await startSandbox({ port: 0, services: [], recordExchanges: true });
   const github = createGitHubClient({ GITHUB_TOKEN: 'ghp_test', GITHUB_API_URL: `${sandbox.url}/github` }, { retries: 0, log: quiet });
   records = createGitHubActivities({ github });
 });
 afterEach(() => sandbox.close());
+checkGitHubCallsAfterEach(() => sandbox);
 
 function run<I, R>(activity: (input: I) => Promise<R>, input: I): Promise<R> {
   return new MockActivityEnvironment({}, { logger: quietLogger }).run(activity, input) as Promise<R>;

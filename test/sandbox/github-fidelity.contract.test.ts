@@ -6,6 +6,7 @@
 import type { Octokit } from '@octokit/rest';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { gitHubClient } from '../support/sandbox-clients';
+import { checkGitHubCallsAfterEach } from '../support/github-openapi';
 
 const repo = { owner: 'acme', repo: 'checkout' };
 const SHA = 'f'.repeat(40);
@@ -13,10 +14,11 @@ const SHA = 'f'.repeat(40);
 let sandbox: Sandbox;
 let github: Octokit;
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [] });
+  sandbox = await startSandbox({ port: 0, services: [], recordExchanges: true });
   github = gitHubClient(sandbox);
 });
 afterEach(() => sandbox.close());
+checkGitHubCallsAfterEach(() => sandbox);
 
 describe('auto_inactive', () => {
   const create = async (environment: string, production: boolean) =>

@@ -8,13 +8,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import { callGitHub, GitHubFailureType, GitHubPermission } from '../../activities/github-errors';
 import { createGitHubClient, GITHUB_WRITE_QUEUE_LIMIT } from '../../src/sdk-clients/github';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
+import { checkGitHubCallsAfterEach } from '../support/github-openapi';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 let sandbox: Sandbox;
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [] });
+  sandbox = await startSandbox({ port: 0, services: [], recordExchanges: true });
 });
 afterEach(() => sandbox.close());
+checkGitHubCallsAfterEach(() => sandbox);
 
 const deploymentWrites = () => sandbox.calls().github.filter((c) => c.operation.startsWith('POST') && c.operation.endsWith('/deployments')).length;
 

@@ -2,6 +2,7 @@
 import type { Octokit } from '@octokit/rest';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { gitHubClient } from '../support/sandbox-clients';
+import { checkGitHubCallsAfterEach } from '../support/github-openapi';
 
 const repo = { owner: 'acme', repo: 'checkout' };
 const SHA = 'a'.repeat(40);
@@ -10,13 +11,14 @@ let sandbox: Sandbox;
 let github: Octokit;
 
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [] });
+  sandbox = await startSandbox({ port: 0, services: [], recordExchanges: true });
   github = gitHubClient(sandbox);
 });
 
 afterEach(async () => {
   await sandbox.close();
 });
+checkGitHubCallsAfterEach(() => sandbox);
 
 it('reports green check runs by default and follows the scenario per commit', async () => {
   const green = await github.rest.checks.listForRef({ ...repo, ref: SHA, filter: 'latest' });

@@ -9,11 +9,12 @@ import { z } from 'zod';
 import { checkRunsReply } from './checks';
 import { takeGitHubLatency } from './scenario';
 import { GitHubRuns } from './runs';
-import { compareReply, DOCS, faultReply, type GitHubReply, NOT_FOUND, shaOf, validationFailed } from './wire';
+import { compareReply, DOCS, faultReply, type GitHubReply, NOT_FOUND, shaOf, userWire, validationFailed } from './wire';
 import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from '../http/route';
 import type { ScenarioStore } from '../scenario';
 
-const CREATOR = { login: 'runway-sandbox[bot]', id: 1, type: 'Bot' };
+/** The account whose token Runway uses: deployments and their statuses name it as their creator. */
+const CREATOR_LOGIN = 'runway-sandbox[bot]';
 
 export interface GitHubDeployment {
   id: number;
@@ -142,7 +143,7 @@ export class GitHubEmulator {
     const param = (re: RegExp) => re.exec(path)?.slice(1).map(safeDecode);
     let m: string[] | undefined;
     if ((m = param(ROUTES.checkRuns)) && req.method === 'GET') return this.checkRuns(repoKey(m), m[2]!, req.query, base);
-    if ((m = param(ROUTES.compare)) && req.method === 'GET') return compareReply(m[2]!, (sha) => this.deps.scenario.gitHub.branches?.[sha]);
+    if ((m = param(ROUTES.compare)) && req.method === 'GET') return compareReply(repoKey(m), m[2]!, base, (sha) => this.deps.scenario.gitHub.branches?.[sha]);
     if ((m = param(ROUTES.dispatches)) && req.method === 'POST') return this.runs.dispatch(repoKey(m), m[2]!, body, base, this.deps.scenario.gitHub);
     const github = this.deps.scenario.gitHub;
     if ((m = param(ROUTES.workflowRuns)) && req.method === 'GET') return this.runs.list(repoKey(m), m[2]!, req.query, base, github);
@@ -305,7 +306,7 @@ function deploymentToWire(d: GitHubDeployment, base: string): Record<string, unk
     original_environment: d.environment,
     environment: d.environment,
     description: d.description,
-    creator: CREATOR,
+    creator: userWire(CREATOR_LOGIN, base, 'Bot'),
     created_at: d.created_at,
     updated_at: d.updated_at,
     statuses_url: `${repoUrl}/deployments/${d.id}/statuses`,
@@ -322,7 +323,7 @@ function statusToWire(d: GitHubDeployment, s: GitHubDeploymentStatus, base: stri
     id: s.id,
     node_id: `DES_sandbox${s.id}`,
     state: s.state,
-    creator: CREATOR,
+    creator: userWire(CREATOR_LOGIN, base, 'Bot'),
     description: s.description,
     environment: s.environment,
     target_url: s.log_url,

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_BUILD, type GitHubScenario, type ScriptedWorkflowRun } from './scenario';
-import { type GitHubReply, NOT_FOUND, repositoryWire, shaOf, validationFailed } from './wire';
+import { type GitHubReply, NOT_FOUND, repositoryWire, SANDBOX_COMMITTER, shaOf, validationFailed } from './wire';
 
 export interface WorkflowRun {
   id: number;
@@ -323,15 +323,13 @@ function toWire(run: RunView, base: string) {
       tree_id: shaOf(`tree:${run.headSha}`),
       message: `commit ${run.headSha.slice(0, 7)}`,
       timestamp: iso(run.createdAt),
-      author: COMMIT_AUTHOR,
-      committer: COMMIT_AUTHOR,
+      author: SANDBOX_COMMITTER,
+      committer: SANDBOX_COMMITTER,
     },
     repository: repositoryWire(run.repo, base),
     head_repository: repositoryWire(run.repo, base),
   };
 }
-
-const COMMIT_AUTHOR = { name: 'Sandbox Developer', email: 'developer@sandbox.invalid' };
 
 function jobToWire(job: RunJob, run: RunView, base: string) {
   const repoUrl = `${base}/repos/${run.repo}`;

@@ -54,9 +54,10 @@ export function faultReply(fault: GitHubFault, nowMs: number): GitHubReply {
 /**
  * `GET /repos/{o}/{r}/compare/{base}...{head}` for branch checks: a commit listed in the scenario
  * is on the branches listed for it; any other commit is on every branch. "behind" means head is
- * an ancestor of base (the commit is on the branch), "diverged" that it is not.
+ * an ancestor of base (the commit is on the branch), "diverged" that it is not. `apiBase` is the
+ * API root the links point under.
  */
-export function compareReply(basehead: string, branchesOf: (sha: string) => string[] | undefined): GitHubReply {
+export function compareReply(repo: string, basehead: string, apiBase: string, branchesOf: (sha: string) => string[] | undefined): GitHubReply {
   const parts = /^(.+?)\.\.\.(.+)$/.exec(basehead);
   if (!parts) return NOT_FOUND;
   const [, base, head] = parts as unknown as [string, string, string];
@@ -65,18 +66,52 @@ export function compareReply(basehead: string, branchesOf: (sha: string) => stri
   const status = base === head || shaOf(base) === headSha ? 'identical' : !branches || branches.includes(base) ? 'behind' : 'diverged';
   const ahead = status === 'diverged' ? 1 : 0;
   const behind = status === 'identical' ? 0 : 1;
+  const owner = repo.split('/')[0];
+  const htmlUrl = `${apiBase}/html/${repo}/compare/${basehead}`;
   return {
     status: 200,
     body: {
+      url: `${apiBase}/repos/${repo}/compare/${basehead}`,
+      html_url: htmlUrl,
+      permalink_url: `${apiBase}/html/${repo}/compare/${owner}:${shaOf(base)}...${owner}:${headSha}`,
+      diff_url: `${htmlUrl}.diff`,
+      patch_url: `${htmlUrl}.patch`,
       status,
       ahead_by: ahead,
       behind_by: behind,
       total_commits: ahead,
-      base_commit: { sha: shaOf(base) },
-      merge_base_commit: { sha: status === 'diverged' ? shaOf(`${base}^${head}`) : headSha },
+      base_commit: commitWire(repo, shaOf(base), apiBase),
+      merge_base_commit: commitWire(repo, status === 'diverged' ? shaOf(`${base}^${head}`) : headSha, apiBase),
       commits: [],
       files: [],
     },
+  };
+}
+
+/** Who authored and committed the sandbox's made-up commits (no GitHub account: `author` is null). */
+export const SANDBOX_COMMITTER = { name: 'Sandbox Developer', email: 'developer@sandbox.invalid' };
+
+/** GitHub's `commit` for a made-up commit of `repo`: no parents, no GitHub account behind its author. */
+function commitWire(repo: string, sha: string, apiBase: string) {
+  const url = `${apiBase}/repos/${repo}/commits/${sha}`;
+  const tree = shaOf(`tree:${sha}`);
+  return {
+    url,
+    sha,
+    node_id: `C_sandbox${sha}`,
+    html_url: `${apiBase}/html/${repo}/commit/${sha}`,
+    comments_url: `${url}/comments`,
+    commit: {
+      url: `${apiBase}/repos/${repo}/git/commits/${sha}`,
+      author: SANDBOX_COMMITTER,
+      committer: SANDBOX_COMMITTER,
+      message: `commit ${sha.slice(0, 7)}`,
+      comment_count: 0,
+      tree: { sha: tree, url: `${apiBase}/repos/${repo}/git/trees/${tree}` },
+    },
+    author: null,
+    committer: null,
+    parents: [],
   };
 }
 
@@ -87,15 +122,17 @@ function idOf(name: string): number {
 
 /** GitHub's `simple-user` for an account (the owner of a repository or an app). */
 export function userWire(login: string, base: string, type: 'User' | 'Organization' | 'Bot' = 'Organization') {
-  const url = `${base}/users/${login}`;
+  // A bot's login ends in "[bot]": its URLs carry it percent-encoded, as GitHub's do.
+  const path = encodeURIComponent(login);
+  const url = `${base}/users/${path}`;
   return {
     login,
     id: idOf(`user:${login}`),
     node_id: `U_sandbox${login}`,
-    avatar_url: `${base}/avatars/${login}`,
+    avatar_url: `${base}/avatars/${path}`,
     gravatar_id: '',
     url,
-    html_url: `${base}/html/${login}`,
+    html_url: `${base}/html/${path}`,
     followers_url: `${url}/followers`,
     following_url: `${url}/following{/other_user}`,
     gists_url: `${url}/gists{/gist_id}`,
