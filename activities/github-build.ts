@@ -29,6 +29,8 @@ export interface VerifyBuildInput {
   requiredChecks?: string[];
   /** How long checks may stay pending (or required ones missing) before the gate fails. @default 0 (look once) */
   pendingDeadlineMs?: number;
+  /** Judge only the `requiredChecks` (config `requireGreenCi: false`); other check runs are not looked at. @default false */
+  onlyRequiredChecks?: boolean;
   /**
    * The GitHub Actions workflow run (in `repo`) that started the release: its jobs are check runs
    * on the commit, the one waiting for this release among them, so the check runs of its check
@@ -195,7 +197,7 @@ export function createGitHubBuildActivities({ github, options = {} }: { github: 
       for (;;) {
         const all = await listCheckRuns(input);
         const isOwn = (r: CheckRun) => own !== undefined && r.check_suite?.id !== undefined && Number(r.check_suite?.id) === own.suiteId;
-        const runs = all.filter((r) => !isOwn(r));
+        const runs = all.filter((r) => !isOwn(r) && (!input.onlyRequiredChecks || required.includes(r.name)));
         const notJudged = all.filter(isOwn).map((r) => `${r.name} (${r.status})`);
         const { failed, pending, missing } = judgeChecks(runs, required);
         if (failed.length > 0) throw nonRetryable(`CI checks failed for ${where}: ${failed.join(', ')}`, FailureType.buildNotReady, { failed });

@@ -3,7 +3,9 @@
  *
  * - `checks` (default): CI already built the image on push; the commit's check runs must all be
  *   green, and the `requiredChecks` present. Checks still running (or not yet reported) are
- *   polled until `pendingDeadline`.
+ *   polled until `pendingDeadline`. With the service's `requireGreenCi: false`, only the
+ *   `requiredChecks` are judged (they must be present and green; other check runs are not looked
+ *   at), so at least one is needed.
  * - `dispatch`: Runway runs the build itself with workflow_dispatch of `workflow` (a file in the
  *   repository's .github/workflows) from `ref`, and waits up to `timeout` for the run. The
  *   workflow must accept the inputs `runway_id` and `commit` and put `runway_id` in its run-name.
@@ -39,8 +41,13 @@ export const DEFAULT_BUILD = checksBuildSchema.parse({ mode: 'checks' });
 
 export type BuildConfig = z.output<typeof buildSchema>;
 
-/** The build part of a release plan; a dispatched build runs from the release branch unless `ref` says otherwise. */
-export function buildPlan(build: BuildConfig, releaseBranch: string): BuildPlan {
-  if (build.mode === 'checks') return { mode: 'checks', requiredChecks: build.requiredChecks, pendingDeadlineMs: build.pendingDeadline };
+/**
+ * The build part of a release plan; a dispatched build runs from the release branch unless `ref`
+ * says otherwise. With `requireGreenCi` off, a checks gate judges only the `requiredChecks`.
+ */
+export function buildPlan(build: BuildConfig, releaseBranch: string, requireGreenCi = true): BuildPlan {
+  if (build.mode === 'checks') {
+    return { mode: 'checks', requiredChecks: build.requiredChecks, pendingDeadlineMs: build.pendingDeadline, ...(requireGreenCi ? {} : { onlyRequiredChecks: true }) };
+  }
   return { mode: 'dispatch', workflow: build.workflow, ref: build.ref ?? releaseBranch, imageOutput: build.imageOutput, timeoutMs: build.timeout };
 }

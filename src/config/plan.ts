@@ -58,7 +58,7 @@ export function releasePlan(config: RunwayConfig, service: string, requestedBy?:
     deployTimeoutMs: svc.deployTimeout,
     webUiUrl: config.webUiUrl?.replace(/\/+$/, ''),
     environmentUrls: { staging: svc.staging.url, production: svc.production.url },
-    build: buildPlan(svc.build, svc.releaseBranch),
+    build: buildPlan(svc.build, svc.releaseBranch, svc.requireGreenCi),
     releaseBranch: svc.releaseBranch,
     // In checks mode the build gate is this check already.
     ...(svc.requireGreenCi && svc.build.mode === 'dispatch' ? { requireGreenCi: true } : {}),

@@ -132,6 +132,8 @@ const serviceSchema = z.strictObject({
   /**
    * Pre-release check: every check run on the commit must be green. With `build.mode: checks`
    * that is the build gate itself; with `dispatch` it is verified before the build is dispatched.
+   * `false`: with `checks`, only `build.requiredChecks` must be green (other check runs are not
+   * looked at); with `dispatch`, no check before the dispatch.
    */
   requireGreenCi: z.boolean().default(true),
   /**
@@ -145,6 +147,14 @@ const serviceSchema = z.strictObject({
       container: name.optional(),
     })
     .optional(),
+}).superRefine((svc, ctx) => {
+  if (!svc.requireGreenCi && svc.build.mode === 'checks' && svc.build.requiredChecks.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['requireGreenCi'],
+      message: 'false with build.mode checks judges only build.requiredChecks, and none are listed: name the checks that show the image was built (or leave requireGreenCi on)',
+    });
+  }
 });
 
 /** A person Runway knows by name (approvers, requesters), with their identities elsewhere. */

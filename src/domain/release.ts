@@ -96,7 +96,8 @@ export interface ReleasePlan {
 
 /** The build stage: verify CI's check runs, or dispatch a GitHub Actions build and wait for it. */
 export type BuildPlan =
-  | { mode: 'checks'; requiredChecks: string[]; pendingDeadlineMs: number }
+  /** `onlyRequiredChecks` (config `requireGreenCi: false`): only the `requiredChecks` are judged, other check runs are not looked at. */
+  | { mode: 'checks'; requiredChecks: string[]; pendingDeadlineMs: number; onlyRequiredChecks?: boolean }
   | { mode: 'dispatch'; workflow: string; ref: string; imageOutput?: string; timeoutMs: number };
 
 /** How the canary is measured during each bake (see src/domain/canary-analysis.ts). */

@@ -27,6 +27,16 @@ describe('build config', () => {
     expect(withRef.build).toMatchObject({ ref: 'builds', imageOutput: '{{image}}-{{runNumber}}', timeoutMs: 1_800_000 });
   });
 
+  it('with requireGreenCi: false, judges only the required checks in checks mode, and needs some', () => {
+    const resolved = plan('    requireGreenCi: false\n    build: { mode: checks, requiredChecks: [build] }');
+    expect(resolved.build).toEqual({ mode: 'checks', requiredChecks: ['build'], pendingDeadlineMs: 600_000, onlyRequiredChecks: true });
+    expect(resolved).not.toHaveProperty('requireGreenCi');
+    expect(plan('    requireGreenCi: true\n    build: { mode: checks, requiredChecks: [build] }').build).not.toHaveProperty('onlyRequiredChecks');
+    expect(refusal('    requireGreenCi: false')).toThrow(/\n {2}- services\.api\.requireGreenCi: false with build\.mode checks judges only build\.requiredChecks, and none are listed/);
+    // Dispatch mode: no CI-green rule before the build, as before.
+    expect(plan('    requireGreenCi: false\n    build: { mode: dispatch, workflow: build.yml }')).not.toHaveProperty('requireGreenCi');
+  });
+
   it('names the bad field', () => {
     expect(refusal('    build: { mode: dispatch, workflow: "build" }')).toThrow(/\n {2}- services\.api\.build\.workflow: must be a workflow file name/);
     expect(refusal('    build: { mode: nightly }')).toThrow(/\n {2}- services\.api\.build\.mode/);

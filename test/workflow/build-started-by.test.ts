@@ -55,3 +55,9 @@ it('asks both gates as before when the release does not say where it started', a
   expect(checks.history).toContain('build verified: ci green');
   expect(dispatch.history).toContain('ci-green rule: ci green');
 });
+
+it('tells the checks gate to judge only the required checks when the plan says so (requireGreenCi: false)', async () => {
+  const onlyRequired: Partial<ReleasePlan> = { build: { mode: 'checks', requiredChecks: ['build'], pendingDeadlineMs: 5000, onlyRequiredChecks: true } };
+  expect((await release(onlyRequired)).gateInputs).toEqual([expect.objectContaining({ requiredChecks: ['build'], onlyRequiredChecks: true })]);
+  expect((await release(CHECKS)).gateInputs).toEqual([expect.not.objectContaining({ onlyRequiredChecks: expect.anything() })]);
+});

@@ -24,6 +24,7 @@ export async function build(release: ReleaseContext): Promise<void> {
     image: input.image,
     requiredChecks: plan.build.requiredChecks,
     pendingDeadlineMs: plan.build.pendingDeadlineMs,
+    ...(plan.build.onlyRequiredChecks ? { onlyRequiredChecks: true } : {}),
     ...startingRun(release),
   });
   release.record(`build verified: ${verified.checks.join(', ')} green${notJudged(verified)}`);
