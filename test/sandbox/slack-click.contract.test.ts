@@ -9,6 +9,7 @@ import { verifySlackRequest } from '@slack/bolt';
 import { type Sandbox, type SandboxCalls, startSandbox } from '../../src/sandbox';
 import { APPROVE_ACTION_ID, CANARY_ABORT_ACTION_ID, REJECT_ACTION_ID, releaseMessageBlocks } from '../../src/slack/release-message';
 import { slackClient } from '../support/sandbox-clients';
+import { checkSlackAnswersAfterEach, interactionPayloadsToCheck, slackViolationReport } from '../support/slack-types';
 
 const SECRET = 'click-test-secret';
 const RELEASE = 'release-checkout-abcdef123456';
@@ -25,7 +26,7 @@ let appUrl: string;
 let received: Received[];
 
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [], signingSecret: SECRET });
+  sandbox = await startSandbox({ port: 0, services: [], signingSecret: SECRET, recordExchanges: true });
   received = [];
   // A minimal Slack app: verifies with Bolt, records, answers 200 at once.
   app = createServer((req, res) => {
@@ -54,6 +55,12 @@ beforeEach(async () => {
 afterEach(async () => {
   await sandbox.close();
   await new Promise<void>((resolve) => app.close(() => resolve()));
+});
+checkSlackAnswersAfterEach(() => sandbox);
+// Every interaction the sandbox sent is what Bolt's types say Slack sends.
+afterEach(() => {
+  const report = slackViolationReport(interactionPayloadsToCheck(received.map((r) => r.body)));
+  if (report) throw new Error(`block_actions payloads that break Bolt's BlockAction type:\n${report}`);
 });
 
 async function postReleaseMessage(releaseId = RELEASE): Promise<{ channel: string; ts: string }> {

@@ -7,15 +7,17 @@ import { createSlackActivities, type SlackApi } from '../../activities/slack';
 import { createSlackClient } from '../../src/sdk-clients/slack';
 import { messageButtons, type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
 import type { ReleaseMessage } from '../../src/slack/release-message';
+import { checkSlackAnswersAfterEach } from '../support/slack-types';
 
 let sandbox: Sandbox;
 let slack: SlackApi;
 
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [] });
+  sandbox = await startSandbox({ port: 0, services: [], recordExchanges: true });
   slack = createSlackClient({ SLACK_BOT_TOKEN: 'xoxb-reruns-test', SLACK_API_URL: `${sandbox.url}/slack/api/` });
 });
 afterEach(async () => sandbox.close());
+checkSlackAnswersAfterEach(() => sandbox);
 
 const RELEASE = 'release-checkout-abc123abc123';
 const RUN_1 = '11111111-1111-4111-8111-111111111111';

@@ -2,16 +2,18 @@
 import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
 import { type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
 import { slackClient } from '../support/sandbox-clients';
+import { checkSlackAnswersAfterEach } from '../support/slack-types';
 
 let sandbox: Sandbox;
 
 beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, services: [] });
+  sandbox = await startSandbox({ port: 0, services: [], recordExchanges: true });
 });
 
 afterEach(async () => {
   await sandbox.close();
 });
+checkSlackAnswersAfterEach(() => sandbox);
 
 const blocks = [
   { type: 'section', text: { type: 'mrkdwn', text: '*checkout* abc1234 is waiting for approval' } },

@@ -225,7 +225,9 @@ export class SlackEmulator {
     if (args.blocks !== undefined) message.blocks = args.blocks;
     if (args.metadata !== undefined) message.metadata = this.validMetadata(args.metadata);
     message.updates.push({ at: new Date(this.now()).toISOString(), text: str(args, 'text'), blocks: args.blocks });
-    return { ok: true, channel, ts: message.ts, text: message.text, message: messageOnWire(message, true) };
+    // Slack's chat.update answer names the message at the top level only: its `message` has no ts.
+    const { ts: _ts, thread_ts: _threadTs, ...updated } = messageOnWire(message, true);
+    return { ok: true, channel, ts: message.ts, text: message.text, message: updated };
   }
 
   private postEphemeral(args: Args): Reply {

@@ -8,6 +8,8 @@ import { slackSignatureHeaders } from './signing';
 import type { SlackMessage } from './emulator';
 
 const TEAM = { id: 'T0SANDBOX', domain: 'runway-sandbox' };
+/** The app's (deprecated) verification token, which Slack still sends in every payload; apps verify signatures instead. */
+const VERIFICATION_TOKEN = 'sandbox-verification-token';
 
 export interface MessageButton {
   actionId: string;
@@ -55,6 +57,7 @@ export function blockActionsPayload(ctx: ClickContext): Record<string, unknown> 
     type: 'block_actions',
     user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: TEAM.id },
     api_app_id: 'A0SANDBOX',
+    token: VERIFICATION_TOKEN,
     team: TEAM,
     container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
     trigger_id: `${Math.floor(ctx.nowSec)}.sandbox.trigger`,
