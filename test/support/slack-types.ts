@@ -37,10 +37,10 @@ export interface SlackTypeViolation {
 
 /** Types a check may name, and where Slack publishes them. */
 const IMPORTS = [
-  "import type { WebAPICallResult } from '@slack/web-api';",
+  // KnownBlock is @slack/types' Block Kit type, as @slack/web-api (a direct dependency) re-exports it.
+  "import type { KnownBlock, WebAPICallResult } from '@slack/web-api';",
   // Bolt's own module for interaction payloads (its index would load express and the rest of Bolt).
   "import type { BlockAction, ButtonAction } from '@slack/bolt/dist/types/actions/block-action';",
-  "import type { KnownBlock } from '@slack/types';",
   // Bolt's ButtonAction leaves out the `style` Slack sends back for a styled button (captured
   // block_actions payloads carry "style":"primary" beside "type":"button"); the only addition.
   "type ButtonStyle = { style?: 'primary' | 'danger' };",
