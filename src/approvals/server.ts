@@ -13,6 +13,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
+import type { LogLevel } from '../config/env';
 import { BodyTooLargeError, readLimitedBody } from '../shared/read-body';
 import { decideClick } from './decide-click';
 import { type EphemeralApi, replyEphemeral } from './ephemeral-reply';
@@ -36,8 +37,11 @@ export interface ApprovalsServerOptions {
   /** For chat.postEphemeral when a payload has no usable response_url. */
   slack?: EphemeralApi;
   now?: () => number;
-  /** One line per refused request and per decision. Never given the secret, token or body. */
-  log?: (line: string) => void;
+  /**
+   * One line per refused request (warn) and per click decided (info; warn when it was not
+   * recorded), errors as error. Never given the secret, token or body.
+   */
+  log?: (line: string, level?: LogLevel) => void;
   maxBodyBytes?: number;
   /** How long a click waits for the release to accept its Update. @default 20000 */
   decisionTimeoutMs?: number;
@@ -84,7 +88,7 @@ export async function startApprovalsServer(opts: ApprovalsServerOptions): Promis
   const inFlight = new Set<Promise<void>>();
 
   const refuse = (res: ServerResponse, status: number, reason: string, headers?: Record<string, string>) => {
-    log(`approvals: refused ${EVENTS_PATH} → ${status}: ${reason}`);
+    log(`approvals: refused ${EVENTS_PATH} → ${status}: ${reason}`, 'warn');
     send(res, status, { error: reason }, headers);
   };
 
@@ -95,11 +99,11 @@ export async function startApprovalsServer(opts: ApprovalsServerOptions): Promis
       identity: opts.identityForSlackUser,
       membership: opts.groupMembership,
     });
-    log(`approvals: ${click.userId} ${click.action} ${click.releaseId} → ${outcome.summary}`);
+    log(`approvals: ${click.userId} ${click.action} ${click.releaseId} → ${outcome.summary}`, outcome.decided ? 'info' : 'warn');
     try {
       await replyEphemeral(click, outcome.text, opts.slack);
     } catch (err) {
-      log(`approvals: could not answer ${click.userId} about ${click.releaseId}: ${(err as Error).message}`);
+      log(`approvals: could not answer ${click.userId} about ${click.releaseId}: ${(err as Error).message}`, 'warn');
     }
   };
 
@@ -131,7 +135,7 @@ export async function startApprovalsServer(opts: ApprovalsServerOptions): Promis
     }
     send(res, 200);
     const work: Promise<void> = decideAndReply(click)
-      .catch((err: unknown) => log(`approvals: internal error after ack: ${(err as Error).message}`))
+      .catch((err: unknown) => log(`approvals: internal error after ack: ${(err as Error).message}`, 'error'))
       .finally(() => inFlight.delete(work));
     inFlight.add(work);
   };
@@ -149,7 +153,7 @@ export async function startApprovalsServer(opts: ApprovalsServerOptions): Promis
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      log(`approvals: internal error: ${(err as Error).message}`);
+      log(`approvals: internal error: ${(err as Error).message}`, 'error');
       if (!res.headersSent) send(res, 500, { error: 'internal error' });
       else res.destroy();
     });

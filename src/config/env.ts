@@ -86,6 +86,36 @@ const onOff = z
     return z.NEVER;
   });
 
+/** How much a Runway process writes to stderr, quietest first (RUNWAY_LOG_LEVEL). */
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** `error`, `warn` (the default), `info` or `debug`, in any case. */
+const logLevel = z
+  .string()
+  .optional()
+  .transform((value, ctx): LogLevel => {
+    const v = value?.trim().toLowerCase();
+    if (!v) return 'warn';
+    if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a log level (${LOG_LEVELS.join(', ')})` });
+    return z.NEVER;
+  });
+
+/** Whether a line of `level` is written when the process runs at `threshold`. */
+export function logs(threshold: LogLevel, level: LogLevel): boolean {
+  return LOG_LEVELS.indexOf(level) <= LOG_LEVELS.indexOf(threshold);
+}
+
+/** A line sink that writes what `threshold` lets through; a line without a level counts as a warning (what a process always said). */
+export type LevelledLog = (line: string, level?: LogLevel) => void;
+
+export function levelledLog(threshold: LogLevel, write: (line: string) => void): LevelledLog {
+  return (line, level = 'warn') => {
+    if (logs(threshold, level)) write(line);
+  };
+}
+
 export const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
@@ -99,6 +129,8 @@ export const envSchema = z.object({
   RUNWAY_SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
   /** How often deployment waits poll ECS, as a duration ("2s", "200ms"); becomes milliseconds. */
   RUNWAY_DEPLOY_POLL_INTERVAL: deployPollInterval,
+  /** What every process writes to stderr: the Temporal SDK's log and Runway's own lines (error, warn, info, debug). */
+  RUNWAY_LOG_LEVEL: logLevel,
   /** Worker Versioning for `runway worker` / `runway dev`: `off` runs unversioned workers (servers before Temporal 1.28). */
   RUNWAY_WORKER_VERSIONING: onOff,
   /** The worker's build id; unset → Runway's package.json version. */

@@ -49,8 +49,11 @@ export class CallLog {
 
   constructor(
     private readonly now: () => number,
-    /** Keep each call's exchange too (off by default: answers can be large and the log is never trimmed). */
-    private readonly options: { recordExchanges?: boolean } = {},
+    /**
+     * Keep each call's exchange too (off by default: answers can be large and the log is never
+     * trimmed); `onCall` hears of each call as it is recorded (`runway sandbox` at debug level).
+     */
+    private readonly options: { recordExchanges?: boolean; onCall?: (system: EmulatedSystem, call: SandboxCall) => void } = {},
   ) {}
 
   record(call: CallRecord, status: number, exchange?: CallExchange): SandboxCall {
@@ -67,6 +70,7 @@ export class CallLog {
       entry.exchange = { ...exchange, query: { ...exchange.query }, responseBody };
     }
     this.calls[call.system].push(entry);
+    this.options.onCall?.(call.system, entry);
     return entry;
   }
 

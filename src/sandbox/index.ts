@@ -4,7 +4,7 @@
  * Nothing is printed here; the caller prints the endpoints.
  */
 import type { AddressInfo } from 'node:net';
-import { CallLog, type SandboxCalls } from './call-log';
+import { CallLog, type EmulatedSystem, type SandboxCall, type SandboxCalls } from './call-log';
 import { sandboxState } from './control';
 import { EcsEmulator, type SandboxServiceSeed } from './ecs/emulator';
 import { GitHubEmulator } from './github/emulator';
@@ -44,6 +44,8 @@ export interface SandboxOptions {
    * tests that check the emulators' answers against the vendors' descriptions. @default false
    */
   recordExchanges?: boolean;
+  /** Told of every call as the sandbox answers it, e.g. to print it (`runway sandbox` with RUNWAY_LOG_LEVEL=debug). */
+  onCall?: (system: EmulatedSystem, call: SandboxCall) => void;
 }
 
 export interface Sandbox {
@@ -71,7 +73,7 @@ export interface Sandbox {
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const now = () => Date.now();
   const scenario = new ScenarioStore(opts.deploymentDelayMs ?? 1500);
-  const calls = new CallLog(now, { recordExchanges: opts.recordExchanges });
+  const calls = new CallLog(now, { recordExchanges: opts.recordExchanges, onCall: opts.onCall });
   const ecs = new EcsEmulator({ scenario, now });
   ecs.seed(opts.services);
   const slack = new SlackEmulator(now, scenario);

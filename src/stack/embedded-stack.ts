@@ -9,7 +9,7 @@ import type { Worker } from '@temporalio/worker';
 import { type ApprovalsServer, groupMembershipFor, startApprovalsServer } from '../approvals';
 import { loadConfig } from '../config/load';
 import { slackIdentityResolver } from '../config/people';
-import { parseEnv, type RunwayEnv } from '../config/env';
+import { levelledLog, parseEnv, type RunwayEnv } from '../config/env';
 import { startSandbox, type Sandbox } from '../sandbox';
 import { resolveTemporalCli } from '../temporal/cli-binary';
 import { connectClient, connectWorker } from '../temporal/connection';
@@ -17,7 +17,7 @@ import { installQuietRuntime } from '../temporal/runtime';
 import { type DevServer, RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../temporal/dev-server';
 import { deploymentNameFromEnv, ensureCurrentVersionWhileRunning, makeUnversionedCurrent, type ResolvedWorkerVersion, workerVersionFromEnv } from '../temporal/worker-deployment';
 import type { RunwayProcesses } from './release-worker-factory';
-import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from './sandbox-seed';
+import { sandboxCallLine, sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from './sandbox-seed';
 
 export interface EmbeddedStackOptions {
   /** The release worker's factory, from the entry point (src/ never imports workers/). */
@@ -26,6 +26,10 @@ export interface EmbeddedStackOptions {
   stateDir?: string;
   /** Temporal frontend port. @default 7233 (Web UI on 8233) */
   temporalPort?: number;
+  /**
+   * Where lines go: progress, the approvals server's, and at debug every sandbox call; the stack
+   * writes what RUNWAY_LOG_LEVEL lets through.
+   */
   log?: (line: string) => void;
 }
 
@@ -41,10 +45,10 @@ export interface EmbeddedStack {
 }
 
 export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
-  const log = options.log ?? (() => {});
-  installQuietRuntime();
-  const stateDir = path.resolve(options.stateDir ?? '.runway');
   const baseEnv = parseEnv(process.env);
+  installQuietRuntime(baseEnv.RUNWAY_LOG_LEVEL);
+  const log = levelledLog(baseEnv.RUNWAY_LOG_LEVEL, options.log ?? (() => {}));
+  const stateDir = path.resolve(options.stateDir ?? '.runway');
   const config = await loadConfig(baseEnv.RUNWAY_CONFIG);
   await mkdir(stateDir, { recursive: true });
 
@@ -69,7 +73,13 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     // A fresh signing secret per run, shared by the sandbox's Slack (which signs clicks) and the
     // approvals server (which verifies them), exactly as a Slack app and its server share one.
     const signingSecret = randomBytes(32).toString('hex');
-    const sandbox = await startSandbox({ port: baseEnv.RUNWAY_SANDBOX_PORT, services: sandboxSeed(config), metricsTargets: sandboxMetricsTargets(config), signingSecret });
+    const sandbox = await startSandbox({
+      port: baseEnv.RUNWAY_SANDBOX_PORT,
+      services: sandboxSeed(config),
+      metricsTargets: sandboxMetricsTargets(config),
+      signingSecret,
+      onCall: (system, call) => log(sandboxCallLine(system, call), 'debug'),
+    });
     stops.push(() => sandbox.close());
 
     // The worker's real clients find the sandbox through the standard variables only.

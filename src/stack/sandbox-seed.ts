@@ -4,7 +4,7 @@
  * image, so the first release has something to copy and to roll back to.
  */
 import type { RunwayConfig } from '../config/schema';
-import type { MetricsTarget, SandboxServiceSeed } from '../sandbox';
+import type { EmulatedSystem, MetricsTarget, SandboxCall, SandboxServiceSeed } from '../sandbox';
 
 /** Stable production task count: 9 makes 10 % exactly one canary task. */
 export const SANDBOX_PRODUCTION_TASKS = 9;
@@ -45,4 +45,9 @@ export function sandboxClientEnv(sandboxUrl: string): Record<string, string> {
     GITHUB_TOKEN: 'sandbox',
     PROMETHEUS_URL: `${sandboxUrl}/prometheus`,
   };
+}
+
+/** One line per call the sandbox answered, as `runway sandbox` / `runway dev` print it at RUNWAY_LOG_LEVEL=debug. */
+export function sandboxCallLine(system: EmulatedSystem, call: SandboxCall): string {
+  return `sandbox: ${system} ${call.operation} → ${call.status}`;
 }

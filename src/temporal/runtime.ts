@@ -1,17 +1,17 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { LogLevel } from '../config/env';
 import { formatLogLine } from './log-line';
 
 let installed = false;
 
 /**
- * Installs the Temporal runtime with a logger that shows warnings and errors only (the SDK's
- * INFO lines include a full webpack report per worker start), one line per entry; at DEBUG,
- * with stack traces. Must run before the first connection or worker is created; later calls
- * do nothing.
+ * Installs the Temporal runtime with a logger at RUNWAY_LOG_LEVEL (by default warnings and
+ * errors only), one line per entry; at debug, with stack traces. Must run before the first
+ * connection or worker is created; later calls do nothing.
  */
-export function installQuietRuntime(level: 'WARN' | 'INFO' | 'DEBUG' = 'WARN'): void {
+export function installQuietRuntime(level: LogLevel = 'warn'): void {
   if (installed) return;
   installed = true;
-  const withStacks = level === 'DEBUG';
-  Runtime.install({ logger: new DefaultLogger(level, (entry) => process.stderr.write(`${formatLogLine(entry, withStacks)}\n`)) });
+  const sdkLevel = ({ error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG' } as const)[level];
+  Runtime.install({ logger: new DefaultLogger(sdkLevel, (entry) => process.stderr.write(`${formatLogLine(entry, level === 'debug')}\n`)) });
 }

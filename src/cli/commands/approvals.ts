@@ -6,7 +6,7 @@ import { WebClient } from '@slack/web-api';
 import type { Command } from 'commander';
 import { groupMembershipFor, startApprovalsServer } from '../../approvals';
 import { slackIdentityResolver } from '../../config/people';
-import type { RunwayEnv } from '../../config/env';
+import { levelledLog, type RunwayEnv } from '../../config/env';
 import { cliConfig, cliEnv, withClient } from '../context';
 import { invalidInput } from '../errors';
 import { runAction } from '../run-action';
@@ -49,7 +49,7 @@ export function configureApprovalsCommand(program: Command): void {
   program
     .command('approvals')
     .description('run the Slack approvals server (SLACK_SIGNING_SECRET required; RUNWAY_APPROVALS_PORT, default 3000)')
-    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--host <address>', 'address to listen on (0.0.0.0: every interface, e.g. in a container)', '127.0.0.1')
     .option('--port <n>', 'port (default: $RUNWAY_APPROVALS_PORT or 3000; 0 = any free port)')
     .option('--config <path>', 'config file, for mapping Slack users to people (default: $RUNWAY_CONFIG or ./runway.config.yaml)')
     .action(
@@ -60,16 +60,17 @@ export function configureApprovalsCommand(program: Command): void {
         }
         const port = parsePort(opts.port, env.RUNWAY_APPROVALS_PORT);
         const config = await cliConfig(env, opts);
+        const log = levelledLog(env.RUNWAY_LOG_LEVEL, (line) => process.stderr.write(`${line}\n`));
         await withClient(env, async (client) => {
           const server = await startApprovalsServer({
             identityForSlackUser: slackIdentityResolver(config),
-            groupMembership: groupMembershipFor(config, env, (line) => process.stderr.write(`${line}\n`)),
+            groupMembership: groupMembershipFor(config, env, log),
             port,
             host: opts.host,
             signingSecret: env.SLACK_SIGNING_SECRET!,
             client,
             slack: ephemeralClient(env),
-            log: (line) => process.stderr.write(`${line}\n`),
+            log,
           });
           say(`runway approvals: listening on ${server.url}`);
           say(`  Slack request URL  ${server.eventsUrl}`);

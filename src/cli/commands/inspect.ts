@@ -10,6 +10,19 @@ import { runAction } from '../run-action';
 
 const STAGES = Object.values(ReleaseStage) as string[];
 
+/** How many releases `runway list` shows unless --limit says otherwise. */
+export const DEFAULT_LIST_LIMIT = 20;
+
+/** The first `limit` items, reading one more to know whether there were more (`runway list`). */
+export async function firstOf<T>(items: AsyncIterable<T>, limit: number): Promise<{ items: T[]; more: boolean }> {
+  const taken: T[] = [];
+  for await (const item of items) {
+    if (taken.length === limit) return { items: taken, more: true };
+    taken.push(item);
+  }
+  return { items: taken, more: false };
+}
+
 export function configureInspectCommands(program: Command): void {
   program
     .command('status')
@@ -36,7 +49,7 @@ export function configureInspectCommands(program: Command): void {
     .description('list releases, newest first')
     .option('--service <name>', 'only this service')
     .option('--stage <stage>', `only this stage (${STAGES.join(', ')})`)
-    .option('--limit <n>', 'at most this many', '20')
+    .option('--limit <n>', `at most this many (default ${DEFAULT_LIST_LIMIT}; says so when more match)`, String(DEFAULT_LIST_LIMIT))
     .option('--json', 'print machine-readable JSON')
     .action(
       runAction(async (opts: { service?: string; stage?: string; limit: string; json?: boolean }) => {
@@ -48,24 +61,27 @@ export function configureInspectCommands(program: Command): void {
         if (opts.service) clauses.push(`RunwayService = '${opts.service}'`);
         if (opts.stage) clauses.push(`RunwayStage = '${opts.stage}'`);
         return withClient(cliEnv(), async (client) => {
-          const rows: Record<string, string>[] = [];
-          for await (const wf of client.workflow.list({ query: clauses.join(' AND ') })) {
+          const { items, more } = await firstOf(client.workflow.list({ query: clauses.join(' AND ') }), limit);
+          const rows = items.map((wf) => {
             const attrs = wf.searchAttributes as Record<string, unknown[] | undefined>;
-            rows.push({
+            return {
               id: wf.workflowId,
               service: String(attrs.RunwayService?.[0] ?? ''),
               version: String(attrs.RunwayVersion?.[0] ?? ''),
               stage: String(attrs.RunwayStage?.[0] ?? ''),
               started: wf.startTime.toISOString(),
-            });
-            if (rows.length >= limit) break;
-          }
+            };
+          });
+          // JSON stays a plain array on stdout; the note goes to stderr there.
+          const note = more ? `(the newest ${limit} shown; more releases match: --limit N shows more)\n` : '';
           if (opts.json) {
             process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+            process.stderr.write(note);
             return;
           }
           if (rows.length === 0) process.stdout.write('no releases\n');
           for (const r of rows) process.stdout.write(`${r.started}  ${r.stage.padEnd(17)} ${r.id}\n`);
+          process.stdout.write(note);
         });
       }),
     );

@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load';
 import { startSandbox } from '../../sandbox';
 import { startEmbeddedStack } from '../../stack/embedded-stack';
-import { sandboxMetricsTargets, sandboxSeed } from '../../stack/sandbox-seed';
+import { sandboxCallLine, sandboxMetricsTargets, sandboxSeed } from '../../stack/sandbox-seed';
 import { connectWorker } from '../../temporal/connection';
 import { installQuietRuntime } from '../../temporal/runtime';
-import type { RunwayEnv } from '../../config/env';
+import { levelledLog, type RunwayEnv } from '../../config/env';
 import type { RunwayProcesses } from '../../stack/release-worker-factory';
 import {
   type CurrentVersionPolicy,
@@ -42,7 +42,7 @@ export function configureProcessCommands(program: Command, processes: RunwayProc
       runAction(async (opts: { setCurrent?: boolean }) => {
         const env = cliEnv();
         const versioning = workerVersionFromEnv(env);
-        installQuietRuntime(process.env.RUNWAY_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN');
+        installQuietRuntime(env.RUNWAY_LOG_LEVEL);
         const connection = await connectWorker(env);
         const worker = await processes.createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env, versioning });
         // The SDK drains the worker on SIGINT/SIGTERM: in-flight activities get the grace time.
@@ -81,7 +81,13 @@ export function configureProcessCommands(program: Command, processes: RunwayProc
       runAction(async (opts: { config?: string }) => {
         const env = cliEnv();
         const config = await loadConfig(opts.config ?? env.RUNWAY_CONFIG);
-        const sandbox = await startSandbox({ port: env.RUNWAY_SANDBOX_PORT, services: sandboxSeed(config), metricsTargets: sandboxMetricsTargets(config) });
+        const log = levelledLog(env.RUNWAY_LOG_LEVEL, (line) => process.stderr.write(`${line}\n`));
+        const sandbox = await startSandbox({
+          port: env.RUNWAY_SANDBOX_PORT,
+          services: sandboxSeed(config),
+          metricsTargets: sandboxMetricsTargets(config),
+          onCall: (system, call) => log(sandboxCallLine(system, call), 'debug'),
+        });
         printSandbox(sandbox.url);
         await untilStopped();
         await sandbox.close();
