@@ -65,7 +65,8 @@ describe('runway approvals', () => {
 });
 
 it('refuses a log level that is not one, in every process, before starting anything', async () => {
-  for (const args of [['sandbox'], ['approvals', '--port', '0'], ['dev'], ['worker']]) {
+  // Not `runway dev`: should it ever start, it would take the fixed ports 7233/8233/3000.
+  for (const args of [['sandbox'], ['approvals', '--port', '0'], ['worker']]) {
     const result = await runRunway(args, { RUNWAY_CONFIG: CONFIG, SLACK_SIGNING_SECRET: 'x', RUNWAY_SANDBOX_PORT: '0', TEMPORAL_ADDRESS: testTemporalAddress(), RUNWAY_LOG_LEVEL: 'loud' });
     expect({ args, code: result.code, stderr: result.stderr }).toEqual({
       args,
