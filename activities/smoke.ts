@@ -9,11 +9,11 @@
  */
 import { Context, heartbeat } from '@temporalio/activity';
 import ms from 'ms';
-import { type LegacySmokePlan, SMOKE_MIN_RETRY_MS, type SmokePlan, smokePlan } from '../src/domain/smoke';
+import { SMOKE_MIN_RETRY_MS, type SmokePlan } from '../src/domain/smoke';
 import { FailureType, nonRetryable } from './errors';
 
 /** Today's plan, or the one releases started before `successes` existed carry. */
-export type SmokeTestInput = SmokePlan | LegacySmokePlan;
+export type SmokeTestInput = SmokePlan;
 
 /** One check as seen: the status (0: nothing came back), how long it took, and a one-line description. */
 export interface SmokeAnswer {
@@ -128,8 +128,7 @@ export function createSmokeActivities({ fetch: fetchImpl = fetch }: { fetch?: ty
 
   return {
     /** Retries until the first passing check or the warm-up deadline, then needs `successes` passing checks in a row. */
-    async runSmokeTest(input: SmokeTestInput): Promise<SmokeTestResult> {
-      const plan = smokePlan(input);
+    async runSmokeTest(plan: SmokeTestInput): Promise<SmokeTestResult> {
       const ctx = Context.current();
       const resumed = ctx.info.heartbeatDetails as unknown;
       const now = Date.now();

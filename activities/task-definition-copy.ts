@@ -5,7 +5,7 @@
  */
 import type { ContainerDefinition, RegisterTaskDefinitionCommandInput, TaskDefinition } from '@aws-sdk/client-ecs';
 
-/** Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses. */
+/** Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses (checked against the ECS API model in test/sandbox). */
 export const READ_ONLY_FIELDS = [
   'taskDefinitionArn',
   'revision',
@@ -15,6 +15,8 @@ export const READ_ONLY_FIELDS = [
   'registeredAt',
   'registeredBy',
   'deregisteredAt',
+  // Set while ECS deletes a revision; a copy carrying it would never compare equal to what ECS answers.
+  'deleteRequestedAt',
 ] as const;
 
 export function containerImage(td: TaskDefinition, container: string): string | undefined {

@@ -3,7 +3,7 @@
  * starts) and what it reports about itself. Deterministic: imported by workflow code.
  */
 import type { AnalysisThresholds } from './canary-analysis';
-import type { LegacySmokePlan, SmokePlan } from './smoke';
+import type { SmokePlan } from './smoke';
 
 /** Every stage a release can be in; also the values of the RunwayStage search attribute. */
 export const ReleaseStage = {
@@ -55,7 +55,7 @@ export interface ReleasePlan {
   staging: EcsServiceRef;
   production: EcsServiceRef & { canaryService: string };
   /** Smoke checks against staging (src/domain/smoke.ts); releases started before `successes` existed carry the legacy shape. */
-  smoke: SmokePlan | LegacySmokePlan;
+  smoke: SmokePlan;
   canary: {
     steps: number[];
     bakeMs: number;

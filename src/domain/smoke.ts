@@ -25,32 +25,13 @@ export interface SmokePlan {
   expectBodyMatches?: string;
 }
 
-/**
- * The plan as releases started before `successes` existed carry it in their input (and as their
- * recorded histories replay it): `attempts` checks that all had to pass, `timeoutMs` per request.
- */
-export interface LegacySmokePlan {
-  url: string;
-  attempts: number;
-  intervalMs: number;
-  timeoutMs: number;
-}
-
 /** Retries while warming up are at least this far apart, so `interval: 0` never spins on a refusing port. */
 export const SMOKE_MIN_RETRY_MS = 100;
-
-/** A smoke plan in today's shape, from either shape a release input may carry. */
-export function smokePlan(plan: SmokePlan | LegacySmokePlan): SmokePlan {
-  if ('successes' in plan && typeof plan.successes === 'number') return plan;
-  const legacy = plan as LegacySmokePlan;
-  return { url: legacy.url, successes: legacy.attempts, intervalMs: legacy.intervalMs, timeoutMs: legacy.timeoutMs, requestTimeoutMs: legacy.timeoutMs };
-}
 
 /**
  * The longest a smoke test can take: the warm-up, a last check started at its deadline, then the
  * remaining `successes - 1` checks, each an interval and a request long.
  */
-export function smokeMaxDurationMs(plan: SmokePlan | LegacySmokePlan): number {
-  const p = smokePlan(plan);
+export function smokeMaxDurationMs(p: SmokePlan): number {
   return p.timeoutMs + p.requestTimeoutMs + (p.successes - 1) * (p.intervalMs + p.requestTimeoutMs);
 }

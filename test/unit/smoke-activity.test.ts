@@ -130,11 +130,4 @@ describe('runSmokeTest', () => {
     expect(beats.at(-1)).toMatchObject({ checks: 3, failedBeforeFirstPass: 1, streak: [{ status: 200 }, { status: 200 }] });
     expect(beats.every((b) => b.deadline === beats[0]!.deadline)).toBe(true);
   });
-
-  it('still runs a plan recorded before retries existed (attempts, per-request timeout)', async () => {
-    answers = [warming];
-    const result = await run({ url, attempts: 2, intervalMs: 1, timeoutMs: 2000 });
-    expect(result.checks).toHaveLength(2);
-    expect(result.failedBeforeFirstPass).toBe(1);
-  });
 });

@@ -77,6 +77,9 @@ export async function analysedBake(release: ReleaseContext, traffic: TrafficStra
       if (!decided) throw new CanaryFailed(`no decision within ${Math.round(analysis.decisionTimeoutMs / 1000)} s after: ${decision.reason}`);
       // Resuming a held canary accepts what was measured at this weight so far.
       acceptedByHuman = !promoteRequested();
+      // The hold is over: redraw the message without its Resume / Promote / Roll back buttons.
+      const decidedBy = state.snapshot().controls?.at(-1)?.by;
+      release.slack.update(`Canary ${acceptedByHuman ? 'resumed' : 'promoted'} at ${weight}%${decidedBy ? ` by ${decidedBy}` : ''}`);
     } else if (state.paused) {
       release.showDetails();
       await condition(() => !state.paused || promoteRequested());
