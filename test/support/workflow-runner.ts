@@ -2,9 +2,9 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { ReleaseActivities } from '../../activities';
-import type { ReleaseInput, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
+import type { ReleaseInput, ReleaseOutcome, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
-import { stageSearchAttribute, statusQuery } from '../../src/domain/release-api';
+import { approveUpdate, stageSearchAttribute, statusQuery } from '../../src/domain/release-api';
 import { testNativeConnection, uniqueId, workflowBundle } from './temporal';
 import { samplePlan } from './sample-plan';
 
@@ -40,3 +40,13 @@ export async function untilStatus(handle: WorkflowHandle, predicate: (s: Release
 }
 
 export const untilStage = (handle: WorkflowHandle, stage: string) => untilStatus(handle, (s) => s.stage === stage, stage);
+
+/** Runs a release with `activities`, approves it as alice once it waits for approval, and returns its outcome. */
+export async function approveAndFinish(client: Client, activities: ReleaseActivities, plan: ReleasePlan): Promise<ReleaseOutcome> {
+  return withWorker(activities, async (taskQueue) => {
+    const handle = await startReleaseWorkflow(client, taskQueue, releaseInput(plan));
+    await untilStage(handle, 'awaiting-approval');
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+    return (await handle.result()) as ReleaseOutcome;
+  });
+}

@@ -13,19 +13,12 @@ import type { CanaryAnalysisPlan, ReleaseOutcome } from '../../src/domain/releas
 import { approveUpdate, pauseUpdate, promoteUpdate, resumeUpdate, statusQuery } from '../../src/domain/release-api';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
-import { samplePlan } from '../support/sample-plan';
+import { SAMPLE_ANALYSIS, samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 
 const temporal = useTestClient();
 
-const analysis: CanaryAnalysisPlan = {
-  intervalMs: 100,
-  failureLimit: 2,
-  inconclusiveLimit: 3,
-  decisionTimeoutMs: 60_000,
-  thresholds: DEFAULT_THRESHOLDS,
-  queries: { requests: 'r', errorRate: 'e', p99Ms: 'p' },
-};
+const analysis: CanaryAnalysisPlan = SAMPLE_ANALYSIS;
 const stable: TrackMetrics = { requests: 4500, errorRate: 0.001, p99Ms: 100 };
 const measured = (canary: TrackMetrics, crashedTasks = 0) =>
   judgeMeasurement({ at: new Date().toISOString(), canary, stable, crashedTasks }, DEFAULT_THRESHOLDS);

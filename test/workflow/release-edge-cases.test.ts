@@ -6,13 +6,13 @@
  * Slack; and GitHub left alone for an environment whose restore failed.
  */
 import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
-import { bakeDecision, DEFAULT_THRESHOLDS, judgeMeasurement, type TrackMetrics } from '../../src/domain/canary-analysis';
+import { bakeDecision, judgeMeasurement, type TrackMetrics } from '../../src/domain/canary-analysis';
 import type { CanaryAnalysisPlan, ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
 import { approveUpdate, rejectUpdate, resumeUpdate } from '../../src/domain/release-api';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
-import { samplePlan } from '../support/sample-plan';
-import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { SAMPLE_ANALYSIS, samplePlan } from '../support/sample-plan';
+import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker, approveAndFinish as approveAndFinishWith } from '../support/workflow-runner';
 
 const temporal = useTestClient();
 
@@ -23,23 +23,9 @@ const canaryCounts = (fake: Fake) =>
     .filter((u) => u.service === 'checkout-canary')
     .map((u) => u.desiredCount);
 
-async function approveAndFinish(fake: Fake, plan: ReleasePlan): Promise<ReleaseOutcome> {
-  return withWorker(fake.activities, async (taskQueue) => {
-    const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan));
-    await untilStage(handle, 'awaiting-approval');
-    await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-    return (await handle.result()) as ReleaseOutcome;
-  });
-}
+const approveAndFinish = (fake: Fake, plan: ReleasePlan) => approveAndFinishWith(temporal.client, fake.activities, plan);
 
-const analysis: CanaryAnalysisPlan = {
-  intervalMs: 100,
-  failureLimit: 2,
-  inconclusiveLimit: 3,
-  decisionTimeoutMs: 60_000,
-  thresholds: DEFAULT_THRESHOLDS,
-  queries: { requests: 'r', errorRate: 'e', p99Ms: 'p' },
-};
+const analysis: CanaryAnalysisPlan = SAMPLE_ANALYSIS;
 const stable: TrackMetrics = { requests: 4500, errorRate: 0.001, p99Ms: 100 };
 const noData = () => judgeMeasurement({ at: new Date().toISOString(), canary: {}, stable, crashedTasks: 0 });
 const good = () => judgeMeasurement({ at: new Date().toISOString(), canary: { requests: 500, errorRate: 0.001, p99Ms: 100 }, stable, crashedTasks: 0 });

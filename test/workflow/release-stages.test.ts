@@ -10,21 +10,14 @@ import { approveUpdate } from '../../src/domain/release-api';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
-import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker, approveAndFinish as approveAndFinishWith } from '../support/workflow-runner';
 
 const temporal = useTestClient();
 
 type Fake = ReturnType<typeof createFakeActivities>;
 const inputsOf = <T>(fake: Fake, name: string) => fake.calls.filter((c) => c.name === name).map((c) => c.input as T);
 
-async function approveAndFinish(fake: Fake, plan: ReleasePlan): Promise<ReleaseOutcome> {
-  return withWorker(fake.activities, async (taskQueue) => {
-    const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan));
-    await untilStage(handle, 'awaiting-approval');
-    await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-    return (await handle.result()) as ReleaseOutcome;
-  });
-}
+const approveAndFinish = (fake: Fake, plan: ReleasePlan) => approveAndFinishWith(temporal.client, fake.activities, plan);
 
 describe('release stages', () => {
   it('checks the release branch, dispatches the build and deploys the image the build produced', async () => {
