@@ -15,6 +15,7 @@ import {
   type Measurement,
   type MeasurementResult,
   type PriorMeasurements,
+  type TrackMetrics,
 } from '../src/domain/canary-analysis';
 import type { CanaryAnalysisPlan } from '../src/domain/release';
 import { type MetricsProvider, MetricsUnavailableError } from '../src/metrics/provider';
@@ -30,6 +31,17 @@ export interface AnalyseBakeInput {
   analysis: CanaryAnalysisPlan;
   /** What earlier bakes of this canary measured: failures and an inconclusive streak carry over. */
   prior?: PriorMeasurements;
+  /**
+   * The post-release watch: the candidate is the `stable` track (the new version at full traffic)
+   * and it is held to this baseline (the previous version before the canary) instead of a live
+   * stable track. `canaryService` then names the service whose crashed tasks count.
+   */
+  baseline?: TrackMetrics;
+}
+
+export interface MeasureBaselineInput {
+  service: string;
+  analysis: CanaryAnalysisPlan;
 }
 
 export interface BakeReport {
@@ -52,6 +64,9 @@ interface Progress {
   results: MeasurementResult[];
 }
 
+/** How the post-release watch names its tracks in verdicts: the new version in production, held to the old one's baseline. */
+const WATCH_LABELS = { candidate: 'production', reference: 'baseline' };
+
 /** Heartbeat at least this often while waiting, so a cancellation reaches the activity promptly. */
 const WAIT_SLICE_MS = 1000;
 
@@ -63,12 +78,16 @@ export function createAnalysisActivities(deps: AnalysisDependencies) {
     const crashed = await deps.crashedTasks({ cluster: input.cluster, service: input.canaryService, taskDefinition: input.taskDefinition });
     const at = new Date(now()).toISOString();
     try {
+      if (input.baseline) {
+        const production = await metrics.trackMetrics({ ...query, track: 'stable' });
+        return { at, canary: production, stable: input.baseline, crashedTasks: crashed.crashed, crashReasons: crashed.reasons, labels: WATCH_LABELS };
+      }
       const [canary, stable] = await Promise.all([metrics.trackMetrics({ ...query, track: 'canary' }), metrics.trackMetrics({ ...query, track: 'stable' })]);
       return { at, canary, stable, crashedTasks: crashed.crashed, crashReasons: crashed.reasons };
     } catch (err) {
       // An unreachable metrics source is "no data", judged inconclusive (a human decides), never a pass.
       if (!(err instanceof MetricsUnavailableError)) throw err;
-      return { at, canary: {}, stable: {}, crashedTasks: crashed.crashed, crashReasons: crashed.reasons, metricsError: err.message };
+      return { at, canary: {}, stable: input.baseline ?? {}, crashedTasks: crashed.crashed, crashReasons: crashed.reasons, metricsError: err.message, ...(input.baseline ? { labels: WATCH_LABELS } : {}) };
     }
   }
 
@@ -94,15 +113,33 @@ export function createAnalysisActivities(deps: AnalysisDependencies) {
     }
   }
 
+  function metricsFor(input: { service: string; analysis: CanaryAnalysisPlan }): MetricsProvider {
+    try {
+      return deps.metricsFor(input.analysis);
+    } catch (err) {
+      throw nonRetryable(`canary analysis of ${input.service} cannot run: ${(err as Error).message}`, 'MetricsNotConfigured');
+    }
+  }
+
   return {
+    /**
+     * The running version's numbers over one analysis interval, before any canary traffic: the
+     * baseline the post-release watch holds the new version to. No data is a baseline with no
+     * numbers (every later comparison is then inconclusive), never a failure.
+     */
+    async measureBaseline(input: MeasureBaselineInput): Promise<TrackMetrics> {
+      const metrics = metricsFor(input);
+      try {
+        return await metrics.trackMetrics({ service: input.service, environment: 'production', windowMs: input.analysis.intervalMs, track: 'stable' });
+      } catch (err) {
+        if (err instanceof MetricsUnavailableError) return {};
+        throw err;
+      }
+    },
+
     async analyseBake(input: AnalyseBakeInput): Promise<BakeReport> {
       const ctx = Context.current();
-      let metrics: MetricsProvider;
-      try {
-        metrics = deps.metricsFor(input.analysis);
-      } catch (err) {
-        throw nonRetryable(`canary analysis of ${input.service} cannot run: ${(err as Error).message}`, 'MetricsNotConfigured');
-      }
+      const metrics = metricsFor(input);
       const resumed = ctx.info.heartbeatDetails as Progress | undefined;
       const progress: Progress = resumed ?? { startedAt: now(), results: [] };
       const limits = { failureLimit: input.analysis.failureLimit, inconclusiveLimit: input.analysis.inconclusiveLimit };

@@ -47,6 +47,10 @@ interface Story {
   canary?: 'errors' | 'latency' | 'no-data';
   /** A human resumes every canary hold (analysis inconclusive). */
   resumeHolds?: boolean;
+  /** A post-release watch of this long (ms) after promotion. */
+  watchMs?: number;
+  /** The version starts answering errors once the release is in its post-release watch. */
+  failsAfterRelease?: boolean;
 }
 
 const STORIES: Story[] = [
@@ -57,6 +61,8 @@ const STORIES: Story[] = [
   { name: 'rolled-back-bad-image', result: 'rolled-back', image: 'crash' },
   { name: 'rejected', result: 'rejected', image: 'healthy', decision: 'reject' },
   { name: 'aborted-by-operator', result: 'rolled-back', image: 'healthy', decision: 'approve', abortAtCanary: true },
+  { name: 'released-after-watch', result: 'released', image: 'healthy', decision: 'approve', watchMs: 3000 },
+  { name: 'rolled-back-by-watch', result: 'rolled-back', image: 'healthy', decision: 'approve', watchMs: 30_000, failsAfterRelease: true },
 ];
 
 /** How `temporal workflow show --output json` names the event that closes a completed workflow. */
@@ -93,7 +99,8 @@ async function main(): Promise<void> {
         const version = i.toString(16).padStart(2, '0').repeat(20);
         const image = `${plan.imageRepository}:${version}`;
         sandbox.setScenario({ images: { [image]: story.image }, ...(story.canary ? { canary: { [image]: { behaviour: story.canary } } } : {}) });
-        const { releaseId } = await startRelease(client, 'record', { service: 'checkout', version, image, requestedBy: 'recorder', reason: story.name, plan });
+        const storyPlan = story.watchMs ? { ...plan, verify: { durationMs: story.watchMs } } : plan;
+        const { releaseId } = await startRelease(client, 'record', { service: 'checkout', version, image, requestedBy: 'recorder', reason: story.name, plan: storyPlan });
         await followRelease(client, releaseId, {
           pollMs: 200,
           onStatus: async (s) => {
@@ -102,6 +109,9 @@ async function main(): Promise<void> {
             }
             if (story.abortAtCanary && s.stage === ReleaseStage.canary && s.canary.step >= 1 && !s.controls?.length) {
               await controlRelease(client, releaseId, 'abort', 'bob', 'recorded');
+            }
+            if (story.failsAfterRelease && s.stage === ReleaseStage.verifying) {
+              sandbox.setScenario({ images: { [image]: story.image }, canary: { [image]: { behaviour: 'errors' } } });
             }
             if (story.resumeHolds && s.canary.awaitingDecision) {
               await controlRelease(client, releaseId, 'resume', 'bob', 'recorded: quiet hour');

@@ -27,8 +27,10 @@ export interface ReleaseActivityGroups {
   /** Waiting for ECS: a deployment to be the one running, a migration task to finish. */
   deployWait: Group<'waitForDeployment' | 'runMigration'>;
   smoke: Group<'runSmokeTest'>;
-  /** One canary bake window with its measurements. */
-  analysis: Group<'analyseBake'>;
+  /** One canary bake window with its measurements; the baseline before the canary. */
+  analysis: Group<'analyseBake' | 'measureBaseline'>;
+  /** One window of the post-release watch (as long as the watch itself). */
+  watch: Group<'analyseBake'>;
   /** Undo steps: retried until they succeed. */
   rollback: Group<'updateService'>;
   rollbackWait: Group<'waitForDeployment'>;
@@ -133,6 +135,7 @@ export function releaseActivities(plan: ReleasePlan): ReleaseActivityGroups {
     deployWait: proxyActivities<ReleaseActivityGroups['deployWait']>(deployWait),
     smoke: proxyActivities<ReleaseActivityGroups['smoke']>(smoke),
     analysis: proxyActivities<ReleaseActivityGroups['analysis']>(analysis),
+    watch: proxyActivities<ReleaseActivityGroups['watch']>({ ...analysis, startToCloseTimeout: (plan.verify?.durationMs ?? 0) + 5 * 60_000 }),
     rollback: proxyActivities<ReleaseActivityGroups['rollback']>(rollbackCall),
     rollbackWait: proxyActivities<ReleaseActivityGroups['rollbackWait']>({ ...deployWait, retry: { ...rollbackCall.retry } }),
     notify: proxyActivities<ReleaseActivityGroups['notify']>(notification),

@@ -12,3 +12,6 @@ export class PreReleaseRefused extends ReleaseStopped {}
 
 /** Canary analysis failed the canary, or nobody decided about a held canary in time. */
 export class CanaryFailed extends ReleaseStopped {}
+
+/** The post-release watch found production failing (or nobody decided about it in time). */
+export class VerificationFailed extends ReleaseStopped {}

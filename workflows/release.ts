@@ -1,7 +1,7 @@
 /**
  * One release of one service: build → staging → smoke → approval → migration → production
- * traffic → promotion, with a compensating rollback when anything fails, is rejected, is aborted
- * or is cancelled. Each stage is a module in ./stages; what they share is the release context.
+ * traffic → promotion → post-release watch, with a compensating rollback when anything fails,
+ * is rejected, is aborted or is cancelled. Each stage is a module in ./stages; what they share is the release context.
  *
  * Deterministic orchestration only: every side effect is an activity; time is workflow time.
  */
@@ -11,7 +11,8 @@ import { awaitApproval } from './stages/approval';
 import { build } from './stages/build';
 import { runMigration } from './stages/migration';
 import { shiftProductionTraffic, trafficStrategyFor } from './stages/production-traffic';
-import { promote } from './stages/promotion';
+import { watchProduction } from './stages/post-release-watch';
+import { announceReleased, promote } from './stages/promotion';
 import { rollBack } from './stages/rollback';
 import { smokeTest } from './stages/smoke';
 import { deployToStaging } from './stages/staging';
@@ -29,6 +30,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       const traffic = trafficStrategyFor(release);
       await shiftProductionTraffic(release, traffic);
       await promote(release, traffic);
+      await watchProduction(release);
+      await announceReleased(release);
     });
     return release.outcome();
   } catch (err) {

@@ -1,6 +1,6 @@
 /** Human-readable rendering of release status for the terminal. */
 import { isLive } from '../release-client/live-analysis';
-import type { AnalysisStepRecord, ReleaseEvent, ReleaseStatus } from '../domain/release';
+import type { AnalysisStepRecord, MeasurementRecord, ReleaseEvent, ReleaseStatus, VerifyRecord } from '../domain/release';
 
 function time(iso: string): string {
   return iso.slice(11, 19);
@@ -18,17 +18,30 @@ const ms = (v: number | undefined) => (v === undefined ? '-' : `${Math.round(v)}
  * Measurements of the bake window in progress, not yet reported to the workflow, end in "(live)".
  */
 export function formatAnalysis(steps: AnalysisStepRecord[]): string[] {
-  const lines: string[] = [];
-  for (const step of steps) {
-    lines.push('', `analysis  step ${step.step} (${step.weight}%)`);
-    lines.push(`  ${'time'.padEnd(9)}${'verdict'.padEnd(13)}${'requests'.padStart(9)}${'errors'.padStart(9)}${'stable'.padStart(9)}${'p99'.padStart(8)}${'stable'.padStart(8)}${'crashed'.padStart(9)}`);
-    for (const m of step.measurements) {
-      lines.push(
-        `  ${time(m.at).padEnd(9)}${m.verdict.padEnd(13)}${String(m.requests ?? '-').padStart(9)}${pct(m.errorRate).padStart(9)}${pct(m.stableErrorRate).padStart(9)}${ms(m.p99Ms).padStart(8)}${ms(m.stableP99Ms).padStart(8)}${String(m.crashedTasks).padStart(9)}${isLive(m) ? '  (live)' : ''}`,
-      );
-      for (const note of m.notes) lines.push(`           ${note}`);
-    }
+  return steps.flatMap((step) => ['', `analysis  step ${step.step} (${step.weight}%)`, ...measurementTable(step.measurements, 'stable')]);
+}
+
+/** One row per measurement, against `reference` (the stable track, or the watch's baseline). */
+function measurementTable(measurements: MeasurementRecord[], reference: string): string[] {
+  const lines = [`  ${'time'.padEnd(9)}${'verdict'.padEnd(13)}${'requests'.padStart(9)}${'errors'.padStart(9)}${reference.padStart(9)}${'p99'.padStart(8)}${reference.padStart(9)}${'crashed'.padStart(9)}`];
+  for (const m of measurements) {
+    lines.push(
+      `  ${time(m.at).padEnd(9)}${m.verdict.padEnd(13)}${String(m.requests ?? '-').padStart(9)}${pct(m.errorRate).padStart(9)}${pct(m.stableErrorRate).padStart(9)}${ms(m.p99Ms).padStart(8)}${ms(m.stableP99Ms).padStart(9)}${String(m.crashedTasks).padStart(9)}${isLive(m) ? '  (live)' : ''}`,
+    );
+    for (const note of m.notes) lines.push(`           ${note}`);
   }
+  return lines;
+}
+
+/** The post-release watch: its window, the baseline it holds production to, and its measurements. */
+export function formatWatch(verify: VerifyRecord | undefined): string[] {
+  if (!verify) return [];
+  const window = verify.startedAt ? `from ${time(verify.startedAt)} until ${time(verify.endsAt ?? verify.startedAt)}` : 'after promotion';
+  const b = verify.baseline;
+  const lines = ['', `watch     ${Math.round(verify.durationMs / 1000)} s ${window}`];
+  if (b) lines.push(`baseline  errors ${pct(b.errorRate)}, p99 ${ms(b.p99Ms)}, ${b.requests ?? '-'} requests (previous version, at ${time(b.at)})`);
+  for (const f of verify.failure ?? []) lines.push(`failed    ${f.signal}: ${f.detail}`);
+  if (verify.measurements.length > 0) lines.push(...measurementTable(verify.measurements, 'baseline'));
   return lines;
 }
 
@@ -56,6 +69,7 @@ export function formatStatus(status: ReleaseStatus): string {
   for (const c of status.controls ?? []) lines.push(`control   ${c.action} by ${c.by} at ${c.at}${c.reason ? `: ${c.reason}` : ''}`);
   if (status.outcomeReason) lines.push(`reason    ${status.outcomeReason}`);
   lines.push(...formatAnalysis(status.canary.analysis ?? []));
+  lines.push(...formatWatch(status.verify));
   lines.push('', 'history');
   for (const event of status.history) lines.push(`  ${formatEvent(event)}`);
   return lines.join('\n');

@@ -62,6 +62,7 @@ export function releasePlan(config: RunwayConfig, service: string, requestedBy?:
     releaseBranch: svc.releaseBranch,
     // In checks mode the build gate is this check already.
     ...(svc.requireGreenCi && svc.build.mode === 'dispatch' ? { requireGreenCi: true } : {}),
+    ...(svc.verify ? { verify: { durationMs: svc.verify.duration } } : {}),
     ...(svc.migration ? { migration: { command: svc.migration.command, container: svc.migration.container ?? svc.container } } : {}),
   };
 }

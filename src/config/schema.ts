@@ -140,6 +140,16 @@ const serviceSchema = z.strictObject({
    * A one-off database migration run as an ECS task (RunTask) on the production cluster with the
    * new task definition, after approval and before the canary. Never undone automatically.
    */
+  /**
+   * The post-release watch: after promotion, production keeps being analysed at full traffic for
+   * `duration` (with `canary.analysis`'s interval, queries and thresholds) against the previous
+   * version's baseline, and rolled back if it fails. Off when absent.
+   */
+  verify: z
+    .strictObject({
+      duration: durationSchema.refine((ms) => ms > 0, 'the watch needs a duration (leave verify out to have none)'),
+    })
+    .optional(),
   migration: z
     .strictObject({
       command: z.array(z.string().min(1)).min(1, 'the migration command needs at least one word'),
@@ -148,6 +158,13 @@ const serviceSchema = z.strictObject({
     })
     .optional(),
 }).superRefine((svc, ctx) => {
+  if (svc.verify && svc.verify.duration > 0 && svc.verify.duration < svc.canary.analysis.interval) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['verify', 'duration'],
+      message: `the watch (${svc.verify.duration} ms) must be at least one analysis interval (${svc.canary.analysis.interval} ms), or nothing is measured`,
+    });
+  }
   if (!svc.requireGreenCi && svc.build.mode === 'checks' && svc.build.requiredChecks.length === 0) {
     ctx.addIssue({
       code: 'custom',

@@ -26,6 +26,11 @@ export interface Measurement {
   crashReasons?: string[];
   /** Set when the metrics source could not be queried: the measurement has no data, for this reason. */
   metricsError?: string;
+  /**
+   * What the two tracks are called in the verdicts' details. The post-release watch measures
+   * production against a baseline. @default { candidate: 'canary', reference: 'stable' }
+   */
+  labels?: { candidate: string; reference: string };
 }
 
 export interface AnalysisThresholds {
@@ -64,41 +69,45 @@ export interface MeasurementResult {
 
 const pct = (fraction: number) => `${(fraction * 100).toFixed(2)}%`;
 
+const candidateOf = (m: Measurement) => m.labels?.candidate ?? 'canary';
+const referenceOf = (m: Measurement) => m.labels?.reference ?? 'stable';
+
 function crashedTasks(m: Measurement, t: AnalysisThresholds): SignalResult {
   const verdict = m.crashedTasks > t.maxCrashedTasks ? 'fail' : 'pass';
   const why = m.crashReasons?.length ? `: ${m.crashReasons.join('; ')}` : '';
-  return { signal: 'crashed-tasks', verdict, detail: `${m.crashedTasks} crashed canary task(s) (limit ${t.maxCrashedTasks})${why}` };
+  return { signal: 'crashed-tasks', verdict, detail: `${m.crashedTasks} crashed ${candidateOf(m)} task(s) (limit ${t.maxCrashedTasks})${why}` };
 }
 
 function traffic(m: Measurement, t: AnalysisThresholds): SignalResult {
   const requests = m.canary.requests;
   if (requests === undefined) {
-    return { signal: 'traffic', verdict: 'inconclusive', detail: m.metricsError ? `metrics unavailable: ${m.metricsError}` : 'no canary traffic data' };
+    return { signal: 'traffic', verdict: 'inconclusive', detail: m.metricsError ? `metrics unavailable: ${m.metricsError}` : `no ${candidateOf(m)} traffic data` };
   }
   const verdict = requests < t.minRequests ? 'inconclusive' : 'pass';
-  return { signal: 'traffic', verdict, detail: `${requests} canary request(s) (need ${t.minRequests})` };
+  return { signal: 'traffic', verdict, detail: `${requests} ${candidateOf(m)} request(s) (need ${t.minRequests})` };
 }
 
 function errorRate(m: Measurement, t: AnalysisThresholds): SignalResult {
-  const canary = m.canary.errorRate;
-  if (canary === undefined) return { signal: 'error-rate', verdict: 'inconclusive', detail: 'no canary error-rate data' };
-  const stable = m.stable.errorRate;
+  const candidate = m.canary.errorRate;
+  if (candidate === undefined) return { signal: 'error-rate', verdict: 'inconclusive', detail: `no ${candidateOf(m)} error-rate data` };
+  const reference = m.stable.errorRate;
   // Relative to stable when stable is known: a dependency outage raises both and is not the canary's fault.
-  const limit = stable === undefined ? t.maxErrorRate : Math.max(t.maxErrorRate, stable + t.maxErrorRateIncrease);
-  const verdict = canary > limit ? 'fail' : 'pass';
-  const baseline = stable === undefined ? 'stable unknown' : `stable ${pct(stable)}`;
-  return { signal: 'error-rate', verdict, detail: `canary ${pct(canary)} vs limit ${pct(limit)} (${baseline})` };
+  const limit = reference === undefined ? t.maxErrorRate : Math.max(t.maxErrorRate, reference + t.maxErrorRateIncrease);
+  const verdict = candidate > limit ? 'fail' : 'pass';
+  const baseline = reference === undefined ? `${referenceOf(m)} unknown` : `${referenceOf(m)} ${pct(reference)}`;
+  return { signal: 'error-rate', verdict, detail: `${candidateOf(m)} ${pct(candidate)} vs limit ${pct(limit)} (${baseline})` };
 }
 
 function p99Latency(m: Measurement, t: AnalysisThresholds): SignalResult {
-  const canary = m.canary.p99Ms;
-  const stable = m.stable.p99Ms;
-  if (canary === undefined || stable === undefined || stable <= 0) {
-    return { signal: 'p99-latency', verdict: 'inconclusive', detail: `p99 canary ${canary ?? '?'} ms, stable ${stable ?? '?'} ms: no baseline` };
+  const candidate = m.canary.p99Ms;
+  const reference = m.stable.p99Ms;
+  const [c, r] = [candidateOf(m), referenceOf(m)];
+  if (candidate === undefined || reference === undefined || reference <= 0) {
+    return { signal: 'p99-latency', verdict: 'inconclusive', detail: `p99 ${c} ${candidate ?? '?'} ms, ${r} ${reference ?? '?'} ms: no baseline` };
   }
-  const limit = stable * (1 + t.maxP99Increase);
-  const verdict = canary > limit ? 'fail' : 'pass';
-  return { signal: 'p99-latency', verdict, detail: `canary p99 ${Math.round(canary)} ms vs limit ${Math.round(limit)} ms (stable ${Math.round(stable)} ms +${Math.round(t.maxP99Increase * 100)}%)` };
+  const limit = reference * (1 + t.maxP99Increase);
+  const verdict = candidate > limit ? 'fail' : 'pass';
+  return { signal: 'p99-latency', verdict, detail: `${c} p99 ${Math.round(candidate)} ms vs limit ${Math.round(limit)} ms (${r} ${Math.round(reference)} ms +${Math.round(t.maxP99Increase * 100)}%)` };
 }
 
 /**

@@ -64,7 +64,8 @@ function stageRefusal(action: OperatorAction, s: ControlState): string | undefin
     case 'resume':
       return s.paused ? undefined : `the release is not paused (stage: ${s.stage})`;
     case 'promote':
-      if (s.stage !== ReleaseStage.canary) return `only a canary can be promoted (stage: ${s.stage})`;
+      // Promoting during the post-release watch ends the watch early: the release is called released.
+      if (s.stage !== ReleaseStage.canary && s.stage !== ReleaseStage.verifying) return `only a canary or the post-release watch can be promoted (stage: ${s.stage})`;
       return s.analysisFailing ? 'the latest canary measurement failed; promote once analysis passes, or abort' : undefined;
     case 'abort':
       if (isTerminalStage(s.stage) || s.stage === ReleaseStage.rollingBack) return `the release is already ${s.stage}`;

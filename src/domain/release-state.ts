@@ -12,7 +12,7 @@ import {
   type ReleaseStatus,
   isTerminalStage,
 } from './release';
-import { inconclusiveStreak, type MeasurementResult, type SignalResult } from './canary-analysis';
+import { inconclusiveStreak, type MeasurementResult, type SignalResult, type TrackMetrics } from './canary-analysis';
 import { releaseId } from './release-id';
 
 /** A measurement as the status table shows it: the numbers and, when not a pass, why. */
@@ -56,6 +56,7 @@ export class ReleaseState {
       startedAt: at,
       updatedAt: at,
       canary: { steps: [...input.plan.canary.steps], step: 0, weight: 0, actualWeight: 0 },
+      ...(input.plan.verify ? { verify: { durationMs: input.plan.verify.durationMs, measurements: [] } } : {}),
       approval: { refused: [] },
       history: [{ at, stage: ReleaseStage.queued, message: `release of ${input.version} requested by ${input.requestedBy}: ${input.reason}` }],
     };
@@ -126,13 +127,18 @@ export class ReleaseState {
   }
 
   /** Every measurement of the canary so far, oldest first. */
-  private allMeasurements(): MeasurementRecord[] {
+  private canaryMeasurements(): MeasurementRecord[] {
     return (this.status.canary.analysis ?? []).flatMap((a) => a.measurements);
+  }
+
+  /** Every measurement of the release (the canary's, then the post-release watch's), oldest first. */
+  private allMeasurements(): MeasurementRecord[] {
+    return [...this.canaryMeasurements(), ...(this.status.verify?.measurements ?? [])];
   }
 
   /** Inconclusive measurements in a row at the end of the canary so far, since a human last decided. */
   get inconclusiveInARow(): number {
-    return inconclusiveStreak(this.allMeasurements().slice(this.measurementsBeforeHumanDecision));
+    return inconclusiveStreak(this.canaryMeasurements().slice(this.measurementsBeforeHumanDecision));
   }
 
   /** The measurements of one canary step, oldest first. */
@@ -154,6 +160,46 @@ export class ReleaseState {
   }
 
   /** The signals that failed the canary, kept for the status, Slack and the CLI. */
+  /** The previous version's numbers, measured before any canary traffic (the post-release watch compares against them). */
+  recordBaseline(metrics: TrackMetrics, now: Date): void {
+    const verify = this.verifyRecord();
+    verify.baseline = { at: now.toISOString(), ...metrics };
+    this.record(`baseline of the running version: ${describeTrack(metrics)}`, now);
+  }
+
+  /** The post-release watch begins: production at full traffic is measured until `endsAt`. */
+  startVerify(now: Date): void {
+    const verify = this.verifyRecord();
+    verify.startedAt = now.toISOString();
+    verify.endsAt = new Date(now.getTime() + verify.durationMs).toISOString();
+    this.record(`watching production for ${Math.round(verify.durationMs / 1000)} s against the baseline (until ${verify.endsAt})`, now);
+  }
+
+  /** Adds a window's measurements to the post-release watch. */
+  recordVerifyMeasurements(results: MeasurementResult[], now: Date): void {
+    if (results.length === 0) return;
+    this.verifyRecord().measurements.push(...results.map(measurementRecord));
+    this.record(`post-release watch: ${results.length} measurement(s): ${results.map((r) => r.verdict).join(', ')}`, now);
+  }
+
+  /** Failed measurements and the inconclusive streak of the post-release watch so far. */
+  get verifyPrior(): { failures: number; inconclusiveInARow: number } {
+    const measurements = this.status.verify?.measurements ?? [];
+    // A human's decision during the watch starts a new inconclusive streak, as during the canary.
+    const sinceDecision = Math.max(0, this.measurementsBeforeHumanDecision - this.canaryMeasurements().length);
+    return { failures: measurements.filter((m) => m.verdict === 'fail').length, inconclusiveInARow: inconclusiveStreak(measurements.slice(sinceDecision)) };
+  }
+
+  /** The signals that failed production during the post-release watch. */
+  verifyFailed(signals: SignalResult[]): void {
+    this.verifyRecord().failure = signals.map((s) => ({ signal: s.signal, detail: s.detail }));
+  }
+
+  private verifyRecord(): NonNullable<ReleaseStatus['verify']> {
+    if (!this.status.verify) throw new Error('this release has no post-release watch in its plan');
+    return this.status.verify;
+  }
+
   canaryFailed(signals: SignalResult[]): void {
     this.status.canary.failure = signals.map((s) => ({ signal: s.signal, detail: s.detail }));
   }
@@ -220,4 +266,10 @@ export class ReleaseState {
   snapshot(): ReleaseStatus {
     return JSON.parse(JSON.stringify(this.status)) as ReleaseStatus;
   }
+}
+
+/** A track's numbers in a history line. */
+function describeTrack(m: TrackMetrics): string {
+  const pct = (f: number | undefined) => (f === undefined ? '?' : `${(f * 100).toFixed(2)}%`);
+  return `errors ${pct(m.errorRate)}, p99 ${m.p99Ms === undefined ? '?' : `${Math.round(m.p99Ms)} ms`}, ${m.requests ?? '?'} requests`;
 }

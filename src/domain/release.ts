@@ -15,6 +15,7 @@ export const ReleaseStage = {
   migrating: 'migrating',
   canary: 'canary',
   promoting: 'promoting',
+  verifying: 'verifying',
   released: 'released',
   rollingBack: 'rolling-back',
   rolledBack: 'rolled-back',
@@ -92,6 +93,12 @@ export interface ReleasePlan {
   requireGreenCi?: boolean;
   /** A one-off migration task run before production; never undone automatically. */
   migration?: { command: string[]; container: string };
+  /**
+   * The post-release watch: after promotion, production keeps being analysed at full traffic for
+   * `durationMs` against what the previous version showed before the canary (its baseline), with
+   * the canary's analysis settings; a failure rolls production back. Off when absent.
+   */
+  verify?: { durationMs: number };
 }
 
 /** The build stage: verify CI's check runs, or dispatch a GitHub Actions build and wait for it. */
@@ -177,6 +184,26 @@ export interface AnalysisStepRecord {
   measurements: MeasurementRecord[];
 }
 
+/** The previous version's numbers before the canary began: what the post-release watch holds the new one to. */
+export interface BaselineRecord {
+  at: string;
+  requests?: number;
+  errorRate?: number;
+  p99Ms?: number;
+}
+
+/** The post-release watch as the status shows it. */
+export interface VerifyRecord {
+  durationMs: number;
+  baseline?: BaselineRecord;
+  startedAt?: string;
+  /** When the window ends if nothing holds it (workflow time). */
+  endsAt?: string;
+  measurements: MeasurementRecord[];
+  /** The signals that failed production in the window, with measured values and thresholds. */
+  failure?: { signal: string; detail: string }[];
+}
+
 /** Answer of the `status` query. */
 export interface ReleaseStatus {
   releaseId: string;
@@ -204,6 +231,8 @@ export interface ReleaseStatus {
     /** The signals that failed the canary, with measured values and thresholds. */
     failure?: { signal: string; detail: string }[];
   };
+  /** The post-release watch (when the plan has one): its window, the baseline and what it measured. */
+  verify?: VerifyRecord;
   approval: ApprovalRecord;
   /** True while an operator holds the canary at its current weight. */
   paused?: boolean;

@@ -64,12 +64,18 @@ export function liveMeasurementRecord(r: MeasurementResult): LiveMeasurementReco
 
 /**
  * The status with the live measurements the workflow has not recorded yet appended to the
- * current step's table. A measurement already in any step's table (same `at`) is left out: the
+ * current step's table (or, while the post-release watch runs, to the watch's). A measurement already in any step's table (same `at`) is left out: the
  * window may have ended between the describe and the query. Nothing changes before the canary
  * (step 0) or once the release has ended. Does not modify `status`.
  */
 export function mergeLiveMeasurements(status: ReleaseStatus, live: readonly MeasurementResult[]): ReleaseStatus {
   if (live.length === 0 || status.canary.step < 1 || status.finishedAt || status.result) return status;
+  if (status.stage === 'verifying' && status.verify) {
+    // The window in progress is the post-release watch's: its measurements go to the watch's table.
+    const recordedAt = new Set(status.verify.measurements.map((m) => m.at));
+    const fresh = live.filter((r) => !recordedAt.has(r.measurement.at)).map(liveMeasurementRecord);
+    return fresh.length === 0 ? status : { ...status, verify: { ...status.verify, measurements: [...status.verify.measurements, ...fresh] } };
+  }
   const analysis = status.canary.analysis ?? [];
   const recorded = new Set(analysis.flatMap((a) => a.measurements.map((m) => m.at)));
   const fresh = live.filter((r) => !recorded.has(r.measurement.at)).map(liveMeasurementRecord);

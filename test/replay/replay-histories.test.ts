@@ -22,8 +22,10 @@ describe('recorded release histories', () => {
       'aborted-by-operator.json',
       'held-then-resumed.json',
       'rejected.json',
+      'released-after-watch.json',
       'released.json',
       'rolled-back-bad-image.json',
+      'rolled-back-by-watch.json',
       'rolled-back-canary.json',
       'rolled-back-smoke.json',
     ]);

@@ -8,7 +8,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ReleaseActivities } from '../../activities';
 import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
 import type { ServiceSnapshot, UpdateServiceInput } from '../../activities/ecs';
-import type { MeasurementResult } from '../../src/domain/canary-analysis';
+import type { MeasurementResult, TrackMetrics } from '../../src/domain/canary-analysis';
 
 export interface FakeOptions {
   smokeFails?: boolean;
@@ -20,6 +20,8 @@ export interface FakeOptions {
   slackPostDelayMs?: number;
   /** How long each Slack message update takes; logs `updateReleaseMessage:done` when it returns. */
   slackUpdateDelayMs?: number;
+  /** What measureBaseline answers (the running version before the canary); default: the passing stable numbers. */
+  baseline?: TrackMetrics;
   /** What each canary bake window reports, by call number (1-based); default: it lasts the bake and measures a pass. */
   analysis?: (call: number, input: AnalyseBakeInput) => BakeReport | Promise<BakeReport>;
   /** The commit's CI is not green: verifyBuild fails with this message. */
@@ -169,6 +171,10 @@ export function createFakeActivities(options: FakeOptions = {}) {
     async countCrashedTasks(input) {
       log('countCrashedTasks', input);
       return { crashed: 0, reasons: [] };
+    },
+    async measureBaseline(input) {
+      log('measureBaseline', input);
+      return options.baseline ?? PASSING.measurement.stable;
     },
     async analyseBake(input) {
       log('analyseBake', input);

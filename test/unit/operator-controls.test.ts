@@ -19,7 +19,7 @@ describe('operator controls', () => {
 
   it('refuses controls that make no sense at the current stage, naming it', () => {
     expect(refusal('pause', 'alice', { stage: ReleaseStage.smoke, paused: false })).toBe('only a canary can be paused (stage: smoke)');
-    expect(refusal('promote', 'alice', { stage: ReleaseStage.awaitingApproval, paused: false })).toBe('only a canary can be promoted (stage: awaiting-approval)');
+    expect(refusal('promote', 'alice', { stage: ReleaseStage.awaitingApproval, paused: false })).toBe('only a canary or the post-release watch can be promoted (stage: awaiting-approval)');
     expect(refusal('abort', 'alice', { stage: ReleaseStage.released, paused: false })).toBe('the release is already released');
   });
 

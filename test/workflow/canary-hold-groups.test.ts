@@ -63,7 +63,7 @@ describe('a held canary of a service approved through a Slack group', () => {
     expect(updates.slice(heldAt + 1).length).toBeGreaterThan(0);
     expect(updates.slice(heldAt + 1).some((m) => m.withCanaryButtons)).toBe(false);
     // Redrawn as soon as the hold ends, not only when the step's bake does.
-    expect(updates[heldAt + 1]?.headline).toBe('Canary resumed at 10% by U_DAVE');
+    expect(updates[heldAt + 1]?.headline).toBe('Canary held at 10%: resumed by U_DAVE');
     const ask = fake.calls.find((c) => c.name === 'postThreadReply' && (c.input as { text: string }).text.includes('is held at 10%'));
     expect((ask?.input as { text: string }).text).toMatch(/<!subteam\^S0DEPLOYERS>.*Resume \/ Promote \/ Roll back buttons on the message/);
   });

@@ -35,7 +35,7 @@ export function releaseMessageOf(
   withButtons: boolean,
 ): Omit<ReleaseMessage, 'repo'> {
   const failure = s.canary.failure?.[0];
-  const held = s.stage === 'canary' && s.canary.awaitingDecision !== undefined;
+  const held = (s.stage === 'canary' || s.stage === 'verifying') && s.canary.awaitingDecision !== undefined;
   return {
     releaseId: s.releaseId,
     service: input.service,

@@ -6,6 +6,7 @@
 import { ReleaseStage } from '../../src/domain/release';
 import type { ReleaseContext } from '../release-context';
 import { analysedBake } from '../traffic/analysed-bake';
+import { measureBaseline } from './post-release-watch';
 import type { TrafficStrategy } from '../traffic/traffic-strategy';
 import { TwoServiceCanary } from '../traffic/two-service-canary';
 
@@ -17,6 +18,7 @@ export function trafficStrategyFor(release: ReleaseContext): TrafficStrategy {
 export async function shiftProductionTraffic(release: ReleaseContext, traffic: TrafficStrategy): Promise<void> {
   release.enter(ReleaseStage.canary, `starting the production canary (${traffic.name})`);
   await release.deployments.create('production', `${release.shortVersion} deploying`);
+  await measureBaseline(release);
   await traffic.begin(await release.productionTaskDefinition());
   for (const [index, weight] of traffic.steps.entries()) {
     if (release.controls.pending === 'promote') break;

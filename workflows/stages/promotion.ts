@@ -1,6 +1,7 @@
 /**
  * Stage 7, promotion: all of production on the new version, the canary retired, the GitHub
- * production deployment marked successful, and the outcome as Slack's last word.
+ * production deployment marked successful. Then, after the post-release watch if there is one,
+ * the release is announced: the outcome as Slack's last word.
  */
 import { ReleaseStage } from '../../src/domain/release';
 import type { ReleaseContext } from '../release-context';
@@ -11,7 +12,12 @@ export async function promote(release: ReleaseContext, traffic: TrafficStrategy)
   await traffic.promote();
   release.setCanary(release.plan.canary.steps.length, 100, 100);
   await release.deployments.mark('production', 'success', `${release.shortVersion} released`);
+}
+
+/** The release is done: its final stage, and Slack's last word once everything in flight has landed. */
+export async function announceReleased(release: ReleaseContext): Promise<void> {
   await release.slack.settle();
   release.finish('released');
-  await release.slack.finalUpdate('Released to production');
+  const watched = release.plan.verify ? ` (watched for ${Math.round(release.plan.verify.durationMs / 1000)} s)` : '';
+  await release.slack.finalUpdate(`Released to production${watched}`);
 }
