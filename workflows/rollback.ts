@@ -1,0 +1,83 @@
+/**
+ * Rolling back a finished release: production goes back to a version an earlier release ran
+ * there, by its own durable workflow. Nothing that holds releases back holds it back: a release
+ * of the service still in flight is stopped first (it rolls itself back through its own
+ * compensation) and waited for. An approval is asked only when the service's policy says so. The
+ * target's task definition must still exist. Production is rolled with the same ECS verdicts as
+ * a promotion, recorded on GitHub and in Slack; if that fails, what ran is put back.
+ */
+import { workflowInfo } from '@temporalio/workflow';
+import { ReleaseStage, type ReleaseInput, type ReleaseOutcome } from '../src/domain/release';
+import type { RollbackInput } from '../src/domain/rollback';
+import { rollOut } from './ecs-rollout';
+import { ReleaseContext } from './release-context';
+import { ReleaseRejected } from './release-stopped';
+import { awaitApproval } from './stages/approval';
+import { rollBack } from './stages/rollback';
+
+export async function rollback(input: RollbackInput): Promise<ReleaseOutcome> {
+  const release = new ReleaseContext(asReleaseInput(input));
+  try {
+    await release.forward.run(async () => {
+      await checkTarget(release, input);
+      await stopReleasesInFlight(release, input);
+      if (input.plan.rollback?.approval === 'required') await awaitApproval(release);
+      await restoreProduction(release, input);
+    });
+    return release.outcome();
+  } catch (err) {
+    return rollBack(release, err);
+  }
+}
+
+/** The rollback as the release context sees it: the target's version and image, with the rollback's reason. */
+function asReleaseInput(input: RollbackInput): ReleaseInput {
+  return {
+    service: input.service,
+    version: input.to.version,
+    image: input.to.image,
+    requestedBy: input.requestedBy,
+    reason: `roll back ${input.from.version.slice(0, 12)} (${input.from.workflowId}) to ${input.to.version.slice(0, 12)}: ${input.reason}`,
+    plan: input.plan,
+  };
+}
+
+/** The target's task definition must still be deployable; a rollback to a deregistered one is refused, naming it. */
+async function checkTarget(release: ReleaseContext, input: RollbackInput): Promise<void> {
+  release.enter(ReleaseStage.building, `checking ${input.to.taskDefinition} (${input.to.workflowId}) can run again`);
+  // Runway's records come from Temporal's visibility store, which lags: make sure production runs
+  // what they say before changing it, or a rollback could skip the newest release.
+  const running = await release.acts.ecs.describeService(input.plan.production);
+  if (input.from.taskDefinition && running.taskDefinition !== input.from.taskDefinition) {
+    throw new ReleaseRejected(
+      `rollback refused: production runs ${running.taskDefinition}, not ${input.from.taskDefinition} that ${input.from.workflowId} left there; look again with runway status, or name the target with --to`,
+    );
+  }
+  const { status } = await release.acts.ecs.checkTaskDefinition({ taskDefinition: input.to.taskDefinition, container: input.plan.container });
+  if (status !== 'ACTIVE') {
+    throw new ReleaseRejected(`rollback refused: the task definition ${input.to.workflowId} ran, ${input.to.taskDefinition}, is ${status === 'MISSING' ? 'gone' : status} and cannot run again`);
+  }
+  // With an approval to ask for, the approval request is the message; otherwise Slack is told now.
+  if (input.plan.rollback?.approval !== 'required') release.slack.startPosting(`Rolling back ${input.service} to ${input.to.version.slice(0, 12)}`, false);
+}
+
+/** Releases of the service in flight are stopped (each rolls itself back) and waited for. */
+async function stopReleasesInFlight(release: ReleaseContext, input: RollbackInput): Promise<void> {
+  const { stopped } = await release.acts.releaseControl.stopReleasesInFlight({
+    service: input.service,
+    taskQueue: workflowInfo().taskQueue,
+    reason: `${release.releaseId} rolls production back to ${input.to.version.slice(0, 12)}`,
+  });
+  for (const s of stopped) release.record(`stopped ${s.releaseId}, in flight (it ended ${s.ended.toLowerCase()}) so the rollback does not race it`);
+}
+
+/** Production back on the target's task definition, with the ECS verdicts of a promotion; GitHub and Slack say so. */
+async function restoreProduction(release: ReleaseContext, input: RollbackInput): Promise<void> {
+  release.enter(ReleaseStage.promoting, `rolling production back to ${input.to.taskDefinition}`);
+  await release.deployments.create('production', `rollback to ${release.shortVersion}`);
+  await rollOut(release, input.plan.production, input.to.taskDefinition, 'production');
+  await release.deployments.mark('production', 'success', `${release.shortVersion} running again: ${input.reason}`.slice(0, 140));
+  await release.slack.settle();
+  release.finish('released', `production runs ${release.shortVersion} again (was ${input.from.version.slice(0, 12)})`);
+  await release.slack.finalUpdate(`Rolled back to ${release.shortVersion}: ${input.reason}`);
+}
