@@ -5,14 +5,17 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { CanaryAnalysisPlan } from '../src/domain/release';
 import type { MetricsProvider } from '../src/metrics/provider';
+import { createSentryClient } from '../src/sdk-clients/sentry';
 import { createAnalysisActivities } from './canary-analysis';
 import { createEcsActivities, type EcsActivityOptions } from './ecs';
 import { createMigrationActivities } from './ecs-migration';
 import { createEcsTaskActivities } from './ecs-tasks';
 import { createGitHubActivities, type GitHubApi } from './github';
 import { createGitHubBuildActivities, type GitHubBuildOptions } from './github-build';
+import { createSentryActivities, type SentryApi } from './sentry';
 import { createSlackActivities, type SlackApi } from './slack';
 import { createSmokeActivities } from './smoke';
+import { createWebhookActivities } from './webhook';
 
 export interface ActivityClients {
   ecs: ECSClient;
@@ -23,6 +26,10 @@ export interface ActivityClients {
   ecsOptions?: EcsActivityOptions;
   /** Poll intervals of the GitHub build waits. */
   githubOptions?: GitHubBuildOptions;
+  /** Sentry for release markers; without it, marker calls fail with a message saying SENTRY_AUTH_TOKEN is missing. */
+  sentry?: SentryApi;
+  /** RUNWAY_WEBHOOK_SECRET, which signs webhook deliveries; without it none is sent. */
+  webhookSecret?: string;
   /** Metrics for canary analysis; without it, analysis fails with a message saying PROMETHEUS_URL is missing. */
   metricsFor?: (analysis: CanaryAnalysisPlan) => MetricsProvider;
 }
@@ -42,6 +49,8 @@ export function createActivities(clients: ActivityClients) {
     ...createSlackActivities({ slack: clients.slack }),
     ...createGitHubActivities({ github: clients.github }),
     ...createGitHubBuildActivities({ github: clients.github, options: clients.githubOptions }),
+    ...createSentryActivities({ sentry: clients.sentry ?? createSentryClient({}) }),
+    ...createWebhookActivities({ secret: clients.webhookSecret, fetch: clients.fetch }),
   };
 }
 

@@ -6,6 +6,7 @@ import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/
 import { createActivities, type ActivityClients } from '../activities';
 import { createEcsClient } from '../src/sdk-clients/ecs';
 import { createGitHubClient } from '../src/sdk-clients/github';
+import { createSentryClient } from '../src/sdk-clients/sentry';
 import { createSlackClient } from '../src/sdk-clients/slack';
 import { createPrometheusProvider } from '../src/metrics/prometheus';
 import type { RunwayEnv } from '../src/config/env';
@@ -34,6 +35,9 @@ export function clientsFromEnv(env: RunwayEnv): ActivityClients {
     ecs: createEcsClient(),
     slack: createSlackClient(env),
     github: createGitHubClient(env),
+    // Release markers: the token and the webhook secret stay in these clients (never in workflow inputs).
+    sentry: createSentryClient(env),
+    webhookSecret: env.RUNWAY_WEBHOOK_SECRET,
     // Deployment and migration waits poll ECS this often (RUNWAY_DEPLOY_POLL_INTERVAL).
     ecsOptions: { pollIntervalMs: env.RUNWAY_DEPLOY_POLL_INTERVAL },
     ...(prometheusUrl ? { metricsFor: (analysis) => createPrometheusProvider({ baseUrl: prometheusUrl, queries: analysis.queries }) } : {}),

@@ -38,6 +38,8 @@ export interface ReleaseActivityGroups {
   notify: Group<'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>;
   /** GitHub deployment records: kept trying for their bound, since they say what runs where. */
   records: Group<'createDeployment' | 'setDeploymentStatus' | 'restorePreviousDeployment'>;
+  /** Release markers (Sentry) and webhook deliveries: informative, tried with backoff for a bounded time. */
+  markers: Group<'createSentryRelease' | 'recordSentryDeploy' | 'finalizeSentryRelease' | 'deliverWebhook'>;
 }
 
 /**
@@ -91,6 +93,17 @@ const deploymentRecord: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
 };
 
+/**
+ * Sentry and webhook receivers inform, like Slack: bounded by the same 3 minutes, but with no
+ * attempt limit inside it, so a receiver that is down for a minute still gets its delivery
+ * (1 s, 2 s, 4 s … up to 30 s apart). What is not delivered by then is recorded and given up.
+ */
+const marker: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: '3 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+};
+
 export function releaseActivities(plan: ReleasePlan): ReleaseActivityGroups {
   const deployWait: ActivityOptions = {
     startToCloseTimeout: plan.deployTimeoutMs + 60_000,
@@ -140,6 +153,7 @@ export function releaseActivities(plan: ReleasePlan): ReleaseActivityGroups {
     rollbackWait: proxyActivities<ReleaseActivityGroups['rollbackWait']>({ ...deployWait, retry: { ...rollbackCall.retry } }),
     notify: proxyActivities<ReleaseActivityGroups['notify']>(notification),
     records: proxyActivities<ReleaseActivityGroups['records']>(deploymentRecord),
+    markers: proxyActivities<ReleaseActivityGroups['markers']>(marker),
   };
 }
 

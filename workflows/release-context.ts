@@ -25,6 +25,7 @@ import { type Controls, registerControlHandlers } from './handlers/control-handl
 import { currentDetails } from './reporting/current-details';
 import { DeploymentRecords } from './reporting/deployment-records';
 import { releaseMessageOf } from './reporting/release-message';
+import { ReleaseMarkers } from './reporting/release-markers';
 import { ReleaseSlack } from './reporting/release-slack';
 
 export class ReleaseContext {
@@ -42,6 +43,8 @@ export class ReleaseContext {
   readonly forward = new CancellationScope();
   readonly slack: ReleaseSlack;
   readonly deployments: DeploymentRecords;
+  /** Sentry release markers and webhooks (nothing at all when the plan configures neither). */
+  readonly markers: ReleaseMarkers;
   /** One-line results of staging and smoke, shown in the Slack message. */
   readonly summaries: { staging?: string; smoke?: string } = {};
   private productionTd?: Promise<string>;
@@ -79,6 +82,16 @@ export class ReleaseContext {
       logUrl: runUrl,
       environmentUrls: plan.environmentUrls,
     });
+    this.markers = new ReleaseMarkers({
+      markers: this.acts.markers,
+      bestEffort: this.bestEffort,
+      input,
+      runId: this.runId,
+      runUrl,
+      status: () => this.state.snapshot(),
+      now: () => this.now(),
+      record: (message) => this.record(message),
+    });
 
     setHandler(statusQuery, () => this.state.snapshot());
     registerApprovalHandlers(this.state, plan.approval, input.requestedBy);
@@ -111,6 +124,7 @@ export class ReleaseContext {
     this.state.enter(stage, message, this.now());
     upsertSearchAttributes([{ key: stageSearchAttribute, value: stage }]);
     this.showDetails();
+    this.markers.stageEntered(stage);
   }
 
   /** Adds a line to the release's history. */
@@ -135,6 +149,7 @@ export class ReleaseContext {
     this.state.finish(result, reason, this.now());
     upsertSearchAttributes([{ key: stageSearchAttribute, value: this.state.stage }]);
     this.showDetails();
+    this.markers.finished(result);
   }
 
   /** What the workflow returns: the result, and the final status so a finished release needs no worker to inspect. */

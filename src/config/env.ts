@@ -143,6 +143,11 @@ export const envSchema = z.object({
   GITHUB_TOKEN: optional,
   GITHUB_API_URL: optional,
   PROMETHEUS_URL: optional,
+  /** Sentry release markers (sentry-cli's own names): a token with project:releases, and the server (default https://sentry.io). */
+  SENTRY_AUTH_TOKEN: optional,
+  SENTRY_URL: optional,
+  /** Signs every webhook delivery (HMAC-SHA256, the Runway-Signature header); without it no webhook is sent. */
+  RUNWAY_WEBHOOK_SECRET: optional,
 });
 
 export type RunwayEnv = z.output<typeof envSchema>;

@@ -64,6 +64,7 @@ export function releasePlan(config: RunwayConfig, service: string, requestedBy?:
     ...(svc.requireGreenCi && svc.build.mode === 'dispatch' ? { requireGreenCi: true } : {}),
     ...(svc.verify ? { verify: { durationMs: svc.verify.duration } } : {}),
     ...(svc.migration ? { migration: { command: svc.migration.command, container: svc.migration.container ?? svc.container } } : {}),
+    ...markerPlan(config, svc),
   };
 }
 
@@ -76,4 +77,14 @@ function approverSlackIds(config: RunwayConfig, approvers: string[]): { approver
     }),
   );
   return Object.keys(ids).length > 0 ? { approverSlackIds: ids } : {};
+}
+
+/** Sentry and webhooks only when configured, so plans of services without them stay as they were. */
+function markerPlan(config: RunwayConfig, svc: ServiceConfig): Pick<ReleasePlan, 'sentry' | 'webhooks'> {
+  const sentry = svc.markers?.sentry;
+  const webhooks = [...new Set([...(config.notify?.webhooks ?? []), ...(svc.notify?.webhooks ?? [])])];
+  return {
+    ...(sentry ? { sentry: { org: sentry.org, project: sentry.project, repository: sentry.repository ?? svc.repo, versionPrefix: sentry.versionPrefix } } : {}),
+    ...(webhooks.length > 0 ? { webhooks } : {}),
+  };
 }

@@ -115,6 +115,20 @@ const approvalSchema = z
     }
   });
 
+/** Sentry's organization and project slugs (as in its URLs); `repository` as Sentry names the GitHub repository (default: the service's `repo`). */
+const sentryMarkerSchema = z.strictObject({
+  org: z.string().regex(/^[\w.-]+$/, 'must be a Sentry organization slug'),
+  project: z.string().regex(/^[\w.-]+$/, 'must be a Sentry project slug'),
+  repository: z.string().min(1).optional(),
+  /** Put before the commit SHA in Sentry's release version (as the service's Sentry SDK reports it), e.g. `checkout@`. */
+  versionPrefix: z.string().regex(/^[^/\\\s]*$/, 'must not contain slashes or whitespace (Sentry refuses them in versions)').default(''),
+});
+
+/** Where the release's events are posted, each signed with RUNWAY_WEBHOOK_SECRET (README "Release markers and webhooks"). */
+const notifySchema = z.strictObject({
+  webhooks: z.array(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' })).max(10).default([]),
+});
+
 const serviceSchema = z.strictObject({
   repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name'),
   image: name,
@@ -157,6 +171,10 @@ const serviceSchema = z.strictObject({
       container: name.optional(),
     })
     .optional(),
+  /** Release markers: a Sentry release with a deploy per environment (token from SENTRY_AUTH_TOKEN). */
+  markers: z.strictObject({ sentry: sentryMarkerSchema.optional() }).optional(),
+  /** Webhooks for this service, besides the top-level `notify.webhooks`. */
+  notify: notifySchema.optional(),
 }).superRefine((svc, ctx) => {
   if (svc.verify && svc.verify.duration > 0 && svc.verify.duration < svc.canary.analysis.interval) {
     ctx.addIssue({
@@ -185,6 +203,8 @@ export const configSchema = z.strictObject({
   webUiUrl: url.optional(),
   /** People by the name used in approvers lists and `--as`, e.g. `alice: { slack: U01ALICE }`. */
   people: z.record(z.string().min(1), personSchema).default({}),
+  /** Webhooks every service's releases are posted to. */
+  notify: notifySchema.optional(),
   services: z.record(z.string().regex(SERVICE_NAME_PATTERN, 'service names are lower-case letters, digits and dashes'), serviceSchema).refine(
     (services) => Object.keys(services).length > 0,
     'at least one service is required',

@@ -99,6 +99,20 @@ export interface ReleasePlan {
    * the canary's analysis settings; a failure rolls production back. Off when absent.
    */
   verify?: { durationMs: number };
+  /** Release markers: a Sentry release of this version with a deploy per environment (README "Release markers and webhooks"). Absent when not configured. */
+  sentry?: SentryMarkerPlan;
+  /** Receivers of the release's events, each a signed JSON POST. Absent when there are none. */
+  webhooks?: string[];
+}
+
+/** Where the release is recorded in Sentry; the token is the worker's (SENTRY_AUTH_TOKEN), never here. */
+export interface SentryMarkerPlan {
+  org: string;
+  project: string;
+  /** The repository as Sentry names it (its GitHub integration: `owner/name`). */
+  repository: string;
+  /** Sentry's release version is `<versionPrefix><commit SHA>`. */
+  versionPrefix: string;
 }
 
 /** The build stage: verify CI's check runs, or dispatch a GitHub Actions build and wait for it. */

@@ -4,7 +4,7 @@
  * answer to "what did the release actually do to each system?".
  */
 
-export type EmulatedSystem = 'ecs' | 'slack' | 'github' | 'health' | 'prometheus';
+export type EmulatedSystem = 'ecs' | 'slack' | 'github' | 'health' | 'prometheus' | 'sentry' | 'webhook';
 
 export interface SandboxCall {
   /** Global across systems, so calls to different systems can be put in one order. */
@@ -45,7 +45,7 @@ export interface CallRecord {
 
 export class CallLog {
   private seq = 0;
-  private readonly calls: SandboxCalls = { ecs: [], slack: [], github: [], health: [], prometheus: [] };
+  private readonly calls: SandboxCalls = { ecs: [], slack: [], github: [], health: [], prometheus: [], sentry: [], webhook: [] };
 
   constructor(
     private readonly now: () => number,

@@ -33,8 +33,8 @@ export function handleControlRequest(deps: SandboxParts, req: SandboxRequest): S
   }
 }
 
-export function sandboxState(deps: Pick<SandboxParts, 'ecs' | 'slack' | 'github'>): Record<string, unknown> {
-  return { ecs: deps.ecs.snapshot(), slack: deps.slack.state(), github: deps.github.state() };
+export function sandboxState(deps: Pick<SandboxParts, 'ecs' | 'slack' | 'github' | 'sentry' | 'webhooks'>): Record<string, unknown> {
+  return { ecs: deps.ecs.snapshot(), slack: deps.slack.state(), github: deps.github.state(), sentry: deps.sentry.state(), webhooks: deps.webhooks.state() };
 }
 
 /**

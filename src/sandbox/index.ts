@@ -13,6 +13,8 @@ import { type Scenario, type ScenarioPatch, scenarioPatchSchema, ScenarioStore }
 import { createSandboxServer } from './server';
 import { type ClickRequest, type ClickResult, SlackClicker } from './slack/click';
 import { SlackEmulator, type SlackInteractionResponse } from './slack/emulator';
+import { SentryEmulator } from './sentry/emulator';
+import { SANDBOX_WEBHOOK_SECRET, WebhookReceivers } from './webhook-receiver';
 
 export type { CallExchange, SandboxCall, SandboxCalls, EmulatedSystem } from './call-log';
 export type { SandboxServiceSeed } from './ecs/emulator';
@@ -24,6 +26,9 @@ export type { ClickRequest, ClickResult } from './slack/click';
 export { ClickError } from './slack/click';
 export { blockActionsPayload, messageButtons, signedInteraction } from './slack/interaction-payload';
 export { slackSignatureHeaders } from './slack/signing';
+export type { SentryDeployRecord, SentryReleaseRecord } from './sentry/emulator';
+export type { WebhookDelivery } from './webhook-receiver';
+export { SANDBOX_WEBHOOK_SECRET } from './webhook-receiver';
 
 export interface SandboxOptions {
   /** Port on 127.0.0.1. @default 0 (an ephemeral port; read it from `Sandbox.port`) */
@@ -37,6 +42,12 @@ export interface SandboxOptions {
    * simulated clicks are signed with it. Without one, clicks are refused.
    */
   signingSecret?: string;
+  /**
+   * The secret webhook deliveries are signed with (the worker's RUNWAY_WEBHOOK_SECRET): the
+   * receivers at `/webhooks/<name>` refuse a delivery whose signature does not hold.
+   * @default SANDBOX_WEBHOOK_SECRET
+   */
+  webhookSecret?: string;
   /** Which ECS service serves each track of each Runway service, for the Prometheus emulator. @default [] */
   metricsTargets?: MetricsTarget[];
   /**
@@ -49,7 +60,10 @@ export interface SandboxOptions {
 }
 
 export interface Sandbox {
-  /** `http://127.0.0.1:PORT`: the ECS endpoint; Slack is at `${url}/slack/api/`, GitHub at `${url}/github`, Prometheus at `${url}/prometheus`. */
+  /**
+   * `http://127.0.0.1:PORT`: the ECS endpoint; Slack is at `${url}/slack/api/`, GitHub at `${url}/github`, Prometheus at
+   * `${url}/prometheus`, Sentry at `${url}/sentry`, webhook receivers at `${url}/webhooks/<name>`.
+   */
   url: string;
   port: number;
   /** Every call received so far, per system, in order (same as `GET /_sandbox/calls`). */
@@ -57,7 +71,7 @@ export interface Sandbox {
   scenario(): Scenario;
   /** Merges into the scenario (same as `PUT /_sandbox/scenario`); throws on an invalid patch. */
   setScenario(patch: ScenarioPatch): Scenario;
-  /** Clusters, services, deployments, task definitions, Slack messages, GitHub deployments. */
+  /** Clusters, services, deployments, task definitions, Slack messages, GitHub deployments, Sentry releases, webhook deliveries. */
   state(): Record<string, unknown>;
   /**
    * Clicks Approve / Reject as Slack user `user` (same as `POST /_sandbox/slack/click`): sends the
@@ -81,7 +95,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const prometheus = new PrometheusEmulator({ ecs, scenario, targets: opts.metricsTargets ?? [], now });
   let url = '';
   const clicker = new SlackClicker({ slack, signingSecret: opts.signingSecret, baseUrl: () => url, now });
-  const server = createSandboxServer({ calls, scenario, ecs, slack, github, prometheus, clicker });
+  const sentry = new SentryEmulator(now, scenario);
+  const webhooks = new WebhookReceivers({ now, secret: opts.webhookSecret ?? SANDBOX_WEBHOOK_SECRET, takeFault: (receiver) => scenario.takeWebhookFault(receiver) });
+  const server = createSandboxServer({ calls, scenario, ecs, slack, github, prometheus, clicker, sentry, webhooks });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -99,7 +115,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     calls: () => calls.snapshot(),
     scenario: () => scenario.get(),
     setScenario: (patch) => scenario.merge(scenarioPatchSchema.parse(patch)),
-    state: () => sandboxState({ ecs, slack, github }),
+    state: () => sandboxState({ ecs, slack, github, sentry, webhooks }),
     clickButton: (request) => clicker.click(request),
     slackResponses: () => slack.state().responses,
     close: () =>

@@ -3,6 +3,8 @@ import type { EcsEmulator } from './ecs/emulator';
 import type { GitHubEmulator } from './github/emulator';
 import type { PrometheusEmulator } from './prometheus/emulator';
 import type { ScenarioStore } from './scenario';
+import type { SentryEmulator } from './sentry/emulator';
+import type { WebhookReceivers } from './webhook-receiver';
 import type { SlackClicker } from './slack/click';
 import type { SlackEmulator } from './slack/emulator';
 
@@ -15,4 +17,6 @@ export interface SandboxParts {
   github: GitHubEmulator;
   prometheus: PrometheusEmulator;
   clicker: SlackClicker;
+  sentry: SentryEmulator;
+  webhooks: WebhookReceivers;
 }

@@ -22,6 +22,8 @@ import {
 import { type CanaryMetricsBehaviour, canaryMetricsBehaviourSchema, type Traffic, trafficSchema } from './prometheus/scenario';
 import { type GitHubFault, type GitHubScenario, gitHubScenarioSchema, mergeGitHubScenario, takeGitHubFault } from './github/scenario';
 import { mergeSlackScenario, type SlackFault, type SlackScenario, slackScenarioSchema, takeSlackFault } from './slack/scenario';
+import { type SentryFault, type SentryOperation, type SentryScenario, sentryScenarioSchema, takeSentryFault } from './sentry/scenario';
+import { takeWebhookFault, type WebhookFault, type WebhookScenario, webhookScenarioSchema } from './webhook-receiver';
 
 export type { HealthBehaviour, ImageBehaviour } from './ecs/scenario';
 export type { CanaryMetricsBehaviour } from './prometheus/scenario';
@@ -48,6 +50,10 @@ export interface Scenario {
   traffic?: Traffic;
   /** Build runs, branches and injected GitHub API faults (see github/scenario.ts). Absent until set. */
   github?: GitHubScenario;
+  /** Linked repositories and injected Sentry failures. Absent until set. */
+  sentry?: SentryScenario;
+  /** Injected failures of the webhook receivers. Absent until set. */
+  webhooks?: WebhookScenario;
 }
 
 /** Strict, so a typo such as `image:` is refused instead of silently doing nothing. */
@@ -62,6 +68,8 @@ export const scenarioPatchSchema = z
     canary: z.record(z.string().min(1), canaryMetricsBehaviourSchema).optional(),
     traffic: trafficSchema.optional(),
     github: gitHubScenarioSchema.optional(),
+    sentry: sentryScenarioSchema.optional(),
+    webhooks: webhookScenarioSchema.optional(),
   })
   .strict();
 
@@ -103,6 +111,8 @@ export class ScenarioStore {
       ...(this.current.canary || patch.canary ? { canary: { ...this.current.canary, ...patch.canary } } : {}),
       ...(this.current.traffic || patch.traffic ? { traffic: patch.traffic ?? this.current.traffic } : {}),
       ...(this.current.github || patch.github ? { github: patch.github ? mergeGitHubScenario(this.current.github, patch.github) : this.current.github } : {}),
+      ...(this.current.sentry || patch.sentry ? { sentry: { ...this.current.sentry, ...patch.sentry } } : {}),
+      ...(this.current.webhooks || patch.webhooks ? { webhooks: { ...this.current.webhooks, ...patch.webhooks } } : {}),
     };
     return this.get();
   }
@@ -179,6 +189,30 @@ export class ScenarioStore {
     if (left <= 0) return false;
     this.current.github = { ...this.current.github, autoMergeNext: left - 1 };
     return true;
+  }
+
+  /** Consumes one injected fault for a Sentry API call of `operation`, if any is scripted for it. */
+  takeSentryFault(operation: SentryOperation): SentryFault | undefined {
+    return this.takeListedFault('sentry', (s) => takeSentryFault(s, operation));
+  }
+
+  /** The Sentry part of the scenario as it is now (down, linked repositories). */
+  get sentry(): SentryScenario {
+    return this.current.sentry ?? {};
+  }
+
+  /** Consumes one injected fault for a delivery to webhook receiver `receiver`, if any is scripted for it. */
+  takeWebhookFault(receiver: string): WebhookFault | undefined {
+    return this.takeListedFault('webhooks', (s) => takeWebhookFault(s, receiver));
+  }
+
+  /** Takes a fault from the `key` part of the scenario with `take`, keeping what is left. */
+  private takeListedFault<K extends 'sentry' | 'webhooks', F>(key: K, take: (part: NonNullable<Scenario[K]>) => { fault?: F; remaining: NonNullable<Scenario[K]> }): F | undefined {
+    const part = this.current[key];
+    if (!part) return undefined;
+    const { fault, remaining } = take(part as NonNullable<Scenario[K]>);
+    this.current = { ...this.current, [key]: remaining };
+    return fault;
   }
 
   /** True while the scenario says the whole Slack Web API is down. */

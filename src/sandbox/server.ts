@@ -21,6 +21,8 @@ const SLACK_PREFIX = '/slack/api/';
 const SLACK_RESPONSE_PREFIX = '/slack/response/';
 const GITHUB_PREFIX = '/github';
 const PROMETHEUS_PREFIX = '/prometheus';
+const SENTRY_PREFIX = '/sentry';
+const WEBHOOK_PREFIX = '/webhooks/';
 
 export function routeRequest(parts: SandboxParts, req: SandboxRequest): SandboxResponse | Promise<SandboxResponse> {
   const { path } = req;
@@ -30,6 +32,8 @@ export function routeRequest(parts: SandboxParts, req: SandboxRequest): SandboxR
   if (path.startsWith(SLACK_RESPONSE_PREFIX)) return parts.slack.receiveResponse(safeDecode(path.slice(SLACK_RESPONSE_PREFIX.length)), req);
   if (path === GITHUB_PREFIX || path.startsWith(`${GITHUB_PREFIX}/`)) return parts.github.handle(path.slice(GITHUB_PREFIX.length) || '/', req);
   if (path.startsWith(`${PROMETHEUS_PREFIX}/`)) return parts.prometheus.handle(path.slice(PROMETHEUS_PREFIX.length), req);
+  if (path.startsWith(`${SENTRY_PREFIX}/`)) return parts.sentry.handle(path.slice(SENTRY_PREFIX.length), req);
+  if (path.startsWith(WEBHOOK_PREFIX) && path.length > WEBHOOK_PREFIX.length) return parts.webhooks.handle(safeDecode(path.slice(WEBHOOK_PREFIX.length)), req);
   const health = matchHealthPath(path);
   if (health) return handleHealthRequest(parts, req, health);
   return notFound(`no sandbox route for ${req.method} ${path}`);

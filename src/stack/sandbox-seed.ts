@@ -4,7 +4,7 @@
  * image, so the first release has something to copy and to roll back to.
  */
 import type { RunwayConfig } from '../config/schema';
-import type { EmulatedSystem, MetricsTarget, SandboxCall, SandboxServiceSeed } from '../sandbox';
+import { type EmulatedSystem, type MetricsTarget, SANDBOX_WEBHOOK_SECRET, type SandboxCall, type SandboxServiceSeed } from '../sandbox';
 
 /** Stable production task count: 9 makes 10 % exactly one canary task. */
 export const SANDBOX_PRODUCTION_TASKS = 9;
@@ -44,6 +44,10 @@ export function sandboxClientEnv(sandboxUrl: string): Record<string, string> {
     GITHUB_API_URL: `${sandboxUrl}/github`,
     GITHUB_TOKEN: 'sandbox',
     PROMETHEUS_URL: `${sandboxUrl}/prometheus`,
+    SENTRY_URL: `${sandboxUrl}/sentry`,
+    SENTRY_AUTH_TOKEN: 'sntrys_sandbox',
+    // The sandbox's webhook receivers check signatures with the same secret.
+    RUNWAY_WEBHOOK_SECRET: SANDBOX_WEBHOOK_SECRET,
   };
 }
 

@@ -20,6 +20,8 @@ export interface FakeOptions {
   slackPostDelayMs?: number;
   /** How long each Slack message update takes; logs `updateReleaseMessage:done` when it returns. */
   slackUpdateDelayMs?: number;
+  /** Sentry and webhook calls fail (a receiver or Sentry that is down): non-retryable, so a test needs no retry waits. */
+  markersFail?: boolean;
   /** What measureBaseline answers (the running version before the canary); default: the passing stable numbers. */
   baseline?: TrackMetrics;
   /** What each canary bake window reports, by call number (1-based); default: it lasts the bake and measures a pass. */
@@ -171,6 +173,26 @@ export function createFakeActivities(options: FakeOptions = {}) {
     async countCrashedTasks(input) {
       log('countCrashedTasks', input);
       return { crashed: 0, reasons: [] };
+    },
+    async createSentryRelease(input) {
+      log('createSentryRelease', input);
+      if (options.markersFail) throw ApplicationFailure.nonRetryable('Sentry answered 503', 'SentryUnavailable');
+      return { version: input.version, commits: 'refs' };
+    },
+    async recordSentryDeploy(input) {
+      log('recordSentryDeploy', input);
+      if (options.markersFail) throw ApplicationFailure.nonRetryable('Sentry answered 503', 'SentryUnavailable');
+      return { deployId: `${input.environment}-1`, created: true };
+    },
+    async finalizeSentryRelease(input) {
+      log('finalizeSentryRelease', input);
+      if (options.markersFail) throw ApplicationFailure.nonRetryable('Sentry answered 503', 'SentryUnavailable');
+      return { finalized: true, dateReleased: input.dateReleased };
+    },
+    async deliverWebhook(input) {
+      log('deliverWebhook', input);
+      if (options.markersFail) throw ApplicationFailure.nonRetryable('the receiver answered 500', 'WebhookRefused');
+      return { status: 204 };
     },
     async measureBaseline(input) {
       log('measureBaseline', input);

@@ -25,7 +25,7 @@ interface Synthetic {
 function cleanRelease(scenario: ChaosScenario): Synthetic {
   const want = EXPECTATIONS[scenario];
   let seq = 0;
-  const calls: SandboxCalls = { ecs: [], slack: [], github: [], health: [], prometheus: [] };
+  const calls: SandboxCalls = { ecs: [], slack: [], github: [], health: [], prometheus: [], sentry: [], webhook: [] };
   const call = (system: keyof SandboxCalls, operation: string, request: unknown, status = 200) =>
     calls[system].push({ seq: ++seq, at: new Date(1_700_000_000_000 + seq).toISOString(), operation, request, status });
   const oldTd = { staging: `${SERVICE}-staging:1`, production: `${SERVICE}-production:1` };

@@ -18,6 +18,7 @@ export async function awaitApproval(release: ReleaseContext): Promise<void> {
   if (!decided && !state.isDecided) state.decide('rejected', 'runway', `no decision within ${Math.round(plan.approval.timeoutMs / 1000)} s`, release.now());
   if (state.approval.decision === 'rejected') throw new ReleaseRejected(state.approval.comment ?? `rejected by ${state.approval.by}`);
   slack.update(`Approved by ${state.approval.by}`);
+  release.markers.approved();
 }
 
 /** Posts the request, reminds once if configured, and waits for a decision until the approval timeout. */

@@ -12,6 +12,7 @@ export async function promote(release: ReleaseContext, traffic: TrafficStrategy)
   await traffic.promote();
   release.setCanary(release.plan.canary.steps.length, 100, 100);
   await release.deployments.mark('production', 'success', `${release.shortVersion} released`);
+  release.markers.deployed('production');
 }
 
 /** The release is done: its final stage, and Slack's last word once everything in flight has landed. */
@@ -20,4 +21,5 @@ export async function announceReleased(release: ReleaseContext): Promise<void> {
   release.finish('released');
   const watched = release.plan.verify ? ` (watched for ${Math.round(release.plan.verify.durationMs / 1000)} s)` : '';
   await release.slack.finalUpdate(`Released to production${watched}`);
+  if (release.markers.enabled) await release.markers.settle();
 }

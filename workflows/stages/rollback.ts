@@ -38,5 +38,6 @@ async function undoEverything(release: ReleaseContext, rejected: boolean, reason
   const what = result === 'failed' ? 'stopped, and its rollback is incomplete' : result === 'rejected' ? 'was rejected' : 'was rolled back';
   slack.reply('replying in the Slack thread', `${release.requesterMention()} your release of ${release.input.service} ${release.shortVersion} ${what}: ${escapeMrkdwn(finalReason)}`);
   await slack.settle();
+  if (release.markers.enabled) await release.markers.settle();
   return release.outcome();
 }

@@ -9,4 +9,5 @@ export async function deployToStaging(release: ReleaseContext): Promise<void> {
   await release.deployments.create('staging', `${release.shortVersion} deploying`);
   const stagingTd = await acts.ecs.prepareTaskDefinition({ source: plan.staging, container: plan.container, image: state.image });
   release.summaries.staging = await rollOut(release, plan.staging, stagingTd.taskDefinitionArn, 'staging');
+  release.markers.deployed('staging');
 }

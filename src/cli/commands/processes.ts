@@ -144,6 +144,7 @@ function printSandbox(url: string): void {
   say(`  ECS        ${url}  (AWS_ENDPOINT_URL_ECS)`);
   say(`  Slack      ${url}/slack/api/  (SLACK_API_URL)`);
   say(`  GitHub     ${url}/github  (GITHUB_API_URL)`);
+  say(`  Sentry     ${url}/sentry  (SENTRY_URL)   webhooks: ${url}/webhooks/<name>  (signed with RUNWAY_WEBHOOK_SECRET)`);
   say(`  health     ${url}/services/<cluster>/<service>/health`);
   say(`  calls      ${url}/_sandbox/calls   scenario: PUT ${url}/_sandbox/scenario`);
 }

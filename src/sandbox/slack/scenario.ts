@@ -4,6 +4,7 @@
  * took effect). Part of `PUT /_sandbox/scenario` under `slack`.
  */
 import { z } from 'zod';
+import { takeFromFaultList } from '../fault-list';
 
 /** What one scripted fault does to a call. */
 export const SlackFaultKind = {
@@ -45,11 +46,6 @@ export function mergeSlackScenario(current: SlackScenario | undefined, patch: Sl
 
 /** Consumes one fault matching `method`; answers the fault and the scenario without it. */
 export function takeSlackFault(scenario: SlackScenario, method: string): { fault?: SlackFault; remaining: SlackScenario } {
-  const faults = scenario.failNext ?? [];
-  const index = faults.findIndex((f) => f.method === method || f.method === '*');
-  if (index < 0) return { remaining: scenario };
-  const fault = faults[index]!;
-  const count = fault.count ?? 1;
-  const left = count > 1 ? [{ ...fault, count: count - 1 }] : [];
-  return { fault, remaining: { ...scenario, failNext: [...faults.slice(0, index), ...left, ...faults.slice(index + 1)] } };
+  const { fault, rest } = takeFromFaultList(scenario.failNext, (f) => f.method === method || f.method === '*');
+  return fault ? { fault, remaining: { ...scenario, failNext: rest } } : { remaining: scenario };
 }
