@@ -1,6 +1,7 @@
 /** `runway`: the CLI entry point. Commands live one per file in ./commands. */
 import { Command, CommanderError } from 'commander';
 import { configureApprovalsCommand } from './commands/approvals';
+import { configureAuditCommand } from './commands/audit';
 import { configureControlCommands } from './commands/controls';
 import { configureDecisionCommands } from './commands/decide';
 import { configureDemoCommand } from './commands/demo';
@@ -34,6 +35,7 @@ Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNWAY_TASK_QUEUE, RUNWAY_CON
   // Subcommands created after this point inherit the exit override and help settings.
   configureStartCommand(program);
   configureInspectCommands(program);
+  configureAuditCommand(program);
   configureDecisionCommands(program);
   configureControlCommands(program);
   configureProcessCommands(program, processes);
