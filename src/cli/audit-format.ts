@@ -98,6 +98,7 @@ function start(r: AuditRecord): string[] {
 
 function approvalPolicy(r: AuditRecord): string[] {
   const p = r.approvalPolicy;
+  if (!p && r.type === 'rollback') return ['', '## Approval policy', '', 'None asked: rollbacks of this service need no approval (`rollback: { approval: none }`).'];
   if (!p) return [];
   const parts = [
     `approvers ${p.approvers?.length ? p.approvers.join(', ') : 'none named'}`,

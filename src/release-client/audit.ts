@@ -159,7 +159,7 @@ export interface AuditRecord {
     /** The workflow's input, decoded (and redacted). */
     input: unknown[];
   };
-  /** The release plan's approval policy (releases). */
+  /** The plan's approval policy: a release's; a rollback's only when its plan asks for approval (`rollback: { approval: required }`). */
   approvalPolicy?: ReleaseInput['plan']['approval'];
   canary?: {
     steps?: number[];
@@ -645,7 +645,7 @@ export function buildAuditRecord(historyInput: unknown, options: AuditOptions = 
       }),
       input,
     },
-    ...(plan.approval ? { approvalPolicy: plan.approval } : {}),
+    ...(plan.approval && approvalApplies(started.workflowType?.name, plan) ? { approvalPolicy: plan.approval } : {}),
     ...(canary ? { canary } : {}),
     ...(verify ? { verify } : {}),
     stages: walk.stages,
@@ -658,6 +658,11 @@ export function buildAuditRecord(historyInput: unknown, options: AuditOptions = 
   if (rollback) record.rollback = rollback;
   if (walk.closed) record.outcome = walk.closed;
   return record;
+}
+
+/** A release always asks for approval; a rollback of a finished release only when its service's plan says `rollback: { approval: required }`. */
+function approvalApplies(type: string | null | undefined, plan: Partial<ReleaseInput['plan']>): boolean {
+  return type !== 'rollback' || asObject((plan as Record<string, unknown>).rollback).approval === 'required';
 }
 
 function definedOnly<T extends Record<string, unknown>>(o: T): T {

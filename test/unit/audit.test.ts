@@ -274,35 +274,29 @@ describe('audit record: channels, signals, running releases, rollbacks and secre
     expect(md).toMatch(/## Outcome\n\nStill running\.\n$/);
   });
 
-  it('describes a rollback workflow generically: its input, side effects and result', () => {
-    const history = recorded('rolled-back-bad-image');
-    const started = attributes<{ workflowType: { name: string }; input: { payloads: unknown[] } }>(history.events[0]!);
-    started.workflowType.name = 'rollback';
-    started.input.payloads[0] = payload({
-      service: 'checkout',
-      from: { workflowId: 'release-checkout-bbbb', version: 'b'.repeat(40) },
-      to: { workflowId: 'release-checkout-aaaa', version: 'a'.repeat(40), image: 'img:a', taskDefinition: 'checkout-production:7' },
-      requestedBy: 'carol',
-      reason: 'errors after deploy',
-    });
-    editOutcome(history, (outcome) => {
-      outcome.result = 'rolled-back';
-      outcome.reason = 'production back on aaaaaaaaaaaa';
-    });
-    const record = buildAuditRecord(history);
-    expect(record).toMatchObject({
-      type: 'rollback',
-      start: { requestedBy: 'carol', reason: 'errors after deploy', service: 'checkout' },
-      outcome: { result: 'rolled-back', reason: 'production back on aaaaaaaaaaaa' },
-    });
-    expect(record.approvalPolicy).toBeUndefined();
-    expect(record.activities.length).toBeGreaterThan(0);
+  it('describes the rollback of a finished release generically: its input, side effects and result', () => {
+    const record = buildAuditRecord(recorded('rollback-of-release'));
+    expect(record).toMatchObject({ type: 'rollback', status: 'completed', start: { requestedBy: 'recorder', service: 'checkout' } });
+    const input = record.start.input[0] as { from: { workflowId: string }; to: { version: string; taskDefinition: string } };
+    const production = record.activities.find((a) => a.name === 'updateService' && (a.input[0] as { cluster: string }).cluster === 'production')!;
+    expect(production).toMatchObject({ status: 'completed', input: [expect.objectContaining({ taskDefinition: input.to.taskDefinition })], result: { changed: true } });
+    expect(record.outcome).toMatchObject({ closedAs: 'completed', result: expect.any(String), reason: expect.any(String) });
     const md = formatAuditMarkdown(record);
     expect(md).toContain('| workflow | `rollback`');
-    expect(md).toContain('- from.workflowId: `release-checkout-bbbb`');
-    expect(md).toContain(`- to.version: \`${'a'.repeat(40)}\``);
+    expect(md).toContain(`- from.workflowId: \`${input.from.workflowId}\``);
+    expect(md).toContain(`- to.version: \`${input.to.version}\``);
     expect(md).not.toContain('## Canary analysis');
-    expect(md).toContain('**rolled-back** at');
+    expect(record.approvalPolicy).toBeUndefined();
+    expect(md).toContain('None asked: rollbacks of this service need no approval');
+    expect(md).toContain(`**${record.outcome!.result}** at`);
+
+    // A service whose rollbacks need approval: its policy is shown.
+    const history = recorded('rollback-of-release');
+    const started = attributes<{ input: { payloads: { data: string }[] } }>(history.events[0]!);
+    const withApproval = valueOf(started.input.payloads[0]!) as { plan: Record<string, unknown> };
+    withApproval.plan.rollback = { approval: 'required' };
+    started.input.payloads[0] = payload(withApproval);
+    expect(buildAuditRecord(history).approvalPolicy).toMatchObject({ approvers: ['alice', 'bob'] });
   });
 
   it('never prints a secret that reached a history', () => {
