@@ -51,6 +51,8 @@ interface Story {
   watchMs?: number;
   /** The version starts answering errors once the release is in its post-release watch. */
   failsAfterRelease?: boolean;
+  /** Sentry release markers and a webhook (the sandbox's) configured. */
+  markers?: boolean;
 }
 
 const STORIES: Story[] = [
@@ -63,6 +65,7 @@ const STORIES: Story[] = [
   { name: 'aborted-by-operator', result: 'rolled-back', image: 'healthy', decision: 'approve', abortAtCanary: true },
   { name: 'released-after-watch', result: 'released', image: 'healthy', decision: 'approve', watchMs: 3000 },
   { name: 'rolled-back-by-watch', result: 'rolled-back', image: 'healthy', decision: 'approve', watchMs: 30_000, failsAfterRelease: true },
+  { name: 'released-with-markers', result: 'released', image: 'healthy', decision: 'approve', markers: true },
 ];
 
 /** How `temporal workflow show --output json` names the event that closes a completed workflow. */
@@ -99,7 +102,9 @@ async function main(): Promise<void> {
         const version = i.toString(16).padStart(2, '0').repeat(20);
         const image = `${plan.imageRepository}:${version}`;
         sandbox.setScenario({ images: { [image]: story.image }, ...(story.canary ? { canary: { [image]: { behaviour: story.canary } } } : {}) });
-        const storyPlan = story.watchMs ? { ...plan, verify: { durationMs: story.watchMs } } : plan;
+        const watchedPlan = story.watchMs ? { ...plan, verify: { durationMs: story.watchMs } } : plan;
+        const markers = { sentry: { org: 'acme', project: 'checkout', repository: 'acme/checkout', versionPrefix: 'checkout@' }, webhooks: [`${sandbox.url}/webhooks/recorder`] };
+        const storyPlan = story.markers ? { ...watchedPlan, ...markers } : watchedPlan;
         const { releaseId } = await startRelease(client, 'record', { service: 'checkout', version, image, requestedBy: 'recorder', reason: story.name, plan: storyPlan });
         await followRelease(client, releaseId, {
           pollMs: 200,

@@ -23,6 +23,7 @@ describe('recorded release histories', () => {
       'held-then-resumed.json',
       'rejected.json',
       'released-after-watch.json',
+      'released-with-markers.json',
       'released.json',
       'rolled-back-bad-image.json',
       'rolled-back-by-watch.json',
