@@ -87,6 +87,7 @@ export class ReleaseContext {
       bestEffort: this.bestEffort,
       input,
       runId: this.runId,
+      workflowType: info.workflowType,
       runUrl,
       status: () => this.state.snapshot(),
       now: () => this.now(),

@@ -6,7 +6,8 @@
  * webhooks, signed by the activity. Like Slack they inform and never hold up or fail a release:
  * every call runs in the background through `bestEffort`, outside the release's cancellation (an
  * abort must not cut a delivery in half), and everything in flight is settled before the release
- * ends. A plan with neither Sentry nor webhooks makes this issue nothing at all.
+ * ends. A plan with neither Sentry nor webhooks makes this issue nothing at all, and so does any
+ * workflow other than a release (a rollback of a finished release shares the release context).
  */
 import { CancellationScope } from '@temporalio/workflow';
 import { type ReleaseInput, type ReleaseResult, ReleaseStage, type ReleaseStatus, type SentryMarkerPlan } from '../../src/domain/release';
@@ -20,6 +21,8 @@ export interface ReleaseMarkersOptions {
   bestEffort: BestEffort;
   input: ReleaseInput;
   runId: string;
+  /** Markers belong to releases (`release`); other workflows sharing the release context (a rollback of a finished release) send none. */
+  workflowType: string;
   /** The release in the Web UI. */
   runUrl?: string;
   status: () => ReleaseStatus;
@@ -39,7 +42,8 @@ export class ReleaseMarkers {
   private inProductionAt?: string;
 
   constructor(private readonly o: ReleaseMarkersOptions) {
-    this.enabled = o.input.plan.sentry !== undefined || (o.input.plan.webhooks?.length ?? 0) > 0;
+    const configured = o.input.plan.sentry !== undefined || (o.input.plan.webhooks?.length ?? 0) > 0;
+    this.enabled = configured && o.workflowType === 'release';
   }
 
   /** A stage change (ReleaseContext.enter): receivers hear the start; Sentry's release is created as staging begins. */
