@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { type ApprovalsServer, startApprovalsServer } from '../../src/approvals';
+import { type ApprovalsServer, rollbacksFromConfig, startApprovalsServer } from '../../src/approvals';
 import { slackIdentityResolver } from '../../src/config/people';
 import { parseEnv } from '../../src/config/env';
 import type { RunwayConfig } from '../../src/config/schema';
@@ -76,10 +76,16 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
 
     const { client, close } = await connectClient(parseEnv({ TEMPORAL_ADDRESS: temporal.address }));
     stops.push(close);
-    const approvals = await startApprovalsServer({ port: 0, signingSecret, client, identityForSlackUser: slackIdentityResolver(config) });
+    const taskQueue = `bench-${randomBytes(4).toString('hex')}`;
+    const approvals = await startApprovalsServer({
+      port: 0,
+      signingSecret,
+      client,
+      identityForSlackUser: slackIdentityResolver(config),
+      rollbacks: rollbacksFromConfig(config, taskQueue),
+    });
     stops.push(() => approvals.close());
 
-    const taskQueue = `bench-${randomBytes(4).toString('hex')}`;
     return {
       client,
       sandbox,

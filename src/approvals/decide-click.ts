@@ -1,6 +1,7 @@
 /**
  * Turns a verified click into its Update (approve / reject, or a held canary's resume / promote /
- * abort) and words the outcome for the clicker. Every failure becomes a polite sentence: the
+ * abort), or a released release's Roll back into a rollback (./rollback-click.ts), and words the
+ * outcome for the clicker. Every failure becomes a polite sentence: the
  * clicker only ever sees an ephemeral message, and the operator sees the log line.
  */
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -11,6 +12,7 @@ import { approveUpdate, type ControlAck, type DecisionAck, rejectUpdate, type Sl
 import type { ButtonAction } from '../shared/slack-button-value';
 import type { GroupMembership } from './group-membership';
 import type { ButtonClick } from './interaction';
+import { rollbackClick, type RollbackClickOptions } from './rollback-click';
 
 export interface ClickOutcome {
   /** True when the Update was accepted and the release recorded the decision. */
@@ -28,6 +30,7 @@ const VERB: Record<ButtonAction, string> = {
   resume: 'request to resume',
   promote: 'promotion',
   abort: 'rollback',
+  rollback: 'rollback',
 };
 
 /** The reason a control from Slack is recorded with in the release's history. */
@@ -39,6 +42,8 @@ export interface DecideClickOptions {
   identity?: (slackUserId: string) => string;
   /** Resolves the clicker's approver groups; without it groups play no part. */
   membership?: GroupMembership;
+  /** Where and with which plan a Roll back on a released release's message starts its rollback. */
+  rollbacks?: RollbackClickOptions;
 }
 
 /**
@@ -74,7 +79,7 @@ const CONTROL_OUTCOME: Record<OperatorAction, { summary: string; text: (releaseI
 };
 
 /** Approve / reject, or a canary control sent as the same Update the CLI sends, to the message's run. */
-async function sendClick(client: Client, click: ButtonClick, by: string, origin: SlackOrigin): Promise<ClickOutcome> {
+async function sendClick(client: Client, click: ButtonClick & { action: Exclude<ButtonAction, 'rollback'> }, by: string, origin: SlackOrigin): Promise<ClickOutcome> {
   const { action, releaseId } = click;
   if (action === 'approve' || action === 'reject') return decisionOutcome(await sendDecision(client, { ...click, action }, by, origin), releaseId);
   const ack: ControlAck = await controlRelease(client, releaseId, action, by, SLACK_CONTROL_REASON, { runId: click.runId, origin });
@@ -84,11 +89,13 @@ async function sendClick(client: Client, click: ButtonClick, by: string, origin:
 export async function decideClick(client: Client, click: ButtonClick, options: DecideClickOptions): Promise<ClickOutcome> {
   const { releaseId, action, userId } = click;
   const identity = options.identity ?? ((id: string) => id);
+  // The release has ended: the click starts a rollback workflow rather than deciding the release.
+  if (action === 'rollback') return rollbackClick(client, click, { ...options, identity });
   try {
     const groups = options.membership ? await options.membership.groupsOf(userId) : [];
     const origin: SlackOrigin = { slackUserId: userId, ...(groups.length > 0 ? { groups } : {}) };
     // A deadline, because an Update waits for a worker: with none running the click would hang.
-    return await client.withDeadline(Date.now() + options.timeoutMs, () => sendClick(client, click, identity(userId), origin));
+    return await client.withDeadline(Date.now() + options.timeoutMs, () => sendClick(client, { ...click, action }, identity(userId), origin));
   } catch (err) {
     if (err instanceof ReleaseRefusedError) {
       // The validator's words, minus its "approval refused: " prefix, which the sentence already says.

@@ -2,13 +2,13 @@
  * A verified Slack interaction body → the action it asks for. Slack sends
  * `application/x-www-form-urlencoded` with one field, `payload`, holding JSON. Only
  * `block_actions` clicks on Runway's own buttons are accepted: Approve / Reject on a release
- * awaiting approval, Resume / Promote / Roll back on a held canary.
+ * awaiting approval, Resume / Promote / Roll back on a held canary, Roll back on a released release.
  */
 import { z } from 'zod';
 import { type ButtonAction, buttonActionOf, parseButtonValue } from '../shared/slack-button-value';
 
 export interface ButtonClick {
-  /** approve / reject, or the canary control (resume / promote / abort) the button stands for. */
+  /** approve / reject, the canary control (resume / promote / abort) the button stands for, or rollback (a released release's Roll back). */
   action: ButtonAction;
   /** From the button's value: the release (workflow) id. */
   releaseId: string;

@@ -8,7 +8,8 @@
  *
  * Approve / Reject become the approve / reject Updates; a held canary's Resume / Promote / Roll
  * back become the resume / promote / abort control Updates. Both carry the clicker's Slack id and
- * matched groups, and the release's validators judge them by the same approval policy.
+ * matched groups, and the release's validators judge them by the same approval policy. A released
+ * release's Roll back starts a rollback of it (`rollbacks`), for whom the service's policy allows.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,7 @@ import { type EphemeralApi, replyEphemeral } from './ephemeral-reply';
 import type { GroupMembership } from './group-membership';
 import { BadInteractionError, type ButtonClick, parseButtonClick } from './interaction';
 import { ReplayGuard } from './replay-guard';
+import type { RollbackClickOptions } from './rollback-click';
 import { UnverifiedRequestError, type VerifiedRequest, verifySignedRequest } from './verify-request';
 
 export const EVENTS_PATH = '/slack/events';
@@ -53,6 +55,12 @@ export interface ApprovalsServerOptions {
    * @default none: groups play no part
    */
   groupMembership?: GroupMembership;
+  /**
+   * The task queue and the services' plans a released release's Roll back button needs to start
+   * its rollback (`rollbacksFromConfig(config, RUNWAY_TASK_QUEUE)`). @default none: such clicks
+   * are answered that this server cannot start rollbacks
+   */
+  rollbacks?: RollbackClickOptions;
 }
 
 export interface ApprovalsServer {
@@ -98,6 +106,7 @@ export async function startApprovalsServer(opts: ApprovalsServerOptions): Promis
       timeoutMs: decisionTimeoutMs,
       identity: opts.identityForSlackUser,
       membership: opts.groupMembership,
+      rollbacks: opts.rollbacks,
     });
     log(`approvals: ${click.userId} ${click.action} ${click.releaseId} → ${outcome.summary}`, outcome.decided ? 'info' : 'warn');
     try {

@@ -12,9 +12,18 @@ export const REJECT_ACTION_ID = 'runway_reject';
 export const CANARY_RESUME_ACTION_ID = 'runway_canary_resume';
 export const CANARY_PROMOTE_ACTION_ID = 'runway_canary_promote';
 export const CANARY_ABORT_ACTION_ID = 'runway_canary_abort';
+/**
+ * The Roll back button of a released release's message: starts the rollback of that finished
+ * release (its own workflow), unlike a held canary's Roll back, which aborts a running release.
+ */
+export const RELEASE_ROLLBACK_ACTION_ID = 'runway_release_rollback';
 
-/** What a click on one of Runway's buttons asks the release for (the Update it becomes). */
-export type ButtonAction = 'approve' | 'reject' | 'resume' | 'promote' | 'abort';
+/**
+ * What a click on one of Runway's buttons asks for: the Update it becomes on the release, or
+ * (`rollback`) a rollback of the finished release.
+ */
+export const BUTTON_ACTIONS = ['approve', 'reject', 'resume', 'promote', 'abort', 'rollback'] as const;
+export type ButtonAction = (typeof BUTTON_ACTIONS)[number];
 
 /** Each button action's action id; the one table both the message and the clicks read. */
 export const BUTTON_ACTION_IDS: Readonly<Record<ButtonAction, string>> = {
@@ -23,6 +32,7 @@ export const BUTTON_ACTION_IDS: Readonly<Record<ButtonAction, string>> = {
   resume: CANARY_RESUME_ACTION_ID,
   promote: CANARY_PROMOTE_ACTION_ID,
   abort: CANARY_ABORT_ACTION_ID,
+  rollback: RELEASE_ROLLBACK_ACTION_ID,
 };
 
 /** The action a button's action id stands for, or undefined when it is not one of Runway's. */

@@ -15,6 +15,7 @@ export {
   CANARY_PROMOTE_ACTION_ID,
   CANARY_RESUME_ACTION_ID,
   REJECT_ACTION_ID,
+  RELEASE_ROLLBACK_ACTION_ID,
 } from '../shared/slack-button-value';
 
 export interface ReleaseMessage {
@@ -39,6 +40,8 @@ export interface ReleaseMessage {
   withButtons: boolean;
   /** Resume / Promote / Roll back buttons, only while analysis holds the canary for a human decision. */
   withCanaryButtons?: boolean;
+  /** A Roll back button (a rollback of the finished release), only once the release is released. */
+  withRollbackButton?: boolean;
   /** Staging result, e.g. "2 task(s) running checkout-staging:7". */
   staging?: string;
   /** Smoke test result, e.g. "3/3 checks answered 200". */
@@ -126,6 +129,22 @@ function canaryButtons(msg: ReleaseMessage): KnownBlock {
   ]);
 }
 
+/** A released release: roll production back to what ran before it, by a rollback workflow of its own. */
+function rollbackButton(msg: ReleaseMessage): KnownBlock {
+  return buttons(msg, 'runway_released', [
+    {
+      action: 'rollback',
+      text: 'Roll back',
+      style: 'danger',
+      confirm: {
+        title: 'Roll back this release?',
+        text: `Production goes back to the version that ran before ${msg.version.slice(0, 12)}.`,
+        confirm: 'Roll back',
+      },
+    },
+  ]);
+}
+
 export function releaseMessageBlocks(msg: ReleaseMessage): KnownBlock[] {
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `${msg.service}: ${msg.headline}`.slice(0, 150) } },
@@ -140,5 +159,6 @@ export function releaseMessageBlocks(msg: ReleaseMessage): KnownBlock[] {
   }
   if (msg.withButtons) blocks.push(decisionButtons(msg));
   if (msg.withCanaryButtons) blocks.push(canaryButtons(msg));
+  if (msg.withRollbackButton) blocks.push(rollbackButton(msg));
   return blocks;
 }

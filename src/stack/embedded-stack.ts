@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { type ApprovalsServer, groupMembershipFor, startApprovalsServer } from '../approvals';
+import { type ApprovalsServer, groupMembershipFor, rollbacksFromConfig, startApprovalsServer } from '../approvals';
 import { loadConfig } from '../config/load';
 import { slackIdentityResolver } from '../config/people';
 import { levelledLog, parseEnv, type RunwayEnv } from '../config/env';
@@ -122,6 +122,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       client: approvalsClient.client,
       identityForSlackUser: slackIdentityResolver(config),
       groupMembership: groupMembershipFor(config, env, log),
+      rollbacks: rollbacksFromConfig(config, env.RUNWAY_TASK_QUEUE),
       log,
     });
     stops.push(() => approvals.close());

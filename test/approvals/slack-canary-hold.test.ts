@@ -8,7 +8,7 @@
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { statusQuery } from '../../src/domain/release-api';
 import { blockActionsPayload, messageButtons, signedInteraction } from '../../src/sandbox';
-import { CANARY_RESUME_ACTION_ID } from '../../src/slack/release-message';
+import { CANARY_RESUME_ACTION_ID, RELEASE_ROLLBACK_ACTION_ID } from '../../src/slack/release-message';
 import { type ApprovalsRig, CAROL, DAVE, DEPLOYERS, MALLORY, repliesTo, SIGNING_SECRET, startApprovalsRig, until } from '../support/approvals-rig';
 
 /** Only members of DEPLOYERS decide; CAROL (the requester, a member too) is known by her Slack id. */
@@ -44,7 +44,8 @@ describe('a held canary decided from Slack', () => {
     expect(outcome.status.controls).toEqual([expect.objectContaining({ action: 'resume', by: DAVE, reason: 'via Slack' })]);
     expect(rig.logs).toContain(`approvals: ${DAVE} resume ${handle.workflowId} → resumed`);
     await until(() => rig.messageOf(handle.workflowId)?.text?.includes('Released to production') ?? false, 'the final update');
-    expect(buttonsOf(handle.workflowId)).toEqual([]);
+    // The hold's buttons are gone; what remains is the released message's own Roll back (a rollback of the finished release).
+    expect(messageButtons({ blocks: rig.messageOf(handle.workflowId)?.blocks }).map((b) => b.actionId)).toEqual([RELEASE_ROLLBACK_ACTION_ID]);
   });
 
   it('refuses an outsider and the requester with an ephemeral reason, and the canary stays held', async () => {

@@ -13,7 +13,7 @@ import { createSlackActivities } from '../../activities/slack';
 import { type ApprovalsServer, startApprovalsServer, UserGroupMembership } from '../../src/approvals';
 import type { ReleaseInput, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
-import { approveUpdate, type ApproveRequest, stageSearchAttribute, statusQuery } from '../../src/domain/release-api';
+import { approveUpdate, type ApproveRequest, serviceSearchAttribute, stageSearchAttribute, statusQuery, versionSearchAttribute } from '../../src/domain/release-api';
 import { type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
 import { CANARY_RESUME_ACTION_ID } from '../../src/shared/slack-button-value';
 import { testClient, testNativeConnection, uniqueId, workflowBundle } from './temporal';
@@ -33,6 +33,8 @@ export const DEPLOYERS = 'S0DEPLOYERS';
 
 export interface ApprovalsRig {
   client: Client;
+  /** The rig's worker's task queue; rollbacks started from the Roll back button run there too. */
+  taskQueue: string;
   sandbox: Sandbox;
   server: ApprovalsServer;
   /** Every line the approvals server logged. */
@@ -67,6 +69,12 @@ export type ReleaseHandle = WorkflowHandleWithFirstExecutionRunId;
 
 export interface StartOptions {
   waitForMessage?: boolean;
+  /**
+   * The service (default checkout). Runway's production records are per service across the dev
+   * server, so a test that rolls back uses a service of its own; the server's Roll back button
+   * gets the plan the rig's latest release of the service ran with.
+   */
+  service?: string;
   version?: string;
   taskQueue?: string;
   /** The release's first canary bake window asks a human (analysis inconclusive). */
@@ -84,7 +92,23 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
   // DEPLOYERS is the only group the server asks Slack about; releases opt in with approval.groups.
   sandbox.setScenario({ slack: { usergroups: { [DEPLOYERS]: [DAVE, CAROL] } } });
   const groupMembership = new UserGroupMembership(slack, [DEPLOYERS]);
-  const server = await startApprovalsServer({ port: 0, signingSecret: SIGNING_SECRET, client: serverClient, slack, groupMembership, log: (line) => logs.push(line) });
+  const taskQueue = uniqueId('approvals');
+  // The Roll back button's rollbacks: on the rig's queue, with the plan of the service's latest rig release.
+  const plans = new Map<string, ReleasePlan>();
+  const planFor = (service: string) => {
+    const plan = plans.get(service);
+    if (!plan) throw new Error(`unknown service "${service}"`);
+    return plan;
+  };
+  const server = await startApprovalsServer({
+    port: 0,
+    signingSecret: SIGNING_SECRET,
+    client: serverClient,
+    slack,
+    groupMembership,
+    rollbacks: { taskQueue, planFor },
+    log: (line) => logs.push(line),
+  });
 
   // Releases whose next bake window is inconclusive and holds the canary; every other window passes.
   const holding = new Set<string>();
@@ -95,7 +119,6 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
       return { results: [], decision: { action: 'ask-human', reason: '3 inconclusive measurement(s) in a row: no canary traffic data' } };
     },
   });
-  const taskQueue = uniqueId('approvals');
   const startWorker = async (queue: string, options: { sticky?: boolean } = {}) => {
     const w = await Worker.create({
       connection: await testNativeConnection(),
@@ -118,13 +141,19 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
   const startAwaitingRelease = async (approval: Partial<ReleasePlan['approval']> = {}, options: StartOptions = {}): Promise<ReleaseHandle> => {
     const version = options.version ?? uniqueId('').replace(/[^0-9a-f]/g, '').padEnd(12, 'a').slice(0, 12);
     const plan = samplePlan({ approval: { ...samplePlan().approval, approvers: [ALICE, BOB], timeoutMs: 10 * 60_000, ...approval } });
-    const input: ReleaseInput = { service: 'checkout', version, image: `registry.local/checkout:${version}`, requestedBy: CAROL, reason: 'test', plan };
+    const service = options.service ?? 'checkout';
+    const input: ReleaseInput = { service, version, image: `registry.local/checkout:${version}`, requestedBy: CAROL, reason: 'test', plan };
+    plans.set(service, plan);
     if (options.holdCanary) holding.add(releaseId(input.service, input.version));
     const handle = await client.workflow.start('release', {
       workflowId: releaseId(input.service, input.version),
       taskQueue: options.taskQueue ?? taskQueue,
       args: [input],
-      typedSearchAttributes: [{ key: stageSearchAttribute, value: 'queued' }],
+      typedSearchAttributes: [
+        { key: serviceSearchAttribute, value: service },
+        { key: versionSearchAttribute, value: version },
+        { key: stageSearchAttribute, value: 'queued' },
+      ],
     });
     started.push(handle);
     await untilStage(handle, 'awaiting-approval');
@@ -147,6 +176,7 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
 
   return {
     client,
+    taskQueue,
     sandbox,
     server,
     logs,

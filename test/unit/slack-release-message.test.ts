@@ -13,6 +13,7 @@ import {
   CANARY_PROMOTE_ACTION_ID,
   CANARY_RESUME_ACTION_ID,
   REJECT_ACTION_ID,
+  RELEASE_ROLLBACK_ACTION_ID,
   type ReleaseMessage,
   releaseMessageBlocks,
   releaseMessageText,
@@ -301,5 +302,65 @@ describe('untrusted text', () => {
 
   it('leaves Runway\'s own links working', () => {
     expect(rendered).toContain(`<https://github.com/acme/checkout/commit/${SHA}|abcdef123456>`);
+  });
+});
+
+describe('a released release', () => {
+  const input = { service: 'checkout', version: SHA, image: 'img', requestedBy: 'carol', reason: 'r', plan: samplePlan() };
+  const promoted = (id?: string) => {
+    const state = new ReleaseState(input, new Date(0), id);
+    state.enter('promoting', 'promoting', new Date(1));
+    return state;
+  };
+  const buttonsOf = (state: ReleaseState) =>
+    messageButtons({ blocks: releaseMessageBlocks({ ...releaseMessageOf(state.snapshot(), input, 'headline', false), runId: RUN, repo: 'acme/checkout' }) });
+
+  it('has a Roll back button for this run once released (the final update), which asks for confirmation', () => {
+    const state = promoted();
+    expect(buttonsOf(state)).toEqual([]);
+    state.finish('released', undefined, new Date(2));
+    const blocks = releaseMessageBlocks({ ...releaseMessageOf(state.snapshot(), input, 'Released to production', false), runId: RUN, repo: 'acme/checkout' });
+    expect(blocks.filter((b) => b.type === 'actions')).toEqual([
+      {
+        type: 'actions',
+        block_id: 'runway_released',
+        elements: [
+          {
+            type: 'button',
+            action_id: RELEASE_ROLLBACK_ACTION_ID,
+            style: 'danger',
+            text: { type: 'plain_text', text: 'Roll back' },
+            value: `${RELEASE}/${RUN}`,
+            confirm: {
+              title: { type: 'plain_text', text: 'Roll back this release?' },
+              text: { type: 'plain_text', text: `Production goes back to the version that ran before ${SHA.slice(0, 12)}.` },
+              confirm: { type: 'plain_text', text: 'Roll back' },
+              deny: { type: 'plain_text', text: 'Cancel' },
+            },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('a click on it asks the approvals server for a rollback of that release', () => {
+    const state = promoted();
+    state.finish('released', undefined, new Date(2));
+    const [button] = buttonsOf(state);
+    const click = parseButtonClick(
+      'application/x-www-form-urlencoded',
+      new URLSearchParams({ payload: JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: [{ action_id: button!.actionId, value: button!.value }] }) }).toString(),
+    );
+    expect([click.action, click.releaseId, click.runId]).toEqual(['rollback', RELEASE, RUN]);
+  });
+
+  it('has none when the release ended otherwise, nor on a rollback\'s own message', () => {
+    const rolledBack = promoted();
+    rolledBack.finish('rolled-back', 'post-release watch failed', new Date(2));
+    expect(buttonsOf(rolledBack)).toEqual([]);
+    // A rollback reports through the same message code; its workflow id is not the release id of its input.
+    const rollback = promoted(`rollback-release-checkout-${'b'.repeat(40)}`);
+    rollback.finish('released', undefined, new Date(2));
+    expect(buttonsOf(rollback)).toEqual([]);
   });
 });

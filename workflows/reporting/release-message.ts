@@ -3,10 +3,12 @@
  * approved, each canary step with the numbers it was judged on, the signal that failed, and the
  * Resume / Promote / Roll back buttons while analysis holds the canary for a human. The buttons
  * follow the status, so the first update after the hold ends (resumed, promoted, rolled back or
- * timed out) no longer has them.
+ * timed out) no longer has them. Once a release is released, its message (the final update) carries
+ * a Roll back button: a rollback of the finished release, which the approvals server starts.
  */
 import type { CanaryRow, ReleaseMessage } from '../../src/slack/release-message';
-import type { ReleaseInput, ReleaseStatus } from '../../src/domain/release';
+import { type ReleaseInput, ReleaseStage, type ReleaseStatus } from '../../src/domain/release';
+import { releaseId } from '../../src/domain/release-id';
 
 function canaryRows(s: ReleaseStatus): CanaryRow[] {
   const rows: CanaryRow[] = [];
@@ -36,6 +38,9 @@ export function releaseMessageOf(
 ): Omit<ReleaseMessage, 'repo'> {
   const failure = s.canary.failure?.[0];
   const held = (s.stage === 'canary' || s.stage === 'verifying') && s.canary.awaitingDecision !== undefined;
+  // A release's message only: a rollback's workflow reports through the same context, and its
+  // status ends released too, but rolling back a rollback is `runway rollback --to`'s job.
+  const released = s.stage === ReleaseStage.released && s.releaseId === releaseId(input.service, input.version);
   return {
     releaseId: s.releaseId,
     service: input.service,
@@ -46,6 +51,7 @@ export function releaseMessageOf(
     lines: s.history.slice(-8).map((e) => e.message),
     withButtons,
     ...(held ? { withCanaryButtons: true } : {}),
+    ...(released ? { withRollbackButton: true } : {}),
     ...(s.approval.decision === 'approved' ? { approvedBy: s.approval.by } : {}),
     ...(s.canary.step > 0 ? { canary: canaryRows(s) } : {}),
     ...(failure ? { failure } : {}),

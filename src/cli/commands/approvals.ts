@@ -4,7 +4,7 @@
  */
 import { WebClient } from '@slack/web-api';
 import type { Command } from 'commander';
-import { groupMembershipFor, startApprovalsServer } from '../../approvals';
+import { groupMembershipFor, rollbacksFromConfig, startApprovalsServer } from '../../approvals';
 import { slackIdentityResolver } from '../../config/people';
 import { levelledLog, type RunwayEnv } from '../../config/env';
 import { cliConfig, cliEnv, withClient } from '../context';
@@ -51,7 +51,7 @@ export function configureApprovalsCommand(program: Command): void {
     .description('run the Slack approvals server (SLACK_SIGNING_SECRET required; RUNWAY_APPROVALS_PORT, default 3000)')
     .option('--host <address>', 'address to listen on (0.0.0.0: every interface, e.g. in a container)', '127.0.0.1')
     .option('--port <n>', 'port (default: $RUNWAY_APPROVALS_PORT or 3000; 0 = any free port)')
-    .option('--config <path>', 'config file, for mapping Slack users to people (default: $RUNWAY_CONFIG or ./runway.config.yaml)')
+    .option('--config <path>', 'config file, for mapping Slack users to people and the plans of rollbacks (default: $RUNWAY_CONFIG or ./runway.config.yaml)')
     .action(
       runAction(async (opts: ApprovalsOptions) => {
         const env = cliEnv();
@@ -65,6 +65,8 @@ export function configureApprovalsCommand(program: Command): void {
           const server = await startApprovalsServer({
             identityForSlackUser: slackIdentityResolver(config),
             groupMembership: groupMembershipFor(config, env, log),
+            // The Roll back button of a released release starts its rollback on the workers' queue.
+            rollbacks: rollbacksFromConfig(config, env.RUNWAY_TASK_QUEUE),
             port,
             host: opts.host,
             signingSecret: env.SLACK_SIGNING_SECRET!,
@@ -75,7 +77,7 @@ export function configureApprovalsCommand(program: Command): void {
           say(`runway approvals: listening on ${server.url}`);
           say(`  Slack request URL  ${server.eventsUrl}`);
           say(`  health             ${server.url}/healthz`);
-          say(`  Temporal           ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
+          say(`  Temporal           ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE}, rollbacks on task queue ${env.RUNWAY_TASK_QUEUE})`);
           const signal = await untilStopped();
           say(`${signal}: stopping (finishing clicks already acknowledged)…`);
           await server.close();

@@ -1,11 +1,11 @@
 /**
  * Simulated button clicks: finds one of Runway's buttons on a posted message (Approve / Reject,
- * or a held canary's Resume / Promote / Roll back) and sends the signed `block_actions`
+ * a held canary's Resume / Promote / Roll back, or a released release's Roll back) and sends the signed `block_actions`
  * interaction to an approvals server, as Slack would, with a response_url pointing back at the
  * sandbox so the app's reply can be read.
  */
 import { z } from 'zod';
-import { BUTTON_ACTION_IDS, parseButtonValue } from '../../shared/slack-button-value';
+import { BUTTON_ACTION_IDS, BUTTON_ACTIONS, parseButtonValue } from '../../shared/slack-button-value';
 import { blockActionsPayload, type MessageButton, messageButtons, signedInteraction } from './interaction-payload';
 import type { SlackEmulator, SlackMessage } from './emulator';
 
@@ -18,8 +18,11 @@ export const clickRequestSchema = z
     url: z.url({ protocol: /^https?$/ }),
     /** Slack user id of the clicker. */
     user: z.string().min(1),
-    /** The button: approve / reject, or on a held canary resume / promote / abort (the "Roll back" button). */
-    action: z.enum(['approve', 'reject', 'resume', 'promote', 'abort']),
+    /**
+     * The button: approve / reject; on a held canary resume / promote / abort (its "Roll back");
+     * on a released release's message rollback (its "Roll back", which rolls the finished release back).
+     */
+    action: z.enum(BUTTON_ACTIONS),
     /** The release the button decides (its value, without the run id); default: any. */
     releaseId: z.string().min(1).optional(),
     /** Only a button for this run of the release; default: any run. */
