@@ -45,7 +45,8 @@ const allowed = {
   workflows: ['workflows', 'domain', 'slack-format', 'wire'],
   config: ['config', 'domain'],
   'sdk-clients': ['sdk-clients', 'config', 'domain'],
-  activities: ['activities', 'sdk-clients', 'config', 'domain', 'slack-format', 'wire'],
+  // release-client: a rollback's activity stops the service's releases in flight as a Temporal client.
+  activities: ['activities', 'sdk-clients', 'config', 'domain', 'slack-format', 'wire', 'release-client'],
   temporal: ['temporal', 'config', 'domain'],
   'release-client': ['release-client', 'domain', 'config', 'temporal'],
   approvals: ['approvals', 'release-client', 'config', 'domain', 'slack-format', 'wire', 'sdk-clients'],

@@ -211,6 +211,23 @@ export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; opt
     },
 
     /**
+     * Whether `taskDefinition` can still be deployed (a rollback's target): its status, with the
+     * container's image. A deregistered (INACTIVE) or deleted revision cannot be: the answer says
+     * so rather than failing, so the rollback can refuse naming it.
+     */
+    async checkTaskDefinition(input: { taskDefinition: string; container: string }): Promise<{ status: string; image?: string }> {
+      try {
+        const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.taskDefinition }));
+        const td = out.taskDefinition;
+        return { status: td?.status ?? 'MISSING', ...(td ? { image: containerImage(td, input.container) } : {}) };
+      } catch (err) {
+        // ECS answers a revision it no longer has with a ClientException ("Unable to describe task definition").
+        if ((err as { name?: string }).name === 'ClientException') return { status: 'MISSING' };
+        throw awsFailure(err, `describing task definition ${input.taskDefinition}`, 'ecs:DescribeTaskDefinition');
+      }
+    },
+
+    /**
      * Returns a task definition that is the source service's current one with `image` in
      * `container`: the current one if it already has the image, an earlier revision whose
      * registrable content is identical to the copy (an earlier attempt's registration), or a

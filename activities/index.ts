@@ -3,6 +3,7 @@
  * clients; tests hand in fakes or real clients pointed at the sandbox.
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { Client } from '@temporalio/client';
 import type { CanaryAnalysisPlan } from '../src/domain/release';
 import type { MetricsProvider } from '../src/metrics/provider';
 import { createSentryClient } from '../src/sdk-clients/sentry';
@@ -14,6 +15,7 @@ import { createGitHubActivities, type GitHubApi } from './github';
 import { createGitHubBuildActivities, type GitHubBuildOptions } from './github-build';
 import { createSentryActivities, type SentryApi } from './sentry';
 import { createSlackActivities, type SlackApi } from './slack';
+import { createReleasesInFlightActivities } from './releases-in-flight';
 import { createSmokeActivities } from './smoke';
 import { createWebhookActivities } from './webhook';
 
@@ -30,6 +32,8 @@ export interface ActivityClients {
   sentry?: SentryApi;
   /** RUNWAY_WEBHOOK_SECRET, which signs webhook deliveries; without it none is sent. */
   webhookSecret?: string;
+  /** Runway's own Temporal client: a rollback stops the service's releases in flight through it. */
+  temporal?: Client;
   /** Metrics for canary analysis; without it, analysis fails with a message saying PROMETHEUS_URL is missing. */
   metricsFor?: (analysis: CanaryAnalysisPlan) => MetricsProvider;
 }
@@ -46,6 +50,7 @@ export function createActivities(clients: ActivityClients) {
     ...createAnalysisActivities({ metricsFor: clients.metricsFor ?? noMetricsConfigured, crashedTasks: ecsTasks.countCrashedTasks }),
     ...createMigrationActivities({ ecs: clients.ecs, options: { pollIntervalMs: clients.ecsOptions?.pollIntervalMs } }),
     ...createSmokeActivities({ fetch: clients.fetch }),
+    ...createReleasesInFlightActivities({ temporal: clients.temporal }),
     ...createSlackActivities({ slack: clients.slack }),
     ...createGitHubActivities({ github: clients.github }),
     ...createGitHubBuildActivities({ github: clients.github, options: clients.githubOptions }),

@@ -23,6 +23,7 @@ import path from 'node:path';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { execFileSync } from 'node:child_process';
 import { controlRelease, decideRelease, followRelease, startRelease } from '../src/release-client/releases';
+import { resolveRollback, startRollback } from '../src/release-client/rollback';
 import { parseConfig } from '../src/config/load';
 import { releasePlan } from '../src/config/plan';
 import { type ReleaseOutcome, type ReleaseResult, ReleaseStage } from '../src/domain/release';
@@ -53,6 +54,8 @@ interface Story {
   failsAfterRelease?: boolean;
   /** Sentry release markers and a webhook (the sandbox's) configured. */
   markers?: boolean;
+  /** The story is a rollback (`runway rollback`) after two releases of the service reached production. */
+  rollsBack?: boolean;
 }
 
 const STORIES: Story[] = [
@@ -66,6 +69,7 @@ const STORIES: Story[] = [
   { name: 'released-after-watch', result: 'released', image: 'healthy', decision: 'approve', watchMs: 3000 },
   { name: 'rolled-back-by-watch', result: 'rolled-back', image: 'healthy', decision: 'approve', watchMs: 30_000, failsAfterRelease: true },
   { name: 'released-with-markers', result: 'released', image: 'healthy', decision: 'approve', markers: true },
+  { name: 'rollback-of-release', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true },
 ];
 
 /** How `temporal workflow show --output json` names the event that closes a completed workflow. */
@@ -93,6 +97,15 @@ async function main(): Promise<void> {
   const base = releasePlan(parseConfig(sample.replaceAll('http://127.0.0.1:4010', sandbox.url), 'x'), 'checkout');
   // Bakes long enough for the abort story to act mid-canary, short enough to record quickly.
   const plan = { ...base, canary: { ...base.canary, bakeMs: 1500 } };
+  /** Follows a release to its end, approving it when it asks. */
+  const approveAndFinish = async (id: string) => {
+    await followRelease(client, id, {
+      pollMs: 200,
+      onStatus: async (s) => {
+        if (s.stage === ReleaseStage.awaitingApproval && !s.approval.decision) await decideRelease(client, id, 'approve', 'alice', 'recorded');
+      },
+    });
+  };
   try {
     await worker.runUntil(async () => {
       const unknown = only.filter((name) => !STORIES.some((s) => s.name === name));
@@ -105,7 +118,23 @@ async function main(): Promise<void> {
         const watchedPlan = story.watchMs ? { ...plan, verify: { durationMs: story.watchMs } } : plan;
         const markers = { sentry: { org: 'acme', project: 'checkout', repository: 'acme/checkout', versionPrefix: 'checkout@' }, webhooks: [`${sandbox.url}/webhooks/recorder`] };
         const storyPlan = story.markers ? { ...watchedPlan, ...markers } : watchedPlan;
-        const { releaseId } = await startRelease(client, 'record', { service: 'checkout', version, image, requestedBy: 'recorder', reason: story.name, plan: storyPlan });
+        let { releaseId } = await startRelease(client, 'record', { service: 'checkout', version, image, requestedBy: 'recorder', reason: story.name, plan: storyPlan });
+        if (story.rollsBack) {
+          // A second release over the first, then the rollback back to the first: the rollback is the story.
+          await approveAndFinish(releaseId);
+          const next = `${(i + 100).toString(16)}`.padStart(2, '0').repeat(20).slice(0, 40);
+          sandbox.setScenario({ images: { [`${plan.imageRepository}:${next}`]: 'healthy' } });
+          const second = await startRelease(client, 'record', { service: 'checkout', version: next, image: `${plan.imageRepository}:${next}`, requestedBy: 'recorder', reason: story.name, plan });
+          await approveAndFinish(second.releaseId);
+          // The visibility store lists a finished release a moment after it ends.
+          let rollback = await resolveRollback(client, { service: 'checkout', reason: 'recorded', requestedBy: 'recorder', plan }).catch(() => undefined);
+          for (let tries = 0; rollback?.from.workflowId !== second.releaseId && tries < 50; tries++) {
+            await new Promise((r) => setTimeout(r, 200));
+            rollback = await resolveRollback(client, { service: 'checkout', reason: 'recorded', requestedBy: 'recorder', plan }).catch(() => undefined);
+          }
+          if (!rollback) throw new Error(`${story.name}: the two releases never showed in Runway's records`);
+          releaseId = (await startRollback(client, 'record', rollback)).rollbackId;
+        }
         await followRelease(client, releaseId, {
           pollMs: 200,
           onStatus: async (s) => {

@@ -10,6 +10,7 @@ import { createSentryClient } from '../src/sdk-clients/sentry';
 import { createSlackClient } from '../src/sdk-clients/slack';
 import { createPrometheusProvider } from '../src/metrics/prometheus';
 import type { RunwayEnv } from '../src/config/env';
+import { connectClient } from '../src/temporal/connection';
 import { workerDeploymentOptions, type WorkerVersion } from '../src/temporal/worker-deployment';
 
 export interface ReleaseWorkerOptions {
@@ -45,7 +46,7 @@ export function clientsFromEnv(env: RunwayEnv): ActivityClients {
 }
 
 export async function createReleaseWorker(options: ReleaseWorkerOptions): Promise<Worker> {
-  const clients = options.clients ?? clientsFromEnv(requireEnv(options.env));
+  const clients = options.clients ?? (await clientsWithTemporalFromEnv(requireEnv(options.env)));
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -64,6 +65,12 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
     // Whatever happens, the process ends: an orchestrator's SIGKILL would come next anyway.
     shutdownForceTime: '15s',
   });
+}
+
+/** The clients from the environment, and a Temporal client of the worker's own (a rollback stops releases in flight through it). */
+async function clientsWithTemporalFromEnv(env: RunwayEnv): Promise<ActivityClients> {
+  const { client } = await connectClient(env);
+  return { ...clientsFromEnv(env), temporal: client };
 }
 
 function requireEnv(env: RunwayEnv | undefined): RunwayEnv {

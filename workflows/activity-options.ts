@@ -19,7 +19,7 @@ type Group<K extends keyof ReleaseActivities> = Pick<ReleaseActivities, K>;
 /** Which activities each group may call. */
 export interface ReleaseActivityGroups {
   /** Single ECS calls on the forward path. */
-  ecs: Group<'describeService' | 'prepareTaskDefinition' | 'updateService'>;
+  ecs: Group<'describeService' | 'prepareTaskDefinition' | 'updateService' | 'checkTaskDefinition'>;
   /** Single GitHub reads that gate the release (release branch, CI checks looked at once). */
   github: Group<'checkReleaseBranch' | 'verifyBuild'>;
   /** Waiting for CI: a dispatched build, or checks still running. */
@@ -40,6 +40,8 @@ export interface ReleaseActivityGroups {
   records: Group<'createDeployment' | 'setDeploymentStatus' | 'restorePreviousDeployment'>;
   /** Release markers (Sentry) and webhook deliveries: informative, tried with backoff for a bounded time. */
   markers: Group<'createSentryRelease' | 'recordSentryDeploy' | 'finalizeSentryRelease' | 'deliverWebhook'>;
+  /** A rollback stopping the service's releases in flight and waiting while they roll themselves back. */
+  releaseControl: Group<'stopReleasesInFlight'>;
 }
 
 /**
@@ -154,6 +156,12 @@ export function releaseActivities(plan: ReleasePlan): ReleaseActivityGroups {
     notify: proxyActivities<ReleaseActivityGroups['notify']>(notification),
     records: proxyActivities<ReleaseActivityGroups['records']>(deploymentRecord),
     markers: proxyActivities<ReleaseActivityGroups['markers']>(marker),
+    // A stopped release undoes up to two environments, each a deployment wait.
+    releaseControl: proxyActivities<ReleaseActivityGroups['releaseControl']>({
+      startToCloseTimeout: 2 * (plan.deployTimeoutMs + 60_000) + 5 * 60_000,
+      heartbeatTimeout: 3 * HEARTBEAT_TIMEOUT_MS,
+      retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 10 },
+    }),
   };
 }
 

@@ -20,6 +20,7 @@ export async function rollOut(release: ReleaseContext, ref: EcsServiceRef, taskD
   const { changed } = await acts.ecs.updateService({ ...ref, taskDefinition });
   release.record(`${environment}: ${changed ? 'updated' : 'already on'} ${taskDefinition}`);
   const { runningCount } = await acts.deployWait.waitForDeployment({ ...ref, taskDefinition, timeoutMs: plan.deployTimeoutMs });
+  release.state.deployed(environment, taskDefinition);
   release.record(`${environment}: ${runningCount} task(s) running ${taskDefinition}`);
   return `${runningCount} task(s) running ${taskDefinition.split('/').pop()}`;
 }

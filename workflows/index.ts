@@ -1,2 +1,3 @@
 /** Workflow entry point bundled by the worker. */
 export { release } from './release';
+export { rollback } from './rollback';

@@ -55,7 +55,7 @@ export class ReleaseContext {
     this.plan = input.plan;
     this.releaseId = info.workflowId;
     this.runId = info.runId;
-    this.state = new ReleaseState(input, new Date());
+    this.state = new ReleaseState(input, new Date(), info.workflowId);
     this.acts = releaseActivities(this.plan);
     const { plan } = this;
     const runUrl = plan.webUiUrl ? `${plan.webUiUrl}/namespaces/${info.namespace}/workflows/${info.workflowId}/${info.runId}` : undefined;

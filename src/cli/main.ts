@@ -7,6 +7,7 @@ import { configureDecisionCommands } from './commands/decide';
 import { configureDemoCommand } from './commands/demo';
 import { configureInspectCommands } from './commands/inspect';
 import { configureProcessCommands } from './commands/processes';
+import { configureRollbackCommand } from './commands/rollback';
 import { configureStartCommand } from './commands/start';
 import type { RunwayProcesses } from '../stack/release-worker-factory';
 import { ExitCode } from './exit-codes';
@@ -38,6 +39,7 @@ Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNWAY_TASK_QUEUE, RUNWAY_CON
   configureAuditCommand(program);
   configureDecisionCommands(program);
   configureControlCommands(program);
+  configureRollbackCommand(program);
   configureProcessCommands(program, processes);
   configureApprovalsCommand(program);
   configureDemoCommand(program, processes);

@@ -63,6 +63,7 @@ export function releasePlan(config: RunwayConfig, service: string, requestedBy?:
     // In checks mode the build gate is this check already.
     ...(svc.requireGreenCi && svc.build.mode === 'dispatch' ? { requireGreenCi: true } : {}),
     ...(svc.verify ? { verify: { durationMs: svc.verify.duration } } : {}),
+    ...(svc.rollback.approval === 'required' ? { rollback: { approval: 'required' as const } } : {}),
     ...(svc.migration ? { migration: { command: svc.migration.command, container: svc.migration.container ?? svc.container } } : {}),
     ...markerPlan(config, svc),
   };

@@ -154,6 +154,8 @@ const serviceSchema = z.strictObject({
    * A one-off database migration run as an ECS task (RunTask) on the production cluster with the
    * new task definition, after approval and before the canary. Never undone automatically.
    */
+  /** Rolling back a finished release (`runway rollback`, the Slack button): `approval: required` asks the approvers first. */
+  rollback: z.strictObject({ approval: z.enum(['none', 'required']).default('none') }).default({ approval: 'none' }),
   /**
    * The post-release watch: after promotion, production keeps being analysed at full traffic for
    * `duration` (with `canary.analysis`'s interval, queries and thresholds) against the previous

@@ -11,6 +11,7 @@ import type { ReleaseStatus } from './release';
 
 export const DEFAULT_TASK_QUEUE = 'runway';
 export const RELEASE_WORKFLOW_TYPE = 'release';
+export const ROLLBACK_WORKFLOW_TYPE = 'rollback';
 
 /** Where a Slack click came from; the approvals server fills it in, the CLI leaves it out. */
 export interface SlackOrigin {

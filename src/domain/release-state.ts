@@ -43,10 +43,11 @@ export class ReleaseState {
   /** Measurements taken before a human last released a held canary: its inconclusive streak starts after them. */
   private measurementsBeforeHumanDecision = 0;
 
-  constructor(input: ReleaseInput, now: Date) {
+  /** `id`: the workflow id when it is not the release id of the input (a rollback). */
+  constructor(input: ReleaseInput, now: Date, id = releaseId(input.service, input.version)) {
     const at = now.toISOString();
     this.status = {
-      releaseId: releaseId(input.service, input.version),
+      releaseId: id,
       service: input.service,
       version: input.version,
       image: input.image,
@@ -160,6 +161,11 @@ export class ReleaseState {
   }
 
   /** The signals that failed the canary, kept for the status, Slack and the CLI. */
+  /** Records the task definition an environment now runs (what a later rollback can put back). */
+  deployed(environment: 'staging' | 'production', taskDefinition: string): void {
+    this.status.deployed = { ...this.status.deployed, [environment]: taskDefinition };
+  }
+
   /** The previous version's numbers, measured before any canary traffic (the post-release watch compares against them). */
   recordBaseline(metrics: TrackMetrics, now: Date): void {
     const verify = this.verifyRecord();

@@ -103,6 +103,8 @@ export interface ReleasePlan {
   sentry?: SentryMarkerPlan;
   /** Receivers of the release's events, each a signed JSON POST. Absent when there are none. */
   webhooks?: string[];
+  /** Rolling back a finished release (`runway rollback`, the Slack button): whether it needs an approval first. @default none */
+  rollback?: { approval: 'none' | 'required' };
 }
 
 /** Where the release is recorded in Sentry; the token is the worker's (SENTRY_AUTH_TOKEN), never here. */
@@ -245,6 +247,8 @@ export interface ReleaseStatus {
     /** The signals that failed the canary, with measured values and thresholds. */
     failure?: { signal: string; detail: string }[];
   };
+  /** The task definitions this release (or rollback) left running, per environment: what a later rollback puts back. */
+  deployed?: { staging?: string; production?: string };
   /** The post-release watch (when the plan has one): its window, the baseline and what it measured. */
   verify?: VerifyRecord;
   approval: ApprovalRecord;

@@ -37,23 +37,52 @@ export interface StartedRelease {
 
 export async function startRelease(client: Client, taskQueue: string, input: ReleaseInput): Promise<StartedRelease> {
   const id = releaseId(input.service, input.version);
+  const started = await startOnce(client, RELEASE_WORKFLOW_TYPE, {
+    workflowId: id,
+    taskQueue,
+    args: [input],
+    service: input.service,
+    version: input.version,
+    summary: `Release ${input.service} ${input.version.slice(0, 12)}`,
+    details: `**Image** ${input.image}\n\n**Requested by** ${input.requestedBy}: ${input.reason}`,
+  });
+  return { releaseId: id, started };
+}
+
+export interface StartOnceOptions {
+  workflowId: string;
+  taskQueue: string;
+  args: unknown[];
+  /** RunwayService and RunwayVersion, set at the start so lists and filters find it at once. */
+  service: string;
+  version: string;
+  /** The Web UI's static summary and details. */
+  summary: string;
+  details: string;
+}
+
+/**
+ * Starts a Runway workflow (a release, a rollback) under its deterministic id, or finds the one
+ * already running: resolves false then, and nothing new is started.
+ */
+export async function startOnce(client: Client, workflowType: string, o: StartOnceOptions): Promise<boolean> {
   try {
-    await client.workflow.start(RELEASE_WORKFLOW_TYPE, {
-      workflowId: id,
-      taskQueue,
-      args: [input],
+    await client.workflow.start(workflowType, {
+      workflowId: o.workflowId,
+      taskQueue: o.taskQueue,
+      args: o.args,
       workflowIdConflictPolicy: 'FAIL',
       typedSearchAttributes: [
-        { key: serviceSearchAttribute, value: input.service },
-        { key: versionSearchAttribute, value: input.version },
+        { key: serviceSearchAttribute, value: o.service },
+        { key: versionSearchAttribute, value: o.version },
         { key: stageSearchAttribute, value: 'queued' },
       ],
-      staticSummary: `Release ${input.service} ${input.version.slice(0, 12)}`,
-      staticDetails: `**Image** ${input.image}\n\n**Requested by** ${input.requestedBy}: ${input.reason}`,
+      staticSummary: o.summary,
+      staticDetails: o.details,
     });
-    return { releaseId: id, started: true };
+    return true;
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { releaseId: id, started: false };
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
     throw err;
   }
 }

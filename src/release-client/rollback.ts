@@ -5,11 +5,12 @@
  * the start, which finds a rollback of the same release already running instead of starting
  * another.
  */
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { ReleaseOutcome, ReleasePlan } from '../domain/release';
-import { ROLLBACK_WORKFLOW_TYPE, serviceSearchAttribute, stageSearchAttribute, versionSearchAttribute } from '../domain/release-api';
+import { ROLLBACK_WORKFLOW_TYPE } from '../domain/release-api';
 import { SERVICE_NAME_PATTERN } from '../domain/release-id';
 import { chooseRollbackTarget, type ProductionRecord, type RollbackInput, rollbackId } from '../domain/rollback';
+import { startOnce } from './releases';
 
 /** How many finished releases and rollbacks of a service are read, newest first. */
 const RECORDS_READ = 50;
@@ -78,23 +79,14 @@ export interface StartedRollback {
 
 export async function startRollback(client: Client, taskQueue: string, input: RollbackInput): Promise<StartedRollback> {
   const id = rollbackId(input.from.workflowId);
-  try {
-    await client.workflow.start(ROLLBACK_WORKFLOW_TYPE, {
-      workflowId: id,
-      taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'FAIL',
-      typedSearchAttributes: [
-        { key: serviceSearchAttribute, value: input.service },
-        { key: versionSearchAttribute, value: input.to.version },
-        { key: stageSearchAttribute, value: 'queued' },
-      ],
-      staticSummary: `Rollback ${input.service} ${input.from.version.slice(0, 12)} → ${input.to.version.slice(0, 12)}`,
-      staticDetails: `**Back to** ${input.to.taskDefinition} (${input.to.workflowId})\n\n**Requested by** ${input.requestedBy}: ${input.reason}`,
-    });
-    return { rollbackId: id, started: true, input };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { rollbackId: id, started: false, input };
-    throw err;
-  }
+  const started = await startOnce(client, ROLLBACK_WORKFLOW_TYPE, {
+    workflowId: id,
+    taskQueue,
+    args: [input],
+    service: input.service,
+    version: input.to.version,
+    summary: `Rollback ${input.service} ${input.from.version.slice(0, 12)} → ${input.to.version.slice(0, 12)}`,
+    details: `**Back to** ${input.to.taskDefinition} (${input.to.workflowId})\n\n**Requested by** ${input.requestedBy}: ${input.reason}`,
+  });
+  return { rollbackId: id, started, input };
 }

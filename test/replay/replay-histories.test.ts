@@ -25,6 +25,7 @@ describe('recorded release histories', () => {
       'released-after-watch.json',
       'released-with-markers.json',
       'released.json',
+      'rollback-of-release.json',
       'rolled-back-bad-image.json',
       'rolled-back-by-watch.json',
       'rolled-back-canary.json',

@@ -20,6 +20,10 @@ export interface FakeOptions {
   slackPostDelayMs?: number;
   /** How long each Slack message update takes; logs `updateReleaseMessage:done` when it returns. */
   slackUpdateDelayMs?: number;
+  /** Task definitions ECS no longer has ACTIVE (a rollback to them is refused). */
+  goneTaskDefinitions?: string[];
+  /** Releases of the service a rollback finds in flight (and stops). */
+  releasesInFlight?: string[];
   /** Sentry and webhook calls fail (a receiver or Sentry that is down): non-retryable, so a test needs no retry waits. */
   markersFail?: boolean;
   /** What measureBaseline answers (the running version before the canary); default: the passing stable numbers. */
@@ -173,6 +177,14 @@ export function createFakeActivities(options: FakeOptions = {}) {
     async countCrashedTasks(input) {
       log('countCrashedTasks', input);
       return { crashed: 0, reasons: [] };
+    },
+    async checkTaskDefinition(input) {
+      log('checkTaskDefinition', input);
+      return options.goneTaskDefinitions?.includes(input.taskDefinition) ? { status: 'INACTIVE' } : { status: 'ACTIVE', image: 'registry.local/checkout:old' };
+    },
+    async stopReleasesInFlight(input) {
+      log('stopReleasesInFlight', input);
+      return { stopped: (options.releasesInFlight ?? []).map((releaseId) => ({ releaseId, ended: 'CANCELLED' })) };
     },
     async createSentryRelease(input) {
       log('createSentryRelease', input);

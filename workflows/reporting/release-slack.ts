@@ -35,11 +35,14 @@ export class ReleaseSlack {
     return this.postSettled;
   }
 
-  /** Posts the approval request without waiting: a decision made elsewhere is never held up by Slack. */
-  startPosting(): void {
+  /**
+   * Posts the message without waiting (by default the approval request, with its buttons): a
+   * decision made elsewhere is never held up by Slack.
+   */
+  startPosting(headline = 'Waiting for approval', withButtons = true): void {
     // Not cancelled with the release: an abort or cancellation while Slack is answering would
     // otherwise lose the message's ts, and with it the final update.
-    const posting = CancellationScope.nonCancellable(() => this.post()).then((ref) => {
+    const posting = CancellationScope.nonCancellable(() => this.post(headline, withButtons)).then((ref) => {
       this.ref = ref;
       this.postSettled = true;
     });
@@ -79,9 +82,9 @@ export class ReleaseSlack {
     await this.updateNow(headline);
   }
 
-  private post(): Promise<SlackMessageRef | undefined> {
-    return this.options.bestEffort('posting the approval request to Slack', () =>
-      this.options.notify.postReleaseMessage({ channel: this.options.channel, message: this.options.messageFor('Waiting for approval', true) }),
+  private post(headline: string, withButtons: boolean): Promise<SlackMessageRef | undefined> {
+    return this.options.bestEffort(`posting ${withButtons ? 'the approval request' : 'the message'} to Slack`, () =>
+      this.options.notify.postReleaseMessage({ channel: this.options.channel, message: this.options.messageFor(headline, withButtons) }),
     );
   }
 

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import ms from 'ms';
@@ -12,6 +11,7 @@ import { invalidInput, refused } from '../errors';
 import { startingRunFromEnv } from '../github-actions-run';
 import { followAndReport } from '../follow-report';
 import { runAction } from '../run-action';
+import { defaultRequester } from '../requester';
 
 interface StartOptions {
   service: string;
@@ -74,11 +74,6 @@ async function awaitTurn(client: Client, scope: ServiceScope, id: string, opts: 
     );
   }
   if (outcome.waitedMs > 0) process.stderr.write(`queued: no other release of ${service} in flight after ${human(outcome.waitedMs)}; starting ${id}\n`);
-}
-
-/** Who started the release: explicit flag, CI's actor, or the local user. */
-function defaultRequester(env: NodeJS.ProcessEnv): string {
-  return env.RUNWAY_REQUESTED_BY || env.GITHUB_ACTOR || env.USER || os.userInfo().username || 'unknown';
 }
 
 export function configureStartCommand(program: Command): void {
