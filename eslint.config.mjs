@@ -44,7 +44,7 @@ const allowed = {
   'slack-format': ['slack-format', 'wire', 'domain'],
   workflows: ['workflows', 'domain', 'slack-format', 'wire'],
   config: ['config', 'domain'],
-  'sdk-clients': ['sdk-clients', 'config', 'domain'],
+  'sdk-clients': ['sdk-clients', 'config', 'domain', 'wire'],
   // release-client: a rollback's activity stops the service's releases in flight as a Temporal client.
   activities: ['activities', 'sdk-clients', 'config', 'domain', 'slack-format', 'wire', 'release-client'],
   temporal: ['temporal', 'config', 'domain'],

@@ -7,6 +7,7 @@
  * retries it. The token stays in this client: it is never in an activity's input or result.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import type { SentryDeploy } from '../shared/sentry-wire';
 import type { RunwayEnv } from '../config/env';
 
 export const DEFAULT_SENTRY_URL = 'https://sentry.io';
@@ -61,14 +62,7 @@ export interface SentryNewDeploy {
   projects?: string[];
 }
 
-export interface SentryDeploy {
-  id: string;
-  environment: string;
-  name: string | null;
-  url: string | null;
-  dateStarted: string | null;
-  dateFinished: string;
-}
+export type { SentryDeploy };
 
 export interface SentryApi {
   /** POST …/releases/: 201 when created, 208 when the version already existed (Sentry's creation is idempotent). */

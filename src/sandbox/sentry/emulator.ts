@@ -9,16 +9,10 @@
  * and deploy is kept; scenario `sentry` takes it down or fails the next calls.
  */
 import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from '../http/route';
+import type { SentryDeploy } from '../../shared/sentry-wire';
 import { SENTRY_LOST_RESPONSE, type SentryFault, type SentryOperation, type SentryScenario } from './scenario';
 
-export interface SentryDeployRecord {
-  id: string;
-  environment: string;
-  name: string | null;
-  url: string | null;
-  dateStarted: string | null;
-  dateFinished: string;
-}
+export type SentryDeployRecord = SentryDeploy;
 
 export interface SentryReleaseRecord {
   id: number;
