@@ -1,6 +1,7 @@
 /**
  * Summarises what a release did to each external system, from the sandbox's recorded calls:
- * the demo's closing report, and a readable view for operators exploring the sandbox.
+ * the demo's closing report, and a readable view for operators exploring the sandbox. A story of
+ * several workflows (two releases and a rollback) is summarised a phase at a time (`callsSince`).
  */
 
 export interface RecordedCall {
@@ -23,6 +24,12 @@ const READS = new Set(['DescribeServices', 'DescribeTaskDefinition', 'ListTaskDe
 
 function field(request: unknown, name: string): unknown {
   return request && typeof request === 'object' ? (request as Record<string, unknown>)[name] : undefined;
+}
+
+/** The calls recorded after `before` (an earlier snapshot of the same sandbox's calls): one phase of a longer story. */
+export function callsSince(calls: RecordedCalls, before: RecordedCalls): RecordedCalls {
+  const since = (system: keyof RecordedCalls) => (calls[system] ?? []).slice(before[system]?.length ?? 0);
+  return { ecs: since('ecs'), slack: since('slack'), github: since('github'), health: since('health'), prometheus: since('prometheus') };
 }
 
 export function summariseCalls(calls: RecordedCalls): string[] {
@@ -57,7 +64,13 @@ export function summariseCalls(calls: RecordedCalls): string[] {
   const checks = calls.github.filter((c) => c.operation.includes('check-runs'));
   const dispatches = calls.github.filter((c) => c.operation.startsWith('POST') && c.operation.endsWith('/dispatches'));
   const runReads = calls.github.filter((c) => c.operation.startsWith('GET') && /\/actions\/runs\/\d+$/.test(c.operation));
-  lines.push(`GitHub  ${dispatches.length} build(s) dispatched, ${runReads.length} build-run read(s), ${checks.length} check-run read(s), ${created.length} deployment(s) created, ${statuses.length} status(es)`);
+  // Builds and checks only when there were any: a rollback deploys what was built before.
+  const builds = [
+    dispatches.length > 0 ? `${dispatches.length} build(s) dispatched` : '',
+    runReads.length > 0 ? `${runReads.length} build-run read(s)` : '',
+    checks.length > 0 ? `${checks.length} check-run read(s)` : '',
+  ].filter((part) => part !== '');
+  lines.push(`GitHub  ${[...builds, `${created.length} deployment(s) created`, `${statuses.length} status(es)`].join(', ')}`);
   for (const c of dispatches) lines.push(`  ${c.operation.replace(/^POST /, 'dispatch ')}`);
   for (const c of created) lines.push(`  deployment to ${String(field(c.request, 'environment'))}`);
   for (const c of statuses) {
@@ -66,6 +79,6 @@ export function summariseCalls(calls: RecordedCalls): string[] {
     const where = typeof environment === 'string' && environment ? ` (${environment})` : '';
     lines.push(`  status ${String(field(c.request, 'state'))}${where}: ${String(field(c.request, 'description') ?? '')}`);
   }
-  lines.push(`Metrics ${calls.prometheus?.length ?? 0} Prometheus query(ies) for canary analysis`);
+  if (calls.prometheus?.length) lines.push(`Metrics ${calls.prometheus.length} Prometheus query(ies) for analysis (canary, post-release watch)`);
   return lines;
 }

@@ -1,20 +1,26 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { followRelease, startRelease } from '../../release-client/releases';
 import { loadConfig } from '../../config/load';
 import { releasePlan } from '../../config/plan';
 import { defaultImage } from '../../domain/release-id';
-import { ReleaseStage, type ReleaseStatus } from '../../domain/release';
+import { type ReleasePlan, ReleaseStage, type ReleaseStatus } from '../../domain/release';
+import { rollbackId } from '../../domain/rollback';
 import { ClickError } from '../../sandbox';
-import { summariseCalls, type RecordedCalls } from '../../stack/call-summary';
+import { callsSince, summariseCalls, type RecordedCalls } from '../../stack/call-summary';
 import { type EmbeddedStack, startEmbeddedStack } from '../../stack/embedded-stack';
 import type { RunwayProcesses } from '../../stack/release-worker-factory';
+import { serviceServing } from '../../stack/sandbox-production';
 import { withClient } from '../context';
 import { invalidInput } from '../errors';
-import { exitCodeForResult } from '../exit-codes';
+import { ExitCode, exitCodeForResult } from '../exit-codes';
 import { formatEvent } from '../format';
 import { runAction } from '../run-action';
+
+/** The post-release watch of `bad-after-release` (the sample config has none). */
+const DEMO_WATCH_MS = 20_000;
 
 /** The stories the demo can tell: what the sandbox does with the version, and how a human decides. */
 const SCENARIOS = {
@@ -36,8 +42,26 @@ const SCENARIOS = {
       'started as .github/workflows/release.yml does: `runway start --queue --wait` in a GitHub Actions job whose own check run is in progress on the commit; ' +
       'the CI-green rule leaves that run out, judges the commit\'s other checks, and the release goes to production',
   },
-} as const satisfies Record<string, { image: string; decision: 'approve' | 'reject'; story: string; canary?: 'errors' | 'latency'; fromCiJob?: true }>;
+  'bad-after-release': {
+    image: 'healthy',
+    decision: 'approve',
+    failsAfterRelease: true,
+    story:
+      `the release is promoted, then, during its post-release watch (${DEMO_WATCH_MS / 1000} s for this run), its version starts answering 15% errors in production; ` +
+      'the watch rolls production back to the previous version by itself',
+  },
+  rollback: {
+    image: 'healthy',
+    decision: 'approve',
+    rollsBack: true,
+    story: "two versions are released to production one after the other; then Roll back is clicked on the second one's Slack message and production runs the first again",
+  },
+} as const satisfies Record<
+  string,
+  { image: string; decision: 'approve' | 'reject'; story: string; canary?: 'errors' | 'latency'; fromCiJob?: true; failsAfterRelease?: true; rollsBack?: true }
+>;
 type ScenarioName = keyof typeof SCENARIOS;
+type Scenario = (typeof SCENARIOS)[ScenarioName];
 
 const DEMO_SERVICE = 'checkout';
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -57,45 +81,19 @@ export function configureDemoCommand(program: Command, processes: RunwayProcesse
         say('Starting the embedded stack (Temporal dev server, sandbox, worker)…');
         const stack = await startEmbeddedStack({ processes, log: (l) => process.stderr.write(`  ${l}\n`) });
         try {
-          const version = randomBytes(20).toString('hex');
           const config = await loadConfig(stack.env.RUNWAY_CONFIG);
-          const plan = releasePlan(config, DEMO_SERVICE, 'demo-ci');
-          const image = defaultImage(plan.imageRepository, version);
-          const canary = 'canary' in scenario ? { canary: { [image]: { behaviour: scenario.canary } } } : {};
-          await setScenario(stack.sandbox.url, { images: { [image]: scenario.image }, ...canary });
-
+          const configured = releasePlan(config, DEMO_SERVICE, 'demo-ci');
+          // The watch is this scenario's story: its plan gets one; the config stays as it is.
+          const plan = 'failsAfterRelease' in scenario ? { ...configured, verify: { durationMs: DEMO_WATCH_MS } } : configured;
           return await withClient(stack.env, async (client) => {
-            const job = 'fromCiJob' in scenario ? await startFromCiJob(stack, plan.repo, version) : undefined;
-            const { releaseId } = job
-              ? { releaseId: job.releaseId }
-              : await startRelease(client, stack.env.RUNWAY_TASK_QUEUE, {
-                  service: DEMO_SERVICE,
-                  version,
-                  image,
-                  requestedBy: 'demo-ci',
-                  reason: `demo: ${opts.scenario}`,
-                  plan,
-                });
-            const link = `${stack.temporal.uiUrl ?? 'http://localhost:8233'}/namespaces/${stack.env.TEMPORAL_NAMESPACE}/workflows/${releaseId}`;
-            say(`Release ${releaseId}`);
-            say(`Web UI  ${link}`);
-            say();
-            let decided = false;
-            const final = await followRelease(client, releaseId, {
-              pollMs: 300,
-              onEvent: (event) => say(`  ${formatEvent(event)}`),
-              onStatus: async (status: ReleaseStatus) => {
-                if (decided || status.stage !== ReleaseStage.awaitingApproval) return;
-                // A person clicks the button in Slack: the sandbox sends the signed interaction.
-                decided = await clickInSlack(stack, releaseId, scenario.decision);
-              },
-            });
+            if ('rollsBack' in scenario) return await rollbackStory(stack, client, plan);
+            const before = await recordedCalls(stack);
+            const { final, link, job } = await demoRelease(stack, client, plan, opts.scenario, scenario);
             say();
             say(`Outcome: ${final.result}${final.outcomeReason ? ` — ${final.outcomeReason}` : ''}`);
             say();
             say('What the release did to each system (recorded by the sandbox):');
-            const calls = (await (await fetch(`${stack.sandbox.url}/_sandbox/calls`)).json()) as RecordedCalls;
-            for (const line of summariseCalls(calls)) say(`  ${line}`);
+            for (const line of summariseCalls(callsSince(await recordedCalls(stack), before))) say(`  ${line}`);
             say();
             say(`The history stays in .runway/temporal.db: run \`npm run runway -- dev\` and open ${link}`);
             // The CI job's verdict is the exit code of its `runway start --wait`.
@@ -107,6 +105,123 @@ export function configureDemoCommand(program: Command, processes: RunwayProcesse
         }
       }),
     );
+}
+
+interface DemoRelease {
+  releaseId: string;
+  final: ReleaseStatus;
+  /** The release in the Web UI. */
+  link: string;
+  /** When the CI job started it: its `runway start --wait`'s exit code. */
+  job?: { exitCode: () => Promise<number> };
+}
+
+/**
+ * One release of the scenario's story, followed to its end with its events printed: a person
+ * clicks Approve (or Reject) in Slack when it waits for approval; in `bad-after-release` the
+ * version starts failing in production once the post-release watch has begun.
+ */
+async function demoRelease(stack: EmbeddedStack, client: Client, plan: ReleasePlan, name: string, scenario: Scenario): Promise<DemoRelease> {
+  const version = randomBytes(20).toString('hex');
+  const image = defaultImage(plan.imageRepository, version);
+  const canary = 'canary' in scenario ? { canary: { [image]: { behaviour: scenario.canary } } } : {};
+  await setScenario(stack.sandbox.url, { images: { [image]: scenario.image }, ...canary });
+  const job = 'fromCiJob' in scenario ? await startFromCiJob(stack, plan.repo, version) : undefined;
+  const { releaseId } = job
+    ? { releaseId: job.releaseId }
+    : await startRelease(client, stack.env.RUNWAY_TASK_QUEUE, { service: DEMO_SERVICE, version, image, requestedBy: 'demo-ci', reason: `demo: ${name}`, plan });
+  const link = `${stack.temporal.uiUrl ?? 'http://localhost:8233'}/namespaces/${stack.env.TEMPORAL_NAMESPACE}/workflows/${releaseId}`;
+  say(`Release ${releaseId}`);
+  say(`Web UI  ${link}`);
+  say();
+  let decided = false;
+  let failing = false;
+  const final = await followRelease(client, releaseId, {
+    pollMs: 300,
+    onEvent: (event) => say(`  ${formatEvent(event)}`),
+    onStatus: async (status: ReleaseStatus) => {
+      if ('failsAfterRelease' in scenario && !failing && status.stage === ReleaseStage.verifying) {
+        // The sandbox's metrics for this image turn bad on whichever track runs it: now all of production.
+        failing = true;
+        await setScenario(stack.sandbox.url, { canary: { [image]: { behaviour: 'errors' } } });
+        say(`  ${' '.repeat(8)}  sandbox           ${version.slice(0, 12)} starts answering 15% errors in production`);
+      }
+      if (decided || status.stage !== ReleaseStage.awaitingApproval) return;
+      // A person clicks the button in Slack: the sandbox sends the signed interaction.
+      decided = await clickInSlack(stack, releaseId, scenario.decision);
+    },
+  });
+  return { releaseId, final, link, ...(job ? { job } : {}) };
+}
+
+/**
+ * `rollback`: two releases reach production, then Roll back is clicked on the second one's Slack
+ * message; the approvals server starts the rollback, which the demo follows to its end. Exits 0
+ * only when production runs the first release's task definition again (read from the sandbox's ECS).
+ */
+async function rollbackStory(stack: EmbeddedStack, client: Client, plan: ReleasePlan): Promise<number> {
+  const phases: { title: string; calls: RecordedCalls }[] = [];
+  const released: DemoRelease[] = [];
+  for (const which of ['first', 'second']) {
+    say(`The ${which} release:`);
+    const before = await recordedCalls(stack);
+    const release = await demoRelease(stack, client, plan, `rollback (${which} release)`, SCENARIOS.rollback);
+    phases.push({ title: `The ${which} release (${release.releaseId})`, calls: callsSince(await recordedCalls(stack), before) });
+    say(`Outcome: ${release.final.result}${release.final.outcomeReason ? ` — ${release.final.outcomeReason}` : ''}`);
+    say();
+    if (release.final.result !== 'released') return exitCodeForResult(release.final.result);
+    released.push(release);
+  }
+  const [first, second] = released as [DemoRelease, DemoRelease];
+  // Runway's records are the visibility store's, which lags a moment behind a release's end; a person is slower.
+  await untilRecordedReleased(client, second.releaseId);
+
+  const before = await recordedCalls(stack);
+  const click = await stack.sandbox.clickButton({ url: stack.approvals.eventsUrl, user: CLICKERS.approve, action: 'rollback', releaseId: second.releaseId });
+  say(`${CLICKERS.approve} clicks Roll back on the Slack message of ${second.releaseId} (signed request → ${click.status})`);
+  await stack.approvals.settled();
+  const responseId = click.responseUrl.split('/').pop();
+  const reply = stack.sandbox.slackResponses().find((r) => r.id === responseId)?.body as { text?: string } | undefined;
+  say(`  Runway answers ${CLICKERS.approve} (only they see it): ${reply?.text ?? '(no answer)'}`);
+  const id = rollbackId(second.releaseId);
+  if (!reply?.text?.startsWith(`You started ${id}`)) return ExitCode.failed;
+  say();
+  say(`Rollback ${id}`);
+  const final = await followRelease(client, id, { pollMs: 300, onEvent: (event) => say(`  ${formatEvent(event)}`) });
+  phases.push({ title: `The rollback (${id})`, calls: callsSince(await recordedCalls(stack), before) });
+  say();
+  say(`Outcome: ${final.result}${final.outcomeReason ? ` — ${final.outcomeReason}` : ''}`);
+
+  const { cluster, service } = plan.production;
+  const production = serviceServing(stack.sandbox.state(), cluster, service);
+  const expected = first.final.deployed?.production;
+  const runsFirst = production !== undefined && production.taskDefinition === expected;
+  say(
+    production
+      ? `Production (${cluster}/${service}, the sandbox's ECS) runs ${production.revision}: ${production.image ?? 'image unknown'}, ${production.runningCount}/${production.desiredCount} task(s) running`
+      : `Production (${cluster}/${service}) has no PRIMARY deployment in the sandbox's ECS`,
+  );
+  say(runsFirst ? `— the task definition the first release ran (${first.releaseId}).` : `— expected the first release's ${expected ?? '(not recorded)'}.`);
+  say();
+  say('What each workflow did to each system (recorded by the sandbox):');
+  for (const phase of phases) {
+    say(`  ${phase.title}`);
+    for (const line of summariseCalls(phase.calls)) say(`    ${line}`);
+  }
+  say();
+  say(`The histories stay in .runway/temporal.db: run \`npm run runway -- dev\` and open ${first.link}, ${second.link} and the rollback beside them`);
+  if (final.result !== 'released') return exitCodeForResult(final.result);
+  return runsFirst ? ExitCode.ok : ExitCode.failed;
+}
+
+/** Waits (up to 30 s) until the visibility store lists the release as finished and released: what Runway's records read. */
+async function untilRecordedReleased(client: Client, releaseId: string): Promise<void> {
+  const query = `WorkflowId = '${releaseId}' AND RunwayStage = 'released' AND ExecutionStatus = 'Completed'`;
+  for (let i = 0; i < 150 && (await client.workflow.count(query)).count === 0; i++) await new Promise((r) => setTimeout(r, 200));
+}
+
+async function recordedCalls(stack: EmbeddedStack): Promise<RecordedCalls> {
+  return (await (await fetch(`${stack.sandbox.url}/_sandbox/calls`)).json()) as RecordedCalls;
 }
 
 /** Slack user ids of the demo's approvers (see `people` in runway.config.yaml). */
