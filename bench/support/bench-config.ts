@@ -18,6 +18,8 @@ export interface BenchTiming {
   smokeSuccesses?: number;
   /** Canary analysis interval. @default the bake (one measurement per bake) */
   analysisInterval?: string | number;
+  /** The post-release watch's window (`verify.duration`). @default none: no watch */
+  verify?: string | number;
 }
 
 const SAMPLE = path.join(__dirname, '../../runway.config.yaml');
@@ -54,6 +56,7 @@ export function benchConfig(sandboxUrl: string, services: string[], timing: Benc
       // CI has built the image: benches measure Runway's own path, not a build's poll interval.
       build: { mode: 'checks' },
       deployTimeout: '2m',
+      ...(timing.verify !== undefined ? { verify: { duration: timing.verify } } : {}),
     },
   ]);
   const text = YAML.stringify({ ...sample, services: Object.fromEntries(entries) });
