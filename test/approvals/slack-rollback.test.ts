@@ -13,6 +13,7 @@ import { rollbackId } from '../../src/domain/rollback';
 import { messageButtons } from '../../src/sandbox';
 import { RELEASE_ROLLBACK_ACTION_ID } from '../../src/shared/slack-button-value';
 import { ALICE, type ApprovalsRig, BOB, DAVE, DEPLOYERS, MALLORY, repliesTo, startApprovalsRig, until } from '../support/approvals-rig';
+import { untilRecorded } from '../support/releases-to-production';
 import { uniqueId } from '../support/temporal';
 
 describe('the Roll back button of a released release', () => {
@@ -31,12 +32,6 @@ describe('the Roll back button of a released release', () => {
     expect(outcome.result).toBe('released');
     await until(() => rig.messageOf(handle.workflowId)?.text?.includes('Released to production') ?? false, 'the final update');
     return { id: handle.workflowId, outcome };
-  }
-
-  /** Runway's records come from the visibility store: wait until it lists `count` finished releases of the service. */
-  async function untilRecorded(service: string, count: number): Promise<void> {
-    const query = `RunwayService = '${service}' AND RunwayStage = 'released' AND ExecutionStatus = 'Completed'`;
-    await until(async () => (await rig.client.workflow.count(query)).count >= count, `${count} released release(s) of ${service} in visibility`);
   }
 
   async function click(user: string, releaseId: string): Promise<string | undefined> {
@@ -59,7 +54,7 @@ describe('the Roll back button of a released release', () => {
     const service = uniqueId('rb');
     await release(service);
     const { id } = await release(service);
-    await untilRecorded(service, 2);
+    await untilRecorded(rig.client, service, 2);
 
     const message = rig.messageOf(id)!;
     expect(rollbackButtons(message.blocks)).toEqual([expect.objectContaining({ text: 'Roll back', style: 'danger' })]);
@@ -77,7 +72,7 @@ describe('the Roll back button of a released release', () => {
     const approval = { approvers: [ALICE], groups: [DEPLOYERS] };
     const first = await release(service, approval);
     const second = await release(service, approval);
-    await untilRecorded(service, 2);
+    await untilRecorded(rig.client, service, 2);
     const productionBefore = second.outcome.status.deployed?.production;
     expect(productionBefore).toBeDefined();
 
@@ -102,7 +97,7 @@ describe('the Roll back button of a released release', () => {
     const service = uniqueId('rb');
     const first = await release(service);
     const second = await release(service);
-    await untilRecorded(service, 2);
+    await untilRecorded(rig.client, service, 2);
     // The first release's message still shows its Roll back (it was released), but production has moved on.
     expect(rollbackButtons(rig.messageOf(first.id)!.blocks)).toHaveLength(1);
 

@@ -20,8 +20,20 @@ export interface SandboxStack {
   setScenario: (scenario: unknown) => Promise<void>;
 }
 
-export async function startSandboxStack(options: { bake?: string; deploymentDelayMs?: number } = {}): Promise<SandboxStack> {
-  const sample = readFileSync(path.join(__dirname, '../../runway.config.yaml'), 'utf8');
+export interface SandboxStackOptions {
+  bake?: string;
+  deploymentDelayMs?: number;
+  /**
+   * The sample service under another name (its repo, image and ECS services renamed with it).
+   * Runway's production records are per service across the test run's dev server, so a test
+   * that rolls back uses a service no other test releases. @default checkout
+   */
+  service?: string;
+}
+
+export async function startSandboxStack(options: SandboxStackOptions = {}): Promise<SandboxStack> {
+  const sampleFile = readFileSync(path.join(__dirname, '../../runway.config.yaml'), 'utf8');
+  const sample = options.service ? sampleFile.replaceAll('checkout', options.service) : sampleFile;
   const config = parseConfig(sample, 'runway.config.yaml');
   const sandbox = await startSandbox({ port: 0, services: sandboxSeed(config), metricsTargets: sandboxMetricsTargets(config), deploymentDelayMs: options.deploymentDelayMs ?? 300 });
   const text = sample.replaceAll('http://127.0.0.1:4010', sandbox.url).replace('bake: 2s', `bake: ${options.bake ?? '1s'}`);

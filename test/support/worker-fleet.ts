@@ -49,14 +49,14 @@ export interface CrashRig {
  * Registers the hooks every worker-killing test needs: a Temporal client, a sandbox with a
  * config pointing at it, and a fleet of worker processes, all torn down after the file.
  */
-export function useCrashRig(options: { bake: string }): CrashRig {
+export function useCrashRig(options: { bake: string; service?: string }): CrashRig {
   const rig = {} as CrashRig;
   let closeClient: () => Promise<void> = async () => {};
   beforeAll(async () => {
     const { client, close } = await testClient();
     closeClient = close;
     rig.client = client;
-    rig.stack = await startSandboxStack({ bake: options.bake });
+    rig.stack = await startSandboxStack(options);
     rig.fleet = new WorkerFleet(rig.stack.env);
   });
   afterAll(async () => {
