@@ -116,7 +116,56 @@ export function levelledLog(threshold: LogLevel, write: (line: string) => void):
   };
 }
 
-export const envSchema = z.object({
+/** Slack's token kinds by prefix: which one a variable holds decides whether it can work at all. */
+const SLACK_TOKEN_KINDS: [prefix: string, kind: string][] = [
+  ['xapp-', 'an app-level token'],
+  ['xoxb-', 'a bot token'],
+  ['xoxp-', 'a user token'],
+];
+
+function slackTokenKind(token: string): string {
+  return SLACK_TOKEN_KINDS.find(([prefix]) => token.startsWith(prefix))?.[1] ?? 'not a Slack token';
+}
+
+/**
+ * Socket Mode's app-level token (Basic Information → App-Level Tokens, scope connections:write).
+ * A bot or user token here would only fail later, at apps.connections.open; say so at start. The
+ * message names the kind, never the token.
+ */
+const slackAppToken = optional.superRefine((token, ctx) => {
+  if (token === undefined || token.startsWith('xapp-')) return;
+  ctx.addIssue({
+    code: 'custom',
+    message: `is ${slackTokenKind(token)}; Socket Mode needs the app's app-level token (xapp-…, with connections:write: Basic Information → App-Level Tokens)`,
+  });
+});
+
+/** The bot token posts and reads messages; an app-level token cannot (it only opens Socket Mode connections). */
+const slackBotToken = optional.superRefine((token, ctx) => {
+  if (token === undefined || !token.startsWith('xapp-')) return;
+  ctx.addIssue({ code: 'custom', message: 'is an app-level token (xapp-…); it belongs in SLACK_APP_TOKEN, and SLACK_BOT_TOKEN takes the Bot User OAuth Token (xoxb-…)' });
+});
+
+/** A GitHub App's id (digits) or its client ID (Iv…), as the App's settings page shows them. */
+const gitHubAppId = optional.superRefine((id, ctx) => {
+  if (id === undefined || /^\d{1,12}$/.test(id) || /^Iv[0-9A-Za-z.]{4,40}$/.test(id)) return;
+  ctx.addIssue({ code: 'custom', message: 'expected the GitHub App\'s numeric App ID (or its client ID, Iv…)' });
+});
+
+/** The installation of the App on the organisation (the number at the end of its settings URL). */
+const gitHubInstallationId = optional.transform((id, ctx) => {
+  if (id === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(id.trim()) || Number(id) === 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected the numeric installation id (Settings → GitHub Apps → Configure: the number at the end of the URL)' });
+    return z.NEVER;
+  }
+  return Number(id);
+});
+
+/** The three variables of GitHub App authentication; all or none. */
+export const GITHUB_APP_VARIABLES = ['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY_PATH', 'GITHUB_APP_INSTALLATION_ID'] as const;
+
+const envFields = z.object({
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_API_KEY: optional,
@@ -137,11 +186,17 @@ export const envSchema = z.object({
   RUNWAY_BUILD_ID: checkedName(buildIdProblem),
   /** The worker deployment's name; unset → the task queue's name. */
   RUNWAY_DEPLOYMENT_NAME: checkedName(deploymentNameProblem),
-  SLACK_BOT_TOKEN: optional,
+  SLACK_BOT_TOKEN: slackBotToken,
   SLACK_SIGNING_SECRET: optional,
   SLACK_API_URL: optional,
+  /** Socket Mode for `runway approvals`: the app-level token (xapp-…); set, interactions arrive over Slack's WebSocket instead of HTTP. */
+  SLACK_APP_TOKEN: slackAppToken,
   GITHUB_TOKEN: optional,
   GITHUB_API_URL: optional,
+  /** GitHub App authentication instead of GITHUB_TOKEN: the App's id, its private key file (PEM) and its installation. */
+  GITHUB_APP_ID: gitHubAppId,
+  GITHUB_APP_PRIVATE_KEY_PATH: optional,
+  GITHUB_APP_INSTALLATION_ID: gitHubInstallationId,
   PROMETHEUS_URL: optional,
   /** Sentry release markers (sentry-cli's own names): a token with project:releases, and the server (default https://sentry.io). */
   SENTRY_AUTH_TOKEN: optional,
@@ -150,7 +205,27 @@ export const envSchema = z.object({
   RUNWAY_WEBHOOK_SECRET: optional,
 });
 
+export const envSchema = envFields.superRefine((env, ctx) => {
+  const set = GITHUB_APP_VARIABLES.filter((name) => env[name] !== undefined);
+  if (set.length === 0) return;
+  for (const name of GITHUB_APP_VARIABLES.filter((n) => !set.includes(n))) {
+    ctx.addIssue({ code: 'custom', path: [name], message: `required with ${set.join(' and ')} (GitHub App authentication needs the App's id, its private key file and its installation id)` });
+  }
+  if (env.GITHUB_TOKEN !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['GITHUB_TOKEN'], message: `set together with ${set.join(', ')}: use either a token or the GitHub App, not both` });
+  }
+});
+
 export type RunwayEnv = z.output<typeof envSchema>;
+
+/** GitHub App authentication, when the environment configures it (parseEnv has checked all three are there). */
+export function gitHubAppFromEnv(env: Pick<RunwayEnv, 'GITHUB_APP_ID' | 'GITHUB_APP_PRIVATE_KEY_PATH' | 'GITHUB_APP_INSTALLATION_ID'>):
+  | { appId: string; privateKeyPath: string; installationId: number }
+  | undefined {
+  const { GITHUB_APP_ID: appId, GITHUB_APP_PRIVATE_KEY_PATH: privateKeyPath, GITHUB_APP_INSTALLATION_ID: installationId } = env;
+  if (appId === undefined || privateKeyPath === undefined || installationId === undefined) return undefined;
+  return { appId, privateKeyPath, installationId };
+}
 
 export class EnvError extends Error {
   override name = 'EnvError';
