@@ -176,6 +176,10 @@ const envFields = z.object({
   RUNWAY_CONFIG: z.string().default('./runway.config.yaml'),
   RUNWAY_APPROVALS_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   RUNWAY_SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
+  /** `runway worker`'s health (/healthz) and Temporal SDK metrics (/metrics, Prometheus) port; 0 = any free port. */
+  RUNWAY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** The address that port listens on: every interface by default (Prometheus scrapes it from elsewhere); 127.0.0.1 keeps it local. */
+  RUNWAY_METRICS_HOST: z.string().trim().min(1).default('0.0.0.0'),
   /** How often deployment waits poll ECS, as a duration ("2s", "200ms"); becomes milliseconds. */
   RUNWAY_DEPLOY_POLL_INTERVAL: deployPollInterval,
   /** What every process writes to stderr: the Temporal SDK's log and Runway's own lines (error, warn, info, debug). */
