@@ -72,15 +72,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const address = `${connectHost.includes(':') ? `[${connectHost}]` : connectHost}:${port}`;
   log(`Starting the Temporal dev server on ${address}${uiPort === undefined ? ' (headless)' : `, Web UI on :${uiPort}`}${opts.dbFile ? `, state in ${opts.dbFile}` : ''}`);
   const started = Date.now();
-  const child = spawn(opts.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = captureOutput(child, opts.logFile);
-  const exited = new Promise<string>((resolve) => {
-    child.on('error', (err) => resolve(`could not be started: ${err.message}`));
-    child.on('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`));
-  });
-
-  let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= terminate(child, exited).finally(() => output.close()));
+  const { child, output, exited, stop } = spawnServer(opts.binary, args, opts.logFile);
 
   try {
     await waitUntilReady({
@@ -99,8 +91,21 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   return { address, uiUrl: uiPort === undefined ? undefined : `http://${connectHost}:${uiPort}`, pid: child.pid!, stop };
 }
 
+/** A server process whose output is drained (to `logFile`, last lines kept) and which `stop()` ends: SIGTERM, then SIGKILL after a grace time. */
+export function spawnServer(binary: string, args: string[], logFile: string | undefined, options: { cwd?: string } = {}) {
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const output = captureOutput(child, logFile);
+  const exited = new Promise<string>((resolve) => {
+    child.on('error', (err) => resolve(`could not be started: ${err.message}`));
+    child.on('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`));
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= terminate(child, exited).finally(() => output.close()));
+  return { child, output, exited, stop };
+}
+
 /** 0 → a port the OS says is free; otherwise fail early and clearly if someone already listens. */
-async function choosePort(ip: string, port: number, what: string): Promise<number> {
+export async function choosePort(ip: string, port: number, what: string): Promise<number> {
   if (port === 0) return listenOnce(ip, 0);
   try {
     await listenOnce(ip, port);
@@ -124,7 +129,7 @@ function listenOnce(ip: string, port: number): Promise<number> {
 }
 
 /** Keeps draining the pipes (a full pipe would block the server) and the last lines for errors. */
-function captureOutput(child: ChildProcess, logFile: string | undefined) {
+export function captureOutput(child: ChildProcess, logFile: string | undefined) {
   const tail: string[] = [];
   const file: WriteStream | undefined = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
   for (const stream of [child.stdout, child.stderr]) {
@@ -141,7 +146,9 @@ function captureOutput(child: ChildProcess, logFile: string | undefined) {
   };
 }
 
-interface ReadyCheck {
+export interface ReadyCheck {
+  /** For messages. @default 'Temporal dev server' */
+  server?: string;
   address: string;
   namespace: string;
   searchAttributes: string[];
@@ -150,16 +157,16 @@ interface ReadyCheck {
   lastLines: () => string;
 }
 
-async function waitUntilReady(check: ReadyCheck): Promise<void> {
+export async function waitUntilReady(check: ReadyCheck): Promise<void> {
   let exitReason: string | undefined;
   void check.exited.then((reason) => (exitReason = reason));
   let lastProblem = 'no answer yet';
   let connection: Connection | undefined;
   try {
     for (;;) {
-      if (exitReason) throw new Error(`The Temporal dev server ${exitReason} before it was ready. Last output:\n${check.lastLines()}`);
+      if (exitReason) throw new Error(`The ${check.server ?? 'Temporal dev server'} ${exitReason} before it was ready. Last output:\n${check.lastLines()}`);
       if (Date.now() > check.deadline) {
-        throw new Error(`The Temporal dev server at ${check.address} was not ready in time (${lastProblem}). Last output:\n${check.lastLines()}`);
+        throw new Error(`The ${check.server ?? 'Temporal dev server'} at ${check.address} was not ready in time (${lastProblem}). Last output:\n${check.lastLines()}`);
       }
       try {
         const remaining = Math.max(500, check.deadline - Date.now());
@@ -188,7 +195,7 @@ async function readinessProblem(connection: Connection, check: ReadyCheck): Prom
   return missing.length ? `search attributes not registered yet: ${missing.join(', ')}` : '';
 }
 
-async function terminate(child: ChildProcess, exited: Promise<string>): Promise<void> {
+export async function terminate(child: ChildProcess, exited: Promise<string>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
