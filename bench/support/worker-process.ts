@@ -26,7 +26,7 @@ export class WorkerProcess {
 
   /** Starts `runway worker` and resolves once it polls the task queue (or rejects with its output). */
   static async start(env: Record<string, string>, timeoutMs = 60_000): Promise<WorkerProcess> {
-    const child = spawn(process.execPath, [BIN, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'worker'], { env: { ...process.env, RUNWAY_METRICS_PORT: '0', RUNWAY_METRICS_HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const worker = new WorkerProcess(child);
     await worker.ready(timeoutMs);
     return worker;

@@ -5,6 +5,7 @@ import { configureAuditCommand } from './commands/audit';
 import { configureControlCommands } from './commands/controls';
 import { configureDecisionCommands } from './commands/decide';
 import { configureDemoCommand } from './commands/demo';
+import { configureHealthcheckCommand } from './commands/healthcheck';
 import { configureInspectCommands } from './commands/inspect';
 import { configureProcessCommands } from './commands/processes';
 import { configureRollbackCommand } from './commands/rollback';
@@ -42,6 +43,7 @@ Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNWAY_TASK_QUEUE, RUNWAY_CON
   configureRollbackCommand(program);
   configureProcessCommands(program, processes);
   configureApprovalsCommand(program);
+  configureHealthcheckCommand(program);
   configureDemoCommand(program, processes);
   return program;
 }

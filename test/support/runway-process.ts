@@ -20,7 +20,8 @@ export interface RunwayProcess {
 
 export function spawnRunway(args: string[], env: Record<string, string>): RunwayProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
+    // Many workers run side by side in tests: each health/metrics port is any free one, on loopback.
+    env: { ...process.env, RUNWAY_METRICS_PORT: '0', RUNWAY_METRICS_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

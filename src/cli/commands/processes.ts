@@ -1,3 +1,4 @@
+import type { Worker } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load';
 import { startSandbox } from '../../sandbox';
@@ -5,6 +6,7 @@ import { startEmbeddedStack } from '../../stack/embedded-stack';
 import { sandboxCallLine, sandboxMetricsTargets, sandboxSeed } from '../../stack/sandbox-seed';
 import { connectWorker } from '../../temporal/connection';
 import { installQuietRuntime } from '../../temporal/runtime';
+import { freeLoopbackPort, startWorkerHealthServer } from '../../temporal/worker-health';
 import { levelledLog, type RunwayEnv } from '../../config/env';
 import type { RunwayProcesses } from '../../stack/release-worker-factory';
 import {
@@ -42,34 +44,25 @@ export function configureProcessCommands(program: Command, processes: RunwayProc
       runAction(async (opts: { setCurrent?: boolean }) => {
         const env = cliEnv();
         const versioning = workerVersionFromEnv(env);
-        installQuietRuntime(env.RUNWAY_LOG_LEVEL);
-        const connection = await connectWorker(env);
-        const worker = await processes.createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env, versioning });
-        // The SDK drains the worker on SIGINT/SIGTERM: in-flight activities get the grace time.
-        const running = worker.run();
-        if (versioning) {
-          say(`runway worker: ${describeWorkerVersion(versioning)}`);
-          const state = await settleVersion(env, versioning, opts.setCurrent ? 'switch' : 'bootstrap', running).catch(async (err: unknown) => {
-            if (worker.getState() === 'RUNNING') worker.shutdown();
-            await running.catch(() => {});
-            await connection.close();
-            throw err instanceof WorkerVersionError ? new CliError(`runway worker: ${err.message}`, ExitCode.error) : err;
-          });
-          for (const line of versionReport(versioning, state)) say(`runway worker: ${line}`);
-        } else {
-          say('runway worker: Worker Versioning off (RUNWAY_WORKER_VERSIONING=off): an unversioned worker; releases are not pinned to a build');
-          const deploymentName = deploymentNameFromEnv(env);
-          const current = deploymentName ? await withClient(env, (client) => currentBuildOf(client.workflowService, env.TEMPORAL_NAMESPACE, deploymentName)) : undefined;
-          if (current) {
-            say(
-              `runway worker: warning: new releases on this task queue go to build "${current}" of worker deployment "${deploymentName}", never to this worker; ` +
-                `to send them to unversioned workers: temporal worker deployment set-current-version --deployment-name ${deploymentName} --unversioned`,
-            );
-          }
+        // The SDK's Prometheus exporter on a loopback port of its own; the health server forwards /metrics to it.
+        const sdkMetricsAddress = `127.0.0.1:${await freeLoopbackPort()}`;
+        installQuietRuntime(env.RUNWAY_LOG_LEVEL, { prometheusBindAddress: sdkMetricsAddress });
+        let worker: Worker | undefined;
+        // Up before the connection: /healthz answers 503 until the worker polls, and 503 again once it stops.
+        const health = await startWorkerHealthServer({
+          host: env.RUNWAY_METRICS_HOST,
+          port: env.RUNWAY_METRICS_PORT,
+          ready: () => worker?.getState() === 'RUNNING',
+          sdkMetricsAddress,
+        }).catch((err: unknown) => {
+          throw new CliError(`runway worker: RUNWAY_METRICS_PORT: cannot listen on ${env.RUNWAY_METRICS_HOST}:${env.RUNWAY_METRICS_PORT} (${(err as Error).message})`, ExitCode.error);
+        });
+        say(`runway worker: health ${health.url}/healthz, metrics ${health.url}/metrics (RUNWAY_METRICS_PORT)`);
+        try {
+          await runWorker(env, versioning, opts, processes, (created) => (worker = created));
+        } finally {
+          await health.close();
         }
-        say(`runway worker: polling task queue "${env.RUNWAY_TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
-        await running;
-        await connection.close();
       }),
     );
 
@@ -113,6 +106,44 @@ export function configureProcessCommands(program: Command, processes: RunwayProc
         say('stopped.');
       }),
     );
+}
+
+/** Connects, creates and runs the worker until it stops; `onCreated` hands it to the health server at once. */
+async function runWorker(
+  env: RunwayEnv,
+  versioning: ResolvedWorkerVersion | undefined,
+  opts: { setCurrent?: boolean },
+  processes: RunwayProcesses,
+  onCreated: (worker: Worker) => void,
+): Promise<void> {
+  const connection = await connectWorker(env);
+  const worker = await processes.createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env, versioning });
+  onCreated(worker);
+  // The SDK drains the worker on SIGINT/SIGTERM: in-flight activities get the grace time.
+  const running = worker.run();
+  if (versioning) {
+    say(`runway worker: ${describeWorkerVersion(versioning)}`);
+    const state = await settleVersion(env, versioning, opts.setCurrent ? 'switch' : 'bootstrap', running).catch(async (err: unknown) => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => {});
+      await connection.close();
+      throw err instanceof WorkerVersionError ? new CliError(`runway worker: ${err.message}`, ExitCode.error) : err;
+    });
+    for (const line of versionReport(versioning, state)) say(`runway worker: ${line}`);
+  } else {
+    say('runway worker: Worker Versioning off (RUNWAY_WORKER_VERSIONING=off): an unversioned worker; releases are not pinned to a build');
+    const deploymentName = deploymentNameFromEnv(env);
+    const current = deploymentName ? await withClient(env, (client) => currentBuildOf(client.workflowService, env.TEMPORAL_NAMESPACE, deploymentName)) : undefined;
+    if (current) {
+      say(
+        `runway worker: warning: new releases on this task queue go to build "${current}" of worker deployment "${deploymentName}", never to this worker; ` +
+          `to send them to unversioned workers: temporal worker deployment set-current-version --deployment-name ${deploymentName} --unversioned`,
+      );
+    }
+  }
+  say(`runway worker: polling task queue "${env.RUNWAY_TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
+  await running;
+  await connection.close();
 }
 
 /** Applies the start-up policy to this worker's version through a short-lived client connection. */
