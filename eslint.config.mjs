@@ -66,7 +66,7 @@ const boundaryPolicies = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.runway/**', 'coverage/**', 'test/histories/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.runway/**', 'coverage/**', 'test/histories/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

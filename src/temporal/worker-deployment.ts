@@ -6,7 +6,7 @@
  * releases go to the current version, and versioned workers get no tasks until their deployment
  * has one. Versions are managed through the client's gRPC WorkflowService, never the CLI.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isGrpcServiceError, type WorkflowService } from '@temporalio/client';
@@ -53,7 +53,8 @@ export function deploymentNameFromEnv(env: Pick<RunwayEnv, 'RUNWAY_DEPLOYMENT_NA
   return env.RUNWAY_DEPLOYMENT_NAME ?? (deploymentNameProblem(env.RUNWAY_TASK_QUEUE) ? undefined : env.RUNWAY_TASK_QUEUE);
 }
 
-const PACKAGE_JSON = path.resolve(__dirname, '../../package.json');
+/** Two folders up from the sources (src/temporal/), three from the compiled dist/src/temporal/. */
+const PACKAGE_JSON = [path.resolve(__dirname, '../../package.json'), path.resolve(__dirname, '../../../package.json')].find((file) => existsSync(file)) ?? path.resolve(__dirname, '../../package.json');
 
 /** The `version` of Runway's own package.json. */
 export function runwayPackageVersion(file = PACKAGE_JSON): string {
