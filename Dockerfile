@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+# Runway's one image: `runway worker` (the default command), `runway approvals` and every CLI
+# command (`docker run … runway-image start --service …`). Compiled JavaScript and production
+# dependencies only; no TypeScript compiler or tsx at run time. Runs as the unprivileged `node`
+# user. Build: docker build -t runway .
+# test/e2e/distribution.test.ts checks, without a container engine, that every file this copies
+# exists (or is made by the stage it comes from) and that the layout it creates runs.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# The compiled JavaScript (dist/), from the sources and every dependency.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY workflows ./workflows
+COPY activities ./activities
+COPY workers ./workers
+RUN npm run build
+
+# Production dependencies only, exactly as locked.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production \
+    RUNWAY_METRICS_PORT=9464
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY --from=build /src/dist ./dist
+# `runway` on PATH; bin/runway.js runs dist/ (there are no sources in the image).
+RUN ln -s /app/bin/runway.js /usr/local/bin/runway
+USER node
+# The worker's /healthz and /metrics (RUNWAY_METRICS_PORT); the approvals server (RUNWAY_APPROVALS_PORT, with --host 0.0.0.0).
+EXPOSE 9464 3000
+# Healthy once whichever Runway process this container runs answers its /healthz with 200 (the
+# worker: once it polls its task queue). The worker bundles its workflow code at start: allow for it.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["runway", "healthcheck"]
+ENTRYPOINT ["runway"]
+CMD ["worker"]
