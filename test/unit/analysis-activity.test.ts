@@ -31,8 +31,8 @@ function activities(canary: (n: number) => TrackMetrics, crashed = () => 0) {
   return { acts, queries };
 }
 
-const run = (acts: ReturnType<typeof activities>['acts'], info = {}) =>
-  new MockActivityEnvironment(info, { logger: quietLogger }).run(acts.analyseBake, input) as Promise<BakeReport>;
+const run = (acts: ReturnType<typeof activities>['acts'], info = {}, bake = input) =>
+  new MockActivityEnvironment(info, { logger: quietLogger }).run(acts.analyseBake, bake) as Promise<BakeReport>;
 
 describe('analyseBake', () => {
   it('measures every interval through the bake and continues when all pass', async () => {
@@ -76,8 +76,10 @@ describe('analyseBake', () => {
 
   it('skips the measurement slots that passed while no worker ran, instead of taking them back to back', async () => {
     const { acts } = activities(() => good);
-    // Resumed 70 ms into a 100 ms bake at a 20 ms interval: slots 1–3 are gone, 4 and 5 remain.
-    const report = await run(acts, { heartbeatDetails: { startedAt: Date.now() - 70, results: [] } });
+    // Resumed 650 ms into a 1 s bake at a 200 ms interval: slots 1–3 are gone, 4 and 5 remain. The
+    // 150 ms before slot 4 is due keeps the count true on a loaded machine (20 ms slots did not).
+    const slow = { ...input, bakeMs: 1000, analysis: { ...analysis, intervalMs: 200 } };
+    const report = await run(acts, { heartbeatDetails: { startedAt: Date.now() - 650, results: [] } }, slow);
     expect(report.results).toHaveLength(2);
   });
 
