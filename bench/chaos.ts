@@ -1,12 +1,17 @@
 /**
- * `npm run chaos -- --releases N [--seed S] [--concurrency C] [--temporal-restarts R] [--deadline SECONDS]`
+ * `npm run chaos -- --releases N [--seed S] [--concurrency C] [--temporal-restarts R] [--deadline SECONDS]
+ *  [--temporal dev|postgres] [--workers W] [--postgres-restarts P]`
  *
- * Runs N releases (good, smoke-fail, reject, bad-canary) on a real stack while SIGKILLing the
+ * Runs N releases (good, smoke-fail, reject, bad-canary) on a real stack while SIGKILLing a
  * worker at moments aimed in turn at each stage (inside an activity and between activities) and
- * restarting Temporal a few times over the run, then audits every release at the sandbox. Last line: `chaos: <ok>/<N> releases correct, <d> duplicate side effects,
+ * restarting Temporal a few times over the run, then audits every release at the sandbox.
+ * `--temporal postgres` runs the Temporal server itself (built from its Go module, cached
+ * outside the repo) on a PostgreSQL cluster of its own, with two workers by default, and also
+ * crashes and restarts PostgreSQL mid-run. Last line: `chaos: <ok>/<N> releases correct, <d> duplicate side effects,
  * <l> lost approvals, <k> kills`; exits 1 unless every release is correct.
  */
 import { BenchArgsError, parseFlags } from './support/args';
+import type { TemporalKind } from './support/bench-stack';
 import { runChaos } from './support/chaos-runner';
 
 const FLAGS = {
@@ -15,17 +20,37 @@ const FLAGS = {
   concurrency: { default: 5, min: 1, max: 50, help: 'releases in flight at once' },
   'temporal-restarts': { default: -1, min: -1, max: 20, help: 'dev server restarts; -1 = one per 25 releases' },
   deadline: { default: 1200, min: 30, max: 7200, help: 'seconds before giving up' },
+  workers: { default: -1, min: -1, max: 8, help: 'runway worker processes; -1 = 1 on dev, 2 on postgres' },
+  'postgres-restarts': { default: -1, min: -1, max: 20, help: 'PostgreSQL crash-restarts (--temporal postgres); -1 = one per 25 releases' },
 };
+const TEMPORAL_KINDS: readonly TemporalKind[] = ['dev', 'postgres'];
+
+/** Takes `--temporal dev|postgres` out of the arguments. */
+function takeTemporalKind(args: string[]): { temporal: TemporalKind; rest: string[] } {
+  const at = args.indexOf('--temporal');
+  if (at < 0) return { temporal: 'dev', rest: args };
+  const value = args[at + 1] as TemporalKind;
+  if (!TEMPORAL_KINDS.includes(value)) throw new BenchArgsError(`--temporal: expected ${TEMPORAL_KINDS.join(' or ')}, got "${value ?? ''}"`);
+  return { temporal: value, rest: [...args.slice(0, at), ...args.slice(at + 2)] };
+}
 
 export async function run(args: string[]): Promise<void> {
-  const flags = parseFlags(args, FLAGS);
-  const restarts = flags['temporal-restarts'] >= 0 ? flags['temporal-restarts'] : Math.ceil(flags.releases / 25);
+  const { temporal, rest } = takeTemporalKind(args);
+  const flags = parseFlags(rest, FLAGS);
+  const perRun = (flag: number) => (flag >= 0 ? flag : Math.ceil(flags.releases / 25));
+  const restarts = perRun(flags['temporal-restarts']);
+  const databaseRestarts = temporal === 'postgres' ? perRun(flags['postgres-restarts']) : 0;
+  const workers = flags.workers >= 1 ? flags.workers : temporal === 'postgres' ? 2 : 1;
   const started = Date.now();
-  console.log(`chaos: ${flags.releases} releases, seed ${flags.seed}, concurrency ${flags.concurrency}, ${restarts} Temporal restart(s)`);
+  const on = temporal === 'postgres' ? `the Temporal server on PostgreSQL, ${databaseRestarts} PostgreSQL restart(s)` : 'the Temporal dev server';
+  console.log(`chaos: ${flags.releases} releases, seed ${flags.seed}, concurrency ${flags.concurrency}, ${workers} worker(s), ${restarts} Temporal restart(s), on ${on}`);
   const report = await runChaos({
     releases: flags.releases,
     seed: flags.seed,
     concurrency: flags.concurrency,
+    temporal,
+    workers,
+    databaseRestarts,
     temporalRestarts: restarts,
     deadlineSeconds: flags.deadline,
     log: (line) => console.log(line),
@@ -39,10 +64,17 @@ export async function run(args: string[]): Promise<void> {
   // The stage each struck release was really in, read from Temporal right before the kill.
   console.log(`kills by stage: ${list(report.killMoments)}`);
   console.log(`kills by moment: ${list(report.killMomentsDetailed)}`);
-  console.log(`skipped steps: ${report.skipped}; Temporal restarts: ${report.temporalRestarts}; workers that died unasked: ${report.workerDeaths}`);
+  const pgRestarts = temporal === 'postgres' ? `; PostgreSQL restarts: ${report.databaseRestarts}` : '';
+  console.log(`skipped steps: ${report.skipped}; Temporal restarts: ${report.temporalRestarts}${pgRestarts}; workers that died unasked: ${report.workerDeaths}`);
+  const f = report.features;
+  console.log(
+    `server features: visibility listed ${f.listedReleased}/${f.released} released releases by RunwayStage (last after ${f.visibilityLagMs} ms), ${f.listedInFlight} still listed in flight; ` +
+      `${f.pinned}/${f.described} releases pinned to a worker deployment version`,
+  );
+  for (const problem of f.problems) console.log(`  ✗ ${problem}`);
   console.log(`bad canary made by: ${report.badCanary}; took ${Math.round((Date.now() - started) / 1000)} s`);
   console.log(report.line);
-  if (report.ok !== report.total) process.exitCode = 1;
+  if (report.ok !== report.total || f.problems.length) process.exitCode = 1;
 }
 
 if (require.main === module) {

@@ -1,7 +1,8 @@
 /**
  * The stack a bench runs against, all on 127.0.0.1 and free ports (so it runs beside
  * `runway dev`): a Temporal dev server persisted to a SQLite file (restartable on the same
- * file), the sandbox, the Slack approvals server, a client, and a config for `services`.
+ * file) — or the Temporal server on a PostgreSQL cluster of its own (`temporal: 'postgres'`,
+ * src/temporal/postgres-server.ts), both restartable — the sandbox, the Slack approvals server, a client, and a config for `services`.
  * Workers are separate `runway worker` processes (see worker-process.ts) with `workerEnv`.
  */
 import { randomBytes } from 'node:crypto';
@@ -18,14 +19,19 @@ import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from '../../src/
 import { resolveTemporalCli } from '../../src/temporal/cli-binary';
 import { connectClient } from '../../src/temporal/connection';
 import { type DevServer, RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../../src/temporal/dev-server';
+import { startTemporalOnPostgres } from '../../src/temporal/postgres-server';
 import { type BenchTiming, benchConfig } from './bench-config';
 
 export interface BenchStackOptions extends BenchTiming {
   services: string[];
   /** How long a sandbox ECS deployment takes to settle. */
   deploymentDelayMs: number;
+  /** `dev`: the CLI's dev server on SQLite; `postgres`: the Temporal server on PostgreSQL. @default 'dev' */
+  temporal?: TemporalKind;
   log?: (line: string) => void;
 }
+
+export type TemporalKind = 'dev' | 'postgres';
 
 export interface BenchStack {
   client: Client;
@@ -36,8 +42,11 @@ export interface BenchStack {
   /** Environment for `runway worker` / `runway` CLI processes. */
   workerEnv: Record<string, string>;
   temporalAddress: string;
-  /** Stops the dev server and starts it again on the same port and SQLite file. */
+  temporalKind: TemporalKind;
+  /** Stops the Temporal server and starts it again on the same port and store. */
   restartTemporal(): Promise<void>;
+  /** Restarts PostgreSQL under the running Temporal server (a crash: immediate stop); only with `temporal: 'postgres'`. */
+  restartDatabase?: () => Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,10 +61,8 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   };
   try {
     const binary = await resolveTemporalCli({ log });
-    const dbFile = path.join(dir, 'temporal.db');
-    const serverOptions = { binary, dbFile, headless: true, searchAttributes: RUNWAY_SEARCH_ATTRIBUTES, logFile: path.join(dir, 'temporal.log'), log };
-    let temporal: DevServer = await startDevServer({ ...serverOptions, port: 0 });
-    const port = Number(temporal.address.split(':').pop());
+    const temporalKind = opts.temporal ?? 'dev';
+    const temporal = temporalKind === 'postgres' ? await postgresTemporal(binary, dir, log) : await devTemporal(binary, dir, log);
     stops.push(() => temporal.stop());
 
     const signingSecret = randomBytes(32).toString('hex');
@@ -93,6 +100,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
       config,
       taskQueue,
       temporalAddress: temporal.address,
+      temporalKind,
       workerEnv: {
         ...sandboxClientEnv(sandbox.url),
         TEMPORAL_ADDRESS: temporal.address,
@@ -101,14 +109,39 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
         RUNWAY_CONFIG: configFile,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
-      restartTemporal: async () => {
-        await temporal.stop();
-        temporal = await startDevServer({ ...serverOptions, port });
-      },
+      restartTemporal: () => temporal.restart(),
+      ...(temporal.restartDatabase ? { restartDatabase: temporal.restartDatabase } : {}),
       stop,
     };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+interface BenchTemporal {
+  address: string;
+  restart(): Promise<void>;
+  restartDatabase?: () => Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The dev server on a SQLite file, restarted on the same port and file. */
+async function devTemporal(binary: string, dir: string, log: (line: string) => void): Promise<BenchTemporal> {
+  const serverOptions = { binary, dbFile: path.join(dir, 'temporal.db'), headless: true, searchAttributes: RUNWAY_SEARCH_ATTRIBUTES, logFile: path.join(dir, 'temporal.log'), log };
+  let server: DevServer = await startDevServer({ ...serverOptions, port: 0 });
+  const port = Number(server.address.split(':').pop());
+  return {
+    address: server.address,
+    restart: async () => {
+      await server.stop();
+      server = await startDevServer({ ...serverOptions, port });
+    },
+    stop: () => server.stop(),
+  };
+}
+
+async function postgresTemporal(cli: string, dir: string, log: (line: string) => void): Promise<BenchTemporal> {
+  const stack = await startTemporalOnPostgres({ dir, cli, searchAttributes: RUNWAY_SEARCH_ATTRIBUTES, log });
+  return { address: stack.address, restart: stack.restartTemporal, restartDatabase: () => stack.restartPostgres('immediate'), stop: stack.stop };
 }

@@ -1,11 +1,13 @@
 /**
- * The destructive half of the chaos runner: it SIGKILLs the worker process and starts a new
+ * The destructive half of the chaos runner: it SIGKILLs a worker process and starts a new
  * one, aiming each kill at a moment taken in turn from a cycle — a release deploying to staging,
  * smoke testing, waiting for approval, in canary, promoting, rolling back; each either inside an
- * activity (one has started on the worker) or between activities — and records the moment the
- * struck release was really in, read from Temporal right before the kill. Over the run it
- * restarts the Temporal dev server on its SQLite file a few times instead, spread over the
- * releases' progress rather than bunched in the first strikes.
+ * activity (one has started on a worker) or between activities — and records the moment the
+ * struck release was really in, read from Temporal right before the kill. With several workers
+ * it kills the one running the struck release's activity (by its identity, `<pid>@<host>`),
+ * otherwise one at random. Over the run it restarts the Temporal server on its store a few times
+ * instead, and on PostgreSQL crashes and restarts the database too, these outages alternating
+ * and spread over the releases' progress rather than bunched in the first strikes.
  */
 import type { Client } from '@temporalio/client';
 import { isTerminalStage } from '../../src/domain/release';
@@ -39,8 +41,12 @@ const STAGE_PROGRESS: Record<string, number> = {
 };
 
 export interface MonkeyOptions {
-  /** Dev server restarts to make over the run. */
+  /** Temporal server restarts to make over the run. */
   temporalRestarts: number;
+  /** PostgreSQL restarts to make over the run (needs `stack.restartDatabase`). @default 0 */
+  databaseRestarts?: number;
+  /** `runway worker` processes running at once. @default 1 */
+  workers?: number;
   /** Pause between two strikes, in ms: [min, max]. */
   gapMs: [number, number];
 }
@@ -53,6 +59,8 @@ export interface KillMoment {
   position?: Position;
   /** The started activity, when inside one. */
   activity?: string;
+  /** Identity of the worker that runs it (`<pid>@<host>`). */
+  workerIdentity?: string;
   /** The moment the kill aimed at. */
   target: string;
 }
@@ -72,14 +80,36 @@ export function runProgress(releases: Pick<ChaosRelease, 'stage' | 'outcome' | '
   return each.reduce((a, b) => a + b, 0) / releases.length;
 }
 
+/**
+ * The order of the run's outages: Temporal restarts and database restarts alternating (database
+ * first) while both remain. Outage k of E is due once the run is (k + 1) / (E + 1) along.
+ */
+export function outagePlan(temporalRestarts: number, databaseRestarts: number): ('temporal' | 'database')[] {
+  const plan: ('temporal' | 'database')[] = [];
+  let t = temporalRestarts;
+  let d = databaseRestarts;
+  while (t > 0 || d > 0) {
+    if (d > 0 && (t === 0 || plan.at(-1) !== 'database')) {
+      plan.push('database');
+      d--;
+    } else {
+      plan.push('temporal');
+      t--;
+    }
+  }
+  return plan;
+}
+
 export class ChaosMonkey {
   kills = 0;
   temporalRestarts = 0;
+  databaseRestarts = 0;
   /** Workers that died without being killed (should stay 0). */
   workerDeaths = 0;
   /** Every kill, with the moment the struck release was really in. */
   readonly killMoments: KillMoment[] = [];
-  private worker?: WorkerProcess;
+  private workers: WorkerProcess[] = [];
+  private readonly outages: ('temporal' | 'database')[];
   private readonly targets = killTargets();
   private nextTarget: number;
 
@@ -90,6 +120,7 @@ export class ChaosMonkey {
     private readonly log: (line: string) => void,
   ) {
     this.nextTarget = prng.int(0, TARGET_STAGES.length - 1);
+    this.outages = outagePlan(options.temporalRestarts, stack.restartDatabase ? (options.databaseRestarts ?? 0) : 0);
   }
 
   /** Kills by the stage the struck release was really in. */
@@ -103,7 +134,7 @@ export class ChaosMonkey {
   }
 
   async start(): Promise<void> {
-    this.worker = await WorkerProcess.start(this.stack.workerEnv);
+    this.workers = await Promise.all(Array.from({ length: Math.max(1, this.options.workers ?? 1) }, () => WorkerProcess.start(this.stack.workerEnv)));
   }
 
   /** Strikes until `done()`; `releases` are all the run's releases (in flight or not). */
@@ -113,11 +144,22 @@ export class ChaosMonkey {
       await this.pause(this.prng.int(...this.options.gapMs), done);
       if (done()) return;
       await this.replaceIfDead();
-      const restartDue = this.temporalRestarts < this.options.temporalRestarts && runProgress(releases()) >= (this.temporalRestarts + 1) / (this.options.temporalRestarts + 1);
+      const outagesDone = this.temporalRestarts + this.databaseRestarts;
+      const outage = this.outages[outagesDone];
+      const restartDue = outage && runProgress(releases()) >= (outagesDone + 1) / (this.outages.length + 1);
       if (restartDue && inFlight().length > 0) {
-        this.log(`chaos: restarting the Temporal dev server (strike ${strike}, run ${Math.round(runProgress(releases()) * 100)} % along)`);
-        await this.stack.restartTemporal();
-        this.temporalRestarts++;
+        const along = `strike ${strike}, run ${Math.round(runProgress(releases()) * 100)} % along`;
+        const started = Date.now();
+        if (outage === 'database') {
+          this.log(`chaos: crashing and restarting PostgreSQL under the Temporal server (${along})`);
+          await this.stack.restartDatabase!();
+          this.databaseRestarts++;
+        } else {
+          this.log(`chaos: restarting the Temporal ${this.stack.temporalKind === 'dev' ? 'dev server' : 'server'} (${along})`);
+          await this.stack.restartTemporal();
+          this.temporalRestarts++;
+        }
+        this.log(`chaos: ${outage === 'database' ? 'PostgreSQL' : 'Temporal'} back after ${Date.now() - started} ms`);
         continue;
       }
       const target = this.pickTarget(releases());
@@ -128,24 +170,35 @@ export class ChaosMonkey {
       if (!victim && candidates.length === 0) continue;
       // Where the release really is now: the moment this kill hits.
       const moment = await this.momentOf(victim ?? this.prng.pick(candidates), `${target.stage} (${target.position})`);
-      await this.worker!.kill('SIGKILL');
+      const index = this.victimWorker(moment);
+      await this.workers[index].kill('SIGKILL');
       this.kills++;
       this.killMoments.push(moment);
-      this.log(`chaos: SIGKILL worker #${this.kills}: ${moment.releaseId ?? '-'} in ${moment.stage}${moment.position ? ` (${moment.position}${moment.activity ? `: ${moment.activity}` : ''})` : ''}; aimed at ${moment.target}`);
+      const holder = moment.workerIdentity?.startsWith(`${this.workers[index].pid}@`) ? ', the one running it' : '';
+      const which = this.workers.length > 1 ? ` ${index + 1} of ${this.workers.length}${holder}` : '';
+      this.log(`chaos: SIGKILL worker${which} #${this.kills}: ${moment.releaseId ?? '-'} in ${moment.stage}${moment.position ? ` (${moment.position}${moment.activity ? `: ${moment.activity}` : ''})` : ''}; aimed at ${moment.target}`);
       await sleep(this.prng.int(0, 1000));
-      this.worker = await WorkerProcess.start(this.stack.workerEnv);
+      this.workers[index] = await WorkerProcess.start(this.stack.workerEnv);
     }
   }
 
   async stop(): Promise<void> {
-    await this.worker?.kill('SIGKILL');
+    await Promise.all(this.workers.map((w) => w.kill('SIGKILL')));
+  }
+
+  /** The worker running the struck activity when one does; otherwise any. */
+  private victimWorker(moment: KillMoment): number {
+    const running = this.workers.findIndex((w) => moment.workerIdentity?.startsWith(`${w.pid}@`));
+    return running >= 0 ? running : this.prng.int(0, this.workers.length - 1);
   }
 
   private async replaceIfDead(): Promise<void> {
-    if (this.worker?.running) return;
-    this.workerDeaths++;
-    this.log(`chaos: the worker died on its own; starting another. Its last output:\n${this.worker?.tail()}`);
-    this.worker = await WorkerProcess.start(this.stack.workerEnv);
+    for (const [i, worker] of this.workers.entries()) {
+      if (worker.running) continue;
+      this.workerDeaths++;
+      this.log(`chaos: a worker died on its own; starting another. Its last output:\n${worker.tail()}`);
+      this.workers[i] = await WorkerProcess.start(this.stack.workerEnv);
+    }
   }
 
   /**
@@ -200,11 +253,12 @@ export class ChaosMonkey {
   }
 }
 
-async function describe(client: Client, id: string): Promise<{ stage: string; position: Position; activity?: string }> {
+async function describe(client: Client, id: string): Promise<{ stage: string; position: Position; activity?: string; workerIdentity?: string }> {
   const description = await client.workflow.getHandle(id).describe();
   const stage = description.typedSearchAttributes.get(stageSearchAttribute) ?? 'unknown';
   const started = description.raw.pendingActivities?.find((a) => a.state === ACTIVITY_STARTED);
-  return started ? { stage, position: 'in-activity', activity: started.activityType?.name ?? undefined } : { stage, position: 'between-activities' };
+  if (!started) return { stage, position: 'between-activities' };
+  return { stage, position: 'in-activity', activity: started.activityType?.name ?? undefined, workerIdentity: started.lastWorkerIdentity ?? undefined };
 }
 
 function tally(keys: string[]): Record<string, number> {

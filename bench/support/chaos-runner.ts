@@ -1,7 +1,7 @@
 /**
  * The chaos runner's core, shared by `npm run chaos` and test/e2e/chaos.test.ts: N releases of
- * mixed stories on a real stack while a ChaosMonkey kills the worker and restarts Temporal,
- * then every release is audited at the sandbox.
+ * mixed stories on a real stack while a ChaosMonkey kills workers and restarts Temporal (and,
+ * on PostgreSQL, the database), then every release is audited at the sandbox.
  */
 import { releaseId } from '../../src/domain/release-id';
 import { auditRelease, ecsServices, sandboxView } from './chaos-audit';
@@ -9,8 +9,9 @@ import { type BadCanaryMechanism, type ChaosRelease, driveRelease } from './chao
 import { ChaosMonkey } from './chaos-monkey';
 import { CHAOS_SCENARIOS } from './chaos-scenarios';
 import { benchServiceNames } from './bench-config';
-import { type BenchStack, startBenchStack } from './bench-stack';
+import { type BenchStack, startBenchStack, type TemporalKind } from './bench-stack';
 import { Prng } from './prng';
+import { checkServerFeatures, type ServerFeatures } from './server-features';
 
 export interface ChaosOptions {
   releases: number;
@@ -18,6 +19,12 @@ export interface ChaosOptions {
   /** Releases in flight at once. */
   concurrency: number;
   temporalRestarts: number;
+  /** The dev server on SQLite, or the Temporal server on PostgreSQL. @default 'dev' */
+  temporal?: TemporalKind;
+  /** PostgreSQL crash-restarts (postgres only). @default 0 */
+  databaseRestarts?: number;
+  /** `runway worker` processes at once. @default 1 */
+  workers?: number;
   deadlineSeconds: number;
   /** Pause between strikes, ms. @default [1500, 4000] */
   gapMs?: [number, number];
@@ -33,6 +40,7 @@ export interface ChaosReport {
   lostApprovals: number;
   kills: number;
   temporalRestarts: number;
+  databaseRestarts: number;
   workerDeaths: number;
   /** Kills by the stage the struck release was really in right before the kill. */
   killMoments: Record<string, number>;
@@ -40,6 +48,8 @@ export interface ChaosReport {
   killMomentsDetailed: Record<string, number>;
   badCanary: BadCanaryMechanism;
   failures: { id: string; scenario: string; problems: string[] }[];
+  /** Visibility queries and Worker Versioning on this server, checked after the run. */
+  features: ServerFeatures;
   /** `chaos: <ok>/<N> releases correct, <d> duplicate side effects, <l> lost approvals, <k> kills` */
   line: string;
 }
@@ -52,8 +62,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const version = prng.sha();
     return { id: releaseId(services[i], version), service: services[i], version, scenario, decideVia: prng.pick(['slack', 'cli'] as const) };
   });
-  const stack = await startBenchStack({ services, bake: '1s', smokeInterval: '100ms', deploymentDelayMs: 300, log });
-  const monkey = new ChaosMonkey(stack, prng, { temporalRestarts: options.temporalRestarts, gapMs: options.gapMs ?? [1500, 4000] }, log);
+  const stack = await startBenchStack({ services, bake: '1s', smokeInterval: '100ms', deploymentDelayMs: 300, temporal: options.temporal, log });
+  const monkey = new ChaosMonkey(
+    stack,
+    prng,
+    { temporalRestarts: options.temporalRestarts, databaseRestarts: options.databaseRestarts, workers: options.workers, gapMs: options.gapMs ?? [1500, 4000] },
+    log,
+  );
   try {
     const initial = new Map(ecsServices(stack.sandbox.state()).map((s) => [`${s.cluster}/${s.service}`, s.taskDefinition ?? '']));
     const badCanary = badCanaryMechanism(stack);
@@ -63,6 +78,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const finished = () => releases.every((r) => r.outcome || r.finished) || Date.now() > deadline;
     await Promise.all([runPool(releases, options.concurrency, deadline, (r) => driveRelease(ctx, r), log), monkey.run(finished, () => releases)]);
 
+    const features = await checkServerFeatures(stack.client, releases, stack.taskQueue);
     const view = sandboxView(stack.sandbox, initial);
     let ok = 0;
     let duplicates = 0;
@@ -87,11 +103,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       lostApprovals,
       kills: monkey.kills,
       temporalRestarts: monkey.temporalRestarts,
+      databaseRestarts: monkey.databaseRestarts,
       workerDeaths: monkey.workerDeaths,
       killMoments: monkey.moments,
       killMomentsDetailed: monkey.detailedMoments,
       badCanary,
       failures,
+      features,
       line,
     };
   } finally {
