@@ -7,3 +7,5 @@ export { configuredApproverGroups, groupMembershipFor, UserGroupMembership } fro
 export type { GroupMembership, UsergroupsApi } from './group-membership';
 export { rollbacksFromConfig, SLACK_ROLLBACK_REASON } from './rollback-click';
 export type { RollbackClickOptions } from './rollback-click';
+export { SocketModeStartError } from './socket-mode';
+export type { SocketModeOptions } from './socket-mode';

@@ -20,6 +20,13 @@ export interface ButtonClick {
   messageTs?: string;
   /** Where Slack accepts replies to this click (ephemeral or not) for 30 minutes. */
   responseUrl?: string;
+  /**
+   * What tells this click apart from another click by the same user on the same button: Slack's
+   * `action_ts` and `trigger_id`. The replay memory keys on it, so the same click delivered twice
+   * (a re-sent request, a redelivered Socket Mode envelope) is decided once. Absent when the
+   * payload carries neither.
+   */
+  clickKey?: string;
 }
 
 /** The body is not a click Runway understands; the HTTP status says which way. */
@@ -37,7 +44,8 @@ const payloadSchema = z.object({
   type: z.literal('block_actions'),
   user: z.object({ id: z.string().min(1) }),
   // Slack sends exactly one action per button click.
-  actions: z.array(z.object({ action_id: z.string(), value: z.string().min(1).max(255).optional() })).length(1),
+  actions: z.array(z.object({ action_id: z.string(), value: z.string().min(1).max(255).optional(), action_ts: z.string().max(64).optional() })).length(1),
+  trigger_id: z.string().max(255).optional(),
   channel: z.object({ id: z.string() }).optional(),
   container: z.object({ message_ts: z.string().optional(), channel_id: z.string().optional() }).optional(),
   response_url: z.url({ protocol: /^https?$/ }).optional(),
@@ -55,6 +63,14 @@ export function parseButtonClick(contentType: string | undefined, rawBody: strin
   } catch {
     throw new BadInteractionError('malformed payload: not JSON');
   }
+  return parseButtonClickPayload(json);
+}
+
+/**
+ * The payload itself, however it arrived: from the form of a signed HTTP request, or as the
+ * `payload` of a Socket Mode envelope (which Slack sends as JSON, not form-encoded).
+ */
+export function parseButtonClickPayload(json: unknown): ButtonClick {
   const parsed = payloadSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -74,5 +90,8 @@ export function parseButtonClick(contentType: string | undefined, rawBody: strin
     channelId: payload.channel?.id ?? payload.container?.channel_id,
     messageTs: payload.container?.message_ts,
     responseUrl: payload.response_url,
+    ...(action.action_ts || payload.trigger_id
+      ? { clickKey: [payload.user.id, action.action_id, action.value, action.action_ts ?? '', payload.trigger_id ?? ''].join('|') }
+      : {}),
   };
 }

@@ -28,6 +28,17 @@ export class ReplayGuard {
     return true;
   }
 
+  /**
+   * For deliveries that carry no signed timestamp (Socket Mode envelopes, clicks): true the first
+   * time `key` is seen, remembered for the window from that first arrival.
+   */
+  firstArrival(key: string, nowMs: number): boolean {
+    this.forgetExpired(nowMs);
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, nowMs + this.windowMs);
+    return true;
+  }
+
   get size(): number {
     return this.seen.size;
   }

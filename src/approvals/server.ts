@@ -4,7 +4,11 @@
  * and nothing reaches a workflow unless every check passed:
  *
  *   size (413) → signature + timestamp window (401) → replay (409) → payload (400/415)
- *   → ack 200 at once (Slack gives up after 3 s) → Update → ephemeral reply to the clicker.
+ *   → click replay (409) → ack 200 at once (Slack gives up after 3 s) → Update → ephemeral reply.
+ *
+ * With `socketMode` (SLACK_APP_TOKEN) the clicks arrive over Slack's Socket Mode WebSocket instead
+ * (./socket-mode.ts): no signature there, every other check the same (./intake.ts is shared), and
+ * `/healthz` is healthy only while the connection is up. `POST /slack/events` is then not served.
  *
  * Approve / Reject become the approve / reject Updates; a held canary's Resume / Promote / Roll
  * back become the resume / promote / abort control Updates. Both carry the clicker's Slack id and
@@ -19,9 +23,10 @@ import { BodyTooLargeError, readLimitedBody } from '../shared/read-body';
 import { decideClick } from './decide-click';
 import { type EphemeralApi, replyEphemeral } from './ephemeral-reply';
 import type { GroupMembership } from './group-membership';
-import { BadInteractionError, type ButtonClick, parseButtonClick } from './interaction';
-import { ReplayGuard } from './replay-guard';
+import { InteractionIntake, type IntakeOutcome } from './intake';
+import { type ButtonClick, parseButtonClick } from './interaction';
 import type { RollbackClickOptions } from './rollback-click';
+import { connectSocketMode, type SocketModeConnection, type SocketModeOptions } from './socket-mode';
 import { UnverifiedRequestError, type VerifiedRequest, verifySignedRequest } from './verify-request';
 
 export const EVENTS_PATH = '/slack/events';
@@ -34,7 +39,10 @@ export interface ApprovalsServerOptions {
   port?: number;
   /** @default '127.0.0.1': put a TLS-terminating proxy in front rather than exposing this directly */
   host?: string;
-  signingSecret: string;
+  /** HTTP: the Slack app's signing secret (SLACK_SIGNING_SECRET). Required unless `socketMode` is given. */
+  signingSecret?: string;
+  /** Socket Mode instead of HTTP (SLACK_APP_TOKEN): clicks arrive over Slack's WebSocket; no signing secret needed. */
+  socketMode?: SocketModeOptions;
   client: Client;
   /** For chat.postEphemeral when a payload has no usable response_url. */
   slack?: EphemeralApi;
@@ -69,6 +77,8 @@ export interface ApprovalsServer {
   /** `${url}/slack/events`: the Request URL to configure in the Slack app. */
   eventsUrl: string;
   port: number;
+  /** How clicks arrive: signed HTTP requests at eventsUrl, or Socket Mode. */
+  transport: 'http' | 'socket';
   /** Resolves when every acknowledged click has been decided and answered (tests, shutdown). */
   settled(): Promise<void>;
   /** Stops taking requests, lets acknowledged clicks finish, then resolves. */
@@ -87,13 +97,14 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 export async function startApprovalsServer(opts: ApprovalsServerOptions): Promise<ApprovalsServer> {
-  if (!opts.signingSecret) throw new Error('the approvals server needs a Slack signing secret');
+  const { signingSecret, socketMode } = opts;
+  if (socketMode ? !socketMode.appToken : !signingSecret) {
+    throw new Error(socketMode ? 'Socket Mode needs an app-level token' : 'the approvals server needs a Slack signing secret');
+  }
   const now = opts.now ?? Date.now;
   const log = opts.log ?? (() => {});
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const decisionTimeoutMs = opts.decisionTimeoutMs ?? 20_000;
-  const replays = new ReplayGuard();
-  const inFlight = new Set<Promise<void>>();
 
   const refuse = (res: ServerResponse, status: number, reason: string, headers?: Record<string, string>) => {
     log(`approvals: refused ${EVENTS_PATH} → ${status}: ${reason}`, 'warn');
@@ -115,8 +126,14 @@ export async function startApprovalsServer(opts: ApprovalsServerOptions): Promis
       log(`approvals: could not answer ${click.userId} about ${click.releaseId}: ${(err as Error).message}`, 'warn');
     }
   };
+  // One intake for both transports: replays, payload checks and the decision are the same.
+  const intake = new InteractionIntake({
+    decide: decideAndReply,
+    onError: (err) => log(`approvals: internal error after ack: ${(err as Error).message}`, 'error'),
+    now,
+  });
 
-  const handleEvents = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handleEvents = async (req: IncomingMessage, res: ServerResponse, secret: string): Promise<void> => {
     let rawBody: string;
     try {
       rawBody = await readLimitedBody(req, maxBodyBytes);
@@ -128,36 +145,36 @@ export async function startApprovalsServer(opts: ApprovalsServerOptions): Promis
     let verified: VerifiedRequest;
     try {
       const signed = { rawBody, signature: header(req, 'x-slack-signature'), timestamp: header(req, 'x-slack-request-timestamp') };
-      verified = verifySignedRequest(opts.signingSecret, signed, now());
+      verified = verifySignedRequest(secret, signed, now());
     } catch (err) {
       if (err instanceof UnverifiedRequestError) return refuse(res, 401, err.message);
       throw err;
     }
-    // Keyed on the verified signature, never the raw header, so no variant of a request passes twice.
-    if (!replays.firstSeen(verified.timestamp, verified.signature, now())) return refuse(res, 409, 'replayed request (this signature was already used)');
-    let click: ButtonClick;
-    try {
-      click = parseButtonClick(header(req, 'content-type'), rawBody);
-    } catch (err) {
-      if (err instanceof BadInteractionError) return refuse(res, err.status, err.message);
-      throw err;
-    }
+    const outcome: IntakeOutcome = intake.take({
+      // Keyed on the verified signature, never the raw header, so no variant of a request passes twice.
+      replayKey: `signature:${verified.timestamp}:${verified.signature}`,
+      timestampSec: verified.timestamp,
+      replayed: 'replayed request (this signature was already used)',
+      click: () => parseButtonClick(header(req, 'content-type'), rawBody),
+    });
+    if (outcome.status !== 200) return refuse(res, outcome.status, outcome.error ?? 'refused');
     send(res, 200);
-    const work: Promise<void> = decideAndReply(click)
-      .catch((err: unknown) => log(`approvals: internal error after ack: ${(err as Error).message}`, 'error'))
-      .finally(() => inFlight.delete(work));
-    inFlight.add(work);
   };
 
+  let socket: SocketModeConnection | undefined;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://approvals').pathname;
     if (path === HEALTH_PATH) {
-      if (req.method === 'GET' || req.method === 'HEAD') return send(res, 200, { ok: true });
-      return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' });
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' });
+      if (!socketMode) return send(res, 200, { ok: true });
+      // Healthy only while Slack can reach us: a process without its WebSocket takes no clicks.
+      const state = socket?.state() ?? 'connecting';
+      return send(res, state === 'connected' ? 200 : 503, { ok: state === 'connected', socketMode: state });
     }
     if (path !== EVENTS_PATH) return send(res, 404, { error: `no route for ${path}` });
+    if (!signingSecret) return send(res, 404, { error: 'this server takes Slack interactions over Socket Mode (SLACK_APP_TOKEN), not here' });
     if (req.method !== 'POST') return send(res, 405, { error: 'use POST' }, { allow: 'POST' });
-    return handleEvents(req, res);
+    return handleEvents(req, res, signingSecret);
   };
 
   const server = createServer((req, res) => {
@@ -176,22 +193,33 @@ export async function startApprovalsServer(opts: ApprovalsServerOptions): Promis
       resolve();
     });
   });
+  const closeServer = async () => {
+    const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    server.closeIdleConnections();
+    await intake.settled();
+    await closed;
+  };
+  if (socketMode) {
+    try {
+      socket = await connectSocketMode({ ...socketMode, take: (delivery) => intake.take(delivery), maxPayloadBytes: maxBodyBytes, now, log });
+    } catch (err) {
+      await closeServer();
+      throw err;
+    }
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const settled = async () => {
-    while (inFlight.size > 0) await Promise.all([...inFlight]);
-  };
 
   return {
     url,
     eventsUrl: `${url}${EVENTS_PATH}`,
     port,
-    settled,
+    transport: socketMode ? 'socket' : 'http',
+    settled: () => intake.settled(),
     close: async () => {
-      const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-      server.closeIdleConnections();
-      await settled();
-      await closed;
+      // Take no new clicks, then finish those already acknowledged.
+      await socket?.close();
+      await closeServer();
     },
   };
 }

@@ -28,6 +28,8 @@ export function handleControlRequest(deps: SandboxParts, req: SandboxRequest): S
       return req.method === 'POST' ? postClick(deps.clicker, req) : methodNotAllowed(req, 'POST');
     case '/_sandbox/slack/responses':
       return req.method === 'GET' ? { status: 200, body: deps.slack.state().responses } : methodNotAllowed(req, 'GET');
+    case '/_sandbox/slack/socket':
+      return req.method === 'GET' ? { status: 200, body: { connections: deps.socket.connections, envelopes: deps.socket.envelopes() } } : methodNotAllowed(req, 'GET');
     default:
       return notFound(`no control endpoint ${req.path}`);
   }

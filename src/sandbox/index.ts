@@ -13,6 +13,7 @@ import { type Scenario, type ScenarioPatch, scenarioPatchSchema, ScenarioStore }
 import { createSandboxServer } from './server';
 import { type ClickRequest, type ClickResult, SlackClicker } from './slack/click';
 import { SlackEmulator, type SlackInteractionResponse } from './slack/emulator';
+import { type SocketEnvelopeRecord, SocketModeHub } from './slack/socket-mode';
 import { SentryEmulator } from './sentry/emulator';
 import { SANDBOX_WEBHOOK_SECRET, WebhookReceivers } from './webhook-receiver';
 
@@ -23,6 +24,7 @@ export type { MetricsTarget } from './prometheus/emulator';
 export type { CheckConclusion, ImageBehaviour, Scenario, ScenarioPatch } from './scenario';
 export type { SlackInteractionResponse, SlackMessage } from './slack/emulator';
 export type { ClickRequest, ClickResult } from './slack/click';
+export type { SocketEnvelopeRecord } from './slack/socket-mode';
 export { ClickError } from './slack/click';
 export { blockActionsPayload, messageButtons, signedInteraction } from './slack/interaction-payload';
 export { slackSignatureHeaders } from './slack/signing';
@@ -48,6 +50,8 @@ export interface SandboxOptions {
    * @default SANDBOX_WEBHOOK_SECRET
    */
   webhookSecret?: string;
+  /** Socket Mode: how long Slack waits for an envelope's ack before delivering it again. @default 3000 */
+  socketAckTimeoutMs?: number;
   /** Which ECS service serves each track of each Runway service, for the Prometheus emulator. @default [] */
   metricsTargets?: MetricsTarget[];
   /**
@@ -81,6 +85,13 @@ export interface Sandbox {
   clickButton(request: ClickRequest): Promise<ClickResult>;
   /** What apps posted to clicks' response_urls, oldest first (same as `GET /_sandbox/slack/responses`). */
   slackResponses(): SlackInteractionResponse[];
+  /**
+   * Socket Mode: sends any payload as an interactive envelope to the connected app (tests of
+   * forged payloads) and resolves with its record once acked or given up on.
+   */
+  sendSocketEnvelope(payload: unknown, options?: { loseAcks?: number }): Promise<SocketEnvelopeRecord>;
+  /** Socket Mode: open connections and every envelope with its deliveries and ack (same as `GET /_sandbox/slack/socket`). */
+  socketMode(): { connections: number; envelopes: SocketEnvelopeRecord[] };
   close(): Promise<void>;
 }
 
@@ -90,14 +101,16 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const calls = new CallLog(now, { recordExchanges: opts.recordExchanges, onCall: opts.onCall });
   const ecs = new EcsEmulator({ scenario, now });
   ecs.seed(opts.services);
-  const slack = new SlackEmulator(now, scenario);
+  let url = '';
+  const socket = new SocketModeHub({ now, wsBase: () => url.replace(/^http:/, 'ws:'), ackTimeoutMs: opts.socketAckTimeoutMs });
+  const slack = new SlackEmulator(now, scenario, socket);
   const github = new GitHubEmulator({ scenario, now });
   const prometheus = new PrometheusEmulator({ ecs, scenario, targets: opts.metricsTargets ?? [], now });
-  let url = '';
-  const clicker = new SlackClicker({ slack, signingSecret: opts.signingSecret, baseUrl: () => url, now });
+  const clicker = new SlackClicker({ slack, socket, signingSecret: opts.signingSecret, baseUrl: () => url, now });
   const sentry = new SentryEmulator(now, scenario);
   const webhooks = new WebhookReceivers({ now, secret: opts.webhookSecret ?? SANDBOX_WEBHOOK_SECRET, takeFault: (receiver) => scenario.takeWebhookFault(receiver) });
-  const server = createSandboxServer({ calls, scenario, ecs, slack, github, prometheus, clicker, sentry, webhooks });
+  const server = createSandboxServer({ calls, scenario, ecs, slack, socket, github, prometheus, clicker, sentry, webhooks });
+  socket.attach(server);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -118,8 +131,11 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     state: () => sandboxState({ ecs, slack, github, sentry, webhooks }),
     clickButton: (request) => clicker.click(request),
     slackResponses: () => slack.state().responses,
+    sendSocketEnvelope: (payload, options) => socket.deliver(payload, options),
+    socketMode: () => ({ connections: socket.connections, envelopes: socket.envelopes() }),
     close: () =>
       new Promise<void>((resolve, reject) => {
+        socket.close();
         server.close((err) => (err ? reject(err) : resolve()));
         // Keep-alive connections from SDK clients would otherwise hold close() open.
         server.closeAllConnections();

@@ -7,6 +7,7 @@ import type { SentryEmulator } from './sentry/emulator';
 import type { WebhookReceivers } from './webhook-receiver';
 import type { SlackClicker } from './slack/click';
 import type { SlackEmulator } from './slack/emulator';
+import type { SocketModeHub } from './slack/socket-mode';
 
 /** Everything one sandbox holds: the emulators, the scenario, the call log and the clicker. */
 export interface SandboxParts {
@@ -14,6 +15,8 @@ export interface SandboxParts {
   scenario: ScenarioStore;
   ecs: EcsEmulator;
   slack: SlackEmulator;
+  /** Slack's Socket Mode: connections and envelopes. */
+  socket: SocketModeHub;
   github: GitHubEmulator;
   prometheus: PrometheusEmulator;
   clicker: SlackClicker;

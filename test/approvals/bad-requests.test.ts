@@ -1,7 +1,9 @@
 /**
  * Requests the approvals server must refuse before anything reaches a workflow. One release waits
  * for approval throughout; after every refused request it must still be waiting with an unchanged
- * history, and the server must not even have looked a workflow up.
+ * history, and the server must not even have looked a workflow up. Once per transport: signed HTTP
+ * requests and Socket Mode envelopes go through the same payload and replay checks; the signature,
+ * form and body-size checks exist only over HTTP (Socket Mode's WebSocket is authenticated by its token).
  */
 import { request as httpRequest } from 'node:http';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -9,18 +11,20 @@ import type { ReleaseStatus } from '../../src/domain/release';
 import { statusQuery } from '../../src/domain/release-api';
 import { blockActionsPayload, messageButtons, type SlackMessage, signedInteraction, slackSignatureHeaders } from '../../src/sandbox';
 import { APPROVE_ACTION_ID } from '../../src/slack/release-message';
-import { ALICE, type ApprovalsRig, MALLORY, repliesTo, SIGNING_SECRET, startApprovalsRig } from '../support/approvals-rig';
+import { ALICE, APP_TOKEN, type ApprovalsRig, MALLORY, repliesTo, SIGNING_SECRET, startApprovalsRig, TRANSPORTS } from '../support/approvals-rig';
 
 const FORM = 'application/x-www-form-urlencoded';
 const nowSec = () => Date.now() / 1000;
 
-describe('refused requests', () => {
+describe.each(TRANSPORTS)('refused requests (%s)', (transport) => {
   let rig: ApprovalsRig;
   let handle: WorkflowHandle;
   let before: ReleaseStatus;
+  /** Signatures, form bodies and body sizes: HTTP only. */
+  const httpOnly = transport === 'http' ? it : it.skip;
 
   beforeAll(async () => {
-    rig = await startApprovalsRig();
+    rig = await startApprovalsRig({ transport });
     handle = await rig.startAwaitingRelease();
   });
   afterAll(async () => rig.stop());
@@ -62,34 +66,34 @@ describe('refused requests', () => {
 
   it('sanity: the same payload, correctly signed, does reach the release', async () => {
     // Without this, every "untouched" below could pass because nothing ever works.
-    const response = await rig.sandbox.clickButton({ url: rig.server.eventsUrl, user: MALLORY, action: 'approve', releaseId: handle.workflowId });
+    const response = await rig.sandbox.clickButton({ ...rig.via, user: MALLORY, action: 'approve', releaseId: handle.workflowId });
     expect(response.status).toBe(200);
     await rig.server.settled();
     expect(rig.serverHandleLookups()).toBeGreaterThan(lookupsBefore);
     expect(repliesTo(rig.sandbox, response.responseUrl)[0]?.text).toMatch(/not an allowed approver/);
   });
 
-  it('refuses a request without a signature (401)', async () => {
+  httpOnly('refuses a request without a signature (401)', async () => {
     const req = signedInteraction(SIGNING_SECRET, clickPayload(), nowSec());
     delete req.headers['x-slack-signature'];
     expect(await post(req)).toEqual({ status: 401, error: 'missing X-Slack-Signature header' });
     await expectUntouched();
   });
 
-  it('refuses a request without a timestamp (401)', async () => {
+  httpOnly('refuses a request without a timestamp (401)', async () => {
     const req = signedInteraction(SIGNING_SECRET, clickPayload(), nowSec());
     delete req.headers['x-slack-request-timestamp'];
     expect(await post(req)).toMatchObject({ status: 401 });
     await expectUntouched();
   });
 
-  it('refuses a request signed with another secret (401)', async () => {
+  httpOnly('refuses a request signed with another secret (401)', async () => {
     const req = signedInteraction('not-the-signing-secret', clickPayload(), nowSec());
     expect(await post(req)).toEqual({ status: 401, error: expect.stringMatching(/signature mismatch/) });
     await expectUntouched();
   });
 
-  it('refuses a signed request whose body was changed afterwards (401)', async () => {
+  httpOnly('refuses a signed request whose body was changed afterwards (401)', async () => {
     const req = signedInteraction(SIGNING_SECRET, clickPayload(MALLORY), nowSec());
     // Mallory turns her own signed click into Alice's.
     const tampered = { ...req, body: req.body.replaceAll(MALLORY, ALICE) };
@@ -98,19 +102,19 @@ describe('refused requests', () => {
     await expectUntouched();
   });
 
-  it('refuses a stale timestamp, even correctly signed (401)', async () => {
+  httpOnly('refuses a stale timestamp, even correctly signed (401)', async () => {
     const req = signedInteraction(SIGNING_SECRET, clickPayload(), nowSec() - 6 * 60);
     expect(await post(req)).toMatchObject({ status: 401, error: expect.stringMatching(/stale/) });
     await expectUntouched();
   });
 
-  it('refuses a timestamp from the future, even correctly signed (401)', async () => {
+  httpOnly('refuses a timestamp from the future, even correctly signed (401)', async () => {
     const req = signedInteraction(SIGNING_SECRET, clickPayload(), nowSec() + 10 * 60);
     expect(await post(req)).toMatchObject({ status: 401, error: expect.stringMatching(/future/) });
     await expectUntouched();
   });
 
-  it('refuses a replayed request (409) after acting on the original once', async () => {
+  httpOnly('refuses a replayed request (409) after acting on the original once', async () => {
     const original = signedInteraction(SIGNING_SECRET, clickPayload(MALLORY, `${rig.sandbox.url}/slack/response/replay-test`), nowSec());
     expect(await post(original)).toMatchObject({ status: 200 });
     await rig.server.settled();
@@ -123,7 +127,7 @@ describe('refused requests', () => {
     expect((await handle.query(statusQuery)).history).toEqual(before.history);
   });
 
-  it('refuses a replay with a suffix added to its signature (401), and nothing reaches the release', async () => {
+  httpOnly('refuses a replay with a suffix added to its signature (401), and nothing reaches the release', async () => {
     // Bolt compares only what follows "v0=" up to the next "=": `v0=<hash>=x` verifies, and a
     // replay memory keyed on the raw header would take each new suffix for a new request.
     const original = signedInteraction(SIGNING_SECRET, clickPayload(MALLORY, `${rig.sandbox.url}/slack/response/suffix-test`), nowSec());
@@ -141,28 +145,31 @@ describe('refused requests', () => {
     expect((await handle.query(statusQuery)).history).toEqual(before.history);
   });
 
-  it('checks the signature before the body: an unsigned malformed body is 401, not 400', async () => {
+  httpOnly('checks the signature before the body: an unsigned malformed body is 401, not 400', async () => {
     expect(await post({ body: 'payload={nope', headers: { 'content-type': FORM } })).toMatchObject({ status: 401 });
     await expectUntouched();
   });
 
-  it('refuses a signed body that is not a form with one payload field (400)', async () => {
+  httpOnly('refuses a signed body that is not a form with one payload field (400)', async () => {
     expect(await post(signedRaw('this is not a form'))).toEqual({ status: 400, error: expect.stringMatching(/malformed form body/) });
     const twice = `payload=${encodeURIComponent(JSON.stringify(clickPayload()))}&payload=${encodeURIComponent(JSON.stringify(clickPayload()))}`;
     expect(await post(signedRaw(twice))).toMatchObject({ status: 400, error: expect.stringMatching(/malformed form body/) });
     await expectUntouched();
   });
 
-  it('refuses a signed payload that is not JSON (400)', async () => {
+  httpOnly('refuses a signed payload that is not JSON (400)', async () => {
     expect(await post(signedRaw(`payload=${encodeURIComponent('{"type":"block_actions",')}`))).toEqual({ status: 400, error: 'malformed payload: not JSON' });
     await expectUntouched();
   });
 
-  it('refuses signed payloads that are not button clicks (400)', async () => {
+  it('refuses payloads that are not button clicks (400)', async () => {
     const notAClick = { ...clickPayload(), type: 'view_submission' };
-    expect(await post(signedInteraction(SIGNING_SECRET, notAClick, nowSec()))).toMatchObject({ status: 400, error: expect.stringMatching(/^unsupported payload: type/) });
+    expect(await rig.deliver(notAClick)).toMatchObject({ status: 400, error: expect.stringMatching(/^unsupported payload: type/) });
     const noUser = { ...clickPayload(), user: undefined };
-    expect(await post(signedInteraction(SIGNING_SECRET, noUser, nowSec()))).toMatchObject({ status: 400, error: expect.stringMatching(/^unsupported payload: user/) });
+    expect(await rig.deliver(noUser)).toMatchObject({ status: 400, error: expect.stringMatching(/^unsupported payload: user/) });
+    const twoActions = { ...clickPayload(), actions: [...(clickPayload().actions as unknown[]), ...(clickPayload().actions as unknown[])] };
+    expect(await rig.deliver(twoActions)).toMatchObject({ status: 400, error: expect.stringMatching(/^unsupported payload: actions/) });
+    expect(await rig.deliver('payload')).toMatchObject({ status: 400 });
     await expectUntouched();
   });
 
@@ -170,16 +177,31 @@ describe('refused requests', () => {
     const payload = clickPayload();
     const [action] = payload.actions as Record<string, unknown>[];
     const unknown = { ...payload, actions: [{ ...action, action_id: 'runway_promote_everything' }] };
-    expect(await post(signedInteraction(SIGNING_SECRET, unknown, nowSec()))).toEqual({ status: 400, error: 'unknown action id "runway_promote_everything"' });
+    expect(await rig.deliver(unknown)).toEqual({ status: 400, error: 'unknown action id "runway_promote_everything"' });
     await expectUntouched();
   });
 
-  it('refuses a signed body that is not form-encoded (415)', async () => {
+  it('takes the same click once, however often it is delivered (409 for the repeat)', async () => {
+    // Over HTTP a fresh signature (a re-sent request); over Socket Mode a new envelope: the click
+    // itself (user, button, action_ts, trigger_id) is what the replay memory knows.
+    const payload = clickPayload(MALLORY, `${rig.sandbox.url}/slack/response/same-click`);
+    expect(await rig.deliver(payload)).toEqual({ status: 200 });
+    await rig.server.settled();
+    const lookupsAfterOriginal = rig.serverHandleLookups();
+    expect(lookupsAfterOriginal).toBe(lookupsBefore + 1);
+    await new Promise((r) => setTimeout(r, 1100)); // a new signed timestamp, so the HTTP request differs
+    expect(await rig.deliver(payload)).toEqual({ status: 409, error: 'replayed click (this click was already taken)' });
+    await rig.server.settled();
+    expect(rig.serverHandleLookups()).toBe(lookupsAfterOriginal);
+    expect((await handle.query(statusQuery)).history).toEqual(before.history);
+  });
+
+  httpOnly('refuses a signed body that is not form-encoded (415)', async () => {
     expect(await post(signedRaw(JSON.stringify(clickPayload()), 'application/json'))).toMatchObject({ status: 415 });
     await expectUntouched();
   });
 
-  it('refuses an oversized body before checking anything else (413)', async () => {
+  httpOnly('refuses an oversized body before checking anything else (413)', async () => {
     const huge = `payload=${'x'.repeat(70 * 1024)}`;
     expect(await post(signedRaw(huge))).toMatchObject({ status: 413 });
     // Unsigned too: the size check comes first, so an attacker cannot make the server hash megabytes.
@@ -198,15 +220,16 @@ describe('refused requests', () => {
     await expectUntouched();
   });
 
-  it('answers other methods and paths without touching anything', async () => {
+  httpOnly('answers other methods and paths without touching anything', async () => {
     expect((await fetch(rig.server.eventsUrl)).status).toBe(405);
     expect((await fetch(`${rig.server.url}/slack/commands`, { method: 'POST', body: 'x' })).status).toBe(404);
     await expectUntouched();
   });
 
-  it('logs each refusal without the secret', () => {
+  it('logs each refusal without the secret or the app token', () => {
     const refusals = rig.logs.filter((l) => l.startsWith('approvals: refused'));
-    expect(refusals.length).toBeGreaterThanOrEqual(10);
+    expect(refusals.length).toBeGreaterThanOrEqual(transport === 'http' ? 10 : 5);
     expect(rig.logs.join('\n')).not.toContain(SIGNING_SECRET);
+    expect(rig.logs.join('\n')).not.toContain(APP_TOKEN);
   });
 });

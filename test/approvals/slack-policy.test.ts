@@ -1,21 +1,22 @@
 /**
  * The approval policy through real signed clicks: approver groups resolved by the approvals
- * server with usergroups.users.list, self-approval by Slack id, and two required approvals.
+ * server with usergroups.users.list, self-approval by Slack id, and two required approvals —
+ * over both transports (signed HTTP requests and Socket Mode envelopes), which must judge alike.
  */
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { statusQuery } from '../../src/domain/release-api';
-import { ALICE, type ApprovalsRig, BOB, CAROL, DAVE, DEPLOYERS, MALLORY, repliesTo, startApprovalsRig } from '../support/approvals-rig';
+import { ALICE, type ApprovalsRig, BOB, CAROL, DAVE, DEPLOYERS, MALLORY, repliesTo, startApprovalsRig, TRANSPORTS } from '../support/approvals-rig';
 
-describe('approval policy from Slack', () => {
+describe.each(TRANSPORTS)('approval policy from Slack (%s)', (transport) => {
   let rig: ApprovalsRig;
 
   beforeAll(async () => {
-    rig = await startApprovalsRig();
+    rig = await startApprovalsRig({ transport });
   });
   afterAll(async () => rig.stop());
 
   async function click(user: string, action: 'approve' | 'reject', releaseId: string): Promise<string | undefined> {
-    const result = await rig.sandbox.clickButton({ url: rig.server.eventsUrl, user, action, releaseId });
+    const result = await rig.sandbox.clickButton({ ...rig.via, user, action, releaseId });
     expect(result.status).toBe(200);
     await rig.server.settled();
     return repliesTo(rig.sandbox, result.responseUrl)[0]?.text;

@@ -14,7 +14,7 @@ import { type ApprovalsServer, startApprovalsServer, UserGroupMembership } from 
 import type { ReleaseInput, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { approveUpdate, type ApproveRequest, serviceSearchAttribute, stageSearchAttribute, statusQuery, versionSearchAttribute } from '../../src/domain/release-api';
-import { type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
+import { type ClickRequest, type Sandbox, signedInteraction, type SlackMessage, startSandbox } from '../../src/sandbox';
 import { CANARY_RESUME_ACTION_ID } from '../../src/shared/slack-button-value';
 import { testClient, testNativeConnection, uniqueId, workflowBundle } from './temporal';
 import { bakeLikeTheRealWindow, createFakeActivities } from './fake-activities';
@@ -22,6 +22,13 @@ import { samplePlan } from './sample-plan';
 
 export const SIGNING_SECRET = 'sandbox-signing-secret-0f3a9c';
 export const BOT_TOKEN = 'xoxb-approvals-test-token-77d1';
+/** Socket Mode's app-level token (the rig over `transport: 'socket'`). */
+export const APP_TOKEN = 'xapp-1-A0SANDBOX-approvals-test-4c2e';
+
+/** How Slack delivers clicks to the approvals server: signed HTTP requests, or Socket Mode envelopes. */
+export type Transport = 'http' | 'socket';
+/** Run a suite once per transport: `describe.each(TRANSPORTS)('… (%s)', (transport) => …)`. */
+export const TRANSPORTS: Transport[] = ['http', 'socket'];
 export const ALICE = 'U_ALICE';
 export const BOB = 'U_BOB';
 export const MALLORY = 'U_MALLORY';
@@ -32,6 +39,18 @@ export const CAROL = 'U_CAROL';
 export const DEPLOYERS = 'S0DEPLOYERS';
 
 export interface ApprovalsRig {
+  transport: Transport;
+  /**
+   * Where the sandbox clicks: spread it into clickButton (`{ ...rig.via, user, action, releaseId }`):
+   * the server's events URL over HTTP, `via: 'socket'` over Socket Mode.
+   */
+  via: Pick<ClickRequest, 'url' | 'via'>;
+  /**
+   * Delivers any payload the way the transport does (HTTP: form-encoded and correctly signed now;
+   * Socket Mode: as an interactive envelope) and says how the server took it: 200, or the status
+   * and reason of its refusal (over Socket Mode read from the server's log, as there is no answer).
+   */
+  deliver: (payload: unknown) => Promise<{ status: number; error?: string }>;
   client: Client;
   /** The rig's worker's task queue; rollbacks started from the Roll back button run there too. */
   taskQueue: string;
@@ -81,9 +100,11 @@ export interface StartOptions {
   holdCanary?: boolean;
 }
 
-export async function startApprovalsRig(): Promise<ApprovalsRig> {
+export async function startApprovalsRig(options: { transport?: Transport } = {}): Promise<ApprovalsRig> {
+  const transport = options.transport ?? 'http';
   const { client, connection, close: closeClient } = await testClient();
-  const sandbox = await startSandbox({ port: 0, services: [], signingSecret: SIGNING_SECRET });
+  // A short ack timeout, so a lost ack is followed by Slack's redelivery within the test.
+  const sandbox = await startSandbox({ port: 0, services: [], signingSecret: SIGNING_SECRET, socketAckTimeoutMs: 500 });
   const slack = new WebClient(BOT_TOKEN, { slackApiUrl: `${sandbox.url}/slack/api/`, retryConfig: { retries: 0 } });
 
   const serverClient = new Client({ connection, namespace: 'default' });
@@ -102,7 +123,7 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
   };
   const server = await startApprovalsServer({
     port: 0,
-    signingSecret: SIGNING_SECRET,
+    ...(transport === 'socket' ? { socketMode: { appToken: APP_TOKEN, slackApiUrl: `${sandbox.url}/slack/api/` } } : { signingSecret: SIGNING_SECRET }),
     client: serverClient,
     slack,
     groupMembership,
@@ -174,7 +195,23 @@ export async function startApprovalsRig(): Promise<ApprovalsRig> {
     return handle;
   };
 
+  const deliver = async (payload: unknown): Promise<{ status: number; error?: string }> => {
+    if (transport === 'http') {
+      const req = signedInteraction(SIGNING_SECRET, payload, Date.now() / 1000);
+      const res = await fetch(server.eventsUrl, { method: 'POST', headers: req.headers, body: req.body });
+      const body = (await res.json().catch(() => ({}))) as { error?: string };
+      return { status: res.status, ...(body.error === undefined ? {} : { error: body.error }) };
+    }
+    const envelope = await sandbox.sendSocketEnvelope(payload);
+    if (!envelope.ackedAt) throw new Error(`envelope ${envelope.envelopeId} was never acknowledged`);
+    const refusal = logs.map((l) => new RegExp(`^approvals: refused Socket Mode envelope ${envelope.envelopeId} → (\\d+): (.*)$`).exec(l)).find(Boolean);
+    return refusal ? { status: Number(refusal[1]), error: refusal[2] } : { status: 200 };
+  };
+
   return {
+    transport,
+    via: transport === 'socket' ? { via: 'socket' } : { url: server.eventsUrl },
+    deliver,
     client,
     taskQueue,
     sandbox,

@@ -4,7 +4,7 @@
  */
 import { WebClient } from '@slack/web-api';
 import type { Command } from 'commander';
-import { groupMembershipFor, rollbacksFromConfig, startApprovalsServer } from '../../approvals';
+import { groupMembershipFor, rollbacksFromConfig, SocketModeStartError, startApprovalsServer } from '../../approvals';
 import { slackIdentityResolver } from '../../config/people';
 import { levelledLog, type RunwayEnv } from '../../config/env';
 import { cliConfig, cliEnv, withClient } from '../context';
@@ -48,34 +48,41 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 export function configureApprovalsCommand(program: Command): void {
   program
     .command('approvals')
-    .description('run the Slack approvals server (SLACK_SIGNING_SECRET required; RUNWAY_APPROVALS_PORT, default 3000)')
+    .description('run the Slack approvals server (SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode; RUNWAY_APPROVALS_PORT, default 3000)')
     .option('--host <address>', 'address to listen on (0.0.0.0: every interface, e.g. in a container)', '127.0.0.1')
     .option('--port <n>', 'port (default: $RUNWAY_APPROVALS_PORT or 3000; 0 = any free port)')
     .option('--config <path>', 'config file, for mapping Slack users to people and the plans of rollbacks (default: $RUNWAY_CONFIG or ./runway.config.yaml)')
     .action(
       runAction(async (opts: ApprovalsOptions) => {
         const env = cliEnv();
-        if (!env.SLACK_SIGNING_SECRET) {
-          throw invalidInput('SLACK_SIGNING_SECRET: required (the Slack app\'s signing secret, used to verify every click)');
+        // Socket Mode (SLACK_APP_TOKEN) needs no signing secret: the WebSocket is authenticated by the token.
+        const socketMode = env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN, slackApiUrl: env.SLACK_API_URL } : undefined;
+        if (!socketMode && !env.SLACK_SIGNING_SECRET) {
+          throw invalidInput('SLACK_SIGNING_SECRET: required (the Slack app\'s signing secret, used to verify every click), unless SLACK_APP_TOKEN turns on Socket Mode');
         }
         const port = parsePort(opts.port, env.RUNWAY_APPROVALS_PORT);
         const config = await cliConfig(env, opts);
         const log = levelledLog(env.RUNWAY_LOG_LEVEL, (line) => process.stderr.write(`${line}\n`));
         await withClient(env, async (client) => {
           const server = await startApprovalsServer({
+            ...(socketMode ? { socketMode } : { signingSecret: env.SLACK_SIGNING_SECRET! }),
             identityForSlackUser: slackIdentityResolver(config),
             groupMembership: groupMembershipFor(config, env, log),
             // The Roll back button of a released release starts its rollback on the workers' queue.
             rollbacks: rollbacksFromConfig(config, env.RUNWAY_TASK_QUEUE),
             port,
             host: opts.host,
-            signingSecret: env.SLACK_SIGNING_SECRET!,
             client,
             slack: ephemeralClient(env),
             log,
+          }).catch((err: unknown) => {
+            // Slack refused SLACK_APP_TOKEN: a bad variable, reported as one (exit 2, no stack).
+            if (err instanceof SocketModeStartError) throw invalidInput(err.message);
+            throw err;
           });
           say(`runway approvals: listening on ${server.url}`);
-          say(`  Slack request URL  ${server.eventsUrl}`);
+          if (server.transport === 'socket') say('  Slack              Socket Mode (connected; interactions arrive over the WebSocket)');
+          else say(`  Slack request URL  ${server.eventsUrl}`);
           say(`  health             ${server.url}/healthz`);
           say(`  Temporal           ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE}, rollbacks on task queue ${env.RUNWAY_TASK_QUEUE})`);
           const signal = await untilStopped();

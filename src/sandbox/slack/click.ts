@@ -2,20 +2,26 @@
  * Simulated button clicks: finds one of Runway's buttons on a posted message (Approve / Reject,
  * a held canary's Resume / Promote / Roll back, or a released release's Roll back) and sends the signed `block_actions`
  * interaction to an approvals server, as Slack would, with a response_url pointing back at the
- * sandbox so the app's reply can be read.
+ * sandbox so the app's reply can be read — or, `via: 'socket'`, the same payload as a Socket Mode
+ * envelope to the app connected over the WebSocket (no signature there), waiting for its ack.
  */
 import { z } from 'zod';
 import { BUTTON_ACTION_IDS, BUTTON_ACTIONS, parseButtonValue } from '../../shared/slack-button-value';
 import { blockActionsPayload, type MessageButton, messageButtons, signedInteraction } from './interaction-payload';
 import type { SlackEmulator, SlackMessage } from './emulator';
+import type { SocketEnvelopeRecord, SocketModeHub } from './socket-mode';
 
 /** Slack shows the user an error when an app does not answer within 3 s. */
 const SLACK_ACK_TIMEOUT_MS = 3000;
 
 export const clickRequestSchema = z
   .object({
-    /** The approvals server's events URL, e.g. http://127.0.0.1:3000/slack/events */
-    url: z.url({ protocol: /^https?$/ }),
+    /** The approvals server's events URL, e.g. http://127.0.0.1:3000/slack/events (HTTP only) */
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    /** How Slack delivers it: a signed HTTP request to `url` (default), or an envelope over Socket Mode. */
+    via: z.enum(['http', 'socket']).default('http'),
+    /** Socket Mode: drop this many of the app's acks, so Slack delivers the envelope again. */
+    loseAcks: z.number().int().min(0).max(10).optional(),
     /** Slack user id of the clicker. */
     user: z.string().min(1),
     /**
@@ -30,11 +36,12 @@ export const clickRequestSchema = z
     /** The message to click; default: the latest message with that button. */
     ts: z.string().min(1).optional(),
   })
-  .refine((r) => r.releaseId !== undefined || r.ts !== undefined, { message: 'give releaseId or ts' });
+  .refine((r) => r.releaseId !== undefined || r.ts !== undefined, { message: 'give releaseId or ts' })
+  .refine((r) => (r.via === 'http' ? r.url !== undefined : r.url === undefined), { message: 'give url for a click over HTTP, and none with via: socket' });
 export type ClickRequest = z.input<typeof clickRequestSchema>;
 
 export interface ClickResult {
-  /** The approvals server's HTTP status and body. */
+  /** The approvals server's HTTP status and body; over Socket Mode 200 once acked, 504 when no delivery was. */
   status: number;
   body: string;
   /** Where the app's reply lands (`GET /_sandbox/slack/responses`, or slack calls "response_url"). */
@@ -42,6 +49,8 @@ export interface ClickResult {
   /** The message and button that were clicked. */
   channel: string;
   ts: string;
+  /** Over Socket Mode: the envelope, its deliveries and its ack. */
+  envelope?: SocketEnvelopeRecord;
 }
 
 /** The click could not be sent; `status` is what the control API answers. */
@@ -58,6 +67,7 @@ export class ClickError extends Error {
 export interface SlackClickerDeps {
   slack: SlackEmulator;
   signingSecret?: string;
+  socket: SocketModeHub;
   /** The sandbox's own URL, known only once it listens. */
   baseUrl: () => string;
   now: () => number;
@@ -69,19 +79,26 @@ export class SlackClicker {
   async click(input: ClickRequest): Promise<ClickResult> {
     const req = clickRequestSchema.parse(input);
     const { signingSecret } = this.deps;
-    if (!signingSecret) throw new ClickError('the sandbox was started without a signingSecret, so it cannot sign clicks', 409);
+    if (req.via === 'http' && !signingSecret) throw new ClickError('the sandbox was started without a signingSecret, so it cannot sign clicks', 409);
+    if (req.via === 'socket' && this.deps.socket.connections === 0) throw new ClickError('no app is connected over Socket Mode', 409);
     const { message, button } = this.findButton(BUTTON_ACTION_IDS[req.action], req);
     const responseUrl = `${this.deps.baseUrl()}/slack/response/${this.deps.slack.issueResponseId()}`;
     const nowSec = this.deps.now() / 1000;
     const payload = blockActionsPayload({ message, button, user: req.user, responseUrl, nowSec });
-    const { body, headers } = signedInteraction(signingSecret, payload, nowSec);
+    const clicked = { responseUrl, channel: message.channel, ts: message.ts };
+    if (req.via === 'socket') {
+      const envelope = await this.deps.socket.deliver(payload, { loseAcks: req.loseAcks });
+      return { status: envelope.ackedAt ? 200 : 504, body: '', ...clicked, envelope };
+    }
+    const { body, headers } = signedInteraction(signingSecret!, payload, nowSec);
+    const url = req.url!;
     let res: Response;
     try {
-      res = await fetch(req.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(SLACK_ACK_TIMEOUT_MS) });
+      res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(SLACK_ACK_TIMEOUT_MS) });
     } catch (err) {
-      throw new ClickError(`the app at ${req.url} did not answer within ${SLACK_ACK_TIMEOUT_MS / 1000} s: ${(err as Error).message}`, 502);
+      throw new ClickError(`the app at ${url} did not answer within ${SLACK_ACK_TIMEOUT_MS / 1000} s: ${(err as Error).message}`, 502);
     }
-    return { status: res.status, body: await res.text(), responseUrl, channel: message.channel, ts: message.ts };
+    return { status: res.status, body: await res.text(), ...clicked };
   }
 
   /** Latest message first; on each message its current blocks, then older versions (a stale screen). */

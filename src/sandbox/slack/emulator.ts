@@ -11,6 +11,7 @@ import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type Sandbo
 import type { ScenarioStore } from '../scenario';
 import { SlackFaultKind } from './scenario';
 import { BOT, channelHistory, channelList, messageOnWire, threadReplies } from './history';
+import { type SocketModeHub, SocketTokenError } from './socket-mode';
 
 export interface SlackMessage {
   channel: string;
@@ -82,6 +83,8 @@ export class SlackEmulator {
     private readonly now: () => number,
     /** Without one there are no user groups and no injected failures. */
     private readonly scenario?: SlackScenarioSource,
+    /** Socket Mode (apps.connections.open); without it the method is unknown. */
+    private readonly socket?: Pick<SocketModeHub, 'openConnection'>,
   ) {}
 
   handle(method: string, req: SandboxRequest): SandboxResponse {
@@ -112,6 +115,9 @@ export class SlackEmulator {
         return respond(504, { ok: false, error: 'gateway_timeout' }, args);
       }
       if (fault) throw new SlackApiError(fault.error);
+      // An app-level token opens Socket Mode connections and nothing else; only it can open one.
+      if (method === 'apps.connections.open' && this.socket) return respond(200, this.openConnection(token), args);
+      if (token.startsWith('xapp-')) throw new SlackApiError('not_allowed_token_type');
       return respond(200, this.call(method, args), args);
     } catch (err) {
       if (err instanceof SlackApiError) return respond(200, { ok: false, error: err.error }, args);
@@ -153,6 +159,15 @@ export class SlackEmulator {
     }
     this.responses.push({ id, at: new Date(this.now()).toISOString(), body });
     return respond(200, { ok: true }, { id, ...(isRecord(body) ? body : { body }) });
+  }
+
+  private openConnection(token: string): Reply {
+    try {
+      return { ok: true, url: this.socket!.openConnection(token) };
+    } catch (err) {
+      if (err instanceof SocketTokenError) throw new SlackApiError(err.error);
+      throw err;
+    }
   }
 
   /** Arguments from the form or JSON body (or the query of a GET); the token is taken out so it is never recorded. */
