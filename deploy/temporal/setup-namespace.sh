@@ -8,12 +8,14 @@
 #   TEMPORAL_NAMESPACE      Runway's namespace (default)
 #   NAMESPACE_RETENTION     how long closed releases' histories are kept (they are the audit record)
 #   SEARCH_ATTRIBUTES       Name=Type pairs, space-separated
+#   SETUP_ATTEMPTS          tries per search attribute, a second apart (30)
 set -eu
 
 : "${TEMPORAL_ADDRESS:?TEMPORAL_ADDRESS is required}"
 : "${SEARCH_ATTRIBUTES:?SEARCH_ATTRIBUTES is required (Name=Type ...)}"
 NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 RETENTION="${NAMESPACE_RETENTION:-720h}"
+ATTEMPTS="${SETUP_ATTEMPTS:-30}"
 export TEMPORAL_ADDRESS
 
 attempt=1
@@ -35,9 +37,9 @@ for pair in $SEARCH_ATTRIBUTES; do
   name="${pair%%=*}"
   type="${pair#*=}"
   attempt=1
-  until temporal operator search-attribute list --namespace "$NAMESPACE" | grep -Eq "^[[:space:]]*${name}[[:space:]]+${type}[[:space:]]*$"; do
+  until temporal operator search-attribute list --namespace "$NAMESPACE" 2>/dev/null | grep -Eq "^[[:space:]]*${name}[[:space:]]+${type}[[:space:]]*$"; do
     temporal operator search-attribute create --namespace "$NAMESPACE" --name "$name" --type "$type" >/dev/null 2>&1 || true
-    if [ "$attempt" -ge 30 ]; then echo "temporal-setup: could not register search attribute ${name} as ${type} in ${NAMESPACE} (registered with another type? temporal operator search-attribute list)" >&2; exit 1; fi
+    if [ "$attempt" -ge "$ATTEMPTS" ]; then echo "temporal-setup: could not register search attribute ${name} as ${type} in ${NAMESPACE} (registered with another type? temporal operator search-attribute list)" >&2; exit 1; fi
     attempt=$((attempt + 1))
     sleep 1
   done

@@ -12,7 +12,8 @@ set -eu
 : "${POSTGRES_USER:?POSTGRES_USER is required}"
 : "${SQL_PASSWORD:?SQL_PASSWORD is required (POSTGRES_PASSWORD in .env)}"
 PORT="${DB_PORT:-5432}"
-SCHEMA_DIR=/etc/temporal/schema/postgresql/v12
+# Where admin-tools keeps the schema files; elsewhere (temporal-sql-tool built from the Go module), point it there.
+SCHEMA_DIR="${TEMPORAL_SCHEMA_DIR:-/etc/temporal/schema/postgresql/v12}"
 
 sql() {
   temporal-sql-tool --plugin postgres12 --ep "$POSTGRES_SEEDS" -p "$PORT" -u "$POSTGRES_USER" "$@"
