@@ -7,9 +7,10 @@
  * - each variable passed to Runway's processes is one src/config/env.ts reads (or the AWS SDK's
  *   chain), and .env.example documents exactly the variables the file uses;
  * - the search attributes registered are Runway's, Prometheus scrapes every worker replica on
- *   the port the worker serves its metrics on, and no secret is written in either file.
- * Without a Compose binary the `config` checks are skipped with the reason printed, except in CI
- * (CI set), where they fail.
+ *   the port the worker serves its metrics on (and promtool accepts deploy/prometheus.yml), and
+ *   no secret is written in either file.
+ * Without a Compose binary (or promtool) those checks are skipped with the reason printed, except
+ * in CI (CI set), where they fail.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -206,6 +207,29 @@ describe('deploy/prometheus.yml', () => {
     expect(job.dns_sd_configs![0].port).toBe(defaults.RUNWAY_METRICS_PORT);
     expect(environmentOf(services['runway-worker']).has('RUNWAY_METRICS_PORT')).toBe(false);
     expect(services.prometheus.volumes).toContain('./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+  });
+});
+
+/** Prometheus's own checker (Debian's `prometheus` package; .ci/run installs it). */
+const promtool = spawnSync(process.env.RUNWAY_PROMTOOL ?? 'promtool', ['--version'], { encoding: 'utf8' });
+const promtoolMissing = promtool.status === 0 ? undefined : `no promtool (${promtool.error ? 'not found' : `exit ${promtool.status}`}); apt-get install prometheus brings it`;
+if (promtoolMissing && !process.env.CI) process.stderr.write(`docker-compose.test.ts: skipping promtool check config: ${promtoolMissing}\n`);
+
+describe('deploy/prometheus.yml: promtool check config', () => {
+  const check = (file: string) => spawnSync(process.env.RUNWAY_PROMTOOL ?? 'promtool', ['check', 'config', file], { encoding: 'utf8' });
+
+  (promtoolMissing && !process.env.CI ? it.skip : it)('is a valid Prometheus configuration, and promtool refuses a broken one', () => {
+    if (promtoolMissing) throw new Error(promtoolMissing);
+    const valid = check(PROMETHEUS_CONFIG);
+    expect({ status: valid.status, output: `${valid.stdout}${valid.stderr}` }).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'runway-prometheus-'));
+    try {
+      const broken = path.join(dir, 'prometheus.yml');
+      writeFileSync(broken, readFileSync(PROMETHEUS_CONFIG, 'utf8').replace('type: A', 'type: AAAAA'));
+      expect(check(broken).status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
