@@ -109,10 +109,24 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   };
 }
 
+/**
+ * Free ports below 32768: the SQL stores keep each host's membership port in a SMALLINT column
+ * (cluster_membership.rpc_port), so a port from the OS's ephemeral range (32768–60999 on Linux)
+ * makes the server die at start with `value "37289" is out of range for type smallint`.
+ */
 async function freePorts(n: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < n) ports.add(await choosePort(HOST, 0, 'Temporal server'));
-  return [...ports];
+  const ports: number[] = [];
+  let port = 20_000 + Math.floor(Math.random() * 10_000);
+  while (ports.length < n) {
+    if (port > 32_767) throw new Error('No free ports below 32768 on 127.0.0.1 for the Temporal server');
+    const free = await choosePort(HOST, port, 'Temporal server').then(
+      () => true,
+      () => false,
+    );
+    if (free) ports.push(port);
+    port++;
+  }
+  return ports;
 }
 
 async function writeServerConfig(opts: TemporalServerOptions, ports: number[]): Promise<void> {
@@ -204,11 +218,8 @@ async function registerNamespace(cli: string, address: string, namespace: string
     if (!exists) await temporal(['operator', 'namespace', 'create', '--namespace', namespace, '--retention', '72h']);
     const { customAttributes } = await waitForNamespace(connection, namespace);
     const missing = Object.entries(attributes).filter(([name]) => !customAttributes?.[name]);
-    const byType = new Map<string, string[]>();
-    for (const [name, type] of missing) byType.set(type, [...(byType.get(type) ?? []), name]);
-    for (const [type, names] of byType) {
-      await temporal(['operator', 'search-attribute', 'create', '--namespace', namespace, ...names.flatMap((n) => ['--name', n]), '--type', type]);
-    }
+    // One --type per --name: CLI 1.5.1 pairs them by position and silently drops names beyond the types given.
+    if (missing.length) await temporal(['operator', 'search-attribute', 'create', '--namespace', namespace, ...missing.flatMap(([name, type]) => ['--name', name, '--type', type])]);
   } finally {
     await connection.close();
   }
