@@ -11,6 +11,7 @@
  * <l> lost approvals, <k> kills`; exits 1 unless every release is correct.
  */
 import { BenchArgsError, parseFlags } from './support/args';
+import { PostgresNotFoundError } from '../src/temporal/postgres';
 import type { TemporalKind } from './support/bench-stack';
 import { runChaos } from './support/chaos-runner';
 
@@ -81,7 +82,8 @@ if (require.main === module) {
   run(process.argv.slice(2)).then(
     () => process.exit(process.exitCode ?? 0),
     (err) => {
-      console.error(err instanceof BenchArgsError ? `chaos: ${err.message}` : err);
+      // No PostgreSQL: say how to install it, without a stack trace.
+      console.error(err instanceof BenchArgsError || err instanceof PostgresNotFoundError ? `chaos: ${err.message}` : err);
       process.exit(err instanceof BenchArgsError ? 2 : 1);
     },
   );

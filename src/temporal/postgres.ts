@@ -51,20 +51,20 @@ export class PostgresNotFoundError extends Error {
 }
 
 /** POSTGRES_BIN_DIR → `pg_ctl` on PATH → the newest /usr/lib/postgresql/<major>/bin (Debian keeps it off PATH). */
-export async function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env, roots: readonly string[] = SEARCHED_ROOTS): Promise<string> {
   const hasTools = async (dir: string) => (await isExecutableFile(path.join(dir, 'initdb'))) && (await isExecutableFile(path.join(dir, 'pg_ctl')));
   if (env.POSTGRES_BIN_DIR) {
     if (await hasTools(env.POSTGRES_BIN_DIR)) return env.POSTGRES_BIN_DIR;
     throw new Error(`POSTGRES_BIN_DIR is set to ${env.POSTGRES_BIN_DIR}, but initdb and pg_ctl are not both there.`);
   }
   for (const dir of (env.PATH ?? '').split(path.delimiter)) if (dir && (await hasTools(dir))) return dir;
-  for (const root of SEARCHED_ROOTS) {
+  for (const root of roots) {
     const entries = await readdir(root).catch(() => [] as string[]);
     // Newest major first: /usr/lib/postgresql/15, …; Homebrew's postgresql@15 …
     const dirs = entries.sort((a, b) => Number(b.replace(/\D/g, '')) - Number(a.replace(/\D/g, ''))).map((e) => path.join(root, e, 'bin'));
     for (const dir of [path.join(root, 'bin'), ...dirs]) if (await hasTools(dir)) return dir;
   }
-  throw new PostgresNotFoundError(`POSTGRES_BIN_DIR unset, no pg_ctl on PATH, nothing in ${SEARCHED_ROOTS.join(', ')}`);
+  throw new PostgresNotFoundError(`POSTGRES_BIN_DIR unset, no pg_ctl on PATH, nothing in ${roots.join(', ')}`);
 }
 
 export interface StartPostgresOptions {
