@@ -314,7 +314,12 @@ describe('docker compose config', () => {
     expect(result.stderr).toContain('healthckeck');
   });
 
-  it('has the files the stack mounts', () => {
-    for (const file of ['deploy/temporal/setup-schema.sh', 'deploy/temporal/setup-namespace.sh', 'deploy/prometheus.yml', 'runway.config.yaml']) expect(existsSync(path.join(ROOT, file))).toBe(true);
+  it('has every file the stack mounts from the repository (./secrets is the operator\'s)', () => {
+    const sources = Object.values(services)
+      .flatMap((s) => s.volumes ?? [])
+      .map((v) => v.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1').split(':')[0]!)
+      .filter((source) => source.startsWith('./') && source !== './secrets');
+    expect(sources).toEqual(expect.arrayContaining(['./deploy/temporal', './deploy/prometheus.yml', './deploy/temporal/dynamicconfig.yaml', './runway.config.yaml']));
+    expect(sources.filter((source) => !existsSync(path.join(ROOT, source)))).toEqual([]);
   });
 });
