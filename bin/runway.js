@@ -3,8 +3,9 @@
 // them through tsx's loader, so `npx runway` and `npm run demo` need no build step. In the
 // installed package and the container image (no sources, only dist/) it runs the compiled
 // JavaScript from `npm run build`, with no TypeScript tooling at run time.
-// The AWS SDK warns on every start that its 2027 releases need Node 22; Runway pins its SDK
-// version and supports Node >= 20.19, so the notice is turned off unless asked for.
+// On Node 20 the AWS SDK warns on every start that its 2027 releases need Node 22 (on 22 and 24
+// it says nothing); Runway pins its SDK version and still supports Node 20.19+, so the notice is
+// turned off unless asked for.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { existsSync } = require('node:fs');
 const path = require('node:path');
