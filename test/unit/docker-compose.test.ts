@@ -242,7 +242,8 @@ function findCompose(): { command: string[]; version: string } | { missing: stri
   for (const command of candidates) {
     const probe = spawnSync(command[0], [...command.slice(1), 'version', '--short'], { encoding: 'utf8' });
     const version = probe.stdout?.trim() ?? '';
-    // Compose v1 (Debian's docker-compose 1.29, Python) predates parts of the Compose spec used here.
+    // Compose v1 (Debian's docker-compose 1.29, Python) is past its end of life (2023) and is not what
+    // `docker compose` runs today: only v2+ (the Go implementation) counts as the real check.
     if (probe.status === 0 && /^v?([2-9]|\d{2,})\./.test(version)) return { command, version };
     tried.push(`${command.join(' ')}: ${probe.error ? 'not found' : `${version || probe.stderr?.trim().split('\n')[0] || `exit ${probe.status}`}`}`);
   }
