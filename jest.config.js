@@ -18,7 +18,7 @@ const shared = {
     '^.+\\.[tj]s$': ['ts-jest', {}],
   },
   transformIgnorePatterns: [
-    '/node_modules/(?!(@octokit|universal-user-agent|before-after-hook|content-type|json-with-bigint)/)',
+    '/node_modules/(?!(@octokit|universal-user-agent|universal-github-app-jwt|toad-cache|before-after-hook|content-type|json-with-bigint)/)',
   ],
   setupFiles: ['<rootDir>/test/harness/quiet-output.ts'],
 };

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { CallLog, type EmulatedSystem, type SandboxCall, type SandboxCalls } from './call-log';
 import { sandboxState } from './control';
 import { EcsEmulator, type SandboxServiceSeed } from './ecs/emulator';
+import type { GitHubAppRegistration, GitHubAuthRecord, IssuedInstallationToken } from './github/app-auth';
 import { GitHubEmulator } from './github/emulator';
 import { type MetricsTarget, PrometheusEmulator } from './prometheus/emulator';
 import { type Scenario, type ScenarioPatch, scenarioPatchSchema, ScenarioStore } from './scenario';
@@ -20,6 +21,7 @@ import { SANDBOX_WEBHOOK_SECRET, WebhookReceivers } from './webhook-receiver';
 export type { CallExchange, SandboxCall, SandboxCalls, EmulatedSystem } from './call-log';
 export type { SandboxServiceSeed } from './ecs/emulator';
 export type { GitHubDeployment, GitHubDeploymentStatus } from './github/emulator';
+export type { GitHubAppRegistration, GitHubAuthRecord, IssuedInstallationToken } from './github/app-auth';
 export type { MetricsTarget } from './prometheus/emulator';
 export type { CheckConclusion, ImageBehaviour, Scenario, ScenarioPatch } from './scenario';
 export type { SlackInteractionResponse, SlackMessage } from './slack/emulator';
@@ -50,6 +52,8 @@ export interface SandboxOptions {
    * @default SANDBOX_WEBHOOK_SECRET
    */
   webhookSecret?: string;
+  /** GitHub Apps whose JWTs the GitHub emulator takes for installation tokens (also `registerGitHubApp`). */
+  githubApps?: GitHubAppRegistration[];
   /** Socket Mode: how long Slack waits for an envelope's ack before delivering it again. @default 3000 */
   socketAckTimeoutMs?: number;
   /** Which ECS service serves each track of each Runway service, for the Prometheus emulator. @default [] */
@@ -90,6 +94,10 @@ export interface Sandbox {
    * forged payloads) and resolves with its record once acked or given up on.
    */
   sendSocketEnvelope(payload: unknown, options?: { loseAcks?: number }): Promise<SocketEnvelopeRecord>;
+  /** Registers a GitHub App (its public key and installation) with the GitHub emulator. */
+  registerGitHubApp(app: GitHubAppRegistration): void;
+  /** Installation tokens issued, and how each GitHub API call was authenticated (tokens themselves are never kept in the log). */
+  gitHubAuth(): { installationTokens: IssuedInstallationToken[]; apiCalls: GitHubAuthRecord[] };
   /** Socket Mode: open connections and every envelope with its deliveries and ack (same as `GET /_sandbox/slack/socket`). */
   socketMode(): { connections: number; envelopes: SocketEnvelopeRecord[] };
   close(): Promise<void>;
@@ -105,6 +113,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const socket = new SocketModeHub({ now, wsBase: () => url.replace(/^http:/, 'ws:'), ackTimeoutMs: opts.socketAckTimeoutMs });
   const slack = new SlackEmulator(now, scenario, socket);
   const github = new GitHubEmulator({ scenario, now });
+  for (const app of opts.githubApps ?? []) github.apps.register(app);
   const prometheus = new PrometheusEmulator({ ecs, scenario, targets: opts.metricsTargets ?? [], now });
   const clicker = new SlackClicker({ slack, socket, signingSecret: opts.signingSecret, baseUrl: () => url, now });
   const sentry = new SentryEmulator(now, scenario);
@@ -132,6 +141,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     clickButton: (request) => clicker.click(request),
     slackResponses: () => slack.state().responses,
     sendSocketEnvelope: (payload, options) => socket.deliver(payload, options),
+    registerGitHubApp: (app) => github.apps.register(app),
+    gitHubAuth: () => github.apps.state(),
     socketMode: () => ({ connections: socket.connections, envelopes: socket.envelopes() }),
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,8 +1,11 @@
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
-import type { RunwayEnv } from '../config/env';
+import { EnvError, gitHubAppFromEnv, type RunwayEnv } from '../config/env';
 
 /** The part of Octokit Runway uses; tests may hand in anything with this shape. */
 export type GitHubApi = Pick<Octokit, 'rest'>;
@@ -44,9 +47,18 @@ export interface GitHubClientOptions {
  * GitHub's headers and activities/github-errors.ts turns it into a Temporal retry after the reset
  * time. A worker then holds no activity slot for minutes, and a crash loses no sleep.
  */
-export function createGitHubClient(env: Pick<RunwayEnv, 'GITHUB_TOKEN' | 'GITHUB_API_URL'>, options: GitHubClientOptions = {}): GitHubApi {
+export function createGitHubClient(
+  env: Pick<RunwayEnv, 'GITHUB_TOKEN' | 'GITHUB_API_URL'> & Partial<Pick<RunwayEnv, 'GITHUB_APP_ID' | 'GITHUB_APP_PRIVATE_KEY_PATH' | 'GITHUB_APP_INSTALLATION_ID'>>,
+  options: GitHubClientOptions = {},
+): GitHubApi {
+  const app = gitHubAppFromEnv({ GITHUB_APP_ID: env.GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY_PATH: env.GITHUB_APP_PRIVATE_KEY_PATH, GITHUB_APP_INSTALLATION_ID: env.GITHUB_APP_INSTALLATION_ID });
   return new RunwayOctokit({
-    auth: env.GITHUB_TOKEN,
+    // A GitHub App: @octokit/auth-app signs a JWT with the key, exchanges it for an installation
+    // token and makes a new one before the hour is up. The key stays in this client (the worker's
+    // process), never in activity inputs, results or errors.
+    ...(app
+      ? { authStrategy: createAppAuth, auth: { appId: /^\d+$/.test(app.appId) ? Number(app.appId) : app.appId, privateKey: readGitHubAppKey(app.privateKeyPath), installationId: app.installationId } }
+      : { auth: env.GITHUB_TOKEN }),
     baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     userAgent: 'runway',
     ...(options.log ? { log: options.log } : {}),
@@ -57,4 +69,28 @@ export function createGitHubClient(env: Pick<RunwayEnv, 'GITHUB_TOKEN' | 'GITHUB
     },
     retry: { retries: options.retries ?? 2, doNotRetry: DO_NOT_RETRY },
   });
+}
+
+/**
+ * The App's private key, read once at start: an unreadable file or anything but a PEM private key
+ * stops the process naming GITHUB_APP_PRIVATE_KEY_PATH (EnvError: exit 2, no stack), and no
+ * message ever holds the key or a part of it.
+ */
+export function readGitHubAppKey(path: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new EnvError(`GITHUB_APP_PRIVATE_KEY_PATH: cannot read ${path}${code ? ` (${code})` : ''}: expected the GitHub App's private key file (.pem)`);
+  }
+  let type: string | undefined;
+  try {
+    const key = createPrivateKey(pem);
+    type = key.asymmetricKeyType;
+  } catch {
+    throw new EnvError(`GITHUB_APP_PRIVATE_KEY_PATH: ${path} is not a PEM private key (expected the .pem file GitHub generated for the App)`);
+  }
+  if (type !== 'rsa') throw new EnvError(`GITHUB_APP_PRIVATE_KEY_PATH: ${path} holds ${type ?? 'an unknown kind of'} key; a GitHub App's key is RSA`);
+  return pem;
 }

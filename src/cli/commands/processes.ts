@@ -7,7 +7,8 @@ import { sandboxCallLine, sandboxMetricsTargets, sandboxSeed } from '../../stack
 import { connectWorker } from '../../temporal/connection';
 import { installQuietRuntime } from '../../temporal/runtime';
 import { freeLoopbackPort, startWorkerHealthServer } from '../../temporal/worker-health';
-import { levelledLog, type RunwayEnv } from '../../config/env';
+import { gitHubAppFromEnv, levelledLog, type RunwayEnv } from '../../config/env';
+import { readGitHubAppKey } from '../../sdk-clients/github';
 import type { RunwayProcesses } from '../../stack/release-worker-factory';
 import {
   type CurrentVersionPolicy,
@@ -43,6 +44,9 @@ export function configureProcessCommands(program: Command, processes: RunwayProc
     .action(
       runAction(async (opts: { setCurrent?: boolean }) => {
         const env = cliEnv();
+        // An unreadable or invalid GitHub App key stops the worker now, naming GITHUB_APP_PRIVATE_KEY_PATH (exit 2).
+        const gitHubApp = gitHubAppFromEnv(env);
+        if (gitHubApp) readGitHubAppKey(gitHubApp.privateKeyPath);
         const versioning = workerVersionFromEnv(env);
         // The SDK's Prometheus exporter on a loopback port of its own; the health server forwards /metrics to it.
         const sdkMetricsAddress = `127.0.0.1:${await freeLoopbackPort()}`;

@@ -6,6 +6,7 @@
  * access errors come with GitHub's headers (scenario.ts).
  */
 import { z } from 'zod';
+import { GitHubAppAuth } from './app-auth';
 import { checkRunsReply } from './checks';
 import { takeGitHubLatency } from './scenario';
 import { GitHubRuns } from './runs';
@@ -87,9 +88,12 @@ export class GitHubEmulator {
   private nextId = 1;
   private requestCount = 0;
   private readonly runs: GitHubRuns;
+  /** GitHub Apps: installation tokens, and which token each API call came with. */
+  readonly apps: GitHubAppAuth;
 
   constructor(private readonly deps: { scenario: ScenarioStore; now: () => number }) {
     this.runs = new GitHubRuns({ now: deps.now, nextId: () => this.nextId++ });
+    this.apps = new GitHubAppAuth(deps.now);
   }
 
   /**
@@ -120,6 +124,10 @@ export class GitHubEmulator {
       }
     }
     const request = body ?? Object.fromEntries(req.query);
+    // An App's JWT for an installation token; otherwise an installation token must still be valid.
+    const authorization = req.headers.authorization;
+    const auth = this.apps.tokenRequest(req.method, path, authorization) ?? this.apps.checkApiCall(operation, authorization);
+    if (auth) return respond(auth, request);
     const fault = this.deps.scenario.takeGitHubFault(operation);
     if (fault) return respond(faultReply(fault, this.deps.now()), request);
     const base = `http://${req.headers.host ?? '127.0.0.1'}/github`;
