@@ -67,6 +67,10 @@ function depsStageRoot(): string {
   writeFileSync(path.join(building, 'complete'), '');
   rmSync(cached, { recursive: true, force: true });
   renameSync(building, cached);
+  // Installs for earlier locks are not needed again.
+  for (const other of readdirSync(path.dirname(cached))) {
+    if (other !== path.basename(cached) && !other.includes('.')) rmSync(path.join(path.dirname(cached), other), { recursive: true, force: true });
+  }
   return cached;
 }
 
