@@ -151,7 +151,22 @@ async function demoRelease(stack: EmbeddedStack, client: Client, plan: ReleasePl
       decided = await clickInSlack(stack, releaseId, scenario.decision);
     },
   });
+  await untilClosed(client, releaseId);
   return { releaseId, final, link, ...(job ? { job } : {}) };
+}
+
+/**
+ * A release reports its final stage a workflow task before its workflow closes. `start --wait`
+ * may return then (the worker carries on), but the demo's worker stops when the demo ends: wait
+ * (up to 30 s) until the workflow has closed, so no run is left open for the next worker to end.
+ */
+async function untilClosed(client: Client, workflowId: string): Promise<void> {
+  const closed = client.workflow.getHandle(workflowId).result().then(
+    () => true,
+    () => true, // closed another way (cancelled, failed): closed all the same
+  );
+  const later = new Promise<false>((resolve) => setTimeout(() => resolve(false), 30_000).unref());
+  if (!(await Promise.race([closed, later]))) say(`  (${workflowId} has not closed within 30 s; the next worker will end it)`);
 }
 
 /**
@@ -188,6 +203,7 @@ async function rollbackStory(stack: EmbeddedStack, client: Client, plan: Release
   say();
   say(`Rollback ${id}`);
   const final = await followRelease(client, id, { pollMs: 300, onEvent: (event) => say(`  ${formatEvent(event)}`) });
+  await untilClosed(client, id);
   phases.push({ title: `The rollback (${id})`, calls: callsSince(await recordedCalls(stack), before) });
   say();
   say(`Outcome: ${final.result}${final.outcomeReason ? ` — ${final.outcomeReason}` : ''}`);
