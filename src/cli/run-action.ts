@@ -21,7 +21,8 @@ export function errorToExit(err: unknown): { code: number; message: string } {
   // A final stage recorded before the workflow closed stands; anything else ended without an outcome.
   if (err instanceof ReleaseEndedWithoutOutcomeError) return { code: err.result ? exitCodeForResult(err.result) : ExitCode.noOutcome, message: err.message };
   if (err instanceof WorkflowNotFoundError) return { code: ExitCode.notFound, message: `release not found: ${err.workflowId ?? err.message}` };
-  if (err instanceof ServiceError || (err as Error)?.message?.includes('Failed to connect')) {
+  // ServiceError: a client's connection; TransportError: a worker's native connection (`runway worker`).
+  if (err instanceof ServiceError || (err as Error)?.name === 'TransportError' || (err as Error)?.message?.includes('Failed to connect')) {
     return { code: ExitCode.error, message: `cannot reach Temporal: ${(err as Error).message} (is TEMPORAL_ADDRESS right? \`runway dev\` starts a local server)` };
   }
   return { code: ExitCode.error, message: (err as Error)?.stack ?? String(err) };

@@ -4,6 +4,7 @@
  * HEALTHCHECK runs); a malformed RUNWAY_METRICS_PORT stops the worker at start, exit 2, naming it.
  */
 import { runRunway, spawnRunway } from '../support/runway-process';
+import { freeLoopbackPort } from '../../src/temporal/worker-health';
 import { testTemporalAddress, uniqueId } from '../support/temporal';
 
 const HEALTH_LINE = /runway worker: health (http:\/\/127\.0\.0\.1:(\d+))\/healthz/;
@@ -36,5 +37,13 @@ it('stops at start with exit 2 naming RUNWAY_METRICS_PORT when it is not a port,
   const result = await runRunway(['worker'], { TEMPORAL_ADDRESS: testTemporalAddress(), RUNWAY_METRICS_PORT: 'abc' });
   expect(result.code).toBe(2);
   expect(result.stderr).toMatch(/^runway: invalid environment: RUNWAY_METRICS_PORT: /);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+});
+
+it('stops with exit 1 naming TEMPORAL_ADDRESS, without a stack trace, when no Temporal server answers there', async () => {
+  const address = `127.0.0.1:${await freeLoopbackPort()}`;
+  const result = await runRunway(['worker'], { TEMPORAL_ADDRESS: address, RUNWAY_TASK_QUEUE: uniqueId('nowhere') });
+  expect(result.code).toBe(1);
+  expect(result.stderr).toMatch(new RegExp(`^runway: cannot reach Temporal: .*${address.replace(/\./g, '\\.')}.*is TEMPORAL_ADDRESS right\\?`));
   expect(result.stderr).not.toMatch(/\n\s+at /);
 });
