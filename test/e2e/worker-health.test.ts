@@ -3,6 +3,7 @@
  * metrics on its own port; `runway healthcheck worker` asks that port (what the image's
  * HEALTHCHECK runs); a malformed RUNWAY_METRICS_PORT stops the worker at start, exit 2, naming it.
  */
+import path from 'node:path';
 import { runRunway, spawnRunway } from '../support/runway-process';
 import { freeLoopbackPort } from '../../src/temporal/worker-health';
 import { testTemporalAddress, uniqueId } from '../support/temporal';
@@ -46,4 +47,24 @@ it('stops with exit 1 naming TEMPORAL_ADDRESS, without a stack trace, when no Te
   expect(result.code).toBe(1);
   expect(result.stderr).toMatch(new RegExp(`^runway: cannot reach Temporal: .*${address.replace(/\./g, '\\.')}.*is TEMPORAL_ADDRESS right\\?`));
   expect(result.stderr).not.toMatch(/\n\s+at /);
+});
+
+it('asks the approvals server\'s /healthz on RUNWAY_APPROVALS_PORT with healthcheck approvals, and either process without an argument', async () => {
+  const env = { RUNWAY_CONFIG: path.join(__dirname, '../../runway.config.yaml'), SLACK_SIGNING_SECRET: 'x', TEMPORAL_ADDRESS: testTemporalAddress() };
+  const approvals = spawnRunway(['approvals', '--port', '0'], env);
+  try {
+    await approvals.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/);
+    const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(approvals.output())![1]!;
+    const named = await runRunway(['healthcheck', 'approvals'], { ...env, RUNWAY_APPROVALS_PORT: port });
+    expect(named).toMatchObject({ code: 0, stdout: expect.stringContaining(`runway healthcheck: approvals healthy (http://127.0.0.1:${port}/healthz answered 200`) });
+    // The image's HEALTHCHECK: no argument; nothing listens on the worker's port here.
+    const either = await runRunway(['healthcheck'], { ...env, RUNWAY_APPROVALS_PORT: port, RUNWAY_METRICS_PORT: String(await freeLoopbackPort()) });
+    expect(either).toMatchObject({ code: 0, stdout: expect.stringContaining('approvals healthy') });
+    // Named, only that process's port counts.
+    const worker = await runRunway(['healthcheck', 'worker'], { ...env, RUNWAY_APPROVALS_PORT: port, RUNWAY_METRICS_PORT: String(await freeLoopbackPort()) });
+    expect(worker.code).toBe(1);
+  } finally {
+    approvals.child.kill('SIGTERM');
+    await approvals.exited;
+  }
 });
