@@ -79,6 +79,8 @@ export async function run(args: string[]): Promise<void> {
 }
 
 if (require.main === module) {
+  // Ctrl-C: exit through process.exit, so the 'exit' hooks stop what runs detached (PostgreSQL).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   run(process.argv.slice(2)).then(
     () => process.exit(process.exitCode ?? 0),
     (err) => {

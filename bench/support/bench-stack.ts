@@ -54,10 +54,13 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   const log = opts.log ?? (() => {});
   const dir = mkdtempSync(path.join(os.tmpdir(), 'runway-bench-'));
   const stops: (() => Promise<void>)[] = [];
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir); // a run ended by a signal (process.exit) leaves nothing behind either
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err) => log(`while stopping: ${(err as Error).message}`));
     stops.length = 0;
-    rmSync(dir, { recursive: true, force: true });
+    process.removeListener('exit', removeDir);
+    removeDir();
   };
   try {
     const binary = await resolveTemporalCli({ log });

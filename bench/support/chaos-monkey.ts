@@ -133,7 +133,11 @@ export class ChaosMonkey {
     return tally(this.killMoments.map((m) => (m.position ? `${m.stage} (${m.position})` : m.stage)));
   }
 
+  /** Workers must not outlive a run that ends by a signal (process.exit): they would keep polling a dead server. */
+  private readonly killAtExit = () => this.workers.forEach((w) => void w.kill('SIGKILL'));
+
   async start(): Promise<void> {
+    process.once('exit', this.killAtExit);
     this.workers = await Promise.all(Array.from({ length: Math.max(1, this.options.workers ?? 1) }, () => WorkerProcess.start(this.stack.workerEnv)));
   }
 
@@ -183,6 +187,7 @@ export class ChaosMonkey {
   }
 
   async stop(): Promise<void> {
+    process.removeListener('exit', this.killAtExit);
     await Promise.all(this.workers.map((w) => w.kill('SIGKILL')));
   }
 

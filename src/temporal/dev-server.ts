@@ -99,6 +99,10 @@ export function spawnServer(binary: string, args: string[], logFile: string | un
     child.on('error', (err) => resolve(`could not be started: ${err.message}`));
     child.on('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`));
   });
+  // A parent that exits without stop() (a signal turned into process.exit) takes the server with it.
+  const killAtExit = () => child.kill('SIGKILL');
+  process.once('exit', killAtExit);
+  void exited.then(() => process.removeListener('exit', killAtExit));
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= terminate(child, exited).finally(() => output.close()));
   return { child, output, exited, stop };

@@ -5,7 +5,8 @@
  * one superuser. PostgreSQL refuses to run as root, so as root every PostgreSQL command runs
  * through `runuser` as the `postgres` user (created as a system user when missing).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { chmod, chown, mkdtemp, readdir, rm, writeFile, appendFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -123,6 +124,13 @@ export async function startPostgresCluster(opts: StartPostgresOptions): Promise<
   log(`PostgreSQL ready on 127.0.0.1:${port} in ${Date.now() - started} ms (user ${user})`);
 
   let stopped = false;
+  // pg_ctl detaches the server: a run that ends without stop() (Ctrl-C turned into process.exit) must not leave it running.
+  const stopAtExit = () => {
+    const pgCtl = [path.join(opts.binDir, 'pg_ctl'), '-D', dataDir, '-m', 'immediate', 'stop'];
+    spawnSync(asUser ? 'runuser' : pgCtl[0], asUser ? ['-u', asUser.name, '--', ...pgCtl] : pgCtl.slice(1), { stdio: 'ignore', cwd: '/' });
+    rmSync(root, { recursive: true, force: true });
+  };
+  process.once('exit', stopAtExit);
   return {
     host: '127.0.0.1',
     port,
@@ -137,6 +145,7 @@ export async function startPostgresCluster(opts: StartPostgresOptions): Promise<
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      process.removeListener('exit', stopAtExit);
       await stopServer('fast').catch((err) => log(`while stopping PostgreSQL: ${failure(err)}`));
       await rm(root, { recursive: true, force: true });
     },
