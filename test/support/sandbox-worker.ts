@@ -6,7 +6,7 @@
 import { spawnRunway, type RunwayProcess } from './runway-process';
 import { type SandboxStack, startSandboxStack } from './sandbox-stack';
 
-export function useSandboxWorker(options: Parameters<typeof startSandboxStack>[0] = {}, prepare?: (stack: SandboxStack) => void): { readonly stack: SandboxStack } {
+export function useSandboxWorker(options: Parameters<typeof startSandboxStack>[0] = {}, prepare?: (stack: SandboxStack) => void): { readonly stack: SandboxStack; readonly worker?: RunwayProcess } {
   const current = {} as { stack: SandboxStack; worker?: RunwayProcess };
   beforeAll(async () => {
     current.stack = await startSandboxStack(options);

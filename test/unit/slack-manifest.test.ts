@@ -5,16 +5,11 @@
  * method reference gives, and the manifest must hold every scope a call needs and nothing else.
  * A call the table does not know fails the test: add its scopes from Slack's docs first.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
 import { parse } from 'yaml';
-
-const ROOT = join(__dirname, '..', '..');
-
-/** Where the Slack clients live; the sandbox is the emulator, not a client. */
-const SOURCE_FOLDERS = ['activities', 'src', 'workers'];
-const NOT_CLIENT_CODE = [join('src', 'sandbox')];
+import { clientSourceFiles, REPO_ROOT as ROOT } from '../support/source-files';
 
 interface MethodScopes {
   /** Which token the call is made with. */
@@ -72,17 +67,6 @@ function slackCallsIn(file: string, text: string, namespaces: string[]): SlackCa
   return calls;
 }
 
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (NOT_CLIENT_CODE.some((skip) => relative(ROOT, path) === skip)) continue;
-    if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
-    else if (name.endsWith('.ts')) out.push(path);
-  }
-  return out;
-}
-
 interface ScopeCheck {
   /** Calls the table has no scopes for. */
   unmapped: SlackCall[];
@@ -114,9 +98,7 @@ interface Manifest {
 
 const manifest = parse(readFileSync(join(ROOT, 'slack', 'manifest.yml'), 'utf8')) as Manifest;
 const namespaces = webApiNamespaces();
-const calls = SOURCE_FOLDERS.flatMap((folder) => sourceFiles(join(ROOT, folder))).flatMap((file) =>
-  slackCallsIn(relative(ROOT, file), readFileSync(file, 'utf8'), namespaces),
-);
+const calls = clientSourceFiles().flatMap(({ file, text }) => slackCallsIn(file, text, namespaces));
 
 describe('slack/manifest.yml', () => {
   it('finds the Web API calls in the code (or the checks below would prove nothing)', () => {
