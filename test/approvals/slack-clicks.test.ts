@@ -1,25 +1,26 @@
 /**
  * Approving and rejecting from Slack, end to end: the sandbox clicks a button on the real release
  * message with a correctly signed interaction, the approvals server turns it into the Update, and
- * the clicker gets an ephemeral reply at the click's response_url.
+ * the clicker gets an ephemeral reply at the click's response_url. Once per transport: signed HTTP
+ * requests, and Socket Mode envelopes.
  */
 import type { ReleaseOutcome, ReleaseStatus } from '../../src/domain/release';
 import { releaseMessageBlocks } from '../../src/slack/release-message';
 import { statusQuery } from '../../src/domain/release-api';
 import { slackClient } from '../support/sandbox-clients';
-import { ALICE, type ApprovalsRig, BOB, BOT_TOKEN, MALLORY, repliesTo, SIGNING_SECRET, startApprovalsRig, untilStage } from '../support/approvals-rig';
+import { ALICE, APP_TOKEN, type ApprovalsRig, BOB, BOT_TOKEN, MALLORY, repliesTo, SIGNING_SECRET, startApprovalsRig, TRANSPORTS, untilStage } from '../support/approvals-rig';
 
 // Inside a describe, so the rig (and its worker) stops before the harness closes the worker connection.
-describe('Slack clicks', () => {
+describe.each(TRANSPORTS)('Slack clicks (%s)', (transport) => {
   let rig: ApprovalsRig;
 
   beforeAll(async () => {
-    rig = await startApprovalsRig();
+    rig = await startApprovalsRig({ transport });
   });
   afterAll(async () => rig.stop());
 
   async function click(user: string, action: 'approve' | 'reject', releaseId: string) {
-    const result = await rig.sandbox.clickButton({ url: rig.server.eventsUrl, user, action, releaseId });
+    const result = await rig.sandbox.clickButton({ ...rig.via, user, action, releaseId });
     // The ack comes first; the Update and the reply follow it.
     await rig.server.settled();
     return { ...result, replies: repliesTo(rig.sandbox, result.responseUrl) };
@@ -28,7 +29,7 @@ describe('Slack clicks', () => {
   it('answers GET /healthz', async () => {
     const res = await fetch(`${rig.server.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true });
+    expect(await res.json()).toEqual(transport === 'http' ? { ok: true } : { ok: true, socketMode: 'connected' });
   });
 
   it('releases the workflow on a signed Approve click, with the Slack user as approver', async () => {
@@ -108,15 +109,13 @@ describe('Slack clicks', () => {
 
   it('replies with chat.postEphemeral when the payload has no response_url', async () => {
     const handle = await rig.startAwaitingRelease();
-    const { blockActionsPayload, messageButtons, signedInteraction } = await import('../../src/sandbox');
+    const { blockActionsPayload, messageButtons } = await import('../../src/sandbox');
     const message = (rig.sandbox.state() as { slack: { messages: { ts: string; channel: string; blocks?: unknown; updates: []; posted: object }[] } }).slack.messages.find((m) =>
       JSON.stringify(m.blocks ?? []).includes(handle.workflowId),
     )!;
     const button = messageButtons(message).find((b) => b.actionId === 'runway_approve')!;
     const { response_url: _dropped, ...payload } = blockActionsPayload({ message, button, user: MALLORY, responseUrl: 'unused', nowSec: Date.now() / 1000 });
-    const request = signedInteraction(SIGNING_SECRET, payload, Date.now() / 1000);
-    const res = await fetch(rig.server.eventsUrl, { method: 'POST', headers: request.headers, body: request.body });
-    expect(res.status).toBe(200);
+    expect(await rig.deliver(payload)).toEqual({ status: 200 });
     await rig.server.settled();
     const ephemerals = (rig.sandbox.state() as { slack: { ephemerals: { channel: string; user: string; text?: string }[] } }).slack.ephemerals;
     expect(ephemerals).toContainEqual({ channel: message.channel, user: MALLORY, message_ts: expect.any(String), text: expect.stringContaining('is not an allowed approver') });
@@ -126,8 +125,13 @@ describe('Slack clicks', () => {
   it('never logs the signing secret or the bot token', async () => {
     // Exercise every kind of line: refused requests, a refusal by the release, a decision.
     const handle = await rig.startAwaitingRelease();
-    await fetch(rig.server.eventsUrl, { method: 'POST', body: 'payload=%7B%7D' });
-    await fetch(rig.server.eventsUrl, { method: 'POST', headers: { 'x-slack-signature': `v0=${SIGNING_SECRET}`, 'x-slack-request-timestamp': '1' }, body: SIGNING_SECRET });
+    if (transport === 'http') {
+      await fetch(rig.server.eventsUrl, { method: 'POST', body: 'payload=%7B%7D' });
+      await fetch(rig.server.eventsUrl, { method: 'POST', headers: { 'x-slack-signature': `v0=${SIGNING_SECRET}`, 'x-slack-request-timestamp': '1' }, body: SIGNING_SECRET });
+    } else {
+      await rig.deliver({ type: 'block_actions', token: SIGNING_SECRET });
+      await rig.deliver('payload=%7B%7D');
+    }
     await click(MALLORY, 'approve', handle.workflowId);
     await click(ALICE, 'approve', handle.workflowId);
     await untilStage(handle, 'released').catch(() => undefined);
@@ -135,6 +139,7 @@ describe('Slack clicks', () => {
     const everything = [...rig.logs, JSON.stringify(rig.sandbox.calls()), JSON.stringify(rig.sandbox.slackResponses())].join('\n');
     expect(everything).not.toContain(SIGNING_SECRET);
     expect(everything).not.toContain(BOT_TOKEN);
+    expect(everything).not.toContain(APP_TOKEN);
     const status: ReleaseStatus = await handle.query(statusQuery);
     expect(JSON.stringify(status)).not.toContain(SIGNING_SECRET);
   });
