@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { statusQuery } from '../../src/domain/release-api';
 import { releaseId } from '../../src/domain/release-id';
-import { copiesOf, inContext, layOutCopies, layOutSymlinks, parseDockerfile, readRepoFile, type Stage, workdirAt } from '../support/dockerfile';
+import { copiesOf, envOf, inContext, layOutCopies, layOutSymlinks, parseDockerfile, readRepoFile, type Stage, workdirAt } from '../support/dockerfile';
 import type { RunwayProcess, RunwayResult } from '../support/runway-process';
 import { randomSha, type SandboxStack, startSandboxStack } from '../support/sandbox-stack';
 import { useTestClient } from '../support/temporal';
@@ -79,7 +79,7 @@ function run(command: string, args: string[], cwd: string, env: Record<string, s
 }
 
 function spawnIn(command: string, args: string[], cwd: string, env: Record<string, string>): RunwayProcess {
-  const child = spawn(command, args, { cwd, env: { ...process.env, RUNWAY_METRICS_PORT: '0', RUNWAY_METRICS_HOST: '127.0.0.1', ...env, PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env, PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -112,6 +112,8 @@ async function untilStage(id: string, stage: string): Promise<void> {
 }
 
 const imageRunway = () => path.join(imageRoot, 'usr/local/bin/runway');
+/** The image's ENV (NODE_ENV=production, …), then what a test sets; any free port on loopback, since tests run side by side. */
+const imageEnv = (env: Record<string, string> = {}) => ({ ...envOf(finalStage), RUNWAY_METRICS_PORT: '0', RUNWAY_METRICS_HOST: '127.0.0.1', ...env });
 const imageWorkdir = () => path.join(imageRoot, workdirAt(finalStage, Number.MAX_SAFE_INTEGER));
 
 describe('the Dockerfile as written', () => {
@@ -197,24 +199,26 @@ describe('the image layout and the installed package', () => {
     // The Temporal SDK's native library for this machine only (the worker test below loads it).
     const machine = { x64: 'x86_64', arm64: 'aarch64' }[os.arch() as 'x64' | 'arm64'] ?? os.arch();
     expect(readdirSync(path.join(imageWorkdir(), 'node_modules/@temporalio/core-bridge/releases'))).toEqual([`${machine}-unknown-linux-gnu`]);
-    const help = await run(imageRunway(), ['--help'], imageWorkdir());
+    expect(envOf(finalStage)).toMatchObject({ NODE_ENV: 'production', RUNWAY_METRICS_PORT: '9464' });
+    const help = await run(imageRunway(), ['--help'], imageWorkdir(), imageEnv());
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: runway /);
     expect(help.stdout).toMatch(/healthcheck \[options\] \[process\]/);
   });
 
   it('runs the image\'s worker: /healthz 200 once it polls, /metrics with the SDK\'s temporal_ metrics, healthcheck exit 0', async () => {
-    worker = spawnIn(imageRunway(), ['worker'], imageWorkdir(), stack.env);
+    worker = spawnIn(imageRunway(), ['worker'], imageWorkdir(), imageEnv(stack.env));
     await worker.waitFor(/polling task queue/);
     const [, url, port] = /health (http:\/\/127\.0\.0\.1:(\d+))\/healthz/.exec(worker.output())!;
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^temporal_\w+\{.*task_queue="/m);
-    const check = await run(imageRunway(), ['healthcheck'], imageWorkdir(), { RUNWAY_METRICS_PORT: port! });
+    const check = await run(imageRunway(), ['healthcheck'], imageWorkdir(), imageEnv({ RUNWAY_METRICS_PORT: port! }));
     expect(check).toMatchObject({ code: 0, stdout: expect.stringContaining('worker healthy') });
   });
 
   it('installs into an empty project: npx runway --help, and npx runway start releases through the image\'s worker', async () => {
     const npx = (args: string[]) => run('npx', ['runway', ...args], project, stack.env);
+    // The package's CLI is not the image: no image ENV here.
     const help = await npx(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: runway /);

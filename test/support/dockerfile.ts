@@ -122,6 +122,18 @@ export function layOutCopies(stage: Stage, rootDir: string, context: string, sta
   }
 }
 
+/** A stage's `ENV KEY=value …` settings (the form without quotes). */
+export function envOf(stage: Stage): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const i of stage.instructions.filter((x) => x.keyword === 'ENV')) {
+    for (const pair of i.args.split(/\s+/)) {
+      const at = pair.indexOf('=');
+      if (at > 0) env[pair.slice(0, at)] = pair.slice(at + 1);
+    }
+  }
+  return env;
+}
+
 /** `RUN ln -s TARGET LINK` lines of a stage, carried out inside `rootDir`. */
 export function layOutSymlinks(stage: Stage, rootDir: string): string[] {
   const links: string[] = [];
