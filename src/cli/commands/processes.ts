@@ -39,7 +39,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 export function configureProcessCommands(program: Command, processes: RunwayProcesses): void {
   program
     .command('worker')
-    .description('run a release worker (TEMPORAL_ADDRESS, RUNWAY_TASK_QUEUE, RUNWAY_BUILD_ID, AWS/Slack/GitHub from the environment)')
+    .description('run a release worker (TEMPORAL_ADDRESS, RUNWAY_TASK_QUEUE, RUNWAY_BUILD_ID, AWS/Slack/GitHub from the environment); GET /healthz and /metrics (Prometheus) on RUNWAY_METRICS_PORT, default 9464')
     .option('--set-current', 'make this build the current version of its worker deployment, so new releases run on it (a build that was current before and was moved away from is left there)')
     .action(
       runAction(async (opts: { setCurrent?: boolean }) => {
