@@ -7,6 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import Bottleneck from 'bottleneck';
 import { FailureType } from './errors';
+import { GITHUB_CREDENTIAL } from '../src/sdk-clients/github';
 
 /** Failure types specific to GitHub, beside the shared ones in ./errors. */
 export const GitHubFailureType = {
@@ -91,14 +92,17 @@ export function gitHubFailure(err: unknown, call: GitHubCall, now = Date.now()):
     });
   }
   const said = `GitHub said ${err.status}: ${err.message}`;
+  // GITHUB_TOKEN, or the GitHub App the client authenticates as (src/sdk-clients/github.ts).
+  const credential = (err as { [GITHUB_CREDENTIAL]?: unknown })[GITHUB_CREDENTIAL];
+  const who = typeof credential === 'string' ? credential : 'GITHUB_TOKEN';
   switch (err.status) {
     case 401:
-      return ApplicationFailure.nonRetryable(`${what}: GITHUB_TOKEN was refused (bad or expired credentials); ${said}`, FailureType.accessDenied);
+      return ApplicationFailure.nonRetryable(`${what}: ${who} was refused (bad or expired credentials); ${said}`, FailureType.accessDenied);
     case 403:
-      return ApplicationFailure.nonRetryable(`${what}: GITHUB_TOKEN lacks permission ${call.permission} on ${call.repo}; ${said}`, FailureType.accessDenied);
+      return ApplicationFailure.nonRetryable(`${what}: ${who} lacks permission ${call.permission} on ${call.repo}; ${said}`, FailureType.accessDenied);
     case 404:
       return ApplicationFailure.nonRetryable(
-        `${what}: repository ${call.repo}${call.notFoundHint ? ` or ${call.notFoundHint}` : ''} not found, or GITHUB_TOKEN cannot see it (needs ${call.permission}); ${said}`,
+        `${what}: repository ${call.repo}${call.notFoundHint ? ` or ${call.notFoundHint}` : ''} not found, or ${who} cannot see it (needs ${call.permission}); ${said}`,
         FailureType.notFound,
       );
     case 400:

@@ -52,7 +52,7 @@ export function createGitHubClient(
   options: GitHubClientOptions = {},
 ): GitHubApi {
   const app = gitHubAppFromEnv({ GITHUB_APP_ID: env.GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY_PATH: env.GITHUB_APP_PRIVATE_KEY_PATH, GITHUB_APP_INSTALLATION_ID: env.GITHUB_APP_INSTALLATION_ID });
-  return new RunwayOctokit({
+  const octokit = new RunwayOctokit({
     // A GitHub App: @octokit/auth-app signs a JWT with the key, exchanges it for an installation
     // token and makes a new one before the hour is up. The key stays in this client (the worker's
     // process), never in activity inputs, results or errors.
@@ -69,7 +69,19 @@ export function createGitHubClient(
     },
     retry: { retries: options.retries ?? 2, doNotRetry: DO_NOT_RETRY },
   });
+  if (app) {
+    // Refusals name the App rather than GITHUB_TOKEN (activities/github-errors.ts reads this).
+    const credential = `GitHub App ${app.appId} (installation ${app.installationId})`;
+    octokit.hook.error('request', (error) => {
+      if (error && typeof error === 'object') Object.assign(error, { [GITHUB_CREDENTIAL]: credential });
+      throw error;
+    });
+  }
+  return octokit;
 }
+
+/** The property a refused request's error carries when the client is not using GITHUB_TOKEN: which credential it was. */
+export const GITHUB_CREDENTIAL = 'runwayCredential';
 
 /**
  * The App's private key, read once at start: an unreadable file or anything but a PEM private key

@@ -11,6 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Octokit } from '@octokit/rest';
+import { gitHubFailure } from '../../activities/github-errors';
 import { EnvError } from '../../src/config/env';
 import { createGitHubClient, readGitHubAppKey } from '../../src/sdk-clients/github';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
@@ -78,6 +79,12 @@ describe('GitHub App authentication', () => {
     const err = (await listChecks(github).catch((e: unknown) => e)) as Error & { status?: number };
     expect(err.status).toBe(401);
     expect(sandbox.calls().github.map((c) => [c.operation, c.status])).toEqual([[TOKEN_CALL, 401]]);
+    // The activity's failure names the App, not GITHUB_TOKEN, which this worker does not have.
+    const failure = gitHubFailure(err, { action: 'reading CI checks', repo: 'acme/checkout', permission: 'checks: read' });
+    expect(failure.message).toBe(
+      `reading CI checks in acme/checkout: GitHub App ${APP_ID} (installation ${INSTALLATION_ID}) was refused (bad or expired credentials); GitHub said 401: A JSON web token could not be decoded - https://docs.github.com/rest`,
+    );
+    expect(failure.nonRetryable).toBe(true);
     const otherBody = other.privateKeyPem.split('\n')[1]!;
     const text = JSON.stringify({ ...err, message: err.message, stack: err.stack });
     expect(text).not.toContain(otherBody);
