@@ -162,11 +162,37 @@ const gitHubInstallationId = optional.transform((id, ctx) => {
   return Number(id);
 });
 
+/**
+ * The Temporal frontend, `host:port` (a bare host means port 7233). Unset means a local server;
+ * set but empty (an unfilled .env entry) or with a scheme is refused at start, naming the variable.
+ */
+const temporalAddress = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined) return 'localhost:7233';
+    const address = value.trim();
+    const port = /:(\d+)$/.exec(address)?.[1];
+    const problem =
+      address === ''
+        ? 'is empty; set it to the Temporal frontend\'s host:port (e.g. temporal:7233)'
+        : /^[a-z][a-z0-9+.-]*:\/\//i.test(address)
+          ? `"${address}" has a scheme; expected host:port (e.g. temporal:7233)`
+          : !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(:\d+)?$/.test(address) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))
+            ? `"${address}" is not host:port (e.g. temporal:7233)`
+            : undefined;
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }
+    return address;
+  });
+
 /** The three variables of GitHub App authentication; all or none. */
 export const GITHUB_APP_VARIABLES = ['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY_PATH', 'GITHUB_APP_INSTALLATION_ID'] as const;
 
 const envFields = z.object({
-  TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
+  TEMPORAL_ADDRESS: temporalAddress,
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_API_KEY: optional,
   TEMPORAL_TLS_CLIENT_CERT_PATH: optional,
