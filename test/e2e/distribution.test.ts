@@ -99,7 +99,7 @@ function spawnIn(command: string, args: string[], cwd: string, env: Record<strin
 const temporal = useTestClient();
 
 async function untilStage(id: string, stage: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < 1800; i++) {
     const current = await temporal.client.workflow
       .getHandle(id)
       .query(statusQuery)
@@ -214,7 +214,7 @@ describe('the image layout and the installed package', () => {
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^temporal_\w+\{.*task_queue="/m);
     const check = await run(imageRunway(), ['healthcheck'], imageWorkdir(), imageEnv({ RUNWAY_METRICS_PORT: port! }));
     expect(check).toMatchObject({ code: 0, stdout: expect.stringContaining('worker healthy') });
-  });
+  }, 300_000);
 
   it('installs into an empty project: npx runway --help, and npx runway start releases through the image\'s worker', async () => {
     const npx = (args: string[]) => run('npx', ['runway', ...args], project, stack.env);
@@ -237,5 +237,5 @@ describe('the image layout and the installed package', () => {
     const watched = await watch;
     expect(watched.code).toBe(0);
     expect(watched.stderr + watched.stdout).toMatch(/released/);
-  });
+  }, 300_000);
 });
