@@ -42,7 +42,8 @@ USER node
 # The worker's /healthz and /metrics (RUNWAY_METRICS_PORT); the approvals server (RUNWAY_APPROVALS_PORT, with --host 0.0.0.0).
 EXPOSE 9464 3000
 # Healthy once whichever Runway process this container runs answers its /healthz with 200 (the
-# worker: once it polls its task queue). The worker bundles its workflow code at start: allow for it.
-HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["runway", "healthcheck"]
+# worker: once it polls its task queue). The worker bundles its workflow code at start: allow for
+# it. The check is a Node process of its own (about a second to start on a busy machine).
+HEALTHCHECK --interval=15s --timeout=10s --start-period=60s --retries=3 CMD ["runway", "healthcheck"]
 ENTRYPOINT ["runway"]
 CMD ["worker"]
