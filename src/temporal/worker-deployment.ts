@@ -123,6 +123,11 @@ export class WorkerVersionError extends Error {
   override name = 'WorkerVersionError';
 }
 
+/** The server did not settle the version within the bound, for reasons worth another try (not a refusal). */
+export class WorkerVersionTimeout extends WorkerVersionError {
+  override name = 'WorkerVersionTimeout';
+}
+
 const DRAINING = 4; // WORKER_DEPLOYMENT_VERSION_STATUS_DRAINING (@temporalio/proto is not a direct dependency)
 
 /** gRPC codes worth another try while a worker's version registers: NOT_FOUND, FAILED_PRECONDITION (incl. a conflict token), UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED. */
@@ -178,7 +183,7 @@ export async function ensureCurrentVersion(options: EnsureCurrentVersionOptions)
       lastProblem = err.details || err.message;
     }
     if (Date.now() >= deadline) {
-      throw new WorkerVersionError(
+      throw new WorkerVersionTimeout(
         `${label} could not be made current within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}: ${lastProblem}. ` +
           'The server learns of a version from its workers\' polls: is the worker polling its task queue on this server and namespace? ' +
           '(A server without Worker Versioning: set RUNWAY_WORKER_VERSIONING=off.)',

@@ -3,7 +3,7 @@
  * the server has not registered yet, against a scripted WorkflowService (no server).
  */
 import type { WorkflowService } from '@temporalio/client';
-import { currentBuildOf, ensureCurrentVersion, type CurrentVersionPolicy, makeUnversionedCurrent, WorkerVersionError } from '../../src/temporal/worker-deployment';
+import { currentBuildOf, ensureCurrentVersion, type CurrentVersionPolicy, makeUnversionedCurrent, WorkerVersionError, WorkerVersionTimeout } from '../../src/temporal/worker-deployment';
 
 const DEPLOYMENT = 'runway';
 const TOKEN = new Uint8Array([1, 2, 3]);
@@ -121,7 +121,8 @@ describe('making a build current', () => {
   it('gives up after its bound with the reason, when the version never registers', async () => {
     const { service } = scripted([deployment([])]);
     const failure = ensure(service, '0.1.0', 'bootstrap', 50);
-    await expect(failure).rejects.toThrow(WorkerVersionError);
+    // A timeout, which runway worker survives at start (it polls and keeps trying), unlike a refusal.
+    await expect(failure).rejects.toThrow(WorkerVersionTimeout);
     await expect(failure).rejects.toThrow(
       'build "0.1.0" of worker deployment "runway" could not be made current within 50 ms: the deployment has no version "0.1.0" yet (the worker has not polled)',
     );
@@ -129,7 +130,12 @@ describe('making a build current', () => {
 
   it('says to turn versioning off on a server without Worker Deployments', async () => {
     const { service } = scripted([grpcError(12, 'unknown method DescribeWorkerDeployment')]);
-    await expect(ensure(service, '0.1.0', 'bootstrap')).rejects.toThrow('does not support Worker Deployments (Temporal 1.28 or later is needed); set RUNWAY_WORKER_VERSIONING=off');
+    const failure = ensure(service, '0.1.0', 'bootstrap');
+    await expect(failure).rejects.toThrow('does not support Worker Deployments (Temporal 1.28 or later is needed); set RUNWAY_WORKER_VERSIONING=off');
+    // A refusal, not a timeout: runway worker stops on it instead of polling on.
+    const error = await failure.catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(WorkerVersionError);
+    expect(error).not.toBeInstanceOf(WorkerVersionTimeout);
   });
 
   it('with versioning off: names the build that takes new releases, and runway dev hands them to unversioned workers', async () => {

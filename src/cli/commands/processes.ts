@@ -19,6 +19,7 @@ import {
   type ResolvedWorkerVersion,
   type VersionState,
   WorkerVersionError,
+  WorkerVersionTimeout,
   workerVersionFromEnv,
 } from '../../temporal/worker-deployment';
 import { cliEnv, withClient } from '../context';
@@ -127,13 +128,21 @@ async function runWorker(
   const running = worker.run();
   if (versioning) {
     say(`runway worker: ${describeWorkerVersion(versioning)}`);
-    const state = await settleVersion(env, versioning, opts.setCurrent ? 'switch' : 'bootstrap', running).catch(async (err: unknown) => {
+    const policy: CurrentVersionPolicy = opts.setCurrent ? 'switch' : 'bootstrap';
+    const state = await settleVersion(env, versioning, policy, running).catch(async (err: unknown) => {
+      if (policy === 'bootstrap' && err instanceof WorkerVersionTimeout) {
+        // A server just restarted (or slow) answers late; this worker's build may well be current
+        // already, so stopping it would only stop releases. Poll, and keep trying in the background.
+        say(`runway worker: warning: ${err.message} Polling anyway; trying again in the background.`);
+        settleVersionInBackground(env, versioning, running);
+        return undefined;
+      }
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => {});
       await connection.close();
       throw err instanceof WorkerVersionError ? new CliError(`runway worker: ${err.message}`, ExitCode.error) : err;
     });
-    for (const line of versionReport(versioning, state)) say(`runway worker: ${line}`);
+    if (state) for (const line of versionReport(versioning, state)) say(`runway worker: ${line}`);
   } else {
     say('runway worker: Worker Versioning off (RUNWAY_WORKER_VERSIONING=off): an unversioned worker; releases are not pinned to a build');
     const deploymentName = deploymentNameFromEnv(env);
@@ -154,6 +163,18 @@ async function runWorker(
 async function settleVersion(env: RunwayEnv, version: ResolvedWorkerVersion, policy: CurrentVersionPolicy, running: Promise<void>): Promise<VersionState> {
   return withClient(env, (client) =>
     ensureCurrentVersionWhileRunning(running, { workflowService: client.workflowService, namespace: env.TEMPORAL_NAMESPACE, version, policy }),
+  );
+}
+
+/** Start-up's bootstrap, retried without a bound until it settles or the worker stops; says how it ended. */
+function settleVersionInBackground(env: RunwayEnv, version: ResolvedWorkerVersion, running: Promise<void>): void {
+  withClient(env, (client) =>
+    ensureCurrentVersionWhileRunning(running, { workflowService: client.workflowService, namespace: env.TEMPORAL_NAMESPACE, version, policy: 'bootstrap', timeoutMs: Number.POSITIVE_INFINITY }),
+  ).then(
+    (state) => {
+      for (const line of versionReport(version, state)) say(`runway worker: ${line}`);
+    },
+    (err: unknown) => say(`runway worker: warning: the worker's version was not settled: ${err instanceof Error ? err.message : String(err)}`),
   );
 }
 
