@@ -12,6 +12,8 @@ export const EcsErrorType = {
   client: 'ClientException',
   unknownOperation: 'UnknownOperationException',
   serialization: 'SerializationException',
+  serviceDeploymentNotFound: 'ServiceDeploymentNotFoundException',
+  conflict: 'ConflictException',
 } as const;
 export type EcsErrorType = (typeof EcsErrorType)[keyof typeof EcsErrorType];
 

@@ -7,8 +7,10 @@ import { z } from 'zod';
 import { clusterArn, clusterName, epochSeconds, parseServiceRef, serviceArn } from './arns';
 import { addEvent, type DeploymentRecord, deploymentToWire, type IdSource, listedDeployments, newDeployment, primaryOf } from './deployments';
 import { EcsError, EcsErrorType, parseInput } from './api-errors';
+import { nativeStrategyPlan } from './native-config';
 import type { EcsFault } from './scenario';
 import { hasCircuitBreaker, rollsBackOnFailure, type ServiceRecord, serviceToWire } from './services';
+import { ServiceDeployments } from './service-deployments';
 import { scalePrimary, settleService } from './settle';
 import { EcsTaskApi } from './task-api';
 import { type StoredTaskDefinition, TaskDefinitionRegistry, taskDefinitionToWire } from './task-definitions';
@@ -62,6 +64,7 @@ const updateServiceSchema = z.looseObject({
   deploymentConfiguration: z.record(z.string(), z.unknown()).optional(),
   networkConfiguration: z.record(z.string(), z.unknown()).optional(),
   forceNewDeployment: z.boolean().optional(),
+  loadBalancers: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 
 export type ServingDeployment =
@@ -88,6 +91,8 @@ export class EcsEmulator {
   };
 
   private readonly tasks: EcsTaskApi;
+  /** ECS's own strategies' service deployments (List/Describe/Continue/StopServiceDeployment). */
+  readonly serviceDeployments: ServiceDeployments;
 
   constructor(private readonly deps: { scenario: ScenarioStore; now: () => number }) {
     this.tasks = new EcsTaskApi({
@@ -99,6 +104,17 @@ export class EcsEmulator {
         const cluster = this.cluster(ref);
         for (const service of cluster.services.values()) this.settled(service);
         return cluster;
+      },
+    });
+    this.serviceDeployments = new ServiceDeployments({
+      now: deps.now,
+      ids: this.ids,
+      scenario: deps.scenario,
+      service: (clusterRef, name) => {
+        const ref = parseServiceRef(name);
+        const service = this.cluster(clusterRef ?? ref.cluster).services.get(ref.service);
+        if (!service) throw new EcsError(EcsErrorType.serviceNotFound, 'Service not found.');
+        return this.settled(service);
       },
     });
   }
@@ -234,7 +250,10 @@ export class EcsEmulator {
       if (!td) throw new EcsError(EcsErrorType.invalidParameter, 'TaskDefinition not found.');
       if (td.status !== 'ACTIVE') throw new EcsError(EcsErrorType.invalidParameter, 'TaskDefinition is inactive.');
     }
+    // Checked before anything changes, so a refused strategy leaves the service as it was.
+    const nativePlan = nativeStrategyPlan({ ...service.deploymentConfiguration, ...q.deploymentConfiguration }, q.loadBalancers ?? service.loadBalancers ?? []);
     if (q.deploymentConfiguration) service.deploymentConfiguration = { ...service.deploymentConfiguration, ...q.deploymentConfiguration };
+    if (q.loadBalancers) service.loadBalancers = q.loadBalancers;
     if (q.networkConfiguration) service.networkConfiguration = q.networkConfiguration;
 
     const desiredCount = q.desiredCount ?? primary.desiredCount;
@@ -247,9 +266,9 @@ export class EcsEmulator {
       const behaviour = this.deps.scenario.taskLifecycle(target.containers.map((c) => c.image));
       const rollbackOnFailure = rollsBackOnFailure(service);
       const circuitBreaker = hasCircuitBreaker(service);
-      service.deployments.unshift(
-        newDeployment(this.ids, { taskDefinitionArn: target.arn, containers: target.containers, desiredCount, behaviour, delayMs, nowMs: now, circuitBreaker, rollbackOnFailure }),
-      );
+      const deployment = newDeployment(this.ids, { taskDefinitionArn: target.arn, containers: target.containers, desiredCount, behaviour, delayMs, nowMs: now, circuitBreaker, rollbackOnFailure });
+      service.deployments.unshift(deployment);
+      if (nativePlan) this.serviceDeployments.start(service, deployment, nativePlan, now);
     } else if (desiredCount !== primary.desiredCount) {
       scalePrimary(service, primary, desiredCount, now, delayMs, this.ids);
     }
@@ -274,6 +293,7 @@ export class EcsEmulator {
         services: [...services.values()].map((s) => ({
           ...serviceToWire(this.settled(s)),
           allDeployments: s.deployments.map((d) => ({ ...deploymentToWire(d), behaviour: d.behaviour, settlesAt: epochSeconds(d.settlesAtMs) })),
+          trafficWeights: this.serviceDeployments.trafficWeights(s),
           tasks: s.tasks.map((t) => ({ taskArn: t.arn, taskDefinitionArn: t.taskDefinitionArn, lastStatus: taskStatus(t, now), stopCode: t.stop?.code })),
         })),
         standaloneTasks: this.tasks.snapshot(name),
@@ -312,6 +332,7 @@ export class EcsEmulator {
 
   private settled(service: ServiceRecord): ServiceRecord {
     this.drainIfScripted(service);
+    this.serviceDeployments.advance(service, this.deps.now());
     settleService(service, this.deps.now(), this.ids);
     pruneStoppedTasks(service.tasks, this.deps.now());
     if (service.events.length > MAX_EVENTS) service.events.splice(0, service.events.length - MAX_EVENTS);

@@ -4,6 +4,7 @@
  * vocabulary of behaviours and faults lives in one place.
  */
 import { z } from 'zod';
+import { nativeDeploymentsSchema } from './native-faults';
 
 /**
  * Wire form of a behaviour, as set in `images`:
@@ -142,6 +143,8 @@ export const ecsFaultsSchema = z
      * leaving a service out of a later list does not bring it back.
      */
     drainServices: z.array(z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected cluster/service')).max(100).optional(),
+    /** ECS's own strategies (BLUE_GREEN, LINEAR, CANARY): the length of a minute, hooks that time out, rollbacks that fail (see native-faults.ts). */
+    nativeDeployments: nativeDeploymentsSchema.optional(),
     holdResponseAfterEffect: z
       .object({ action: z.string().min(1), ms: z.number().int().min(1).max(600_000), count: z.number().int().min(0).max(10_000) })
       .strict()

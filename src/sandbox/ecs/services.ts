@@ -4,6 +4,7 @@
  */
 import { clusterArn, epochSeconds } from './arns';
 import { type DeploymentRecord, deploymentToWire, listedDeployments, pendingCount, primaryOf, type ServiceEvent } from './deployments';
+import type { ServiceDeploymentRecord } from './native-deployment';
 import type { TaskRecord } from './tasks';
 
 export interface ServiceRecord {
@@ -20,6 +21,10 @@ export interface ServiceRecord {
   events: ServiceEvent[];
   /** Running and recently stopped tasks of every deployment. */
   tasks: TaskRecord[];
+  /** As UpdateService last set them (with advancedConfiguration for ECS's own strategies). */
+  loadBalancers?: Record<string, unknown>[];
+  /** Deployments under ECS's own strategies (BLUE_GREEN, LINEAR, CANARY), newest first. */
+  serviceDeployments?: ServiceDeploymentRecord[];
 }
 
 function breakerOf(service: ServiceRecord): { enable?: unknown; rollback?: unknown } | undefined {
@@ -44,7 +49,7 @@ export function serviceToWire(service: ServiceRecord): Record<string, unknown> {
     serviceArn: service.arn,
     serviceName: service.name,
     clusterArn: clusterArn(service.cluster),
-    loadBalancers: [],
+    loadBalancers: service.loadBalancers ?? [],
     serviceRegistries: [],
     status: service.status,
     desiredCount: primary?.desiredCount ?? 0,

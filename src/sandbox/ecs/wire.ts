@@ -25,6 +25,10 @@ const OPERATIONS: Record<string, Operation> = {
   ListTasks: (ecs, input) => ecs.listTasks(input),
   DescribeTasks: (ecs, input) => ecs.describeTasks(input),
   RunTask: (ecs, input) => ecs.runTask(input),
+  ListServiceDeployments: (ecs, input) => ecs.serviceDeployments.listServiceDeployments(input),
+  DescribeServiceDeployments: (ecs, input) => ecs.serviceDeployments.describeServiceDeployments(input),
+  ContinueServiceDeployment: (ecs, input) => ecs.serviceDeployments.continueServiceDeployment(input),
+  StopServiceDeployment: (ecs, input) => ecs.serviceDeployments.stopServiceDeployment(input),
 };
 
 /**

@@ -1,0 +1,247 @@
+/**
+ * Service deployments of ECS's own strategies: starting one when UpdateService makes a new
+ * deployment of a BLUE_GREEN, LINEAR or CANARY service, and the operations that read and steer
+ * them (ListServiceDeployments, DescribeServiceDeployments, ContinueServiceDeployment,
+ * StopServiceDeployment) with their request and answer shapes as in botocore's ECS model.
+ * Rolling deployments have no service deployment record in the sandbox.
+ */
+import { z } from 'zod';
+import { clusterArn, epochSeconds, serviceArn } from './arns';
+import { EcsError, EcsErrorType, parseInput } from './api-errors';
+import type { DeploymentRecord, IdSource } from './deployments';
+import type { NativeStrategyPlan } from './native-config';
+import { NativeDeploymentEngine, planEntries, type ServiceDeploymentRecord } from './native-deployment';
+import { takeNativeFaults } from './native-faults';
+import type { ServiceRecord } from './services';
+import type { ScenarioStore } from '../scenario';
+
+/** Deployments still moving: a newer one supersedes them. */
+const UNDER_WAY = new Set(['PENDING', 'IN_PROGRESS']);
+
+const listSchema = z.looseObject({
+  service: z.string().min(1),
+  cluster: z.string().optional(),
+  status: z.array(z.string()).optional(),
+  createdAt: z.looseObject({ before: z.number().optional(), after: z.number().optional() }).optional(),
+  nextToken: z.string().optional(),
+  maxResults: z.number().int().min(1).max(100).optional(),
+});
+const describeSchema = z.looseObject({ serviceDeploymentArns: z.array(z.string().min(1)).min(1).max(20) });
+const continueSchema = z.looseObject({ serviceDeploymentArn: z.string().min(1), hookId: z.string().min(1), action: z.enum(['CONTINUE', 'ROLLBACK']).optional() });
+const stopSchema = z.looseObject({ serviceDeploymentArn: z.string().min(1), stopType: z.enum(['ABORT', 'ROLLBACK']).optional() });
+
+const ARN = /^arn:aws:ecs:[^:]+:\d+:service-deployment\/([^/]+)\/([^/]+)\/([^/]+)$/;
+
+export interface ServiceDeploymentsDeps {
+  now: () => number;
+  ids: IdSource;
+  scenario: ScenarioStore;
+  /** The service, settled up to now; throws ECS's errors for an unknown cluster or service. */
+  service: (cluster: string | undefined, name: string) => ServiceRecord;
+}
+
+export class ServiceDeployments {
+  private counter = 0;
+  private readonly engine: NativeDeploymentEngine;
+
+  constructor(private readonly deps: ServiceDeploymentsDeps) {
+    this.engine = new NativeDeploymentEngine(deps.ids);
+  }
+
+  /**
+   * UpdateService made `target` the new PRIMARY deployment of a service with a native strategy:
+   * a service deployment starts, superseding one still under way. Blue is the newest deployment
+   * still running a completed rollout.
+   */
+  start(service: ServiceRecord, target: DeploymentRecord, plan: NativeStrategyPlan, nowMs: number): void {
+    const records = (service.serviceDeployments ??= []);
+    const id = `sandbox-sd-${++this.counter}`;
+    for (const sd of records) if (UNDER_WAY.has(sd.status)) this.engine.supersede(service, sd, id, nowMs);
+    const source = service.deployments.find((d) => d !== target && d.status !== 'INACTIVE' && d.rolloutState === 'COMPLETED');
+    if (!source) throw new EcsError(EcsErrorType.client, 'The service has no running service revision to deploy from.');
+    // Settling must never complete the green deployment on its own: CLEAN_UP does.
+    target.settlesAtMs = Number.MAX_SAFE_INTEGER;
+    const scenario = this.deps.scenario.get().ecs;
+    const { taken, remaining } = takeNativeFaults(scenario?.nativeDeployments);
+    if (remaining !== scenario?.nativeDeployments) this.deps.scenario.merge({ ecs: { nativeDeployments: remaining } });
+    const sd: ServiceDeploymentRecord = {
+      id,
+      strategy: plan.strategy,
+      createdAtMs: nowMs,
+      updatedAtMs: nowMs,
+      status: 'IN_PROGRESS',
+      deploymentConfiguration: structuredClone(service.deploymentConfiguration),
+      testListener: plan.testListener,
+      plan: planEntries(plan, target.delayMs, taken.minuteMs),
+      index: 0,
+      hooks: [],
+      hookDefinitions: plan.hooks,
+      source,
+      target,
+      weights: { production: 0, test: 0 },
+      minuteMs: taken.minuteMs,
+      delayMs: target.delayMs,
+      hookTimesOut: taken.hookTimesOut,
+      rollbackFails: taken.rollbackFails,
+    };
+    records.unshift(sd);
+    this.engine.begin(service, sd, nowMs);
+  }
+
+  /** Plays the service's deployments up to now; called before settle.ts settles the service. */
+  advance(service: ServiceRecord, nowMs: number): void {
+    for (const sd of service.serviceDeployments ?? []) this.engine.advance(service, sd, nowMs);
+  }
+
+  /** Production and test traffic per task definition: the green and blue revisions' weights while a deployment moves them, else all on the PRIMARY. */
+  trafficWeights(service: ServiceRecord): { taskDefinition: string; production: number; test: number }[] {
+    const latest = service.serviceDeployments?.[0];
+    const moving = latest && (latest.status === 'IN_PROGRESS' || latest.status.startsWith('ROLLBACK_') || latest.status === 'STOP_REQUESTED');
+    if (latest && moving && latest.status !== 'ROLLBACK_SUCCESSFUL') {
+      const { production, test } = latest.weights;
+      return [
+        { taskDefinition: latest.source.taskDefinitionArn, production: 100 - production, test: latest.testListener ? 100 - test : 0 },
+        { taskDefinition: latest.target.taskDefinitionArn, production, test },
+      ];
+    }
+    const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+    return primary ? [{ taskDefinition: primary.taskDefinitionArn, production: 100, test: 0 }] : [];
+  }
+
+  listServiceDeployments(input: unknown): Record<string, unknown> {
+    const q = parseInput(listSchema, input);
+    const service = this.deps.service(q.cluster, q.service);
+    const matching = (service.serviceDeployments ?? []).filter(
+      (sd) =>
+        (!q.status || q.status.includes(sd.status)) &&
+        (q.createdAt?.before === undefined || epochSeconds(sd.createdAtMs) < q.createdAt.before) &&
+        (q.createdAt?.after === undefined || epochSeconds(sd.createdAtMs) > q.createdAt.after),
+    );
+    const start = q.nextToken === undefined ? 0 : Number(q.nextToken);
+    if (!Number.isInteger(start) || start < 0 || start > matching.length) throw new EcsError(EcsErrorType.invalidParameter, 'nextToken is not valid.');
+    const end = start + (q.maxResults ?? 20);
+    return {
+      serviceDeployments: matching.slice(start, end).map((sd) => briefToWire(service, sd)),
+      ...(end < matching.length ? { nextToken: String(end) } : {}),
+    };
+  }
+
+  describeServiceDeployments(input: unknown): Record<string, unknown> {
+    const q = parseInput(describeSchema, input);
+    const serviceDeployments: Record<string, unknown>[] = [];
+    const failures: Record<string, unknown>[] = [];
+    for (const arn of q.serviceDeploymentArns) {
+      const found = this.find(arn);
+      if (found) serviceDeployments.push(serviceDeploymentToWire(found.service, found.sd));
+      else failures.push({ arn, reason: 'MISSING' });
+    }
+    return { serviceDeployments, failures };
+  }
+
+  continueServiceDeployment(input: unknown): Record<string, unknown> {
+    const q = parseInput(continueSchema, input);
+    const { service, sd } = this.require(q.serviceDeploymentArn);
+    if (sd.status !== 'IN_PROGRESS') throw new EcsError(EcsErrorType.invalidParameter, `The service deployment is ${sd.status}, not IN_PROGRESS: there is no lifecycle hook awaiting action.`);
+    const hook = sd.hooks.find((h) => h.hookId === q.hookId);
+    if (!hook || hook.status !== 'AWAITING_ACTION') throw new EcsError(EcsErrorType.invalidParameter, `hookId ${q.hookId} is not a lifecycle hook awaiting action in this service deployment.`);
+    this.engine.answerHook(service, sd, hook, q.action ?? 'CONTINUE', this.deps.now());
+    this.engine.advance(service, sd, this.deps.now());
+    return { serviceDeploymentArn: q.serviceDeploymentArn };
+  }
+
+  stopServiceDeployment(input: unknown): Record<string, unknown> {
+    const q = parseInput(stopSchema, input);
+    if (q.stopType === 'ABORT') throw new EcsError(EcsErrorType.invalidParameter, 'stopType ABORT is not supported for this service deployment; the valid value is ROLLBACK.');
+    const { service, sd } = this.require(q.serviceDeploymentArn);
+    if (!UNDER_WAY.has(sd.status)) throw new EcsError(EcsErrorType.conflict, `The service deployment is ${sd.status} and can no longer be stopped.`);
+    this.engine.stopWithRollback(service, sd, this.deps.now());
+    return { serviceDeploymentArn: q.serviceDeploymentArn };
+  }
+
+  private find(arn: string): { service: ServiceRecord; sd: ServiceDeploymentRecord } | undefined {
+    const match = ARN.exec(arn);
+    if (!match) return undefined;
+    let service: ServiceRecord;
+    try {
+      service = this.deps.service(match[1], match[2]!);
+    } catch (err) {
+      if (err instanceof EcsError) return undefined;
+      throw err;
+    }
+    const sd = service.serviceDeployments?.find((d) => d.id === match[3]);
+    return sd ? { service, sd } : undefined;
+  }
+
+  private require(arn: string): { service: ServiceRecord; sd: ServiceDeploymentRecord } {
+    const found = this.find(arn);
+    if (!found) throw new EcsError(EcsErrorType.serviceDeploymentNotFound, `The service deployment ${arn} does not exist.`);
+    return found;
+  }
+}
+
+export function serviceDeploymentArn(service: ServiceRecord, sd: ServiceDeploymentRecord): string {
+  return `${serviceArn(service.cluster, service.name).replace(':service/', ':service-deployment/')}/${sd.id}`;
+}
+
+/** A service revision per deployment: ECS's revision ids are numbers, as the deployment ids' tails are. */
+export function serviceRevisionArn(service: ServiceRecord, d: DeploymentRecord): string {
+  return `${serviceArn(service.cluster, service.name).replace(':service/', ':service-revision/')}/${d.id.split('/').at(-1)}`;
+}
+
+function revisionSummary(service: ServiceRecord, d: DeploymentRecord, production: number, test: number | undefined): Record<string, unknown> {
+  return {
+    arn: serviceRevisionArn(service, d),
+    requestedTaskCount: d.desiredCount,
+    runningTaskCount: d.runningCount,
+    pendingTaskCount: d.status === 'INACTIVE' ? 0 : Math.max(0, d.desiredCount - d.runningCount),
+    ...(test === undefined ? {} : { requestedTestTrafficWeight: test }),
+    requestedProductionTrafficWeight: production,
+  };
+}
+
+function briefToWire(service: ServiceRecord, sd: ServiceDeploymentRecord): Record<string, unknown> {
+  return {
+    serviceDeploymentArn: serviceDeploymentArn(service, sd),
+    serviceArn: service.arn,
+    clusterArn: clusterArn(service.cluster),
+    startedAt: epochSeconds(sd.createdAtMs),
+    createdAt: epochSeconds(sd.createdAtMs),
+    ...(sd.finishedAtMs === undefined ? {} : { finishedAt: epochSeconds(sd.finishedAtMs) }),
+    targetServiceRevisionArn: serviceRevisionArn(service, sd.target),
+    status: sd.status,
+    ...(sd.statusReason ? { statusReason: sd.statusReason } : {}),
+  };
+}
+
+export function serviceDeploymentToWire(service: ServiceRecord, sd: ServiceDeploymentRecord): Record<string, unknown> {
+  const { production, test } = sd.weights;
+  return {
+    serviceDeploymentArn: serviceDeploymentArn(service, sd),
+    serviceArn: service.arn,
+    clusterArn: clusterArn(service.cluster),
+    createdAt: epochSeconds(sd.createdAtMs),
+    startedAt: epochSeconds(sd.createdAtMs),
+    ...(sd.finishedAtMs === undefined ? {} : { finishedAt: epochSeconds(sd.finishedAtMs) }),
+    ...(sd.stoppedAtMs === undefined ? {} : { stoppedAt: epochSeconds(sd.stoppedAtMs) }),
+    updatedAt: epochSeconds(sd.updatedAtMs),
+    sourceServiceRevisions: [revisionSummary(service, sd.source, 100 - production, sd.testListener ? 100 - test : undefined)],
+    targetServiceRevision: revisionSummary(service, sd.target, production, sd.testListener ? test : undefined),
+    status: sd.status,
+    ...(sd.statusReason ? { statusReason: sd.statusReason } : {}),
+    lifecycleStage: sd.plan[sd.index]!.stage,
+    ...(sd.hooks.length > 0
+      ? {
+          lifecycleHookDetails: sd.hooks.map((h) => ({
+            hookId: h.hookId,
+            targetType: h.targetType,
+            ...(h.targetArn ? { targetArn: h.targetArn } : {}),
+            status: h.status,
+            expiresAt: epochSeconds(h.expiresAtMs),
+            timeoutAction: h.timeoutAction,
+          })),
+        }
+      : {}),
+    deploymentConfiguration: sd.deploymentConfiguration,
+    ...(sd.rollback ? { rollback: { reason: sd.rollback.reason, startedAt: epochSeconds(sd.rollback.startedAtMs), serviceRevisionArn: serviceRevisionArn(service, sd.source) } } : {}),
+  };
+}
