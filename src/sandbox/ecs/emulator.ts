@@ -275,11 +275,18 @@ export class EcsEmulator {
     return { service: serviceToWire(this.settled(service)) };
   }
 
-  /** The deployment whose tasks answer traffic: the PRIMARY once it runs, else the newest older one still running. */
+  /**
+   * The deployment whose tasks answer traffic: the PRIMARY once it runs, else the newest older one still running;
+   * under ECS's own strategies, the one with most of the production traffic.
+   */
   servingDeployment(cluster: string, name: string): ServingDeployment {
     const service = this.clusters.get(cluster)?.get(name);
     if (!service) return { kind: 'unknown-service' };
-    const running = listedDeployments(this.settled(service)).find((d) => d.runningCount > 0);
+    const listed = listedDeployments(this.settled(service));
+    // While ECS's own strategy splits traffic, the revision with most of the production traffic (green from 50 %).
+    const split = this.serviceDeployments.trafficWeights(service);
+    const heaviest = split.length === 2 ? (split[1]!.production >= split[0]!.production ? split[1]! : split[0]!) : undefined;
+    const running = (heaviest && listed.find((d) => d.taskDefinitionArn === heaviest.taskDefinition && d.runningCount > 0)) ?? listed.find((d) => d.runningCount > 0);
     if (!running) return { kind: 'no-running-tasks' };
     return { kind: 'serving', taskDefinition: this.taskDefinitions.resolve(running.taskDefinitionArn), deployment: running };
   }
