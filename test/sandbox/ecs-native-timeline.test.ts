@@ -124,3 +124,22 @@ it('a PAUSE hook left unanswered times out at its expiry and rolls back; the rol
   expect(read()).toMatchObject({ status: 'ROLLBACK_SUCCESSFUL', finishedAt: (t.t0 + 2500) / 1000 });
   expect(t.service().deployments).toEqual([expect.objectContaining({ status: 'PRIMARY', taskDefinition: t.blue, runningCount: 10 })]);
 });
+
+it('a deployment started while a rollback is under way stays the one PRIMARY when the rollback ends', () => {
+  const t = setup();
+  const first = t.start({ strategy: 'CANARY', canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 0 }, lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_SCALE_UP'] }] });
+  t.advance(1000);
+  t.sds.stopServiceDeployment({ serviceDeploymentArn: first.arn, stopType: 'ROLLBACK' });
+  expect(first.read().status).toBe('ROLLBACK_IN_PROGRESS');
+  const v3 = t.register('repo/checkout:v3');
+  // The same strategy and hook: the new deployment pauses at POST_SCALE_UP, still PRIMARY, when the rollback ends.
+  t.ecs.updateService({ cluster: 'staging', service: 'checkout', taskDefinition: v3 });
+  t.advance(1000);
+  expect(first.read().status).toBe('ROLLBACK_SUCCESSFUL');
+  expect(t.service().deployments.filter((d) => d.status === 'PRIMARY').map((d) => d.taskDefinition)).toEqual([v3]);
+  const { serviceDeployments } = t.sds.listServiceDeployments({ cluster: 'staging', service: 'checkout', status: ['IN_PROGRESS'] }) as { serviceDeployments: { serviceDeploymentArn: string }[] };
+  const second = t.sds.describeServiceDeployments({ serviceDeploymentArns: [serviceDeployments[0]!.serviceDeploymentArn] }) as { serviceDeployments: WireServiceDeployment[] };
+  const hookId = second.serviceDeployments[0]!.lifecycleHookDetails![0]!.hookId;
+  t.sds.continueServiceDeployment({ serviceDeploymentArn: serviceDeployments[0]!.serviceDeploymentArn, hookId });
+  expect(t.service().deployments).toEqual([expect.objectContaining({ status: 'PRIMARY', taskDefinition: v3, rolloutState: 'COMPLETED', runningCount: 10 })]);
+});

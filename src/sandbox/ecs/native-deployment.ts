@@ -228,9 +228,13 @@ export class NativeDeploymentEngine {
     }
     sd.status = 'ROLLBACK_SUCCESSFUL';
     sd.statusReason = `Rolled back to the source service revision: ${sd.rollback!.reason}`;
+    // A newer deployment started meanwhile is PRIMARY: blue goes back to serving only if green still was.
+    const restore = sd.target.status === 'PRIMARY';
     retire(service, sd.target, at);
-    sd.source.status = 'PRIMARY';
-    sd.source.updatedAtMs = at;
+    if (restore) {
+      sd.source.status = 'PRIMARY';
+      sd.source.updatedAtMs = at;
+    }
     addEvent(service, this.ids, at, `(service ${service.name}) (service deployment ${sd.id}) rolled back to deployment ${sd.source.id}.`);
   }
 }
