@@ -35,7 +35,7 @@ export async function run(args: string[]): Promise<void> {
   const worker = await WorkerProcess.start(stack.workerEnv);
   const prng = new Prng(7);
   const toZero: number[] = [];
-  const toDone: number[] = [];
+  const toComplete: number[] = [];
   try {
     for (const service of services) {
       const version = prng.sha();
@@ -54,17 +54,17 @@ export async function run(args: string[]): Promise<void> {
       const doneAt = Date.parse(outcome.status.finishedAt ?? new Date().toISOString());
       if (outcome.result !== 'rolled-back') throw new Error(`${id} ended ${outcome.result}, expected rolled-back: ${outcome.reason}`);
       toZero.push(zeroAt - turnedBadAt);
-      toDone.push(doneAt - turnedBadAt);
+      toComplete.push(doneAt - turnedBadAt);
       console.log(`rollback-reaction: ${service}: canary at 0 after ${zeroAt - turnedBadAt} ms, rolled back after ${doneAt - turnedBadAt} ms (${outcome.reason})`);
     }
     console.log('');
     printTable([
       { label: 'bad → canary traffic at 0', unit: 'ms', values: toZero },
-      { label: 'bad → rollback complete', unit: 'ms', values: toDone },
+      { label: 'bad → rollback complete', unit: 'ms', values: toComplete },
     ]);
     const goal = intervalMs + 2000;
     console.log(
-      `rollback-reaction: canary at 0 after ${Math.round(median(toZero))} ms, rollback complete after ${Math.round(median(toDone))} ms (medians of ${runs} runs, ${intervalMs} ms interval; goal ≤ ${goal} ms to 0: ${median(toZero) <= goal ? 'met' : 'missed'})`,
+      `rollback-reaction: canary at 0 after ${Math.round(median(toZero))} ms, rollback complete after ${Math.round(median(toComplete))} ms (medians of ${runs} runs, ${intervalMs} ms interval; goal ≤ ${goal} ms to 0: ${median(toZero) <= goal ? 'met' : 'missed'})`,
     );
   } finally {
     await worker.kill();
