@@ -19,6 +19,7 @@ import {
 } from '../src/domain/canary-analysis';
 import type { CanaryAnalysisPlan } from '../src/domain/release';
 import { type MetricsProvider, MetricsUnavailableError } from '../src/metrics/provider';
+import { taskRevision } from '../src/metrics/task-revision';
 import { nonRetryable } from './errors';
 
 export interface AnalyseBakeInput {
@@ -37,11 +38,20 @@ export interface AnalyseBakeInput {
    * stable track. `canaryService` then names the service whose crashed tasks count.
    */
   baseline?: TrackMetrics;
+  /**
+   * Under ECS's own strategies (one ECS service running both versions): the task definitions of
+   * the canary (green, the new version) and of stable (blue), as ARNs or `family:revision`. Each
+   * track is then queried with `revision` set (`family:revision`) for the queries' `{{revision}}`;
+   * in the post-release watch the production track is the canary's revision at full traffic.
+   */
+  revisions?: { canary: string; stable: string };
 }
 
 export interface MeasureBaselineInput {
   service: string;
   analysis: CanaryAnalysisPlan;
+  /** Under ECS's own strategies: the running (stable) task definition before the deploy, as an ARN or `family:revision`. */
+  revision?: string;
 }
 
 export interface BakeReport {
@@ -67,6 +77,15 @@ interface Progress {
 /** How the post-release watch names its tracks in verdicts: the new version in production, held to the old one's baseline. */
 const WATCH_LABELS = { candidate: 'production', reference: 'baseline' };
 
+/** A task definition (ARN or `family:revision`) as `family:revision`; anything else is a bug in the caller, never retried. */
+function revisionOf(taskDefinition: string): string {
+  try {
+    return taskRevision(taskDefinition);
+  } catch (err) {
+    throw nonRetryable(`canary analysis cannot select metrics by revision: ${(err as Error).message}`, 'InvalidRevision');
+  }
+}
+
 /** Heartbeat at least this often while waiting, so a cancellation reaches the activity promptly. */
 const WAIT_SLICE_MS = 1000;
 
@@ -75,14 +94,19 @@ export function createAnalysisActivities(deps: AnalysisDependencies) {
 
   async function measure(input: AnalyseBakeInput, metrics: MetricsProvider): Promise<Measurement> {
     const query = { service: input.service, environment: 'production', windowMs: input.analysis.intervalMs };
+    const revisions = input.revisions && { canary: revisionOf(input.revisions.canary), stable: revisionOf(input.revisions.stable) };
     const crashed = await deps.crashedTasks({ cluster: input.cluster, service: input.canaryService, taskDefinition: input.taskDefinition });
     const at = new Date(now()).toISOString();
     try {
       if (input.baseline) {
-        const production = await metrics.trackMetrics({ ...query, track: 'stable' });
+        // The new version at full traffic: under ECS's own strategies, the canary's revision.
+        const production = await metrics.trackMetrics({ ...query, track: 'stable', ...(revisions ? { revision: revisions.canary } : {}) });
         return { at, canary: production, stable: input.baseline, crashedTasks: crashed.crashed, crashReasons: crashed.reasons, labels: WATCH_LABELS };
       }
-      const [canary, stable] = await Promise.all([metrics.trackMetrics({ ...query, track: 'canary' }), metrics.trackMetrics({ ...query, track: 'stable' })]);
+      const [canary, stable] = await Promise.all([
+        metrics.trackMetrics({ ...query, track: 'canary', ...(revisions ? { revision: revisions.canary } : {}) }),
+        metrics.trackMetrics({ ...query, track: 'stable', ...(revisions ? { revision: revisions.stable } : {}) }),
+      ]);
       return { at, canary, stable, crashedTasks: crashed.crashed, crashReasons: crashed.reasons };
     } catch (err) {
       // An unreachable metrics source is "no data", judged inconclusive (a human decides), never a pass.
@@ -130,7 +154,8 @@ export function createAnalysisActivities(deps: AnalysisDependencies) {
     async measureBaseline(input: MeasureBaselineInput): Promise<TrackMetrics> {
       const metrics = metricsFor(input);
       try {
-        return await metrics.trackMetrics({ service: input.service, environment: 'production', windowMs: input.analysis.intervalMs, track: 'stable' });
+        const revision = input.revision === undefined ? {} : { revision: revisionOf(input.revision) };
+        return await metrics.trackMetrics({ service: input.service, environment: 'production', windowMs: input.analysis.intervalMs, track: 'stable', ...revision });
       } catch (err) {
         if (err instanceof MetricsUnavailableError) return {};
         throw err;

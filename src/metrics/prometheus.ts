@@ -32,9 +32,25 @@ function promDuration(ms: number): string {
   return `${Math.max(1, Math.round(ms / 1000))}s`;
 }
 
+/**
+ * The PromQL of a template for one query. A template selecting by `{{revision}}` when the query
+ * names no revision (a two-service canary's analysis) would match nothing and read as "no data":
+ * it throws MetricsUnavailableError instead, so the measurement is inconclusive and says why.
+ */
 export function renderQuery(template: string, q: MetricsQuery): string {
-  const values: Record<string, string> = { service: q.service, environment: q.environment, track: q.track, interval: promDuration(q.windowMs) };
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, key: string) => values[key] ?? whole);
+  const values: Record<string, string | undefined> = {
+    service: q.service,
+    environment: q.environment,
+    track: q.track,
+    revision: q.revision,
+    interval: promDuration(q.windowMs),
+  };
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, key: string) => {
+    if (key === 'revision' && q.revision === undefined) {
+      throw new MetricsUnavailableError(`the query uses {{revision}} but the ${q.track} track was given no task definition revision — query: ${template}`);
+    }
+    return values[key] ?? whole;
+  });
 }
 
 export function createPrometheusProvider(options: PrometheusProviderOptions): MetricsProvider {

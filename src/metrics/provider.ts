@@ -10,6 +10,12 @@ export interface MetricsQuery {
   service: string;
   environment: string;
   track: Track;
+  /**
+   * The task definition revision the track runs, as `family:revision` (e.g. `checkout-production:7`),
+   * for `{{revision}}` in the queries: under ECS's own strategies one ECS service runs both
+   * versions and the revision tells them apart (see revision-queries.ts).
+   */
+  revision?: string;
   /** Window the rates are computed over, in ms (the analysis interval). */
   windowMs: number;
 }
