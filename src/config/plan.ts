@@ -1,6 +1,7 @@
-import type { ReleasePlan } from '../domain/release';
+import type { ProductionPlan, ReleasePlan } from '../domain/release';
 import { buildPlan } from './build-schema';
 import type { RunwayConfig, ServiceConfig } from './schema';
+import { canaryStepsOf } from './production-schema';
 import { smokePlanOf } from './smoke-schema';
 
 /** Thrown when a release names a service the config does not know. */
@@ -29,10 +30,10 @@ export function releasePlan(config: RunwayConfig, service: string, requestedBy?:
     imageRepository: svc.image,
     container: svc.container,
     staging: { cluster: svc.staging.cluster, service: svc.staging.service },
-    production: { cluster: svc.production.cluster, service: svc.production.service, canaryService: svc.production.canaryService },
+    production: productionPlanOf(svc),
     smoke: smokePlanOf(svc.smoke),
     canary: {
-      steps: svc.canary.steps,
+      steps: canaryStepsOf(svc),
       bakeMs: svc.canary.bake,
       analysis: {
         intervalMs: svc.canary.analysis.interval,
@@ -62,7 +63,7 @@ export function releasePlan(config: RunwayConfig, service: string, requestedBy?:
     releaseBranch: svc.releaseBranch,
     // In checks mode the build gate is this check already.
     ...(svc.requireGreenCi && svc.build.mode === 'dispatch' ? { requireGreenCi: true } : {}),
-    ...(svc.verify ? { verify: { durationMs: svc.verify.duration } } : {}),
+    ...verifyPlan(svc),
     ...(svc.rollback.approval === 'required' ? { rollback: { approval: 'required' as const } } : {}),
     ...(svc.migration ? { migration: { command: svc.migration.command, container: svc.migration.container ?? svc.container } } : {}),
     ...markerPlan(config, svc),
@@ -88,4 +89,28 @@ function markerPlan(config: RunwayConfig, svc: ServiceConfig): Pick<ReleasePlan,
     ...(sentry ? { sentry: { org: sentry.org, project: sentry.project, repository: sentry.repository ?? svc.repo, versionPrefix: sentry.versionPrefix } } : {}),
     ...(webhooks.length > 0 ? { webhooks } : {}),
   };
+}
+
+/** Production as the release's traffic strategy needs it; the two-service canary's plan is as it was before strategies existed. */
+function productionPlanOf(svc: ServiceConfig): ProductionPlan {
+  const { cluster, service, strategy, canaryService, loadBalancer, testUrl } = svc.production;
+  if (strategy === 'two-service-canary') return { cluster, service, canaryService: canaryService! };
+  return {
+    cluster,
+    service,
+    strategy,
+    loadBalancer: { ...loadBalancer!, containerName: loadBalancer!.containerName ?? svc.container },
+    ...(testUrl ? { testUrl } : {}),
+  };
+}
+
+/**
+ * The post-release watch. A blue-green release's bake is its watch (the new version at full
+ * traffic, held to the old one's baseline while ECS keeps the old one ready): without `verify`
+ * it lasts `canary.bake`.
+ */
+function verifyPlan(svc: ServiceConfig): { verify?: { durationMs: number } } {
+  if (svc.verify) return { verify: { durationMs: svc.verify.duration } };
+  if (svc.production.strategy === 'ecs-blue-green' && svc.canary.bake > 0) return { verify: { durationMs: svc.canary.bake } };
+  return {};
 }

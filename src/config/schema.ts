@@ -6,17 +6,13 @@ import { z } from 'zod';
 import { SERVICE_NAME_PATTERN } from '../domain/release-id';
 import { buildSchema, DEFAULT_BUILD } from './build-schema';
 import { durationSchema } from './duration';
+import { ecsServiceSchema } from './ecs-service-schema';
+import { checkProductionStrategy, productionSchema } from './production-schema';
 import { smokeSchema } from './smoke-schema';
 
 const name = z.string().min(1, 'must not be empty');
 const url = z.url({ message: 'must be a URL' });
 
-const ecsServiceSchema = z.strictObject({
-  cluster: name,
-  service: name,
-  /** Public URL of this environment, shown on GitHub deployment records. */
-  url: url.optional(),
-});
 
 const fraction = z.number().min(0).max(1);
 
@@ -66,7 +62,8 @@ const ANALYSIS_DEFAULTS = analysisSchema.parse({});
 
 const canarySchema = z
   .strictObject({
-    steps: z.array(z.number().int().min(1).max(100)).min(1).default([10, 30, 60, 100]),
+    /** Production traffic in percent after each step, the last 100; default per strategy (production-strategy.ts). */
+    steps: z.array(z.number().min(0.1).max(100)).min(1).optional(),
     bake: durationSchema.default(60_000),
     analysis: analysisSchema.default(ANALYSIS_DEFAULTS),
   })
@@ -79,15 +76,14 @@ const canarySchema = z
         message: `bake (${canary.bake} ms) must be at least the analysis interval (${canary.analysis.interval} ms), or nothing is measured`,
       });
     }
-    canary.steps.forEach((weight, i) => {
-      if (i > 0 && weight <= canary.steps[i - 1]!) {
-        ctx.addIssue({ code: 'custom', path: ['steps', i], message: `steps must be strictly increasing (${canary.steps[i - 1]} then ${weight})` });
+    const steps = canary.steps ?? [];
+    steps.forEach((weight, i) => {
+      if (i > 0 && weight <= steps[i - 1]!) {
+        ctx.addIssue({ code: 'custom', path: ['steps', i], message: `steps must be strictly increasing (${steps[i - 1]} then ${weight})` });
       }
     });
-    if (canary.steps[canary.steps.length - 1] !== 100) {
+    if (canary.steps && steps[steps.length - 1] !== 100) {
       ctx.addIssue({ code: 'custom', path: ['steps'], message: 'the last step must be 100 (promotion)' });
-    } else if (canary.steps.length < 2) {
-      ctx.addIssue({ code: 'custom', path: ['steps'], message: 'at least one step below 100 is needed (100 alone would skip the canary)' });
     }
   });
 
@@ -134,9 +130,9 @@ const serviceSchema = z.strictObject({
   image: name,
   container: name,
   staging: ecsServiceSchema,
-  production: ecsServiceSchema.extend({ canaryService: name }),
+  production: productionSchema,
   smoke: smokeSchema,
-  canary: canarySchema.default({ steps: [10, 30, 60, 100], bake: 60_000, analysis: ANALYSIS_DEFAULTS }),
+  canary: canarySchema.default({ bake: 60_000, analysis: ANALYSIS_DEFAULTS }),
   approval: approvalSchema,
   deployTimeout: durationSchema.default(15 * 60_000),
   /** How the commit's image is built or verified (see build-schema.ts). */
@@ -178,6 +174,7 @@ const serviceSchema = z.strictObject({
   /** Webhooks for this service, besides the top-level `notify.webhooks`. */
   notify: notifySchema.optional(),
 }).superRefine((svc, ctx) => {
+  checkProductionStrategy(svc, ctx);
   if (svc.verify && svc.verify.duration > 0 && svc.verify.duration < svc.canary.analysis.interval) {
     ctx.addIssue({
       code: 'custom',

@@ -41,6 +41,31 @@ export interface EcsServiceRef {
   service: string;
 }
 
+/** How production traffic moves to a new version (README "Choosing a production strategy"). */
+export type ProductionStrategyName = 'two-service-canary' | 'ecs-canary' | 'ecs-linear' | 'ecs-blue-green';
+
+/** The load balancer ECS's own strategies shift traffic on: two target groups behind listener rules. */
+export interface ProductionLoadBalancer {
+  targetGroupArn: string;
+  alternateTargetGroupArn: string;
+  productionListenerRule: string;
+  testListenerRule?: string;
+  roleArn: string;
+  containerName: string;
+  containerPort: number;
+}
+
+export interface ProductionPlan extends EcsServiceRef {
+  /** Absent in plans from before strategies existed, and for the default: the two-service canary. */
+  strategy?: ProductionStrategyName;
+  /** two-service-canary: the ECS service that carries the canary. */
+  canaryService?: string;
+  /** ecs-*: what ECS shifts traffic on. */
+  loadBalancer?: ProductionLoadBalancer;
+  /** ecs-blue-green: the test listener's URL, where smoke checks reach the new revision. */
+  testUrl?: string;
+}
+
 /**
  * Everything a release needs to know about its service, resolved from the config file when the
  * release starts. It travels in the workflow input so that editing the config never changes a
@@ -54,7 +79,7 @@ export interface ReleasePlan {
   /** Name of the container whose image is replaced in the task definition. */
   container: string;
   staging: EcsServiceRef;
-  production: EcsServiceRef & { canaryService: string };
+  production: ProductionPlan;
   /** Smoke checks against staging (src/domain/smoke.ts); releases started before `successes` existed carry the legacy shape. */
   smoke: SmokePlan;
   canary: {

@@ -16,16 +16,21 @@ export function sandboxSeed(config: RunwayConfig): SandboxServiceSeed[] {
     return [
       { cluster: svc.staging.cluster, service: svc.staging.service, family: `${name}-staging`, container: svc.container, image, desiredCount: SANDBOX_STAGING_TASKS },
       { cluster: svc.production.cluster, service: svc.production.service, family: `${name}-production`, container: svc.container, image, desiredCount: SANDBOX_PRODUCTION_TASKS },
-      { cluster: svc.production.cluster, service: svc.production.canaryService, family: `${name}-production`, container: svc.container, image, desiredCount: 0 },
+      // The two-service canary's second service; ECS's own strategies deploy the one production service.
+      ...(svc.production.canaryService
+        ? [{ cluster: svc.production.cluster, service: svc.production.canaryService, family: `${name}-production`, container: svc.container, image, desiredCount: 0 }]
+        : []),
     ];
   });
 }
 
-/** The production stable and canary services as the Prometheus emulator's metrics targets. */
+/** The production stable and canary services as the Prometheus emulator's metrics targets (under ECS's own strategies, revisions of the one service tell them apart). */
 export function sandboxMetricsTargets(config: RunwayConfig): MetricsTarget[] {
   return Object.entries(config.services).flatMap(([name, svc]) => [
     { service: name, environment: 'production', track: 'stable' as const, cluster: svc.production.cluster, ecsService: svc.production.service },
-    { service: name, environment: 'production', track: 'canary' as const, cluster: svc.production.cluster, ecsService: svc.production.canaryService },
+    ...(svc.production.canaryService
+      ? [{ service: name, environment: 'production', track: 'canary' as const, cluster: svc.production.cluster, ecsService: svc.production.canaryService }]
+      : []),
   ]);
 }
 

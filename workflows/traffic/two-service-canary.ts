@@ -20,7 +20,8 @@ export class TwoServiceCanary implements TrafficStrategy {
   constructor(private readonly release: ReleaseContext) {
     const { production, canary } = release.plan;
     this.steps = canaryStepsBeforePromotion(canary.steps);
-    this.canaryTarget = { cluster: production.cluster, service: production.canaryService };
+    // The config refuses this strategy without a canary service.
+    this.canaryTarget = { cluster: production.cluster, service: production.canaryService ?? `${production.service}-canary` };
   }
 
   async begin(taskDefinition: string): Promise<void> {
