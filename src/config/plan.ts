@@ -1,6 +1,7 @@
 import type { ProductionPlan, ReleasePlan } from '../domain/release';
 import { buildPlan } from './build-schema';
-import type { RunwayConfig, ServiceConfig } from './schema';
+import { DEFAULT_REVISION_QUERIES } from '../metrics/revision-queries';
+import { type RunwayConfig, type ServiceConfig, usesDefaultQueries } from './schema';
 import { canaryStepsOf } from './production-schema';
 import { smokePlanOf } from './smoke-schema';
 
@@ -41,7 +42,8 @@ export function releasePlan(config: RunwayConfig, service: string, requestedBy?:
         inconclusiveLimit: svc.canary.analysis.inconclusiveLimit,
         decisionTimeoutMs: svc.canary.analysis.decisionTimeout,
         thresholds: svc.canary.analysis.thresholds,
-        queries: svc.canary.analysis.queries,
+        // Under ECS's own strategies both versions run in one service: the default queries select by revision.
+        queries: svc.production.strategy !== 'two-service-canary' && usesDefaultQueries(svc) ? DEFAULT_REVISION_QUERIES : svc.canary.analysis.queries,
       },
     },
     approval: {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { SERVICE_NAME_PATTERN } from '../domain/release-id';
 import { buildSchema, DEFAULT_BUILD } from './build-schema';
 import { durationSchema } from './duration';
+import { QUERY_PLACEHOLDERS } from '../metrics/revision-queries';
 import { ecsServiceSchema } from './ecs-service-schema';
 import { checkProductionStrategy, productionSchema } from './production-schema';
 import { smokeSchema } from './smoke-schema';
@@ -16,7 +17,7 @@ const url = z.url({ message: 'must be a URL' });
 
 const fraction = z.number().min(0).max(1);
 
-/** PromQL templates; `{{service}}`, `{{environment}}`, `{{track}}` (canary|stable), `{{interval}}`. */
+/** PromQL templates; `{{service}}`, `{{environment}}`, `{{track}}` (canary|stable), `{{revision}}` (family:revision), `{{interval}}`. */
 export const DEFAULT_QUERIES = {
   requests: 'sum(increase(http_requests_total{service="{{service}}",environment="{{environment}}",track="{{track}}"}[{{interval}}]))',
   errorRate:
@@ -26,7 +27,6 @@ export const DEFAULT_QUERIES = {
 };
 
 /** The placeholders a query template may use; anything else is a typo that would query nothing. */
-const QUERY_PLACEHOLDERS = ['service', 'environment', 'track', 'interval'];
 const queryTemplate = name.superRefine((template, ctx) => {
   for (const [, placeholder] of template.matchAll(/{{\s*([^}]*?)\s*}}/g)) {
     if (!QUERY_PLACEHOLDERS.includes(placeholder!)) {
@@ -175,6 +175,14 @@ const serviceSchema = z.strictObject({
   notify: notifySchema.optional(),
 }).superRefine((svc, ctx) => {
   checkProductionStrategy(svc, ctx);
+  const queries = Object.values(svc.canary.analysis.queries);
+  if (svc.production.strategy !== 'two-service-canary' && !usesDefaultQueries(svc) && !queries.every((q) => /{{\s*revision\s*}}/.test(q))) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['canary', 'analysis', 'queries'],
+      message: `${svc.production.strategy} runs both versions in one service: every query must select by {{revision}} (the task definition as family:revision) to tell them apart`,
+    });
+  }
   if (svc.verify && svc.verify.duration > 0 && svc.verify.duration < svc.canary.analysis.interval) {
     ctx.addIssue({
       code: 'custom',
@@ -212,3 +220,9 @@ export const configSchema = z.strictObject({
 
 export type RunwayConfig = z.output<typeof configSchema>;
 export type ServiceConfig = z.output<typeof serviceSchema>;
+
+/** True when the service's analysis uses Runway's default queries (by track; by revision under ECS's own strategies). */
+export function usesDefaultQueries(svc: ServiceConfig): boolean {
+  const q = svc.canary.analysis.queries;
+  return q.requests === DEFAULT_QUERIES.requests && q.errorRate === DEFAULT_QUERIES.errorRate && q.p99Ms === DEFAULT_QUERIES.p99Ms;
+}

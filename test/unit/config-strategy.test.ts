@@ -76,6 +76,15 @@ describe('production strategies in the config', () => {
     );
   });
 
+  it('queries by revision under ECS strategies, and refuses own queries that cannot tell the versions apart', () => {
+    expect(releasePlan(parseConfig(withProduction(native('ecs-canary')), 'x'), 'api').canary.analysis.queries.errorRate).toContain('task_revision="{{revision}}"');
+    expect(releasePlan(parseConfig(MINIMAL_CONFIG_YAML, 'x'), 'api').canary.analysis.queries.errorRate).toContain('track="{{track}}"');
+    const own = 'canary: { analysis: { queries: { requests: "sum(x{track=\\"{{track}}\\"})", errorRate: "e", p99Ms: "p" } } }';
+    expect(configProblems(withProduction(native('ecs-canary'), own))).toEqual([
+      'services.api.canary.analysis.queries: ecs-canary runs both versions in one service: every query must select by {{revision}} (the task definition as family:revision) to tell them apart',
+    ]);
+  });
+
   it('accepts a canary percent on ECS\'s tenths grid', () => {
     const plan = releasePlan(parseConfig(withProduction(native('ecs-canary'), 'canary: { steps: [2.5, 100] }'), 'x'), 'api');
     expect(nativeDeploymentPlan(plan)).toMatchObject({ strategy: 'CANARY', canaryPercent: 2.5 });

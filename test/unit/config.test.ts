@@ -82,7 +82,7 @@ describe('config', () => {
       expect.arrayContaining([
         'services.api.canary.analysis.interval: the analysis interval must be at least 1s',
         'services.api.canary.steps: at least one step below 100 is needed (100 alone would skip the canary)',
-        'services.api.canary.analysis.queries.requests: unknown placeholder {{servce}} (known: {{service}}, {{environment}}, {{track}}, {{interval}})',
+        'services.api.canary.analysis.queries.requests: unknown placeholder {{servce}} (known: {{service}}, {{environment}}, {{track}}, {{revision}}, {{interval}})',
       ]),
     );
   });
