@@ -72,6 +72,18 @@ export type ServingDeployment =
   | { kind: 'no-running-tasks' }
   | { kind: 'serving'; taskDefinition: StoredTaskDefinition; deployment: DeploymentRecord };
 
+/** One task definition revision of a service and the traffic it gets, in percent (see `revisionTraffic`). */
+export interface RevisionTraffic {
+  taskDefinition: string;
+  /** `family:revision`, as the ECS task metadata endpoint's Family and Revision name it (what a service exports as `task_revision`). */
+  revision: string;
+  images: string[];
+  production: number;
+  test: number;
+  /** The revision's newest live deployment: when it was created, and how many tasks it runs. */
+  deployment: DeploymentRecord;
+}
+
 export interface EcsStateSnapshot {
   clusters: { name: string; arn: string; services: Record<string, unknown>[]; standaloneTasks: Record<string, unknown>[] }[];
   taskDefinitions: Record<string, unknown>[];
@@ -289,6 +301,46 @@ export class EcsEmulator {
     const running = (heaviest && listed.find((d) => d.taskDefinitionArn === heaviest.taskDefinition && d.runningCount > 0)) ?? listed.find((d) => d.runningCount > 0);
     if (!running) return { kind: 'no-running-tasks' };
     return { kind: 'serving', taskDefinition: this.taskDefinitions.resolve(running.taskDefinitionArn), deployment: running };
+  }
+
+  /**
+   * Traffic per task definition revision of a service, for numbers by revision: while ECS's own
+   * strategy splits traffic, blue and green with their weights; otherwise the serving deployment's
+   * revision with all of it (none when nothing runs). Undefined for an unknown service.
+   */
+  revisionTraffic(cluster: string, name: string): RevisionTraffic[] | undefined {
+    const service = this.clusters.get(cluster)?.get(name);
+    if (!service) return undefined;
+    const listed = listedDeployments(this.settled(service));
+    const split = this.serviceDeployments.trafficWeights(service);
+    const weights = split.length === 2 ? split : this.servingWeights(cluster, name);
+    return weights.flatMap((w) => {
+      const deployment = listed.find((d) => d.taskDefinitionArn === w.taskDefinition);
+      if (!deployment) return [];
+      const td = this.taskDefinitions.resolve(w.taskDefinition);
+      return [{ ...w, revision: `${td.family}:${td.revision}`, images: td.containers.map((c) => c.image), deployment }];
+    });
+  }
+
+  private servingWeights(cluster: string, name: string): { taskDefinition: string; production: number; test: number }[] {
+    const serving = this.servingDeployment(cluster, name);
+    return serving.kind === 'serving' ? [{ taskDefinition: serving.taskDefinition.arn, production: 100, test: 0 }] : [];
+  }
+
+  /**
+   * The deployment a service's test listener reaches: green once ECS's own strategy has moved all
+   * test traffic to it (TEST_TRAFFIC_SHIFT onwards, with a test listener rule), else the one serving production.
+   */
+  testListenerDeployment(cluster: string, name: string): ServingDeployment {
+    const service = this.clusters.get(cluster)?.get(name);
+    if (!service) return { kind: 'unknown-service' };
+    const listed = listedDeployments(this.settled(service));
+    const split = this.serviceDeployments.trafficWeights(service);
+    const green = split.length === 2 && split[1]!.test === 100 ? split[1]! : undefined;
+    if (!green) return this.servingDeployment(cluster, name);
+    const deployment = listed.find((d) => d.taskDefinitionArn === green.taskDefinition && d.runningCount > 0);
+    if (!deployment) return { kind: 'no-running-tasks' };
+    return { kind: 'serving', taskDefinition: this.taskDefinitions.resolve(deployment.taskDefinitionArn), deployment };
   }
 
   snapshot(): EcsStateSnapshot {

@@ -5,10 +5,17 @@
  * tasks, and its error rate and latency follow the scenario's canary behaviour for the image it
  * runs. So a bad version looks bad only once, and only as much as, it serves traffic.
  *
+ * Queries by revision (a `task_revision="family:revision"` matcher instead of `track`, as
+ * revision-queries.ts's templates select under ECS's own strategies) are answered from the ECS
+ * service(s) of the service's targets in that environment: the revision's share is its production
+ * traffic weight there (a rolling service's serving revision has all of it), and its numbers
+ * follow the scenario's canary behaviour for its images from when its deployment started.
+ *
  * It does not evaluate PromQL. It reads the label matchers `service`, `environment` and `track`
- * and recognises the three signals of Runway's default templates: a `histogram_quantile` is the
- * p99 in milliseconds, a query matching `code=~"5.."` is the error rate, anything else is the
- * request count over the query's `[Ns]` window. Answers use Prometheus's JSON envelope.
+ * (or `task_revision`) and recognises the three signals of Runway's default templates: a
+ * `histogram_quantile` is the p99 in milliseconds, a query matching `code=~"5.."` is the error
+ * rate, anything else is the request count over the query's `[Ns]` window. Answers use
+ * Prometheus's JSON envelope.
  */
 import type { EcsEmulator } from '../ecs/emulator';
 import type { SandboxRequest, SandboxResponse } from '../http/route';
@@ -78,6 +85,8 @@ export class PrometheusEmulator {
   evaluate(query: string): number | undefined {
     const service = labelValue(query, 'service');
     const environment = labelValue(query, 'environment');
+    const revision = labelValue(query, 'task_revision');
+    if (revision !== undefined) return this.evaluateRevision(query, { service, environment, revision });
     const track = labelValue(query, 'track');
     const target = this.deps.targets.find((t) => t.service === service && t.environment === environment && t.track === track);
     if (!target) return undefined;
@@ -86,13 +95,45 @@ export class PrometheusEmulator {
     const behaviour = this.behaviourNow(serving);
     if (behaviour === 'no-data') return undefined;
 
+    const all = this.deps.targets
+      .filter((t) => t.service === service && t.environment === environment)
+      .reduce((sum, t) => sum + (this.serving(t)?.running ?? 0), 0);
+    return this.signalValue(query, behaviour, serving.running / all);
+  }
+
+  /**
+   * A query by task definition revision: the revision's share of the service's traffic in the
+   * environment (its production weight in each target's ECS service, times that service's share
+   * of running tasks when the targets are several), undefined when it gets none.
+   */
+  private evaluateRevision(query: string, q: { service?: string; environment?: string; revision: string }): number | undefined {
+    const ecsServices = new Map<string, MetricsTarget>();
+    for (const t of this.deps.targets) {
+      if (t.service === q.service && t.environment === q.environment) ecsServices.set(`${t.cluster}/${t.ecsService}`, t);
+    }
+    const running = [...ecsServices.values()].map((t) => ({ target: t, running: this.serving(t)?.running ?? 0 }));
+    const allRunning = running.reduce((sum, r) => sum + r.running, 0);
+    let share = 0;
+    let since: { images: string[]; sinceMs: number } | undefined;
+    for (const { target, running: tasks } of running) {
+      if (tasks === 0) continue;
+      for (const r of this.deps.ecs.revisionTraffic(target.cluster, target.ecsService) ?? []) {
+        if (r.production === 0 || r.deployment.runningCount === 0 || r.revision !== q.revision) continue;
+        share += (r.production / 100) * (tasks / allRunning);
+        if (!since || r.deployment.createdAtMs > since.sinceMs) since = { images: r.images, sinceMs: r.deployment.createdAtMs };
+      }
+    }
+    if (!since || share === 0) return undefined;
+    const behaviour = this.behaviourNow(since);
+    if (behaviour === 'no-data') return undefined;
+    return this.signalValue(query, behaviour, share);
+  }
+
+  private signalValue(query: string, behaviour: CanaryMetricsBehaviour['behaviour'], share: number): number {
     switch (signalOf(query)) {
       case 'requests': {
-        const all = this.deps.targets
-          .filter((t) => t.service === service && t.environment === environment)
-          .reduce((sum, t) => sum + (this.serving(t)?.running ?? 0), 0);
         const rps = this.deps.scenario.get().traffic?.rps ?? DEFAULT_TRAFFIC_RPS;
-        return Math.round(rps * windowSeconds(query) * (serving.running / all));
+        return Math.round(rps * windowSeconds(query) * share);
       }
       case 'errorRate':
         return behaviour === 'errors' ? BAD_ERROR_RATE : HEALTHY.errorRate;
