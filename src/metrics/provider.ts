@@ -13,7 +13,7 @@ export interface MetricsQuery {
   /**
    * The task definition revision the track runs, as `family:revision` (e.g. `checkout-production:7`),
    * for `{{revision}}` in the queries: under ECS's own strategies one ECS service runs both
-   * versions and the revision tells them apart (see revision-queries.ts).
+   * versions and the revision tells them apart (see src/config/revision-queries.ts).
    */
   revision?: string;
   /** Window the rates are computed over, in ms (the analysis interval). */

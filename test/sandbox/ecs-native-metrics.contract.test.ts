@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { DEFAULT_QUERIES } from '../../src/config/schema';
 import { createPrometheusProvider } from '../../src/metrics/prometheus';
-import { DEFAULT_REVISION_QUERIES } from '../../src/metrics/revision-queries';
+import { DEFAULT_REVISION_QUERIES } from '../../src/config/revision-queries';
 import { taskRevision } from '../../src/metrics/task-revision';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import { expectEcsCallsToFollowModel } from '../support/ecs-model';

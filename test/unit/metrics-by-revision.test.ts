@@ -10,7 +10,7 @@ import { DEFAULT_THRESHOLDS, type TrackMetrics } from '../../src/domain/canary-a
 import type { CanaryAnalysisPlan } from '../../src/domain/release';
 import { renderQuery } from '../../src/metrics/prometheus';
 import { type MetricsQuery, MetricsUnavailableError } from '../../src/metrics/provider';
-import { DEFAULT_REVISION_QUERIES, QUERY_PLACEHOLDERS } from '../../src/metrics/revision-queries';
+import { DEFAULT_REVISION_QUERIES, QUERY_PLACEHOLDERS } from '../../src/config/revision-queries';
 import { taskRevision } from '../../src/metrics/task-revision';
 import { quietLogger } from '../support/activity-env';
 

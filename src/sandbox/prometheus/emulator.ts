@@ -6,7 +6,7 @@
  * runs. So a bad version looks bad only once, and only as much as, it serves traffic.
  *
  * Queries by revision (a `task_revision="family:revision"` matcher instead of `track`, as
- * revision-queries.ts's templates select under ECS's own strategies) are answered from the ECS
+ * src/config/revision-queries.ts's templates select under ECS's own strategies) are answered from the ECS
  * service(s) of the service's targets in that environment: the revision's share is its production
  * traffic weight there (a rolling service's serving revision has all of it), and its numbers
  * follow the scenario's canary behaviour for its images from when its deployment started.
