@@ -1,6 +1,6 @@
 import type { ProductionPlan, ReleasePlan } from '../domain/release';
 import { buildPlan } from './build-schema';
-import { DEFAULT_REVISION_QUERIES } from '../metrics/revision-queries';
+import { DEFAULT_REVISION_QUERIES } from './revision-queries';
 import { type RunwayConfig, type ServiceConfig, usesDefaultQueries } from './schema';
 import { canaryStepsOf } from './production-schema';
 import { smokePlanOf } from './smoke-schema';

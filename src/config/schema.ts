@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { SERVICE_NAME_PATTERN } from '../domain/release-id';
 import { buildSchema, DEFAULT_BUILD } from './build-schema';
 import { durationSchema } from './duration';
-import { QUERY_PLACEHOLDERS } from '../metrics/revision-queries';
+import { QUERY_PLACEHOLDERS } from './revision-queries';
 import { ecsServiceSchema } from './ecs-service-schema';
 import { checkProductionStrategy, productionSchema } from './production-schema';
 import { smokeSchema } from './smoke-schema';
