@@ -109,7 +109,7 @@ interface UpdateServiceHeartbeat {
   previous: ServiceSnapshot;
 }
 
-function snapshotOf(service: Service): ServiceSnapshot {
+export function snapshotOf(service: Service): ServiceSnapshot {
   return { taskDefinition: service.taskDefinition ?? '', desiredCount: service.desiredCount ?? 0, runningCount: service.runningCount ?? 0 };
 }
 
@@ -149,27 +149,30 @@ function rolledBackSince(service: Service, ours: SeenDeployment | undefined, wai
   });
 }
 
+/** The service as DescribeServices shows it; a missing or no longer ACTIVE one fails without retry. */
+export async function readActiveService(ecs: ECSClient, ref: EcsServiceRef): Promise<Service> {
+  let out;
+  try {
+    out = await ecs.send(new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service] }));
+  } catch (err) {
+    throw awsFailure(err, `describing ECS service ${ref.cluster}/${ref.service}`, 'ecs:DescribeServices');
+  }
+  const service = out.services?.[0];
+  if (!service) {
+    const reason = out.failures?.[0]?.reason ?? 'MISSING';
+    throw nonRetryable(`ECS service ${ref.cluster}/${ref.service} not found (${reason})`, FailureType.notFound);
+  }
+  if (service.status && service.status !== 'ACTIVE') {
+    throw nonRetryable(`ECS service ${ref.cluster}/${ref.service} is ${service.status}`, FailureType.notFound);
+  }
+  return service;
+}
+
 export function createEcsActivities({ ecs, options = {} }: { ecs: ECSClient; options?: EcsActivityOptions }) {
   const pollIntervalMs = options.pollIntervalMs ?? 2000;
   const revisionsToSearch = options.revisionsToSearch ?? 10;
 
-  async function readService(ref: EcsServiceRef): Promise<Service> {
-    let out;
-    try {
-      out = await ecs.send(new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service] }));
-    } catch (err) {
-      throw awsFailure(err, `describing ECS service ${ref.cluster}/${ref.service}`, 'ecs:DescribeServices');
-    }
-    const service = out.services?.[0];
-    if (!service) {
-      const reason = out.failures?.[0]?.reason ?? 'MISSING';
-      throw nonRetryable(`ECS service ${ref.cluster}/${ref.service} not found (${reason})`, FailureType.notFound);
-    }
-    if (service.status && service.status !== 'ACTIVE') {
-      throw nonRetryable(`ECS service ${ref.cluster}/${ref.service} is ${service.status}`, FailureType.notFound);
-    }
-    return service;
-  }
+  const readService = (ref: EcsServiceRef) => readActiveService(ecs, ref);
 
   async function readTaskDefinition(arn: string): Promise<{ td: TaskDefinition; tags: RegisterTaskDefinitionCommandInput['tags'] }> {
     try {

@@ -10,6 +10,7 @@ import { createSentryClient } from '../src/sdk-clients/sentry';
 import { createAnalysisActivities } from './canary-analysis';
 import { createEcsActivities, type EcsActivityOptions } from './ecs';
 import { createMigrationActivities } from './ecs-migration';
+import { createEcsNativeActivities } from './ecs-native';
 import { createEcsTaskActivities } from './ecs-tasks';
 import { createGitHubActivities, type GitHubApi } from './github';
 import { createGitHubBuildActivities, type GitHubBuildOptions } from './github-build';
@@ -46,6 +47,7 @@ export function createActivities(clients: ActivityClients) {
   const ecsTasks = createEcsTaskActivities({ ecs: clients.ecs });
   return {
     ...createEcsActivities({ ecs: clients.ecs, options: clients.ecsOptions }),
+    ...createEcsNativeActivities({ ecs: clients.ecs, options: clients.ecsOptions }),
     ...ecsTasks,
     ...createAnalysisActivities({ metricsFor: clients.metricsFor ?? noMetricsConfigured, crashedTasks: ecsTasks.countCrashedTasks }),
     ...createMigrationActivities({ ecs: clients.ecs, options: { pollIntervalMs: clients.ecsOptions?.pollIntervalMs } }),

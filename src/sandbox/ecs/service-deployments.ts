@@ -2,7 +2,8 @@
  * Service deployments of ECS's own strategies: starting one when UpdateService makes a new
  * deployment of a BLUE_GREEN, LINEAR or CANARY service, and the operations that read and steer
  * them (ListServiceDeployments, DescribeServiceDeployments, ContinueServiceDeployment,
- * StopServiceDeployment) with their request and answer shapes as in botocore's ECS model.
+ * StopServiceDeployment) with their request and answer shapes as in botocore's ECS model, and
+ * DescribeServiceRevisions for the revisions they name (one per deployment of the service).
  * Rolling deployments have no service deployment record in the sandbox.
  */
 import { z } from 'zod';
@@ -29,8 +30,11 @@ const listSchema = z.looseObject({
 const describeSchema = z.looseObject({ serviceDeploymentArns: z.array(z.string().min(1)).min(1).max(20) });
 const continueSchema = z.looseObject({ serviceDeploymentArn: z.string().min(1), hookId: z.string().min(1), action: z.enum(['CONTINUE', 'ROLLBACK']).optional() });
 const stopSchema = z.looseObject({ serviceDeploymentArn: z.string().min(1), stopType: z.enum(['ABORT', 'ROLLBACK']).optional() });
+/** "You can specify a maximum of 20 ARNs." */
+const describeRevisionsSchema = z.looseObject({ serviceRevisionArns: z.array(z.string().min(1)).min(1).max(20) });
 
 const ARN = /^arn:aws:ecs:[^:]+:\d+:service-deployment\/([^/]+)\/([^/]+)\/([^/]+)$/;
+const REVISION_ARN = /^arn:aws:ecs:[^:]+:\d+:service-revision\/([^/]+)\/([^/]+)\/([^/]+)$/;
 
 export interface ServiceDeploymentsDeps {
   now: () => number;
@@ -128,14 +132,8 @@ export class ServiceDeployments {
 
   describeServiceDeployments(input: unknown): Record<string, unknown> {
     const q = parseInput(describeSchema, input);
-    const serviceDeployments: Record<string, unknown>[] = [];
-    const failures: Record<string, unknown>[] = [];
-    for (const arn of q.serviceDeploymentArns) {
-      const found = this.find(arn);
-      if (found) serviceDeployments.push(serviceDeploymentToWire(found.service, found.sd));
-      else failures.push({ arn, reason: 'MISSING' });
-    }
-    return { serviceDeployments, failures };
+    const { described, failures } = describeEach(q.serviceDeploymentArns, (arn) => this.find(arn), (found) => serviceDeploymentToWire(found.service, found.sd));
+    return { serviceDeployments: described, failures };
   }
 
   continueServiceDeployment(input: unknown): Record<string, unknown> {
@@ -158,18 +156,38 @@ export class ServiceDeployments {
     return { serviceDeploymentArn: q.serviceDeploymentArn };
   }
 
+  /**
+   * DescribeServiceRevisions: the revision of each deployment of a service (rolling ones too),
+   * with its task definition and container images; unknown ARNs come back in `failures` (MISSING).
+   */
+  describeServiceRevisions(input: unknown): Record<string, unknown> {
+    const q = parseInput(describeRevisionsSchema, input);
+    const { described, failures } = describeEach(q.serviceRevisionArns, (arn) => this.findRevision(arn), (found) => serviceRevisionToWire(found.service, found.deployment));
+    return { serviceRevisions: described, failures };
+  }
+
+  private findRevision(arn: string): { service: ServiceRecord; deployment: DeploymentRecord } | undefined {
+    const found = this.serviceAndId(REVISION_ARN, arn);
+    const deployment = found?.service.deployments.find((d) => d.id.split('/').at(-1) === found.id);
+    return found && deployment ? { service: found.service, deployment } : undefined;
+  }
+
   private find(arn: string): { service: ServiceRecord; sd: ServiceDeploymentRecord } | undefined {
-    const match = ARN.exec(arn);
+    const found = this.serviceAndId(ARN, arn);
+    const sd = found?.service.serviceDeployments?.find((d) => d.id === found.id);
+    return found && sd ? { service: found.service, sd } : undefined;
+  }
+
+  /** The service an ARN of the form `…/<cluster>/<service>/<id>` names, and its id; undefined for another form or an unknown service. */
+  private serviceAndId(form: RegExp, arn: string): { service: ServiceRecord; id: string } | undefined {
+    const match = form.exec(arn);
     if (!match) return undefined;
-    let service: ServiceRecord;
     try {
-      service = this.deps.service(match[1], match[2]!);
+      return { service: this.deps.service(match[1], match[2]!), id: match[3]! };
     } catch (err) {
       if (err instanceof EcsError) return undefined;
       throw err;
     }
-    const sd = service.serviceDeployments?.find((d) => d.id === match[3]);
-    return sd ? { service, sd } : undefined;
   }
 
   private require(arn: string): { service: ServiceRecord; sd: ServiceDeploymentRecord } {
@@ -179,6 +197,18 @@ export class ServiceDeployments {
   }
 }
 
+/** A Describe* answer: each ARN found, on the wire, and the others as `failures` (MISSING), in order. */
+function describeEach<T>(arns: string[], find: (arn: string) => T | undefined, toWire: (found: T) => Record<string, unknown>) {
+  const described: Record<string, unknown>[] = [];
+  const failures: Record<string, unknown>[] = [];
+  for (const arn of arns) {
+    const found = find(arn);
+    if (found) described.push(toWire(found));
+    else failures.push({ arn, reason: 'MISSING' });
+  }
+  return { described, failures };
+}
+
 export function serviceDeploymentArn(service: ServiceRecord, sd: ServiceDeploymentRecord): string {
   return `${serviceArn(service.cluster, service.name).replace(':service/', ':service-deployment/')}/${sd.id}`;
 }
@@ -186,6 +216,20 @@ export function serviceDeploymentArn(service: ServiceRecord, sd: ServiceDeployme
 /** A service revision per deployment: ECS's revision ids are numbers, as the deployment ids' tails are. */
 export function serviceRevisionArn(service: ServiceRecord, d: DeploymentRecord): string {
   return `${serviceArn(service.cluster, service.name).replace(':service/', ':service-revision/')}/${d.id.split('/').at(-1)}`;
+}
+
+/** A ServiceRevision as DescribeServiceRevisions answers it: what the sandbox knows of one (no networking, load balancers or digests). */
+function serviceRevisionToWire(service: ServiceRecord, d: DeploymentRecord): Record<string, unknown> {
+  return {
+    serviceRevisionArn: serviceRevisionArn(service, d),
+    serviceArn: service.arn,
+    clusterArn: clusterArn(service.cluster),
+    taskDefinition: d.taskDefinitionArn,
+    launchType: 'FARGATE',
+    platformVersion: '1.4.0',
+    containerImages: d.containers.map((c) => ({ containerName: c.name, image: c.image })),
+    createdAt: epochSeconds(d.createdAtMs),
+  };
 }
 
 function revisionSummary(service: ServiceRecord, d: DeploymentRecord, production: number, test: number | undefined): Record<string, unknown> {

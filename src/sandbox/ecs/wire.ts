@@ -29,6 +29,7 @@ const OPERATIONS: Record<string, Operation> = {
   DescribeServiceDeployments: (ecs, input) => ecs.serviceDeployments.describeServiceDeployments(input),
   ContinueServiceDeployment: (ecs, input) => ecs.serviceDeployments.continueServiceDeployment(input),
   StopServiceDeployment: (ecs, input) => ecs.serviceDeployments.stopServiceDeployment(input),
+  DescribeServiceRevisions: (ecs, input) => ecs.serviceDeployments.describeServiceRevisions(input),
 };
 
 /**
