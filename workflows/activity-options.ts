@@ -31,9 +31,16 @@ export interface ReleaseActivityGroups {
   analysis: Group<'analyseBake' | 'measureBaseline'>;
   /** One window of the post-release watch (as long as the watch itself). */
   watch: Group<'analyseBake'>;
+  /** ECS's own deployments (ecs-* strategies): starting one, answering its lifecycle hooks. */
+  native: Group<'startNativeDeployment' | 'answerLifecycleHook'>;
+  /** Waiting for an ECS deployment to pause at a hook or to end. */
+  nativeWait: Group<'awaitLifecycleHook' | 'awaitServiceDeploymentEnd'>;
   /** Undo steps: retried until they succeed. */
   rollback: Group<'updateService'>;
   rollbackWait: Group<'waitForDeployment'>;
+  /** Undo under ECS's own strategies: ECS's rollback of the deployment, or the previous revision deployed again. */
+  nativeRollback: Group<'rollBackServiceDeployment' | 'startNativeDeployment'>;
+  nativeRollbackWait: Group<'awaitServiceDeploymentEnd'>;
   /** Slack: informative, a few tries then the release goes on without it. */
   notify: Group<'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>;
   /** GitHub deployment records: kept trying for their bound, since they say what runs where. */
@@ -151,7 +158,11 @@ export function releaseActivities(plan: ReleasePlan): ReleaseActivityGroups {
     smoke: proxyActivities<ReleaseActivityGroups['smoke']>(smoke),
     analysis: proxyActivities<ReleaseActivityGroups['analysis']>(analysis),
     watch: proxyActivities<ReleaseActivityGroups['watch']>({ ...analysis, startToCloseTimeout: (plan.verify?.durationMs ?? 0) + 5 * 60_000 }),
+    native: proxyActivities<ReleaseActivityGroups['native']>(ecsCall),
+    nativeWait: proxyActivities<ReleaseActivityGroups['nativeWait']>(deployWait),
     rollback: proxyActivities<ReleaseActivityGroups['rollback']>(rollbackCall),
+    nativeRollback: proxyActivities<ReleaseActivityGroups['nativeRollback']>(rollbackCall),
+    nativeRollbackWait: proxyActivities<ReleaseActivityGroups['nativeRollbackWait']>({ ...deployWait, retry: { ...rollbackCall.retry } }),
     rollbackWait: proxyActivities<ReleaseActivityGroups['rollbackWait']>({ ...deployWait, retry: { ...rollbackCall.retry } }),
     notify: proxyActivities<ReleaseActivityGroups['notify']>(notification),
     records: proxyActivities<ReleaseActivityGroups['records']>(deploymentRecord),

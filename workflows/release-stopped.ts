@@ -15,3 +15,6 @@ export class CanaryFailed extends ReleaseStopped {}
 
 /** The post-release watch found production failing (or nobody decided about it in time). */
 export class VerificationFailed extends ReleaseStopped {}
+
+/** ECS ended the production deployment itself (a lifecycle hook timed out, a rollback it started), or it did not go as planned. */
+export class ProductionDeploymentFailed extends ReleaseStopped {}

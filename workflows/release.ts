@@ -30,7 +30,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       const traffic = trafficStrategyFor(release);
       await shiftProductionTraffic(release, traffic);
       await promote(release, traffic);
-      await watchProduction(release);
+      await watchProduction(release, traffic);
+      if (traffic.complete) await traffic.complete();
       await announceReleased(release);
     });
     return release.outcome();

@@ -9,7 +9,9 @@
 import { workflowInfo } from '@temporalio/workflow';
 import { ReleaseStage, type ReleaseInput, type ReleaseOutcome } from '../src/domain/release';
 import type { RollbackInput } from '../src/domain/rollback';
+import { isNativeStrategy } from '../src/domain/ecs-native-plan';
 import { rollOut } from './ecs-rollout';
+import { redeployNative } from './traffic/ecs-native';
 import { ReleaseContext } from './release-context';
 import { ReleaseRejected } from './release-stopped';
 import { awaitApproval } from './stages/approval';
@@ -75,9 +77,21 @@ async function stopReleasesInFlight(release: ReleaseContext, input: RollbackInpu
 async function restoreProduction(release: ReleaseContext, input: RollbackInput): Promise<void> {
   release.enter(ReleaseStage.promoting, `rolling production back to ${input.to.taskDefinition}`);
   await release.deployments.create('production', `rollback to ${release.shortVersion}`);
-  await rollOut(release, input.plan.production, input.to.taskDefinition, 'production');
+  if (isNativeStrategy(input.plan)) await redeployProduction(release, input.to.taskDefinition);
+  else await rollOut(release, input.plan.production, input.to.taskDefinition, 'production');
   await release.deployments.mark('production', 'success', `${release.shortVersion} running again: ${input.reason}`.slice(0, 140));
   await release.slack.settle();
   release.finish('released', `production runs ${release.shortVersion} again (was ${input.from.version.slice(0, 12)})`);
   await release.slack.finalUpdate(`Rolled back to ${release.shortVersion}: ${input.reason}`);
+}
+
+/**
+ * Under ECS's own strategies, production goes back by an ECS deployment of the service's
+ * strategy without hooks (nothing to analyse: the target already ran there); if that fails, the
+ * revision that ran is deployed again the same way.
+ */
+async function redeployProduction(release: ReleaseContext, taskDefinition: string): Promise<void> {
+  const before = await release.acts.ecs.describeService(release.plan.production);
+  release.undo.add(`restore production to ${before.taskDefinition}`, async () => void (await redeployNative(release, before.taskDefinition)), { environment: 'production' });
+  await redeployNative(release, taskDefinition);
 }

@@ -1,4 +1,5 @@
 /** Human-readable rendering of release status for the terminal. */
+import { weightText } from '../domain/canary-plan';
 import { isLive } from '../release-client/live-analysis';
 import type { AnalysisStepRecord, MeasurementRecord, ReleaseEvent, ReleaseStatus, VerifyRecord } from '../domain/release';
 
@@ -55,7 +56,7 @@ export function formatStatus(status: ReleaseStatus): string {
     `started   ${status.startedAt}${status.finishedAt ? `   finished ${status.finishedAt}` : ''}`,
   ];
   if (status.canary.step > 0) {
-    lines.push(`canary    step ${status.canary.step}/${status.canary.steps.length}, ${status.canary.weight}% requested, ${status.canary.actualWeight}% of tasks`);
+    lines.push(`canary    step ${status.canary.step}/${status.canary.steps.length}, ${weightText(status.canary.weight, status.canary.actualWeight)}`);
   }
   const { approval } = status;
   if (approval.decision) lines.push(`approval  ${approval.decision} by ${approval.by} at ${approval.at}${approval.comment ? `: ${approval.comment}` : ''}`);

@@ -32,3 +32,11 @@ export function canaryShare(stableCount: number, canaryCount: number): number {
 export function canaryStepsBeforePromotion(steps: number[]): number[] {
   return steps.filter((w) => w < 100);
 }
+
+/**
+ * A canary's weight as people read it: the share asked for and, when tasks could not make it
+ * exact (the two-service canary), the share it really got; ECS's own strategies are exact.
+ */
+export function weightText(weight: number, actualWeight: number): string {
+  return weight === actualWeight ? `${weight}% of production traffic` : `${weight}% requested, ${actualWeight}% of tasks`;
+}

@@ -3,6 +3,7 @@
  * was done. A plain class the workflow's handlers call into, so every transition is testable
  * without a server. Time is passed in (workflow time inside a workflow).
  */
+import { weightText } from './canary-plan';
 import {
   type MeasurementRecord,
   type ReleaseEvent,
@@ -108,7 +109,7 @@ export class ReleaseState {
 
   setCanary(step: number, weight: number, actualWeight: number, now: Date): void {
     this.status.canary = { ...this.status.canary, step, weight, actualWeight };
-    this.record(`canary step ${step}/${this.status.canary.steps.length}: ${weight}% requested, ${actualWeight}% of tasks`, now);
+    this.record(`canary step ${step}/${this.status.canary.steps.length}: ${weightText(weight, actualWeight)}`, now);
   }
 
   /** Adds a bake window's measurements to the step's table. */

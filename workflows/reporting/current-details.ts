@@ -3,6 +3,7 @@
  * canary step and weight, the post-release watch's window, the latest analysis numbers, and the
  * last thing that happened.
  */
+import { weightText } from '../../src/domain/canary-plan';
 import type { MeasurementRecord, ReleaseStatus } from '../../src/domain/release';
 
 const pct = (fraction: number | undefined) => (fraction === undefined ? '?' : `${(fraction * 100).toFixed(2)}%`);
@@ -16,7 +17,7 @@ function latestNumbers(m: MeasurementRecord, reference = 'stable'): string {
 export function currentDetails(s: ReleaseStatus): string {
   const held = s.canary.awaitingDecision ? ' (held: a human must decide)' : s.paused ? ' (paused by an operator)' : '';
   const parts = [`**Stage** ${s.stage}${held}`];
-  if (s.canary.step > 0) parts.push(`**Canary** step ${s.canary.step}/${s.canary.steps.length}: ${s.canary.weight}% requested, ${s.canary.actualWeight}% of tasks`);
+  if (s.canary.step > 0) parts.push(`**Canary** step ${s.canary.step}/${s.canary.steps.length}: ${weightText(s.canary.weight, s.canary.actualWeight)}`);
   const watch = s.verify;
   const watchLatest = watch?.measurements.at(-1);
   if (watch?.startedAt) parts.push(`**Post-release watch** ${Math.round(watch.durationMs / 1000)} s, until ${watch.endsAt?.slice(11, 19)}: ${watch.measurements.length} measurement(s)`);

@@ -9,15 +9,16 @@ import { ReleaseStage } from '../../src/domain/release';
 import type { ReleaseContext } from '../release-context';
 import { VerificationFailed } from '../release-stopped';
 import { holdForHuman, runAnalysisWindow } from '../traffic/analysis-window';
+import type { TrafficStrategy } from '../traffic/traffic-strategy';
 
 /** Before any canary traffic: the running version's numbers, which the watch will hold the new one to. */
-export async function measureBaseline(release: ReleaseContext): Promise<void> {
+export async function measureBaseline(release: ReleaseContext, revision?: string): Promise<void> {
   if (!release.plan.verify) return;
-  const baseline = await release.acts.analysis.measureBaseline({ service: release.input.service, analysis: release.plan.canary.analysis });
+  const baseline = await release.acts.analysis.measureBaseline({ service: release.input.service, analysis: release.plan.canary.analysis, ...(revision ? { revision } : {}) });
   release.state.recordBaseline(baseline, release.now());
 }
 
-export async function watchProduction(release: ReleaseContext): Promise<void> {
+export async function watchProduction(release: ReleaseContext, traffic?: TrafficStrategy): Promise<void> {
   const { plan, state, controls } = release;
   const verify = plan.verify;
   if (!verify) return;
@@ -42,6 +43,7 @@ export async function watchProduction(release: ReleaseContext): Promise<void> {
         analysis,
         prior: state.verifyPrior,
         baseline: { requests: baseline?.requests, errorRate: baseline?.errorRate, p99Ms: baseline?.p99Ms },
+        ...(traffic?.revisions ? { revisions: traffic.revisions } : {}),
       }),
     );
     const { decision } = report;

@@ -9,16 +9,20 @@ import { analysedBake } from '../traffic/analysed-bake';
 import { measureBaseline } from './post-release-watch';
 import type { TrafficStrategy } from '../traffic/traffic-strategy';
 import { TwoServiceCanary } from '../traffic/two-service-canary';
+import { EcsNativeTraffic } from '../traffic/ecs-native';
+import { isNativeStrategy } from '../../src/domain/ecs-native-plan';
 
 /** The strategy that moves this release's production traffic. */
 export function trafficStrategyFor(release: ReleaseContext): TrafficStrategy {
-  return new TwoServiceCanary(release);
+  return isNativeStrategy(release.plan) ? new EcsNativeTraffic(release) : new TwoServiceCanary(release);
 }
 
 export async function shiftProductionTraffic(release: ReleaseContext, traffic: TrafficStrategy): Promise<void> {
-  release.enter(ReleaseStage.canary, `starting the production canary (${traffic.name})`);
+  // Blue-green has no canary steps: production moves at once, at promotion.
+  release.enter(ReleaseStage.canary, traffic.steps.length > 0 ? `starting the production canary (${traffic.name})` : `readying the new version beside production (${traffic.name})`);
   await release.deployments.create('production', `${release.shortVersion} deploying`);
-  await measureBaseline(release);
+  if (traffic.readProduction) await traffic.readProduction();
+  await measureBaseline(release, traffic.stableRevision);
   await traffic.begin(await release.productionTaskDefinition());
   for (const [index, weight] of traffic.steps.entries()) {
     if (release.controls.pending === 'promote') break;

@@ -30,6 +30,7 @@ export async function analysedBake(release: ReleaseContext, traffic: TrafficStra
         bakeMs: remaining,
         analysis,
         prior: { failures: state.failedMeasurements, inconclusiveInARow: state.inconclusiveInARow },
+        ...(traffic.revisions ? { revisions: traffic.revisions } : {}),
       }),
     );
     const { decision } = report;

@@ -2,8 +2,8 @@
  * How production traffic moves to the new version. The release's production stage steps
  * through `steps`, baking and analysing at each, then promotes; how a weight is reached, what
  * "all of production" means and how traffic is taken back belong to the strategy. Today's
- * implementation is the two-service canary; ECS-native canary / linear and blue-green
- * deployments implement the same interface.
+ * implementations are the two-service canary (two-service-canary.ts) and ECS's own canary,
+ * linear and blue-green deployments (ecs-native.ts).
  */
 import type { EcsServiceRef } from '../../src/domain/release';
 
@@ -15,6 +15,15 @@ export interface TrafficStrategy {
   /** Where analysis finds the new version's tasks (crashed-task counts). */
   readonly canaryTarget: EcsServiceRef;
   /**
+   * When canary and stable run in one service, the task definitions the analysis tells them apart
+   * by (metrics by revision); absent when each runs in its own service (metrics by track).
+   */
+  readonly revisions?: { canary: string; stable: string };
+  /** The revision production runs before the release, once read (the baseline is measured on it). */
+  readonly stableRevision?: string;
+  /** Reads what production runs before anything changes, when the strategy needs it before `begin`. */
+  readProduction?(): Promise<void>;
+  /**
    * Readies production for `taskDefinition` and registers, on the release's undo stack, what
    * takes traffic back to the stable version (marked urgent: it runs before any other undo).
    */
@@ -23,4 +32,6 @@ export interface TrafficStrategy {
   shiftTo(weight: number): Promise<number>;
   /** Puts all of production on the new version (registering its own undo) and retires what carried the canary. */
   promote(): Promise<void>;
+  /** After the post-release watch: lets go of what kept the previous version ready to take traffic back. */
+  complete?(): Promise<void>;
 }
