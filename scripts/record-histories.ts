@@ -26,10 +26,11 @@ import { controlRelease, decideRelease, followRelease, startRelease } from '../s
 import { resolveRollback, startRollback } from '../src/release-client/rollback';
 import { parseConfig } from '../src/config/load';
 import { releasePlan } from '../src/config/plan';
-import { type ReleaseOutcome, type ReleaseResult, ReleaseStage } from '../src/domain/release';
+import { type ReleaseOutcome, type ReleasePlan, type ReleaseResult, ReleaseStage } from '../src/domain/release';
 import { parseEnv } from '../src/config/env';
 import { startSandbox } from '../src/sandbox';
 import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from '../src/stack/sandbox-seed';
+import { withSandboxStrategy } from '../src/stack/sandbox-strategy';
 import { resolveTemporalCli } from '../src/temporal/cli-binary';
 import { connectClient, connectWorker } from '../src/temporal/connection';
 import { RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../src/temporal/dev-server';
@@ -56,6 +57,8 @@ interface Story {
   markers?: boolean;
   /** The story is a rollback (`runway rollback`) after two releases of the service reached production. */
   rollsBack?: boolean;
+  /** Production moves by one of ECS's own strategies (the sample service switched to it). */
+  strategy?: 'ecs-canary' | 'ecs-linear' | 'ecs-blue-green';
 }
 
 const STORIES: Story[] = [
@@ -70,6 +73,10 @@ const STORIES: Story[] = [
   { name: 'rolled-back-by-watch', result: 'rolled-back', image: 'healthy', decision: 'approve', watchMs: 30_000, failsAfterRelease: true },
   { name: 'released-with-markers', result: 'released', image: 'healthy', decision: 'approve', markers: true },
   { name: 'rollback-of-release', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true },
+  { name: 'released-ecs-canary', result: 'released', image: 'healthy', decision: 'approve', strategy: 'ecs-canary' },
+  { name: 'released-ecs-linear', result: 'released', image: 'healthy', decision: 'approve', strategy: 'ecs-linear' },
+  { name: 'released-blue-green', result: 'released', image: 'healthy', decision: 'approve', strategy: 'ecs-blue-green' },
+  { name: 'rolled-back-ecs-canary', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors', strategy: 'ecs-canary' },
 ];
 
 /** How `temporal workflow show --output json` names the event that closes a completed workflow. */
@@ -94,9 +101,11 @@ async function main(): Promise<void> {
   const connection = await connectWorker(env);
   const worker = await createReleaseWorker({ connection, namespace: 'default', taskQueue: 'record', env });
   const { client, close } = await connectClient(env);
-  const base = releasePlan(parseConfig(sample.replaceAll('http://127.0.0.1:4010', sandbox.url), 'x'), 'checkout');
+  const sandboxConfig = parseConfig(sample.replaceAll('http://127.0.0.1:4010', sandbox.url), 'x');
   // Bakes long enough for the abort story to act mid-canary, short enough to record quickly.
-  const plan = { ...base, canary: { ...base.canary, bakeMs: 1500 } };
+  const shortBakes = (base: ReleasePlan): ReleasePlan => ({ ...base, canary: { ...base.canary, bakeMs: 1500 } });
+  const plan = shortBakes(releasePlan(sandboxConfig, 'checkout'));
+  const planFor = (story: Story): ReleasePlan => (story.strategy ? shortBakes(releasePlan(withSandboxStrategy(sandboxConfig, 'checkout', story.strategy, sandbox.url), 'checkout')) : plan);
   /** Follows a release to its end, approving it when it asks. */
   const approveAndFinish = async (id: string) => {
     await followRelease(client, id, {
@@ -115,7 +124,7 @@ async function main(): Promise<void> {
         const version = i.toString(16).padStart(2, '0').repeat(20);
         const image = `${plan.imageRepository}:${version}`;
         sandbox.setScenario({ images: { [image]: story.image }, ...(story.canary ? { canary: { [image]: { behaviour: story.canary } } } : {}) });
-        const watchedPlan = story.watchMs ? { ...plan, verify: { durationMs: story.watchMs } } : plan;
+        const watchedPlan = story.watchMs ? { ...planFor(story), verify: { durationMs: story.watchMs } } : planFor(story);
         const markers = { sentry: { org: 'acme', project: 'checkout', repository: 'acme/checkout', versionPrefix: 'checkout@' }, webhooks: [`${sandbox.url}/webhooks/recorder`] };
         const storyPlan = story.markers ? { ...watchedPlan, ...markers } : watchedPlan;
         let { releaseId } = await startRelease(client, 'record', { service: 'checkout', version, image, requestedBy: 'recorder', reason: story.name, plan: storyPlan });

@@ -20,7 +20,16 @@ export interface RecordedCalls {
   prometheus?: RecordedCall[];
 }
 
-const READS = new Set(['DescribeServices', 'DescribeTaskDefinition', 'ListTaskDefinitions', 'ListTasks', 'DescribeTasks']);
+const READS = new Set([
+  'DescribeServices',
+  'DescribeTaskDefinition',
+  'ListTaskDefinitions',
+  'ListTasks',
+  'DescribeTasks',
+  'ListServiceDeployments',
+  'DescribeServiceDeployments',
+  'DescribeServiceRevisions',
+]);
 
 function field(request: unknown, name: string): unknown {
   return request && typeof request === 'object' ? (request as Record<string, unknown>)[name] : undefined;
@@ -46,7 +55,13 @@ export function summariseCalls(calls: RecordedCalls): string[] {
         field(c.request, 'taskDefinition') ? `taskDefinition ${String(field(c.request, 'taskDefinition')).split('/').pop()}` : undefined,
         field(c.request, 'desiredCount') !== undefined ? `desiredCount ${String(field(c.request, 'desiredCount'))}` : undefined,
       ].filter(Boolean);
+      const strategy = field(field(c.request, 'deploymentConfiguration'), 'strategy');
+      if (strategy && strategy !== 'ROLLING') parts.push(`strategy ${String(strategy)}`);
       lines.push(`  UpdateService ${String(field(c.request, 'cluster'))}/${String(field(c.request, 'service'))}: ${parts.join(', ')}`);
+    } else if (c.operation === 'ContinueServiceDeployment') {
+      lines.push(`  ContinueServiceDeployment ${String(field(c.request, 'action') ?? 'CONTINUE')} (hook ${String(field(c.request, 'hookId'))})`);
+    } else if (c.operation === 'StopServiceDeployment') {
+      lines.push(`  StopServiceDeployment ${String(field(c.request, 'stopType') ?? 'ROLLBACK')}`);
     } else {
       lines.push(`  ${c.operation}`);
     }

@@ -6,13 +6,14 @@ import { followRelease, startRelease } from '../../release-client/releases';
 import { loadConfig } from '../../config/load';
 import { releasePlan } from '../../config/plan';
 import { defaultImage } from '../../domain/release-id';
-import { type ReleasePlan, ReleaseStage, type ReleaseStatus } from '../../domain/release';
+import { type ProductionStrategyName, type ReleasePlan, ReleaseStage, type ReleaseStatus } from '../../domain/release';
 import { rollbackId } from '../../domain/rollback';
 import { ClickError } from '../../sandbox';
 import { callsSince, summariseCalls, type RecordedCalls } from '../../stack/call-summary';
 import { type EmbeddedStack, startEmbeddedStack } from '../../stack/embedded-stack';
 import type { RunwayProcesses } from '../../stack/release-worker-factory';
 import { serviceServing } from '../../stack/sandbox-production';
+import { withSandboxStrategy } from '../../stack/sandbox-strategy';
 import { withClient } from '../context';
 import { invalidInput } from '../errors';
 import { ExitCode, exitCodeForResult } from '../exit-codes';
@@ -50,6 +51,33 @@ const SCENARIOS = {
       `the release is promoted, then, during its post-release watch (${DEMO_WATCH_MS / 1000} s for this run), its version starts answering 15% errors in production; ` +
       'the watch rolls production back to the previous version by itself',
   },
+  'blue-green': {
+    image: 'healthy',
+    decision: 'approve',
+    strategy: 'ecs-blue-green',
+    story:
+      "ECS's own BLUE_GREEN deployment: the new revision is smoke-tested through the test listener, production traffic moves to it at once, " +
+      'and it bakes while ECS keeps the previous revision ready; then ECS retires the old one',
+  },
+  'ecs-canary': {
+    image: 'healthy',
+    decision: 'approve',
+    strategy: 'ecs-canary',
+    story: "ECS's own CANARY deployment: ECS sends exactly 10% of production to the new revision, Runway's analysis judges it at a PAUSE hook, then all traffic moves",
+  },
+  'ecs-linear': {
+    image: 'healthy',
+    decision: 'approve',
+    strategy: 'ecs-linear',
+    story: "ECS's own LINEAR deployment: 25%, 50%, 75%, then 100% of production, Runway's analysis judging each step at a PAUSE hook",
+  },
+  'ecs-canary-bad': {
+    image: 'healthy',
+    decision: 'approve',
+    strategy: 'ecs-canary',
+    canary: 'errors',
+    story: "ECS's own CANARY deployment of a version answering 15% errors: analysis fails it at 10%, and ECS's rollback puts all traffic back on the previous revision",
+  },
   rollback: {
     image: 'healthy',
     decision: 'approve',
@@ -58,7 +86,16 @@ const SCENARIOS = {
   },
 } as const satisfies Record<
   string,
-  { image: string; decision: 'approve' | 'reject'; story: string; canary?: 'errors' | 'latency'; fromCiJob?: true; failsAfterRelease?: true; rollsBack?: true }
+  {
+    image: string;
+    decision: 'approve' | 'reject';
+    story: string;
+    canary?: 'errors' | 'latency';
+    fromCiJob?: true;
+    failsAfterRelease?: true;
+    rollsBack?: true;
+    strategy?: Exclude<ProductionStrategyName, 'two-service-canary'>;
+  }
 >;
 type ScenarioName = keyof typeof SCENARIOS;
 type Scenario = (typeof SCENARIOS)[ScenarioName];
@@ -81,7 +118,9 @@ export function configureDemoCommand(program: Command, processes: RunwayProcesse
         say('Starting the embedded stack (Temporal dev server, sandbox, worker)…');
         const stack = await startEmbeddedStack({ processes, log: (l) => process.stderr.write(`  ${l}\n`) });
         try {
-          const config = await loadConfig(stack.env.RUNWAY_CONFIG);
+          const loaded = await loadConfig(stack.env.RUNWAY_CONFIG);
+          // An ECS strategy is this scenario's story: the sample service uses it for this run; the config file stays as it is.
+          const config = 'strategy' in scenario ? withSandboxStrategy(loaded, DEMO_SERVICE, scenario.strategy, stack.sandbox.url) : loaded;
           const configured = releasePlan(config, DEMO_SERVICE, 'demo-ci');
           // The watch is this scenario's story: its plan gets one; the config stays as it is.
           const plan = 'failsAfterRelease' in scenario ? { ...configured, verify: { durationMs: DEMO_WATCH_MS } } : configured;
