@@ -26,7 +26,7 @@ import {
   UpdateServiceCommand,
   type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
-import type { EcsServiceRef } from '../src/domain/release';
+import type { EcsServiceRef, ProductionLoadBalancer } from '../src/domain/release';
 import { type EcsActivityOptions, readActiveService, type ServiceSnapshot, snapshotOf } from './ecs';
 import { awsFailure, FailureType, nonRetryable } from './errors';
 
@@ -39,15 +39,8 @@ export type NativeStrategy = 'CANARY' | 'LINEAR' | 'BLUE_GREEN';
  */
 export type PauseStage = 'POST_SCALE_UP' | 'POST_TEST_TRAFFIC_SHIFT' | 'PRE_PRODUCTION_TRAFFIC_SHIFT' | 'POST_PRODUCTION_TRAFFIC_SHIFT';
 
-export interface NativeLoadBalancer {
-  targetGroupArn: string;
-  alternateTargetGroupArn: string;
-  productionListenerRule: string;
-  testListenerRule?: string;
-  roleArn: string;
-  containerName: string;
-  containerPort: number;
-}
+/** The target groups and listener rules ECS shifts traffic on, as the release plan carries them. */
+export type NativeLoadBalancer = ProductionLoadBalancer;
 
 export interface NativeDeploymentConfig {
   strategy: NativeStrategy;
