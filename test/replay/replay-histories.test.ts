@@ -23,12 +23,16 @@ describe('recorded release histories', () => {
       'held-then-resumed.json',
       'rejected.json',
       'released-after-watch.json',
+      'released-blue-green.json',
+      'released-ecs-canary.json',
+      'released-ecs-linear.json',
       'released-with-markers.json',
       'released.json',
       'rollback-of-release.json',
       'rolled-back-bad-image.json',
       'rolled-back-by-watch.json',
       'rolled-back-canary.json',
+      'rolled-back-ecs-canary.json',
       'rolled-back-smoke.json',
     ]);
   });

@@ -263,8 +263,9 @@ export class EcsEmulator {
       if (td.status !== 'ACTIVE') throw new EcsError(EcsErrorType.invalidParameter, 'TaskDefinition is inactive.');
     }
     // Checked before anything changes, so a refused strategy leaves the service as it was.
-    const nativePlan = nativeStrategyPlan({ ...service.deploymentConfiguration, ...q.deploymentConfiguration }, q.loadBalancers ?? service.loadBalancers ?? []);
-    if (q.deploymentConfiguration) service.deploymentConfiguration = { ...service.deploymentConfiguration, ...q.deploymentConfiguration };
+    const merged = mergeDeploymentConfiguration(service.deploymentConfiguration, q.deploymentConfiguration);
+    const nativePlan = nativeStrategyPlan(merged, q.loadBalancers ?? service.loadBalancers ?? []);
+    if (q.deploymentConfiguration) service.deploymentConfiguration = merged;
     if (q.loadBalancers) service.loadBalancers = q.loadBalancers;
     if (q.networkConfiguration) service.networkConfiguration = q.networkConfiguration;
 
@@ -397,4 +398,20 @@ export class EcsEmulator {
     if (service.events.length > MAX_EVENTS) service.events.splice(0, service.events.length - MAX_EVENTS);
     return service;
   }
+}
+
+/**
+ * The service's deploymentConfiguration after an UpdateService: the request's members replace the
+ * stored ones. A request that names another strategy leaves the stored strategy's own
+ * configuration behind (a CANARY service's canaryConfiguration does not follow it to LINEAR):
+ * the sandbox's reading of ECS, whose documentation does not say how a strategy change is merged.
+ */
+function mergeDeploymentConfiguration(stored: Record<string, unknown>, requested: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!requested) return stored;
+  const merged = { ...stored, ...requested };
+  if (requested.strategy !== undefined && requested.strategy !== stored.strategy) {
+    if (requested.canaryConfiguration === undefined) delete merged.canaryConfiguration;
+    if (requested.linearConfiguration === undefined) delete merged.linearConfiguration;
+  }
+  return merged;
 }
