@@ -5,6 +5,7 @@
  *
  * Deterministic orchestration only: every side effect is an activity; time is workflow time.
  */
+import { approvesAfterTestTraffic } from '../src/domain/ecs-native-plan';
 import type { ReleaseInput, ReleaseOutcome } from '../src/domain/release';
 import { ReleaseContext } from './release-context';
 import { awaitApproval } from './stages/approval';
@@ -25,7 +26,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       await build(release);
       await deployToStaging(release);
       await smokeTest(release);
-      await awaitApproval(release);
+      // Blue-green may be approved later, once its new revision passed the smoke test through the test listener.
+      if (!approvesAfterTestTraffic(release.plan)) await awaitApproval(release);
       await runMigration(release);
       const traffic = trafficStrategyFor(release);
       await shiftProductionTraffic(release, traffic);

@@ -95,7 +95,7 @@ function markerPlan(config: RunwayConfig, svc: ServiceConfig): Pick<ReleasePlan,
 
 /** Production as the release's traffic strategy needs it; the two-service canary's plan is as it was before strategies existed. */
 function productionPlanOf(svc: ServiceConfig): ProductionPlan {
-  const { cluster, service, strategy, canaryService, loadBalancer, testUrl } = svc.production;
+  const { cluster, service, strategy, canaryService, loadBalancer, testUrl, approveAfterTestTraffic } = svc.production;
   if (strategy === 'two-service-canary') return { cluster, service, canaryService: canaryService! };
   return {
     cluster,
@@ -103,6 +103,7 @@ function productionPlanOf(svc: ServiceConfig): ProductionPlan {
     strategy,
     loadBalancer: { ...loadBalancer!, containerName: loadBalancer!.containerName ?? svc.container },
     ...(testUrl ? { testUrl } : {}),
+    ...(approveAfterTestTraffic ? { approveAfterTestTraffic: true as const } : {}),
   };
 }
 

@@ -57,11 +57,18 @@ export const productionSchema = ecsServiceSchema.extend({
   loadBalancer: loadBalancerSchema.optional(),
   /** ecs-blue-green: where the test listener answers; the smoke checks run here against the new revision before production traffic moves. */
   testUrl: z.url({ message: 'must be a URL' }).optional(),
+  /**
+   * ecs-blue-green: the release's approval is asked once the new revision is up and passed the
+   * smoke test through the test listener, right before production traffic moves (instead of after
+   * the staging smoke test). ECS holds the deployment meanwhile.
+   */
+  approveAfterTestTraffic: z.boolean().default(false),
 });
 
 interface StrategyFields {
   production: z.output<typeof productionSchema>;
   canary: { steps?: number[] | undefined };
+  migration?: unknown;
 }
 
 const isTenth = (n: number) => Math.abs(Math.round(n * 10) - n * 10) < 1e-9;
@@ -93,6 +100,12 @@ export function checkProductionStrategy(svc: StrategyFields, ctx: z.RefinementCt
   const lb = production.loadBalancer;
   if (lb && lb.alternateTargetGroupArn === lb.targetGroupArn) issue(['production', 'loadBalancer', 'alternateTargetGroupArn'], 'must differ from targetGroupArn (ECS moves traffic between the two)');
 
+  if (production.approveAfterTestTraffic && strategy !== 'ecs-blue-green') {
+    issue(['production', 'approveAfterTestTraffic'], 'only ecs-blue-green has test traffic to approve after (the other strategies are approved after the staging smoke test)');
+  }
+  if (production.approveAfterTestTraffic && svc.migration) {
+    issue(['production', 'approveAfterTestTraffic'], 'cannot be combined with a migration: the migration runs after approval and before the new revision starts, and here the new revision starts before approval');
+  }
   if (strategy === 'ecs-blue-green') {
     if (svc.canary.steps && (svc.canary.steps.length !== 1 || svc.canary.steps[0] !== 100)) {
       issue(['canary', 'steps'], 'ecs-blue-green moves all production traffic at once: leave steps out (its bake is the post-release watch)');

@@ -63,7 +63,9 @@ export function nativeDeploymentPlan(plan: ReleasePlan): NativeDeploymentPlan {
   const strategy = ECS_STRATEGY[name];
   const { bakeMs, analysis } = plan.canary;
   const steps = plan.canary.steps.filter((w) => w < 100);
-  const analysisHold = BAKES_PER_HOOK * bakeMs + analysis.decisionTimeoutMs + HOOK_GRACE_MS;
+  // Blue-green's pause before the shift may hold the approval instead of an analysis.
+  const approvalHold = plan.production.approveAfterTestTraffic ? plan.approval.timeoutMs + HOOK_GRACE_MS : 0;
+  const analysisHold = Math.max(BAKES_PER_HOOK * bakeMs + analysis.decisionTimeoutMs + HOOK_GRACE_MS, approvalHold);
   const watchHold = (plan.verify?.durationMs ?? 0) + analysis.decisionTimeoutMs + HOOK_GRACE_MS;
   const pauses: NativePause[] = [
     { stages: ['PRE_PRODUCTION_TRAFFIC_SHIFT'], timeoutMinutes: minutes(analysisHold) },
@@ -92,4 +94,9 @@ export function strategyLabel(plan: ReleasePlan): string {
   return plan.production.strategy && plan.production.strategy !== 'two-service-canary'
     ? { 'ecs-canary': 'ECS canary', 'ecs-linear': 'ECS linear', 'ecs-blue-green': 'ECS blue-green' }[plan.production.strategy]
     : 'two-service canary';
+}
+
+/** True when the release's approval waits until blue-green's new revision passed its test-listener smoke test. */
+export function approvesAfterTestTraffic(plan: ReleasePlan): boolean {
+  return plan.production.strategy === 'ecs-blue-green' && plan.production.approveAfterTestTraffic === true;
 }

@@ -64,6 +64,8 @@ export interface ProductionPlan extends EcsServiceRef {
   loadBalancer?: ProductionLoadBalancer;
   /** ecs-blue-green: the test listener's URL, where smoke checks reach the new revision. */
   testUrl?: string;
+  /** ecs-blue-green: the approval is asked after the test-listener smoke test, right before production traffic moves. */
+  approveAfterTestTraffic?: true;
 }
 
 /**

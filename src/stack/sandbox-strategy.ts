@@ -28,7 +28,13 @@ export function sandboxTestUrl(sandboxUrl: string, cluster: string, service: str
 }
 
 /** `config` with `service` released by `strategy` on its one production service (steps: the strategy's defaults). */
-export function withSandboxStrategy(config: RunwayConfig, service: string, strategy: Exclude<ProductionStrategyName, 'two-service-canary'>, sandboxUrl: string): RunwayConfig {
+export function withSandboxStrategy(
+  config: RunwayConfig,
+  service: string,
+  strategy: Exclude<ProductionStrategyName, 'two-service-canary'>,
+  sandboxUrl: string,
+  options: { approveAfterTestTraffic?: boolean } = {},
+): RunwayConfig {
   const svc = config.services[service];
   if (!svc) throw new Error(`the config has no service "${service}"`);
   const { canaryService: _canary, ...production } = svc.production;
@@ -39,6 +45,7 @@ export function withSandboxStrategy(config: RunwayConfig, service: string, strat
       strategy,
       loadBalancer: sandboxLoadBalancer(svc.production.service),
       ...(strategy === 'ecs-blue-green' ? { testUrl: sandboxTestUrl(sandboxUrl, svc.production.cluster, svc.production.service) } : {}),
+      approveAfterTestTraffic: options.approveAfterTestTraffic ?? false,
     },
     canary: { ...svc.canary, steps: undefined },
   };

@@ -85,6 +85,21 @@ describe('production strategies in the config', () => {
     ]);
   });
 
+  it('moves the approval after the test-listener smoke test only for blue-green, and not with a migration', () => {
+    const bg = native('ecs-blue-green', ', testUrl: "http://localhost/test", approveAfterTestTraffic: true');
+    const plan = releasePlan(parseConfig(withProduction(bg), 'x'), 'api');
+    expect(plan.production.approveAfterTestTraffic).toBe(true);
+    // The pause before the production shift holds the approval: its timeout covers the approval's 24 h (+10 min).
+    expect(nativeDeploymentPlan(plan).pauses[1]).toEqual({ stages: ['PRE_PRODUCTION_TRAFFIC_SHIFT'], timeoutMinutes: 24 * 60 + 10 });
+    expect(releasePlan(parseConfig(withProduction(native('ecs-blue-green', ', testUrl: "http://t/"')), 'x'), 'api').production.approveAfterTestTraffic).toBeUndefined();
+    expect(configProblems(withProduction(native('ecs-canary', ', approveAfterTestTraffic: true')))).toEqual([
+      'services.api.production.approveAfterTestTraffic: only ecs-blue-green has test traffic to approve after (the other strategies are approved after the staging smoke test)',
+    ]);
+    expect(configProblems(withProduction(bg, 'migration: { command: [migrate] }'))).toEqual([
+      'services.api.production.approveAfterTestTraffic: cannot be combined with a migration: the migration runs after approval and before the new revision starts, and here the new revision starts before approval',
+    ]);
+  });
+
   it('accepts a canary percent on ECS\'s tenths grid', () => {
     const plan = releasePlan(parseConfig(withProduction(native('ecs-canary'), 'canary: { steps: [2.5, 100] }'), 'x'), 'api');
     expect(nativeDeploymentPlan(plan)).toMatchObject({ strategy: 'CANARY', canaryPercent: 2.5 });

@@ -13,10 +13,11 @@
  * until ECS reports it done.
  */
 import type { ServiceSnapshot } from '../../activities/ecs';
-import { nativeDeploymentPlan, type NativeDeploymentPlan, strategyLabel, unpausedDeploymentPlan } from '../../src/domain/ecs-native-plan';
-import type { EcsServiceRef } from '../../src/domain/release';
+import { approvesAfterTestTraffic, nativeDeploymentPlan, type NativeDeploymentPlan, strategyLabel, unpausedDeploymentPlan } from '../../src/domain/ecs-native-plan';
+import { type EcsServiceRef, ReleaseStage } from '../../src/domain/release';
 import type { ReleaseContext } from '../release-context';
 import { ProductionDeploymentFailed } from '../release-stopped';
+import { awaitApproval } from '../stages/approval';
 import type { TrafficStrategy } from './traffic-strategy';
 
 /** A PAUSE hook of the deployment, awaiting Runway's answer. */
@@ -114,6 +115,11 @@ export class EcsNativeTraffic implements TrafficStrategy {
     this.release.record(`test-listener smoke test passed: ${smoke.checks.length} check(s) answered ${smoke.checks.map((c) => c.status).join(', ')}`);
     await this.answer('CONTINUE');
     await this.nextHook();
+    if (approvesAfterTestTraffic(plan)) {
+      // ECS holds the deployment at the pause before the production shift while people decide; a rejection takes the new revision away.
+      await awaitApproval(this.release);
+      this.release.enter(ReleaseStage.canary, `approved: moving production traffic to the new revision (${this.name})`);
+    }
   }
 
   /** Waits for ECS to pause at the next hook; a deployment that ended instead (ECS rolled it back) ends the release, naming why. */

@@ -55,9 +55,10 @@ const SCENARIOS = {
     image: 'healthy',
     decision: 'approve',
     strategy: 'ecs-blue-green',
+    approveAfterTestTraffic: true,
     story:
-      "ECS's own BLUE_GREEN deployment: the new revision is smoke-tested through the test listener, production traffic moves to it at once, " +
-      'and it bakes while ECS keeps the previous revision ready; then ECS retires the old one',
+      "ECS's own BLUE_GREEN deployment: the new revision starts beside production and is smoke-tested through the test listener; then the approver is asked, " +
+      'production traffic moves to it at once, and it bakes while ECS keeps the previous revision ready; then ECS retires the old one',
   },
   'ecs-canary': {
     image: 'healthy',
@@ -95,6 +96,7 @@ const SCENARIOS = {
     failsAfterRelease?: true;
     rollsBack?: true;
     strategy?: Exclude<ProductionStrategyName, 'two-service-canary'>;
+    approveAfterTestTraffic?: true;
   }
 >;
 type ScenarioName = keyof typeof SCENARIOS;
@@ -120,7 +122,7 @@ export function configureDemoCommand(program: Command, processes: RunwayProcesse
         try {
           const loaded = await loadConfig(stack.env.RUNWAY_CONFIG);
           // An ECS strategy is this scenario's story: the sample service uses it for this run; the config file stays as it is.
-          const config = 'strategy' in scenario ? withSandboxStrategy(loaded, DEMO_SERVICE, scenario.strategy, stack.sandbox.url) : loaded;
+          const config = 'strategy' in scenario ? withSandboxStrategy(loaded, DEMO_SERVICE, scenario.strategy, stack.sandbox.url, { approveAfterTestTraffic: 'approveAfterTestTraffic' in scenario }) : loaded;
           const configured = releasePlan(config, DEMO_SERVICE, 'demo-ci');
           // The watch is this scenario's story: its plan gets one; the config stays as it is.
           const plan = 'failsAfterRelease' in scenario ? { ...configured, verify: { durationMs: DEMO_WATCH_MS } } : configured;
