@@ -1,86 +1,236 @@
 /**
- * `npm run bench -- rollback-reaction [--runs N] [--interval-ms MS]`: how fast a canary that
- * turns bad is taken out of traffic. Each run releases a version, waits until its canary serves
- * its first step, then at a random moment within one analysis interval makes the sandbox's
- * metrics for that version bad (15 % errors). It measures the time from that instant until
- * UpdateService takes the canary to 0 tasks (traffic back on stable) and until the whole
- * rollback has finished. Goal: traffic at 0 within one interval + 2 s (median).
+ * `npm run bench -- rollback-reaction [--runs N] [--interval-ms MS] [--strategies a,b,…]`: how fast
+ * a version that turns bad while it serves production is taken out of traffic, under every
+ * production strategy side by side in one run (one Temporal server, sandbox and worker; the runs
+ * interleave the strategies, so a slower moment of the machine falls on all of them alike).
+ *
+ * Each run releases a version and waits until it serves: the two-service canary, ECS canary and
+ * ECS linear at their first step (10 %, 10 %, 25 %); ECS blue-green with all production traffic
+ * on green during its bake, which is its post-release watch (the `verifying` stage). Then, at a
+ * random moment within one analysis interval, the sandbox's metrics for that image turn bad (15 %
+ * errors). From that instant it measures:
+ *
+ * (a) 0 % of production traffic on the bad version.
+ *     - two-service-canary: when the sandbox answered the UpdateService that took the canary
+ *       service to 0 tasks (its share of tasks is its share of traffic).
+ *     - ecs-*: when the sandbox answered the StopServiceDeployment (or ContinueServiceDeployment
+ *       ROLLBACK) of the release's service deployment. The sandbox's ECS moves the rollback's
+ *       weights (`trafficWeights`) to 0 inside that very call, before answering it
+ *       (src/sandbox/ecs/native-deployment.ts startRollback), so the call's time is the instant
+ *       the weights dropped; polling GET /_sandbox/state would add the poll's own delay (≤ 20 ms
+ *       plus reading the state). The bench still polls the weights until the new revision has
+ *       0 % of production traffic — a rollback that fails keeps its weights, and only the poll
+ *       says so — and takes the poll's time when no rollback call came (a hook that timed out).
+ *       Real ECS accepts the call and then moves the listener rule's weights, so on AWS (a) is
+ *       this plus the load balancer's update.
+ * (b) the rollback complete: the release finished rolled-back (its `finishedAt`): every undo done
+ *     (under ECS's own strategies, ECS's rollback waited for until ECS reports it
+ *     ROLLBACK_SUCCESSFUL — the tables show when the release saw that — then staging put back), its
+ *     records and messages written.
+ *
+ * The failing measurement is the first `fail` among the release's recorded measurements (the
+ * canary analysis, or the post-release watch for blue-green); its `at` is when the analysis
+ * activity took it (before its queries), so "failing measurement → 0 %" is Runway's reaction to
+ * a verdict: the query, the workflow task and the rollback call. "bad → failing measurement" is
+ * the wait for the next analysis interval, at most one interval.
+ *
+ * Goals (issue 17): blue-green (a) ≤ 1 s after the failing measurement; the canaries (a) within one
+ * analysis interval + 2 s of the version turning bad (medians).
  */
 import { decideRelease } from '../src/release-client/releases';
-import type { ReleaseOutcome } from '../src/domain/release';
-import { parseFlags } from './support/args';
-import { benchServiceNames } from './support/bench-config';
+import type { MeasurementRecord, ProductionStrategyName, ReleaseOutcome, ReleaseStatus } from '../src/domain/release';
+import { parseFlags, takeChoiceListFlag } from './support/args';
+import { benchServiceNames, type BenchServiceOverride } from './support/bench-config';
 import { startBenchRelease, untilStatus } from './support/bench-releases';
-import { startBenchStack } from './support/bench-stack';
+import { type BenchStack, startBenchStack } from './support/bench-stack';
 import { Prng, sleep } from './support/prng';
-import { median, printTable } from './support/stats';
+import { productionWeightOf, rollbackCall, taskDefinitionImages, trafficWeights } from './support/sandbox-traffic';
+import { fmt, printTable, summarise } from './support/stats';
 import { WorkerProcess } from './support/worker-process';
 
 const FLAGS = {
-  runs: { default: 5, min: 1, max: 30, help: 'releases, one after another' },
-  'interval-ms': { default: 5000, min: 500, max: 60_000, help: 'canary analysis interval' },
+  runs: { default: 5, min: 1, max: 30, help: 'releases per strategy, one after another' },
+  // The config refuses analysis intervals under a second.
+  'interval-ms': { default: 5000, min: 1000, max: 60_000, help: 'analysis interval (canary and post-release watch)' },
 };
 
-interface UpdateServiceCall {
-  at: string;
-  operation: string;
-  request: { service?: string; desiredCount?: number };
+const STRATEGIES = ['two-service-canary', 'ecs-canary', 'ecs-linear', 'ecs-blue-green'] as const satisfies readonly ProductionStrategyName[];
+type Strategy = (typeof STRATEGIES)[number];
+
+/** Blue-green's goal: production off the bad version this soon after the measurement that failed it. */
+const BLUE_GREEN_GOAL_MS = 1000;
+const POLL_MS = 20;
+
+/** How each strategy's run is set up and read. */
+const PROFILES: Record<Strategy, { prefix: string; serving: string; isServing: (s: ReleaseStatus) => boolean; measurements: (s: ReleaseStatus) => MeasurementRecord[] }> = {
+  'two-service-canary': { prefix: 'rr-tsc', serving: 'canary at its first step', isServing: atFirstStep, measurements: canaryMeasurements },
+  'ecs-canary': { prefix: 'rr-ecan', serving: 'canary at its first step', isServing: atFirstStep, measurements: canaryMeasurements },
+  'ecs-linear': { prefix: 'rr-elin', serving: 'first linear step', isServing: atFirstStep, measurements: canaryMeasurements },
+  'ecs-blue-green': { prefix: 'rr-ebg', serving: 'all traffic on green, baking (verifying)', isServing: (s) => s.stage === 'verifying', measurements: (s) => s.verify?.measurements ?? [] },
+};
+
+function atFirstStep(s: ReleaseStatus): boolean {
+  return s.canary.step === 1;
+}
+
+function canaryMeasurements(s: ReleaseStatus): MeasurementRecord[] {
+  return (s.canary.analysis ?? []).flatMap((a) => a.measurements);
+}
+
+interface RunFigures {
+  badToFailing: number;
+  failingToZero: number;
+  badToZero: number;
+  /** ECS's own strategies: when the release recorded that ECS reported its rollback done. */
+  badToEcsRolledBack?: number;
+  badToComplete: number;
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { runs, 'interval-ms': intervalMs } = parseFlags(args, FLAGS);
-  const services = benchServiceNames(runs, 'rr');
-  // A long bake: the canary must still be at its first step when it turns bad.
-  const stack = await startBenchStack({ services, bake: intervalMs * 20, analysisInterval: intervalMs, deploymentDelayMs: 200 });
+  const { values: strategies, rest } = takeChoiceListFlag(args, 'strategies', STRATEGIES, STRATEGIES);
+  const { runs, 'interval-ms': intervalMs } = parseFlags(rest, FLAGS);
+  const services = Object.fromEntries(strategies.map((s) => [s, benchServiceNames(runs, PROFILES[s].prefix)])) as Record<Strategy, string[]>;
+  const perService: Record<string, BenchServiceOverride> = {};
+  for (const strategy of strategies) {
+    for (const service of services[strategy]) {
+      // Blue-green's bake is its post-release watch: long enough never to pass first.
+      perService[service] = strategy === 'ecs-blue-green' ? { strategy, verify: intervalMs * 30 } : { strategy };
+    }
+  }
+  // A long bake: a canary must still be at its first step when it turns bad.
+  const stack = await startBenchStack({
+    services: strategies.flatMap((s) => services[s]),
+    bake: intervalMs * 20,
+    analysisInterval: intervalMs,
+    deploymentDelayMs: 200,
+    perService,
+  });
   const worker = await WorkerProcess.start(stack.workerEnv);
   const prng = new Prng(7);
-  const toZero: number[] = [];
-  const toComplete: number[] = [];
+  const figures = Object.fromEntries(strategies.map((s) => [s, [] as RunFigures[]])) as Record<Strategy, RunFigures[]>;
   try {
-    for (const service of services) {
-      const version = prng.sha();
-      const image = `${stack.config.services[service]!.image}:${version}`;
-      const id = await startBenchRelease(stack.client, stack.taskQueue, stack.config, service, version);
-      await untilStatus(stack.client, id, (s) => s.stage === 'awaiting-approval', 120_000);
-      await decideRelease(stack.client, id, 'approve', 'alice');
-      await untilStatus(stack.client, id, (s) => s.canary.step === 1, 120_000);
-      // Turn bad somewhere within an interval, so the analysis phase is not always the same.
-      await sleep(prng.int(0, intervalMs));
-      const turnedBadAt = Date.now();
-      stack.sandbox.setScenario({ canary: { [image]: { behaviour: 'errors' } } });
-
-      const zeroAt = await untilCanaryEmptied(() => stack.sandbox.calls().ecs as UpdateServiceCall[], `${service}-canary`, turnedBadAt);
-      const outcome = (await stack.client.workflow.getHandle(id).result()) as ReleaseOutcome;
-      const doneAt = Date.parse(outcome.status.finishedAt ?? new Date().toISOString());
-      if (outcome.result !== 'rolled-back') throw new Error(`${id} ended ${outcome.result}, expected rolled-back: ${outcome.reason}`);
-      toZero.push(zeroAt - turnedBadAt);
-      toComplete.push(doneAt - turnedBadAt);
-      console.log(`rollback-reaction: ${service}: canary at 0 after ${zeroAt - turnedBadAt} ms, rolled back after ${doneAt - turnedBadAt} ms (${outcome.reason})`);
+    for (let i = 0; i < runs; i++) {
+      for (const strategy of strategies) figures[strategy].push(await oneRun(stack, strategy, services[strategy][i]!, intervalMs, prng));
+    }
+    for (const strategy of strategies) {
+      console.log('');
+      console.log(`rollback-reaction: ${strategy} (${PROFILES[strategy].serving} when it turns bad)`);
+      const f = figures[strategy];
+      printTable([
+        { label: 'bad → failing measurement', unit: 'ms', values: f.map((r) => r.badToFailing) },
+        { label: 'failing measurement → 0 % traffic', unit: 'ms', values: f.map((r) => r.failingToZero) },
+        { label: 'bad → 0 % traffic', unit: 'ms', values: f.map((r) => r.badToZero) },
+        ...(strategy === 'two-service-canary' ? [] : [{ label: 'bad → ECS reports rollback done', unit: 'ms', values: f.flatMap((r) => r.badToEcsRolledBack ?? []) }]),
+        { label: 'bad → rollback complete', unit: 'ms', values: f.map((r) => r.badToComplete) },
+      ]);
     }
     console.log('');
-    printTable([
-      { label: 'bad → canary traffic at 0', unit: 'ms', values: toZero },
-      { label: 'bad → rollback complete', unit: 'ms', values: toComplete },
-    ]);
-    const goal = intervalMs + 2000;
-    console.log(
-      `rollback-reaction: canary at 0 after ${Math.round(median(toZero))} ms, rollback complete after ${Math.round(median(toComplete))} ms (medians of ${runs} runs, ${intervalMs} ms interval; goal ≤ ${goal} ms to 0: ${median(toZero) <= goal ? 'met' : 'missed'})`,
-    );
+    for (const strategy of strategies) console.log(summaryLine(strategy, figures[strategy], intervalMs));
+    console.log(`rollback-reaction: medians of ${runs} run(s) per strategy, ${intervalMs} ms analysis interval, failureLimit 1, minRequests 1, ECS deployments settle in 200 ms`);
   } finally {
     await worker.kill();
     await stack.stop();
   }
 }
 
-/** When the sandbox answered the UpdateService that set the canary's desired count to 0. */
-async function untilCanaryEmptied(calls: () => UpdateServiceCall[], canaryService: string, since: number): Promise<number> {
+async function oneRun(stack: BenchStack, strategy: Strategy, service: string, intervalMs: number, prng: Prng): Promise<RunFigures> {
+  const profile = PROFILES[strategy];
+  const { cluster, service: ecsService } = stack.config.services[service]!.production;
+  const version = prng.sha();
+  const image = `${stack.config.services[service]!.image}:${version}`;
+  const id = await startBenchRelease(stack.client, stack.taskQueue, stack.config, service, version);
+  await untilStatus(stack.client, id, (s) => s.stage === 'awaiting-approval', 120_000);
+  await decideRelease(stack.client, id, 'approve', 'alice');
+  await untilStatus(stack.client, id, profile.isServing, 180_000);
+  // Under ECS's own strategies, the revision that serves the new version: green, with production traffic.
+  const green = strategy === 'two-service-canary' ? undefined : servingRevision(stack, cluster, ecsService, image);
+  // Turn bad somewhere within an interval, so the analysis phase is not always the same.
+  await sleep(prng.int(0, intervalMs));
+  const turnedBadAt = Date.now();
+  stack.sandbox.setScenario({ canary: { [image]: { behaviour: 'errors' } } });
+
+  const zero = green
+    ? await untilRevisionOut(stack, cluster, ecsService, green, turnedBadAt)
+    : { at: await untilCanaryEmptied(stack, `${ecsService}-canary`, turnedBadAt), how: 'UpdateService desiredCount 0 on the canary service' };
+  const outcome = (await stack.client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  if (outcome.result !== 'rolled-back') throw new Error(`${id} ended ${outcome.result}, expected rolled-back: ${outcome.reason}`);
+  const doneAt = Date.parse(outcome.status.finishedAt ?? new Date().toISOString());
+  const failing = profile.measurements(outcome.status).find((m) => m.verdict === 'fail');
+  if (!failing) throw new Error(`${id} rolled back without a failed measurement: ${outcome.reason}`);
+  const failingAt = Date.parse(failing.at);
+  const early = failingAt < turnedBadAt ? ` — NOTE: the failing measurement came ${turnedBadAt - failingAt} ms before the version turned bad` : '';
+  // The release records the end of ECS's rollback when it sees it (workflows/traffic/ecs-native.ts takeTrafficBack).
+  const ecsDone = outcome.status.history.find((e) => / ended ROLLBACK_SUCCESSFUL$/.test(e.message));
+  const figures: RunFigures = {
+    badToFailing: failingAt - turnedBadAt,
+    failingToZero: zero.at - failingAt,
+    badToZero: zero.at - turnedBadAt,
+    ...(ecsDone ? { badToEcsRolledBack: Date.parse(ecsDone.at) - turnedBadAt } : {}),
+    badToComplete: doneAt - turnedBadAt,
+  };
+  const ecsLine = figures.badToEcsRolledBack === undefined ? '' : `, ECS's rollback seen done after ${figures.badToEcsRolledBack} ms`;
+  console.log(
+    `rollback-reaction: ${strategy} ${service}: failing measurement after ${figures.badToFailing} ms, 0 % traffic ${figures.failingToZero} ms later ` +
+      `(${figures.badToZero} ms after bad; ${zero.how})${ecsLine}, rolled back after ${figures.badToComplete} ms (${outcome.reason})${early}`,
+  );
+  return figures;
+}
+
+/** Green's task definition: the revision ECS moves production traffic to, running the release's image. */
+function servingRevision(stack: BenchStack, cluster: string, service: string, image: string): string {
+  const state = stack.sandbox.state();
+  const weights = trafficWeights(state, cluster, service) ?? [];
+  const green = weights.length === 2 ? weights[1]! : undefined;
+  if (!green || green.production <= 0 || !taskDefinitionImages(state, green.taskDefinition).includes(image)) {
+    throw new Error(`${cluster}/${service}: ${image} serves no production traffic yet (weights ${JSON.stringify(weights)})`);
+  }
+  return green.taskDefinition;
+}
+
+/**
+ * When production traffic left `revision`: the rollback call's time (the sandbox moved the weights
+ * in it), once the polled weights confirm 0 %; the poll's time when no call did it.
+ */
+async function untilRevisionOut(stack: BenchStack, cluster: string, service: string, revision: string, since: number): Promise<{ at: number; how: string }> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    const hit = calls().find(
+    if (productionWeightOf(stack.sandbox.state(), cluster, service, revision) === 0) {
+      const seenAt = Date.now();
+      const call = rollbackCall(stack.sandbox.calls().ecs, cluster, service, since);
+      if (!call) return { at: seenAt, how: 'weights seen at 0 with no rollback call' };
+      const callAt = Date.parse(call.at);
+      return { at: callAt, how: `${call.operation}; weights seen at 0 by the poll ${seenAt - callAt} ms later` };
+    }
+    await sleep(POLL_MS);
+  }
+  throw new Error(`${cluster}/${service}: ${revision} kept production traffic`);
+}
+
+/** When the sandbox answered the UpdateService that set the canary's desired count to 0. */
+async function untilCanaryEmptied(stack: BenchStack, canaryService: string, since: number): Promise<number> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const hit = (stack.sandbox.calls().ecs as { at: string; operation: string; request: { service?: string; desiredCount?: number } }[]).find(
       (c) => c.operation === 'UpdateService' && c.request.service === canaryService && c.request.desiredCount === 0 && Date.parse(c.at) >= since,
     );
     if (hit) return Date.parse(hit.at);
-    await sleep(20);
+    await sleep(POLL_MS);
   }
   throw new Error(`the canary ${canaryService} was never taken to 0 tasks`);
+}
+
+function summaryLine(strategy: Strategy, f: RunFigures[], intervalMs: number): string {
+  const zero = summarise(f.map((r) => r.badToZero));
+  const afterFailing = summarise(f.map((r) => r.failingToZero));
+  const complete = summarise(f.map((r) => r.badToComplete));
+  const s = (ms: number) => (Math.abs(ms) < 1000 ? `${Math.round(ms)} ms` : `${fmt(ms / 1000)} s`);
+  const range = (x: typeof zero) => `${s(x.median)} (min ${s(x.min)}, max ${s(x.max)})`;
+  const goal =
+    strategy === 'ecs-blue-green'
+      ? `goal (a) ≤ ${s(BLUE_GREEN_GOAL_MS)} after the failing measurement: ${afterFailing.median <= BLUE_GREEN_GOAL_MS ? 'met' : 'missed'}`
+      : `goal (a) ≤ ${s(intervalMs + 2000)} after bad: ${zero.median <= intervalMs + 2000 ? 'met' : 'missed'}`;
+  return (
+    `rollback-reaction: ${strategy.padEnd(18)} (a) 0 % traffic ${range(zero)} after bad, ${range(afterFailing)} after the failing measurement; ` +
+    `(b) rollback complete ${range(complete)} after bad; ${goal}`
+  );
 }

@@ -45,3 +45,23 @@ export function takeListFlag(args: string[], name: string, spec: { default: numb
   }
   return { values, rest: [...args.slice(0, at), ...args.slice(at + 2)] };
 }
+
+/**
+ * Takes `--name a,b` (names out of `choices`, each at most once) out of `args`: the names in the
+ * order given (or `defaults` when absent) and the arguments left for parseFlags. A name not in
+ * `choices` is refused by name.
+ */
+export function takeChoiceListFlag<T extends string>(args: string[], name: string, choices: readonly T[], defaults: readonly T[]): { values: T[]; rest: string[] } {
+  const at = args.indexOf(`--${name}`);
+  if (at < 0) return { values: [...defaults], rest: args };
+  const raw = args[at + 1];
+  const expected = `one or more of ${choices.join(', ')}, comma-separated`;
+  if (raw === undefined || raw.trim() === '' || raw.startsWith('--')) throw new BenchArgsError(`--${name}: expected ${expected}, got "${raw ?? ''}"`);
+  const values: T[] = [];
+  for (const value of raw.split(',').map((v) => v.trim())) {
+    if (!(choices as readonly string[]).includes(value)) throw new BenchArgsError(`--${name}: unknown "${value}"; expected ${expected}`);
+    if ((values as string[]).includes(value)) throw new BenchArgsError(`--${name}: "${value}" is named twice`);
+    values.push(value as T);
+  }
+  return { values, rest: [...args.slice(0, at), ...args.slice(at + 2)] };
+}

@@ -8,6 +8,20 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { parseConfig } from '../../src/config/load';
 import type { RunwayConfig } from '../../src/config/schema';
+import type { ProductionStrategyName } from '../../src/domain/release';
+import { sandboxLoadBalancer, sandboxTestUrl } from '../../src/stack/sandbox-strategy';
+
+/** What one service does differently from the rest of the bench's services. */
+export interface BenchServiceOverride {
+  /**
+   * How production traffic moves. `two-service-canary` (the default) gets a canary service
+   * `<name>-canary` and steps 10/30/60/100; ECS's own strategies get the sandbox's load balancer
+   * (and, for blue-green, its test listener), no canary service, and the strategy's default steps.
+   */
+  strategy?: ProductionStrategyName;
+  /** This service's post-release watch, instead of the bench's `verify`. */
+  verify?: string | number;
+}
 
 export interface BenchTiming {
   /** Canary bake per step, e.g. "500ms" or 0. */
@@ -20,6 +34,8 @@ export interface BenchTiming {
   analysisInterval?: string | number;
   /** The post-release watch's window (`verify.duration`). @default none: no watch */
   verify?: string | number;
+  /** Per service name: what differs from the above. */
+  perService?: Record<string, BenchServiceOverride>;
 }
 
 const SAMPLE = path.join(__dirname, '../../runway.config.yaml');
@@ -35,6 +51,8 @@ export function benchConfig(sandboxUrl: string, services: string[], timing: Benc
   const sample = YAML.parse(readFileSync(SAMPLE, 'utf8')) as { services: Record<string, Record<string, unknown>> } & Record<string, unknown>;
   const template = sample.services.checkout;
   const bake = timing.bake;
+  const strategyOf = (name: string) => timing.perService?.[name]?.strategy ?? 'two-service-canary';
+  const verifyOf = (name: string) => timing.perService?.[name]?.verify ?? timing.verify;
   const entries = services.map((name) => [
     name,
     {
@@ -42,7 +60,7 @@ export function benchConfig(sandboxUrl: string, services: string[], timing: Benc
       repo: `acme/${name}`,
       image: `000000000000.dkr.ecr.us-east-1.amazonaws.com/${name}`,
       staging: { cluster: 'staging', service: name, url: `${sandboxUrl}/services/staging/${name}` },
-      production: { cluster: 'production', service: name, canaryService: `${name}-canary`, url: `${sandboxUrl}/services/production/${name}` },
+      production: productionOf(sandboxUrl, name, strategyOf(name)),
       smoke: {
         url: `${sandboxUrl}/services/staging/${name}/health`,
         successes: timing.smokeSuccesses ?? 2,
@@ -52,13 +70,30 @@ export function benchConfig(sandboxUrl: string, services: string[], timing: Benc
       // One analysis interval per bake, so one failed measurement must be enough to roll back;
       // the stack sends enough traffic that even the 10 % canary is measured.
       // A bake of 0 skips analysis; the interval must still be a valid one (at least 1 s).
-      canary: { steps: [10, 30, 60, 100], bake, analysis: { interval: timing.analysisInterval ?? (isZero(bake) ? '1s' : bake), failureLimit: 1, thresholds: { minRequests: 1 } } },
+      // ECS's own strategies take their default steps (ECS refuses the two-service canary's).
+      canary: {
+        ...(strategyOf(name) === 'two-service-canary' ? { steps: [10, 30, 60, 100] } : {}),
+        bake,
+        analysis: { interval: timing.analysisInterval ?? (isZero(bake) ? '1s' : bake), failureLimit: 1, thresholds: { minRequests: 1 } },
+      },
       // CI has built the image: benches measure Runway's own path, not a build's poll interval.
       build: { mode: 'checks' },
       deployTimeout: '2m',
-      ...(timing.verify !== undefined ? { verify: { duration: timing.verify } } : {}),
+      ...(verifyOf(name) !== undefined ? { verify: { duration: verifyOf(name) } } : {}),
     },
   ]);
   const text = YAML.stringify({ ...sample, services: Object.fromEntries(entries) });
   return { text, config: parseConfig(text, 'bench config') };
+}
+
+/** `production:` of a bench service under `strategy`, on the sandbox (the sandbox seeds what it names). */
+function productionOf(sandboxUrl: string, name: string, strategy: ProductionStrategyName): Record<string, unknown> {
+  const service = { cluster: 'production', service: name, url: `${sandboxUrl}/services/production/${name}` };
+  if (strategy === 'two-service-canary') return { ...service, canaryService: `${name}-canary` };
+  return {
+    ...service,
+    strategy,
+    loadBalancer: sandboxLoadBalancer(name),
+    ...(strategy === 'ecs-blue-green' ? { testUrl: sandboxTestUrl(sandboxUrl, service.cluster, name) } : {}),
+  };
 }
