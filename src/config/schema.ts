@@ -8,6 +8,7 @@ import { buildSchema, DEFAULT_BUILD } from './build-schema';
 import { durationSchema } from './duration';
 import { QUERY_PLACEHOLDERS } from './revision-queries';
 import { ecsServiceSchema } from './ecs-service-schema';
+import { freezeSchema } from './freeze-schema';
 import { checkProductionStrategy, productionSchema } from './production-schema';
 import { smokeSchema } from './smoke-schema';
 
@@ -173,6 +174,8 @@ const serviceSchema = z.strictObject({
   markers: z.strictObject({ sentry: sentryMarkerSchema.optional() }).optional(),
   /** Webhooks for this service, besides the top-level `notify.webhooks`. */
   notify: notifySchema.optional(),
+  /** Freeze windows of this service, besides the top-level `freeze.windows` (freeze-schema.ts). */
+  freeze: freezeSchema.optional(),
 }).superRefine((svc, ctx) => {
   checkProductionStrategy(svc, ctx);
   const queries = Object.values(svc.canary.analysis.queries);
@@ -212,6 +215,8 @@ export const configSchema = z.strictObject({
   people: z.record(z.string().min(1), personSchema).default({}),
   /** Webhooks every service's releases are posted to. */
   notify: notifySchema.optional(),
+  /** Freeze windows of every service, and the break-glass policy (freeze-schema.ts). */
+  freeze: freezeSchema.optional(),
   services: z.record(z.string().regex(SERVICE_NAME_PATTERN, 'service names are lower-case letters, digits and dashes'), serviceSchema).refine(
     (services) => Object.keys(services).length > 0,
     'at least one service is required',
