@@ -193,11 +193,10 @@ it('a hook reached and timed out while no worker ran: ECS rolled back, and the r
 });
 
 /**
- * FAILS (bug): the release does not look at the deployment while a step bakes. Once a worker
- * runs again the bake resumes on the new revision, which ECS has taken all traffic from: no
- * canary data, three inconclusive measurements, a hold asking a human about a canary that no
- * longer exists, and after the decision timeout "rolled back: no decision within 20 s after: 3
- * inconclusive measurement(s)…", never naming the hook ECS timed out.
+ * Once a worker runs again the bake resumes on the new revision, which ECS has taken all traffic
+ * from; the release looks at the deployment after every analysis window, so it ends naming the
+ * hook ECS timed out rather than holding for a human about a canary that no longer exists (and,
+ * after the decision timeout, "no decision within 20 s after: 3 inconclusive measurement(s)…").
  */
 it('a hook that timed out during a step\'s bake while no worker ran: the release, once a worker runs again, ends rolled back naming the hook', async () => {
   await startRig();

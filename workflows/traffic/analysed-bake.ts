@@ -33,6 +33,8 @@ export async function analysedBake(release: ReleaseContext, traffic: TrafficStra
         ...(traffic.revisions ? { revisions: traffic.revisions } : {}),
       }),
     );
+    // A window resumed after no worker ran for a while may have outlived what held the traffic (ECS rolls back a hook that timed out).
+    if (traffic.confirmInControl) await traffic.confirmInControl();
     const { decision } = report;
     // A window that ran to its end covered the rest of the bake. One that was interrupted, or
     // stopped early to ask a human, leaves the time it did not bake.
@@ -69,7 +71,20 @@ export async function analysedBake(release: ReleaseContext, traffic: TrafficStra
       acceptedByHuman = outcome === 'resumed';
     } else if (state.paused) {
       release.showDetails();
-      await condition(() => !state.paused || promoteRequested());
+      await waitWhilePaused(traffic, () => !state.paused || promoteRequested());
     }
+  }
+}
+
+/**
+ * An operator's pause: as long as they like, unless what holds the traffic gives up by itself
+ * (an ECS hook's timeout), which is then noticed once its time has passed and ends the release.
+ */
+async function waitWhilePaused(traffic: TrafficStrategy, resumed: () => boolean): Promise<void> {
+  for (;;) {
+    const limitMs = traffic.pauseLimitMs?.();
+    if (limitMs === undefined) return void (await condition(resumed));
+    if (await condition(resumed, Math.max(1000, limitMs))) return;
+    await traffic.confirmInControl?.();
   }
 }

@@ -24,6 +24,8 @@ import type { TrafficStrategy } from './traffic-strategy';
 interface AwaitedHook {
   hookId: string;
   lifecycleStage: string;
+  /** Workflow time Runway saw it awaiting (its timeout runs from about then). */
+  reachedAtMs: number;
 }
 
 export class EcsNativeTraffic implements TrafficStrategy {
@@ -105,6 +107,23 @@ export class EcsNativeTraffic implements TrafficStrategy {
     this.release.record(`production: ECS deployment ${this.arn()} completed`);
   }
 
+  /** ECS rolls a deployment back by itself when a hook times out: a release that was away (no worker) notices here and ends, naming the hook. */
+  async confirmInControl(): Promise<void> {
+    if (!this.deploymentArn || !this.awaiting) return;
+    const seen = await this.release.acts.nativeWait.awaitLifecycleHook({ serviceDeploymentArn: this.deploymentArn, timeoutMs: this.release.plan.deployTimeoutMs });
+    if (seen.kind === 'ended') {
+      this.awaiting = undefined;
+      throw new ProductionDeploymentFailed(`ECS ended the production deployment ${seen.status}: ${seen.statusReason ?? 'no reason given'}`);
+    }
+  }
+
+  /** A pause outlasting the awaited hook's timeout finds ECS rolled back; the release looks once that time has passed. */
+  pauseLimitMs(): number | undefined {
+    if (!this.awaiting) return undefined;
+    const hook = this.awaiting.lifecycleStage === 'POST_PRODUCTION_TRAFFIC_SHIFT' ? this.config.pauses.at(-1) : this.config.pauses.find((p) => p.stages.includes('PRE_PRODUCTION_TRAFFIC_SHIFT'));
+    return hook ? Math.max(0, this.awaiting.reachedAtMs + hook.timeoutMinutes * 60_000 - Date.now()) + 1000 : undefined;
+  }
+
   /** Blue-green: the new revision has the test listener's traffic; the smoke checks run there before production traffic moves. */
   private async smokeTestThroughTestListener(): Promise<void> {
     const { acts, plan } = this.release;
@@ -130,7 +149,7 @@ export class EcsNativeTraffic implements TrafficStrategy {
       this.awaiting = undefined;
       throw new ProductionDeploymentFailed(`ECS ended the production deployment ${next.status}: ${next.statusReason ?? 'no reason given'}`);
     }
-    this.awaiting = { hookId: next.hookId, lifecycleStage: next.lifecycleStage };
+    this.awaiting = { hookId: next.hookId, lifecycleStage: next.lifecycleStage, reachedAtMs: Date.now() };
     this.release.record(`production: ECS paused at ${next.lifecycleStage} (hook ${next.hookId})`);
   }
 

@@ -34,4 +34,11 @@ export interface TrafficStrategy {
   promote(): Promise<void>;
   /** After the post-release watch: lets go of what kept the previous version ready to take traffic back. */
   complete?(): Promise<void>;
+  /**
+   * When the traffic is held by something that can give up by itself (an ECS lifecycle hook with a
+   * timeout), throws a ReleaseStopped naming why if it did; called after every analysis window.
+   */
+  confirmInControl?(): Promise<void>;
+  /** How long an operator's pause may last before the hold gives up by itself (undefined: no bound). */
+  pauseLimitMs?(): number | undefined;
 }
