@@ -46,9 +46,9 @@ export async function watchProduction(release: ReleaseContext, traffic?: Traffic
         ...(traffic?.revisions ? { revisions: traffic.revisions } : {}),
       }),
     );
-    // ECS may have rolled back by itself (the hook holding the previous revision timed out while no worker ran).
-    if (traffic?.confirmInControl) await traffic.confirmInControl();
     const { decision } = report;
+    // ECS may have rolled back by itself (the hook holding the previous revision timed out while no worker ran).
+    if (traffic?.confirmInControl && decision.action !== 'fail') await traffic.confirmInControl();
     remaining = report.interrupted || decision.action === 'ask-human' ? remaining - elapsedMs : 0;
     state.recordVerifyMeasurements(report.results, release.now());
     release.showDetails();

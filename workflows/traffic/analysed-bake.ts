@@ -33,9 +33,10 @@ export async function analysedBake(release: ReleaseContext, traffic: TrafficStra
         ...(traffic.revisions ? { revisions: traffic.revisions } : {}),
       }),
     );
-    // A window resumed after no worker ran for a while may have outlived what held the traffic (ECS rolls back a hook that timed out).
-    if (traffic.confirmInControl) await traffic.confirmInControl();
     const { decision } = report;
+    // A window resumed after no worker ran for a while may have outlived what held the traffic (ECS
+    // rolls back a hook that timed out). A failing one rolls back anyway, without the extra look.
+    if (traffic.confirmInControl && decision.action !== 'fail') await traffic.confirmInControl();
     // A window that ran to its end covered the rest of the bake. One that was interrupted, or
     // stopped early to ask a human, leaves the time it did not bake.
     remaining = report.interrupted || decision.action === 'ask-human' ? remaining - elapsedMs : 0;
