@@ -40,6 +40,14 @@ export interface DeploymentRecord {
   unplacedSinceMs?: number;
   /** When running catches up with desired: the end of the rollout, or of a later scale-up. */
   settlesAtMs: number;
+  /**
+   * The green revision of a service deployment under ECS's own strategy (BLUE_GREEN, LINEAR,
+   * CANARY): native-deployment.ts moves it through its stages, and a circuit-breaker failure is
+   * its to roll back (settle.ts only plays the failing tasks, as for a rolling deployment).
+   */
+  native?: boolean;
+  /** When ECS starts launching this deployment's tasks: its creation for a rolling one, SCALE_UP for a native one (undefined before). */
+  scaleUpFromMs?: number;
 }
 
 export interface ServiceEvent {

@@ -8,14 +8,14 @@ import { clusterArn, clusterName, epochSeconds, parseServiceRef, serviceArn } fr
 import { addEvent, type DeploymentRecord, deploymentToWire, type IdSource, listedDeployments, newDeployment, primaryOf } from './deployments';
 import { EcsError, EcsErrorType, parseInput } from './api-errors';
 import { nativeStrategyPlan } from './native-config';
-import type { EcsFault } from './scenario';
+import { type EcsFault, type ImageBehaviour, worstBehaviour } from './scenario';
 import { hasCircuitBreaker, rollsBackOnFailure, type ServiceRecord, serviceToWire } from './services';
 import { ServiceDeployments } from './service-deployments';
 import { scalePrimary, settleService } from './settle';
 import { EcsTaskApi } from './task-api';
 import { type StoredTaskDefinition, TaskDefinitionRegistry, taskDefinitionToWire } from './task-definitions';
 import { pruneStoppedTasks, scaledInStop, stopTasks, taskStatus } from './tasks';
-import type { ScenarioStore } from '../scenario';
+import { imageTag, type ScenarioStore } from '../scenario';
 
 /** One ECS service the sandbox starts with, running one task definition with one container. */
 export interface SandboxServiceSeed {
@@ -276,7 +276,7 @@ export class EcsEmulator {
       const target = td ?? this.taskDefinitions.resolve(primary.taskDefinitionArn);
       primary.status = 'ACTIVE';
       primary.updatedAtMs = now;
-      const behaviour = this.deps.scenario.taskLifecycle(target.containers.map((c) => c.image));
+      const behaviour = this.lifecycleIn(cluster.name, target.containers.map((c) => c.image));
       const rollbackOnFailure = rollsBackOnFailure(service);
       const circuitBreaker = hasCircuitBreaker(service);
       const deployment = newDeployment(this.ids, { taskDefinitionArn: target.arn, containers: target.containers, desiredCount, behaviour, delayMs, nowMs: now, circuitBreaker, rollbackOnFailure });
@@ -286,6 +286,13 @@ export class EcsEmulator {
       scalePrimary(service, primary, desiredCount, now, delayMs, this.ids);
     }
     return { service: serviceToWire(this.settled(service)) };
+  }
+
+  /** What a new deployment's tasks in `cluster` do: the scenario's `ecs.clusterImages` for the cluster first (exact URI, then tag), then `images`; the worst container decides. */
+  private lifecycleIn(cluster: string, images: string[]): ImageBehaviour {
+    const scoped = this.deps.scenario.get().ecs?.clusterImages?.[cluster];
+    if (!scoped) return this.deps.scenario.taskLifecycle(images);
+    return worstBehaviour(images.map((image) => scoped[image] ?? scoped[imageTag(image) ?? ''] ?? this.deps.scenario.imageBehaviour(image)));
   }
 
   /**
@@ -394,6 +401,8 @@ export class EcsEmulator {
     this.drainIfScripted(service);
     this.serviceDeployments.advance(service, this.deps.now());
     settleService(service, this.deps.now(), this.ids);
+    // A circuit breaker that settling just tripped on a native deployment's green tasks is the service deployment's to act on, at the time it tripped.
+    this.serviceDeployments.advance(service, this.deps.now());
     pruneStoppedTasks(service.tasks, this.deps.now());
     if (service.events.length > MAX_EVENTS) service.events.splice(0, service.events.length - MAX_EVENTS);
     return service;

@@ -5,8 +5,9 @@
  * a test's clock is the only clock. The green revision is a DeploymentRecord the emulator shows in
  * DescribeServices; this file starts its tasks at POST_SCALE_UP and ends it at CLEAN_UP or rollback.
  */
-import { addEvent, type DeploymentRecord, type IdSource, type SettlingService, startedTasksMessage } from './deployments';
+import { addEvent, circuitBreakerThreshold, type DeploymentRecord, type IdSource, type SettlingService, startedTasksMessage } from './deployments';
 import type { HookStage, LifecycleHook, NativeStrategyPlan } from './native-config';
+import { failsOnStart } from './scenario';
 import { scaledInStop, startTasks, stopTasks } from './tasks';
 
 /** ServiceDeploymentStatus in the model. */
@@ -34,6 +35,8 @@ interface PlanEntry {
   /** Test traffic on the green revision from this step on. */
   testWeight?: number;
   startsTasks?: boolean;
+  /** SCALE_UP: ECS launches the green tasks; tasks of an image that fails on start fail here. */
+  scalesUp?: boolean;
   durationMs: number;
   final?: boolean;
 }
@@ -78,13 +81,15 @@ export interface ServiceDeploymentRecord {
   delayMs: number;
   hookTimesOut: boolean;
   rollbackFails: boolean;
+  /** The circuit breaker failed the target revision (DescribeServiceDeployments' deploymentCircuitBreaker status TRIGGERED). */
+  circuitBreakerTripped?: boolean;
 }
 
 /** The steps of a deployment under `plan`, durations in milliseconds. */
 export function planEntries(plan: NativeStrategyPlan, delayMs: number, minuteMs: number): PlanEntry[] {
   const entries: PlanEntry[] = [
     { stage: 'PRE_SCALE_UP', hookStage: 'PRE_SCALE_UP', durationMs: 0 },
-    { stage: 'SCALE_UP', durationMs: delayMs },
+    { stage: 'SCALE_UP', scalesUp: true, durationMs: delayMs },
     { stage: 'POST_SCALE_UP', hookStage: 'POST_SCALE_UP', startsTasks: true, durationMs: 0 },
     { stage: 'TEST_TRAFFIC_SHIFT', hookStage: 'TEST_TRAFFIC_SHIFT', ...(plan.testListener ? { testWeight: 100 } : {}), durationMs: 0 },
     { stage: 'POST_TEST_TRAFFIC_SHIFT', hookStage: 'POST_TEST_TRAFFIC_SHIFT', durationMs: 0 },
@@ -131,6 +136,12 @@ export class NativeDeploymentEngine {
         continue;
       }
       const entry = sd.plan[sd.index]!;
+      if (entry.scalesUp && failsOnStart(sd.target.behaviour) && sd.target.desiredCount > 0) {
+        // settle.ts plays the failing tasks as for a rolling deployment; the stage never ends on its own.
+        if (sd.target.rolloutState !== 'FAILED') return;
+        this.breakerTripped(service, sd, sd.target.updatedAtMs);
+        continue;
+      }
       const endsAt = (sd.clearedAtMs ?? nowMs) + entry.durationMs;
       if (nowMs < endsAt) return;
       this.enter(service, sd, sd.index + 1, endsAt);
@@ -172,6 +183,11 @@ export class NativeDeploymentEngine {
     sd.updatedAtMs = atMs;
     if (entry.productionWeight !== undefined) sd.weights.production = entry.productionWeight;
     if (entry.testWeight !== undefined) sd.weights.test = entry.testWeight;
+    if (entry.scalesUp) {
+      sd.target.scaleUpFromMs = atMs;
+      // Where settle.ts's failing tasks reach the circuit breaker's threshold (the deployment delay, as for a rolling deployment).
+      if (failsOnStart(sd.target.behaviour)) sd.target.settlesAtMs = atMs + entry.durationMs;
+    }
     if (entry.startsTasks) this.startGreen(service, sd.target, atMs);
     if (entry.final) return this.succeed(service, sd, atMs);
     const defined = entry.hookStage ? sd.hookDefinitions.filter((h) => h.stages.includes(entry.hookStage!)) : [];
@@ -201,6 +217,29 @@ export class NativeDeploymentEngine {
     sd.finishedAtMs = atMs;
     sd.weights = { production: 100, test: sd.testListener ? 100 : 0 };
     sd.target.settlesAtMs = atMs;
+  }
+
+  /**
+   * The circuit breaker failed the green revision during SCALE_UP (settle.ts set its rolloutState
+   * FAILED at `atMs` and wrote ECS's events). ECS's guide: the breaker and its rollback apply to
+   * blue/green deployments too ("deployment failure detection"), a failed deployment is rolled back
+   * to the last COMPLETED one; it does not say at which stage or with which words. The sandbox,
+   * closest to its rolling emulation: with rollback, ROLLBACK_IN_PROGRESS at once (no production
+   * traffic ever moved), ROLLBACK_SUCCESSFUL after the deployment delay, `rollback.reason` naming
+   * the breaker and the failed tasks; without rollback (the docs do not say), STOPPED with that
+   * reason, the green revision left FAILED as a rolling deployment is and blue keeping all traffic.
+   */
+  private breakerTripped(service: SettlingService, sd: ServiceDeploymentRecord, atMs: number): void {
+    const target = sd.target;
+    const lastStop = service.tasks.filter((t) => t.deploymentId === target.id && t.stop).at(-1)?.stop?.reason;
+    const reason = `ECS deployment circuit breaker: ${target.failedTasks} tasks of the target service revision failed to start (threshold ${circuitBreakerThreshold(target.desiredCount)})${lastStop ? `: ${lastStop}` : ''}.`;
+    sd.circuitBreakerTripped = true;
+    if (target.rollbackOnFailure) return this.startRollback(service, sd, atMs, reason);
+    sd.status = 'STOPPED';
+    sd.statusReason = `${reason} Rollback is not turned on for the circuit breaker.`;
+    sd.stoppedAtMs = atMs;
+    sd.finishedAtMs = atMs;
+    sd.updatedAtMs = atMs;
   }
 
   private startRollback(service: SettlingService, sd: ServiceDeploymentRecord, atMs: number, reason: string): void {
@@ -244,7 +283,8 @@ function retire(service: SettlingService, target: DeploymentRecord, atMs: number
   stopTasks(service, target.id, atMs, scaledInStop(target.id));
   target.status = 'INACTIVE';
   target.runningCount = 0;
+  // A revision the circuit breaker failed keeps ECS's reason.
+  if (target.rolloutState !== 'FAILED') target.rolloutStateReason = 'Service deployment rolled back or stopped.';
   target.rolloutState = 'FAILED';
-  target.rolloutStateReason = 'Service deployment rolled back or stopped.';
   target.updatedAtMs = atMs;
 }

@@ -143,6 +143,14 @@ export const ecsFaultsSchema = z
      * leaving a service out of a later list does not bring it back.
      */
     drainServices: z.array(z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected cluster/service')).max(100).optional(),
+    /**
+     * Image behaviours for one cluster only, e.g. `{ production: { "<tag>": "crash" } }`: looked up
+     * (exact URI, then tag) before `images` when a deployment of that cluster starts, so a version
+     * can pass staging and crash in production. They decide what ECS does with the deployment's
+     * tasks; the health endpoint still reads `images` (a crash or fail-to-start task never runs
+     * anyway). Replaced as a whole by a later patch that sets it.
+     */
+    clusterImages: z.record(z.string().min(1), z.record(z.string().min(1), imageBehaviourSchema)).optional(),
     /** ECS's own strategies (BLUE_GREEN, LINEAR, CANARY): the length of a minute, hooks that time out, rollbacks that fail (see native-faults.ts). */
     nativeDeployments: nativeDeploymentsSchema.optional(),
     holdResponseAfterEffect: z

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { clusterArn, epochSeconds, serviceArn } from './arns';
 import { EcsError, EcsErrorType, parseInput } from './api-errors';
-import type { DeploymentRecord, IdSource } from './deployments';
+import { circuitBreakerThreshold, type DeploymentRecord, type IdSource } from './deployments';
 import type { NativeStrategyPlan } from './native-config';
 import { NativeDeploymentEngine, planEntries, type ServiceDeploymentRecord } from './native-deployment';
 import { takeNativeFaults } from './native-faults';
@@ -65,6 +65,7 @@ export class ServiceDeployments {
     if (!source) throw new EcsError(EcsErrorType.client, 'The service has no running service revision to deploy from.');
     // Settling must never complete the green deployment on its own: CLEAN_UP does.
     target.settlesAtMs = Number.MAX_SAFE_INTEGER;
+    target.native = true;
     const scenario = this.deps.scenario.get().ecs;
     const { taken, remaining } = takeNativeFaults(scenario?.nativeDeployments);
     if (remaining !== scenario?.nativeDeployments) this.deps.scenario.merge({ ecs: { nativeDeployments: remaining } });
@@ -100,7 +101,9 @@ export class ServiceDeployments {
   /** Production and test traffic per task definition: the green and blue revisions' weights while a deployment moves them, else all on the PRIMARY. */
   trafficWeights(service: ServiceRecord): { taskDefinition: string; production: number; test: number }[] {
     const latest = service.serviceDeployments?.[0];
-    const moving = latest && (latest.status === 'IN_PROGRESS' || latest.status.startsWith('ROLLBACK_') || latest.status === 'STOP_REQUESTED');
+    // A deployment the circuit breaker stopped without rollback leaves its failed green PRIMARY (as a rolling one does) and the traffic where it was.
+    const stoppedInPlace = latest?.status === 'STOPPED' && latest.circuitBreakerTripped === true && latest.target.status === 'PRIMARY';
+    const moving = latest && (latest.status === 'IN_PROGRESS' || latest.status.startsWith('ROLLBACK_') || latest.status === 'STOP_REQUESTED' || stoppedInPlace);
     if (latest && moving && latest.status !== 'ROLLBACK_SUCCESSFUL') {
       const { production, test } = latest.weights;
       return [
@@ -286,6 +289,14 @@ export function serviceDeploymentToWire(service: ServiceRecord, sd: ServiceDeplo
         }
       : {}),
     deploymentConfiguration: sd.deploymentConfiguration,
+    deploymentCircuitBreaker: circuitBreakerToWire(sd),
     ...(sd.rollback ? { rollback: { reason: sd.rollback.reason, startedAt: epochSeconds(sd.rollback.startedAtMs), serviceRevisionArn: serviceRevisionArn(service, sd.source) } } : {}),
   };
+}
+
+/** ServiceDeploymentCircuitBreaker: whether the breaker watches the target revision's tasks, how many failed, and its threshold (0.5 × desired, 3 to 200). */
+function circuitBreakerToWire(sd: ServiceDeploymentRecord): Record<string, unknown> {
+  const { target } = sd;
+  const status = !target.circuitBreaker ? 'DISABLED' : sd.circuitBreakerTripped ? 'TRIGGERED' : sd.status === 'IN_PROGRESS' || sd.status === 'PENDING' ? 'MONITORING' : 'MONITORING_COMPLETE';
+  return { status, failureCount: target.failedTasks, threshold: circuitBreakerThreshold(target.desiredCount) };
 }

@@ -28,9 +28,12 @@ export function settleService(service: SettlingService, nowMs: number, ids: IdSo
 
   if (primary.rolloutState === 'IN_PROGRESS') {
     if (failsOnStart(primary.behaviour) && primary.desiredCount > 0) {
+      // Under ECS's own strategies no task starts before SCALE_UP.
+      if (primary.native && primary.scaleUpFromMs === undefined) return;
       const failedNow = settleCrashing(service, primary, nowMs, ids);
-      // The rollback deployment is PRIMARY now and settles like any other.
-      if (failedNow && primary.rollbackOnFailure && rollBack(service, primary, ids)) settleService(service, nowMs, ids);
+      // The rollback deployment is PRIMARY now and settles like any other. Under ECS's own
+      // strategies the service deployment rolls back instead (native-deployment.ts).
+      if (failedNow && primary.rollbackOnFailure && !primary.native && rollBack(service, primary, ids)) settleService(service, nowMs, ids);
       return;
     }
     if (primary.behaviour === 'never-stable' && primary.desiredCount > 0) return settleNeverStable(service, primary, nowMs, ids);
@@ -88,13 +91,14 @@ function startFailure(d: DeploymentRecord): TaskStop {
  */
 function settleCrashing(service: SettlingService, primary: DeploymentRecord, nowMs: number, ids: IdSource): boolean {
   const threshold = circuitBreakerThreshold(primary.desiredCount);
-  const elapsed = nowMs - primary.createdAtMs;
+  const from = primary.scaleUpFromMs ?? primary.createdAtMs;
+  const elapsed = nowMs - from;
   const progress = primary.delayMs <= 0 ? 1 : Math.min(1, elapsed / primary.delayMs);
   const failed = nowMs >= primary.settlesAtMs ? threshold : Math.floor(threshold * progress);
   let last;
   // The k-th task fails at the first moment floor(threshold × progress) reaches k.
   for (let k = primary.failedTasks + 1; k <= failed; k++) {
-    const at = Math.min(primary.settlesAtMs, primary.createdAtMs + Math.ceil((k * primary.delayMs) / threshold));
+    const at = Math.min(primary.settlesAtMs, from + Math.ceil((k * primary.delayMs) / threshold));
     last = crashedTask(service, primary, at, () => ids.next('task'), startFailure(primary));
   }
   primary.failedTasks = Math.max(primary.failedTasks, failed);
