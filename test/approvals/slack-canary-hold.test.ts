@@ -70,7 +70,7 @@ describe('a held canary decided from Slack', () => {
     expect(outcome.result).toBe('released');
     expect(outcome.status.controls).toEqual([expect.objectContaining({ action: 'promote', by: DAVE })]);
     const steps = outcome.status.history.map((e) => e.message).filter((m) => m.startsWith('canary step'));
-    expect(steps).toEqual(["canary step 1/4: 10% of production traffic", "canary step 4/4: 100% of production traffic"]);
+    expect(steps).toEqual(['canary step 1/4: 10% of production traffic', 'canary step 4/4: 100% of production traffic']);
   });
 
   it('rolls back on a group member\'s Roll back (an abort)', async () => {
