@@ -33,11 +33,12 @@ export interface SshKeyPair {
 }
 
 export class SshKeygenDir {
-  readonly dir = mkdtempSync(join(tmpdir(), 'runway-sshsig-'));
+  readonly dir: string;
   private n = 0;
 
   constructor() {
     if (sshKeygenMissing) throw new Error(sshKeygenMissing);
+    this.dir = mkdtempSync(join(tmpdir(), 'runway-sshsig-'));
   }
 
   /** `ssh-keygen -t <type> [-b bits] -N ''`. */
