@@ -113,6 +113,8 @@ const LISTING_WAIT_MS = 30_000;
 /** What a startNativeDeployment attempt heartbeats before it changes anything; its retry reads it back. */
 interface StartHeartbeat {
   previous: ServiceSnapshot;
+  /** When the attempt was about to update the service (worker clock); absent in heartbeats of older attempts. */
+  startedAtMs?: number;
 }
 
 /** What a deployment wait heartbeats; a retry keeps the deadline. */
@@ -324,6 +326,13 @@ export function createEcsNativeActivities({ ecs, options = {} }: { ecs: ECSClien
       const where = `${input.cluster}/${input.service}`;
       const service = await readActiveService(ecs, input);
       const current = snapshotOf(service);
+      // A retry whose lost attempt updated the service finds that deployment, even when ECS has
+      // rolled it back meanwhile (a hook timed out while no worker ran): it must not deploy again.
+      const lost = Context.current().info.heartbeatDetails as Partial<StartHeartbeat> | undefined;
+      if (lost?.previous && lost.startedAtMs !== undefined && current.taskDefinition !== input.taskDefinition) {
+        const own = await deploymentOf(input, input.taskDefinition, lost.startedAtMs);
+        if (own) return { serviceDeploymentArn: own, previous: lost.previous, changed: false };
+      }
       if (current.taskDefinition === input.taskDefinition) {
         const arn = await deploymentOf(input, input.taskDefinition, deploymentCreatedAt(service, input.taskDefinition));
         if (!arn) {
@@ -334,7 +343,7 @@ export function createEcsNativeActivities({ ecs, options = {} }: { ecs: ECSClien
         }
         return { serviceDeploymentArn: arn, previous: await previousOf(arn, service, current), changed: false };
       }
-      const progress: StartHeartbeat = { previous: current };
+      const progress: StartHeartbeat = { previous: current, startedAtMs: Date.now() };
       heartbeat(progress);
       let updated: Service | undefined;
       try {

@@ -100,7 +100,7 @@ describe('a whole deployment, hook by hook', () => {
     const started = await start('v2', config({ strategy: 'CANARY', canaryPercent: 10, pauses: [{ stages: ['PRE_PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT'], timeoutMinutes: DAY }] }));
     expect(started).toMatchObject({ changed: true, previous: { taskDefinition: before, desiredCount: 2 }, serviceDeploymentArn: expect.stringContaining(':service-deployment/staging/checkout/') });
     // The state before the update was heartbeated before ECS was asked to change anything.
-    expect(started.beats[0]).toEqual({ previous: started.previous });
+    expect(started.beats[0]).toEqual({ previous: started.previous, startedAtMs: expect.any(Number) });
 
     const { stages, end } = await continueToTheEnd(started.serviceDeploymentArn);
     expect(stages).toEqual([
@@ -164,6 +164,22 @@ describe('retries', () => {
     });
     expect((await ecs.send(new ListServiceDeploymentsCommand(ref))).serviceDeployments).toHaveLength(1);
     expect(sandbox.calls().ecs.filter((c) => c.operation === 'UpdateService')).toHaveLength(1);
+  });
+
+  it('a retry whose lost attempt started a deployment that ECS has since rolled back finds that deployment and does not deploy again', async () => {
+    const before = await currentTaskDefinition();
+    const first = await start('v2', config({ pauses: [{ stages: ['POST_SCALE_UP'], timeoutMinutes: DAY }] }));
+    // ECS rolls it back while no worker runs (here: stopped, as a timed-out hook would): the service is on the old revision again.
+    await run('rollBackServiceDeployment', { serviceDeploymentArn: first.serviceDeploymentArn });
+    await run('awaitServiceDeploymentEnd', { serviceDeploymentArn: first.serviceDeploymentArn, timeoutMs: 30_000 });
+    expect(await currentTaskDefinition()).toBe(before);
+    await expect(run('startNativeDeployment', first.input, { attempt: 2, heartbeatDetails: first.beats[0] })).resolves.toEqual({
+      serviceDeploymentArn: first.serviceDeploymentArn,
+      changed: false,
+      previous: first.previous,
+    });
+    expect(sandbox.calls().ecs.filter((c) => c.operation === 'UpdateService')).toHaveLength(1);
+    expect(await run('awaitLifecycleHook', { serviceDeploymentArn: first.serviceDeploymentArn, timeoutMs: 5_000 })).toMatchObject({ kind: 'ended', status: 'ROLLBACK_SUCCESSFUL' });
   });
 
   it('a start for a service already on the revision with no service deployment behind it refuses, naming why', async () => {
