@@ -9,19 +9,21 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DescribeServiceDeploymentsCommand, DescribeServicesCommand, type ServiceDeployment } from '@aws-sdk/client-ecs';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { createActivities, type ReleaseActivities } from '../../activities';
 import { parseEnv } from '../../src/config/env';
 import { parseConfig } from '../../src/config/load';
 import { releasePlan } from '../../src/config/plan';
 import type { RunwayConfig } from '../../src/config/schema';
-import type { ProductionStrategyName, ReleaseInput, ReleasePlan } from '../../src/domain/release';
+import type { ProductionStrategyName, ReleaseInput, ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
+import { approveUpdate } from '../../src/domain/release-api';
 import { type Sandbox, type SandboxCall, startSandbox } from '../../src/sandbox';
 import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from '../../src/stack/sandbox-seed';
 import { withSandboxStrategy } from '../../src/stack/sandbox-strategy';
 import { clientsFromEnv } from '../../workers/release-worker';
 import { ecsClient } from './sandbox-clients';
 import { randomSha } from './sandbox-stack';
+import { startReleaseWorkflow, untilStage, withWorker } from './workflow-runner';
 
 /** The task definition production runs before any release (the sandbox's seed): what a rollback puts back. */
 export const STABLE_TD = /checkout-production:1$/;
@@ -79,6 +81,27 @@ export function nativeReleaseInput(plan: ReleasePlan): ReleaseInput {
 export function sandboxActivities(sandbox: Sandbox, temporal: Client): ReleaseActivities {
   const env = parseEnv({ ...sandboxClientEnv(sandbox.url), RUNWAY_DEPLOY_POLL_INTERVAL: '200ms' });
   return createActivities({ ...clientsFromEnv(env), ecs: ecsClient(sandbox), ecsOptions: { pollIntervalMs: 200 }, temporal });
+}
+
+/**
+ * Runs `input` on an in-process worker with the sandbox's activities: alice approves it when it
+ * asks, `during` may act on the running release, and its outcome is returned. The sandbox's
+ * scenario for the image is `scenario` (default: a healthy image).
+ */
+export async function runApprovedRelease(
+  client: Client,
+  sandbox: Sandbox,
+  input: ReleaseInput,
+  options: { scenario?: Record<string, unknown>; during?: (handle: WorkflowHandle) => Promise<void> } = {},
+): Promise<ReleaseOutcome> {
+  sandbox.setScenario(options.scenario ?? { images: { [input.image]: 'healthy' } });
+  return withWorker(sandboxActivities(sandbox, client), async (taskQueue) => {
+    const handle = await startReleaseWorkflow(client, taskQueue, input);
+    await untilStage(handle, 'awaiting-approval');
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+    await options.during?.(handle);
+    return (await handle.result()) as ReleaseOutcome;
+  });
 }
 
 // ---- What the sandbox's ECS was asked and did ----

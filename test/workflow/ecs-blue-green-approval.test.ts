@@ -8,36 +8,30 @@
 import type { Client } from '@temporalio/client';
 import type { ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
 import { approveUpdate, rejectUpdate } from '../../src/domain/release-api';
-import type { Sandbox } from '../../src/sandbox';
-import { callsOf, continueCalls, deploymentArnOf, describeDeployment, nativePlan, nativeReleaseInput, productionTaskDefinition, sandboxActivities, startNativeSandbox } from '../support/ecs-native-rig';
+import { callsOf, continueCalls, deploymentArnOf, describeDeployment, nativePlan, nativeReleaseInput, productionTaskDefinition, sandboxActivities, useNativeSandbox } from '../support/ecs-native-rig';
 import { useTestClient } from '../support/temporal';
 import { startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
 
 const temporal = useTestClient();
 
-let sandbox: Sandbox;
-let config: Awaited<ReturnType<typeof startNativeSandbox>>['config'];
-beforeEach(async () => {
-  ({ sandbox, config } = await startNativeSandbox());
-});
-afterEach(async () => sandbox?.close());
+const native = useNativeSandbox();
 
 function gatedPlan(): ReleasePlan {
-  const plan = nativePlan(config, sandbox, 'ecs-blue-green');
+  const plan = nativePlan(native.config, native.sandbox, 'ecs-blue-green');
   return { ...plan, production: { ...plan.production, approveAfterTestTraffic: true } };
 }
 
 /** Runs a gated blue-green release; `decide` is called once it awaits approval, with what the sandbox saw by then. */
 async function gatedRelease(client: Client, decide: 'approve' | 'reject'): Promise<{ outcome: ReleaseOutcome; atApproval: { testSmokes: number; answered: number; stagingSmokes: number } }> {
   const input = nativeReleaseInput(gatedPlan());
-  sandbox.setScenario({ images: { [input.image]: 'healthy' } });
-  return withWorker(sandboxActivities(sandbox, client), async (taskQueue) => {
+  native.sandbox.setScenario({ images: { [input.image]: 'healthy' } });
+  return withWorker(sandboxActivities(native.sandbox, client), async (taskQueue) => {
     const handle = await startReleaseWorkflow(client, taskQueue, input);
     await untilStage(handle, 'awaiting-approval');
     const atApproval = {
-      testSmokes: callsOf(sandbox, 'health', 'GET test-listener health').length,
-      answered: continueCalls(sandbox).length,
-      stagingSmokes: callsOf(sandbox, 'health', 'GET health staging/').length,
+      testSmokes: callsOf(native.sandbox, 'health', 'GET test-listener health').length,
+      answered: continueCalls(native.sandbox).length,
+      stagingSmokes: callsOf(native.sandbox, 'health', 'GET health staging/').length,
     };
     if (decide === 'approve') await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
     else await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'not tonight' }] });
@@ -53,8 +47,8 @@ it('asks for approval only after the new revision passed its smoke test through 
   expect(atApproval.testSmokes).toBeGreaterThan(0);
   expect(atApproval.answered).toBe(1);
   expect(outcome.result).toBe('released');
-  expect(await productionTaskDefinition(sandbox)).toMatch(/checkout-production:2$/);
-  expect((await describeDeployment(sandbox, deploymentArnOf(sandbox))).status).toBe('SUCCESSFUL');
+  expect(await productionTaskDefinition(native.sandbox)).toMatch(/checkout-production:2$/);
+  expect((await describeDeployment(native.sandbox, deploymentArnOf(native.sandbox))).status).toBe('SUCCESSFUL');
 });
 
 it('takes the new revision away through ECS when the approver rejects, production traffic never having moved', async () => {
@@ -62,8 +56,8 @@ it('takes the new revision away through ECS when the approver rejects, productio
   expect(outcome.result).toBe('rejected');
   expect(outcome.reason).toContain('not tonight');
   // Only the test-traffic hook was ever answered: no production shift was let through.
-  expect(continueCalls(sandbox).map((c) => c.action)).toEqual(['CONTINUE']);
-  expect(callsOf(sandbox, 'ecs', 'StopServiceDeployment')).toHaveLength(1);
-  expect((await describeDeployment(sandbox, deploymentArnOf(sandbox))).status).toBe('ROLLBACK_SUCCESSFUL');
-  expect(await productionTaskDefinition(sandbox)).toMatch(/checkout-production:1$/);
+  expect(continueCalls(native.sandbox).map((c) => c.action)).toEqual(['CONTINUE']);
+  expect(callsOf(native.sandbox, 'ecs', 'StopServiceDeployment')).toHaveLength(1);
+  expect((await describeDeployment(native.sandbox, deploymentArnOf(native.sandbox))).status).toBe('ROLLBACK_SUCCESSFUL');
+  expect(await productionTaskDefinition(native.sandbox)).toMatch(/checkout-production:1$/);
 });

@@ -6,8 +6,6 @@
  * Runway always turns on with rollback) rolls it back before any production traffic moved, and
  * the release ends rolled back naming ECS's circuit breaker.
  */
-import type { ReleaseOutcome } from '../../src/domain/release';
-import { approveUpdate } from '../../src/domain/release-api';
 import {
   callsOf,
   continueCalls,
@@ -16,13 +14,12 @@ import {
   nativeReleaseInput,
   productionTaskDefinition,
   productionWeights,
-  sandboxActivities,
+  runApprovedRelease,
   STABLE_TD,
   updateServiceCalls,
   useNativeSandbox,
 } from '../support/ecs-native-rig';
 import { useTestClient } from '../support/temporal';
-import { startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
 
 const temporal = useTestClient();
 
@@ -30,12 +27,8 @@ const native = useNativeSandbox();
 
 it('ecs-canary, an image that crashes in production: ECS rolls back on its circuit breaker before any traffic moved, the release ends rolled back naming it', async () => {
   const input = nativeReleaseInput(nativePlan(native.config, native.sandbox, 'ecs-canary'));
-  native.sandbox.setScenario({ images: { [input.image]: 'healthy' }, ecs: { clusterImages: { production: { [input.image]: 'crash' } } } });
-  const outcome = await withWorker(sandboxActivities(native.sandbox, temporal.client), async (taskQueue) => {
-    const handle = await startReleaseWorkflow(temporal.client, taskQueue, input);
-    await untilStage(handle, 'awaiting-approval');
-    await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-    return (await handle.result()) as ReleaseOutcome;
+  const outcome = await runApprovedRelease(temporal.client, native.sandbox, input, {
+    scenario: { images: { [input.image]: 'healthy' }, ecs: { clusterImages: { production: { [input.image]: 'crash' } } } },
   });
 
   expect(outcome.result).toBe('rolled-back');

@@ -7,7 +7,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ReleaseOutcome } from '../../src/domain/release';
-import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, resumeUpdate, statusQuery } from '../../src/domain/release-api';
+import { abortUpdate, pauseUpdate, promoteUpdate, resumeUpdate, statusQuery } from '../../src/domain/release-api';
 import {
   answersPerHook,
   callsOf,
@@ -19,12 +19,12 @@ import {
   nativeReleaseInput,
   productionTaskDefinition,
   productionWeights,
-  sandboxActivities,
+  runApprovedRelease,
   STABLE_TD,
   useNativeSandbox,
 } from '../support/ecs-native-rig';
 import { useTestClient } from '../support/temporal';
-import { startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { untilStatus } from '../support/workflow-runner';
 
 const temporal = useTestClient();
 
@@ -35,15 +35,12 @@ const LINEAR_HOOKS = ['PRODUCTION_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT', 'P
 /** An ecs-linear release approved by alice, run until `control` returns, then to its end. */
 async function linearRelease(bakeMs: number, control: (handle: WorkflowHandle) => Promise<void>): Promise<ReleaseOutcome> {
   const input = nativeReleaseInput(nativePlan(native.config, native.sandbox, 'ecs-linear', { bakeMs }));
-  native.sandbox.setScenario({ images: { [input.image]: 'healthy' } });
-  return withWorker(sandboxActivities(native.sandbox, temporal.client), async (taskQueue) => {
-    const handle = await startReleaseWorkflow(temporal.client, taskQueue, input);
-    await untilStage(handle, 'awaiting-approval');
-    await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-    // At 25 %: the first hook answered, the deployment held at the hook before the 50 % shift.
-    await untilStatus(handle, (s) => s.stage === 'canary' && s.canary.step === 1, 'canary step 1');
-    await control(handle);
-    return (await handle.result()) as ReleaseOutcome;
+  return runApprovedRelease(temporal.client, native.sandbox, input, {
+    during: async (handle) => {
+      // At 25 %: the first hook answered, the deployment held at the hook before the 50 % shift.
+      await untilStatus(handle, (s) => s.stage === 'canary' && s.canary.step === 1, 'canary step 1');
+      await control(handle);
+    },
   });
 }
 

@@ -11,7 +11,6 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
-import { approveUpdate } from '../../src/domain/release-api';
 import {
   answersPerHook,
   callsOf,
@@ -24,13 +23,13 @@ import {
   type NativeStrategyName,
   productionTaskDefinition,
   productionWeights,
-  sandboxActivities,
+  runApprovedRelease,
   STABLE_TD,
   useNativeSandbox,
   updateServiceCalls,
 } from '../support/ecs-native-rig';
 import { useTestClient } from '../support/temporal';
-import { startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { untilStatus } from '../support/workflow-runner';
 
 const temporal = useTestClient();
 
@@ -47,13 +46,9 @@ interface Run {
  */
 async function release(client: Client, plan: ReleasePlan, options: { canary?: 'errors'; during?: (handle: WorkflowHandle, image: string) => Promise<void> } = {}): Promise<Run> {
   const input = nativeReleaseInput(plan);
-  native.sandbox.setScenario({ images: { [input.image]: 'healthy' }, ...(options.canary ? { canary: { [input.image]: { behaviour: options.canary } } } : {}) });
-  const outcome = await withWorker(sandboxActivities(native.sandbox, client), async (taskQueue) => {
-    const handle = await startReleaseWorkflow(client, taskQueue, input);
-    await untilStage(handle, 'awaiting-approval');
-    await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-    await options.during?.(handle, input.image);
-    return (await handle.result()) as ReleaseOutcome;
+  const outcome = await runApprovedRelease(client, native.sandbox, input, {
+    scenario: { images: { [input.image]: 'healthy' }, ...(options.canary ? { canary: { [input.image]: { behaviour: options.canary } } } : {}) },
+    ...(options.during ? { during: (handle: WorkflowHandle) => options.during!(handle, input.image) } : {}),
   });
   return { outcome, image: input.image };
 }

@@ -7,6 +7,7 @@ import { canaryShare, canaryStepsBeforePromotion, canaryTaskCount } from '../../
 import type { EcsServiceRef } from '../../src/domain/release';
 import { rollOut } from '../ecs-rollout';
 import type { ReleaseContext } from '../release-context';
+import { ProductionDeploymentFailed } from '../release-stopped';
 import type { TrafficStrategy } from './traffic-strategy';
 
 export class TwoServiceCanary implements TrafficStrategy {
@@ -20,8 +21,10 @@ export class TwoServiceCanary implements TrafficStrategy {
   constructor(private readonly release: ReleaseContext) {
     const { production, canary } = release.plan;
     this.steps = canaryStepsBeforePromotion(canary.steps);
-    // The config refuses this strategy without a canary service.
-    this.canaryTarget = { cluster: production.cluster, service: production.canaryService ?? `${production.service}-canary` };
+    // The config refuses this strategy without a canary service; a plan without one (started by
+    // hand) ends the release rolled back, naming it, rather than guessing a service to scale.
+    if (!production.canaryService) throw new ProductionDeploymentFailed(`the plan names no canaryService for the two-service canary of ${production.cluster}/${production.service}`);
+    this.canaryTarget = { cluster: production.cluster, service: production.canaryService };
   }
 
   async begin(taskDefinition: string): Promise<void> {
