@@ -49,6 +49,8 @@ export interface ReleaseActivityGroups {
   markers: Group<'createSentryRelease' | 'recordSentryDeploy' | 'finalizeSentryRelease' | 'deliverWebhook'>;
   /** A rollback stopping the service's releases in flight and waiting while they roll themselves back. */
   releaseControl: Group<'stopReleasesInFlight'>;
+  /** The service's release lane: asking for a place, and to go past approval (issue 18). */
+  lane: Group<'enterLane' | 'passLaneApproval'>;
 }
 
 /**
@@ -173,8 +175,16 @@ export function releaseActivities(plan: ReleasePlan): ReleaseActivityGroups {
       heartbeatTimeout: 3 * HEARTBEAT_TIMEOUT_MS,
       retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 10 },
     }),
+    // The lane answers at once; while the server is away the release waits for it, it never goes without.
+    lane: proxyActivities<ReleaseActivityGroups['lane']>(laneCall),
   };
 }
+
+/** Asking the release lane (an Update on the lane workflow): short, and retried for as long as it takes. */
+export const laneCall: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+};
 
 /** How long the CI-green rule waits for a commit's checks still running before a dispatched build. */
 export const CI_GREEN_DEADLINE_MS = 10 * 60_000;

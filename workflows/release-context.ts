@@ -27,6 +27,7 @@ import { DeploymentRecords } from './reporting/deployment-records';
 import { releaseMessageOf } from './reporting/release-message';
 import { ReleaseMarkers } from './reporting/release-markers';
 import { ReleaseSlack } from './reporting/release-slack';
+import type { ReleaseLane } from './release-lane';
 
 export class ReleaseContext {
   readonly input: ReleaseInput;
@@ -47,6 +48,8 @@ export class ReleaseContext {
   readonly markers: ReleaseMarkers;
   /** One-line results of staging and smoke, shown in the Slack message. */
   readonly summaries: { staging?: string; smoke?: string } = {};
+  /** Its place in the service's release lane, when it was admitted through one (releases and rollbacks since lanes). */
+  lane?: ReleaseLane;
   private productionTd?: Promise<string>;
 
   constructor(input: ReleaseInput) {

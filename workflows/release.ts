@@ -6,8 +6,10 @@
  * Deterministic orchestration only: every side effect is an activity; time is workflow time.
  */
 import { approvesAfterTestTraffic } from '../src/domain/ecs-native-plan';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseInput, ReleaseOutcome } from '../src/domain/release';
 import { ReleaseContext } from './release-context';
+import { ReleaseLane } from './release-lane';
 import { awaitApproval } from './stages/approval';
 import { build } from './stages/build';
 import { runMigration } from './stages/migration';
@@ -21,8 +23,11 @@ import { deployToStaging } from './stages/staging';
 export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   // Registers the status query, approval Updates/signals and operator controls before any await.
   const release = new ReleaseContext(input);
+  // One release of the service deploys at a time: it waits for its turn in the service's lane first.
+  if (patched('release-lanes')) release.lane = new ReleaseLane(release, 'release', workflowInfo().taskQueue);
   try {
     await release.forward.run(async () => {
+      if (release.lane) await release.lane.awaitTurn();
       await build(release);
       await deployToStaging(release);
       await smokeTest(release);

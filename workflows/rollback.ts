@@ -1,28 +1,34 @@
 /**
  * Rolling back a finished release: production goes back to a version an earlier release ran
- * there, by its own durable workflow. Nothing that holds releases back holds it back: a release
- * of the service still in flight is stopped first (it rolls itself back through its own
- * compensation) and waited for. An approval is asked only when the service's policy says so. The
- * target's task definition must still exist. Production is rolled with the same ECS verdicts as
- * a promotion, recorded on GitHub and in Slack; if that fails, what ran is put back.
+ * there, by its own durable workflow. Nothing that holds releases back holds it back: it is
+ * admitted at the front of the service's lane, which stops the release holding it (that release
+ * rolls itself back through its own compensation) and keeps the others waiting behind it; before
+ * lanes, the releases in flight were found and stopped. An approval is asked only when the
+ * service's policy says so. The target's task definition must still exist. Production is rolled
+ * with the same ECS verdicts as a promotion, recorded on GitHub and in Slack; if that fails,
+ * what ran is put back.
  */
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import { ReleaseStage, type ReleaseInput, type ReleaseOutcome } from '../src/domain/release';
 import type { RollbackInput } from '../src/domain/rollback';
 import { isNativeStrategy } from '../src/domain/ecs-native-plan';
 import { rollOut } from './ecs-rollout';
 import { redeployNative } from './traffic/ecs-native';
 import { ReleaseContext } from './release-context';
+import { ReleaseLane } from './release-lane';
 import { ReleaseRejected } from './release-stopped';
 import { awaitApproval } from './stages/approval';
 import { rollBack } from './stages/rollback';
 
 export async function rollback(input: RollbackInput): Promise<ReleaseOutcome> {
   const release = new ReleaseContext(asReleaseInput(input));
+  // Through the service's lane: at its front, stopping the release that holds it, never behind one.
+  if (patched('rollback-lanes')) release.lane = new ReleaseLane(release, 'rollback', workflowInfo().taskQueue);
   try {
     await release.forward.run(async () => {
       await checkTarget(release, input);
-      await stopReleasesInFlight(release, input);
+      if (release.lane) await release.lane.awaitTurn();
+      else await stopReleasesInFlight(release, input);
       if (input.plan.rollback?.approval === 'required') await awaitApproval(release);
       await restoreProduction(release, input);
     });

@@ -67,6 +67,7 @@ export function releasePlan(config: RunwayConfig, service: string, requestedBy?:
     ...(svc.requireGreenCi && svc.build.mode === 'dispatch' ? { requireGreenCi: true } : {}),
     ...verifyPlan(svc),
     ...(svc.rollback.approval === 'required' ? { rollback: { approval: 'required' as const } } : {}),
+    lane: { mode: svc.lane.mode },
     ...(svc.migration ? { migration: { command: svc.migration.command, container: svc.migration.container ?? svc.container } } : {}),
     ...markerPlan(config, svc),
   };

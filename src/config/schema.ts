@@ -154,6 +154,12 @@ const serviceSchema = z.strictObject({
   /** Rolling back a finished release (`runway rollback`, the Slack button): `approval: required` asks the approvers first. */
   rollback: z.strictObject({ approval: z.enum(['none', 'required']).default('none') }).default({ approval: 'none' }),
   /**
+   * The service's release lane (README "Release lanes"): every release and rollback of the service
+   * is admitted through it, one deploying at a time. `queue`: in the order they came; `supersede`:
+   * a newer commit replaces a release waiting or not yet past approval.
+   */
+  lane: z.strictObject({ mode: z.enum(['queue', 'supersede']).default('queue') }).default({ mode: 'queue' }),
+  /**
    * The post-release watch: after promotion, production keeps being analysed at full traffic for
    * `duration` (with `canary.analysis`'s interval, queries and thresholds) against the previous
    * version's baseline, and rolled back if it fails. Off when absent.

@@ -132,6 +132,12 @@ export interface ReleasePlan {
   webhooks?: string[];
   /** Rolling back a finished release (`runway rollback`, the Slack button): whether it needs an approval first. @default none */
   rollback?: { approval: 'none' | 'required' };
+  /**
+   * The service's release lane (issue 18): `queue` runs releases one at a time in the order they
+   * came, `supersede` lets a newer commit replace one waiting or not yet past approval. Absent in
+   * plans made before lanes: such a release waits in a `queue` lane all the same.
+   */
+  lane?: { mode: 'queue' | 'supersede' };
 }
 
 /** Where the release is recorded in Sentry; the token is the worker's (SENTRY_AUTH_TOKEN), never here. */
@@ -176,6 +182,8 @@ export interface ReleaseInput {
    * waits for the release. Absent for releases started elsewhere; never a secret.
    */
   startedBy?: { githubRunId: number; githubRunAttempt?: number };
+  /** How long the release may wait in its service's lane for its turn (`runway start --queue-timeout`); absent: as long as it takes. */
+  laneTimeoutMs?: number;
 }
 
 export type ReleaseResult = 'released' | 'rolled-back' | 'rejected' | 'failed';

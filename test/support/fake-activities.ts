@@ -8,7 +8,9 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ReleaseActivities } from '../../activities';
 import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
 import type { ServiceSnapshot, UpdateServiceInput } from '../../activities/ecs';
+import { createLaneActivities, type LaneActivities } from '../../activities/lane';
 import type { MeasurementResult, TrackMetrics } from '../../src/domain/canary-analysis';
+import { sharedTestClient } from './temporal';
 
 export interface FakeOptions {
   smokeFails?: boolean;
@@ -70,6 +72,11 @@ export interface FakeCall {
   input: unknown;
 }
 
+/** The real lane activities on the file's shared test client, polling often so a freed lane moves on quickly. */
+async function realLane(): Promise<LaneActivities> {
+  return createLaneActivities({ temporal: await sharedTestClient(), options: { pollIntervalMs: 200 } });
+}
+
 export function createFakeActivities(options: FakeOptions = {}) {
   const calls: FakeCall[] = [];
   const services = new Map<string, ServiceSnapshot>([
@@ -123,6 +130,10 @@ export function createFakeActivities(options: FakeOptions = {}) {
       }
       return { runningCount: services.get(key(input))!.desiredCount };
     },
+    // The release lane is Temporal itself (a lane workflow on the test server), never faked.
+    enterLane: async (input) => (await realLane()).enterLane(input),
+    passLaneApproval: async (input) => (await realLane()).passLaneApproval(input),
+    awaitRunClosed: async (input) => (await realLane()).awaitRunClosed(input),
     // ECS's own strategies (activities/ecs-native.ts): not faked yet; a workflow test that reaches them fails naming the call.
     startNativeDeployment: notFaked('startNativeDeployment'),
     awaitLifecycleHook: notFaked('awaitLifecycleHook'),

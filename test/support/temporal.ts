@@ -46,6 +46,13 @@ export function useTestClient(): { readonly client: Client } {
 }
 
 let native: Promise<NativeConnection> | undefined;
+let shared: Promise<{ client: Client; close: () => Promise<void> }> | undefined;
+
+/** One client per test file, connected on first use and closed after the file's tests (for helpers that cannot register hooks). */
+export async function sharedTestClient(): Promise<Client> {
+  shared ??= testClient();
+  return (await shared).client;
+}
 
 /** One worker connection per test file, shared by its workers and closed after the file's tests. */
 export function testNativeConnection(): Promise<NativeConnection> {
@@ -60,6 +67,9 @@ if (typeof afterAll === 'function') {
     const pending = native;
     native = undefined;
     await pending?.then((connection) => connection.close(), () => {}); // a failed connect already failed its test
+    const client = shared;
+    shared = undefined;
+    await client?.then((c) => c.close(), () => {});
   });
 }
 

@@ -17,6 +17,8 @@ export async function awaitApproval(release: ReleaseContext): Promise<void> {
   // A decision in the same instant as the timeout stands.
   if (!decided && !state.isDecided) state.decide('rejected', 'runway', `no decision within ${Math.round(plan.approval.timeoutMs / 1000)} s`, release.now());
   if (state.approval.decision === 'rejected') throw new ReleaseRejected(state.approval.comment ?? `rejected by ${state.approval.by}`);
+  // Past this point no newer commit supersedes the release; the lane refuses when it already has.
+  if (release.lane) await release.lane.passApproval();
   slack.update(`Approved by ${state.approval.by}`);
   release.markers.approved();
 }

@@ -13,13 +13,18 @@ import { ReleaseRejected, ReleaseStopped } from '../release-stopped';
 
 /** Rolls the release back after `err` ended its forward path; a cancellation is rethrown once the rollback is done. */
 export async function rollBack(release: ReleaseContext, err: unknown): Promise<ReleaseOutcome> {
-  const aborted = release.controls.pending === 'abort' && isCancellation(err);
+  // Stopped by its lane (superseded, preempted by a rollback): rolled back like an abort, with the lane's reason.
+  const laneStop = isCancellation(err) ? release.lane?.stopReason : undefined;
+  const aborted = isCancellation(err) && (release.controls.pending === 'abort' || laneStop !== undefined);
   const reason =
     err instanceof ReleaseStopped ? err.message
+    : laneStop !== undefined ? laneStop
     : aborted ? release.controls.abortReason!
     : isCancellation(err) ? 'the release was cancelled'
     : failureMessage(err);
-  const outcome = await CancellationScope.nonCancellable(() => undoEverything(release, err instanceof ReleaseRejected, reason));
+  // One stopped before its turn in the lane changed nothing: it is turned away, not rolled back.
+  const rejected = err instanceof ReleaseRejected || (laneStop !== undefined && !release.lane!.started);
+  const outcome = await CancellationScope.nonCancellable(() => undoEverything(release, rejected, reason));
   if (isCancellation(err) && !aborted) throw err;
   return outcome;
 }

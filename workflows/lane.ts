@@ -1,0 +1,141 @@
+/**
+ * The release lane of one service (issue 18, part 1): an entity workflow,
+ * `runway-lane:<taskQueue>:<service>`, through which every release and rollback of the service is
+ * admitted. The rules are src/domain/lane.ts; this workflow applies them atomically (each Update
+ * runs alone on the workflow's state) and carries out what they ask:
+ * - tells a run it holds the lane now (`laneTurn`), or to stop (`laneStop`: superseded, preempted
+ *   by a rollback, or dropped while waiting);
+ * - frees the lane only when the server says the holder's run has closed (`awaitRunClosed`), never
+ *   on the run's own word, so a terminated release, a crashed worker or a lost signal cannot leave
+ *   the lane held or let two runs hold it.
+ * It never ends: it continues as new when its history grows, carrying the lane's state.
+ */
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  type ExternalWorkflowHandle,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  setWorkflowOptions,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { LaneActivities } from '../activities/lane';
+import {
+  admit,
+  describePlace,
+  expireReservations,
+  holderPassedApproval,
+  type LaneEntry,
+  type LaneState,
+  type LaneStop,
+  newLane,
+  nextExpiryMs,
+  released,
+} from '../src/domain/lane';
+import { admitUpdate, type LaneAdmitted, type LaneInput, laneQuery, laneStopSignal, laneTurnSignal, passApprovalUpdate } from '../src/domain/lane-api';
+import { HEARTBEAT_TIMEOUT_MS } from './activity-options';
+
+/** One wait for the holder's run is at most this long; the lane then looks at its history size and waits again. */
+const HOLDER_WAIT_MS = 10 * 60_000;
+/** Continue as new well before Temporal's history limits (and its own suggestion). */
+const HISTORY_EVENTS_LIMIT = 5_000;
+
+const { awaitRunClosed } = proxyActivities<Pick<LaneActivities, 'awaitRunClosed'>>({
+  startToCloseTimeout: HOLDER_WAIT_MS + 60_000,
+  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
+export async function lane(input: LaneInput): Promise<never> {
+  let state: LaneState = input.state ?? newLane(input.service, input.mode);
+  // Signals to the runs the lane admits; awaited before continuing as new so none is lost.
+  const outbox: Promise<void>[] = [];
+  const send = (entry: Pick<LaneEntry, 'workflowId' | 'runId'>, deliver: (run: ExternalWorkflowHandle) => Promise<void>) => {
+    if (entry.runId === undefined) return;
+    // A run that closed before the signal arrived needs it no more: its failure is ignored.
+    outbox.push(deliver(getExternalWorkflowHandle(entry.workflowId, entry.runId)).catch(() => undefined));
+  };
+  const tellTurn = (entry: LaneEntry | undefined) => entry && send(entry, (run) => run.signal(laneTurnSignal));
+  const tellStop = (stop: Pick<LaneStop, 'workflowId' | 'runId' | 'reason' | 'cause'>) => send(stop, (run) => run.signal(laneStopSignal, { reason: stop.reason, cause: stop.cause }));
+
+  const expire = (nowMs: number) => {
+    const result = expireReservations(state, nowMs);
+    state = result.state;
+    tellTurn(result.newHolder);
+  };
+
+  setHandler(laneQuery, () => state);
+
+  setHandler(
+    admitUpdate,
+    (request): LaneAdmitted => {
+      const nowMs = Date.now();
+      expire(nowMs);
+      // The service's config decides the mode; a change takes effect at the next admission.
+      if (request.mode !== state.mode) state = { ...state, mode: request.mode };
+      const { mode: _mode, ...admitRequest } = request;
+      const result = admit(state, admitRequest, nowMs);
+      state = result.state;
+      for (const stop of result.stops) tellStop(stop);
+      for (const gone of result.dropped) {
+        if (gone.runId !== undefined) tellStop({ workflowId: gone.workflowId, runId: gone.runId, reason: `superseded by ${request.workflowId}`, cause: 'superseded' });
+      }
+      tellTurn(result.newHolder);
+      const place = describePlace(state, request.workflowId);
+      return { decision: result.decision, ...(place ? { place } : {}) };
+    },
+    {
+      validator: (request) => {
+        if (typeof request?.workflowId !== 'string' || request.workflowId === '') throw new Error('admit: workflowId is required');
+        if (request.kind !== 'release' && request.kind !== 'rollback') throw new Error(`admit: kind must be release or rollback, not ${String(request.kind)}`);
+        if (request.mode !== 'queue' && request.mode !== 'supersede') throw new Error(`admit: mode must be queue or supersede, not ${String(request.mode)}`);
+      },
+    },
+  );
+
+  setHandler(passApprovalUpdate, ({ workflowId }) => {
+    const answer = holderPassedApproval(state, workflowId, Date.now());
+    state = answer.state;
+    return answer.ok ? { ok: true } : { ok: false, reason: answer.reason };
+  });
+
+  const timeToMove = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_LIMIT;
+
+  while (!timeToMove()) {
+    const holder = state.holder;
+    if (holder?.runId === undefined) {
+      // Nobody holds the lane (or only a reservation): wait for an admission or a reservation's expiry.
+      const expiry = nextExpiryMs(state);
+      const somethingChanged = () => state.holder !== holder || timeToMove();
+      if (expiry === undefined) await condition(somethingChanged);
+      else if (!(await condition(somethingChanged, Math.max(0, expiry - Date.now())))) expire(Date.now());
+      continue;
+    }
+    await awaitHolderClosed(holder.workflowId, holder.runId);
+  }
+  await condition(allHandlersFinished);
+  await Promise.all(outbox);
+  return continueAsNew<typeof lane>({ ...input, mode: state.mode, state });
+
+  /** Waits for the holder's run to close (then frees the lane) or for the holder to change. */
+  async function awaitHolderClosed(workflowId: string, runId: string): Promise<void> {
+    const holderChanged = () => state.holder?.workflowId !== workflowId || state.holder.runId !== runId;
+    const scope = new CancellationScope();
+    const closed = scope.run(() => awaitRunClosed({ workflowId, runId, forMs: HOLDER_WAIT_MS }));
+    const changed = scope.run(() => condition(holderChanged));
+    const first = await Promise.race([closed, changed.then(() => ({ closed: false }))]);
+    scope.cancel();
+    await Promise.all([closed, changed].map((p) => p.catch((err: unknown) => (isCancellation(err) ? undefined : Promise.reject(err)))));
+    if (!first.closed || holderChanged()) return;
+    const result = released(state, workflowId, runId, Date.now());
+    state = result.state;
+    tellTurn(result.newHolder);
+  }
+}
+
+// The lane outlives every build: it follows the newest worker version instead of staying pinned to the one that started it.
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, lane);
