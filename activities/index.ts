@@ -17,6 +17,7 @@ import { createGitHubBuildActivities, type GitHubBuildOptions } from './github-b
 import { createSentryActivities, type SentryApi } from './sentry';
 import { createSlackActivities, type SlackApi } from './slack';
 import { createReleasesInFlightActivities } from './releases-in-flight';
+import { createFreezeActivities } from './freeze';
 import { createSmokeActivities } from './smoke';
 import { createWebhookActivities } from './webhook';
 
@@ -53,6 +54,7 @@ export function createActivities(clients: ActivityClients) {
     ...createMigrationActivities({ ecs: clients.ecs, options: { pollIntervalMs: clients.ecsOptions?.pollIntervalMs } }),
     ...createSmokeActivities({ fetch: clients.fetch }),
     ...createReleasesInFlightActivities({ temporal: clients.temporal }),
+    ...createFreezeActivities({ temporal: clients.temporal }),
     ...createSlackActivities({ slack: clients.slack }),
     ...createGitHubActivities({ github: clients.github }),
     ...createGitHubBuildActivities({ github: clients.github, options: clients.githubOptions }),

@@ -1,3 +1,4 @@
 /** Workflow entry point bundled by the worker. */
 export { release } from './release';
 export { rollback } from './rollback';
+export { freeze } from './freeze';

@@ -9,6 +9,7 @@ import type { ReleaseActivities } from '../../activities';
 import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
 import type { ServiceSnapshot, UpdateServiceInput } from '../../activities/ecs';
 import type { MeasurementResult, TrackMetrics } from '../../src/domain/canary-analysis';
+import type { AdHocFreeze } from '../../src/domain/freeze-api';
 
 export interface FakeOptions {
   smokeFails?: boolean;
@@ -38,6 +39,8 @@ export interface FakeOptions {
   productionTasks?: number;
   /** The first this-many GitHub deployment writes are turned away as GitHubWritesBusy (a crowded worker). */
   gitHubWritesBusy?: number;
+  /** What watchFreeze answers (ad hoc freezes of the service); default none. */
+  adHocFreezes?: () => AdHocFreeze[];
 }
 
 const PASSING: MeasurementResult = {
@@ -192,6 +195,10 @@ export function createFakeActivities(options: FakeOptions = {}) {
     async checkTaskDefinition(input) {
       log('checkTaskDefinition', input);
       return options.goneTaskDefinitions?.includes(input.taskDefinition) ? { status: 'INACTIVE' } : { status: 'ACTIVE', image: 'registry.local/checkout:old' };
+    },
+    async watchFreeze(input) {
+      log('watchFreeze', input);
+      return { freezes: options.adHocFreezes?.() ?? [] };
     },
     async stopReleasesInFlight(input) {
       log('stopReleasesInFlight', input);
