@@ -3,7 +3,7 @@
  * the installation's freeze workflow, ended and read through it; the freeze a release would meet
  * at its gate now; break-glass approvals of a release.
  */
-import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import {
   type AdHocFreeze,
   adHocFreezesOf,
@@ -21,15 +21,7 @@ import {
 import { type GateVerdict, gateVerdict } from '../domain/freeze-gate';
 import type { ReleasePlan } from '../domain/release';
 import { ReleaseRefusedError } from './errors';
-
-async function refusalsAsErrors<T>(send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new ReleaseRefusedError((err.cause as Error | undefined)?.message ?? err.message);
-    throw err;
-  }
-}
+import { refusalsAsErrors } from './releases';
 
 /** Starts an ad hoc freeze (starting the freeze workflow if it does not run yet). Refused when that scope is already frozen. */
 export async function startFreeze(client: Client, taskQueue: string, request: FreezeStartRequest): Promise<AdHocFreeze> {

@@ -267,7 +267,7 @@ async function untilApprovalStageRecorded(handle: WorkflowHandle, timeoutMs = 15
 }
 
 /** Runs an Update; a refusal by the release's validator becomes ReleaseRefusedError with its reason. */
-async function refusalsAsErrors<T>(send: () => Promise<T>): Promise<T> {
+export async function refusalsAsErrors<T>(send: () => Promise<T>): Promise<T> {
   try {
     return await send();
   } catch (err) {
