@@ -7,7 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { freezeWorkflowId } from '../../src/domain/freeze-api';
 import { releaseId } from '../../src/domain/release-id';
 import { freezeState } from '../../src/release-client/freeze';
@@ -15,7 +15,7 @@ import { createFakeActivities } from '../support/fake-activities';
 import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
 import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
-import { testClient, testTemporalAddress, uniqueId } from '../support/temporal';
+import { testClient, testTemporalAddress, uniqueId, workflowExists } from '../support/temporal';
 import { withWorker } from '../support/workflow-runner';
 
 let client: Client;
@@ -35,15 +35,7 @@ function configWith(freeze = ''): string {
 
 const envOf = (taskQueue: string, config: string) => ({ TEMPORAL_ADDRESS: testTemporalAddress(), RUNWAY_TASK_QUEUE: taskQueue, RUNWAY_CONFIG: config });
 
-async function exists(id: string): Promise<boolean> {
-  try {
-    await client.workflow.getHandle(id).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
+const exists = (id: string) => workflowExists(client, id);
 
 describe('runway start --no-wait-for-freeze', () => {
   it('is refused (exit 4) during a configured window, naming it and its end; starts nothing', async () => {
