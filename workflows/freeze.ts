@@ -29,6 +29,8 @@ import {
 export interface FreezeWorkflowInput {
   /** Carried over by continue-as-new. */
   state?: FreezeWorkflowState;
+  /** Continue as new past this many history events (tests set it low). @default 2000 */
+  historyLimit?: number;
 }
 
 /** Starts and ends kept in the log. */
@@ -37,6 +39,8 @@ const LOG_LIMIT = 200;
 const HISTORY_LIMIT = 2000;
 
 export async function freeze(input: FreezeWorkflowInput = {}): Promise<void> {
+  const historyLimit = input.historyLimit ?? HISTORY_LIMIT;
+  const longHistory = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit;
   const state: FreezeWorkflowState = {
     freezes: [...(input.state?.freezes ?? [])],
     waiting: [...(input.state?.waiting ?? [])],
@@ -103,7 +107,7 @@ export async function freeze(input: FreezeWorkflowInput = {}): Promise<void> {
   );
 
   for (;;) {
-    await condition(() => toNotify.length > 0 || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT);
+    await condition(() => toNotify.length > 0 || longHistory());
     while (toNotify.length > 0) {
       const batch = toNotify;
       toNotify = [];
@@ -115,9 +119,9 @@ export async function freeze(input: FreezeWorkflowInput = {}): Promise<void> {
         }
       }
     }
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT) {
+    if (longHistory()) {
       await condition(allHandlersFinished);
-      if (toNotify.length === 0) await continueAsNew<typeof freeze>({ state });
+      if (toNotify.length === 0) await continueAsNew<typeof freeze>({ state, ...(input.historyLimit !== undefined ? { historyLimit: input.historyLimit } : {}) });
     }
   }
 }

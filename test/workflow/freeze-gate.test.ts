@@ -262,3 +262,24 @@ describe('rollbacks are never frozen', () => {
     expect(fake.names()).not.toContain('watchFreeze');
   });
 });
+
+describe('the freeze workflow', () => {
+  it('continues as new when its history grows, keeping freezes, waiting releases and the log', async () => {
+    const fake = createFakeActivities();
+    await withWorker(fake.activities, async (taskQueue) => {
+      const workflowId = `runway-freeze:${taskQueue}`;
+      const first = await temporal.client.workflow.start('freeze', { workflowId, taskQueue, args: [{ historyLimit: 20 }] });
+      for (let i = 0; i < 4; i++) {
+        await startFreeze(temporal.client, taskQueue, { service: 'payments', reason: `round ${i}`, by: 'dave' });
+        await endFreeze(temporal.client, taskQueue, { service: 'payments', by: 'dave' });
+      }
+      await startFreeze(temporal.client, taskQueue, { reason: 'still frozen', by: 'erin' });
+      const latest = await temporal.client.workflow.getHandle(workflowId).describe();
+      expect(latest.runId).not.toBe(first.firstExecutionRunId);
+      const state = await freezeState(temporal.client, taskQueue);
+      expect(state.freezes).toEqual([expect.objectContaining({ reason: 'still frozen', by: 'erin' })]);
+      expect(state.log).toHaveLength(9);
+      await temporal.client.workflow.getHandle(workflowId).terminate('test done');
+    });
+  });
+});
