@@ -8,6 +8,8 @@
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { createFreezeActivities } from '../../activities/freeze';
+import { parseConfig } from '../../src/config/load';
+import { releasePlan } from '../../src/config/plan';
 import type { FreezeInterval, FreezePlan } from '../../src/domain/freeze';
 import { breakGlassApproveUpdate } from '../../src/domain/freeze-api';
 import type { ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
@@ -15,6 +17,7 @@ import { abortUpdate, approveUpdate, ROLLBACK_WORKFLOW_TYPE, stageSearchAttribut
 import { type RollbackInput, rollbackId } from '../../src/domain/rollback';
 import { endFreeze, freezeState, startFreeze } from '../../src/release-client/freeze';
 import { createFakeActivities } from '../support/fake-activities';
+import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
 import { samplePlan } from '../support/sample-plan';
 import { uniqueId, useTestClient } from '../support/temporal';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
@@ -99,6 +102,30 @@ describe('production gate: configured windows', () => {
     expect(outcome.result).toBe('released');
     expect(outcome.status.freeze).toBeUndefined();
     expect(outcome.status.history.some((e) => e.stage === 'frozen')).toBe(false);
+  });
+});
+
+describe('production gate: a recurring window from the config', () => {
+  it('an hourly RRULE window in force holds the release as frozen, and it goes on when the occurrence ends', async () => {
+    const fake = createFakeActivities();
+    // An occurrence that began 30 s ago and lasts 40 s, then one every hour.
+    const startMs = Math.floor(Date.now() / 1000) * 1000 - 30_000;
+    const dtstart = new Date(startMs).toISOString().replace(/[-:]/g, '').slice(0, 15);
+    const config = parseConfig(`${MINIMAL_CONFIG_YAML}freeze:\n  windows:\n    - { rrule: "DTSTART:${dtstart}\\nRRULE:FREQ=HOURLY", duration: 40s, timeZone: UTC, reason: hourly quiet time }\n`, 'test.yaml');
+    const configured = releasePlan(config, 'api', 'carol');
+    expect(configured.freeze!.intervals.slice(0, 2).map((i) => i.startMs)).toEqual([startMs, startMs + 3600_000]);
+    const plan = samplePlan({ freeze: configured.freeze });
+    const outcome = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan));
+      await untilStage(handle, 'awaiting-approval');
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+      const frozen = await untilStage(handle, 'frozen');
+      expect(frozen.freeze).toMatchObject({ reasons: ['hourly quiet time'], until: new Date(startMs + 40_000).toISOString() });
+      expect(productionChanges(fake)).toEqual([]);
+      return (await handle.result()) as ReleaseOutcome;
+    });
+    expect(outcome.result).toBe('released');
+    expect(historyOf(outcome)).toContain('the freeze is over: passing the production gate');
   });
 });
 
