@@ -1,5 +1,11 @@
 /** The production gate's verdict (src/domain/freeze-gate.ts) and who may break the glass (src/domain/break-glass.ts). */
+import { formatStatus } from '../../src/cli/format';
+import { parseConfig } from '../../src/config/load';
+import { releasePlan } from '../../src/config/plan';
 import { breakGlassRefusal, type BreakGlassAttempt } from '../../src/domain/break-glass';
+import { ReleaseState } from '../../src/domain/release-state';
+import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
+import { samplePlan } from '../support/sample-plan';
 import type { FreezeSchedule } from '../../src/domain/freeze';
 import type { AdHocFreeze } from '../../src/domain/freeze-api';
 import { adHocFreezesOf } from '../../src/domain/freeze-api';
@@ -75,5 +81,37 @@ describe('breakGlassRefusal', () => {
     expect(breakGlassRefusal(policy, attempt({ by: 'mallory' }))).toBe('mallory is not an allowed approver (allowed: alice, bob, carol; members of S0SRE)');
     expect(breakGlassRefusal(policy, attempt({ by: 'carol' }))).toBe('carol requested this release and self-approval is not allowed');
     expect(breakGlassRefusal(policy, attempt({ approvedBy: ['alice'] }))).toBe('alice has already approved breaking the freeze; 1 more approval(s) from someone else are needed');
+  });
+});
+
+describe('runway status of a frozen release', () => {
+  const input = { service: 'checkout', version: 'a'.repeat(40), image: 'img', requestedBy: 'carol', reason: 'fix', plan: samplePlan(), breakGlass: { reason: 'CVE' } };
+
+  it('shows the freeze, its end and the break-glass approvals; once passed, that it was frozen', () => {
+    const state = new ReleaseState(input, new Date('2026-12-22T12:00:00Z'));
+    state.holdAtGate('frozen until 2026-12-24T09:00Z: year-end freeze', ['year-end freeze'], T('2026-12-24T09:00:00Z'), { reason: 'CVE', required: 2 });
+    state.enter('frozen', 'frozen until 2026-12-24T09:00Z: year-end freeze', new Date('2026-12-22T12:00:00Z'));
+    expect(state.addBreakGlassApproval('alice', 'tiny fix', undefined, new Date('2026-12-22T12:01:00Z'))).toBe(1);
+    const text = formatStatus(state.snapshot());
+    expect(text).toContain('stage     frozen');
+    expect(text).toContain('frozen    frozen until 2026-12-24T09:00Z: year-end freeze');
+    expect(text).toContain('glass     break-glass (CVE): 1/2 approval(s), by alice — runway break-glass approve <id> --as <approver>');
+    expect(state.snapshot().history.map((e) => e.message)).toContain('break-glass approved by alice: tiny fix; 1 more needed');
+    state.passGate('passed', new Date('2026-12-22T12:02:00Z'));
+    expect(formatStatus(state.snapshot())).toContain('was       frozen until 2026-12-24T09:00Z: year-end freeze (passed the gate)');
+  });
+});
+
+describe('the release plan', () => {
+  it('carries the configured windows only when the config has freeze:', () => {
+    const now = T('2026-12-02T00:00:00Z');
+    expect(releasePlan(parseConfig(MINIMAL_CONFIG_YAML, 'a.yaml'), 'api', 'ci', now).freeze).toBeUndefined();
+    const frozen = releasePlan(
+      parseConfig(`${MINIMAL_CONFIG_YAML}freeze:\n  windows:\n    - { from: "2026-12-20T00:00:00Z", to: "2026-12-24T09:00:00Z", reason: year-end freeze }\n  breakGlass: { required: 3 }\n`, 'b.yaml'),
+      'api',
+      'ci',
+      now,
+    );
+    expect(frozen.freeze).toMatchObject({ breakGlassRequired: 3, intervals: [{ startMs: T('2026-12-20T00:00:00Z'), endMs: T('2026-12-24T09:00:00Z'), reason: 'year-end freeze' }] });
   });
 });
