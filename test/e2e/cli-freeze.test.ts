@@ -40,7 +40,7 @@ const exists = (id: string) => workflowExists(client, id);
 describe('runway start --no-wait-for-freeze', () => {
   it('is refused (exit 4) during a configured window, naming it and its end; starts nothing', async () => {
     const from = new Date(Date.now() - 3600_000).toISOString();
-    // Within the 90 days the plan resolves windows for, on a whole minute.
+    // Within the 30 days a release plan resolves windows for, on a whole minute.
     const toMs = Math.ceil((Date.now() + 2 * 3600_000) / 60_000) * 60_000;
     const to = new Date(toMs).toISOString();
     const config = configWith(`freeze:\n  windows:\n    - { from: "${from}", to: "${to}", reason: year-end freeze }\n`);
