@@ -3,7 +3,7 @@
  * the installation's freeze workflow, ended and read through it; the freeze a release would meet
  * at its gate now; break-glass approvals of a release.
  */
-import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, ServiceError, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import {
   type AdHocFreeze,
   adHocFreezesOf,
@@ -44,12 +44,21 @@ export async function endFreeze(client: Client, taskQueue: string, request: Free
   }
 }
 
+/** The freeze workflow did not answer a query (no worker polls its task queue). */
+export class FreezeUnansweredError extends Error {
+  constructor(taskQueue: string, cause: unknown) {
+    super(`the freeze workflow ${freezeWorkflowId(taskQueue)} did not answer (does a worker poll task queue ${taskQueue}?): ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'FreezeUnansweredError';
+  }
+}
+
 /** The freeze workflow's state; empty when it was never started. */
 export async function freezeState(client: Client, taskQueue: string): Promise<FreezeWorkflowState> {
   try {
     return await client.workflow.getHandle(freezeWorkflowId(taskQueue)).query(freezeStateQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return { freezes: [], waiting: [], log: [] };
+    if (err instanceof ServiceError) throw new FreezeUnansweredError(taskQueue, err);
     throw err;
   }
 }

@@ -45,12 +45,32 @@ function who(opts: FreezeOptions): string {
   return by;
 }
 
-async function refusedAsExit<T>(send: () => Promise<T>): Promise<T> {
+/** How long a freeze command waits for a worker to answer before it says so. */
+const ANSWER_TIMEOUT_MS = 30_000;
+
+/** A refusal exits 4; no answer (no worker polls the task queue) exits 1 after ANSWER_TIMEOUT_MS, naming the queue. */
+async function refusedAsExit<T>(send: () => Promise<T>, taskQueue?: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    if (taskQueue === undefined) return;
+    timer = setTimeout(
+      () =>
+        reject(
+          new CliError(
+            `no worker answered within ${ANSWER_TIMEOUT_MS / 1000} s on task queue ${taskQueue}: the request may still be taken when a worker polls it; check with \`runway freeze status\` once one runs`,
+            ExitCode.error,
+          ),
+        ),
+      ANSWER_TIMEOUT_MS,
+    ).unref();
+  });
   try {
-    return await send();
+    return await Promise.race([send(), late]);
   } catch (err) {
     if (err instanceof ReleaseRefusedError) throw new CliError(err.message, ExitCode.refused);
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -71,7 +91,7 @@ export function configureFreezeCommands(program: Command): void {
         const by = who(opts);
         checkService(await cliConfig(env, opts), opts.service);
         await withClient(env, async (client) => {
-          const started = await refusedAsExit(() => startFreeze(client, env.RUNWAY_TASK_QUEUE, { ...(opts.service ? { service: opts.service } : {}), reason: opts.reason!.trim(), by }));
+          const started = await refusedAsExit(() => startFreeze(client, env.RUNWAY_TASK_QUEUE, { ...(opts.service ? { service: opts.service } : {}), reason: opts.reason!.trim(), by }), env.RUNWAY_TASK_QUEUE);
           process.stdout.write(opts.json ? `${JSON.stringify(started)}\n` : `${describe(started)}\n`);
         });
       }),
@@ -89,7 +109,7 @@ export function configureFreezeCommands(program: Command): void {
         const by = who(opts);
         checkService(await cliConfig(env, opts), opts.service);
         await withClient(env, async (client) => {
-          const ended = await refusedAsExit(() => endFreeze(client, env.RUNWAY_TASK_QUEUE, { ...(opts.service ? { service: opts.service } : {}), by }));
+          const ended = await refusedAsExit(() => endFreeze(client, env.RUNWAY_TASK_QUEUE, { ...(opts.service ? { service: opts.service } : {}), by }), env.RUNWAY_TASK_QUEUE);
           process.stdout.write(opts.json ? `${JSON.stringify(ended)}\n` : `ended: ${describe(ended)} (ended by ${by})\n`);
         });
       }),
