@@ -24,6 +24,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { execFileSync } from 'node:child_process';
 import { controlRelease, decideRelease, followRelease, startRelease } from '../src/release-client/releases';
 import { resolveRollback, startRollback } from '../src/release-client/rollback';
+import { approveBreakGlass, endFreeze, startFreeze } from '../src/release-client/freeze';
 import { parseConfig } from '../src/config/load';
 import { releasePlan } from '../src/config/plan';
 import { type ReleaseOutcome, type ReleasePlan, type ReleaseResult, ReleaseStage } from '../src/domain/release';
@@ -59,6 +60,10 @@ interface Story {
   rollsBack?: boolean;
   /** Production moves by one of ECS's own strategies (the sample service switched to it). */
   strategy?: 'ecs-canary' | 'ecs-linear' | 'ecs-blue-green';
+  /** A configured freeze window in force from the start for this long (ms): the release waits frozen at its gate, then goes on. */
+  freezeMs?: number;
+  /** An ad hoc freeze holds the release (started with --break-glass) until alice and bob approve breaking the glass. */
+  breakGlass?: boolean;
 }
 
 const STORIES: Story[] = [
@@ -77,6 +82,8 @@ const STORIES: Story[] = [
   { name: 'released-ecs-linear', result: 'released', image: 'healthy', decision: 'approve', strategy: 'ecs-linear' },
   { name: 'released-blue-green', result: 'released', image: 'healthy', decision: 'approve', strategy: 'ecs-blue-green' },
   { name: 'rolled-back-ecs-canary', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors', strategy: 'ecs-canary' },
+  { name: 'frozen-then-released', result: 'released', image: 'healthy', decision: 'approve', freezeMs: 15_000 },
+  { name: 'break-glass-released', result: 'released', image: 'healthy', decision: 'approve', breakGlass: true },
 ];
 
 /** How `temporal workflow show --output json` names the event that closes a completed workflow. */
@@ -126,8 +133,20 @@ async function main(): Promise<void> {
         sandbox.setScenario({ images: { [image]: story.image }, ...(story.canary ? { canary: { [image]: { behaviour: story.canary } } } : {}) });
         const watchedPlan = story.watchMs ? { ...planFor(story), verify: { durationMs: story.watchMs } } : planFor(story);
         const markers = { sentry: { org: 'acme', project: 'checkout', repository: 'acme/checkout', versionPrefix: 'checkout@' }, webhooks: [`${sandbox.url}/webhooks/recorder`] };
-        const storyPlan = story.markers ? { ...watchedPlan, ...markers } : watchedPlan;
-        let { releaseId } = await startRelease(client, 'record', { service: 'checkout', version, image, requestedBy: 'recorder', reason: story.name, plan: storyPlan });
+        const markedPlan = story.markers ? { ...watchedPlan, ...markers } : watchedPlan;
+        const nowMs = Date.now();
+        const freeze = { intervals: [{ startMs: nowMs - 1000, endMs: nowMs + (story.freezeMs ?? 0), reason: 'recorded freeze', scope: 'global' as const }], resolvedFromMs: nowMs, resolvedUntilMs: nowMs + 3600_000, breakGlassRequired: 2 };
+        const storyPlan = story.freezeMs ? { ...markedPlan, freeze } : markedPlan;
+        if (story.breakGlass) await startFreeze(client, 'record', { reason: 'recorded incident', by: 'recorder' });
+        let { releaseId } = await startRelease(client, 'record', {
+          service: 'checkout',
+          version,
+          image,
+          requestedBy: 'recorder',
+          reason: story.name,
+          plan: storyPlan,
+          ...(story.breakGlass ? { breakGlass: { reason: 'recorded break-glass' } } : {}),
+        });
         if (story.rollsBack) {
           // A second release over the first, then the rollback back to the first: the rollback is the story.
           await approveAndFinish(releaseId);
@@ -156,6 +175,10 @@ async function main(): Promise<void> {
             if (story.failsAfterRelease && s.stage === ReleaseStage.verifying) {
               sandbox.setScenario({ images: { [image]: story.image }, canary: { [image]: { behaviour: 'errors' } } });
             }
+            if (story.breakGlass && s.stage === ReleaseStage.frozen && !s.freeze?.breakGlass?.approvals.length) {
+              await approveBreakGlass(client, releaseId, { by: 'alice', comment: 'recorded' });
+              await approveBreakGlass(client, releaseId, { by: 'bob' });
+            }
             if (story.resumeHolds && s.canary.awaitingDecision) {
               await controlRelease(client, releaseId, 'resume', 'bob', 'recorded: quiet hour');
             }
@@ -164,6 +187,7 @@ async function main(): Promise<void> {
         // A terminal stage is not the end of the history: the workflow still settles Slack and
         // GitHub after it. Only the completed workflow's history is the whole story.
         const final = (await client.workflow.getHandle(releaseId).result()) as ReleaseOutcome;
+        if (story.breakGlass) await endFreeze(client, 'record', { by: 'recorder' });
         if (final.result !== story.result) {
           throw new Error(`${story.name}: the release ended ${final.result} (${final.reason ?? 'no reason'}), the story needs ${story.result}; nothing written`);
         }
