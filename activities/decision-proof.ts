@@ -21,7 +21,7 @@ import {
   decisionMessageProblem,
   type DecisionProof,
 } from '../src/domain/decision-proof';
-import { decisionMac, DECISION_SSHSIG_NAMESPACE } from '../src/shared/decision-signer';
+import { decisionMac, DECISION_SSHSIG_NAMESPACE, noteSha256 } from '../src/shared/decision-signer';
 import { verifySshsig } from '../src/shared/sshsig';
 
 export interface DecisionProofKeys {
@@ -29,16 +29,34 @@ export interface DecisionProofKeys {
   hmacKeys: Record<string, Buffer>;
   /** A person's SSH public keys (authorized_keys lines), from the config's `people.<name>.sshKeys`; [] when none. */
   sshKeysOf: (person: string) => readonly string[];
+  /**
+   * Whether decisions must be proven. False only for a worker configured with no key at all
+   * (installations from before proofs, the demo's default): decisions are then trusted as named
+   * (verdict `via: 'trusted'`) and the worker warns at start. @default true
+   */
+  required?: boolean;
+  /** `approval.cli` of a service from the worker's config: `off` refuses SSH-signed (CLI) decisions. @default 'signed' */
+  cliPolicyOf?: (service: string) => 'signed' | 'off';
 }
+
+/** A worker with no key configured: every decision is trusted as named, as before proofs existed. */
+export const TRUSTED_DECISIONS: DecisionProofKeys = { hmacKeys: {}, sshKeysOf: () => [], required: false };
 
 export interface VerifyDecisionInput {
   message: DecisionMessage;
   proof?: DecisionProof | null;
   /** The name the Update acts under; must be the message's `by`. */
   claimedBy: string;
+  /** The release's service, for its `approval.cli` policy (from the worker's config, not the plan). */
+  service?: string;
+  /**
+   * The decision's note (comment or reason), null for none: its SHA-256 must be the message's
+   * `noteSha256`. Left out (undefined), the note is not checked (callers that verify the message alone).
+   */
+  note?: string | null;
 }
 
-export type DecisionVerdict = { ok: true; by: string; via: 'slack' | 'ssh' } | { ok: false; reason: string };
+export type DecisionVerdict = { ok: true; by: string; via: 'slack' | 'ssh' | 'trusted' } | { ok: false; reason: string };
 
 function refuse(reason: string): DecisionVerdict {
   return { ok: false, reason };
@@ -83,17 +101,23 @@ export function createDecisionProofActivities(keys: DecisionProofKeys) {
     /** Whether `proof` proves `message`, made by `claimedBy` (see the file's comment for what it leaves to the Update handler). */
     async verifyDecision(input: VerifyDecisionInput): Promise<DecisionVerdict> {
       const { message, proof, claimedBy } = input;
+      // No key configured at all: decisions are trusted as named, as before proofs (README, "Threat model").
+      if (keys.required === false) return { ok: true, by: claimedBy, via: 'trusted' };
       if (!proof || typeof proof !== 'object') return refuse('unsigned decision');
       if (!message || typeof message !== 'object') return refuse('the decision has no signed message');
       const problem = decisionMessageProblem(message);
       if (problem) return refuse(`malformed decision message: ${problem}`);
       if (message.by !== claimedBy) return refuse(`the signed decision is ${message.by}'s, not ${claimedBy}'s`);
+      if (input.note !== undefined && message.noteSha256 !== noteSha256(input.note ?? undefined)) return refuse('the note is not the one signed');
       const text = canonicalDecisionMessage(message);
       if (proof.kind === 'hmac') {
         const why = verifyHmac(text, proof.kid, proof.mac);
         return why ? refuse(why) : { ok: true, by: message.by, via: 'slack' };
       }
       if (proof.kind === 'sshsig') {
+        if (input.service !== undefined && keys.cliPolicyOf?.(input.service) === 'off') {
+          return refuse(`CLI decisions are off for ${input.service} (approval.cli: off): decide in Slack`);
+        }
         const why = verifySsh(text, message.by, proof.signature);
         if (why) return refuse(why);
         // A person's SSH key proves who they are, not what the approvals server would find in Slack.

@@ -22,6 +22,7 @@ import { releaseActivities, type ReleaseActivityGroups } from './activity-option
 import { Compensations, failureMessage } from './compensations';
 import { registerApprovalHandlers } from './handlers/approval-handlers';
 import { type Controls, registerControlHandlers } from './handlers/control-handlers';
+import { DecisionProver } from './handlers/decision-proof';
 import { currentDetails } from './reporting/current-details';
 import { DeploymentRecords } from './reporting/deployment-records';
 import { releaseMessageOf } from './reporting/release-message';
@@ -95,8 +96,10 @@ export class ReleaseContext {
     });
 
     setHandler(statusQuery, () => this.state.snapshot());
-    registerApprovalHandlers(this.state, plan.approval, input.requestedBy);
-    registerControlHandlers(this.state, plan.approval, input.requestedBy, this.controls, () => this.forward.cancel());
+    // Decisions are proven before they count (handlers/decision-proof.ts); one prover per run keeps its nonces.
+    const prover = new DecisionProver(input.service);
+    registerApprovalHandlers(this.state, plan.approval, input.requestedBy, prover);
+    registerControlHandlers(this.state, plan.approval, input.requestedBy, this.controls, () => this.forward.cancel(), prover);
   }
 
   /** The commit as people read it. */
