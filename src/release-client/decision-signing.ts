@@ -6,22 +6,16 @@
  * nonce and the time, so the release accepts it once, for that run and that action only.
  */
 import type { Client } from '@temporalio/client';
-import { canonicalDecisionMessage, type DecisionAction, type DecisionMessage } from '../domain/decision-proof';
+import { canonicalDecisionMessage, type DecisionMessage } from '../domain/decision-proof';
 import type { SignedDecision } from '../domain/release-api';
 import { decisionNonce, hmacProof, noteSha256, sshSign, type SshSignOptions } from '../shared/decision-signer';
 
 /** What a decision says, before it is bound to a nonce and a time. */
-export interface DecisionToSign {
-  namespace: string;
-  releaseId: string;
-  runId: string;
-  action: DecisionAction;
-  by: string;
-  slackUserId?: string;
+export type DecisionToSign = Omit<DecisionMessage, 'groups' | 'noteSha256' | 'nonce' | 'issuedAt'> & {
   groups?: readonly string[];
   /** The comment or reason sent with the decision (signed by its digest). */
   note?: string;
-}
+};
 
 /** The message the proof signs: the decision with a fresh nonce, issued now. */
 export function decisionMessageOf(d: DecisionToSign, now: Date = new Date()): DecisionMessage {
