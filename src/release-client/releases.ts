@@ -23,6 +23,7 @@ import {
   RELEASE_WORKFLOW_TYPE,
   rejectUpdate,
   serviceSearchAttribute,
+  type SignedDecision,
   type SlackOrigin,
   stageSearchAttribute,
   statusQuery,
@@ -281,6 +282,8 @@ export interface ControlOrigin {
   /** Only this run of the release (a Slack message's buttons name the run they were posted for). */
   runId?: string;
   origin?: SlackOrigin;
+  /** The decision's proof, made for `runId` (./decision-signing.ts). */
+  signed?: SignedDecision;
 }
 
 /** Pause, resume, promote or abort a release; refusals become ReleaseRefusedError. */
@@ -293,5 +296,5 @@ export async function controlRelease(
   from: ControlOrigin = {},
 ): Promise<ControlAck> {
   const handle = from.runId ? client.workflow.getHandle(id, from.runId) : client.workflow.getHandle(id);
-  return refusalsAsErrors(() => handle.executeUpdate(controlUpdates[action], { args: [{ by, reason, ...from.origin }] }));
+  return refusalsAsErrors(() => handle.executeUpdate(controlUpdates[action], { args: [{ by, reason, ...from.origin, ...from.signed }] }));
 }
