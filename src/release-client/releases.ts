@@ -236,13 +236,17 @@ export async function decideRelease(
   decision: 'approve' | 'reject',
   by: string,
   note?: string,
+  sign?: (runId: string) => Promise<SignedDecision>,
 ): Promise<DecisionAck> {
-  const handle = client.workflow.getHandle(id);
-  await untilApprovalStageRecorded(handle);
+  await untilApprovalStageRecorded(client.workflow.getHandle(id));
+  // Signed once the release waits (the proof is fresh), for its current run, and sent to that run.
+  const runId = sign ? (await client.workflow.getHandle(id).describe()).runId : undefined;
+  const signed = sign && runId ? await sign(runId) : {};
+  const handle = client.workflow.getHandle(id, runId);
   return refusalsAsErrors(() =>
     decision === 'approve'
-      ? handle.executeUpdate(approveUpdate, { args: [{ by, comment: note }] })
-      : handle.executeUpdate(rejectUpdate, { args: [{ by, reason: note }] }),
+      ? handle.executeUpdate(approveUpdate, { args: [{ by, comment: note, ...signed }] })
+      : handle.executeUpdate(rejectUpdate, { args: [{ by, reason: note, ...signed }] }),
   );
 }
 

@@ -10,6 +10,8 @@ import { Context } from '@temporalio/activity';
 import { Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createSlackActivities } from '../../activities/slack';
+import type { DecisionProofKeys } from '../../activities/decision-proof';
+import type { DecisionHmacKey } from '../../src/release-client/decision-signing';
 import { type ApprovalsServer, startApprovalsServer, UserGroupMembership } from '../../src/approvals';
 import type { ReleaseInput, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
@@ -100,7 +102,13 @@ export interface StartOptions {
   holdCanary?: boolean;
 }
 
-export async function startApprovalsRig(options: { transport?: Transport } = {}): Promise<ApprovalsRig> {
+export interface ApprovalsRigOptions {
+  transport?: Transport;
+  /** The worker verifies decisions with these keys, and the approvals server signs with `signing` (none: decisions trusted as named). */
+  decisionKeys?: DecisionProofKeys & { signing?: DecisionHmacKey };
+}
+
+export async function startApprovalsRig(options: ApprovalsRigOptions = {}): Promise<ApprovalsRig> {
   const transport = options.transport ?? 'http';
   const { client, connection, close: closeClient } = await testClient();
   // A short ack timeout, so a lost ack is followed by Slack's redelivery within the test.
@@ -128,12 +136,14 @@ export async function startApprovalsRig(options: { transport?: Transport } = {})
     slack,
     groupMembership,
     rollbacks: { taskQueue, planFor },
+    ...(options.decisionKeys?.signing ? { decisionKey: options.decisionKeys.signing } : {}),
     log: (line) => logs.push(line),
   });
 
   // Releases whose next bake window is inconclusive and holds the canary; every other window passes.
   const holding = new Set<string>();
   const fake = createFakeActivities({
+    ...(options.decisionKeys ? { decisionKeys: options.decisionKeys } : {}),
     analysis: (_call, input) => {
       const id = Context.current().info.workflowExecution?.workflowId ?? '';
       if (!holding.delete(id)) return bakeLikeTheRealWindow(input.bakeMs);
