@@ -9,7 +9,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { approveUpdate, statusQuery } from '../../src/domain/release-api';
 import { CANARY_RESUME_ACTION_ID } from '../../src/shared/slack-button-value';
-import { ALICE, type ApprovalsRig, BOB, CAROL, DAVE, DEPLOYERS, repliesTo, startApprovalsRig, until } from '../support/approvals-rig';
+import { ALICE, type ApprovalsRig, BOB, CAROL, clickReply, DAVE, DEPLOYERS, startApprovalsRig, until } from '../support/approvals-rig';
 
 const KEY = randomBytes(32);
 
@@ -23,12 +23,7 @@ describe('proven decisions from Slack', () => {
   });
   afterAll(async () => rig.stop());
 
-  async function click(user: string, action: 'approve' | 'reject' | 'resume', releaseId: string): Promise<string | undefined> {
-    const result = await rig.sandbox.clickButton({ ...rig.via, user, action, releaseId });
-    expect(result.status).toBe(200);
-    await rig.server.settled();
-    return repliesTo(rig.sandbox, result.responseUrl)[0]?.text;
-  }
+  const click = (user: string, action: 'approve' | 'reject' | 'resume', releaseId: string) => clickReply(rig, user, action, releaseId);
 
   it("accepts a group member's click signed by the server; the same claim from a raw client is refused and recorded", async () => {
     const handle = await rig.startAwaitingRelease({ groups: [DEPLOYERS], requesterSlackId: CAROL });

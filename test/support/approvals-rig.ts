@@ -262,3 +262,11 @@ export function repliesTo(sandbox: Sandbox, responseUrl: string): { response_typ
   const id = responseUrl.split('/').pop();
   return sandbox.slackResponses().filter((r) => r.id === id).map((r) => r.body as { text?: string });
 }
+
+/** Clicks `action` as `user` on the release's message, waits for the server, and returns the first reply the clicker got. */
+export async function clickReply(rig: ApprovalsRig, user: string, action: NonNullable<ClickRequest['action']>, releaseId: string): Promise<string | undefined> {
+  const result = await rig.sandbox.clickButton({ ...rig.via, user, action, releaseId });
+  if (result.status !== 200) throw new Error(`the click was answered ${result.status}`);
+  await rig.server.settled();
+  return repliesTo(rig.sandbox, result.responseUrl)[0]?.text;
+}
