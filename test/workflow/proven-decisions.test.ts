@@ -22,7 +22,7 @@ import {
 import { type DecisionToSign, hmacSignedDecision, sshSignedDecision } from '../../src/release-client/decision-signing';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
-import { describeWithSshKeygen, SshKeygenDir, type SshKeyPair } from '../support/ssh-keygen';
+import { describeWithSshKeygen, useSshKeys } from '../support/ssh-keygen';
 import { useTestClient } from '../support/temporal';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 
@@ -37,22 +37,11 @@ const refusal = (p: Promise<unknown>) =>
   );
 
 describeWithSshKeygen(__filename)('proven decisions', () => {
-  let ssh: SshKeygenDir;
-  let alice: SshKeyPair;
-  let bob: SshKeyPair;
-  let mallory: SshKeyPair;
-
-  beforeAll(() => {
-    ssh = new SshKeygenDir();
-    alice = ssh.key('ed25519');
-    bob = ssh.key('ed25519');
-    mallory = ssh.key('ed25519');
-  });
-  afterAll(() => ssh?.remove());
+  const ssh = useSshKeys('alice', 'bob', 'mallory');
 
   const keys = (cli: 'signed' | 'off' = 'signed'): DecisionProofKeys => ({
     hmacKeys: { k1: HMAC_KEY },
-    sshKeysOf: (p) => ({ alice: [alice.publicLine], bob: [bob.publicLine] })[p] ?? [],
+    sshKeysOf: (p) => ({ alice: [ssh.keys.alice.publicLine], bob: [ssh.keys.bob.publicLine] })[p] ?? [],
     cliPolicyOf: () => cli,
   });
 
@@ -85,22 +74,22 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
         'DecisionRefused: approval refused: approvals-server signature does not match key k1',
       );
       // An SSH-signed decision cannot add a group claim of its own.
-      const aliceSigned = await sshSignedDecision(bound(handle, runId, 'approve', 'alice'), alice.path);
+      const aliceSigned = await sshSignedDecision(bound(handle, runId, 'approve', 'alice'), ssh.keys.alice.path);
       expect(await approve({ by: 'alice', groups: [GROUP], ...aliceSigned })).toMatch(/^DecisionRefused: approval refused: group claim not proven/);
       // The same signature again: its nonce was used (even though it was refused).
       expect(await approve({ by: 'alice', ...aliceSigned })).toMatch(/^DecisionRefused: approval refused: replayed decision/);
       // Signed for another release, another run, another action.
-      const other = await sshSignedDecision({ ...bound(handle, runId, 'approve', 'alice'), releaseId: 'release-checkout-0000000000aa' }, alice.path);
+      const other = await sshSignedDecision({ ...bound(handle, runId, 'approve', 'alice'), releaseId: 'release-checkout-0000000000aa' }, ssh.keys.alice.path);
       expect(await approve({ by: 'alice', ...other })).toBe(`DecisionRefused: approval refused: signature is for release-checkout-0000000000aa, not ${handle.workflowId}`);
-      const otherRun = await sshSignedDecision(bound(handle, 'another-run-id', 'approve', 'alice'), alice.path);
+      const otherRun = await sshSignedDecision(bound(handle, 'another-run-id', 'approve', 'alice'), ssh.keys.alice.path);
       expect(await approve({ by: 'alice', ...otherRun })).toMatch(/^DecisionRefused: approval refused: signature is for run another-run-id, not run /);
-      const rejectSigned = await sshSignedDecision(bound(handle, runId, 'reject', 'alice'), alice.path);
+      const rejectSigned = await sshSignedDecision(bound(handle, runId, 'reject', 'alice'), ssh.keys.alice.path);
       expect(await approve({ by: 'alice', ...rejectSigned })).toBe('DecisionRefused: approval refused: signature is for reject, not approve');
       // Signed with a key that is not the named approver's.
-      const byMallory = await sshSignedDecision(bound(handle, runId, 'approve', 'alice'), mallory.path);
+      const byMallory = await sshSignedDecision(bound(handle, runId, 'approve', 'alice'), ssh.keys.mallory.path);
       expect(await approve({ by: 'alice', ...byMallory })).toMatch(/^DecisionRefused: approval refused: signature does not match alice's key/);
       // Alice's signature presented under bob's name.
-      const aliceAgain = await sshSignedDecision(bound(handle, runId, 'approve', 'alice'), alice.path);
+      const aliceAgain = await sshSignedDecision(bound(handle, runId, 'approve', 'alice'), ssh.keys.alice.path);
       expect(await approve({ by: 'bob', ...aliceAgain })).toBe("DecisionRefused: approval refused: the signed decision is alice's, not bob's");
       // A signal cannot carry a proof: refused and recorded (it cannot answer).
       await handle.signal(approveSignal, { by: 'alice' });
@@ -139,19 +128,19 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
       const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(samplePlan({ canary: { bakeMs: 60_000 } })));
       await untilStage(handle, 'awaiting-approval');
       const runId = await runIdOf(handle);
-      const signed = await sshSignedDecision(bound(handle, runId, 'approve', 'alice', { note: 'lgtm' }), alice.path);
+      const signed = await sshSignedDecision(bound(handle, runId, 'approve', 'alice', { note: 'lgtm' }), ssh.keys.alice.path);
       // The note is signed by its digest: another note is refused.
       expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', comment: 'ship it', ...signed }] }))).toBe(
         'DecisionRefused: approval refused: the note is not the one signed',
       );
-      const again = await sshSignedDecision(bound(handle, runId, 'approve', 'alice', { note: 'lgtm' }), alice.path);
+      const again = await sshSignedDecision(bound(handle, runId, 'approve', 'alice', { note: 'lgtm' }), ssh.keys.alice.path);
       await expect(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', comment: 'lgtm', ...again }] })).resolves.toMatchObject({ decision: 'approved', by: 'alice' });
       await untilStatus(handle, (s) => s.canary.step === 1, 'canary step 1');
 
       // Bob pauses through the approvals server (an HMAC proof naming his Slack user), then resumes with his SSH key.
       const pause = hmacSignedDecision(bound(handle, runId, 'pause', 'bob', { slackUserId: 'UBOB', note: 'via Slack' }), { kid: 'k1', key: HMAC_KEY });
       await expect(handle.executeUpdate(pauseUpdate, { args: [{ by: 'bob', reason: 'via Slack', slackUserId: 'UBOB', ...pause }] })).resolves.toMatchObject({ action: 'pause', by: 'bob' });
-      const resume = await sshSignedDecision(bound(handle, runId, 'resume', 'bob'), bob.path);
+      const resume = await sshSignedDecision(bound(handle, runId, 'resume', 'bob'), ssh.keys.bob.path);
       await expect(handle.executeUpdate(resumeUpdate, { args: [{ by: 'bob', ...resume }] })).resolves.toMatchObject({ action: 'resume' });
       // The pause's proof sent again by someone who saw it: refused, the canary keeps going.
       expect(await refusal(handle.executeUpdate(pauseUpdate, { args: [{ by: 'bob', reason: 'via Slack', slackUserId: 'UBOB', ...pause }] }))).toMatch(
@@ -160,7 +149,7 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
       expect((await handle.query(statusQuery)).paused).toBe(false);
       // An unsigned abort is refused; a signed one rolls back.
       expect(await refusal(handle.executeUpdate(abortUpdate, { args: [{ by: 'alice' }] }))).toBe('DecisionRefused: abort refused: unsigned decision');
-      const abort = await sshSignedDecision(bound(handle, runId, 'abort', 'alice', { note: 'enough' }), alice.path);
+      const abort = await sshSignedDecision(bound(handle, runId, 'abort', 'alice', { note: 'enough' }), ssh.keys.alice.path);
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'enough', ...abort }] });
       return (await handle.result()) as ReleaseOutcome;
     });
@@ -178,7 +167,7 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
       const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       const runId = await runIdOf(handle);
-      const signed = await sshSignedDecision(bound(handle, runId, 'approve', 'alice'), alice.path);
+      const signed = await sshSignedDecision(bound(handle, runId, 'approve', 'alice'), ssh.keys.alice.path);
       expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', ...signed }] }))).toBe(
         'DecisionRefused: approval refused: CLI decisions are off for checkout (approval.cli: off): decide in Slack',
       );
