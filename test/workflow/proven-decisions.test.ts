@@ -24,7 +24,7 @@ import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { describeWithSshKeygen, useSshKeys } from '../support/ssh-keygen';
 import { useTestClient } from '../support/temporal';
-import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { releaseInput, rollbackInput, startReleaseWorkflow, startRollback, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 
 const temporal = useTestClient();
 const HMAC_KEY = randomBytes(32);
@@ -178,5 +178,19 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.approval.refused).toEqual([expect.objectContaining({ by: 'alice', reason: expect.stringMatching(/^CLI decisions are off for checkout/) })]);
+  });
+
+  it("proves the rollback workflow's approvals the same way", async () => {
+    const fake = createFakeActivities({ decisionKeys: keys() });
+    const outcome = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await startRollback(temporal.client, taskQueue, rollbackInput(samplePlan({ rollback: { approval: 'required' } })));
+      await untilStage(handle, 'awaiting-approval');
+      expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }))).toBe('DecisionRefused: approval refused: unsigned decision');
+      const signed = await sshSignedDecision(bound(handle, await runIdOf(handle), 'approve', 'alice'), ssh.keys.alice.path);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', ...signed }] });
+      return (await handle.result()) as ReleaseOutcome;
+    });
+    expect(outcome.result).toBe('released');
+    expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: 'alice', refused: [expect.objectContaining({ reason: 'unsigned decision' })] });
   });
 });
