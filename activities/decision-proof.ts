@@ -6,9 +6,11 @@
  * never from the release plan: whoever starts a release builds the plan.
  *
  * What it proves: that the message is the one the approvals server (HMAC) or the person named in
- * `by` (SSH signature) signed. What it does not check: that the message is for this release, run
- * and action, fresh and not replayed; the Update handler does that with `bindingProblem`
- * (src/domain/decision-proof.ts), since it holds the run's ids, workflow time and used nonces.
+ * `by` (SSH signature) signed and, given the `binding` the Update handler takes from workflowInfo,
+ * that it is for this namespace, release, run and action and fresh at workflow time
+ * (`bindingProblem`, src/domain/decision-proof.ts). The handler keeps the run's used nonces and
+ * refuses a replay itself. Binding here rather than in workflow code puts the verdict in the
+ * history: a reset run (another run id) replays earlier decisions exactly as they were judged.
  *
  * A refusal is a verdict, not a failure: the activity never throws for a bad proof (so it is not
  * retried), and reasons are the ones the README's threat model names ("unsigned decision",
@@ -16,7 +18,9 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import {
+  bindingProblem,
   canonicalDecisionMessage,
+  type DecisionBinding,
   type DecisionMessage,
   decisionMessageProblem,
   type DecisionProof,
@@ -54,6 +58,13 @@ export interface VerifyDecisionInput {
    * `noteSha256`. Left out (undefined), the note is not checked (callers that verify the message alone).
    */
   note?: string | null;
+  /**
+   * What the decision is used for: the workflow's namespace, id, run id and the action, from
+   * workflowInfo in the Update handler. With it the message must be for exactly that and fresh at
+   * `nowMs` (workflow time); without it (callers verifying a message alone) neither is checked.
+   */
+  binding?: DecisionBinding;
+  nowMs?: number;
 }
 
 export type DecisionVerdict = { ok: true; by: string; via: 'slack' | 'ssh' | 'trusted' } | { ok: false; reason: string };
@@ -107,6 +118,9 @@ export function createDecisionProofActivities(keys: DecisionProofKeys) {
       if (!message || typeof message !== 'object') return refuse('the decision has no signed message');
       const problem = decisionMessageProblem(message);
       if (problem) return refuse(`malformed decision message: ${problem}`);
+      // Nonces are the handler's (it holds the run's); here: this namespace, release, run and action, fresh.
+      const unbound = input.binding ? bindingProblem(message, input.binding, input.nowMs ?? Date.now(), []) : undefined;
+      if (unbound) return refuse(unbound);
       if (message.by !== claimedBy) return refuse(`the signed decision is ${message.by}'s, not ${claimedBy}'s`);
       if (input.note !== undefined && message.noteSha256 !== noteSha256(input.note ?? undefined)) return refuse('the note is not the one signed');
       const text = canonicalDecisionMessage(message);

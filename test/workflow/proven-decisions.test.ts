@@ -93,7 +93,7 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
       expect(await approve({ by: 'bob', ...aliceAgain })).toBe("DecisionRefused: approval refused: the signed decision is alice's, not bob's");
       // A signal cannot carry a proof: refused and recorded (it cannot answer).
       await handle.signal(approveSignal, { by: 'alice' });
-      const afterSignal = await untilStatus(handle, (s) => s.approval.refused.length >= 10, 'the signal refused');
+      const afterSignal = await untilStatus(handle, (s) => s.approval.refused.length >= 11, 'the signal refused');
 
       expect(afterSignal).toMatchObject({ stage: 'awaiting-approval' });
       expect(afterSignal.approval.decision).toBeUndefined();

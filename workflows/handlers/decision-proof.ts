@@ -1,9 +1,10 @@
 /**
  * Proven decisions in the release's handlers (issue 18, part 3; README "Threat model"). Before a
- * decision counts, the handler binds its signed message to this workflow (namespace, release id,
- * run id, action), to workflow time (fresh) and to this run's nonces (not replayed), then has the
- * worker verify the proof with the keys of its own environment and config (the verifyDecision
- * activity: keys never enter the history, only the verdict does). The identity the policy then
+ * decision counts, the handler refuses a nonce this run has seen (replayed), then has the worker
+ * bind the signed message to this workflow (namespace, release id, run id, action, all taken from
+ * workflowInfo here) and to workflow time (fresh), and verify the proof with the keys of its own
+ * environment and config (the verifyDecision activity: keys never enter the history, only the
+ * verdict does). The identity the policy then
  * judges is the proven one: the Slack user and groups the approvals server signed, or the name
  * whose SSH key verified. A refusal changes nothing, is recorded in the release's history and
  * answers the Update with an ApplicationFailure of type DecisionRefused.
@@ -12,22 +13,25 @@
  * before proofs existed. Histories recorded before this code replay unchanged: the new path runs
  * only under `patched('proven-decisions')`.
  */
-import { ApplicationFailure, patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../../activities';
 import type { Actor } from '../../src/domain/approval-policy';
-import { bindingProblem, type DecisionAction } from '../../src/domain/decision-proof';
+import type { DecisionAction } from '../../src/domain/decision-proof';
 import type { SignedDecision, SlackOrigin } from '../../src/domain/release-api';
 
 export const PROVEN_DECISIONS_PATCH = 'proven-decisions';
 export const DECISION_REFUSED = 'DecisionRefused';
 
 /**
- * A local activity: the verdict is needed while the caller waits on its Update, and a local
- * activity runs on the worker that holds the workflow task, with no trip through the task queue.
- * Verifying is pure CPU on keys every worker holds, so a lost attempt is simply run again.
+ * A normal activity, not a local one: the TypeScript SDK of this version (1.24) does not replay a
+ * local activity scheduled from an Update handler reliably ("Missing associated machine for
+ * LocalActivity", found by replaying test/histories/released-with-proven-decisions.json), and a
+ * decision is worth one more trip through the task queue. Verifying is pure CPU on keys every
+ * worker of the queue holds, so a lost attempt is simply run again, briefly.
  */
-const { verifyDecision } = proxyLocalActivities<Pick<ReleaseActivities, 'verifyDecision'>>({
+const { verifyDecision } = proxyActivities<Pick<ReleaseActivities, 'verifyDecision'>>({
   startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '1 minute',
   retry: { initialInterval: '200ms', maximumAttempts: 3 },
 });
 
@@ -61,16 +65,26 @@ export class DecisionProver {
     if (proof || message) {
       if (!proof) return { refused: 'unsigned decision (a message without its proof)' };
       if (!message || typeof message !== 'object') return { refused: 'the decision has no signed message' };
-      const info = workflowInfo();
-      const problem = bindingProblem(message, { namespace: info.namespace, releaseId: info.workflowId, runId: info.runId, action }, Date.now(), this.nonces);
-      if (problem) return { refused: problem === 'nonce already used in this run' ? 'replayed decision (its nonce was already used in this run)' : problem };
-      // Seen before the await: the same signature sent twice at once is refused too.
+      // Seen before the await, so the same signature sent twice at once is refused too. Only the
+      // nonce is compared here: the binding to this namespace, release, run and action is checked
+      // by the activity, so that its verdict is what the history holds (a reset run, whose run id
+      // differs, replays the decisions of the run it was reset from as they were judged).
+      if (this.nonces.has(message.nonce)) return { refused: 'replayed decision (its nonce was already used in this run)' };
       this.nonces.add(message.nonce);
       const signedGroups = Array.isArray(message.groups) ? message.groups : [];
       if ((request.groups ?? []).some((g) => !signedGroups.includes(g))) return { refused: 'group claim not proven (a group the signed decision does not name)' };
       if (request.slackUserId !== undefined && request.slackUserId !== message.slackUserId) return { refused: 'Slack identity not proven (not the signed Slack user)' };
     }
-    const verdict = await verifyDecision({ message: message!, proof: proof ?? null, claimedBy, service: this.service, note: note ?? null });
+    const info = workflowInfo();
+    const verdict = await verifyDecision({
+      message: message!,
+      proof: proof ?? null,
+      claimedBy,
+      service: this.service,
+      note: note ?? null,
+      binding: { namespace: info.namespace, releaseId: info.workflowId, runId: info.runId, action },
+      nowMs: Date.now(),
+    });
     if (!verdict.ok) {
       if (!proof && claimsSlack) return { refused: `${verdict.reason} (group claim not proven: only the approvals server can vouch for a Slack user and groups)` };
       return { refused: verdict.reason };
