@@ -23,11 +23,11 @@ export const PROVEN_DECISIONS_PATCH = 'proven-decisions';
 export const DECISION_REFUSED = 'DecisionRefused';
 
 /**
- * A normal activity, not a local one: the TypeScript SDK of this version (1.24) does not replay a
- * local activity scheduled from an Update handler reliably ("Missing associated machine for
- * LocalActivity", found by replaying test/histories/released-with-proven-decisions.json), and a
- * decision is worth one more trip through the task queue. Verifying is pure CPU on keys every
- * worker of the queue holds, so a lost attempt is simply run again, briefly.
+ * A normal activity rather than a local one. Either replays (both were tried against a recorded
+ * history once the binding moved into the activity); a normal activity costs one more trip
+ * through the task queue per decision, and in exchange its attempts, inputs and verdict show in
+ * the Web UI and the history like every other step, it is retried like one, and a slow verifier
+ * cannot hold a workflow task open. Verifying is pure CPU on keys every worker of the queue holds.
  */
 const { verifyDecision } = proxyActivities<Pick<ReleaseActivities, 'verifyDecision'>>({
   startToCloseTimeout: '10s',
