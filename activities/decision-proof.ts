@@ -41,7 +41,16 @@ export interface DecisionProofKeys {
   required?: boolean;
   /** `approval.cli` of a service from the worker's config: `off` refuses SSH-signed (CLI) decisions. @default 'signed' */
   cliPolicyOf?: (service: string) => 'signed' | 'off';
+  /**
+   * Why the worker's own config does not let the proven person move the service's releases
+   * forward (approve, resume, promote), or undefined: the plan in a release's input is written by
+   * whoever starts it, so its approvers list alone does not decide who may. @default no check
+   */
+  forwardRefusal?: (service: string, actor: { by: string; slackUserId?: string; groups?: string[] }) => string | undefined;
 }
+
+/** Decisions that move a release forward; the others (reject, pause, abort) only stop it, which a namespace user can do anyway. */
+const FORWARD: readonly string[] = ['approve', 'resume', 'promote', 'rollback', 'break-glass'];
 
 /** A worker with no key configured: every decision is trusted as named, as before proofs existed. */
 export const TRUSTED_DECISIONS: DecisionProofKeys = { hmacKeys: {}, sshKeysOf: () => [], required: false };
@@ -108,6 +117,11 @@ export function createDecisionProofActivities(keys: DecisionProofKeys) {
     }
   }
 
+  function forwardProblem(service: string | undefined, message: DecisionMessage, actor: { by: string; slackUserId?: string; groups?: string[] }): string | undefined {
+    if (service === undefined || !keys.forwardRefusal || !FORWARD.includes(message.action)) return undefined;
+    return keys.forwardRefusal(service, actor);
+  }
+
   return {
     /** Whether `proof` proves `message`, made by `claimedBy` (see the file's comment for what it leaves to the Update handler). */
     async verifyDecision(input: VerifyDecisionInput): Promise<DecisionVerdict> {
@@ -125,7 +139,7 @@ export function createDecisionProofActivities(keys: DecisionProofKeys) {
       if (input.note !== undefined && message.noteSha256 !== noteSha256(input.note ?? undefined)) return refuse('the note is not the one signed');
       const text = canonicalDecisionMessage(message);
       if (proof.kind === 'hmac') {
-        const why = verifyHmac(text, proof.kid, proof.mac);
+        const why = verifyHmac(text, proof.kid, proof.mac) ?? forwardProblem(input.service, message, { by: message.by, slackUserId: message.slackUserId, groups: message.groups });
         return why ? refuse(why) : { ok: true, by: message.by, via: 'slack' };
       }
       if (proof.kind === 'sshsig') {
@@ -137,7 +151,8 @@ export function createDecisionProofActivities(keys: DecisionProofKeys) {
         // A person's SSH key proves who they are, not what the approvals server would find in Slack.
         if (message.groups.length > 0) return refuse('group claim not proven (an SSH-signed decision cannot claim Slack groups)');
         if (message.slackUserId !== undefined) return refuse('Slack identity not proven (an SSH-signed decision cannot claim a Slack user)');
-        return { ok: true, by: message.by, via: 'ssh' };
+        const notAllowed = forwardProblem(input.service, message, { by: message.by });
+        return notAllowed ? refuse(notAllowed) : { ok: true, by: message.by, via: 'ssh' };
       }
       return refuse(`unknown proof kind ${JSON.stringify((proof as { kind?: unknown }).kind)}`);
     },

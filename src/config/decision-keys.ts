@@ -7,10 +7,13 @@
  *   the new key first on both, then removes the old one once no proof made with it can be fresh.
  * - `people.<name>.sshKeys` (authorized_keys lines): the keys a person's CLI decisions are checked with.
  * - `approval.cli: signed | off`, global and per service (the service's wins): `off` refuses CLI decisions.
+ * - the services' `approval.approvers` and `groups`: a proven approve, resume or promote must also be
+ *   by someone the worker's own config allows, whatever the plan in the release's input says.
  *
  * With none of these configured, decisions are trusted as named, as before proofs existed.
  */
 import { readFile } from 'node:fs/promises';
+import { type Actor, allowedApprovers, isApprover } from '../domain/approval-policy';
 import type { RunwayEnv } from './env';
 import { parseConfig } from './load';
 import type { RunwayConfig } from './schema';
@@ -48,6 +51,8 @@ export interface DecisionKeys {
   sshKeysOf: (person: string) => readonly string[];
   required: boolean;
   cliPolicyOf: (service: string) => 'signed' | 'off';
+  /** Why the worker's own config does not let `actor` move `service`'s releases forward (approve, resume, promote); undefined when it does. */
+  forwardRefusal: (service: string, actor: Actor) => string | undefined;
   /** The key the approvals server signs with (the first of RUNWAY_DECISION_HMAC_KEYS). */
   signing?: DecisionHmacKeyEntry;
 }
@@ -65,7 +70,16 @@ export function decisionKeysFrom(env: Pick<RunwayEnv, 'RUNWAY_DECISION_HMAC_KEYS
     const svc = config?.services && Object.prototype.hasOwnProperty.call(config.services, service) ? config.services[service] : undefined;
     return svc?.approval.cli ?? globalCli;
   };
-  return { hmacKeys, sshKeysOf, required: parsed.keys.length > 0 || anySshKey, cliPolicyOf, ...(parsed.keys[0] ? { signing: parsed.keys[0] } : {}) };
+  // The plan a release carries is written by whoever starts it: what moves a release forward must
+  // also be allowed by the approvers and groups the worker's own config names for the service.
+  const forwardRefusal = (service: string, actor: Actor): string | undefined => {
+    if (!config) return undefined;
+    const svc = Object.prototype.hasOwnProperty.call(config.services, service) ? config.services[service] : undefined;
+    if (!svc) return `${service} is not a service of the worker's config (RUNWAY_CONFIG)`;
+    const policy = { approvers: svc.approval.approvers, groups: svc.approval.groups, allowSelfApproval: true };
+    return isApprover(policy, actor) ? undefined : `${actor.by} is not an approver of ${service} in the worker's config (allowed: ${allowedApprovers(policy)})`;
+  };
+  return { hmacKeys, sshKeysOf, required: parsed.keys.length > 0 || anySshKey, cliPolicyOf, forwardRefusal, ...(parsed.keys[0] ? { signing: parsed.keys[0] } : {}) };
 }
 
 /**

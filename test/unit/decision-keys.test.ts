@@ -59,6 +59,14 @@ people:
     expect(decisionKeysFrom({ RUNWAY_DECISION_HMAC_KEYS: `k1=${K1.toString('base64')}` }, undefined)).toMatchObject({ required: true, signing: { kid: 'k1', key: K1 } });
   });
 
+  it("lets only the config's approvers and groups move a service's releases forward, whatever a plan says", () => {
+    const keys = decisionKeysFrom({ RUNWAY_DECISION_HMAC_KEYS: undefined }, config);
+    expect(keys.forwardRefusal('api', { by: 'alice' })).toBeUndefined();
+    expect(keys.forwardRefusal('api', { by: 'mallory' })).toBe("mallory is not an approver of api in the worker's config (allowed: alice)");
+    expect(keys.forwardRefusal('billing', { by: 'alice' })).toBe("billing is not a service of the worker's config (RUNWAY_CONFIG)");
+    expect(decisionKeysFrom({ RUNWAY_DECISION_HMAC_KEYS: undefined }, undefined).forwardRefusal('api', { by: 'mallory' })).toBeUndefined();
+  });
+
   it('refuses a key that is not an SSH public key line, and an unknown approval.cli', () => {
     expect(configProblems(`${MINIMAL_CONFIG_YAML}\npeople:\n  alice: { sshKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----"] }\n`)).toEqual([
       expect.stringMatching(/^people\.alice\.sshKeys\.0: must be an SSH public key line/),
@@ -89,6 +97,17 @@ describe('verifyDecision', () => {
     await expect(acts.verifyDecision({ ...unsignedNote, claimedBy: 'alice', note: null })).resolves.toMatchObject({ ok: true });
     const ssh = { message: { ...unsignedNote.message, slackUserId: undefined }, proof: { kind: 'sshsig' as const, signature: 'x' } };
     await expect(acts.verifyDecision({ ...ssh, claimedBy: 'alice', service: 'api' })).resolves.toEqual({ ok: false, reason: 'CLI decisions are off for api (approval.cli: off): decide in Slack' });
+  });
+});
+
+describe('verifyDecision and the worker config', () => {
+  it("refuses a proven approve by someone the worker's config does not allow; a proven reject still counts", async () => {
+    const acts = createDecisionProofActivities({ hmacKeys: { k1: K1 }, sshKeysOf: () => [], forwardRefusal: (_s, a) => (a.by === 'alice' ? undefined : `${a.by} is not an approver`) });
+    const signed = (action: 'approve' | 'reject', by: string) =>
+      hmacSignedDecision({ namespace: 'default', releaseId: 'release-api-abc', runId: 'run-1', action, by, slackUserId: 'U0' }, { kid: 'k1', key: K1 });
+    await expect(acts.verifyDecision({ ...signed('approve', 'mallory'), claimedBy: 'mallory', service: 'api' })).resolves.toEqual({ ok: false, reason: 'mallory is not an approver' });
+    await expect(acts.verifyDecision({ ...signed('approve', 'alice'), claimedBy: 'alice', service: 'api' })).resolves.toMatchObject({ ok: true });
+    await expect(acts.verifyDecision({ ...signed('reject', 'mallory'), claimedBy: 'mallory', service: 'api' })).resolves.toMatchObject({ ok: true });
   });
 });
 
