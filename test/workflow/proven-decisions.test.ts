@@ -24,6 +24,9 @@ import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { describeWithSshKeygen, useSshKeys } from '../support/ssh-keygen';
 import { useTestClient } from '../support/temporal';
+import { decisionKeysFrom } from '../../src/config/decision-keys';
+import { parseConfig } from '../../src/config/load';
+import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
 import { releaseInput, rollbackInput, startReleaseWorkflow, startRollback, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 
 const temporal = useTestClient();
@@ -192,5 +195,25 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: 'alice', refused: [expect.objectContaining({ reason: 'unsigned decision' })] });
+  });
+
+  it("refuses a signed approval by an approver only the release's own plan names, not the worker's config", async () => {
+    // The worker's config: checkout is approved by alice; mallory has a key (she is a person Runway knows).
+    const yaml = `${MINIMAL_CONFIG_YAML.replace('  api:', '  checkout:')}\npeople:\n  alice: { sshKeys: ["${ssh.keys.alice.publicLine}"] }\n  mallory: { sshKeys: ["${ssh.keys.mallory.publicLine}"] }\n`;
+    const fake = createFakeActivities({ decisionKeys: decisionKeysFrom({ RUNWAY_DECISION_HMAC_KEYS: undefined }, parseConfig(yaml, 'worker.yaml')) });
+    // Whoever started the release wrote mallory into its plan.
+    const forged = samplePlan({ approval: { channel: '#deploys', approvers: ['alice', 'mallory'], timeoutMs: 60_000, allowSelfApproval: false } });
+    const status = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(forged));
+      await untilStage(handle, 'awaiting-approval');
+      const signed = await sshSignedDecision(bound(handle, await runIdOf(handle), 'approve', 'mallory'), ssh.keys.mallory.path);
+      expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory', ...signed }] }))).toBe(
+        "DecisionRefused: approval refused: mallory is not an approver of checkout in the worker's config (allowed: alice)",
+      );
+      const result = await handle.query(statusQuery);
+      await handle.terminate('test done');
+      return result;
+    });
+    expect(status).toMatchObject({ stage: 'awaiting-approval', approval: { refused: [expect.objectContaining({ by: 'mallory' })] } });
   });
 });
