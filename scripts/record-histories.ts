@@ -36,7 +36,12 @@ import { resolveTemporalCli } from '../src/temporal/cli-binary';
 import { connectClient, connectWorker } from '../src/temporal/connection';
 import { RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../src/temporal/dev-server';
 import { installQuietRuntime } from '../src/temporal/runtime';
-import { createReleaseWorker } from '../workers/release-worker';
+import { clientsFromEnv, createReleaseWorker } from '../workers/release-worker';
+import { randomBytes } from 'node:crypto';
+import type { NativeConnection } from '@temporalio/worker';
+import type { RunwayEnv } from '../src/config/env';
+import { ReleaseRefusedError } from '../src/release-client/errors';
+import { sshSignedDecision } from '../src/release-client/decision-signing';
 
 interface Story {
   name: string;
@@ -64,6 +69,11 @@ interface Story {
   freezeMs?: number;
   /** An ad hoc freeze holds the release (started with --break-glass) until alice and bob approve breaking the glass. */
   breakGlass?: boolean;
+  /**
+   * On a worker that requires proven decisions (README, "Threat model"): an unsigned approval is
+   * refused first, then alice's SSH-signed one (a fresh ssh-keygen key) is accepted.
+   */
+  proven?: boolean;
 }
 
 const STORIES: Story[] = [
@@ -84,7 +94,20 @@ const STORIES: Story[] = [
   { name: 'rolled-back-ecs-canary', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors', strategy: 'ecs-canary' },
   { name: 'frozen-then-released', result: 'released', image: 'healthy', decision: 'approve', freezeMs: 15_000 },
   { name: 'break-glass-released', result: 'released', image: 'healthy', decision: 'approve', breakGlass: true },
+  { name: 'released-with-proven-decisions', result: 'released', image: 'healthy', decision: 'approve', proven: true },
 ];
+
+/** A worker that requires proofs: alice's fresh SSH key (ssh-keygen) and an HMAC key, on its own task queue. */
+async function provenWorker(env: RunwayEnv, connection: NativeConnection, temp: string) {
+  const keyPath = path.join(temp, 'alice-ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice@record', '-f', keyPath]);
+  const alice = readFileSync(`${keyPath}.pub`, 'utf8').trim();
+  const decisionKeys = { hmacKeys: { k1: randomBytes(32) }, sshKeysOf: (p: string) => (p === 'alice' ? [alice] : []), required: true };
+  const { client, close } = await connectClient(env);
+  const worker = await createReleaseWorker({ connection, namespace: 'default', taskQueue: PROVEN_QUEUE, clients: { ...clientsFromEnv(env), temporal: client, decisionKeys } });
+  return { worker, keyPath, close };
+}
+const PROVEN_QUEUE = 'record-proven';
 
 /** How `temporal workflow show --output json` names the event that closes a completed workflow. */
 const COMPLETED = 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED';
@@ -107,6 +130,8 @@ async function main(): Promise<void> {
   const env = parseEnv(process.env);
   const connection = await connectWorker(env);
   const worker = await createReleaseWorker({ connection, namespace: 'default', taskQueue: 'record', env });
+  const proven = await provenWorker(env, connection, temp);
+  const provenRun = proven.worker.run();
   const { client, close } = await connectClient(env);
   const sandboxConfig = parseConfig(sample.replaceAll('http://127.0.0.1:4010', sandbox.url), 'x');
   // Bakes long enough for the abort story to act mid-canary, short enough to record quickly.
@@ -138,7 +163,7 @@ async function main(): Promise<void> {
         const freeze = { intervals: [{ startMs: nowMs - 1000, endMs: nowMs + (story.freezeMs ?? 0), reason: 'recorded freeze', scope: 'global' as const }], resolvedFromMs: nowMs, resolvedUntilMs: nowMs + 3600_000, breakGlassRequired: 2 };
         const storyPlan = story.freezeMs ? { ...markedPlan, freeze } : markedPlan;
         if (story.breakGlass) await startFreeze(client, 'record', { reason: 'recorded incident', by: 'recorder' });
-        let { releaseId } = await startRelease(client, 'record', {
+        let { releaseId } = await startRelease(client, story.proven ? PROVEN_QUEUE : 'record', {
           service: 'checkout',
           version,
           image,
@@ -166,7 +191,12 @@ async function main(): Promise<void> {
         await followRelease(client, releaseId, {
           pollMs: 200,
           onStatus: async (s) => {
-            if (s.stage === ReleaseStage.awaitingApproval && !s.approval.decision && story.decision) {
+            if (s.stage === ReleaseStage.awaitingApproval && !s.approval.decision && story.proven) {
+              const refused = await decideRelease(client, releaseId, 'approve', 'alice', 'recorded').then(() => false, (err: unknown) => err instanceof ReleaseRefusedError);
+              if (!refused) throw new Error(`${story.name}: an unsigned approval was not refused`);
+              const sign = (runId: string) => sshSignedDecision({ namespace: 'default', releaseId, runId, action: 'approve', by: 'alice', note: 'recorded' }, proven.keyPath);
+              await decideRelease(client, releaseId, 'approve', 'alice', 'recorded', sign);
+            } else if (s.stage === ReleaseStage.awaitingApproval && !s.approval.decision && story.decision) {
               await decideRelease(client, releaseId, story.decision, story.decision === 'approve' ? 'alice' : 'bob', 'recorded');
             }
             if (story.abortAtCanary && s.stage === ReleaseStage.canary && s.canary.step >= 1 && !s.controls?.length) {
@@ -201,6 +231,9 @@ async function main(): Promise<void> {
       }
     });
   } finally {
+    proven.worker.shutdown();
+    await provenRun.catch(() => undefined);
+    await proven.close();
     await close();
     await connection.close();
     await sandbox.close();

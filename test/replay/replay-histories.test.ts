@@ -29,6 +29,7 @@ describe('recorded release histories', () => {
       'released-ecs-canary.json',
       'released-ecs-linear.json',
       'released-with-markers.json',
+      'released-with-proven-decisions.json',
       'released.json',
       'rollback-of-release.json',
       'rolled-back-bad-image.json',
