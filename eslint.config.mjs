@@ -48,7 +48,8 @@ const allowed = {
   // release-client: a rollback's activity stops the service's releases in flight as a Temporal client.
   activities: ['activities', 'sdk-clients', 'config', 'domain', 'slack-format', 'wire', 'release-client'],
   temporal: ['temporal', 'config', 'domain'],
-  'release-client': ['release-client', 'domain', 'config', 'temporal'],
+  // wire: decisions are signed (src/shared/decision-signer.ts) where they are sent.
+  'release-client': ['release-client', 'domain', 'config', 'temporal', 'wire'],
   approvals: ['approvals', 'release-client', 'config', 'domain', 'slack-format', 'wire', 'sdk-clients'],
   // The sandbox stands in for the outside world: it shares wire formats with Runway, nothing else.
   sandbox: ['sandbox', 'wire'],

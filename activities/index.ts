@@ -18,7 +18,9 @@ import { createSentryActivities, type SentryApi } from './sentry';
 import { createSlackActivities, type SlackApi } from './slack';
 import { createLaneActivities } from './lane';
 import { createReleasesInFlightActivities } from './releases-in-flight';
+import { createFreezeActivities } from './freeze';
 import { createSmokeActivities } from './smoke';
+import { createDecisionProofActivities, type DecisionProofKeys, TRUSTED_DECISIONS } from './decision-proof';
 import { createWebhookActivities } from './webhook';
 
 export interface ActivityClients {
@@ -36,6 +38,12 @@ export interface ActivityClients {
   webhookSecret?: string;
   /** Runway's own Temporal client: a rollback stops the service's releases in flight through it. */
   temporal?: Client;
+  /**
+   * The keys decisions are verified with (RUNWAY_DECISION_HMAC_KEYS, `people.<name>.sshKeys`,
+   * `approval.cli`), from the worker's own environment and config, never from a release's input.
+   * Without them decisions are trusted as named (README, "Threat model").
+   */
+  decisionKeys?: DecisionProofKeys;
   /** Metrics for canary analysis; without it, analysis fails with a message saying PROMETHEUS_URL is missing. */
   metricsFor?: (analysis: CanaryAnalysisPlan) => MetricsProvider;
 }
@@ -55,11 +63,13 @@ export function createActivities(clients: ActivityClients) {
     ...createSmokeActivities({ fetch: clients.fetch }),
     ...createReleasesInFlightActivities({ temporal: clients.temporal }),
     ...createLaneActivities({ temporal: clients.temporal }),
+    ...createFreezeActivities({ temporal: clients.temporal }),
     ...createSlackActivities({ slack: clients.slack }),
     ...createGitHubActivities({ github: clients.github }),
     ...createGitHubBuildActivities({ github: clients.github, options: clients.githubOptions }),
     ...createSentryActivities({ sentry: clients.sentry ?? createSentryClient({}) }),
     ...createWebhookActivities({ secret: clients.webhookSecret, fetch: clients.fetch }),
+    ...createDecisionProofActivities(clients.decisionKeys ?? TRUSTED_DECISIONS),
   };
 }
 

@@ -24,6 +24,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { execFileSync } from 'node:child_process';
 import { controlRelease, decideRelease, followRelease, startRelease } from '../src/release-client/releases';
 import { resolveRollback, startRollback } from '../src/release-client/rollback';
+import { approveBreakGlass, endFreeze, startFreeze } from '../src/release-client/freeze';
 import { parseConfig } from '../src/config/load';
 import { releasePlan } from '../src/config/plan';
 import { type ReleaseOutcome, type ReleasePlan, type ReleaseResult, ReleaseStage } from '../src/domain/release';
@@ -35,7 +36,12 @@ import { resolveTemporalCli } from '../src/temporal/cli-binary';
 import { connectClient, connectWorker } from '../src/temporal/connection';
 import { RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../src/temporal/dev-server';
 import { installQuietRuntime } from '../src/temporal/runtime';
-import { createReleaseWorker } from '../workers/release-worker';
+import { clientsFromEnv, createReleaseWorker } from '../workers/release-worker';
+import { randomBytes } from 'node:crypto';
+import type { NativeConnection } from '@temporalio/worker';
+import type { RunwayEnv } from '../src/config/env';
+import { ReleaseRefusedError } from '../src/release-client/errors';
+import { sshSignedDecision } from '../src/release-client/decision-signing';
 
 interface Story {
   name: string;
@@ -59,6 +65,15 @@ interface Story {
   rollsBack?: boolean;
   /** Production moves by one of ECS's own strategies (the sample service switched to it). */
   strategy?: 'ecs-canary' | 'ecs-linear' | 'ecs-blue-green';
+  /** A configured freeze window in force from the start for this long (ms): the release waits frozen at its gate, then goes on. */
+  freezeMs?: number;
+  /** An ad hoc freeze holds the release (started with --break-glass) until alice and bob approve breaking the glass. */
+  breakGlass?: boolean;
+  /**
+   * On a worker that requires proven decisions (README, "Threat model"): an unsigned approval is
+   * refused first, then alice's SSH-signed one (a fresh ssh-keygen key) is accepted.
+   */
+  proven?: boolean;
 }
 
 const STORIES: Story[] = [
@@ -77,7 +92,22 @@ const STORIES: Story[] = [
   { name: 'released-ecs-linear', result: 'released', image: 'healthy', decision: 'approve', strategy: 'ecs-linear' },
   { name: 'released-blue-green', result: 'released', image: 'healthy', decision: 'approve', strategy: 'ecs-blue-green' },
   { name: 'rolled-back-ecs-canary', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors', strategy: 'ecs-canary' },
+  { name: 'frozen-then-released', result: 'released', image: 'healthy', decision: 'approve', freezeMs: 15_000 },
+  { name: 'break-glass-released', result: 'released', image: 'healthy', decision: 'approve', breakGlass: true },
+  { name: 'released-with-proven-decisions', result: 'released', image: 'healthy', decision: 'approve', proven: true },
 ];
+
+/** A worker that requires proofs: alice's fresh SSH key (ssh-keygen) and an HMAC key, on its own task queue. */
+async function provenWorker(env: RunwayEnv, connection: NativeConnection, temp: string) {
+  const keyPath = path.join(temp, 'alice-ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice@record', '-f', keyPath]);
+  const alice = readFileSync(`${keyPath}.pub`, 'utf8').trim();
+  const decisionKeys = { hmacKeys: { k1: randomBytes(32) }, sshKeysOf: (p: string) => (p === 'alice' ? [alice] : []), required: true };
+  const { client, close } = await connectClient(env);
+  const worker = await createReleaseWorker({ connection, namespace: 'default', taskQueue: PROVEN_QUEUE, clients: { ...clientsFromEnv(env), temporal: client, decisionKeys } });
+  return { worker, keyPath, close };
+}
+const PROVEN_QUEUE = 'record-proven';
 
 /** How `temporal workflow show --output json` names the event that closes a completed workflow. */
 const COMPLETED = 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED';
@@ -100,6 +130,8 @@ async function main(): Promise<void> {
   const env = parseEnv(process.env);
   const connection = await connectWorker(env);
   const worker = await createReleaseWorker({ connection, namespace: 'default', taskQueue: 'record', env });
+  const proven = await provenWorker(env, connection, temp);
+  const provenRun = proven.worker.run();
   const { client, close } = await connectClient(env);
   const sandboxConfig = parseConfig(sample.replaceAll('http://127.0.0.1:4010', sandbox.url), 'x');
   // Bakes long enough for the abort story to act mid-canary, short enough to record quickly.
@@ -126,8 +158,20 @@ async function main(): Promise<void> {
         sandbox.setScenario({ images: { [image]: story.image }, ...(story.canary ? { canary: { [image]: { behaviour: story.canary } } } : {}) });
         const watchedPlan = story.watchMs ? { ...planFor(story), verify: { durationMs: story.watchMs } } : planFor(story);
         const markers = { sentry: { org: 'acme', project: 'checkout', repository: 'acme/checkout', versionPrefix: 'checkout@' }, webhooks: [`${sandbox.url}/webhooks/recorder`] };
-        const storyPlan = story.markers ? { ...watchedPlan, ...markers } : watchedPlan;
-        let { releaseId } = await startRelease(client, 'record', { service: 'checkout', version, image, requestedBy: 'recorder', reason: story.name, plan: storyPlan });
+        const markedPlan = story.markers ? { ...watchedPlan, ...markers } : watchedPlan;
+        const nowMs = Date.now();
+        const freeze = { intervals: [{ startMs: nowMs - 1000, endMs: nowMs + (story.freezeMs ?? 0), reason: 'recorded freeze', scope: 'global' as const }], resolvedFromMs: nowMs, resolvedUntilMs: nowMs + 3600_000, breakGlassRequired: 2 };
+        const storyPlan = story.freezeMs ? { ...markedPlan, freeze } : markedPlan;
+        if (story.breakGlass) await startFreeze(client, 'record', { reason: 'recorded incident', by: 'recorder' });
+        let { releaseId } = await startRelease(client, story.proven ? PROVEN_QUEUE : 'record', {
+          service: 'checkout',
+          version,
+          image,
+          requestedBy: 'recorder',
+          reason: story.name,
+          plan: storyPlan,
+          ...(story.breakGlass ? { breakGlass: { reason: 'recorded break-glass' } } : {}),
+        });
         if (story.rollsBack) {
           // A second release over the first, then the rollback back to the first: the rollback is the story.
           await approveAndFinish(releaseId);
@@ -147,7 +191,12 @@ async function main(): Promise<void> {
         await followRelease(client, releaseId, {
           pollMs: 200,
           onStatus: async (s) => {
-            if (s.stage === ReleaseStage.awaitingApproval && !s.approval.decision && story.decision) {
+            if (s.stage === ReleaseStage.awaitingApproval && !s.approval.decision && story.proven) {
+              const refused = await decideRelease(client, releaseId, 'approve', 'alice', 'recorded').then(() => false, (err: unknown) => err instanceof ReleaseRefusedError);
+              if (!refused) throw new Error(`${story.name}: an unsigned approval was not refused`);
+              const sign = (runId: string) => sshSignedDecision({ namespace: 'default', releaseId, runId, action: 'approve', by: 'alice', note: 'recorded' }, proven.keyPath);
+              await decideRelease(client, releaseId, 'approve', 'alice', 'recorded', sign);
+            } else if (s.stage === ReleaseStage.awaitingApproval && !s.approval.decision && story.decision) {
               await decideRelease(client, releaseId, story.decision, story.decision === 'approve' ? 'alice' : 'bob', 'recorded');
             }
             if (story.abortAtCanary && s.stage === ReleaseStage.canary && s.canary.step >= 1 && !s.controls?.length) {
@@ -155,6 +204,10 @@ async function main(): Promise<void> {
             }
             if (story.failsAfterRelease && s.stage === ReleaseStage.verifying) {
               sandbox.setScenario({ images: { [image]: story.image }, canary: { [image]: { behaviour: 'errors' } } });
+            }
+            if (story.breakGlass && s.stage === ReleaseStage.frozen && !s.freeze?.breakGlass?.approvals.length) {
+              await approveBreakGlass(client, releaseId, { by: 'alice', comment: 'recorded' });
+              await approveBreakGlass(client, releaseId, { by: 'bob' });
             }
             if (story.resumeHolds && s.canary.awaitingDecision) {
               await controlRelease(client, releaseId, 'resume', 'bob', 'recorded: quiet hour');
@@ -164,6 +217,7 @@ async function main(): Promise<void> {
         // A terminal stage is not the end of the history: the workflow still settles Slack and
         // GitHub after it. Only the completed workflow's history is the whole story.
         const final = (await client.workflow.getHandle(releaseId).result()) as ReleaseOutcome;
+        if (story.breakGlass) await endFreeze(client, 'record', { by: 'recorder' });
         if (final.result !== story.result) {
           throw new Error(`${story.name}: the release ended ${final.result} (${final.reason ?? 'no reason'}), the story needs ${story.result}; nothing written`);
         }
@@ -177,6 +231,9 @@ async function main(): Promise<void> {
       }
     });
   } finally {
+    proven.worker.shutdown();
+    await provenRun.catch(() => undefined);
+    await proven.close();
     await close();
     await connection.close();
     await sandbox.close();

@@ -10,6 +10,7 @@ import { createSentryClient } from '../src/sdk-clients/sentry';
 import { createSlackClient } from '../src/sdk-clients/slack';
 import { createPrometheusProvider } from '../src/metrics/prometheus';
 import type { RunwayEnv } from '../src/config/env';
+import { loadDecisionKeys } from '../src/config/decision-keys';
 import { connectClient } from '../src/temporal/connection';
 import { workerDeploymentOptions, type WorkerVersion } from '../src/temporal/worker-deployment';
 
@@ -67,10 +68,15 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
   });
 }
 
-/** The clients from the environment, and a Temporal client of the worker's own (a rollback stops releases in flight through it). */
+/**
+ * The clients from the environment, a Temporal client of the worker's own (a rollback stops
+ * releases in flight through it), and the keys decisions are verified with: the worker's own
+ * RUNWAY_DECISION_HMAC_KEYS and the people's SSH keys and approval.cli of its RUNWAY_CONFIG.
+ */
 async function clientsWithTemporalFromEnv(env: RunwayEnv): Promise<ActivityClients> {
+  const decisionKeys = await loadDecisionKeys(env);
   const { client } = await connectClient(env);
-  return { ...clientsFromEnv(env), temporal: client };
+  return { ...clientsFromEnv(env), temporal: client, decisionKeys };
 }
 
 function requireEnv(env: RunwayEnv | undefined): RunwayEnv {

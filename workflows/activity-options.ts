@@ -51,6 +51,8 @@ export interface ReleaseActivityGroups {
   releaseControl: Group<'stopReleasesInFlight'>;
   /** The service's release lane: asking for a place, and to go past approval (issue 18). */
   lane: Group<'enterLane' | 'passLaneApproval'>;
+  /** The production gate's look at ad hoc freezes (the freeze workflow). */
+  freeze: Group<'watchFreeze'>;
 }
 
 /**
@@ -169,6 +171,8 @@ export function releaseActivities(plan: ReleasePlan): ReleaseActivityGroups {
     notify: proxyActivities<ReleaseActivityGroups['notify']>(notification),
     records: proxyActivities<ReleaseActivityGroups['records']>(deploymentRecord),
     markers: proxyActivities<ReleaseActivityGroups['markers']>(marker),
+    // A gate that cannot read ad hoc freezes keeps trying (it must not pass a freeze it cannot see).
+    freeze: proxyActivities<ReleaseActivityGroups['freeze']>({ ...gitHubCall, retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } }),
     // A stopped release undoes up to two environments, each a deployment wait.
     releaseControl: proxyActivities<ReleaseActivityGroups['releaseControl']>({
       startToCloseTimeout: 2 * (plan.deployTimeoutMs + 60_000) + 5 * 60_000,

@@ -2,3 +2,4 @@
 export { release } from './release';
 export { rollback } from './rollback';
 export { lane } from './lane';
+export { freeze } from './freeze';

@@ -21,7 +21,9 @@ import { approverMentions, slackMention } from '../src/slack/mention';
 import { releaseActivities, type ReleaseActivityGroups } from './activity-options';
 import { Compensations, failureMessage } from './compensations';
 import { registerApprovalHandlers } from './handlers/approval-handlers';
+import { registerBreakGlassHandlers } from './handlers/break-glass-handlers';
 import { type Controls, registerControlHandlers } from './handlers/control-handlers';
+import { DecisionProver } from './handlers/decision-proof';
 import { currentDetails } from './reporting/current-details';
 import { DeploymentRecords } from './reporting/deployment-records';
 import { releaseMessageOf } from './reporting/release-message';
@@ -98,8 +100,14 @@ export class ReleaseContext {
     });
 
     setHandler(statusQuery, () => this.state.snapshot());
-    registerApprovalHandlers(this.state, plan.approval, input.requestedBy);
-    registerControlHandlers(this.state, plan.approval, input.requestedBy, this.controls, () => this.forward.cancel());
+    // Decisions are proven before they count (handlers/decision-proof.ts); one prover per run keeps its nonces.
+    const prover = new DecisionProver(input.service);
+    registerApprovalHandlers(this.state, plan.approval, input.requestedBy, prover);
+    registerControlHandlers(this.state, plan.approval, input.requestedBy, this.controls, () => this.forward.cancel(), prover);
+    // Answers only while a --break-glass release is frozen at its gate (workflows/stages/freeze-gate.ts).
+    registerBreakGlassHandlers(this.state, plan.approval, input, (by, pending) =>
+      this.slack.reply('announcing a break-glass approval', `Break-glass approved by ${by} for ${input.service} ${this.shortVersion}${pending > 0 ? `; ${pending} more needed` : ''}`),
+    );
   }
 
   /** The commit as people read it. */

@@ -12,6 +12,7 @@ import { ReleaseContext } from './release-context';
 import { ReleaseLane } from './release-lane';
 import { awaitApproval } from './stages/approval';
 import { build } from './stages/build';
+import { passFreezeGate } from './stages/freeze-gate';
 import { runMigration } from './stages/migration';
 import { shiftProductionTraffic, trafficStrategyFor } from './stages/production-traffic';
 import { watchProduction } from './stages/post-release-watch';
@@ -33,6 +34,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       await smokeTest(release);
       // Blue-green may be approved later, once its new revision passed the smoke test through the test listener.
       if (!approvesAfterTestTraffic(release.plan)) await awaitApproval(release);
+      // Releases recorded before the gate existed replay without it.
+      if (patched('freeze-gate')) await passFreezeGate(release);
       await runMigration(release);
       const traffic = trafficStrategyFor(release);
       await shiftProductionTraffic(release, traffic);

@@ -7,8 +7,10 @@
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ReleaseRefusedError } from '../release-client/errors';
 import { controlRelease } from '../release-client/releases';
+import { currentRunId, type DecisionHmacKey, hmacSignedDecision } from '../release-client/decision-signing';
+import type { DecisionAction } from '../domain/decision-proof';
 import type { OperatorAction } from '../domain/operator-controls';
-import { approveUpdate, type ControlAck, type DecisionAck, rejectUpdate, type SlackOrigin } from '../domain/release-api';
+import { approveUpdate, type ControlAck, type DecisionAck, rejectUpdate, type SignedDecision, type SlackOrigin } from '../domain/release-api';
 import type { ButtonAction } from '../shared/slack-button-value';
 import type { GroupMembership } from './group-membership';
 import type { ButtonClick } from './interaction';
@@ -44,6 +46,25 @@ export interface DecideClickOptions {
   membership?: GroupMembership;
   /** Where and with which plan a Roll back on a released release's message starts its rollback. */
   rollbacks?: RollbackClickOptions;
+  /** Signs each decision for the run it is sent to (RUNWAY_DECISION_HMAC_KEYS); without it decisions go unsigned. */
+  decisionKey?: DecisionHmacKey;
+}
+
+/** The Slack identity a decision is sent with: where the click came from and, with a key, the proof of it. */
+interface ClickOrigin {
+  origin: SlackOrigin;
+  /** Signs the decision for the run it is sent to; undefined without a key. */
+  sign?: (runId: string, action: DecisionAction, note: string | undefined) => SignedDecision;
+}
+
+/**
+ * The run an Update is sent to, and the proof bound to it: the message's run when the button
+ * names one, else the release's current run (a proof for one run is refused by another).
+ */
+async function signedFor(client: Client, click: ButtonClick, action: DecisionAction, note: string | undefined, from: ClickOrigin): Promise<{ runId?: string; signed: SignedDecision }> {
+  if (!from.sign) return { runId: click.runId, signed: {} };
+  const runId = click.runId ?? (await currentRunId(client, click.releaseId));
+  return { runId, signed: from.sign(runId, action, note) };
 }
 
 /**
@@ -51,11 +72,13 @@ export interface DecideClickOptions {
  * self-approval rules. Sent to the run the message was posted for when the button names one: a
  * re-run of the same release id must not be decided by an earlier run's message.
  */
-async function sendDecision(client: Client, click: ButtonClick & { action: 'approve' | 'reject' }, by: string, origin: SlackOrigin): Promise<DecisionAck> {
-  const handle = click.runId ? client.workflow.getHandle(click.releaseId, click.runId) : client.workflow.getHandle(click.releaseId);
+async function sendDecision(client: Client, click: ButtonClick & { action: 'approve' | 'reject' }, by: string, from: ClickOrigin): Promise<DecisionAck> {
+  const { runId, signed } = await signedFor(client, click, click.action, undefined, from);
+  const handle = runId ? client.workflow.getHandle(click.releaseId, runId) : client.workflow.getHandle(click.releaseId);
+  const request = { by, ...from.origin, ...signed };
   try {
-    if (click.action === 'approve') return await handle.executeUpdate(approveUpdate, { args: [{ by, ...origin }] });
-    return await handle.executeUpdate(rejectUpdate, { args: [{ by, ...origin }] });
+    if (click.action === 'approve') return await handle.executeUpdate(approveUpdate, { args: [request] });
+    return await handle.executeUpdate(rejectUpdate, { args: [request] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new ReleaseRefusedError((err.cause as Error | undefined)?.message ?? err.message);
     throw err;
@@ -79,10 +102,11 @@ const CONTROL_OUTCOME: Record<OperatorAction, { summary: string; text: (releaseI
 };
 
 /** Approve / reject, or a canary control sent as the same Update the CLI sends, to the message's run. */
-async function sendClick(client: Client, click: ButtonClick & { action: Exclude<ButtonAction, 'rollback'> }, by: string, origin: SlackOrigin): Promise<ClickOutcome> {
+async function sendClick(client: Client, click: ButtonClick & { action: Exclude<ButtonAction, 'rollback'> }, by: string, from: ClickOrigin): Promise<ClickOutcome> {
   const { action, releaseId } = click;
-  if (action === 'approve' || action === 'reject') return decisionOutcome(await sendDecision(client, { ...click, action }, by, origin), releaseId);
-  const ack: ControlAck = await controlRelease(client, releaseId, action, by, SLACK_CONTROL_REASON, { runId: click.runId, origin });
+  if (action === 'approve' || action === 'reject') return decisionOutcome(await sendDecision(client, { ...click, action }, by, from), releaseId);
+  const { runId, signed } = await signedFor(client, click, action, SLACK_CONTROL_REASON, from);
+  const ack: ControlAck = await controlRelease(client, releaseId, action, by, SLACK_CONTROL_REASON, { runId, origin: from.origin, signed });
   return { decided: true, text: CONTROL_OUTCOME[ack.action].text(releaseId), summary: CONTROL_OUTCOME[ack.action].summary };
 }
 
@@ -94,8 +118,15 @@ export async function decideClick(client: Client, click: ButtonClick, options: D
   try {
     const groups = options.membership ? await options.membership.groupsOf(userId) : [];
     const origin: SlackOrigin = { slackUserId: userId, ...(groups.length > 0 ? { groups } : {}) };
+    const by = identity(userId);
+    // Signed only now: Slack's signature is verified (the intake) and the groups are resolved.
+    const key = options.decisionKey;
+    const sign = key
+      ? (runId: string, signedAction: DecisionAction, note: string | undefined) =>
+          hmacSignedDecision({ namespace: client.options.namespace, releaseId, runId, action: signedAction, by, slackUserId: userId, groups, note }, key)
+      : undefined;
     // A deadline, because an Update waits for a worker: with none running the click would hang.
-    return await client.withDeadline(Date.now() + options.timeoutMs, () => sendClick(client, { ...click, action }, identity(userId), origin));
+    return await client.withDeadline(Date.now() + options.timeoutMs, () => sendClick(client, { ...click, action }, by, { origin, sign }));
   } catch (err) {
     if (err instanceof ReleaseRefusedError) {
       // The validator's words, minus its "approval refused: " prefix, which the sentence already says.

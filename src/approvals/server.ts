@@ -22,6 +22,7 @@ import type { LogLevel } from '../config/env';
 import { BodyTooLargeError, readLimitedBody } from '../shared/read-body';
 import { decideClick } from './decide-click';
 import { type EphemeralApi, replyEphemeral } from './ephemeral-reply';
+import type { DecisionHmacKey } from '../release-client/decision-signing';
 import type { GroupMembership } from './group-membership';
 import { InteractionIntake, type IntakeOutcome } from './intake';
 import { type ButtonClick, parseButtonClick } from './interaction';
@@ -69,6 +70,12 @@ export interface ApprovalsServerOptions {
    * are answered that this server cannot start rollbacks
    */
   rollbacks?: RollbackClickOptions;
+  /**
+   * The key decisions are signed with (the first of RUNWAY_DECISION_HMAC_KEYS), once Slack's
+   * signature is verified and the clicker's groups resolved; the worker verifies it. @default
+   * none: decisions go unsigned (accepted only by a worker with no keys)
+   */
+  decisionKey?: DecisionHmacKey;
 }
 
 export interface ApprovalsServer {
@@ -118,6 +125,7 @@ export async function startApprovalsServer(opts: ApprovalsServerOptions): Promis
       identity: opts.identityForSlackUser,
       membership: opts.groupMembership,
       rollbacks: opts.rollbacks,
+      decisionKey: opts.decisionKey,
     });
     log(`approvals: ${click.userId} ${click.action} ${click.releaseId} → ${outcome.summary}`, outcome.decided ? 'info' : 'warn');
     try {

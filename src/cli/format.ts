@@ -46,6 +46,19 @@ export function formatWatch(verify: VerifyRecord | undefined): string[] {
   return lines;
 }
 
+/** The freeze at the production gate: what holds it (or held it) and break-glass approvals. */
+export function formatFreeze(status: ReleaseStatus): string[] {
+  const freeze = status.freeze;
+  if (!freeze) return [];
+  const lines = [freeze.holding ? `frozen    ${freeze.text}` : `was       ${freeze.text} (passed the gate)`];
+  const glass = freeze.breakGlass;
+  if (glass) {
+    const by = glass.approvals.map((a) => a.by).join(', ') || 'nobody yet';
+    lines.push(`glass     break-glass (${glass.reason}): ${glass.approvals.length}/${glass.required} approval(s), by ${by}${freeze.holding ? ' — runway break-glass approve <id> --as <approver>' : ''}`);
+  }
+  return lines;
+}
+
 export function formatStatus(status: ReleaseStatus): string {
   const lines = [
     `release   ${status.releaseId}`,
@@ -66,6 +79,7 @@ export function formatStatus(status: ReleaseStatus): string {
   } else if (status.paused) {
     lines.push('paused    the canary is held at its current weight (runway resume <id>)');
   }
+  lines.push(...formatFreeze(status));
   for (const f of status.canary.failure ?? []) lines.push(`failed    ${f.signal}: ${f.detail}`);
   for (const c of status.controls ?? []) lines.push(`control   ${c.action} by ${c.by} at ${c.at}${c.reason ? `: ${c.reason}` : ''}`);
   if (status.outcomeReason) lines.push(`reason    ${status.outcomeReason}`);

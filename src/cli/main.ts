@@ -5,6 +5,7 @@ import { configureAuditCommand } from './commands/audit';
 import { configureControlCommands } from './commands/controls';
 import { configureDecisionCommands } from './commands/decide';
 import { configureDemoCommand } from './commands/demo';
+import { configureFreezeCommands } from './commands/freeze';
 import { configureHealthcheckCommand } from './commands/healthcheck';
 import { configureInspectCommands } from './commands/inspect';
 import { configureProcessCommands } from './commands/processes';
@@ -41,6 +42,7 @@ Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNWAY_TASK_QUEUE, RUNWAY_CON
   configureDecisionCommands(program);
   configureControlCommands(program);
   configureRollbackCommand(program);
+  configureFreezeCommands(program);
   configureProcessCommands(program, processes);
   configureApprovalsCommand(program);
   configureHealthcheckCommand(program);

@@ -7,6 +7,7 @@ import { ServiceError } from '@temporalio/client';
 import { ConfigError } from '../config/load';
 import { UnknownServiceError } from '../config/plan';
 import { ReleaseStuckError } from '../release-client/errors';
+import { FreezeUnansweredError } from '../release-client/freeze';
 import { ReleaseEndedWithoutOutcomeError } from '../release-client/follow';
 import { EnvError } from '../config/env';
 import { CliError } from './errors';
@@ -17,7 +18,7 @@ export function errorToExit(err: unknown): { code: number; message: string } {
   if (err instanceof ConfigError || err instanceof EnvError || err instanceof UnknownServiceError) {
     return { code: ExitCode.invalidInput, message: err.message };
   }
-  if (err instanceof ReleaseStuckError) return { code: ExitCode.error, message: err.message };
+  if (err instanceof ReleaseStuckError || err instanceof FreezeUnansweredError) return { code: ExitCode.error, message: err.message };
   // A final stage recorded before the workflow closed stands; anything else ended without an outcome.
   if (err instanceof ReleaseEndedWithoutOutcomeError) return { code: err.result ? exitCodeForResult(err.result) : ExitCode.noOutcome, message: err.message };
   if (err instanceof WorkflowNotFoundError) return { code: ExitCode.notFound, message: `release not found: ${err.workflowId ?? err.message}` };

@@ -4,6 +4,7 @@
  */
 import ms from 'ms';
 import { z } from 'zod';
+import { parseDecisionHmacKeys } from './decision-keys';
 
 const optional = z
   .string()
@@ -233,9 +234,13 @@ const envFields = z.object({
   SENTRY_URL: optional,
   /** Signs every webhook delivery (HMAC-SHA256, the Runway-Signature header); without it no webhook is sent. */
   RUNWAY_WEBHOOK_SECRET: optional,
+  /** Keys of the approvals server's decision proofs, `kid=base64[,kid=base64]` (the first signs; all verify). Set, decisions must be proven. */
+  RUNWAY_DECISION_HMAC_KEYS: optional,
 });
 
 export const envSchema = envFields.superRefine((env, ctx) => {
+  const keys = parseDecisionHmacKeys(env.RUNWAY_DECISION_HMAC_KEYS);
+  if ('problem' in keys) ctx.addIssue({ code: 'custom', path: ['RUNWAY_DECISION_HMAC_KEYS'], message: keys.problem });
   const set = GITHUB_APP_VARIABLES.filter((name) => env[name] !== undefined);
   if (set.length === 0) return;
   for (const name of GITHUB_APP_VARIABLES.filter((n) => !set.includes(n))) {

@@ -1,5 +1,6 @@
 import type { ProductionPlan, ReleasePlan } from '../domain/release';
 import { buildPlan } from './build-schema';
+import { freezePlanOf } from './freeze-plan';
 import { DEFAULT_REVISION_QUERIES } from './revision-queries';
 import { type RunwayConfig, type ServiceConfig, usesDefaultQueries } from './schema';
 import { canaryStepsOf } from './production-schema';
@@ -22,9 +23,16 @@ export function serviceConfig(config: RunwayConfig, service: string): ServiceCon
   return found;
 }
 
+/**
+ * How far ahead a release's plan resolves the configured freeze windows: long past any approval
+ * timeout, and short enough that an hourly rule's occurrences (720) keep the workflow input small.
+ */
+export const RELEASE_FREEZE_HORIZON_MS = 30 * 24 * 3600_000;
+
 /** Resolves the config of one service into the plan a release carries in its input. */
 /** `requestedBy` (a name from `people`) lets the plan carry the requester's Slack id for mentions and the self-approval rule. */
-export function releasePlan(config: RunwayConfig, service: string, requestedBy?: string): ReleasePlan {
+/** `nowMs`: when the release starts, from which the configured freeze windows are resolved (src/config/freeze-plan.ts). */
+export function releasePlan(config: RunwayConfig, service: string, requestedBy?: string, nowMs = Date.now()): ReleasePlan {
   const svc = serviceConfig(config, service);
   return {
     repo: svc.repo,
@@ -70,6 +78,8 @@ export function releasePlan(config: RunwayConfig, service: string, requestedBy?:
     lane: { mode: svc.lane.mode },
     ...(svc.migration ? { migration: { command: svc.migration.command, container: svc.migration.container ?? svc.container } } : {}),
     ...markerPlan(config, svc),
+    // Only when configured, so plans of services without freezes stay as they were.
+    ...(config.freeze || svc.freeze ? { freeze: freezePlanOf(config, service, { nowMs, horizonMs: RELEASE_FREEZE_HORIZON_MS }) } : {}),
   };
 }
 

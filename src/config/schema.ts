@@ -88,6 +88,15 @@ const canarySchema = z
     }
   });
 
+/** How CLI decisions are accepted once proofs are required (README, "Threat model"). */
+const cliDecisionsSchema = z.enum(['signed', 'off']);
+
+/** An SSH public key as authorized_keys writes it (type, base64, optional comment); the verifier decides which types it accepts. */
+const sshPublicKey = z
+  .string()
+  .trim()
+  .regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-\S+|ssh-dss)\s+[A-Za-z0-9+/]+={0,3}(\s+.*)?$/, 'must be an SSH public key line such as "ssh-ed25519 AAAA… alice@laptop"');
+
 const approvalSchema = z
   .strictObject({
     channel: name,
@@ -100,6 +109,8 @@ const approvalSchema = z
     reminder: durationSchema.optional(),
     timeout: durationSchema.default(24 * 3600_000),
     selfApproval: z.boolean().default(false),
+    /** CLI decisions for this service: `signed` (an SSH signature by the person, people.<name>.sshKeys) or `off` (Slack only). @default the top-level approval.cli */
+    cli: cliDecisionsSchema.optional(),
   })
   .superRefine((approval, ctx) => {
     if (approval.approvers.length === 0 && !approval.groups?.length) {
@@ -212,6 +223,8 @@ const serviceSchema = z.strictObject({
 const personSchema = z.strictObject({
   /** Slack user id (U…): a click by this user acts as this person. */
   slack: z.string().regex(/^[UW][A-Z0-9_]+$/, 'must be a Slack user id such as U01ABCDE').optional(),
+  /** SSH public keys (authorized_keys lines) this person's CLI decisions are signed with (`runway approve --sign-with`). */
+  sshKeys: z.array(sshPublicKey).optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -221,6 +234,8 @@ export const configSchema = z.strictObject({
   people: z.record(z.string().min(1), personSchema).default({}),
   /** Webhooks every service's releases are posted to. */
   notify: notifySchema.optional(),
+  /** Decisions of every service: `cli: signed` (default) accepts SSH-signed CLI decisions, `off` only Slack's. A service's approval.cli wins. */
+  approval: z.strictObject({ cli: cliDecisionsSchema.default('signed') }).optional(),
   /** Freeze windows of every service, and the break-glass policy (freeze-schema.ts). */
   freeze: freezeSchema.optional(),
   services: z.record(z.string().regex(SERVICE_NAME_PATTERN, 'service names are lower-case letters, digits and dashes'), serviceSchema).refine(

@@ -6,6 +6,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 // Definitions come from @temporalio/workflow; they are plain values, safe to import in clients.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { DecisionMessage, DecisionProof } from './decision-proof';
 import type { OperatorAction } from './operator-controls';
 import type { ReleaseStatus } from './release';
 
@@ -20,11 +21,20 @@ export interface SlackOrigin {
   /** Configured approver groups the server found the clicker in (usergroups.users.list). */
   groups?: string[];
 }
-export interface ApproveRequest extends SlackOrigin {
+/**
+ * A decision's proof (README, "Threat model"): the canonical message it signs and the signature,
+ * an HMAC from the approvals server or an SSH signature from the CLI. Required when the worker is
+ * configured with keys; the release verifies it before the decision counts.
+ */
+export interface SignedDecision {
+  message?: DecisionMessage;
+  proof?: DecisionProof;
+}
+export interface ApproveRequest extends SlackOrigin, SignedDecision {
   by: string;
   comment?: string;
 }
-export interface RejectRequest extends SlackOrigin {
+export interface RejectRequest extends SlackOrigin, SignedDecision {
   by: string;
   reason?: string;
 }
@@ -48,7 +58,7 @@ export const statusQuery = defineQuery<ReleaseStatus>('status');
  * Operator controls (pause / resume / promote / abort), recorded with who and why. Judged by the
  * approval policy, so a click on a held canary's Slack buttons carries its origin like an approval.
  */
-export interface ControlRequest extends SlackOrigin {
+export interface ControlRequest extends SlackOrigin, SignedDecision {
   by: string;
   reason?: string;
 }

@@ -269,6 +269,39 @@ export class ReleaseState {
     this.status.finishedAt = now.toISOString();
   }
 
+  /** The freeze holding the release at its production gate (or that held it), and break-glass approvals. */
+  get freeze(): ReleaseStatus['freeze'] {
+    return this.status.freeze;
+  }
+
+  /** Held at the gate by a freeze: what holds it and until when (the stage is entered separately). */
+  holdAtGate(text: string, reasons: string[], untilMs: number | undefined, breakGlass?: { reason: string; required: number }): void {
+    const approvals = this.status.freeze?.breakGlass?.approvals ?? [];
+    this.status.freeze = {
+      text,
+      reasons,
+      ...(untilMs !== undefined ? { until: new Date(untilMs).toISOString() } : {}),
+      holding: true,
+      ...(breakGlass ? { breakGlass: { ...breakGlass, approvals } } : {}),
+    };
+  }
+
+  /** The gate let the release through. */
+  passGate(message: string, now: Date): void {
+    if (this.status.freeze) this.status.freeze.holding = false;
+    this.record(message, now);
+  }
+
+  /** A break-glass approval; returns how many are still needed. */
+  addBreakGlassApproval(by: string, comment: string | undefined, group: string | undefined, now: Date): number {
+    const record = this.status.freeze?.breakGlass;
+    if (!record) return 0;
+    record.approvals.push({ by, at: now.toISOString(), ...(comment ? { comment } : {}), ...(group ? { group } : {}) });
+    const pending = Math.max(0, record.required - record.approvals.length);
+    this.record(`break-glass approved by ${by}${group ? ` (member of ${group})` : ''}${comment ? `: ${comment}` : ''}; ${pending === 0 ? 'enough approvals to pass the freeze' : `${pending} more needed`}`, now);
+    return pending;
+  }
+
   /** A copy, so query callers never hold a reference into live workflow state. */
   snapshot(): ReleaseStatus {
     return JSON.parse(JSON.stringify(this.status)) as ReleaseStatus;

@@ -3,6 +3,7 @@
  * starts) and what it reports about itself. Deterministic: imported by workflow code.
  */
 import type { AnalysisThresholds } from './canary-analysis';
+import type { FreezePlan } from './freeze';
 import type { SmokePlan } from './smoke';
 
 /** Every stage a release can be in; also the values of the RunwayStage search attribute. */
@@ -12,6 +13,8 @@ export const ReleaseStage = {
   staging: 'staging',
   smoke: 'smoke',
   awaitingApproval: 'awaiting-approval',
+  /** Held at the production gate by a freeze window (configured or ad hoc). */
+  frozen: 'frozen',
   migrating: 'migrating',
   canary: 'canary',
   promoting: 'promoting',
@@ -138,6 +141,12 @@ export interface ReleasePlan {
    * plans made before lanes: such a release waits in a `queue` lane all the same.
    */
   lane?: { mode: 'queue' | 'supersede' };
+  /**
+   * The service's configured freeze windows (top level and its own) resolved to intervals when the
+   * release started, with the break-glass policy. Absent when the config has no `freeze:`; ad hoc
+   * freezes (`runway freeze start`) are read at the gate, not carried here.
+   */
+  freeze?: FreezePlan;
 }
 
 /** Where the release is recorded in Sentry; the token is the worker's (SENTRY_AUTH_TOKEN), never here. */
@@ -184,6 +193,8 @@ export interface ReleaseInput {
   startedBy?: { githubRunId: number; githubRunAttempt?: number };
   /** How long the release may wait in its service's lane for its turn (`runway start --queue-timeout`); absent: as long as it takes. */
   laneTimeoutMs?: number;
+  /** `runway start --break-glass --reason T`: may pass a freeze with `freeze.breakGlass.required` approvals. */
+  breakGlass?: { reason: string };
 }
 
 export type ReleaseResult = 'released' | 'rolled-back' | 'rejected' | 'failed';
@@ -294,6 +305,21 @@ export interface ReleaseStatus {
   result?: ReleaseResult;
   /** Why the release ended the way it did (failure reason, rejection reason). */
   outcomeReason?: string;
+  /** The production gate's freeze, while or after a freeze held the release (absent when none did). */
+  freeze?: FreezeRecord;
   /** Every action taken, oldest first. */
   history: ReleaseEvent[];
+}
+
+/** A freeze that held the release at its production gate, and its break-glass approvals. */
+export interface FreezeRecord {
+  /** "frozen until 2026-12-24T09:00Z: year-end freeze" */
+  text: string;
+  reasons: string[];
+  /** When the freeze ends, when known (an ad hoc freeze ends when someone ends it). */
+  until?: string;
+  /** Still held at the gate. */
+  holding: boolean;
+  /** A break-glass release: its reason, the approvals so far and how many it needs. */
+  breakGlass?: { reason: string; required: number; approvals: { by: string; at: string; comment?: string; group?: string }[] };
 }

@@ -23,6 +23,7 @@ import {
   RELEASE_WORKFLOW_TYPE,
   rejectUpdate,
   serviceSearchAttribute,
+  type SignedDecision,
   type SlackOrigin,
   stageSearchAttribute,
   statusQuery,
@@ -235,13 +236,17 @@ export async function decideRelease(
   decision: 'approve' | 'reject',
   by: string,
   note?: string,
+  sign?: (runId: string) => Promise<SignedDecision>,
 ): Promise<DecisionAck> {
-  const handle = client.workflow.getHandle(id);
-  await untilApprovalStageRecorded(handle);
+  await untilApprovalStageRecorded(client.workflow.getHandle(id));
+  // Signed once the release waits (the proof is fresh), for its current run, and sent to that run.
+  const runId = sign ? (await client.workflow.getHandle(id).describe()).runId : undefined;
+  const signed = sign && runId ? await sign(runId) : {};
+  const handle = client.workflow.getHandle(id, runId);
   return refusalsAsErrors(() =>
     decision === 'approve'
-      ? handle.executeUpdate(approveUpdate, { args: [{ by, comment: note }] })
-      : handle.executeUpdate(rejectUpdate, { args: [{ by, reason: note }] }),
+      ? handle.executeUpdate(approveUpdate, { args: [{ by, comment: note, ...signed }] })
+      : handle.executeUpdate(rejectUpdate, { args: [{ by, reason: note, ...signed }] }),
   );
 }
 
@@ -267,7 +272,7 @@ async function untilApprovalStageRecorded(handle: WorkflowHandle, timeoutMs = 15
 }
 
 /** Runs an Update; a refusal by the release's validator becomes ReleaseRefusedError with its reason. */
-async function refusalsAsErrors<T>(send: () => Promise<T>): Promise<T> {
+export async function refusalsAsErrors<T>(send: () => Promise<T>): Promise<T> {
   try {
     return await send();
   } catch (err) {
@@ -281,6 +286,8 @@ export interface ControlOrigin {
   /** Only this run of the release (a Slack message's buttons name the run they were posted for). */
   runId?: string;
   origin?: SlackOrigin;
+  /** The decision's proof, made for `runId` (./decision-signing.ts). */
+  signed?: SignedDecision;
 }
 
 /** Pause, resume, promote or abort a release; refusals become ReleaseRefusedError. */
@@ -293,5 +300,5 @@ export async function controlRelease(
   from: ControlOrigin = {},
 ): Promise<ControlAck> {
   const handle = from.runId ? client.workflow.getHandle(id, from.runId) : client.workflow.getHandle(id);
-  return refusalsAsErrors(() => handle.executeUpdate(controlUpdates[action], { args: [{ by, reason, ...from.origin }] }));
+  return refusalsAsErrors(() => handle.executeUpdate(controlUpdates[action], { args: [{ by, reason, ...from.origin, ...from.signed }] }));
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
+import { decisionKeysFrom, TRUSTED_DECISIONS_WARNING } from '../config/decision-keys';
 import { type ApprovalsServer, groupMembershipFor, rollbacksFromConfig, startApprovalsServer } from '../approvals';
 import { loadConfig } from '../config/load';
 import { slackIdentityResolver } from '../config/people';
@@ -90,6 +91,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     const workerVersion = workerVersionFromEnv(env);
     const worker = await options.processes.createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env, versioning: workerVersion });
     const running = worker.run();
+    // The demo's default: no keys, so decisions are trusted as named (README, "Threat model").
+    const decisionKeys = decisionKeysFrom(env, config);
+    if (!decisionKeys.required) log(`runway dev: ${TRUSTED_DECISIONS_WARNING}`, 'debug');
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
@@ -123,6 +127,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       identityForSlackUser: slackIdentityResolver(config),
       groupMembership: groupMembershipFor(config, env, log),
       rollbacks: rollbacksFromConfig(config, env.RUNWAY_TASK_QUEUE),
+      // With RUNWAY_DECISION_HMAC_KEYS set, the worker requires proofs and this server signs with the same key.
+      ...(decisionKeys.signing ? { decisionKey: decisionKeys.signing } : {}),
       log,
     });
     stops.push(() => approvals.close());

@@ -8,10 +8,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { releasesInFlight } from '../../src/release-client/releases';
 import { releaseId } from '../../src/domain/release-id';
-import { testClient, testTemporalAddress, uniqueId } from '../support/temporal';
+import { testClient, testTemporalAddress, uniqueId, workflowExists } from '../support/temporal';
 import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
 import { runRunway, spawnRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
@@ -55,15 +55,7 @@ async function startInFlight(service: string, env: Record<string, string>): Prom
   throw new Error(`${id} never appeared in the visibility store`);
 }
 
-async function exists(id: string): Promise<boolean> {
-  try {
-    await client.workflow.getHandle(id).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
+const exists = (id: string) => workflowExists(client, id);
 
 describe('runway start with another release of the service in flight', () => {
   it('refuses with exit 4, naming the release in flight, its stage and how to follow it; starts nothing', async () => {

@@ -20,6 +20,8 @@ describe('recorded release histories', () => {
     // One per path a release can take (scripts/record-histories.ts); add one per new behaviour.
     expect(files.sort()).toEqual([
       'aborted-by-operator.json',
+      'break-glass-released.json',
+      'frozen-then-released.json',
       'held-then-resumed.json',
       'rejected.json',
       'released-after-watch.json',
@@ -27,6 +29,7 @@ describe('recorded release histories', () => {
       'released-ecs-canary.json',
       'released-ecs-linear.json',
       'released-with-markers.json',
+      'released-with-proven-decisions.json',
       'released.json',
       'rollback-of-release.json',
       'rolled-back-bad-image.json',

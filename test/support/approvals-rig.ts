@@ -10,6 +10,8 @@ import { Context } from '@temporalio/activity';
 import { Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createSlackActivities } from '../../activities/slack';
+import type { DecisionProofKeys } from '../../activities/decision-proof';
+import type { DecisionHmacKey } from '../../src/release-client/decision-signing';
 import { type ApprovalsServer, startApprovalsServer, UserGroupMembership } from '../../src/approvals';
 import type { ReleaseInput, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
@@ -100,7 +102,13 @@ export interface StartOptions {
   holdCanary?: boolean;
 }
 
-export async function startApprovalsRig(options: { transport?: Transport } = {}): Promise<ApprovalsRig> {
+export interface ApprovalsRigOptions {
+  transport?: Transport;
+  /** The worker verifies decisions with these keys, and the approvals server signs with `signing` (none: decisions trusted as named). */
+  decisionKeys?: DecisionProofKeys & { signing?: DecisionHmacKey };
+}
+
+export async function startApprovalsRig(options: ApprovalsRigOptions = {}): Promise<ApprovalsRig> {
   const transport = options.transport ?? 'http';
   const { client, connection, close: closeClient } = await testClient();
   // A short ack timeout, so a lost ack is followed by Slack's redelivery within the test.
@@ -128,12 +136,14 @@ export async function startApprovalsRig(options: { transport?: Transport } = {})
     slack,
     groupMembership,
     rollbacks: { taskQueue, planFor },
+    ...(options.decisionKeys?.signing ? { decisionKey: options.decisionKeys.signing } : {}),
     log: (line) => logs.push(line),
   });
 
   // Releases whose next bake window is inconclusive and holds the canary; every other window passes.
   const holding = new Set<string>();
   const fake = createFakeActivities({
+    ...(options.decisionKeys ? { decisionKeys: options.decisionKeys } : {}),
     analysis: (_call, input) => {
       const id = Context.current().info.workflowExecution?.workflowId ?? '';
       if (!holding.delete(id)) return bakeLikeTheRealWindow(input.bakeMs);
@@ -251,4 +261,12 @@ export async function untilStage(handle: WorkflowHandle, stage: string): Promise
 export function repliesTo(sandbox: Sandbox, responseUrl: string): { response_type?: string; replace_original?: boolean; text?: string }[] {
   const id = responseUrl.split('/').pop();
   return sandbox.slackResponses().filter((r) => r.id === id).map((r) => r.body as { text?: string });
+}
+
+/** Clicks `action` as `user` on the release's message, waits for the server, and returns the first reply the clicker got. */
+export async function clickReply(rig: ApprovalsRig, user: string, action: NonNullable<ClickRequest['action']>, releaseId: string): Promise<string | undefined> {
+  const result = await rig.sandbox.clickButton({ ...rig.via, user, action, releaseId });
+  if (result.status !== 200) throw new Error(`the click was answered ${result.status}`);
+  await rig.server.settled();
+  return repliesTo(rig.sandbox, result.responseUrl)[0]?.text;
 }

@@ -7,10 +7,12 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ReleaseActivities } from '../../activities';
 import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
+import { createDecisionProofActivities, type DecisionProofKeys, TRUSTED_DECISIONS } from '../../activities/decision-proof';
 import type { ServiceSnapshot, UpdateServiceInput } from '../../activities/ecs';
 import { createLaneActivities, type LaneActivities } from '../../activities/lane';
 import type { MeasurementResult, TrackMetrics } from '../../src/domain/canary-analysis';
 import { sharedTestClient } from './temporal';
+import type { AdHocFreeze } from '../../src/domain/freeze-api';
 
 export interface FakeOptions {
   smokeFails?: boolean;
@@ -38,8 +40,12 @@ export interface FakeOptions {
   failingUndos?: string[];
   /** Tasks of the stable production service. @default 9 */
   productionTasks?: number;
+  /** Keys the worker verifies decisions with (proofs required); default: none, decisions trusted as named. */
+  decisionKeys?: DecisionProofKeys;
   /** The first this-many GitHub deployment writes are turned away as GitHubWritesBusy (a crowded worker). */
   gitHubWritesBusy?: number;
+  /** What watchFreeze answers (ad hoc freezes of the service); default none. */
+  adHocFreezes?: () => AdHocFreeze[];
 }
 
 const PASSING: MeasurementResult = {
@@ -204,6 +210,10 @@ export function createFakeActivities(options: FakeOptions = {}) {
       log('checkTaskDefinition', input);
       return options.goneTaskDefinitions?.includes(input.taskDefinition) ? { status: 'INACTIVE' } : { status: 'ACTIVE', image: 'registry.local/checkout:old' };
     },
+    async watchFreeze(input) {
+      log('watchFreeze', input);
+      return { freezes: options.adHocFreezes?.() ?? [] };
+    },
     async stopReleasesInFlight(input) {
       log('stopReleasesInFlight', input);
       return { stopped: (options.releasesInFlight ?? []).map((releaseId) => ({ releaseId, ended: 'CANCELLED' })) };
@@ -241,6 +251,8 @@ export function createFakeActivities(options: FakeOptions = {}) {
       log('runMigration', input);
       return { taskArn: 'arn:task/migration', exitCode: 0 };
     },
+    // The real verifier (not logged): with no keys given, decisions are trusted as named.
+    ...createDecisionProofActivities(options.decisionKeys ?? TRUSTED_DECISIONS),
   };
   return { activities, calls, services, names: () => calls.map((c) => c.name) };
 }

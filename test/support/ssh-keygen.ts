@@ -74,3 +74,14 @@ export class SshKeygenDir {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** One ed25519 key per name for the file's tests (made in beforeAll, removed in afterAll); read `.keys` and `.dir` inside tests. */
+export function useSshKeys<N extends string>(...names: N[]): { dir: SshKeygenDir; keys: Record<N, SshKeyPair> } {
+  const current = { keys: {} } as { dir: SshKeygenDir; keys: Record<N, SshKeyPair> };
+  beforeAll(() => {
+    current.dir = new SshKeygenDir();
+    for (const name of names) current.keys[name] = current.dir.key('ed25519', undefined, `${name}@runway-test`);
+  });
+  afterAll(() => current.dir?.remove());
+  return current;
+}

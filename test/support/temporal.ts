@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { ENV_ADDRESS, ENV_BUNDLE, ENV_BUNDLE_ERROR } from '../harness/state';
 
@@ -79,4 +79,15 @@ let counter = 0;
 export function uniqueId(prefix: string): string {
   const parts = [Date.now().toString(36), process.env.JEST_WORKER_ID ?? '0', String(++counter), randomBytes(3).toString('hex')];
   return [prefix, ...parts].filter(Boolean).join('-');
+}
+
+/** Whether a workflow with this id exists (running or closed) on the server. */
+export async function workflowExists(client: Client, id: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(id).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }

@@ -4,7 +4,8 @@ import { Worker } from '@temporalio/worker';
 import type { ReleaseActivities } from '../../activities';
 import type { ReleaseInput, ReleaseOutcome, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
-import { approveUpdate, stageSearchAttribute, statusQuery } from '../../src/domain/release-api';
+import { approveUpdate, ROLLBACK_WORKFLOW_TYPE, stageSearchAttribute, statusQuery } from '../../src/domain/release-api';
+import { type RollbackInput, rollbackId } from '../../src/domain/rollback';
 import { testNativeConnection, uniqueId, workflowBundle } from './temporal';
 import { samplePlan } from './sample-plan';
 
@@ -48,5 +49,28 @@ export async function approveAndFinish(client: Client, activities: ReleaseActivi
     await untilStage(handle, 'awaiting-approval');
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
     return (await handle.result()) as ReleaseOutcome;
+  });
+}
+
+/** A rollback of a finished checkout release to `to` (its task definition), with `plan`. */
+export function rollbackInput(plan: ReleasePlan = samplePlan(), to = 'td/checkout-production:0'): RollbackInput {
+  const from = uniqueId('release-checkout');
+  return {
+    service: 'checkout',
+    from: { workflowId: from, version: 'b'.repeat(40), taskDefinition: 'td/checkout-production:1' },
+    to: { workflowId: 'release-checkout-aaaaaaaaaaaa', version: 'a'.repeat(40), image: 'registry.local/checkout:aaaa', taskDefinition: to },
+    requestedBy: 'carol',
+    reason: 'errors after the release',
+    plan,
+  };
+}
+
+/** Starts the rollback workflow as `runway rollback` does. */
+export async function startRollback(client: Client, taskQueue: string, input: RollbackInput) {
+  return client.workflow.start(ROLLBACK_WORKFLOW_TYPE, {
+    workflowId: rollbackId(input.from.workflowId),
+    taskQueue,
+    args: [input],
+    typedSearchAttributes: [{ key: stageSearchAttribute, value: 'queued' }],
   });
 }

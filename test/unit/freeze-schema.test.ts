@@ -227,7 +227,7 @@ describe('global and service windows', () => {
 
 it("accepts the README's example as written", () => {
   const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Freeze windows (configuration)'));
+  const section = readme.slice(readme.indexOf('### Freeze windows'));
   const example = /```yaml\n(freeze:[\s\S]*?)```/.exec(section)![1]!;
   const config = parseConfig(`${example}${MINIMAL_CONFIG_YAML}`, 'README.md');
   expect(config.freeze!.windows.map((w) => w.kind)).toEqual(['rrule', 'cron', 'range']);

@@ -5,39 +5,16 @@
  * a target whose task definition is gone is refused before anything changes; a rollback whose
  * own deployment fails puts back what ran.
  */
-import type { Client } from '@temporalio/client';
-import type { ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
-import { approveUpdate, ROLLBACK_WORKFLOW_TYPE, stageSearchAttribute } from '../../src/domain/release-api';
-import { type RollbackInput, rollbackId } from '../../src/domain/rollback';
+import type { ReleaseOutcome } from '../../src/domain/release';
+import { approveUpdate } from '../../src/domain/release-api';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
-import { uniqueId, useTestClient } from '../support/temporal';
-import { untilStage, withWorker } from '../support/workflow-runner';
+import { useTestClient } from '../support/temporal';
+import { rollbackInput, startRollback, untilStage, withWorker } from '../support/workflow-runner';
 
 const temporal = useTestClient();
 type Fake = ReturnType<typeof createFakeActivities>;
 const inputsOf = <T>(fake: Fake, name: string) => fake.calls.filter((c) => c.name === name).map((c) => c.input as T);
-
-function rollbackInput(plan: ReleasePlan = samplePlan(), to = 'td/checkout-production:0'): RollbackInput {
-  const from = uniqueId('release-checkout');
-  return {
-    service: 'checkout',
-    from: { workflowId: from, version: 'b'.repeat(40), taskDefinition: 'td/checkout-production:1' },
-    to: { workflowId: 'release-checkout-aaaaaaaaaaaa', version: 'a'.repeat(40), image: 'registry.local/checkout:aaaa', taskDefinition: to },
-    requestedBy: 'carol',
-    reason: 'errors after the release',
-    plan,
-  };
-}
-
-async function startRollback(client: Client, taskQueue: string, input: RollbackInput) {
-  return client.workflow.start(ROLLBACK_WORKFLOW_TYPE, {
-    workflowId: rollbackId(input.from.workflowId),
-    taskQueue,
-    args: [input],
-    typedSearchAttributes: [{ key: stageSearchAttribute, value: 'queued' }],
-  });
-}
 
 describe('rollback of a finished release', () => {
   it('stops releases in flight, then puts production back on the target task definition and records it', async () => {

@@ -4,6 +4,7 @@
  */
 import { WebClient } from '@slack/web-api';
 import type { Command } from 'commander';
+import { decisionKeysFrom } from '../../config/decision-keys';
 import { groupMembershipFor, rollbacksFromConfig, SocketModeStartError, startApprovalsServer } from '../../approvals';
 import { slackIdentityResolver } from '../../config/people';
 import { levelledLog, type RunwayEnv } from '../../config/env';
@@ -63,6 +64,7 @@ export function configureApprovalsCommand(program: Command): void {
         const port = parsePort(opts.port, env.RUNWAY_APPROVALS_PORT);
         const config = await cliConfig(env, opts);
         const log = levelledLog(env.RUNWAY_LOG_LEVEL, (line) => process.stderr.write(`${line}\n`));
+        const decisionKey = decisionKeysFrom(env, config).signing;
         await withClient(env, async (client) => {
           const server = await startApprovalsServer({
             ...(socketMode ? { socketMode } : { signingSecret: env.SLACK_SIGNING_SECRET! }),
@@ -70,6 +72,8 @@ export function configureApprovalsCommand(program: Command): void {
             groupMembership: groupMembershipFor(config, env, log),
             // The Roll back button of a released release starts its rollback on the workers' queue.
             rollbacks: rollbacksFromConfig(config, env.RUNWAY_TASK_QUEUE),
+            // Every decision forwarded is signed with the first RUNWAY_DECISION_HMAC_KEYS key (the worker verifies it).
+            ...(decisionKey ? { decisionKey } : {}),
             port,
             host: opts.host,
             client,
@@ -84,6 +88,7 @@ export function configureApprovalsCommand(program: Command): void {
           if (server.transport === 'socket') say('  Slack              Socket Mode (connected; interactions arrive over the WebSocket)');
           else say(`  Slack request URL  ${server.eventsUrl}`);
           say(`  health             ${server.url}/healthz`);
+          say(`  decisions          ${decisionKey ? `signed with key ${decisionKey.kid} (RUNWAY_DECISION_HMAC_KEYS)` : 'unsigned (no RUNWAY_DECISION_HMAC_KEYS: only a worker with no keys accepts them)'}`);
           say(`  Temporal           ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE}, rollbacks on task queue ${env.RUNWAY_TASK_QUEUE})`);
           const signal = await untilStopped();
           say(`${signal}: stopping (finishing clicks already acknowledged)…`);

@@ -6,6 +6,7 @@ import { cliEnv, withClient } from '../context';
 import { CliError, invalidInput } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { runAction } from '../run-action';
+import { SIGN_WITH_FLAG, SIGN_WITH_HELP, signingKeyPath, sshSigner } from '../signing';
 
 const CONTROLS: Record<OperatorAction, string> = {
   pause: 'hold the canary at its current weight (the bake clock stops)',
@@ -22,13 +23,18 @@ export function configureControlCommands(program: Command): void {
       .argument('<id>', 'release id')
       .option('--as <user>', 'who does it; must be an allowed approver (default: $USER)')
       .option('--reason <text>', 'why; kept in the release history')
+      .option(SIGN_WITH_FLAG, SIGN_WITH_HELP)
       .action(
-        runAction(async (id: string, opts: { as?: string; reason?: string }) => {
+        runAction(async (id: string, opts: { as?: string; reason?: string; signWith?: string }) => {
           const by = opts.as ?? process.env.USER ?? os.userInfo().username;
           if (!by.trim()) throw invalidInput('--as: an operator identity is required');
+          const keyPath = signingKeyPath(opts.signWith);
           await withClient(cliEnv(), async (client) => {
             try {
-              const ack = await controlRelease(client, id, action, by, opts.reason);
+              // Signed for the release's current run and sent to that run.
+              const runId = keyPath ? (await client.workflow.getHandle(id).describe()).runId : undefined;
+              const signed = keyPath && runId ? await sshSigner(client, id, action, by, opts.reason, keyPath)(runId) : undefined;
+              const ack = await controlRelease(client, id, action, by, opts.reason, { runId, signed });
               process.stdout.write(`${ack.releaseId}: ${ack.action} by ${ack.by}\n`);
             } catch (err) {
               if (err instanceof ReleaseRefusedError) throw new CliError(err.message, ExitCode.refused);

@@ -4,12 +4,15 @@ import { cliEnv, withClient } from '../context';
 import { CliError, invalidInput } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { runAction } from '../run-action';
+import { SIGN_WITH_FLAG, SIGN_WITH_HELP, signingKeyPath, sshSigner } from '../signing';
 
-async function decide(id: string, decision: 'approve' | 'reject', by: string, note: string | undefined): Promise<void> {
+async function decide(id: string, decision: 'approve' | 'reject', by: string, note: string | undefined, signWith: string | undefined): Promise<void> {
   if (!by.trim()) throw invalidInput('--as: an approver identity is required');
+  const keyPath = signingKeyPath(signWith);
   await withClient(cliEnv(), async (client) => {
     try {
-      const ack = await decideRelease(client, id, decision, by, note);
+      const sign = keyPath ? sshSigner(client, id, decision, by, note, keyPath) : undefined;
+      const ack = await decideRelease(client, id, decision, by, note, sign);
       process.stdout.write(`${ack.releaseId}: ${ack.decision} by ${ack.by}\n`);
     } catch (err) {
       if (err instanceof ReleaseRefusedError) throw new CliError(err.message, ExitCode.refused);
@@ -25,7 +28,8 @@ export function configureDecisionCommands(program: Command): void {
     .argument('<id>', 'release id')
     .requiredOption('--as <user>', 'who approves; must be an allowed approver')
     .option('--comment <text>', 'note kept in the release history')
-    .action(runAction(async (id: string, opts: { as: string; comment?: string }) => decide(id, 'approve', opts.as, opts.comment)));
+    .option(SIGN_WITH_FLAG, SIGN_WITH_HELP)
+    .action(runAction(async (id: string, opts: { as: string; comment?: string; signWith?: string }) => decide(id, 'approve', opts.as, opts.comment, opts.signWith)));
 
   program
     .command('reject')
@@ -33,5 +37,6 @@ export function configureDecisionCommands(program: Command): void {
     .argument('<id>', 'release id')
     .requiredOption('--as <user>', 'who rejects; an allowed approver or the requester')
     .option('--reason <text>', 'why; kept in the release history')
-    .action(runAction(async (id: string, opts: { as: string; reason?: string }) => decide(id, 'reject', opts.as, opts.reason)));
+    .option(SIGN_WITH_FLAG, SIGN_WITH_HELP)
+    .action(runAction(async (id: string, opts: { as: string; reason?: string; signWith?: string }) => decide(id, 'reject', opts.as, opts.reason, opts.signWith)));
 }

@@ -3,6 +3,9 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { followRelease, startRelease } from '../../release-client/releases';
+import { approveBreakGlass, endFreeze, startFreeze } from '../../release-client/freeze';
+import { startRollback } from '../../release-client/rollback';
+import { statusQuery } from '../../domain/release-api';
 import { loadConfig } from '../../config/load';
 import { releasePlan } from '../../config/plan';
 import { defaultImage } from '../../domain/release-id';
@@ -85,6 +88,14 @@ const SCENARIOS = {
     rollsBack: true,
     story: "two versions are released to production one after the other; then Roll back is clicked on the second one's Slack message and production runs the first again",
   },
+  freeze: {
+    image: 'healthy',
+    decision: 'approve',
+    freezes: true,
+    story:
+      'a release reaches production; then an ad hoc freeze is started (runway freeze start); a rollback of that release passes the freeze; ' +
+      'a --break-glass release waits frozen at its production gate after its approval, one break-glass approval is not enough, the second lets it through; the freeze is ended',
+  },
 } as const satisfies Record<
   string,
   {
@@ -95,6 +106,7 @@ const SCENARIOS = {
     fromCiJob?: true;
     failsAfterRelease?: true;
     rollsBack?: true;
+    freezes?: true;
     strategy?: Exclude<ProductionStrategyName, 'two-service-canary'>;
     approveAfterTestTraffic?: true;
   }
@@ -128,6 +140,7 @@ export function configureDemoCommand(program: Command, processes: RunwayProcesse
           const plan = 'failsAfterRelease' in scenario ? { ...configured, verify: { durationMs: DEMO_WATCH_MS } } : configured;
           return await withClient(stack.env, async (client) => {
             if ('rollsBack' in scenario) return await rollbackStory(stack, client, plan);
+            if ('freezes' in scenario) return await freezeStory(stack, client, plan);
             const before = await recordedCalls(stack);
             const { final, link, job } = await demoRelease(stack, client, plan, opts.scenario, scenario);
             say();
@@ -162,7 +175,14 @@ interface DemoRelease {
  * clicks Approve (or Reject) in Slack when it waits for approval; in `bad-after-release` the
  * version starts failing in production once the post-release watch has begun.
  */
-async function demoRelease(stack: EmbeddedStack, client: Client, plan: ReleasePlan, name: string, scenario: Scenario): Promise<DemoRelease> {
+async function demoRelease(
+  stack: EmbeddedStack,
+  client: Client,
+  plan: ReleasePlan,
+  name: string,
+  scenario: Scenario,
+  extra: { breakGlass?: { reason: string }; onStatus?: (status: ReleaseStatus) => Promise<void> } = {},
+): Promise<DemoRelease> {
   const version = randomBytes(20).toString('hex');
   const image = defaultImage(plan.imageRepository, version);
   const canary = 'canary' in scenario ? { canary: { [image]: { behaviour: scenario.canary } } } : {};
@@ -170,7 +190,15 @@ async function demoRelease(stack: EmbeddedStack, client: Client, plan: ReleasePl
   const job = 'fromCiJob' in scenario ? await startFromCiJob(stack, plan.repo, version) : undefined;
   const { releaseId } = job
     ? { releaseId: job.releaseId }
-    : await startRelease(client, stack.env.RUNWAY_TASK_QUEUE, { service: DEMO_SERVICE, version, image, requestedBy: 'demo-ci', reason: `demo: ${name}`, plan });
+    : await startRelease(client, stack.env.RUNWAY_TASK_QUEUE, {
+        service: DEMO_SERVICE,
+        version,
+        image,
+        requestedBy: 'demo-ci',
+        reason: `demo: ${name}`,
+        plan,
+        ...(extra.breakGlass ? { breakGlass: extra.breakGlass } : {}),
+      });
   const link = `${stack.temporal.uiUrl ?? 'http://localhost:8233'}/namespaces/${stack.env.TEMPORAL_NAMESPACE}/workflows/${releaseId}`;
   say(`Release ${releaseId}`);
   say(`Web UI  ${link}`);
@@ -181,6 +209,7 @@ async function demoRelease(stack: EmbeddedStack, client: Client, plan: ReleasePl
     pollMs: 300,
     onEvent: (event) => say(`  ${formatEvent(event)}`),
     onStatus: async (status: ReleaseStatus) => {
+      await extra.onStatus?.(status);
       if ('failsAfterRelease' in scenario && !failing && status.stage === ReleaseStage.verifying) {
         // The sandbox's metrics for this image turn bad on whichever track runs it: now all of production.
         failing = true;
@@ -275,6 +304,78 @@ async function rollbackStory(stack: EmbeddedStack, client: Client, plan: Release
 async function untilRecordedReleased(client: Client, releaseId: string): Promise<void> {
   const query = `WorkflowId = '${releaseId}' AND RunwayStage = 'released' AND ExecutionStatus = 'Completed'`;
   for (let i = 0; i < 150 && (await client.workflow.count(query)).count === 0; i++) await new Promise((r) => setTimeout(r, 200));
+}
+
+/**
+ * `freeze`: a release reaches production; an ad hoc freeze starts; a rollback of that release
+ * runs through it (rollbacks are never frozen); a --break-glass release waits frozen at its
+ * production gate after its approval until two approvers (freeze.breakGlass.required, 2 by
+ * default) approve breaking the glass; the freeze is ended. Exits 0 only when each of these
+ * happened as told.
+ */
+async function freezeStory(stack: EmbeddedStack, client: Client, plan: ReleasePlan): Promise<number> {
+  const taskQueue = stack.env.RUNWAY_TASK_QUEUE;
+  const { cluster, service } = plan.production;
+  const seed = serviceServing(stack.sandbox.state(), cluster, service);
+  if (!seed) throw new Error(`the sandbox has no production deployment of ${cluster}/${service}`);
+  say('1. A release reaches production:');
+  const first = await demoRelease(stack, client, plan, 'freeze (first release)', SCENARIOS.freeze);
+  say(`Outcome: ${first.final.result}`);
+  if (first.final.result !== 'released') return exitCodeForResult(first.final.result);
+  say();
+
+  const freeze = await startFreeze(client, taskQueue, { reason: 'demo: incident 4711, hands off production', by: 'ops-oncall' });
+  say(`2. $ runway freeze start --reason "${freeze.reason}" --as ${freeze.by}`);
+  say(`   every service frozen by ${freeze.by} since ${freeze.startedAt}`);
+  say();
+
+  say(`3. A rollback of ${first.releaseId} during the freeze (rollbacks are never frozen):`);
+  const rollback = await startRollback(client, taskQueue, {
+    service: DEMO_SERVICE,
+    from: { workflowId: first.releaseId, version: first.final.version, ...(first.final.deployed?.production ? { taskDefinition: first.final.deployed.production } : {}) },
+    to: { workflowId: 'what ran before the demo', version: '0'.repeat(40), image: seed.image ?? 'unknown', taskDefinition: seed.taskDefinition },
+    requestedBy: 'alice',
+    reason: 'demo: the release misbehaves',
+    plan,
+  });
+  const rolledBack = await followRelease(client, rollback.rollbackId, { pollMs: 300, onEvent: (event) => say(`  ${formatEvent(event)}`) });
+  await untilClosed(client, rollback.rollbackId);
+  const afterRollback = serviceServing(stack.sandbox.state(), cluster, service);
+  const rollbackPassed = rolledBack.result === 'released' && afterRollback?.taskDefinition === seed.taskDefinition && !rolledBack.history.some((e) => e.stage === ReleaseStage.frozen);
+  say(`Outcome: ${rolledBack.result}${rolledBack.outcomeReason ? ` — ${rolledBack.outcomeReason}` : ''}; production runs ${afterRollback?.revision ?? '?'} again, never held by the freeze`);
+  say();
+
+  say('4. A --break-glass release during the freeze (runway start --break-glass --reason "demo: security fix"):');
+  let sawFrozen: string | undefined;
+  let approving = false;
+  let stillFrozenAfterOne = false;
+  const breakGlass = await demoRelease(stack, client, plan, 'freeze (break-glass release)', SCENARIOS.freeze, {
+    breakGlass: { reason: 'demo: security fix' },
+    onStatus: async (status) => {
+      if (status.stage !== ReleaseStage.frozen || approving) return;
+      approving = true;
+      sawFrozen = status.freeze?.text;
+      say(`  ${' '.repeat(8)}  gate              waits at the production gate: ${sawFrozen}`);
+      const one = await approveBreakGlass(client, status.releaseId, { by: 'alice', comment: 'the fix is one line' });
+      say(`  ${' '.repeat(8)}  break-glass       $ runway break-glass approve ${status.releaseId} --as alice → ${one.pending} more needed`);
+      await new Promise((r) => setTimeout(r, 1500));
+      const after = await client.workflow.getHandle(status.releaseId).query(statusQuery);
+      stillFrozenAfterOne = after.stage === ReleaseStage.frozen;
+      say(`  ${' '.repeat(8)}  gate              with one approval of 2 it is still ${after.stage}`);
+      const two = await approveBreakGlass(client, status.releaseId, { by: 'bob' });
+      say(`  ${' '.repeat(8)}  break-glass       $ runway break-glass approve ${status.releaseId} --as bob → ${two.pending === 0 ? 'enough: it passes the freeze' : `${two.pending} more needed`}`);
+    },
+  });
+  say(`Outcome: ${breakGlass.final.result}${breakGlass.final.outcomeReason ? ` — ${breakGlass.final.outcomeReason}` : ''}`);
+  const passedByBreakGlass = breakGlass.final.result === 'released' && (breakGlass.final.freeze?.breakGlass?.approvals.length ?? 0) >= 2 && stillFrozenAfterOne;
+  say();
+
+  const ended = await endFreeze(client, taskQueue, { by: 'ops-oncall' });
+  say(`5. $ runway freeze end --as ops-oncall   (ended the freeze ${ended.by} started at ${ended.startedAt})`);
+  say();
+  say(`Rollback passed the freeze: ${rollbackPassed ? 'yes' : 'NO'}; the break-glass release waited frozen (${sawFrozen ?? 'never frozen'}) and passed with 2 approvals: ${passedByBreakGlass ? 'yes' : 'NO'}`);
+  say(`The histories stay in .runway/temporal.db: run \`npm run runway -- dev\` and open ${first.link} and ${breakGlass.link}`);
+  return rollbackPassed && passedByBreakGlass && sawFrozen !== undefined ? ExitCode.ok : ExitCode.failed;
 }
 
 async function recordedCalls(stack: EmbeddedStack): Promise<RecordedCalls> {

@@ -1,6 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load';
+import { loadDecisionKeys, TRUSTED_DECISIONS_WARNING } from '../../config/decision-keys';
 import { startSandbox } from '../../sandbox';
 import { startEmbeddedStack } from '../../stack/embedded-stack';
 import { sandboxCallLine, sandboxMetricsTargets, sandboxSeed } from '../../stack/sandbox-seed';
@@ -124,6 +125,7 @@ async function runWorker(
   const connection = await connectWorker(env);
   const worker = await processes.createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env, versioning });
   onCreated(worker);
+  if (!(await loadDecisionKeys(env)).required) say(`runway worker: ${TRUSTED_DECISIONS_WARNING}`);
   // The SDK drains the worker on SIGINT/SIGTERM: in-flight activities get the grace time.
   const running = worker.run();
   if (versioning) {

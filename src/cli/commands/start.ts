@@ -4,6 +4,7 @@ import ms from 'ms';
 import { isReleaseRunning, type ReleaseInFlight, releasesInFlight, type ServiceScope, startRelease, waitForServiceFree } from '../../release-client/releases';
 import { durationSchema } from '../../config/duration';
 import { releasePlan } from '../../config/plan';
+import { freezeNow } from '../../release-client/freeze';
 import type { ReleaseInput } from '../../domain/release';
 import { defaultImage, releaseId, VERSION_PATTERN } from '../../domain/release-id';
 import { cliConfig, cliEnv, withClient } from '../context';
@@ -24,6 +25,9 @@ interface StartOptions {
   config?: string;
   queue?: boolean;
   queueTimeout?: string;
+  /** commander's --no-wait-for-freeze: false when given. */
+  waitForFreeze?: boolean;
+  breakGlass?: boolean;
 }
 
 const DEFAULT_QUEUE_TIMEOUT = '6h';
@@ -88,16 +92,22 @@ export function configureStartCommand(program: Command): void {
     .option('--wait', 'follow the release; exit 0 only if it reaches production')
     .option('--queue', 'when another release of the service is in flight, wait for it to end instead of refusing (exit 4)')
     .option('--queue-timeout <duration>', `with --queue: give up (exit 4) after this long (default ${DEFAULT_QUEUE_TIMEOUT})`)
+    .option('--no-wait-for-freeze', 'when the service is frozen now (configured window or ad hoc freeze), refuse (exit 4) instead of waiting at the production gate')
+    .option('--break-glass', 'may pass a freeze at the production gate with freeze.breakGlass.required approvals (runway break-glass approve); needs --reason')
     .option('--json', 'print machine-readable JSON')
     .option('--config <path>', 'config file (default: $RUNWAY_CONFIG or ./runway.config.yaml)')
     .action(
-      runAction(async (opts: StartOptions) => {
+      runAction(async (opts: StartOptions, command: Command) => {
         const env = cliEnv();
         if (!VERSION_PATTERN.test(opts.version)) {
           throw invalidInput(`--version: "${opts.version}" is not a git commit SHA (7-40 lower-case hex characters)`);
         }
         if (opts.image !== undefined && !/^\S+$/.test(opts.image)) throw invalidInput(`--image: "${opts.image}" is not an image reference`);
         const queueTimeoutMs = parseQueueTimeout(opts);
+        // --reason has a default; break-glass needs one given on purpose.
+        if (opts.breakGlass && (command.getOptionValueSource('reason') !== 'cli' || !opts.reason?.trim())) {
+          throw invalidInput('--break-glass: a --reason is required (why the freeze must be broken)');
+        }
         const config = await cliConfig(env, opts);
         const requestedBy = opts.requestedBy ?? defaultRequester(process.env);
         const plan = releasePlan(config, opts.service, requestedBy);
@@ -112,9 +122,14 @@ export function configureStartCommand(program: Command): void {
           reason: opts.reason ?? 'release',
           plan,
           ...(startingRun.startedBy ? { startedBy: startingRun.startedBy } : {}),
+          ...(opts.breakGlass ? { breakGlass: { reason: opts.reason!.trim() } } : {}),
         };
         return withClient(env, async (client) => {
           await awaitTurn(client, { service: opts.service, taskQueue: env.RUNWAY_TASK_QUEUE }, releaseId(opts.service, opts.version), opts, queueTimeoutMs);
+          if (opts.waitForFreeze === false) {
+            const freeze = await freezeNow(client, env.RUNWAY_TASK_QUEUE, opts.service, plan);
+            if (freeze.frozen) throw refused(`not starting ${releaseId(opts.service, opts.version)} (--no-wait-for-freeze): ${opts.service} is ${freeze.text}`);
+          }
           const started = await startRelease(client, env.RUNWAY_TASK_QUEUE, input);
           if (opts.json && !opts.wait) {
             process.stdout.write(`${JSON.stringify(started)}\n`);

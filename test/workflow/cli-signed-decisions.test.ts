@@ -1,0 +1,64 @@
+/**
+ * `runway approve|pause|… --sign-with` as a real CLI process against a worker that requires proofs
+ * (issue 18, part 3): the SSH-signed decision is accepted; unsigned, or signed with a key that is
+ * not the named person's, it is refused with the reason and exit code 4; a missing key file is
+ * invalid input (2); no ssh-keygen on PATH is an error naming it (1).
+ */
+import { randomBytes } from 'node:crypto';
+import type { ReleaseOutcome } from '../../src/domain/release';
+import { statusQuery } from '../../src/domain/release-api';
+import { createFakeActivities } from '../support/fake-activities';
+import { spawnRunway } from '../support/runway-process';
+import { samplePlan } from '../support/sample-plan';
+import { describeWithSshKeygen, useSshKeys } from '../support/ssh-keygen';
+import { testTemporalAddress, useTestClient } from '../support/temporal';
+import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+
+const temporal = useTestClient();
+
+describeWithSshKeygen(__filename)('runway decisions signed with --sign-with', () => {
+  const ssh = useSshKeys('alice', 'bob');
+
+  const runway = async (args: string[], env: Record<string, string> = {}) =>
+    spawnRunway(args, { TEMPORAL_ADDRESS: testTemporalAddress(), TEMPORAL_NAMESPACE: 'default', RUNWAY_SIGNING_KEY: '', ...env }).exited;
+
+  it('accepts a signed approve and abort; refuses unsigned, another key, a missing key file and no ssh-keygen', async () => {
+    const fake = createFakeActivities({
+      decisionKeys: { hmacKeys: { k1: randomBytes(32) }, sshKeysOf: (p) => ({ alice: [ssh.keys.alice.publicLine], bob: [ssh.keys.bob.publicLine] })[p] ?? [] },
+    });
+    const outcome = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(samplePlan({ canary: { bakeMs: 60_000 } })));
+      await untilStage(handle, 'awaiting-approval');
+      const id = handle.workflowId;
+
+      const unsigned = await runway(['approve', id, '--as', 'alice']);
+      expect(unsigned.code).toBe(4);
+      expect(unsigned.stderr).toContain('approval refused: unsigned decision');
+
+      const wrongKey = await runway(['approve', id, '--as', 'alice', '--sign-with', ssh.keys.bob.path]);
+      expect(wrongKey.code).toBe(4);
+      expect(wrongKey.stderr).toContain("approval refused: signature does not match alice's key");
+
+      const missing = await runway(['approve', id, '--as', 'alice', '--sign-with', `${ssh.dir.dir}/no-such-key`]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain(`--sign-with: no key file ${ssh.dir.dir}/no-such-key`);
+
+      const noSshKeygen = await runway(['approve', id, '--as', 'alice'], { RUNWAY_SIGNING_KEY: ssh.keys.alice.path, PATH: '/nonexistent' });
+      expect(noSshKeygen.code).toBe(1);
+      expect(noSshKeygen.stderr).toMatch(/ssh-keygen not found/);
+      expect((await handle.query(statusQuery)).stage).toBe('awaiting-approval');
+
+      const signed = await runway(['approve', id, '--as', 'alice', '--comment', 'lgtm', '--sign-with', ssh.keys.alice.path]);
+      expect(signed).toMatchObject({ code: 0 });
+      expect(signed.stdout).toContain(`${id}: approved by alice`);
+      await untilStatus(handle, (s) => s.canary.step === 1, 'canary step 1');
+
+      const abort = await runway(['abort', id, '--as', 'bob', '--reason', 'enough'], { RUNWAY_SIGNING_KEY: ssh.keys.bob.path });
+      expect(abort.stdout).toContain(`${id}: abort by bob`);
+      return (await handle.result()) as ReleaseOutcome;
+    });
+    expect(outcome).toMatchObject({ result: 'rolled-back', reason: 'aborted by bob: enough' });
+    expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: 'alice', comment: 'lgtm' });
+    expect(outcome.status.approval.refused.map((r) => r.reason)).toEqual(['unsigned decision', expect.stringMatching(/^signature does not match alice's key/)]);
+  });
+});
