@@ -72,8 +72,10 @@ async function deploy(tag: string, behaviour: ImageBehaviour, config: Record<str
   const registered = await ecs.send(new RegisterTaskDefinitionCommand({ family: 'checkout-staging', containerDefinitions: [{ name: 'app', image: `${REPO}:${tag}` }] }));
   const taskDefinition = registered.taskDefinition!.taskDefinitionArn!;
   await ecs.send(new UpdateServiceCommand({ cluster: 'staging', service: 'checkout', taskDefinition, deploymentConfiguration: config, loadBalancers: LOAD_BALANCERS }));
-  const listed = await ecs.send(new ListServiceDeploymentsCommand({ cluster: 'staging', service: 'checkout', status: ['IN_PROGRESS'] }));
-  return { arn: listed.serviceDeployments?.[0]?.serviceDeploymentArn, taskDefinition };
+  // Any status: a crashing image can be rolled back already, on a loaded machine, by the time this asks.
+  const listed = await ecs.send(new ListServiceDeploymentsCommand({ cluster: 'staging', service: 'checkout' }));
+  const newest = [...(listed.serviceDeployments ?? [])].sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0];
+  return { arn: newest?.serviceDeploymentArn, taskDefinition };
 }
 
 async function read(arn: string): Promise<ServiceDeployment> {
