@@ -18,9 +18,9 @@ import {
   type ExternalWorkflowHandle,
   getExternalWorkflowHandle,
   isCancellation,
+  makeContinueAsNewFunc,
   proxyActivities,
   setHandler,
-  setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { LaneActivities } from '../activities/lane';
@@ -103,7 +103,13 @@ export async function lane(input: LaneInput): Promise<never> {
     return answer.ok ? { ok: true } : { ok: false, reason: answer.reason };
   });
 
-  const timeToMove = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_LIMIT;
+  // Continue as new when the history grows, and when the operator has made another Runway build
+  // current: the lane is pinned to the build that started its run like every workflow, and moves to
+  // the new one through continue-as-new, so an old build can be drained and retired.
+  const timeToMove = () => {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_LIMIT || info.targetWorkerDeploymentVersionChanged;
+  };
 
   while (!timeToMove()) {
     const holder = state.holder;
@@ -111,15 +117,19 @@ export async function lane(input: LaneInput): Promise<never> {
       // Nobody holds the lane (or only a reservation): wait for an admission or a reservation's expiry.
       const expiry = nextExpiryMs(state);
       const somethingChanged = () => state.holder !== holder || timeToMove();
-      if (expiry === undefined) await condition(somethingChanged);
-      else if (!(await condition(somethingChanged, Math.max(0, expiry - Date.now())))) expire(Date.now());
+      // An idle lane still wakes now and then, to notice a new current build.
+      const wakeMs = Math.min(HOLDER_WAIT_MS, expiry === undefined ? HOLDER_WAIT_MS : Math.max(0, expiry - Date.now()));
+      if (!(await condition(somethingChanged, wakeMs)) && expiry !== undefined && expiry <= Date.now()) expire(Date.now());
       continue;
     }
     await awaitHolderClosed(holder.workflowId, holder.runId);
   }
   await condition(allHandlersFinished);
   await Promise.all(outbox);
-  return continueAsNew<typeof lane>({ ...input, mode: state.mode, state });
+  const next = { ...input, mode: state.mode, state };
+  // A versioned worker (runway worker) pins runs; the next one starts on the current build. Unversioned workers (tests, dev) have no build to move to.
+  if (workflowInfo().currentDeploymentVersion === undefined) return continueAsNew<typeof lane>(next);
+  return makeContinueAsNewFunc<typeof lane>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(next);
 
   /** Waits for the holder's run to close (then frees the lane) or for the holder to change. */
   async function awaitHolderClosed(workflowId: string, runId: string): Promise<void> {
@@ -136,6 +146,3 @@ export async function lane(input: LaneInput): Promise<never> {
     tellTurn(result.newHolder);
   }
 }
-
-// The lane outlives every build: it follows the newest worker version instead of staying pinned to the one that started it.
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, lane);

@@ -150,48 +150,6 @@ export async function isReleaseRunning(client: Client, id: string): Promise<bool
   }
 }
 
-export interface QueueOptions {
-  /** Give up after this long (ms). */
-  timeoutMs: number;
-  /** How often to look again (ms). @default 5000 */
-  pollMs?: number;
-  /** How often to report that it still waits (ms). @default 15000 */
-  progressEveryMs?: number;
-  /** Called on the first look that finds a release in flight, every `progressEveryMs` after, and when the release waited for changes. */
-  onWaiting?: (inFlight: ReleaseInFlight, waitedMs: number) => void;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-}
-
-export type QueueOutcome = { ready: true; waitedMs: number } | { ready: false; waitedMs: number; inFlight: ReleaseInFlight };
-
-/**
- * Waits until no other release of the service (on the task queue) is running, looking every `pollMs`. Same caveat as
- * releasesInFlight: not atomic with the start that follows, so two queued starts that see the
- * service free in the same poll can both start (the CI concurrency group keeps only one waiting).
- */
-export async function waitForServiceFree(client: Client, scope: ServiceScope, exceptId: string, options: QueueOptions): Promise<QueueOutcome> {
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const pollMs = options.pollMs ?? 5_000;
-  const progressEveryMs = options.progressEveryMs ?? 15_000;
-  const began = now();
-  let reportedAt: number | undefined;
-  let reportedId: string | undefined;
-  for (;;) {
-    const [first] = await releasesInFlight(client, scope, exceptId);
-    const waitedMs = now() - began;
-    if (!first) return { ready: true, waitedMs };
-    if (waitedMs >= options.timeoutMs) return { ready: false, waitedMs, inFlight: first };
-    if (reportedAt === undefined || reportedId !== first.releaseId || now() - reportedAt >= progressEveryMs) {
-      options.onWaiting?.(first, waitedMs);
-      reportedAt = now();
-      reportedId = first.releaseId;
-    }
-    await sleep(Math.max(0, Math.min(pollMs, options.timeoutMs - waitedMs)));
-  }
-}
-
 export { ReleaseRefusedError, ReleaseStuckError } from './errors';
 
 /**

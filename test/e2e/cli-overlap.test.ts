@@ -1,7 +1,8 @@
 /**
  * One release of a service at a time, end to end: the real `runway start` against the dev
- * server. No worker polls the tests' task queues, so a started release simply stays Running —
- * the "in flight" release. Each test has its own service (and task queue), so parallel tests
+ * server. Mostly no worker polls the tests' task queues, so a started release simply stays
+ * Running — the "in flight" release; the --queue tests run a worker, since a release waits in its
+ * service's lane (a workflow) there. Each test has its own service (and task queue), so parallel tests
  * never see each other's releases. Visibility (the list query) is eventually consistent: the
  * tests wait, with a bound, until a release they started is listed before relying on it.
  */
@@ -11,7 +12,11 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { releasesInFlight } from '../../src/release-client/releases';
 import { releaseId } from '../../src/domain/release-id';
-import { testClient, testTemporalAddress, uniqueId, workflowExists } from '../support/temporal';
+import { Worker } from '@temporalio/worker';
+import { statusQuery } from '../../src/domain/release-api';
+import { createFakeActivities } from '../support/fake-activities';
+import { testClient, testNativeConnection, testTemporalAddress, uniqueId, workflowBundle, workflowExists } from '../support/temporal';
+import { untilStage } from '../support/workflow-runner';
 import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
 import { runRunway, spawnRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
@@ -57,6 +62,12 @@ async function startInFlight(service: string, env: Record<string, string>): Prom
 
 const exists = (id: string) => workflowExists(client, id);
 
+/** A worker (fake activities, so releases wait for approval) polling `taskQueue` while `fn` runs: the lane needs one. */
+async function withLaneWorker(taskQueue: string, fn: () => Promise<void>): Promise<void> {
+  const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities: createFakeActivities().activities });
+  await worker.runUntil(fn());
+}
+
 describe('runway start with another release of the service in flight', () => {
   it('refuses with exit 4, naming the release in flight, its stage and how to follow it; starts nothing', async () => {
     const { service, env } = isolatedService();
@@ -85,37 +96,57 @@ describe('runway start with another release of the service in flight', () => {
     expect(JSON.parse(json.stdout)).toEqual({ releaseId: first, started: false });
   });
 
-  it('with --queue waits, reporting which release it waits for, and starts once that one has ended', async () => {
+  it('with --queue starts the release, which waits in the lane; the CLI reports its place and goes on once the holder has ended', async () => {
     const { service, env } = isolatedService();
-    const first = await startInFlight(service, env);
-    const version = randomSha();
-    const second = releaseId(service, version);
-    started.push(second);
+    await withLaneWorker(env.RUNWAY_TASK_QUEUE, async () => {
+      const first = await startInFlight(service, env);
+      await untilStage(client.workflow.getHandle(first), 'awaiting-approval');
+      // Without --queue the lane's holder is named, with its stage.
+      const refusedVersion = randomSha();
+      const refusal = await start(service, refusedVersion, env);
+      expect(refusal.code).toBe(4);
+      expect(refusal.stderr).toContain(`${first} (stage awaiting-approval) is in flight for ${service}`);
+      expect(await exists(releaseId(service, refusedVersion))).toBe(false);
 
-    const queued = spawnRunway(['start', '--service', service, '--version', version, '--requested-by', 'ci', '--queue'], env);
-    await queued.waitFor(new RegExp(`queued: ${second} waits for ${first} \\(stage queued\\) to end`), 30_000);
-    expect(await exists(second)).toBe(false);
+      const version = randomSha();
+      const second = releaseId(service, version);
+      started.push(second);
+      const queued = spawnRunway(['start', '--service', service, '--version', version, '--requested-by', 'ci', '--queue'], env);
+      await queued.waitFor(new RegExp(`queued: ${second} is queued \\(1st, behind ${first}\\) in the ${service} lane`), 30_000);
+      // It runs, waiting in the lane: nothing of it has started.
+      expect((await client.workflow.getHandle(second).query(statusQuery)).stage).toBe('queued');
+      // status and list show its place.
+      const status = await runRunway(['status', second], env);
+      expect(status.stdout).toContain(`lane      queued (1st, behind ${first})`);
+      expect(JSON.parse((await runRunway(['status', second, '--json'], env)).stdout).lane).toBe(`queued (1st, behind ${first})`);
+      const list = await runRunway(['list', '--service', service], env);
+      expect(list.stdout).toMatch(new RegExp(`queued +${second}  queued \\(1st, behind ${first}\\)`));
+      expect(list.stdout).toMatch(new RegExp(`awaiting-approval +${first}  holds the lane`));
 
-    await client.workflow.getHandle(first).terminate('test: the release in flight ends');
-    const result = await queued.exited;
-
-    expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`${second}\n`);
-    expect(result.stderr).toMatch(new RegExp(`no other release of ${service} in flight after .*; starting ${second}`));
-    expect((await client.workflow.getHandle(second).describe()).status.name).toBe('RUNNING');
+      await client.workflow.getHandle(first).terminate('test: the release holding the lane ends');
+      const result = await queued.exited;
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`${second}\n`);
+      expect(result.stderr).toMatch(new RegExp(`queued: ${second} holds the ${service} lane after`));
+      await untilStage(client.workflow.getHandle(second), 'awaiting-approval');
+    });
   });
 
-  it('with --queue gives up with exit 4 after --queue-timeout, naming the release still in flight', async () => {
+  it('with --queue the release gives up after --queue-timeout and the CLI exits 4, naming why', async () => {
     const { service, env } = isolatedService();
-    const first = await startInFlight(service, env);
-    const version = randomSha();
+    await withLaneWorker(env.RUNWAY_TASK_QUEUE, async () => {
+      const first = await startInFlight(service, env);
+      await untilStage(client.workflow.getHandle(first), 'awaiting-approval');
+      const version = randomSha();
+      started.push(releaseId(service, version));
 
-    const result = await start(service, version, env, '--queue', '--queue-timeout', '1s');
+      const result = await start(service, version, env, '--queue', '--queue-timeout', '1s');
 
-    expect(result.code).toBe(4);
-    expect(result.stderr).toContain(`${first} (stage queued) is still in flight for ${service}`);
-    expect(result.stderr).toContain('--queue-timeout 1s');
-    expect(await exists(releaseId(service, version))).toBe(false);
+      expect(result.code).toBe(4);
+      expect(result.stdout).toBe(`${releaseId(service, version)}\n`);
+      expect(result.stderr).toContain(`ended while waiting in the ${service} lane: gave up after waiting 1 s in the ${service} lane (its queue timeout)`);
+      expect((await client.workflow.getHandle(releaseId(service, version)).describe()).status.name).toBe('COMPLETED');
+    });
   });
 
   it('does not count a release of the same service on another task queue (another set of workers)', async () => {

@@ -1,11 +1,15 @@
 /**
- * `runway start --queue` waiting logic against a scripted visibility store (no server): the
- * list query it sends, who it waits for, when it reports, and when it gives up. Time is a fake
+ * `runway start`'s look at the service before starting, against scripted answers (no server):
+ * the visibility list query for releases in flight, and --queue's wait in the lane (its place,
+ * when it reports, when it stops). Time is a fake
  * clock advanced by the fake sleep, so nothing here depends on wall-clock timing.
  */
 import type { Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { releasesInFlight, waitForServiceFree } from '../../src/release-client/releases';
+import { newLane, type LaneState } from '../../src/domain/lane';
+import { laneWorkflowId } from '../../src/domain/lane-api';
+import { awaitLaneTurn } from '../../src/release-client/lane';
+import { releasesInFlight } from '../../src/release-client/releases';
 import { serviceSearchAttribute, stageSearchAttribute, versionSearchAttribute } from '../../src/domain/release-api';
 
 interface Row {
@@ -83,45 +87,60 @@ describe('releases in flight', () => {
   });
 });
 
-describe('waiting for the service to be free', () => {
+describe('waiting in the lane (runway start --queue)', () => {
   const me = 'release-checkout-ddddddd';
-  const first = { id: 'release-checkout-aaaaaaa', stage: 'canary', started: 1 };
-  const second = { id: 'release-checkout-bbbbbbb', stage: 'staging', started: 2 };
-
-  it('is ready at once when nothing else runs (only itself)', async () => {
-    const clock = fakeClock();
-    const { client } = fakeClient(() => [{ id: me, stage: 'canary', started: 0 }]);
-    const waiting = jest.fn();
-    await expect(waitForServiceFree(client, scope, me, { timeoutMs: 60_000, onWaiting: waiting, ...clock })).resolves.toEqual({ ready: true, waitedMs: 0 });
-    expect(waiting).not.toHaveBeenCalled();
+  const lane = (holder: string, queue: string[]): LaneState => ({
+    ...newLane('checkout', 'queue'),
+    holder: { workflowId: holder, runId: 'r', kind: 'release', admittedAtMs: 0 },
+    queue: queue.map((workflowId) => ({ workflowId, runId: 'r', kind: 'release' as const, admittedAtMs: 0 })),
   });
 
-  it('waits while another release runs, reporting at first, every 15 s and when the release it waits for changes', async () => {
+  /** A client whose lane answers `script(poll)` and whose release is running until `endsAt` polls. */
+  function laneClient(script: (poll: number) => LaneState | undefined, endsAt = Infinity) {
+    let polls = 0;
+    const client = {
+      connection: { withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn() },
+      workflow: {
+        getHandle: (id: string) =>
+          id === laneWorkflowId('runway', 'checkout')
+            ? { query: async () => script(polls) ?? Promise.reject(new Error('not found')) }
+            : { describe: async () => ({ status: { name: ++polls >= endsAt ? 'COMPLETED' : 'RUNNING' } }) },
+      },
+    } as unknown as Client;
+    return { client, polls: () => polls };
+  }
+
+  it('reports its place when it changes and every 15 s, and returns once it holds the lane', async () => {
     const clock = fakeClock();
-    // Polls every 5 s: polls 1-7 see the first release, 8-9 the second, then none.
-    const { client, queries } = fakeClient((call) => (call <= 7 ? [first] : call <= 9 ? [second] : []));
-    const reports: [string, string, number][] = [];
-    const outcome = await waitForServiceFree(client, scope, me, {
-      timeoutMs: 6 * 3600_000,
-      onWaiting: (r, waited) => reports.push([r.releaseId, r.stage, waited]),
-      ...clock,
-    });
-    expect(outcome).toEqual({ ready: true, waitedMs: 45_000 });
-    expect(queries).toHaveLength(10);
+    // Polls every 2 s: polls 1-10 second in line, 11-12 first, then it holds the lane.
+    const { client } = laneClient((poll) => (poll <= 10 ? lane('release-checkout-aaaaaaa', ['release-checkout-bbbbbbb', me]) : poll <= 12 ? lane('release-checkout-bbbbbbb', [me]) : lane(me, [])));
+    const reports: [string, number][] = [];
+    const wait = await awaitLaneTurn(client, 'runway', 'checkout', me, { timeoutMs: 6 * 3600_000, onWaiting: (place, waited) => reports.push([place, waited]), ...clock });
+    expect(wait).toEqual({ kind: 'turn', waitedMs: 24_000 });
     expect(reports).toEqual([
-      ['release-checkout-aaaaaaa', 'canary', 0],
-      ['release-checkout-aaaaaaa', 'canary', 15_000],
-      ['release-checkout-aaaaaaa', 'canary', 30_000],
-      ['release-checkout-bbbbbbb', 'staging', 35_000],
+      ['queued (2nd, behind release-checkout-bbbbbbb)', 0],
+      ['queued (2nd, behind release-checkout-bbbbbbb)', 16_000],
+      ['queued (1st, behind release-checkout-bbbbbbb)', 20_000],
     ]);
   });
 
-  it('gives up after the timeout, naming the release still in flight', async () => {
+  it('says when the release ended while it waited (superseded, its own queue timeout)', async () => {
     const clock = fakeClock();
-    const { client, queries } = fakeClient(() => [first]);
-    const outcome = await waitForServiceFree(client, scope, me, { timeoutMs: 12_000, ...clock });
-    expect(outcome).toMatchObject({ ready: false, waitedMs: 12_000, inFlight: { releaseId: first.id, stage: 'canary' } });
-    // Looks at 0, 5, 10 and (the last, shortened sleep) 12 s.
-    expect(queries).toHaveLength(4);
+    const { client } = laneClient(() => lane('release-checkout-aaaaaaa', [me]), 3);
+    await expect(awaitLaneTurn(client, 'runway', 'checkout', me, { timeoutMs: 60_000, ...clock })).resolves.toEqual({ kind: 'ended', waitedMs: 4_000 });
+  });
+
+  it('stops waiting after its bound, with the place it still has; an unknown lane (no worker answers) is waited on silently', async () => {
+    const clock = fakeClock();
+    const { client } = laneClient(() => lane('release-checkout-aaaaaaa', [me]));
+    await expect(awaitLaneTurn(client, 'runway', 'checkout', me, { timeoutMs: 5_000, ...clock })).resolves.toEqual({
+      kind: 'timeout',
+      waitedMs: 5_000,
+      place: 'queued (1st, behind release-checkout-aaaaaaa)',
+    });
+    const silent = laneClient(() => undefined);
+    const reports = jest.fn();
+    await expect(awaitLaneTurn(silent.client, 'runway', 'checkout', me, { timeoutMs: 5_000, onWaiting: reports, ...fakeClock() })).resolves.toEqual({ kind: 'timeout', waitedMs: 5_000 });
+    expect(reports).not.toHaveBeenCalled();
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The rollback of a finished release on a real dev server with fake activities: production goes
- * back to the target's task definition with the ECS verdicts of a promotion, releases in flight
- * are stopped first, GitHub and Slack say so; an approval is asked only when the policy says so;
+ * back to the target's task definition with the ECS verdicts of a promotion, once it holds the
+ * service's lane, GitHub and Slack say so; an approval is asked only when the policy says so;
  * a target whose task definition is gone is refused before anything changes; a rollback whose
  * own deployment fails puts back what ran.
  */
@@ -17,15 +17,18 @@ type Fake = ReturnType<typeof createFakeActivities>;
 const inputsOf = <T>(fake: Fake, name: string) => fake.calls.filter((c) => c.name === name).map((c) => c.input as T);
 
 describe('rollback of a finished release', () => {
-  it('stops releases in flight, then puts production back on the target task definition and records it', async () => {
-    const fake = createFakeActivities({ releasesInFlight: ['release-checkout-cccccccccccc'] });
+  it("takes the service's lane (release-lanes.test.ts: preempting a release in flight), then puts production back on the target task definition and records it", async () => {
+    const fake = createFakeActivities();
     const input = rollbackInput();
     const outcome = (await withWorker(fake.activities, async (taskQueue) => (await startRollback(temporal.client, taskQueue, input)).result())) as ReleaseOutcome;
     expect(outcome).toMatchObject({ result: 'released', reason: 'production runs aaaaaaaaaaaa again (was bbbbbbbbbbbb)' });
     expect(fake.services.get('production/checkout')!.taskDefinition).toBe('td/checkout-production:0');
     expect(outcome.status.deployed).toEqual({ production: 'td/checkout-production:0' });
-    expect(fake.names().indexOf('stopReleasesInFlight')).toBeLessThan(fake.names().indexOf('updateService'));
-    expect(outcome.status.history.map((e) => e.message)).toContain('stopped release-checkout-cccccccccccc, in flight (it ended cancelled) so the rollback does not race it');
+    // The lane, not a search for releases in flight, keeps it from racing a release.
+    expect(fake.names()).not.toContain('stopReleasesInFlight');
+    const history = outcome.status.history.map((e) => e.message);
+    expect(history.indexOf('holds the checkout lane')).toBeGreaterThan(-1);
+    expect(history.indexOf('holds the checkout lane')).toBeLessThan(history.findIndex((m) => m.startsWith('rolling production back')));
     // Staging is not touched: a rollback is about what runs in production.
     expect(inputsOf<{ cluster: string }>(fake, 'updateService').map((u) => u.cluster)).toEqual(['production']);
     // GitHub: a production deployment of the target version, marked successful.

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
+import type { Client } from '@temporalio/client';
 import { releaseStatus } from '../../release-client/releases';
-import { ReleaseStage } from '../../domain/release';
+import { lanePlace, readLane } from '../../release-client/lane';
+import { describePlace, type LaneState } from '../../domain/lane';
+import { ReleaseStage, type ReleaseStatus, TERMINAL_STAGES } from '../../domain/release';
 import { RELEASE_WORKFLOW_TYPE } from '../../domain/release-api';
 import { cliEnv, withClient } from '../context';
 import { invalidInput } from '../errors';
@@ -23,6 +26,28 @@ export async function firstOf<T>(items: AsyncIterable<T>, limit: number): Promis
   return { items: taken, more: false };
 }
 
+/** A running release's place in its service's lane ("queued (2nd, behind …)"), for `runway status`. */
+async function placeInLane(client: Client, id: string, status: ReleaseStatus): Promise<string | undefined> {
+  if (TERMINAL_STAGES.includes(status.stage)) return undefined;
+  const { taskQueue } = await client.workflow.getHandle(id).describe();
+  return lanePlace(client, taskQueue, status.service, id);
+}
+
+/** `runway list`: each running release with its place in its lane; one query per lane. */
+async function withLanePlaces<R extends { id: string; service: string; taskQueue?: string }>(client: Client, rows: R[]): Promise<(Omit<R, 'taskQueue'> & { lane?: string })[]> {
+  const lanes = new Map<string, Promise<LaneState | undefined>>();
+  return Promise.all(
+    rows.map(async ({ taskQueue, ...row }) => {
+      if (taskQueue === undefined) return row;
+      const key = `${taskQueue}\n${row.service}`;
+      if (!lanes.has(key)) lanes.set(key, readLane(client, taskQueue, row.service));
+      const lane = await lanes.get(key)!;
+      const place = lane ? describePlace(lane, row.id) : undefined;
+      return place ? { ...row, lane: place } : row;
+    }),
+  );
+}
+
 export function configureInspectCommands(program: Command): void {
   program
     .command('status')
@@ -33,7 +58,9 @@ export function configureInspectCommands(program: Command): void {
       runAction(async (id: string, opts: { json?: boolean }) =>
         withClient(cliEnv(), async (client) => {
           const status = await releaseStatus(client, id);
-          process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
+          const lane = await placeInLane(client, id, status);
+          if (opts.json) process.stdout.write(`${JSON.stringify(lane ? { ...status, lane } : status, null, 2)}\n`);
+          else process.stdout.write(`${formatStatus(status)}\n${lane ? `lane      ${lane}\n` : ''}`);
         }),
       ),
     );
@@ -62,7 +89,7 @@ export function configureInspectCommands(program: Command): void {
         if (opts.stage) clauses.push(`RunwayStage = '${opts.stage}'`);
         return withClient(cliEnv(), async (client) => {
           const { items, more } = await firstOf(client.workflow.list({ query: clauses.join(' AND ') }), limit);
-          const rows = items.map((wf) => {
+          const listed = items.map((wf) => {
             const attrs = wf.searchAttributes as Record<string, unknown[] | undefined>;
             return {
               id: wf.workflowId,
@@ -70,8 +97,10 @@ export function configureInspectCommands(program: Command): void {
               version: String(attrs.RunwayVersion?.[0] ?? ''),
               stage: String(attrs.RunwayStage?.[0] ?? ''),
               started: wf.startTime.toISOString(),
+              ...(wf.status.name === 'RUNNING' ? { taskQueue: wf.taskQueue } : {}),
             };
           });
+          const rows = await withLanePlaces(client, listed);
           // JSON stays a plain array on stdout; the note goes to stderr there.
           const note = more ? `(the newest ${limit} shown; more releases match: --limit N shows more)\n` : '';
           if (opts.json) {
@@ -80,7 +109,7 @@ export function configureInspectCommands(program: Command): void {
             return;
           }
           if (rows.length === 0) process.stdout.write('no releases\n');
-          for (const r of rows) process.stdout.write(`${r.started}  ${r.stage.padEnd(17)} ${r.id}\n`);
+          for (const r of rows) process.stdout.write(`${r.started}  ${r.stage.padEnd(17)} ${r.id}${r.lane ? `  ${r.lane}` : ''}\n`);
           process.stdout.write(note);
         });
       }),

@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import ms from 'ms';
-import { isReleaseRunning, type ReleaseInFlight, releasesInFlight, type ServiceScope, startRelease, waitForServiceFree } from '../../release-client/releases';
+import { isReleaseRunning, type ReleaseInFlight, releasesInFlight, type ServiceScope, startRelease } from '../../release-client/releases';
+import { awaitLaneTurn, readLane } from '../../release-client/lane';
 import { durationSchema } from '../../config/duration';
 import { releasePlan } from '../../config/plan';
 import { freezeNow } from '../../release-client/freeze';
@@ -40,44 +41,51 @@ function parseQueueTimeout(opts: StartOptions): number {
   return parsed.data;
 }
 
-const describeInFlight = (r: ReleaseInFlight) => `${r.releaseId} (stage ${r.stage})`;
+const describeInFlight = (r: Pick<ReleaseInFlight, 'releaseId' | 'stage'>) => `${r.releaseId} (stage ${r.stage})`;
 const human = (millis: number) => ms(Math.round(millis / 1000) * 1000);
 
 /**
- * One release of a service at a time. Before starting, look for another running release of the
- * same service on the same task queue (a visibility list query, each hit confirmed by a
- * describe): refuse (exit 4) or, with --queue, wait for it to end.
- * Starting the release that is already running is not an overlap: it goes on to the start,
- * which finds it and prints its id.
+ * One release of a service at a time, enforced by the service's lane (workflows/lane.ts): every
+ * release waits there for its turn, whoever starts it. Before starting, this tells the person
+ * what they would wait behind: in `queue` mode without --queue it refuses (exit 4) while the lane
+ * is held, naming the holder; with --queue, or in `supersede` mode, it starts and the lane orders.
+ * Starting the release that is already running is not an overlap: the start prints its id again.
  *
- * Not atomic: the visibility store is eventually consistent and the check is separate from the
- * start, so two starts in the same instant can both pass. The concurrency group in the CI example
- * (.github/workflows/release.yml) serialises jobs; this check covers what it cannot (a job that
- * timed out or was cancelled while its release carries on, starts from elsewhere).
+ * The check is a courtesy, not the guarantee: two starts in the same instant can both pass it,
+ * and the lane then queues the second. A release started on a worker from before lanes holds no
+ * lane, so the visibility list query (releasesInFlight) still looks for those.
  */
-async function awaitTurn(client: Client, scope: ServiceScope, id: string, opts: StartOptions, queueTimeoutMs: number): Promise<void> {
+async function refuseWhileBusy(client: Client, scope: ServiceScope, id: string): Promise<void> {
   const { service } = scope;
   if (await isReleaseRunning(client, id)) return;
-  const [inFlight] = await releasesInFlight(client, scope, id);
-  if (!inFlight) return;
-  if (!opts.queue) {
-    throw refused(
-      `not starting ${id}: ${describeInFlight(inFlight)} is in flight for ${service}. ` +
-        `Follow it with \`runway watch ${inFlight.releaseId}\`, or start with --queue to wait for it to end.`,
-    );
-  }
-  const outcome = await waitForServiceFree(client, scope, id, {
-    timeoutMs: queueTimeoutMs,
-    onWaiting: (r, waitedMs) =>
-      process.stderr.write(`queued: ${id} waits for ${describeInFlight(r)} to end (waited ${human(waitedMs)} of up to ${human(queueTimeoutMs)})\n`),
+  const [lane, inFlight] = await Promise.all([readLane(client, scope.taskQueue, service), releasesInFlight(client, scope, id)]);
+  const holderId = lane?.holder?.workflowId;
+  const busy: Pick<ReleaseInFlight, 'releaseId' | 'stage'> | undefined =
+    holderId !== undefined && holderId !== id ? (inFlight.find((r) => r.releaseId === holderId) ?? { releaseId: holderId, stage: lane!.holder!.kind === 'rollback' ? 'rollback' : 'queued' }) : inFlight[0];
+  if (!busy) return;
+  throw refused(
+    `not starting ${id}: ${describeInFlight(busy)} is in flight for ${service}. ` +
+      `Follow it with \`runway watch ${busy.releaseId}\`, or start with --queue to wait in the ${service} lane.`,
+  );
+}
+
+/** --queue: the release waits in its lane; so does the CLI, with a line every ~15 s, until its turn. */
+async function waitInLane(client: Client, scope: ServiceScope, id: string, queueTimeoutMs: number): Promise<void> {
+  const { service } = scope;
+  // The release gives up by itself after its queue timeout; the CLI waits a little longer to see it do so.
+  const wait = await awaitLaneTurn(client, scope.taskQueue, service, id, {
+    timeoutMs: queueTimeoutMs + 60_000,
+    onWaiting: (place, waitedMs) => process.stderr.write(`queued: ${id} is ${place} in the ${service} lane (waited ${human(waitedMs)} of up to ${human(queueTimeoutMs)})\n`),
   });
-  if (!outcome.ready) {
-    throw refused(
-      `not starting ${id}: ${describeInFlight(outcome.inFlight)} is still in flight for ${service} after ${human(outcome.waitedMs)} (--queue-timeout ${human(queueTimeoutMs)}). ` +
-        `Follow it with \`runway watch ${outcome.inFlight.releaseId}\`.`,
-    );
+  if (wait.kind === 'turn') {
+    if (wait.waitedMs > 2_000) process.stderr.write(`queued: ${id} holds the ${service} lane after ${human(wait.waitedMs)}; it goes on\n`);
+    return;
   }
-  if (outcome.waitedMs > 0) process.stderr.write(`queued: no other release of ${service} in flight after ${human(outcome.waitedMs)}; starting ${id}\n`);
+  if (wait.kind === 'timeout') {
+    throw refused(`${id} still waits in the ${service} lane after ${human(wait.waitedMs)} (--queue-timeout ${human(queueTimeoutMs)})${wait.place ? `: ${wait.place}` : ''}. Follow it with \`runway watch ${id}\`.`);
+  }
+  const outcome = (await client.workflow.getHandle(id).result().catch((err: Error) => ({ reason: err.message }))) as { reason?: string };
+  throw refused(`${id} ended while waiting in the ${service} lane: ${outcome.reason ?? 'no reason given'}`);
 }
 
 export function configureStartCommand(program: Command): void {
@@ -90,8 +98,8 @@ export function configureStartCommand(program: Command): void {
     .option('--reason <text>', 'why this release is happening', 'release')
     .option('--requested-by <who>', 'who asks for it (default: $RUNWAY_REQUESTED_BY, $GITHUB_ACTOR or $USER)')
     .option('--wait', 'follow the release; exit 0 only if it reaches production')
-    .option('--queue', 'when another release of the service is in flight, wait for it to end instead of refusing (exit 4)')
-    .option('--queue-timeout <duration>', `with --queue: give up (exit 4) after this long (default ${DEFAULT_QUEUE_TIMEOUT})`)
+    .option('--queue', "when another release of the service is in flight, wait in the service's lane for its turn instead of refusing (exit 4)")
+    .option('--queue-timeout <duration>', `with --queue: the release gives up (exit 4) after waiting this long in the lane (default ${DEFAULT_QUEUE_TIMEOUT})`)
     .option('--no-wait-for-freeze', 'when the service is frozen now (configured window or ad hoc freeze), refuse (exit 4) instead of waiting at the production gate')
     .option('--break-glass', 'may pass a freeze at the production gate with freeze.breakGlass.required approvals (runway break-glass approve); needs --reason')
     .option('--json', 'print machine-readable JSON')
@@ -123,19 +131,21 @@ export function configureStartCommand(program: Command): void {
           plan,
           ...(startingRun.startedBy ? { startedBy: startingRun.startedBy } : {}),
           ...(opts.breakGlass ? { breakGlass: { reason: opts.reason!.trim() } } : {}),
+          // No release waits in its lane for ever: with --queue as long as it says, otherwise the default.
+          laneTimeoutMs: queueTimeoutMs,
         };
         return withClient(env, async (client) => {
-          await awaitTurn(client, { service: opts.service, taskQueue: env.RUNWAY_TASK_QUEUE }, releaseId(opts.service, opts.version), opts, queueTimeoutMs);
+          const scope = { service: opts.service, taskQueue: env.RUNWAY_TASK_QUEUE };
+          if (!opts.queue && plan.lane?.mode !== 'supersede') await refuseWhileBusy(client, scope, releaseId(opts.service, opts.version));
           if (opts.waitForFreeze === false) {
             const freeze = await freezeNow(client, env.RUNWAY_TASK_QUEUE, opts.service, plan);
             if (freeze.frozen) throw refused(`not starting ${releaseId(opts.service, opts.version)} (--no-wait-for-freeze): ${opts.service} is ${freeze.text}`);
           }
           const started = await startRelease(client, env.RUNWAY_TASK_QUEUE, input);
-          if (opts.json && !opts.wait) {
-            process.stdout.write(`${JSON.stringify(started)}\n`);
-          } else if (!opts.json) {
-            process.stdout.write(started.started ? `${started.releaseId}\n` : `${started.releaseId} (already running)\n`);
-          }
+          // The id first (CI reads it), then the wait in the lane.
+          if (!opts.json) process.stdout.write(started.started ? `${started.releaseId}\n` : `${started.releaseId} (already running)\n`);
+          if (opts.queue) await waitInLane(client, scope, started.releaseId, queueTimeoutMs);
+          if (opts.json && !opts.wait) process.stdout.write(`${JSON.stringify(started)}\n`);
           if (!opts.wait) return;
           return followAndReport(client, started.releaseId, { events: opts.json ? undefined : process.stderr, result: process.stderr, json: opts.json });
         });
