@@ -5,6 +5,9 @@ import type { Command } from 'commander';
 import { followRelease, startRelease } from '../../release-client/releases';
 import { approveBreakGlass, endFreeze, startFreeze } from '../../release-client/freeze';
 import { startRollback } from '../../release-client/rollback';
+import { readLane } from '../../release-client/lane';
+import { describeLane, standingOf } from '../../domain/lane';
+import { laneWorkflowId } from '../../domain/lane-api';
 import { statusQuery } from '../../domain/release-api';
 import { loadConfig } from '../../config/load';
 import { releasePlan } from '../../config/plan';
@@ -96,6 +99,14 @@ const SCENARIOS = {
       'a release reaches production; then an ad hoc freeze is started (runway freeze start); a rollback of that release passes the freeze; ' +
       'a --break-glass release waits frozen at its production gate after its approval, one break-glass approval is not enough, the second lets it through; the freeze is ended',
   },
+  lane: {
+    image: 'healthy',
+    decision: 'approve',
+    lanes: true,
+    story:
+      "three commits of checkout are started at once: its lane (queue) runs them one at a time, in the order it admitted them; then, with the lane set to supersede, " +
+      'a newer commit rolls back the release still waiting for approval, and the next one replaces it while it waits',
+  },
 } as const satisfies Record<
   string,
   {
@@ -107,6 +118,7 @@ const SCENARIOS = {
     failsAfterRelease?: true;
     rollsBack?: true;
     freezes?: true;
+    lanes?: true;
     strategy?: Exclude<ProductionStrategyName, 'two-service-canary'>;
     approveAfterTestTraffic?: true;
   }
@@ -141,6 +153,7 @@ export function configureDemoCommand(program: Command, processes: RunwayProcesse
           return await withClient(stack.env, async (client) => {
             if ('rollsBack' in scenario) return await rollbackStory(stack, client, plan);
             if ('freezes' in scenario) return await freezeStory(stack, client, plan);
+            if ('lanes' in scenario) return await laneStory(stack, client, plan);
             const before = await recordedCalls(stack);
             const { final, link, job } = await demoRelease(stack, client, plan, opts.scenario, scenario);
             say();
@@ -181,14 +194,17 @@ async function demoRelease(
   plan: ReleasePlan,
   name: string,
   scenario: Scenario,
-  extra: { breakGlass?: { reason: string }; onStatus?: (status: ReleaseStatus) => Promise<void> } = {},
+  extra: { breakGlass?: { reason: string }; onStatus?: (status: ReleaseStatus) => Promise<void>; started?: { releaseId: string; version: string } } = {},
 ): Promise<DemoRelease> {
-  const version = randomBytes(20).toString('hex');
+  const version = extra.started?.version ?? randomBytes(20).toString('hex');
   const image = defaultImage(plan.imageRepository, version);
   const canary = 'canary' in scenario ? { canary: { [image]: { behaviour: scenario.canary } } } : {};
-  await setScenario(stack.sandbox.url, { images: { [image]: scenario.image }, ...canary });
+  // A release started already (the lane story's) has its image in the sandbox's scenario.
+  if (!extra.started) await setScenario(stack.sandbox.url, { images: { [image]: scenario.image }, ...canary });
   const job = 'fromCiJob' in scenario ? await startFromCiJob(stack, plan.repo, version) : undefined;
-  const { releaseId } = job
+  const { releaseId } = extra.started
+    ? extra.started
+    : job
     ? { releaseId: job.releaseId }
     : await startRelease(client, stack.env.RUNWAY_TASK_QUEUE, {
         service: DEMO_SERVICE,
@@ -376,6 +392,101 @@ async function freezeStory(stack: EmbeddedStack, client: Client, plan: ReleasePl
   say(`Rollback passed the freeze: ${rollbackPassed ? 'yes' : 'NO'}; the break-glass release waited frozen (${sawFrozen ?? 'never frozen'}) and passed with 2 approvals: ${passedByBreakGlass ? 'yes' : 'NO'}`);
   say(`The histories stay in .runway/temporal.db: run \`npm run runway -- dev\` and open ${first.link} and ${breakGlass.link}`);
   return rollbackPassed && passedByBreakGlass && sawFrozen !== undefined ? ExitCode.ok : ExitCode.failed;
+}
+
+/**
+ * `lane`: three commits of checkout started at once (three clients' worth of `runway start`); the
+ * lane admits one and queues two, and they reach production one after the other in its order.
+ * Then in `supersede` mode: a newer commit rolls back the one waiting for approval, and of two
+ * started together the newer replaces the older. Exits 0 only when each of these happened as told:
+ * grants in admission order, no release's production work before the previous one ended, the
+ * superseded ones stopped with the reason naming their successor.
+ */
+async function laneStory(stack: EmbeddedStack, client: Client, configured: ReleasePlan): Promise<number> {
+  const taskQueue = stack.env.RUNWAY_TASK_QUEUE;
+  const commits = (n: number) => Array.from({ length: n }, () => randomBytes(20).toString('hex'));
+  const start = (plan: ReleasePlan, version: string, name: string) =>
+    startRelease(client, taskQueue, { service: DEMO_SERVICE, version, image: defaultImage(plan.imageRepository, version), requestedBy: 'demo-ci', reason: `demo: lane (${name})`, plan });
+  const allVersions = commits(6);
+  await setScenario(stack.sandbox.url, { images: Object.fromEntries(allVersions.map((v) => [defaultImage(configured.imageRepository, v), 'healthy'])) });
+  const showLane = async () => {
+    const lane = await readLane(client, taskQueue, DEMO_SERVICE);
+    for (const line of lane ? describeLane(lane) : ['(the lane does not answer)']) say(`   ${line}`);
+    return lane;
+  };
+  const untilAdmitted = async (ids: string[]) => {
+    for (let i = 0; i < 100; i++) {
+      const lane = await readLane(client, taskQueue, DEMO_SERVICE);
+      if (lane && ids.every((id) => ['holder', 'queued'].includes(standingOf(lane, id).kind))) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  const queuePlan: ReleasePlan = { ...configured, lane: { mode: 'queue' } };
+  say('1. Three commits of checkout started at once (lane mode: queue):');
+  const queued = await Promise.all(allVersions.slice(0, 3).map(async (version, i) => ({ version, ...(await start(queuePlan, version, `commit ${i + 1}`)) })));
+  await untilAdmitted(queued.map((r) => r.releaseId));
+  const admitted = await showLane();
+  const order = admitted ? [admitted.holder?.workflowId, ...admitted.queue.map((e) => e.workflowId)] : [];
+  say();
+  const finals: DemoRelease[] = [];
+  for (const id of order) {
+    const release = queued.find((r) => r.releaseId === id);
+    if (!release) return ExitCode.failed;
+    say(`   Its turn: ${id}`);
+    const done = await demoRelease(stack, client, queuePlan, 'lane', SCENARIOS.lane, { started: release });
+    say(`   Outcome: ${done.final.result}`);
+    say();
+    finals.push(done);
+  }
+  // Each one's production work began after the one before it had ended.
+  const productionStart = (r: DemoRelease) => r.final.history.find((e) => e.stage === ReleaseStage.canary || e.stage === ReleaseStage.promoting)?.at ?? '';
+  const oneAtATime = finals.every((r, i) => r.final.result === 'released' && (i === 0 || productionStart(r) >= (finals[i - 1]!.final.finishedAt ?? '~')));
+  const afterQueue = await readLane(client, taskQueue, DEMO_SERVICE);
+  const grants = (afterQueue?.log ?? []).filter((e) => e.event === 'granted').map((e) => e.workflowId);
+  const inOrder = order.every((id, i) => grants.slice(-order.length)[i] === id);
+  say(`   Granted in admission order: ${inOrder ? 'yes' : 'NO'}; each one reached production only after the one before it ended: ${oneAtATime ? 'yes' : 'NO'}`);
+  say();
+
+  const supersedePlan: ReleasePlan = { ...configured, lane: { mode: 'supersede' } };
+  say('2. lane mode: supersede. Commit 4 is started and waits for approval:');
+  const fourth = await start(supersedePlan, allVersions[3]!, 'commit 4');
+  await untilStatus(client, fourth.releaseId, (st) => st.stage === ReleaseStage.awaitingApproval);
+  await showLane();
+  say('   Commit 5 is started, then commit 6 while 5 waits behind it:');
+  const fifth = await start(supersedePlan, allVersions[4]!, 'commit 5');
+  await untilAdmitted([fifth.releaseId]);
+  const sixth = await start(supersedePlan, allVersions[5]!, 'commit 6');
+  await untilAdmitted([sixth.releaseId]);
+  await showLane();
+  const ended = async (id: string) => (await followRelease(client, id, { pollMs: 300 })) as ReleaseStatus;
+  const [fourthFinal, fifthFinal] = await Promise.all([ended(fourth.releaseId), ended(fifth.releaseId)]);
+  say(`   ${fourth.releaseId}: ${fourthFinal.result} — ${fourthFinal.outcomeReason ?? ''}`);
+  say(`   ${fifth.releaseId}: ${fifthFinal.result} — ${fifthFinal.outcomeReason ?? ''}`);
+  say();
+  say(`   Its turn: ${sixth.releaseId}`);
+  const newest = await demoRelease(stack, client, supersedePlan, 'lane', SCENARIOS.lane, { started: { releaseId: sixth.releaseId, version: allVersions[5]! } });
+  say(`   Outcome: ${newest.final.result}`);
+  const superseded =
+    fourthFinal.result === 'rolled-back' &&
+    fourthFinal.outcomeReason === `superseded by ${fifth.releaseId}` &&
+    // Dropped while waiting, or rolled back if commit 4 had already given the lane up to it.
+    (fifthFinal.result === 'rejected' || fifthFinal.result === 'rolled-back') &&
+    fifthFinal.outcomeReason === `superseded by ${sixth.releaseId}` &&
+    newest.final.result === 'released';
+  say();
+  say(`Queue: ${inOrder && oneAtATime ? 'one at a time, in order' : 'NOT as told'}; supersede: ${superseded ? 'the waiting commits gave way to the newest' : 'NOT as told'}`);
+  say(`The histories stay in .runway/temporal.db: run \`npm run runway -- dev\` and open the lane, ${laneWorkflowId(taskQueue, DEMO_SERVICE)}, beside the releases`);
+  return inOrder && oneAtATime && superseded ? ExitCode.ok : ExitCode.failed;
+}
+
+/** Polls a release's status query until `predicate` holds (up to 60 s). */
+async function untilStatus(client: Client, releaseId: string, predicate: (status: ReleaseStatus) => boolean): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (predicate(await client.workflow.getHandle(releaseId).query(statusQuery))) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${releaseId} never reached the state the demo waits for`);
 }
 
 async function recordedCalls(stack: EmbeddedStack): Promise<RecordedCalls> {
