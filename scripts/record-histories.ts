@@ -95,6 +95,9 @@ const STORIES: Story[] = [
   { name: 'frozen-then-released', result: 'released', image: 'healthy', decision: 'approve', freezeMs: 15_000 },
   { name: 'break-glass-released', result: 'released', image: 'healthy', decision: 'approve', breakGlass: true },
   { name: 'released-with-proven-decisions', result: 'released', image: 'healthy', decision: 'approve', proven: true },
+  // Recorded with release lanes: each asks its service's lane for its turn first (patched 'release-lanes' / 'rollback-lanes').
+  { name: 'released-through-lane', result: 'released', image: 'healthy', decision: 'approve' },
+  { name: 'rollback-through-lane', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true },
 ];
 
 /** A worker that requires proofs: alice's fresh SSH key (ssh-keygen) and an HMAC key, on its own task queue. */

@@ -4,7 +4,8 @@
  * - queue: releases started at once from several clients run one at a time, in admission order;
  * - supersede: a newer commit replaces a waiting release and rolls back one not yet past approval,
  *   but queues behind one past approval;
- * - a rollback goes to the front and preempts the release holding the lane.
+ * - a rollback goes to the front and preempts the release holding the lane;
+ * - the lane outlives its worker and frees a holder ended while no worker ran.
  */
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { LaneState } from '../../src/domain/lane';
@@ -13,7 +14,8 @@ import type { ReleaseOutcome, ReleasePlan, ReleaseStatus } from '../../src/domai
 import { approveUpdate, statusQuery } from '../../src/domain/release-api';
 import { bakeLikeTheRealWindow, createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
-import { useTestClient } from '../support/temporal';
+import { Worker } from '@temporalio/worker';
+import { testNativeConnection, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 import { releaseInput, rollbackInput, startReleaseWorkflow, startRollback, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 
 const temporal = useTestClient();
@@ -129,6 +131,27 @@ describe('release lanes', () => {
       await untilStage(waiting, 'awaiting-approval');
       const lane = await laneOf(taskQueue);
       expect(grantOrder(lane)).toEqual([holder.workflowId, rollback.workflowId, waiting.workflowId]);
+      await approve(waiting);
+      expect((await outcomeOf(waiting)).result).toBe('released');
+    });
+  });
+
+  it('survives its worker: a holder terminated while no worker runs frees the lane once a new worker starts, and the next one goes', async () => {
+    const taskQueue = uniqueId('lane-restart');
+    const runWorker = async <T>(fn: () => Promise<T>) =>
+      (await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities: createFakeActivities().activities })).runUntil(fn());
+    const [holder, waiting] = await runWorker(async () => {
+      const first = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(lanePlan('queue')));
+      await untilStage(first, 'awaiting-approval');
+      const second = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(lanePlan('queue')));
+      await untilLane(taskQueue, (l) => l.queue.some((e) => e.workflowId === second.workflowId), 'the second release waiting');
+      return [first, second];
+    });
+    // No worker now: the holder is ended from outside, as an operator would.
+    await holder.terminate('test: ended while no worker runs');
+    await runWorker(async () => {
+      await untilStage(waiting, 'awaiting-approval');
+      expect(grantOrder(await laneOf(taskQueue))).toEqual([holder.workflowId, waiting.workflowId]);
       await approve(waiting);
       expect((await outcomeOf(waiting)).result).toBe('released');
     });
