@@ -24,7 +24,8 @@ const TASK_SCHEDULED = 1; // PENDING_WORKFLOW_TASK_STATE_SCHEDULED: waiting for 
 
 /** One build's worker in this process: the production versioning options, fake activities, its own identity. */
 async function startBuild(taskQueue: string, version: WorkerVersion, identity: string) {
-  const fake = createFakeActivities();
+  // Two releases of checkout run side by side, one per build: this suite is about builds, not lanes.
+  const fake = createFakeActivities({ laneFree: true });
   const worker = await Worker.create({
     connection: await testNativeConnection(),
     taskQueue,

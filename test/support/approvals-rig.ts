@@ -143,6 +143,8 @@ export async function startApprovalsRig(options: ApprovalsRigOptions = {}): Prom
   // Releases whose next bake window is inconclusive and holds the canary; every other window passes.
   const holding = new Set<string>();
   const fake = createFakeActivities({
+    // Suites here keep several releases of checkout waiting for decisions side by side.
+    laneFree: true,
     ...(options.decisionKeys ? { decisionKeys: options.decisionKeys } : {}),
     analysis: (_call, input) => {
       const id = Context.current().info.workflowExecution?.workflowId ?? '';

@@ -46,6 +46,12 @@ export interface FakeOptions {
   gitHubWritesBusy?: number;
   /** What watchFreeze answers (ad hoc freezes of the service); default none. */
   adHocFreezes?: () => AdHocFreeze[];
+  /**
+   * Every release is granted its service's lane at once, with no lane workflow: for suites about
+   * something else that keep several releases of one service waiting side by side. Lanes
+   * themselves are tested with the real lane (the default).
+   */
+  laneFree?: boolean;
 }
 
 const PASSING: MeasurementResult = {
@@ -137,8 +143,8 @@ export function createFakeActivities(options: FakeOptions = {}) {
       return { runningCount: services.get(key(input))!.desiredCount };
     },
     // The release lane is Temporal itself (a lane workflow on the test server), never faked.
-    enterLane: async (input) => (await realLane()).enterLane(input),
-    passLaneApproval: async (input) => (await realLane()).passLaneApproval(input),
+    enterLane: async (input) => (options.laneFree ? { decision: { kind: 'granted' } } : (await realLane()).enterLane(input)),
+    passLaneApproval: async (input) => (options.laneFree ? { ok: true } : (await realLane()).passLaneApproval(input)),
     awaitRunClosed: async (input) => (await realLane()).awaitRunClosed(input),
     // ECS's own strategies (activities/ecs-native.ts): not faked yet; a workflow test that reaches them fails naming the call.
     startNativeDeployment: notFaked('startNativeDeployment'),
