@@ -66,7 +66,7 @@ describe('runway rollback end to end', () => {
     expect(productionRuns()?.taskDefinition).toBe(first.status.deployed!.production);
   });
 
-  it('stops a release of the service waiting for approval (it rolls itself back), then rolls production', async () => {
+  it('preempts a release of the service waiting for approval through its lane (it rolls itself back), then rolls production', async () => {
     // Production runs the first release again (by the rollback above); go back to the second's version.
     const version = randomSha();
     const inFlight = releaseId(SERVICE, version);
@@ -75,22 +75,23 @@ describe('runway rollback end to end', () => {
 
     const rollback = await runRunway(['rollback', '--service', SERVICE, '--to', second.status.version, '--reason', 'the second was fine after all', '--wait'], current.stack.env);
     expect(rollback.code).toBe(0);
-    // The release in flight was cancelled and rolled back through its own compensation: `start --wait` says so
-    // (naming who asked when the workflow has closed by the time it reads the outcome; the status can come first).
+    // The rollback went to the front of the service's lane: the release holding it was stopped and
+    // rolled back through its own compensation, and `start --wait` says so.
+    const id = rollbackId(rollbackId(second.releaseId));
     const started = await start.exited;
-    expect(started.stderr).toMatch(/rolled-back — the release was cancelled/);
+    expect(started.stderr).toContain(`rolled-back — preempted by rollback ${id}`);
     expect(started.code).toBe(5);
     const description = await client.workflow.getHandle(inFlight).describe();
-    expect(description.status.name).toBe('CANCELLED');
     expect(description.typedSearchAttributes.get(stageSearchAttribute)).toBe('rolled-back');
 
-    const id = rollbackId(rollbackId(second.releaseId));
     const outcome = (await client.workflow.getHandle(id).result()) as ReleaseOutcome;
     expect(outcome.result).toBe('released');
     const history = outcome.status.history.map((e) => e.message);
-    const stopped = history.indexOf(`stopped ${inFlight}, in flight (it ended cancelled) so the rollback does not race it`);
-    expect(stopped).toBeGreaterThanOrEqual(0);
-    expect(stopped).toBeLessThan(history.findIndex((m) => m.startsWith('rolling production back to')));
+    // It touched production only once it held the lane, which the lane gives only after the release's run closed.
+    const holds = history.indexOf(`holds the ${SERVICE} lane`);
+    expect(holds).toBeGreaterThanOrEqual(0);
+    expect(holds).toBeLessThan(history.findIndex((m) => m.startsWith('rolling production back to')));
+    expect(new Date(outcome.status.history[holds]!.at).getTime()).toBeGreaterThanOrEqual(description.closeTime!.getTime());
     expect(productionRuns()).toMatchObject({ taskDefinition: second.status.deployed!.production, runningCount: 9 });
   });
 
