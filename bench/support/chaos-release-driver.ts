@@ -37,13 +37,15 @@ const POLL_MS = 250;
 const APPROVER_SLACK_ID = 'U01ALICE';
 const APPROVER = 'alice';
 
-export async function driveRelease(ctx: DriverContext, r: ChaosRelease): Promise<void> {
+/** `start` starts the release (by default from Runway's client, as `runway start` does); the lane chaos also starts some through the CLI. */
+export async function driveRelease(ctx: DriverContext, r: ChaosRelease, start?: () => Promise<void>): Promise<void> {
   const { stack } = ctx;
   if (r.scenario === 'smoke-fail') stack.sandbox.setScenario({ images: { [r.version]: 'unhealthy' } });
   if (r.scenario === 'bad-canary' && ctx.badCanary === 'canary-metrics') {
     stack.sandbox.setScenario({ canary: { [r.version]: { behaviour: 'errors' } } } as never);
   }
-  await startBenchRelease(stack.client, stack.taskQueue, stack.config, r.service, r.version);
+  if (start) await start();
+  else await startBenchRelease(stack.client, stack.taskQueue, stack.config, r.service, r.version);
   const decision = EXPECTATIONS[r.scenario].decision;
   while (Date.now() < ctx.deadline) {
     const status = await tryStatus(stack.client, r.id);
