@@ -98,6 +98,8 @@ const STORIES: Story[] = [
   // Recorded with release lanes: each asks its service's lane for its turn first (patched 'release-lanes' / 'rollback-lanes').
   { name: 'released-through-lane', result: 'released', image: 'healthy', decision: 'approve' },
   { name: 'rollback-through-lane', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true },
+  // Break-glass approvals through the decision verifier (patched 'proven-break-glass'; trusted on this worker).
+  { name: 'break-glass-verified', result: 'released', image: 'healthy', decision: 'approve', breakGlass: true },
 ];
 
 /** A worker that requires proofs: alice's fresh SSH key (ssh-keygen) and an HMAC key, on its own task queue. */

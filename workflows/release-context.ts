@@ -107,6 +107,7 @@ export class ReleaseContext {
     // Answers only while a --break-glass release is frozen at its gate (workflows/stages/freeze-gate.ts).
     registerBreakGlassHandlers(this.state, plan.approval, input, (by, pending) =>
       this.slack.reply('announcing a break-glass approval', `Break-glass approved by ${by} for ${input.service} ${this.shortVersion}${pending > 0 ? `; ${pending} more needed` : ''}`),
+      prover,
     );
   }
 

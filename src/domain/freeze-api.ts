@@ -4,7 +4,7 @@
  * break-glass Update of a release. Imported by workflows and clients alike. Deterministic.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { SlackOrigin } from './release-api';
+import type { SignedDecision, SlackOrigin } from './release-api';
 
 export const FREEZE_WORKFLOW_TYPE = 'freeze';
 
@@ -63,7 +63,7 @@ export function adHocFreezesOf(freezes: readonly AdHocFreeze[], service: string)
 }
 
 /** Same shape as an approval (ApproveRequest), judged by the same policy. */
-export interface BreakGlassRequest extends SlackOrigin {
+export interface BreakGlassRequest extends SlackOrigin, SignedDecision {
   by: string;
   comment?: string;
 }

@@ -4,6 +4,7 @@
  * at its gate now; break-glass approvals of a release.
  */
 import { type Client, ServiceError, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
+import type { SignedDecision } from '../domain/release-api';
 import {
   type AdHocFreeze,
   adHocFreezesOf,
@@ -70,6 +71,14 @@ export async function freezeNow(client: Client, taskQueue: string, service: stri
 }
 
 /** A break-glass approval of a frozen release; a refusal becomes ReleaseRefusedError with its reason. */
-export async function approveBreakGlass(client: Client, id: string, request: { by: string; comment?: string }): Promise<BreakGlassAck> {
-  return refusalsAsErrors(() => client.workflow.getHandle(id).executeUpdate(breakGlassApproveUpdate, { args: [request] }));
+/** `sign` (the CLI's SSH signer) binds the approval to the release's current run, to which it is then sent. */
+export async function approveBreakGlass(
+  client: Client,
+  id: string,
+  request: { by: string; comment?: string },
+  sign?: (runId: string) => Promise<SignedDecision>,
+): Promise<BreakGlassAck> {
+  const runId = sign ? (await client.workflow.getHandle(id).describe()).runId : undefined;
+  const signed = sign && runId ? await sign(runId) : {};
+  return refusalsAsErrors(() => client.workflow.getHandle(id, runId).executeUpdate(breakGlassApproveUpdate, { args: [{ ...request, ...signed }] }));
 }

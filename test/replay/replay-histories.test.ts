@@ -21,6 +21,7 @@ describe('recorded release histories', () => {
     expect(files.sort()).toEqual([
       'aborted-by-operator.json',
       'break-glass-released.json',
+      'break-glass-verified.json',
       'frozen-then-released.json',
       'held-then-resumed.json',
       'rejected.json',

@@ -61,4 +61,33 @@ describeWithSshKeygen(__filename)('runway decisions signed with --sign-with', ()
     expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: 'alice', comment: 'lgtm' });
     expect(outcome.status.approval.refused.map((r) => r.reason)).toEqual(['unsigned decision', expect.stringMatching(/^signature does not match alice's key/)]);
   });
+
+  it('runway break-glass approve: refused unsigned (exit 4), accepted signed with the approver\'s key', async () => {
+    const fake = createFakeActivities({
+      decisionKeys: { hmacKeys: { k1: randomBytes(32) }, sshKeysOf: (p) => ({ alice: [ssh.keys.alice.publicLine], bob: [ssh.keys.bob.publicLine] })[p] ?? [] },
+    });
+    const now = Date.now();
+    const plan = samplePlan({
+      freeze: { intervals: [{ startMs: now - 1000, endMs: now + 3600_000, reason: 'year-end freeze', scope: 'global' }], resolvedFromMs: now - 3600_000, resolvedUntilMs: now + 24 * 3600_000, breakGlassRequired: 1 },
+    });
+    const outcome = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, { ...releaseInput(plan), breakGlass: { reason: 'security fix' } });
+      await untilStage(handle, 'awaiting-approval');
+      const id = handle.workflowId;
+      expect(await runway(['approve', id, '--as', 'alice', '--sign-with', ssh.keys.alice.path])).toMatchObject({ code: 0 });
+      await untilStage(handle, 'frozen');
+
+      const unsigned = await runway(['break-glass', 'approve', id, '--as', 'bob']);
+      expect(unsigned.code).toBe(4);
+      expect(unsigned.stderr).toContain('break-glass approval refused: unsigned decision');
+      expect((await handle.query(statusQuery)).stage).toBe('frozen');
+
+      const signed = await runway(['break-glass', 'approve', id, '--as', 'bob', '--sign-with', ssh.keys.bob.path]);
+      expect(signed).toMatchObject({ code: 0 });
+      expect(signed.stdout).toContain(`${id}: break-glass approved by bob; it passes the freeze`);
+      return (await handle.result()) as ReleaseOutcome;
+    });
+    expect(outcome.result).toBe('released');
+    expect(outcome.status.freeze?.breakGlass?.approvals.map((a) => a.by)).toEqual(['bob']);
+  });
 });

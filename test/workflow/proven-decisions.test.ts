@@ -25,6 +25,7 @@ import { samplePlan } from '../support/sample-plan';
 import { describeWithSshKeygen, useSshKeys } from '../support/ssh-keygen';
 import { useTestClient } from '../support/temporal';
 import { decisionKeysFrom } from '../../src/config/decision-keys';
+import { breakGlassApproveUpdate } from '../../src/domain/freeze-api';
 import { parseConfig } from '../../src/config/load';
 import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
 import { releaseInput, rollbackInput, startReleaseWorkflow, startRollback, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
@@ -215,5 +216,37 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
       return result;
     });
     expect(status).toMatchObject({ stage: 'awaiting-approval', approval: { refused: [expect.objectContaining({ by: 'mallory' })] } });
+  });
+
+  it('proves break-glass approvals: an unsigned one or one signed with another key is refused and recorded; signed ones pass the freeze', async () => {
+    const fake = createFakeActivities({ decisionKeys: keys() });
+    const now = Date.now();
+    const plan = samplePlan({
+      approval: { channel: '#deploys', approvers: ['alice', 'bob'], timeoutMs: 60_000, allowSelfApproval: false },
+      freeze: { intervals: [{ startMs: now - 1000, endMs: now + 3600_000, reason: 'year-end freeze', scope: 'global' }], resolvedFromMs: now - 3600_000, resolvedUntilMs: now + 24 * 3600_000, breakGlassRequired: 2 },
+    });
+    const outcome = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, { ...releaseInput(plan), breakGlass: { reason: 'security fix' } });
+      await untilStage(handle, 'awaiting-approval');
+      const runId = await runIdOf(handle);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', ...(await sshSignedDecision(bound(handle, runId, 'approve', 'alice'), ssh.keys.alice.path)) }] });
+      await untilStage(handle, 'frozen');
+      const breakGlass = (request: { by: string; comment?: string } & SignedDecision) => refusal(handle.executeUpdate(breakGlassApproveUpdate, { args: [request] }));
+
+      expect(await breakGlass({ by: 'alice' })).toMatch(/^DecisionRefused: break-glass approval refused: unsigned decision/);
+      // Mallory's key, claiming to be bob.
+      expect(await breakGlass({ by: 'bob', ...(await sshSignedDecision(bound(handle, runId, 'break-glass', 'bob'), ssh.keys.mallory.path)) })).toMatch(/^DecisionRefused: break-glass approval refused: .*bob/);
+      // A proof for another action (alice's approval) is not a break-glass approval.
+      expect(await breakGlass({ by: 'alice', ...(await sshSignedDecision(bound(handle, runId, 'approve', 'alice'), ssh.keys.alice.path)) })).toMatch(/^DecisionRefused: break-glass approval refused/);
+      expect((await handle.query(statusQuery)).freeze?.breakGlass?.approvals).toEqual([]);
+
+      expect(await handle.executeUpdate(breakGlassApproveUpdate, { args: [{ by: 'alice', ...(await sshSignedDecision(bound(handle, runId, 'break-glass', 'alice'), ssh.keys.alice.path)) }] })).toMatchObject({ by: 'alice', pending: 1 });
+      expect(await handle.executeUpdate(breakGlassApproveUpdate, { args: [{ by: 'bob', ...(await sshSignedDecision(bound(handle, runId, 'break-glass', 'bob'), ssh.keys.bob.path)) }] })).toMatchObject({ by: 'bob', pending: 0 });
+      return (await handle.result()) as ReleaseOutcome;
+    });
+    expect(outcome.result).toBe('released');
+    expect(outcome.status.freeze?.breakGlass?.approvals.map((a) => a.by)).toEqual(['alice', 'bob']);
+    const refused = outcome.status.history.map((e) => e.message).filter((m) => m.includes('refused'));
+    expect(refused.length).toBeGreaterThanOrEqual(3);
   });
 });

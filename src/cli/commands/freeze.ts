@@ -15,6 +15,7 @@ import { CliError, invalidInput } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { defaultRequester } from '../requester';
 import { runAction } from '../run-action';
+import { SIGN_WITH_FLAG, SIGN_WITH_HELP, signingKeyPath, sshSigner } from '../signing';
 import type { RunwayConfig } from '../../config/schema';
 
 interface FreezeOptions {
@@ -155,11 +156,14 @@ export function configureFreezeCommands(program: Command): void {
     .argument('<id>', 'release id')
     .requiredOption('--as <user>', 'who approves; must be an allowed approver, not the requester')
     .option('--comment <text>', 'note kept in the release history')
+    .option(SIGN_WITH_FLAG, SIGN_WITH_HELP)
     .action(
-      runAction(async (id: string, opts: { as: string; comment?: string }) => {
+      runAction(async (id: string, opts: { as: string; comment?: string; signWith?: string }) => {
         if (!opts.as.trim()) throw invalidInput('--as: an approver identity is required');
+        const keyPath = signingKeyPath(opts.signWith);
         await withClient(cliEnv(), async (client) => {
-          const ack = await refusedAsExit(() => approveBreakGlass(client, id, { by: opts.as.trim(), ...(opts.comment ? { comment: opts.comment } : {}) }));
+          const sign = keyPath ? sshSigner(client, id, 'break-glass', opts.as.trim(), opts.comment, keyPath) : undefined;
+          const ack = await refusedAsExit(() => approveBreakGlass(client, id, { by: opts.as.trim(), ...(opts.comment ? { comment: opts.comment } : {}) }, sign));
           process.stdout.write(`${ack.releaseId}: break-glass approved by ${ack.by}; ${ack.pending === 0 ? 'it passes the freeze' : `${ack.pending} more approval(s) needed`}\n`);
         });
       }),
