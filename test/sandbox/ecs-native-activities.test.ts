@@ -206,7 +206,8 @@ describe('retries', () => {
     await expect(run('answerLifecycleHook', { serviceDeploymentArn, hookId: rollbackHook, action: 'ROLLBACK' }, { attempt: 2 })).resolves.toEqual({
       answered: false,
       hookStatus: 'FAILED',
-      deploymentStatus: 'ROLLBACK_IN_PROGRESS',
+      // The rollback may already have finished when the retry reads it (a loaded CI machine): either way the hook is not answered again.
+      deploymentStatus: expect.stringMatching(/^ROLLBACK_(IN_PROGRESS|SUCCESSFUL)$/),
     });
     expect(continueCalls()).toBe(2);
     await expect(run('awaitServiceDeploymentEnd', { serviceDeploymentArn, timeoutMs: 10_000 })).resolves.toEqual({
