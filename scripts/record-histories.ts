@@ -23,7 +23,7 @@ import path from 'node:path';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { execFileSync } from 'node:child_process';
 import { controlRelease, decideRelease, followRelease, startRelease } from '../src/release-client/releases';
-import { resolveRollback, startRollback } from '../src/release-client/rollback';
+import { resolveRollback, rollbackToSign, startRollback } from '../src/release-client/rollback';
 import { approveBreakGlass, endFreeze, startFreeze } from '../src/release-client/freeze';
 import { parseConfig } from '../src/config/load';
 import { releasePlan } from '../src/config/plan';
@@ -71,7 +71,9 @@ interface Story {
   breakGlass?: boolean;
   /**
    * On a worker that requires proven decisions (README, "Threat model"): an unsigned approval is
-   * refused first, then alice's SSH-signed one (a fresh ssh-keygen key) is accepted.
+   * refused first, then alice's SSH-signed one (a fresh ssh-keygen key) is accepted. With
+   * `rollsBack`, the releases run on the trusting worker and only the rollback, signed by alice,
+   * on the proving one.
    */
   proven?: boolean;
 }
@@ -100,6 +102,8 @@ const STORIES: Story[] = [
   { name: 'rollback-through-lane', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true },
   // Break-glass approvals through the decision verifier (patched 'proven-break-glass'; trusted on this worker).
   { name: 'break-glass-verified', result: 'released', image: 'healthy', decision: 'approve', breakGlass: true },
+  // A rollback whose start alice proved with her SSH key, on the worker that requires proofs (patched 'proven-rollback').
+  { name: 'rollback-proven', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true, proven: true },
 ];
 
 /** A worker that requires proofs: alice's fresh SSH key (ssh-keygen) and an HMAC key, on its own task queue. */
@@ -168,7 +172,7 @@ async function main(): Promise<void> {
         const freeze = { intervals: [{ startMs: nowMs - 1000, endMs: nowMs + (story.freezeMs ?? 0), reason: 'recorded freeze', scope: 'global' as const }], resolvedFromMs: nowMs, resolvedUntilMs: nowMs + 3600_000, breakGlassRequired: 2 };
         const storyPlan = story.freezeMs ? { ...markedPlan, freeze } : markedPlan;
         if (story.breakGlass) await startFreeze(client, 'record', { reason: 'recorded incident', by: 'recorder' });
-        let { releaseId } = await startRelease(client, story.proven ? PROVEN_QUEUE : 'record', {
+        let { releaseId } = await startRelease(client, story.proven && !story.rollsBack ? PROVEN_QUEUE : 'record', {
           service: 'checkout',
           version,
           image,
@@ -191,7 +195,13 @@ async function main(): Promise<void> {
             rollback = await resolveRollback(client, { service: 'checkout', reason: 'recorded', requestedBy: 'recorder', plan }).catch(() => undefined);
           }
           if (!rollback) throw new Error(`${story.name}: the two releases never showed in Runway's records`);
-          releaseId = (await startRollback(client, 'record', rollback)).rollbackId;
+          if (story.proven) {
+            const asAlice = { ...rollback, requestedBy: 'alice' };
+            const decision = await sshSignedDecision(rollbackToSign('default', asAlice), proven.keyPath);
+            releaseId = (await startRollback(client, PROVEN_QUEUE, { ...asAlice, decision })).rollbackId;
+          } else {
+            releaseId = (await startRollback(client, 'record', rollback)).rollbackId;
+          }
         }
         await followRelease(client, releaseId, {
           pollMs: 200,

@@ -4,13 +4,14 @@
  * admitted at the front of the service's lane, which stops the release holding it (that release
  * rolls itself back through its own compensation) and keeps the others waiting behind it; before
  * lanes, the releases in flight were found and stopped. An approval is asked only when the
- * service's policy says so. The target's task definition must still exist. Production is rolled
+ * service's policy says so. Who asks must be proven first when the workers verify decisions (a
+ * refusal changes nothing). The target's task definition must still exist. Production is rolled
  * with the same ECS verdicts as a promotion, recorded on GitHub and in Slack; if that fails,
  * what ran is put back.
  */
 import { patched, workflowInfo } from '@temporalio/workflow';
 import { ReleaseStage, type ReleaseInput, type ReleaseOutcome } from '../src/domain/release';
-import type { RollbackInput } from '../src/domain/rollback';
+import { rollbackDecisionNote, type RollbackInput } from '../src/domain/rollback';
 import { isNativeStrategy } from '../src/domain/ecs-native-plan';
 import { rollOut } from './ecs-rollout';
 import { redeployNative } from './traffic/ecs-native';
@@ -19,6 +20,10 @@ import { ReleaseLane } from './release-lane';
 import { ReleaseRejected } from './release-stopped';
 import { awaitApproval } from './stages/approval';
 import { rollBack } from './stages/rollback';
+import { proveStart } from './handlers/decision-proof';
+
+/** Rollbacks started from before proven rollback starts replay without the check. */
+export const PROVEN_ROLLBACK_PATCH = 'proven-rollback';
 
 export async function rollback(input: RollbackInput): Promise<ReleaseOutcome> {
   const release = new ReleaseContext(asReleaseInput(input));
@@ -26,6 +31,7 @@ export async function rollback(input: RollbackInput): Promise<ReleaseOutcome> {
   if (patched('rollback-lanes')) release.lane = new ReleaseLane(release, 'rollback', workflowInfo().taskQueue);
   try {
     await release.forward.run(async () => {
+      if (patched(PROVEN_ROLLBACK_PATCH)) await proveRequester(release, input);
       await checkTarget(release, input);
       if (release.lane) await release.lane.awaitTurn();
       else await stopReleasesInFlight(release, input);
@@ -48,6 +54,21 @@ function asReleaseInput(input: RollbackInput): ReleaseInput {
     reason: `roll back ${input.from.version.slice(0, 12)} (${input.from.workflowId}) to ${input.to.version.slice(0, 12)}: ${input.reason}`,
     plan: input.plan,
   };
+}
+
+/**
+ * Anyone who can start a workflow in the namespace can start a rollback naming anyone: before
+ * anything is touched, the worker verifies the proof it was started with (bound to this rollback,
+ * the rolled-back run, its target and reason), as it does for decisions. A worker with no keys
+ * trusts the name, as before.
+ */
+async function proveRequester(release: ReleaseContext, input: RollbackInput): Promise<void> {
+  const proven = await proveStart(input.service, 'rollback', { by: input.requestedBy, ...input.decision }, rollbackDecisionNote(input), input.from.runId ?? '');
+  if ('refused' in proven) {
+    release.record(`rollback requested by ${input.requestedBy} refused: ${proven.refused}`);
+    throw new ReleaseRejected(`rollback refused: ${proven.refused}`);
+  }
+  if (proven.via !== 'trusted') release.record(`rollback requested by ${proven.actor.by}, proven by ${proven.via === 'slack' ? "the approvals server's signature" : 'SSH signature'}`);
 }
 
 /** The target's task definition must still be deployable; a rollback to a deregistered one is refused, naming it. */

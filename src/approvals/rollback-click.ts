@@ -6,13 +6,15 @@
  * canary's Roll back), Runway's records decide what to go back to — the release on the message
  * must still be what production runs (`of`), so a click on an older message is refused, naming
  * what runs now — and `startRollback` starts it once: a second click finds the rollback running.
+ * With a decision key, the start carries the server's proof of who clicked (README, "Threat model").
  */
 import type { Client } from '@temporalio/client';
 import { releasePlan } from '../config/plan';
 import type { RunwayConfig } from '../config/schema';
 import { allowedApprovers, type ApprovalPolicy, isApprover } from '../domain/approval-policy';
 import type { ReleasePlan } from '../domain/release';
-import { resolveRollback, RollbackRefusedError, startRollback } from '../release-client/rollback';
+import { type DecisionHmacKey, hmacSignedDecision } from '../release-client/decision-signing';
+import { resolveRollback, RollbackRefusedError, rollbackToSign, startRollback } from '../release-client/rollback';
 import type { ClickOutcome } from './decide-click';
 import type { GroupMembership } from './group-membership';
 import type { ButtonClick } from './interaction';
@@ -41,6 +43,8 @@ export interface RollbackClickContext {
   identity: (slackUserId: string) => string;
   membership?: GroupMembership;
   rollbacks?: RollbackClickOptions;
+  /** The current RUNWAY_DECISION_HMAC_KEYS key: the start is signed with it, so workers that verify decisions know the approvals server vouches for the clicker. */
+  decisionKey?: DecisionHmacKey;
 }
 
 class NotStarted extends Error {}
@@ -69,9 +73,13 @@ export async function rollbackClick(client: Client, click: ButtonClick, ctx: Rol
     if (!isApprover(policy, { by, slackUserId: userId, groups })) throw new NotStarted(`${by} may not roll back ${service} (allowed: ${allowedApprovers(policy)})`);
     const { taskQueue } = ctx.rollbacks;
     // A deadline, because reading the records and starting need Temporal, which may not answer.
-    const started = await client.withDeadline(Date.now() + ctx.timeoutMs, async () =>
-      startRollback(client, taskQueue, await resolveRollback(client, { service, of: releaseId, reason: SLACK_ROLLBACK_REASON, requestedBy: by, plan })),
-    );
+    const key = ctx.decisionKey;
+    const started = await client.withDeadline(Date.now() + ctx.timeoutMs, async () => {
+      const resolved = await resolveRollback(client, { service, of: releaseId, reason: SLACK_ROLLBACK_REASON, requestedBy: by, plan });
+      // Signed after Slack's signature and the policy passed, with the Slack user and groups found here.
+      const input = key ? { ...resolved, decision: hmacSignedDecision(rollbackToSign(client.options.namespace, resolved, { slackUserId: userId, groups }), key) } : resolved;
+      return startRollback(client, taskQueue, input);
+    });
     const { rollbackId, input } = started;
     const follow = `Follow it with \`runway watch ${rollbackId}\`.`;
     if (!started.started) {

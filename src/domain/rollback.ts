@@ -4,10 +4,13 @@
  * definition it put there), and the choice of what to put back. Pure; deterministic.
  */
 import type { ReleasePlan } from './release';
+import type { SignedDecision } from './release-api';
 
 /** A finished release or rollback that put a version into production, as Runway recorded it. */
 export interface ProductionRecord {
   workflowId: string;
+  /** The run that reached production (a rollback's proof is bound to it); absent in records read before Runway kept it. */
+  runId?: string;
   kind: 'release' | 'rollback';
   version: string;
   image: string;
@@ -28,11 +31,26 @@ export interface RollbackTarget {
 export interface RollbackInput {
   service: string;
   /** The release (or rollback) whose version runs in production now: the one being rolled back. */
-  from: { workflowId: string; version: string; taskDefinition?: string };
+  from: { workflowId: string; runId?: string; version: string; taskDefinition?: string };
   to: RollbackTarget;
   requestedBy: string;
   reason: string;
   plan: ReleasePlan;
+  /**
+   * Who asks for it, proven (README, "Threat model"): the CLI's SSH signature or the approvals
+   * server's MAC over the action `rollback`, this rollback's workflow id, the rolled-back release's
+   * run id (`from.runId`: the rollback's own run id does not exist before it starts) and, as its
+   * note, `rollbackDecisionNote` (target and reason). Required by workers configured with keys.
+   */
+  decision?: SignedDecision;
+}
+
+/**
+ * The note a rollback's proof signs (by its digest): what it goes back to, from what, and why. So
+ * a proof for one target or reason does not start a rollback to another.
+ */
+export function rollbackDecisionNote(input: Pick<RollbackInput, 'from' | 'to' | 'reason'>): string {
+  return `roll back ${input.from.workflowId} (${input.from.version}) to ${input.to.workflowId} (${input.to.version}, ${input.to.taskDefinition}): ${input.reason}`;
 }
 
 /**

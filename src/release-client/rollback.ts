@@ -9,7 +9,8 @@ import type { Client } from '@temporalio/client';
 import type { ReleaseOutcome, ReleasePlan } from '../domain/release';
 import { ROLLBACK_WORKFLOW_TYPE } from '../domain/release-api';
 import { SERVICE_NAME_PATTERN } from '../domain/release-id';
-import { chooseRollbackTarget, type ProductionRecord, type RollbackInput, rollbackId } from '../domain/rollback';
+import { chooseRollbackTarget, type ProductionRecord, rollbackDecisionNote, type RollbackInput, rollbackId } from '../domain/rollback';
+import type { DecisionToSign } from './decision-signing';
 import { startOnce } from './releases';
 
 /** How many finished releases and rollbacks of a service are read, newest first. */
@@ -25,6 +26,7 @@ export async function productionRecords(client: Client, service: string): Promis
     if (outcome.result !== 'released') continue;
     records.push({
       workflowId: wf.workflowId,
+      runId: wf.runId,
       kind: wf.type === ROLLBACK_WORKFLOW_TYPE ? 'rollback' : 'release',
       version: outcome.status.version,
       image: outcome.status.image,
@@ -62,7 +64,12 @@ export async function resolveRollback(client: Client, request: RollbackRequest):
   if ('refusal' in choice) throw new RollbackRefusedError(choice.refusal);
   return {
     service: request.service,
-    from: { workflowId: choice.from.workflowId, version: choice.from.version, ...(choice.from.taskDefinition ? { taskDefinition: choice.from.taskDefinition } : {}) },
+    from: {
+      workflowId: choice.from.workflowId,
+      ...(choice.from.runId ? { runId: choice.from.runId } : {}),
+      version: choice.from.version,
+      ...(choice.from.taskDefinition ? { taskDefinition: choice.from.taskDefinition } : {}),
+    },
     to: choice.to,
     requestedBy: request.requestedBy,
     reason: request.reason,
@@ -89,4 +96,24 @@ export async function startRollback(client: Client, taskQueue: string, input: Ro
     details: `**Back to** ${input.to.taskDefinition} (${input.to.workflowId})\n\n**Requested by** ${input.requestedBy}: ${input.reason}`,
   });
   return { rollbackId: id, started, input };
+}
+
+/**
+ * What the proof of a rollback's start signs: the action `rollback` on the rollback's workflow id,
+ * bound to the run of the release it rolls back (its own run id does not exist yet), its target
+ * and reason as the note, by the requester (with the Slack user and groups the approvals server
+ * found). Throws when the record of that run has no run id (it cannot be signed for).
+ */
+export function rollbackToSign(namespace: string, input: RollbackInput, slack: { slackUserId?: string; groups?: readonly string[] } = {}): DecisionToSign {
+  if (!input.from.runId) throw new RollbackRefusedError(`the record of ${input.from.workflowId} has no run id, so a rollback of it cannot be signed`);
+  return {
+    namespace,
+    releaseId: rollbackId(input.from.workflowId),
+    runId: input.from.runId,
+    action: 'rollback',
+    by: input.requestedBy,
+    ...(slack.slackUserId ? { slackUserId: slack.slackUserId } : {}),
+    ...(slack.groups ? { groups: slack.groups } : {}),
+    note: rollbackDecisionNote(input),
+  };
 }

@@ -2,14 +2,18 @@
  * Proven decisions through the approvals server (issue 18, part 3): with a worker that requires
  * proofs, a real signed Slack click is accepted because the server signs what it forwards (with
  * the groups it resolved itself), while the same decision sent by a raw Temporal client, naming
- * the same Slack user and group, is refused and recorded.
+ * the same Slack user and group, is refused and recorded. The Roll back button's rollback starts
+ * with the server's proof of the clicker, which the rollback verifies before touching anything.
  */
 import { randomBytes } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { approveUpdate, statusQuery } from '../../src/domain/release-api';
 import { CANARY_RESUME_ACTION_ID } from '../../src/shared/slack-button-value';
+import { rollbackId } from '../../src/domain/rollback';
 import { ALICE, type ApprovalsRig, BOB, CAROL, clickReply, DAVE, DEPLOYERS, startApprovalsRig, until } from '../support/approvals-rig';
+import { untilRecorded } from '../support/releases-to-production';
+import { uniqueId } from '../support/temporal';
 
 const KEY = randomBytes(32);
 
@@ -51,5 +55,24 @@ describe('proven decisions from Slack', () => {
     const outcome = (await handle.result()) as ReleaseOutcome;
     expect(outcome.result).toBe('released');
     expect(outcome.status.controls).toEqual([expect.objectContaining({ action: 'resume', by: BOB, reason: 'via Slack' })]);
+  });
+
+  it("signs the rollback a Roll back click starts: the rollback proves its requester before touching production", async () => {
+    const service = uniqueId('rbp');
+    const released: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const handle = await rig.startAwaitingRelease({}, { service });
+      expect(await click(ALICE, 'approve', handle.workflowId)).toContain('You approved');
+      expect(((await handle.result()) as ReleaseOutcome).result).toBe('released');
+      released.push(handle.workflowId);
+    }
+    await untilRecorded(rig.client, service, 2);
+    await until(() => rig.messageOf(released[1])?.text?.includes('Released to production') ?? false, 'the final update');
+    const reply = await rig.sandbox.clickButton({ url: rig.server.eventsUrl, user: BOB, action: 'rollback', releaseId: released[1] });
+    expect(reply.status).toBe(200);
+    await rig.server.settled();
+    const outcome = (await rig.client.workflow.getHandle(rollbackId(released[1])).result()) as ReleaseOutcome;
+    expect(outcome).toMatchObject({ result: 'released', status: { requestedBy: BOB } });
+    expect(outcome.status.history.map((e) => e.message)).toContain(`rollback requested by ${BOB}, proven by the approvals server's signature`);
   });
 });

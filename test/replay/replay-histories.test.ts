@@ -34,6 +34,7 @@ describe('recorded release histories', () => {
       'released-with-proven-decisions.json',
       'released.json',
       'rollback-of-release.json',
+      'rollback-proven.json',
       'rollback-through-lane.json',
       'rolled-back-bad-image.json',
       'rolled-back-by-watch.json',

@@ -2,16 +2,24 @@
  * `runway approve|pause|… --sign-with` as a real CLI process against a worker that requires proofs
  * (issue 18, part 3): the SSH-signed decision is accepted; unsigned, or signed with a key that is
  * not the named person's, it is refused with the reason and exit code 4; a missing key file is
- * invalid input (2); no ssh-keygen on PATH is an error naming it (1).
+ * invalid input (2); no ssh-keygen on PATH is an error naming it (1). `runway rollback
+ * --sign-with` starts a rollback the worker proves before it touches production; unsigned, the
+ * rollback ends rejected (exit 6 with --wait) naming why, and production is unchanged.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ReleaseOutcome } from '../../src/domain/release';
-import { statusQuery } from '../../src/domain/release-api';
+import { approveUpdate, RELEASE_WORKFLOW_TYPE, serviceSearchAttribute, stageSearchAttribute, statusQuery, versionSearchAttribute } from '../../src/domain/release-api';
+import { releaseId } from '../../src/domain/release-id';
+import { rollbackId } from '../../src/domain/rollback';
+import { sshSignedDecision } from '../../src/release-client/decision-signing';
+import { untilRecorded } from '../support/releases-to-production';
 import { createFakeActivities } from '../support/fake-activities';
 import { spawnRunway } from '../support/runway-process';
 import { samplePlan } from '../support/sample-plan';
 import { describeWithSshKeygen, useSshKeys } from '../support/ssh-keygen';
-import { testTemporalAddress, useTestClient } from '../support/temporal';
+import { testTemporalAddress, uniqueId, useTestClient } from '../support/temporal';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 
 const temporal = useTestClient();
@@ -89,5 +97,57 @@ describeWithSshKeygen(__filename)('runway decisions signed with --sign-with', ()
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.freeze?.breakGlass?.approvals.map((a) => a.by)).toEqual(['bob']);
+  });
+
+  it('runway rollback --sign-with: the proven rollback puts production back; unsigned it ends rejected naming why and changes nothing', async () => {
+    const fake = createFakeActivities({
+      decisionKeys: { hmacKeys: { k1: randomBytes(32) }, sshKeysOf: (p) => ({ alice: [ssh.keys.alice.publicLine] })[p] ?? [] },
+    });
+    // A service of its own (production records are per service across the dev server), on the fake's checkout ECS services.
+    const service = uniqueId('rbsig');
+    const configFile = path.join(ssh.dir.dir, `${service}.yaml`);
+    writeFileSync(
+      configFile,
+      `services:\n  ${service}:\n    repo: acme/checkout\n    image: registry.local/checkout\n    container: app\n` +
+        `    staging: { cluster: staging, service: checkout }\n    production: { cluster: production, service: checkout, canaryService: checkout-canary }\n` +
+        `    smoke: { url: "http://localhost/health" }\n    approval: { channel: "#d", approvers: [alice] }\n`,
+    );
+    const result = await withWorker(fake.activities, async (taskQueue) => {
+      const released: ReleaseOutcome[] = [];
+      for (let i = 0; i < 2; i++) {
+        const input = { ...releaseInput(samplePlan()), service };
+        const handle = await temporal.client.workflow.start(RELEASE_WORKFLOW_TYPE, {
+          workflowId: releaseId(service, input.version),
+          taskQueue,
+          args: [input],
+          typedSearchAttributes: [
+            { key: serviceSearchAttribute, value: service },
+            { key: versionSearchAttribute, value: input.version },
+            { key: stageSearchAttribute, value: 'queued' },
+          ],
+        });
+        await untilStage(handle, 'awaiting-approval');
+        const runId = (await handle.describe()).runId;
+        const signed = await sshSignedDecision({ namespace: 'default', releaseId: handle.workflowId, runId, action: 'approve', by: 'alice' }, ssh.keys.alice.path);
+        await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', ...signed }] });
+        released.push((await handle.result()) as ReleaseOutcome);
+      }
+      await untilRecorded(temporal.client, service, 2);
+      const env = { RUNWAY_TASK_QUEUE: taskQueue, RUNWAY_CONFIG: configFile };
+      const unsigned = await runway(['rollback', '--service', service, '--reason', 'errors', '--as', 'alice', '--wait'], env);
+      const productionAfterRefusal = (await fake.activities.describeService({ cluster: 'production', service: 'checkout' })).taskDefinition;
+      // The refused rollback has its id: signed, the same rollback is started again (its run ended).
+      await temporal.client.workflow.getHandle(rollbackId(released[1].releaseId)).result();
+      const signed = await runway(['rollback', '--service', service, '--reason', 'errors', '--as', 'alice', '--wait', '--sign-with', ssh.keys.alice.path], env);
+      const productionAfter = (await fake.activities.describeService({ cluster: 'production', service: 'checkout' })).taskDefinition;
+      return { released, unsigned, productionAfterRefusal, signed, productionAfter };
+    });
+    const [first, second] = result.released;
+    expect(result.unsigned.code).toBe(6);
+    expect(result.unsigned.stderr).toContain('rollback refused: unsigned decision');
+    expect(result.productionAfterRefusal).toBe(second.status.deployed!.production);
+    expect(result.signed.stderr).not.toContain('refused');
+    expect(result.signed.code).toBe(0);
+    expect(result.productionAfter).toBe(first.status.deployed!.production);
   });
 });

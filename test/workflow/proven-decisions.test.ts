@@ -29,6 +29,8 @@ import { breakGlassApproveUpdate } from '../../src/domain/freeze-api';
 import { parseConfig } from '../../src/config/load';
 import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
 import { releaseInput, rollbackInput, startReleaseWorkflow, startRollback, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import type { RollbackInput } from '../../src/domain/rollback';
+import { rollbackToSign } from '../../src/release-client/rollback';
 
 const temporal = useTestClient();
 const HMAC_KEY = randomBytes(32);
@@ -187,7 +189,10 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
   it("proves the rollback workflow's approvals the same way", async () => {
     const fake = createFakeActivities({ decisionKeys: keys() });
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await startRollback(temporal.client, taskQueue, rollbackInput(samplePlan({ rollback: { approval: 'required' } })));
+      const unsigned = { ...rollbackInput(samplePlan({ rollback: { approval: 'required' } })), requestedBy: 'bob' };
+      const input = { ...unsigned, from: { ...unsigned.from, runId: 'run-of-the-release' } };
+      const start = await sshSignedDecision(rollbackToSign(temporal.client.options.namespace, input), ssh.keys.bob.path);
+      const handle = await startRollback(temporal.client, taskQueue, { ...input, decision: start });
       await untilStage(handle, 'awaiting-approval');
       expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }))).toBe('DecisionRefused: approval refused: unsigned decision');
       const signed = await sshSignedDecision(bound(handle, await runIdOf(handle), 'approve', 'alice'), ssh.keys.alice.path);
@@ -248,5 +253,48 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
     expect(outcome.status.freeze?.breakGlass?.approvals.map((a) => a.by)).toEqual(['alice', 'bob']);
     const refused = outcome.status.history.map((e) => e.message).filter((m) => m.includes('refused'));
     expect(refused.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('proves who starts a rollback: unsigned, misbound or forged starts change nothing and end rejected naming why; signed ones roll back', async () => {
+    const fake = createFakeActivities({ decisionKeys: keys() });
+    const namespace = temporal.client.options.namespace;
+    // The rolled-back release's run: the proof is bound to it (the rollback's own run id does not exist yet).
+    const input = (requestedBy = 'alice'): RollbackInput => ({ ...rollbackInput(), requestedBy, from: { ...rollbackInput().from, runId: 'run-of-the-release' } });
+    const outcomes = await withWorker(fake.activities, async (taskQueue) => {
+      const run = async (i: RollbackInput) => (await (await startRollback(temporal.client, taskQueue, i)).result()) as ReleaseOutcome;
+      const unsigned = await run(input());
+      // Alice's proof for another target (a tampered input).
+      const tampered = input();
+      const tamperedProof = await sshSignedDecision(rollbackToSign(namespace, tampered), ssh.keys.alice.path);
+      const toOther = await run({ ...tampered, to: { ...tampered.to, taskDefinition: 'td/checkout-production:7' }, decision: tamperedProof });
+      // Mallory's key under alice's name; alice's proof for another rolled-back run.
+      const forged = input();
+      const byMallory = await run({ ...forged, decision: await sshSignedDecision(rollbackToSign(namespace, forged), ssh.keys.mallory.path) });
+      const otherRun = input();
+      const otherRunProof = await sshSignedDecision(rollbackToSign(namespace, { ...otherRun, from: { ...otherRun.from, runId: 'another-run' } }), ssh.keys.alice.path);
+      const misbound = await run({ ...otherRun, decision: otherRunProof });
+      const callsBefore = fake.names().filter((n) => n !== 'verifyDecision' && n !== 'enterLane').length;
+      // Valid: alice's SSH signature, and the approvals server's proof of bob's click.
+      const bySsh = input();
+      const signedBySsh = await run({ ...bySsh, decision: await sshSignedDecision(rollbackToSign(namespace, bySsh), ssh.keys.alice.path) });
+      // Production now runs what alice's rollback put back: bob's click rolls that back.
+      const afterSsh = input('bob');
+      const bySlack = { ...afterSsh, from: { ...afterSsh.from, taskDefinition: bySsh.to.taskDefinition }, to: { ...afterSsh.to, taskDefinition: bySsh.from.taskDefinition! } };
+      const signedBySlack = await run({ ...bySlack, decision: hmacSignedDecision(rollbackToSign(namespace, bySlack, { slackUserId: 'UBOB', groups: [GROUP] }), { kid: 'k1', key: HMAC_KEY }) });
+      return { unsigned, toOther, byMallory, misbound, callsBefore, signedBySsh, signedBySlack };
+    });
+    expect(outcomes.unsigned).toMatchObject({ result: 'rejected', reason: 'rollback refused: unsigned decision' });
+    expect(outcomes.toOther).toMatchObject({ result: 'rejected', reason: 'rollback refused: the note is not the one signed' });
+    expect(outcomes.byMallory).toMatchObject({ result: 'rejected', reason: expect.stringMatching(/^rollback refused: signature does not match alice's key/) });
+    expect(outcomes.misbound).toMatchObject({ result: 'rejected', reason: expect.stringMatching(/^rollback refused: signature is for run another-run, not run run-of-the-release of rollback-release-checkout-/) });
+    for (const refused of [outcomes.unsigned, outcomes.toOther, outcomes.byMallory, outcomes.misbound]) {
+      expect(refused.status.history.map((e) => e.message)).toContain(`rollback requested by alice refused: ${(refused.reason ?? '').replace('rollback refused: ', '')}`);
+    }
+    // The refused ones touched nothing: no ECS, GitHub or Slack call before the valid ones ran.
+    expect(outcomes.callsBefore).toBe(0);
+    expect(outcomes.signedBySsh).toMatchObject({ result: 'released' });
+    expect(outcomes.signedBySsh.status.history.map((e) => e.message)).toContain('rollback requested by alice, proven by SSH signature');
+    expect(outcomes.signedBySlack).toMatchObject({ result: 'released' });
+    expect(outcomes.signedBySlack.status.history.map((e) => e.message)).toContain("rollback requested by bob, proven by the approvals server's signature");
   });
 });

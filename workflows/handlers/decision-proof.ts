@@ -102,3 +102,31 @@ export class DecisionProver {
     return { refused: 'unsigned decision: a signal cannot carry a proof, decide with runway approve|reject or in Slack' };
   }
 }
+
+/** What a workflow started on someone's word (a rollback) was started with: who asks, and the proof of it. */
+export interface StartRequest extends SignedDecision {
+  by: string;
+}
+
+/**
+ * The proven requester of a workflow that acts on its start (a rollback), or why not. Unlike an
+ * Update, the start has no run id to sign before it exists: the proof is bound to `runId`, the run
+ * the start is about (the rolled-back release's), and judged fresh at the time the server
+ * accepted the start, so a rollback started while no worker runs is not refused for waiting.
+ */
+export async function proveStart(service: string, action: DecisionAction, request: StartRequest, note: string, runId: string): Promise<{ actor: Actor; via: 'slack' | 'ssh' | 'trusted' } | { refused: string }> {
+  const info = workflowInfo();
+  const { message, proof } = request;
+  const verdict = await verifyDecision({
+    message: message!,
+    proof: proof ?? null,
+    claimedBy: request.by,
+    service,
+    note,
+    binding: { namespace: info.namespace, releaseId: info.workflowId, runId, action },
+    nowMs: info.runStartTime.getTime(),
+  });
+  if (!verdict.ok) return { refused: verdict.reason };
+  if (verdict.via === 'slack') return { actor: { by: message!.by, slackUserId: message!.slackUserId, groups: message!.groups }, via: 'slack' };
+  return { actor: { by: verdict.by }, via: verdict.via };
+}

@@ -6,12 +6,16 @@
  */
 import type { Command } from 'commander';
 import { releasePlan } from '../../config/plan';
-import { resolveRollback, RollbackRefusedError, startRollback } from '../../release-client/rollback';
+import { sshSignedDecision } from '../../release-client/decision-signing';
+import { resolveRollback, RollbackRefusedError, rollbackToSign, startRollback } from '../../release-client/rollback';
+import type { RollbackInput } from '../../domain/rollback';
 import { cliConfig, cliEnv, withClient } from '../context';
-import { invalidInput, refused } from '../errors';
+import { CliError, invalidInput, refused } from '../errors';
+import { ExitCode } from '../exit-codes';
 import { followAndReport } from '../follow-report';
 import { runAction } from '../run-action';
 import { defaultRequester } from '../requester';
+import { SIGN_WITH_FLAG, signingKeyPath } from '../signing';
 
 interface RollbackOptions {
   service: string;
@@ -21,6 +25,17 @@ interface RollbackOptions {
   wait?: boolean;
   json?: boolean;
   config?: string;
+  signWith?: string;
+}
+
+/** The rollback's input with the requester's SSH signature of it; ssh-keygen's problems become a one-line error. */
+async function signed(namespace: string, input: RollbackInput, keyPath: string): Promise<RollbackInput> {
+  try {
+    return { ...input, decision: await sshSignedDecision(rollbackToSign(namespace, input), keyPath) };
+  } catch (err) {
+    if (err instanceof RollbackRefusedError) throw refused(`not rolling back ${input.service}: ${err.message}`);
+    throw new CliError(`signing the rollback of ${input.from.workflowId} failed: ${(err as Error).message}`, ExitCode.error);
+  }
 }
 
 export function configureRollbackCommand(program: Command): void {
@@ -31,6 +46,7 @@ export function configureRollbackCommand(program: Command): void {
     .option('--to <version or id>', 'the version (7+ hex digits) or release id to go back to (default: the version before the one in production)')
     .option('--reason <text>', 'why (required)')
     .option('--as <who>', 'who asks for it (default: $RUNWAY_REQUESTED_BY, $GITHUB_ACTOR or $USER)')
+    .option(SIGN_WITH_FLAG, 'sign the request with this SSH key (private key, or its .pub with ssh-agent; default: $RUNWAY_SIGNING_KEY); required when the workers verify decisions')
     .option('--wait', 'follow the rollback; exit 0 only if production runs the target again')
     .option('--json', 'print machine-readable JSON')
     .option('--config <path>', 'config file (default: $RUNWAY_CONFIG or ./runway.config.yaml)')
@@ -39,6 +55,7 @@ export function configureRollbackCommand(program: Command): void {
         const env = cliEnv();
         if (!opts.reason?.trim()) throw invalidInput('--reason: required (why production is being rolled back)');
         if (opts.to !== undefined && !/^[0-9a-f]{7,40}$|^[a-z0-9-]+$/.test(opts.to)) throw invalidInput(`--to: "${opts.to}" is neither a version nor a release id`);
+        const keyPath = signingKeyPath(opts.signWith);
         const config = await cliConfig(env, opts);
         const requestedBy = opts.as ?? defaultRequester(process.env);
         const plan = releasePlan(config, opts.service, requestedBy);
@@ -50,6 +67,7 @@ export function configureRollbackCommand(program: Command): void {
             if (err instanceof RollbackRefusedError) throw refused(`not rolling back ${opts.service}: ${err.message}`);
             throw err;
           }
+          if (keyPath) input = await signed(client.options.namespace, input, keyPath);
           const started = await startRollback(client, env.RUNWAY_TASK_QUEUE, input);
           const what = `${input.from.version.slice(0, 12)} → ${input.to.version.slice(0, 12)} (${input.to.taskDefinition})`;
           if (opts.json && !opts.wait) process.stdout.write(`${JSON.stringify({ rollbackId: started.rollbackId, started: started.started, from: input.from, to: input.to })}\n`);
