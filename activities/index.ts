@@ -22,6 +22,7 @@ import { createFreezeActivities } from './freeze';
 import { createSmokeActivities } from './smoke';
 import { createDecisionProofActivities, type DecisionProofKeys, TRUSTED_DECISIONS } from './decision-proof';
 import { createWebhookActivities } from './webhook';
+import { createDeliveryActivities, type DeliveryActivityOptions } from './delivery';
 
 export interface ActivityClients {
   ecs: ECSClient;
@@ -46,6 +47,8 @@ export interface ActivityClients {
   decisionKeys?: DecisionProofKeys;
   /** Metrics for canary analysis; without it, analysis fails with a message saying PROMETHEUS_URL is missing. */
   metricsFor?: (analysis: CanaryAnalysisPlan) => MetricsProvider;
+  /** The delivery ledger's reading of ended releases (how long it lets the visibility store settle). */
+  deliveryOptions?: DeliveryActivityOptions;
 }
 
 function noMetricsConfigured(): MetricsProvider {
@@ -70,6 +73,7 @@ export function createActivities(clients: ActivityClients) {
     ...createSentryActivities({ sentry: clients.sentry ?? createSentryClient({}) }),
     ...createWebhookActivities({ secret: clients.webhookSecret, fetch: clients.fetch }),
     ...createDecisionProofActivities(clients.decisionKeys ?? TRUSTED_DECISIONS),
+    ...createDeliveryActivities({ temporal: clients.temporal, github: clients.github, options: clients.deliveryOptions }),
   };
 }
 

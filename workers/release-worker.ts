@@ -42,6 +42,8 @@ export function clientsFromEnv(env: RunwayEnv): ActivityClients {
     webhookSecret: env.RUNWAY_WEBHOOK_SECRET,
     // Deployment and migration waits poll ECS this often (RUNWAY_DEPLOY_POLL_INTERVAL).
     ecsOptions: { pollIntervalMs: env.RUNWAY_DEPLOY_POLL_INTERVAL },
+    // The delivery ledger counts a closed release once the visibility store has had this long to list it (RUNWAY_DELIVERY_SETTLE).
+    deliveryOptions: { settleMs: env.RUNWAY_DELIVERY_SETTLE },
     ...(prometheusUrl ? { metricsFor: (analysis) => createPrometheusProvider({ baseUrl: prometheusUrl, queries: analysis.queries }) } : {}),
   };
 }

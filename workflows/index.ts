@@ -3,3 +3,4 @@ export { release } from './release';
 export { rollback } from './rollback';
 export { lane } from './lane';
 export { freeze } from './freeze';
+export { deliveryLedger } from './delivery-ledger';

@@ -13,6 +13,7 @@ import { releasePlan } from '../config/plan';
 import type { RunwayConfig } from '../config/schema';
 import { allowedApprovers, type ApprovalPolicy, isApprover } from '../domain/approval-policy';
 import type { ReleasePlan } from '../domain/release';
+import { serviceOfReleaseId } from '../domain/release-id';
 import { type DecisionHmacKey, hmacSignedDecision } from '../release-client/decision-signing';
 import { resolveRollback, RollbackRefusedError, rollbackToSign, startRollback } from '../release-client/rollback';
 import type { ClickOutcome } from './decide-click';
@@ -35,8 +36,6 @@ export function rollbacksFromConfig(config: RunwayConfig, taskQueue: string): Ro
 /** The reason a rollback from the button carries (its Slack message and GitHub status show it). */
 export const SLACK_ROLLBACK_REASON = 'Roll back clicked in Slack';
 
-/** `release-<service>-<version>`: versions are hex without "-", so the service is everything before the last "-". */
-const RELEASE_ID = /^release-([a-z0-9][a-z0-9-]*)-([0-9a-f]{7,40})$/;
 
 export interface RollbackClickContext {
   timeoutMs: number;
@@ -59,7 +58,7 @@ export async function rollbackClick(client: Client, click: ButtonClick, ctx: Rol
   const { releaseId, userId } = click;
   try {
     if (!ctx.rollbacks) throw new NotStarted('this approvals server was started without the config and task queue that rollbacks need');
-    const service = RELEASE_ID.exec(releaseId)?.[1];
+    const service = serviceOfReleaseId(releaseId);
     if (!service) throw new NotStarted(`${releaseId} is not a release id`);
     const by = ctx.identity(userId);
     let plan: ReleasePlan;

@@ -37,6 +37,26 @@ const deployPollInterval = z
     return parsed;
   });
 
+/** A duration variable ("15s", "500ms") within [minMs, maxMs]; becomes milliseconds. */
+function durationVar(defaultMs: number, minMs: number, maxMs: number) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return defaultMs;
+      const parsed = ms(value.trim() as ms.StringValue) as number | undefined;
+      if (typeof parsed !== 'number' || !Number.isFinite(parsed)) {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (examples: 15s, 500ms)` });
+        return z.NEVER;
+      }
+      if (parsed < minMs || parsed > maxMs) {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is out of range: from ${ms(minMs)} to ${ms(maxMs)}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+}
+
 /**
  * Temporal Worker Versioning (README "Upgrading Runway"). Deployment names become part of the
  * server's version string `<name>.<build>`, so they may not contain "." or ":"; a build id may
@@ -209,6 +229,10 @@ const envFields = z.object({
   RUNWAY_METRICS_HOST: z.string().trim().min(1).default('0.0.0.0'),
   /** How often deployment waits poll ECS, as a duration ("2s", "200ms"); becomes milliseconds. */
   RUNWAY_DEPLOY_POLL_INTERVAL: deployPollInterval,
+  /** How often the delivery ledger looks for ended releases (when this worker is the one that starts it); milliseconds. */
+  RUNWAY_DELIVERY_POLL_INTERVAL: durationVar(15_000, 100, 3_600_000),
+  /** How long after a release closes the ledger waits for the visibility store to list it before counting; milliseconds. */
+  RUNWAY_DELIVERY_SETTLE: durationVar(10_000, 0, 600_000),
   /** What every process writes to stderr: the Temporal SDK's log and Runway's own lines (error, warn, info, debug). */
   RUNWAY_LOG_LEVEL: logLevel,
   /** Worker Versioning for `runway worker` / `runway dev`: `off` runs unversioned workers (servers before Temporal 1.28). */

@@ -9,6 +9,12 @@ export function releaseId(service: string, version: string): string {
   return `release-${service}-${version}`;
 }
 
+/** The service of a release id (versions are hex without "-", so it is everything before the last "-"), or undefined. */
+export function serviceOfReleaseId(id: string): string | undefined {
+  const m = /^release-([a-z0-9][a-z0-9-]*)-[0-9a-f]{7,40}$/.exec(id);
+  return m?.[1];
+}
+
 export function defaultImage(imageRepository: string, version: string): string {
   return `${imageRepository}:${version}`;
 }

@@ -4,7 +4,8 @@
  * `GET /metrics` serves the Temporal SDK's metrics in Prometheus text format. The SDK's Prometheus
  * exporter runs in its native core and binds a port of its own; Runway binds it on a free
  * loopback port (never reachable from outside) and forwards /metrics to it, so one port carries
- * both and its address is Runway's to choose.
+ * both and its address is Runway's to choose. Runway's own delivery series (runway_*, from the
+ * delivery ledger) follow the SDK's in the same response.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,8 +18,10 @@ export interface WorkerHealthOptions {
   port: number;
   /** True while the worker polls its task queue. */
   ready: () => boolean;
-  /** The SDK exporter's own address (`127.0.0.1:<port>`); unset → /metrics answers 404. */
+  /** The SDK exporter's own address (`127.0.0.1:<port>`); unset (and no `extraMetrics`) → /metrics answers 404. */
   sdkMetricsAddress?: string;
+  /** More series in Prometheus text format, appended to the SDK's (Runway's delivery metrics). Must not throw. */
+  extraMetrics?: () => Promise<string>;
 }
 
 export interface WorkerHealthServer {
@@ -40,9 +43,10 @@ export async function startWorkerHealthServer(options: WorkerHealthOptions): Pro
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' }).end(ready ? 'ok: polling\n' : 'not ready: not polling its task queue\n');
       return;
     }
-    if (path === WORKER_METRICS_PATH && options.sdkMetricsAddress) {
-      forwardMetrics(options.sdkMetricsAddress).then(
-        ({ status, type, body }) => res.writeHead(status, { 'content-type': type }).end(body),
+    if (path === WORKER_METRICS_PATH && (options.sdkMetricsAddress || options.extraMetrics)) {
+      const sdk = options.sdkMetricsAddress ? forwardMetrics(options.sdkMetricsAddress) : Promise.resolve({ status: 200, type: PROMETHEUS_TEXT, body: '' });
+      Promise.all([sdk, options.extraMetrics?.() ?? Promise.resolve('')]).then(
+        ([{ status, type, body }, extra]) => res.writeHead(status, { 'content-type': type }).end(status === 200 ? joinExpositions(body, extra) : body),
         (err: unknown) => res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(`the SDK's metrics exporter did not answer: ${(err as Error).message}\n`),
       );
       return;
@@ -62,6 +66,13 @@ export async function startWorkerHealthServer(options: WorkerHealthOptions): Pro
         server.closeAllConnections();
       }),
   };
+}
+
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
+function joinExpositions(a: string, b: string): string {
+  if (!a) return b;
+  return a.endsWith('\n') ? a + b : `${a}\n${b}`;
 }
 
 async function forwardMetrics(address: string): Promise<{ status: number; type: string; body: string }> {

@@ -79,3 +79,19 @@ it('records calls as "METHOD path" without the token', async () => {
   expect(sandbox.calls().github[1]!.request).toMatchObject({ ref: SHA, environment: 'staging' });
   expect(JSON.stringify(sandbox.calls())).not.toContain('ghp_sandbox-token');
 });
+
+it('dates a commit when Runway first named it to GitHub, or as the scenario says (the start of change lead time)', async () => {
+  const before = Date.now();
+  await github.rest.repos.createDeployment({ ...repo, ref: SHA, environment: 'staging', auto_merge: false, required_contexts: [] });
+  await new Promise((r) => setTimeout(r, 20));
+  const named = await github.rest.repos.getCommit({ ...repo, ref: SHA });
+  expect(named.data.sha).toBe(SHA);
+  const date = Date.parse(named.data.commit.committer!.date!);
+  expect(date).toBeGreaterThanOrEqual(before);
+  expect(date).toBeLessThan(Date.now() - 10);
+  expect(named.data.commit.author!.date).toBe(named.data.commit.committer!.date);
+
+  const other = 'b'.repeat(40);
+  sandbox.setScenario({ github: { commits: { [other]: { committedAt: '2026-11-30T09:00:00.000Z' } } } });
+  expect((await github.rest.repos.getCommit({ ...repo, ref: other })).data.commit.committer!.date).toBe('2026-11-30T09:00:00.000Z');
+});

@@ -3,6 +3,7 @@
  * test whose answer the test chooses, Slack and GitHub that only record. Every call is logged
  * so tests can assert what the workflow did, in which order.
  */
+import { createDeliveryActivities } from '../../activities/delivery';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ReleaseActivities } from '../../activities';
@@ -89,6 +90,11 @@ async function realLane(): Promise<LaneActivities> {
   return createLaneActivities({ temporal: await sharedTestClient(), options: { pollIntervalMs: 200 } });
 }
 
+/** The delivery ledger reads the test server's visibility store, like the worker's (a short settle: the dev server lists closed runs at once). */
+async function realDelivery() {
+  return createDeliveryActivities({ temporal: await sharedTestClient(), options: { settleMs: 500 } });
+}
+
 export function createFakeActivities(options: FakeOptions = {}) {
   const calls: FakeCall[] = [];
   const services = new Map<string, ServiceSnapshot>([
@@ -146,6 +152,7 @@ export function createFakeActivities(options: FakeOptions = {}) {
     enterLane: async (input) => (options.laneFree ? { decision: { kind: 'granted' } } : (await realLane()).enterLane(input)),
     passLaneApproval: async (input) => (options.laneFree ? { ok: true } : (await realLane()).passLaneApproval(input)),
     awaitRunClosed: async (input) => (await realLane()).awaitRunClosed(input),
+    collectEndedReleases: async (input) => (await realDelivery()).collectEndedReleases(input),
     // ECS's own strategies (activities/ecs-native.ts): not faked yet; a workflow test that reaches them fails naming the call.
     startNativeDeployment: notFaked('startNativeDeployment'),
     awaitLifecycleHook: notFaked('awaitLifecycleHook'),

@@ -5,7 +5,10 @@ import { loadDecisionKeys, TRUSTED_DECISIONS_WARNING } from '../../config/decisi
 import { startSandbox } from '../../sandbox';
 import { startEmbeddedStack } from '../../stack/embedded-stack';
 import { sandboxCallLine, sandboxMetricsTargets, sandboxSeed } from '../../stack/sandbox-seed';
-import { connectWorker } from '../../temporal/connection';
+import { connectClient, connectWorker } from '../../temporal/connection';
+import { ensureDeliveryLedger } from '../../release-client/delivery';
+import { deliveryMetricsText } from '../delivery-metrics-text';
+import { deliveryLedgerId } from '../../domain/delivery-api';
 import { installQuietRuntime } from '../../temporal/runtime';
 import { freeLoopbackPort, startWorkerHealthServer } from '../../temporal/worker-health';
 import { gitHubAppFromEnv, levelledLog, type RunwayEnv } from '../../config/env';
@@ -54,18 +57,20 @@ export function configureProcessCommands(program: Command, processes: RunwayProc
         const sdkMetricsAddress = `127.0.0.1:${await freeLoopbackPort()}`;
         installQuietRuntime(env.RUNWAY_LOG_LEVEL, { prometheusBindAddress: sdkMetricsAddress });
         let worker: Worker | undefined;
+        let deliveryMetrics: (() => Promise<string>) | undefined;
         // Up before the connection: /healthz answers 503 until the worker polls, and 503 again once it stops.
         const health = await startWorkerHealthServer({
           host: env.RUNWAY_METRICS_HOST,
           port: env.RUNWAY_METRICS_PORT,
           ready: () => worker?.getState() === 'RUNNING',
           sdkMetricsAddress,
+          extraMetrics: () => deliveryMetrics?.() ?? Promise.resolve(''),
         }).catch((err: unknown) => {
           throw new CliError(`runway worker: RUNWAY_METRICS_PORT: cannot listen on ${env.RUNWAY_METRICS_HOST}:${env.RUNWAY_METRICS_PORT} (${(err as Error).message})`, ExitCode.error);
         });
         say(`runway worker: health ${health.url}/healthz, metrics ${health.url}/metrics (RUNWAY_METRICS_PORT)`);
         try {
-          await runWorker(env, versioning, opts, processes, (created) => (worker = created));
+          await runWorker(env, versioning, opts, processes, (created) => (worker = created), (render) => (deliveryMetrics = render));
         } finally {
           await health.close();
         }
@@ -121,10 +126,13 @@ async function runWorker(
   opts: { setCurrent?: boolean },
   processes: RunwayProcesses,
   onCreated: (worker: Worker) => void,
+  onDeliveryMetrics: (render: () => Promise<string>) => void,
 ): Promise<void> {
   const connection = await connectWorker(env);
   const worker = await processes.createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env, versioning });
   onCreated(worker);
+  const delivery = await startDeliveryMetrics(env);
+  if (delivery) onDeliveryMetrics(delivery.render);
   if (!(await loadDecisionKeys(env)).required) say(`runway worker: ${TRUSTED_DECISIONS_WARNING}`);
   // The SDK drains the worker on SIGINT/SIGTERM: in-flight activities get the grace time.
   const running = worker.run();
@@ -141,6 +149,7 @@ async function runWorker(
       }
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => {});
+      await delivery?.close();
       await connection.close();
       throw err instanceof WorkerVersionError ? new CliError(`runway worker: ${err.message}`, ExitCode.error) : err;
     });
@@ -158,6 +167,7 @@ async function runWorker(
   }
   say(`runway worker: polling task queue "${env.RUNWAY_TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
   await running;
+  await delivery?.close();
   await connection.close();
 }
 
@@ -205,4 +215,22 @@ function printSandbox(url: string): void {
   say(`  Sentry     ${url}/sentry  (SENTRY_URL)   webhooks: ${url}/webhooks/<name>  (signed with RUNWAY_WEBHOOK_SECRET)`);
   say(`  health     ${url}/services/<cluster>/<service>/health`);
   say(`  calls      ${url}/_sandbox/calls   scenario: PUT ${url}/_sandbox/scenario`);
+}
+
+/**
+ * The delivery ledger of this task queue (started unless it runs) and the runway_* series /metrics
+ * serves from it. A ledger that cannot be started is a warning, not a reason to stop releasing.
+ */
+async function startDeliveryMetrics(env: RunwayEnv): Promise<{ render: () => Promise<string>; close: () => Promise<void> } | undefined> {
+  let connected: Awaited<ReturnType<typeof connectClient>> | undefined;
+  try {
+    connected = await connectClient(env);
+    const { client } = connected;
+    await ensureDeliveryLedger(client, env.RUNWAY_TASK_QUEUE, { pollMs: env.RUNWAY_DELIVERY_POLL_INTERVAL });
+    return { render: () => deliveryMetricsText(client, env.RUNWAY_TASK_QUEUE), close: connected.close };
+  } catch (err) {
+    await connected?.close().catch(() => undefined);
+    say(`runway worker: warning: the delivery ledger ${deliveryLedgerId(env.RUNWAY_TASK_QUEUE)} could not be started (${(err as Error).message}); /metrics serves the SDK's metrics only`);
+    return undefined;
+  }
 }

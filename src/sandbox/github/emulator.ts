@@ -10,7 +10,7 @@ import { GitHubAppAuth } from './app-auth';
 import { checkRunsReply } from './checks';
 import { takeGitHubLatency } from './scenario';
 import { GitHubRuns } from './runs';
-import { compareReply, DOCS, faultReply, type GitHubReply, NOT_FOUND, shaOf, userWire, validationFailed } from './wire';
+import { commitReply, compareReply, DOCS, faultReply, type GitHubReply, NOT_FOUND, shaOf, userWire, validationFailed } from './wire';
 import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from '../http/route';
 import type { ScenarioStore } from '../scenario';
 
@@ -68,6 +68,7 @@ const createStatusSchema = z.looseObject({
 const REPO = '/repos/([^/]+)/([^/]+)';
 const ROUTES = {
   checkRuns: new RegExp(`^${REPO}/commits/([^/]+)/check-runs$`),
+  commit: new RegExp(`^${REPO}/commits/([^/]+)$`),
   compare: new RegExp(`^${REPO}/compare/([^/]+)$`),
   dispatches: new RegExp(`^${REPO}/actions/workflows/([^/]+)/dispatches$`),
   workflowRuns: new RegExp(`^${REPO}/actions/workflows/([^/]+)/runs$`),
@@ -85,6 +86,8 @@ type Reply = GitHubReply;
 
 export class GitHubEmulator {
   private readonly deployments: GitHubDeployment[] = [];
+  /** When Runway first named each commit (sha → ms): the made-up commit's date. */
+  private readonly firstNamed = new Map<string, number>();
   private nextId = 1;
   private requestCount = 0;
   private readonly runs: GitHubRuns;
@@ -150,7 +153,11 @@ export class GitHubEmulator {
   private route(req: SandboxRequest, path: string, body: unknown, base: string): Reply {
     const param = (re: RegExp) => re.exec(path)?.slice(1).map(safeDecode);
     let m: string[] | undefined;
-    if ((m = param(ROUTES.checkRuns)) && req.method === 'GET') return this.checkRuns(repoKey(m), m[2]!, req.query, base);
+    if ((m = param(ROUTES.checkRuns)) && req.method === 'GET') {
+      this.named(m[2]!);
+      return this.checkRuns(repoKey(m), m[2]!, req.query, base);
+    }
+    if ((m = param(ROUTES.commit)) && req.method === 'GET') return commitReply(repoKey(m), shaOf(m[2]!), base, this.commitTime(m[2]!));
     if ((m = param(ROUTES.compare)) && req.method === 'GET') return compareReply(repoKey(m), m[2]!, base, (sha) => this.deps.scenario.gitHub.branches?.[sha]);
     if ((m = param(ROUTES.dispatches)) && req.method === 'POST') return this.runs.dispatch(repoKey(m), m[2]!, body, base, this.deps.scenario.gitHub);
     const github = this.deps.scenario.gitHub;
@@ -161,7 +168,11 @@ export class GitHubEmulator {
     if ((m = param(ROUTES.runJobs)) && req.method === 'GET') return this.runs.jobs(repoKey(m), Number(m[2]), undefined, req.query, base, github);
     if ((m = param(ROUTES.runAttemptJobs)) && req.method === 'GET') return this.runs.jobs(repoKey(m), Number(m[2]), Number(m[3]), req.query, base, github);
     if ((m = param(ROUTES.deployments))) {
-      if (req.method === 'POST') return this.createDeployment(repoKey(m), body, base);
+      if (req.method === 'POST') {
+        const ref = (body as { ref?: unknown } | undefined)?.ref;
+        if (typeof ref === 'string') this.named(ref);
+        return this.createDeployment(repoKey(m), body, base);
+      }
       if (req.method === 'GET') return this.listDeployments(repoKey(m), req.query, base);
     }
     if ((m = param(ROUTES.deployment)) && req.method === 'GET') {
@@ -175,6 +186,21 @@ export class GitHubEmulator {
       if (req.method === 'GET') return { status: 200, body: [...d.statuses].reverse().map((s) => statusToWire(d, s, base)) };
     }
     return NOT_FOUND;
+  }
+
+  /**
+   * When a made-up commit was made: the scenario's `commits[sha].committedAt`, else the first time
+   * Runway named it to GitHub (its checks or a deployment of it), else now.
+   */
+  private commitTime(ref: string): string {
+    const sha = shaOf(ref);
+    const scripted = this.deps.scenario.gitHub.commits?.[sha]?.committedAt;
+    return scripted ?? new Date(this.firstNamed.get(sha) ?? this.deps.now()).toISOString();
+  }
+
+  private named(ref: string): void {
+    const sha = shaOf(ref);
+    if (!this.firstNamed.has(sha)) this.firstNamed.set(sha, this.deps.now());
   }
 
   private checkRuns(repo: string, ref: string, query: URLSearchParams, base: string): Reply {

@@ -68,6 +68,8 @@ export const gitHubScenarioSchema = z.strictObject({
   builds: z.record(z.string().min(1), buildOutcomeSchema).optional(),
   /** Branches that contain a commit, keyed by SHA; a commit not listed is on every branch. */
   branches: z.record(z.string().min(1), z.array(z.string().min(1))).optional(),
+  /** When commits were made, keyed by SHA (`GET …/commits/{sha}`); a commit not listed was made when Runway first named it to GitHub. */
+  commits: z.record(z.string().min(1), z.strictObject({ committedAt: z.iso.datetime() })).optional(),
   /** Newer GitHub answers a dispatch with `return_run_details` by 200 and the run id; false acts like an older server (422). @default true */
   dispatchRunDetails: z.boolean().optional(),
   /**
@@ -112,6 +114,7 @@ export function mergeGitHubScenario(current: GitHubScenario | undefined, patch: 
     ...patch,
     ...(current?.builds || patch.builds ? { builds: { ...current?.builds, ...patch.builds } } : {}),
     ...(current?.branches || patch.branches ? { branches: { ...current?.branches, ...patch.branches } } : {}),
+    ...(current?.commits || patch.commits ? { commits: { ...current?.commits, ...patch.commits } } : {}),
     ...(current?.checkRuns || patch.checkRuns ? { checkRuns: { ...current?.checkRuns, ...patch.checkRuns } } : {}),
     ...(current?.ciRuns || patch.ciRuns ? { ciRuns: { ...current?.ciRuns, ...patch.ciRuns } } : {}),
   };

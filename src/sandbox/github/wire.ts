@@ -91,8 +91,16 @@ export function compareReply(repo: string, basehead: string, apiBase: string, br
 /** Who authored and committed the sandbox's made-up commits (no GitHub account: `author` is null). */
 export const SANDBOX_COMMITTER = { name: 'Sandbox Developer', email: 'developer@sandbox.invalid' };
 
+/**
+ * `GET /repos/{o}/{r}/commits/{ref}`: the made-up commit, dated `committedAt` (its author and
+ * committer date; Runway's change lead time starts there).
+ */
+export function commitReply(repo: string, sha: string, apiBase: string, committedAt: string): GitHubReply {
+  return { status: 200, body: { ...commitWire(repo, sha, apiBase, committedAt), stats: { total: 0, additions: 0, deletions: 0 }, files: [] } };
+}
+
 /** GitHub's `commit` for a made-up commit of `repo`: no parents, no GitHub account behind its author. */
-function commitWire(repo: string, sha: string, apiBase: string) {
+function commitWire(repo: string, sha: string, apiBase: string, committedAt?: string) {
   const url = `${apiBase}/repos/${repo}/commits/${sha}`;
   const tree = shaOf(`tree:${sha}`);
   return {
@@ -103,8 +111,8 @@ function commitWire(repo: string, sha: string, apiBase: string) {
     comments_url: `${url}/comments`,
     commit: {
       url: `${apiBase}/repos/${repo}/git/commits/${sha}`,
-      author: SANDBOX_COMMITTER,
-      committer: SANDBOX_COMMITTER,
+      author: committedAt ? { ...SANDBOX_COMMITTER, date: committedAt } : SANDBOX_COMMITTER,
+      committer: committedAt ? { ...SANDBOX_COMMITTER, date: committedAt } : SANDBOX_COMMITTER,
       message: `commit ${sha.slice(0, 7)}`,
       comment_count: 0,
       tree: { sha: tree, url: `${apiBase}/repos/${repo}/git/trees/${tree}` },

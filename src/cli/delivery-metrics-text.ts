@@ -1,0 +1,25 @@
+/**
+ * The runway_* series `runway worker` serves on /metrics (issue 19): the delivery ledger's totals
+ * and the releases in flight, rendered in Prometheus text format. Several workers therefore
+ * expose the same delivery series: summed per worker they would multiply, so aggregate them with
+ * `max without (instance)` (README, "Delivery metrics").
+ */
+import type { Client } from '@temporalio/client';
+import { deliveryLedgerId } from '../domain/delivery-api';
+import { renderDeliveryMetrics } from '../metrics/delivery-exposition';
+import { readDeliveryLedger, releasesInFlightByStage } from '../release-client/delivery';
+
+/**
+ * The runway_* series for /metrics; when the ledger or the visibility store does not answer,
+ * `runway_delivery_ledger_up 0` and a comment saying why, never a failed scrape (the SDK's own
+ * metrics still matter then).
+ */
+export async function deliveryMetricsText(client: Client, taskQueue: string): Promise<string> {
+  const up = (v: 0 | 1) => `# HELP runway_delivery_ledger_up Whether this worker could read the delivery ledger for this scrape.\n# TYPE runway_delivery_ledger_up gauge\nrunway_delivery_ledger_up ${v}\n`;
+  try {
+    const [snapshot, inFlight] = await Promise.all([readDeliveryLedger(client, taskQueue), releasesInFlightByStage(client, taskQueue)]);
+    return renderDeliveryMetrics(snapshot.totals, inFlight) + up(1);
+  } catch (err) {
+    return `# the delivery ledger ${deliveryLedgerId(taskQueue)} did not answer: ${(err as Error).message.replace(/\n/g, ' ')}\n${up(0)}`;
+  }
+}
