@@ -78,7 +78,7 @@ export async function run(args: string[]): Promise<void> {
   const f = report.features;
   console.log(
     `server features: visibility listed ${f.listedReleased}/${f.released} released releases by RunwayStage (last after ${f.visibilityLagMs} ms), ${f.listedInFlight} still listed in flight; ` +
-      `${f.pinned}/${f.described} releases pinned to a worker deployment version`,
+      `${f.pinned}/${f.described} releases pinned to a worker deployment version; delivery ledger counted ${f.ledgerCounted}/${f.ledgerExpected} ended releases`,
   );
   for (const problem of f.problems) console.log(`  ✗ ${problem}`);
   console.log(`bad canary made by: ${report.badCanary}; took ${Math.round((Date.now() - started) / 1000)} s`);

@@ -110,6 +110,9 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
         TEMPORAL_NAMESPACE: 'default',
         RUNWAY_TASK_QUEUE: taskQueue,
         RUNWAY_CONFIG: configFile,
+        // The delivery ledger counts within seconds (the local server lists closed runs at once), so a run can check it at its end.
+        RUNWAY_DELIVERY_POLL_INTERVAL: '1s',
+        RUNWAY_DELIVERY_SETTLE: '1s',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
       restartTemporal: () => temporal.restart(),

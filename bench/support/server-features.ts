@@ -3,11 +3,13 @@
  * what the run itself exercised (Updates for CLI decisions, the RunwayStage search attribute read
  * by describe) answer on this server? Visibility queries on custom search attributes — the
  * production records a rollback chooses from, the releases-in-flight check of a queued start —
- * and Worker Versioning (every release pinned to its worker's build).
+ * and Worker Versioning (every release pinned to its worker's build). And the delivery ledger:
+ * every release that ended counted exactly once, with its result, despite the kills.
  */
 import type { Client } from '@temporalio/client';
 import { releasesInFlight } from '../../src/release-client/releases';
 import { productionRecords } from '../../src/release-client/rollback';
+import { readDeliveryLedger } from '../../src/release-client/delivery';
 import type { ChaosRelease } from './chaos-release-driver';
 
 export interface ServerFeatures {
@@ -21,6 +23,9 @@ export interface ServerFeatures {
   /** Releases whose description says PINNED to a worker deployment version, of those described. */
   pinned: number;
   described: number;
+  /** Releases the delivery ledger counted (kind release), and those that ended with an outcome. */
+  ledgerCounted: number;
+  ledgerExpected: number;
   problems: string[];
 }
 
@@ -55,5 +60,37 @@ export async function checkServerFeatures(client: Client, releases: ChaosRelease
     if (Number(info?.behavior) === 1 && info?.deploymentVersion?.buildId) pinned++;
   }
   if (pinned !== described.length) problems.push(`worker versioning: ${described.length - pinned} of ${described.length} releases not pinned to a worker deployment version`);
-  return { listedReleased: released.length - missing.length, released: released.length, visibilityLagMs, listedInFlight, pinned, described: described.length, problems };
+
+  const ledger = await ledgerCounts(client, taskQueue, described.length);
+  const expected = countBy(described.map((r) => r.outcome!.result));
+  if (JSON.stringify(ledger.byResult) !== JSON.stringify(expected)) {
+    problems.push(`delivery ledger: counted ${JSON.stringify(ledger.byResult)}, the releases ended ${JSON.stringify(expected)}`);
+  }
+  return { listedReleased: released.length - missing.length, released: released.length, visibilityLagMs, listedInFlight, pinned, described: described.length, ledgerCounted: ledger.counted, ledgerExpected: described.length, problems };
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of [...values].sort()) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+}
+
+/** What the delivery ledger counted of this run's releases, by result, once it has counted `expected` (or after a minute). */
+async function ledgerCounts(client: Client, taskQueue: string, expected: number): Promise<{ counted: number; byResult: Record<string, number> }> {
+  let read = { counted: 0, byResult: {} as Record<string, number> };
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    const snapshot = await readDeliveryLedger(client, taskQueue).catch(() => undefined);
+    if (snapshot) {
+      const results: string[] = [];
+      for (const [key, n] of Object.entries(snapshot.totals.ended)) {
+        const [kind, , , result] = key.split('|');
+        if (kind === 'release') for (let i = 0; i < n; i++) results.push(result);
+      }
+      read = { counted: results.length, byResult: countBy(results) };
+      if (read.counted >= expected) return read;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return read;
 }

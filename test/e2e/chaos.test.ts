@@ -15,6 +15,9 @@ it('four releases survive worker kills and a Temporal restart: all correct, no d
   expect(report.duplicates).toBe(0);
   expect(report.skipped).toBe(0);
   expect(report.lostApprovals).toBe(0);
+  // The delivery ledger counted each release once, with its result, through the kills and the restart.
+  expect(report.features).toMatchObject({ ledgerCounted: 4, ledgerExpected: 4 });
+  expect(report.features.problems.filter((p) => p.startsWith('delivery ledger'))).toEqual([]);
   expect(report.kills).toBeGreaterThanOrEqual(2);
   expect(report.temporalRestarts).toBe(1);
   // Every kill is recorded with the stage its release was really in (read right before the kill).
