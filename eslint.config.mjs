@@ -34,7 +34,7 @@ const elements = [
   { type: 'cli', pattern: ['src/cli'] },
   { type: 'stack', pattern: ['src/stack'] },
   { type: 'workers', pattern: ['workers'] },
-  { type: 'tooling', pattern: ['test', 'bench', 'scripts', 'bin'] },
+  { type: 'tooling', pattern: ['test', 'bench', 'scripts', 'bin', 'dashboards'] },
 ].map((e) => ({ ...e, partialMatch: false }));
 
 /** Who may import whom (value imports); anything not listed is refused. */

@@ -16,10 +16,10 @@ import { readDeliveryLedger, releasesInFlightByStage } from '../release-client/d
  */
 export async function deliveryMetricsText(client: Client, taskQueue: string): Promise<string> {
   const up = (v: 0 | 1) => `# HELP runway_delivery_ledger_up Whether this worker could read the delivery ledger for this scrape.\n# TYPE runway_delivery_ledger_up gauge\nrunway_delivery_ledger_up ${v}\n`;
-  try {
-    const [snapshot, inFlight] = await Promise.all([readDeliveryLedger(client, taskQueue), releasesInFlightByStage(client, taskQueue)]);
-    return renderDeliveryMetrics(snapshot.totals, inFlight) + up(1);
-  } catch (err) {
-    return `# the delivery ledger ${deliveryLedgerId(taskQueue)} did not answer: ${(err as Error).message.replace(/\n/g, ' ')}\n${up(0)}`;
-  }
+  // The in-flight counts need the RunwayStage search attribute (runway setup); without them the ledger's totals still count.
+  const [snapshot, inFlight] = await Promise.allSettled([readDeliveryLedger(client, taskQueue), releasesInFlightByStage(client, taskQueue)]);
+  const why = (r: PromiseRejectedResult) => String((r.reason as Error)?.message ?? r.reason).replace(/\n/g, ' ');
+  const inFlightNote = inFlight.status === 'rejected' ? `# releases in flight by stage could not be counted: ${why(inFlight)}\n` : '';
+  if (snapshot.status === 'rejected') return `# the delivery ledger ${deliveryLedgerId(taskQueue)} did not answer: ${why(snapshot)}\n${inFlightNote}${up(0)}`;
+  return renderDeliveryMetrics(snapshot.value.totals, inFlight.status === 'fulfilled' ? inFlight.value : undefined) + inFlightNote + up(1);
 }

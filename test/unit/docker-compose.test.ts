@@ -81,7 +81,7 @@ const interpolated = new Set([...composeText.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)]
 describe('docker-compose.yml: services', () => {
   it('runs the whole stack: PostgreSQL, Temporal with a schema job, the UI, search attributes, Runway, Prometheus', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['postgresql', 'prometheus', 'runway-approvals', 'runway-worker', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui'],
+      ['grafana', 'postgresql', 'prometheus', 'runway-approvals', 'runway-worker', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui'],
     );
     expect(services.temporal.image).toMatch(/^temporalio\/server:1\.29\.\d+$/);
     expect(composeText).not.toContain('auto-setup');
@@ -190,6 +190,19 @@ describe('docker-compose.yml and .env.example: variables', () => {
       expect({ variable, value }).not.toEqual({ variable, value: expect.stringMatching(/xox[abp]-|xapp-|ghp_|github_pat_|AKIA[0-9A-Z]{12}|BEGIN [A-Z ]*PRIVATE KEY/) });
     }
     expect(set.get('POSTGRES_PASSWORD')).toMatch(/change-me/);
+  });
+});
+
+describe('Grafana in the stack', () => {
+  it("provisions dashboards/ (the dashboard's JSON) on the stack's Prometheus, with the data source the dashboard offers", () => {
+    const grafana = services.grafana;
+    expect(grafana.volumes).toEqual(expect.arrayContaining(['./deploy/grafana/provisioning:/etc/grafana/provisioning:ro', './dashboards:/var/lib/grafana/dashboards:ro']));
+    const provider = parse(readFileSync(path.join(ROOT, 'deploy/grafana/provisioning/dashboards/runway.yml'), 'utf8')) as { providers: { type: string; options: { path: string } }[] };
+    expect(provider.providers).toEqual([expect.objectContaining({ type: 'file', options: { path: '/var/lib/grafana/dashboards' } })]);
+    const sources = parse(readFileSync(path.join(ROOT, 'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as { datasources: { type: string; url: string }[] };
+    expect(sources.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090' })]);
+    const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'dashboards/runway.json'), 'utf8')) as { templating: { list: { type: string; query: string }[] } };
+    expect(dashboard.templating.list).toEqual([expect.objectContaining({ type: 'datasource', query: 'prometheus' })]);
   });
 });
 
