@@ -1,7 +1,7 @@
 /**
  * The delivery ledger from outside its workflow (issue 19): every worker starts it (the start
  * finds it running) and reads its totals, with the releases in flight by stage from the
- * visibility store, for /metrics (src/cli/delivery-metrics-text.ts).
+ * visibility store, for /metrics (src/stack/delivery-metrics-text.ts).
  */
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { DELIVERY_LEDGER_WORKFLOW_TYPE, type DeliveryLedgerInput, type DeliveryLedgerSnapshot, deliveryLedgerId, deliveryTotalsQuery, type InFlight } from '../domain/delivery-api';

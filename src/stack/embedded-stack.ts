@@ -17,6 +17,8 @@ import { connectClient, connectWorker } from '../temporal/connection';
 import { installQuietRuntime } from '../temporal/runtime';
 import { type DevServer, RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../temporal/dev-server';
 import { deploymentNameFromEnv, ensureCurrentVersionWhileRunning, makeUnversionedCurrent, type ResolvedWorkerVersion, workerVersionFromEnv } from '../temporal/worker-deployment';
+import { ensureDeliveryLedger, readDeliveryLedger } from '../release-client/delivery';
+import { deliveryMetricsText } from './delivery-metrics-text';
 import type { RunwayProcesses } from './release-worker-factory';
 import { sandboxCallLine, sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from './sandbox-seed';
 
@@ -42,6 +44,10 @@ export interface EmbeddedStack {
   /** The worker's deployment and build, made current at start; undefined with RUNWAY_WORKER_VERSIONING=off. */
   workerVersion?: ResolvedWorkerVersion;
   approvals: ApprovalsServer;
+  /** Runway's delivery series (runway_*) from the task queue's delivery ledger, as a worker's /metrics serves them. */
+  deliveryMetrics(): Promise<string>;
+  /** How many ended releases and rollbacks the delivery ledger has counted (undefined when it does not answer). */
+  deliveryCounted(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -85,6 +91,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
 
     // The worker's real clients find the sandbox through the standard variables only.
     Object.assign(process.env, sandboxClientEnv(sandbox.url), { TEMPORAL_ADDRESS: temporal.address });
+    // The dev server lists a closed run at once: the delivery ledger may count it a second later.
+    process.env.RUNWAY_DELIVERY_SETTLE ||= '1s';
     const env = parseEnv(process.env);
     const connection = await connectWorker(env);
     stops.push(() => connection.close());
@@ -132,7 +140,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       log,
     });
     stops.push(() => approvals.close());
-    return { env, temporal, sandbox, worker, workerVersion, approvals, stop };
+    const { client } = approvalsClient;
+    // Counts every release of this task queue once (README, "Delivery metrics"); it lives in .runway/temporal.db between runs.
+    await ensureDeliveryLedger(client, env.RUNWAY_TASK_QUEUE, { pollMs: 1000 });
+    const deliveryMetrics = () => deliveryMetricsText(client, env.RUNWAY_TASK_QUEUE);
+    const deliveryCounted = () => readDeliveryLedger(client, env.RUNWAY_TASK_QUEUE).then((s) => s.totals.counted, () => undefined);
+    return { env, temporal, sandbox, worker, workerVersion, approvals, deliveryMetrics, deliveryCounted, stop };
   } catch (err) {
     await stop();
     throw err;

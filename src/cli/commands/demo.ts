@@ -155,6 +155,7 @@ export function configureDemoCommand(program: Command, processes: RunwayProcesse
             if ('freezes' in scenario) return await freezeStory(stack, client, plan);
             if ('lanes' in scenario) return await laneStory(stack, client, plan);
             const before = await recordedCalls(stack);
+            const countedBefore = await stack.deliveryCounted();
             const { final, link, job } = await demoRelease(stack, client, plan, opts.scenario, scenario);
             say();
             say(`Outcome: ${final.result}${final.outcomeReason ? ` — ${final.outcomeReason}` : ''}`);
@@ -162,6 +163,7 @@ export function configureDemoCommand(program: Command, processes: RunwayProcesse
             say('What the release did to each system (recorded by the sandbox):');
             for (const line of summariseCalls(callsSince(await recordedCalls(stack), before))) say(`  ${line}`);
             say();
+            await printDeliveryMetrics(stack, countedBefore);
             say(`The history stays in .runway/temporal.db: run \`npm run runway -- dev\` and open ${link}`);
             // The CI job's verdict is the exit code of its `runway start --wait`.
             if (job) return job.exitCode();
@@ -172,6 +174,34 @@ export function configureDemoCommand(program: Command, processes: RunwayProcesse
         }
       }),
     );
+}
+
+/** How long the demo waits for the delivery ledger to count the release (it looks every second). */
+const LEDGER_WAIT_MS = 20_000;
+
+/**
+ * Once the delivery ledger has counted the release: the runway_* series a worker's /metrics now
+ * serves (those with a count; README, "Delivery metrics"). Every release of .runway/temporal.db
+ * since the ledger began is in them.
+ */
+async function printDeliveryMetrics(stack: EmbeddedStack, countedBefore: number | undefined): Promise<void> {
+  const deadline = Date.now() + LEDGER_WAIT_MS;
+  let counted = await stack.deliveryCounted();
+  while ((counted === undefined || counted <= (countedBefore ?? 0)) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    counted = await stack.deliveryCounted();
+  }
+  if (counted === undefined || counted <= (countedBefore ?? 0)) {
+    say(`Delivery metrics: the ledger had not counted this release after ${LEDGER_WAIT_MS / 1000} s (see \`runway dev\` and its /metrics).`);
+    say();
+    return;
+  }
+  const shown = (await stack.deliveryMetrics())
+    .split('\n')
+    .filter((l) => /^runway_(releases_total|rollbacks_total|canary_verdicts_total|release_duration_seconds_count|change_lead_time_seconds_sum|approval_wait_seconds_sum)\{/.test(l) && !/ 0$/.test(l));
+  say(`Delivery metrics (what a worker's /metrics serves; ${counted} release(s) counted in .runway/temporal.db so far):`);
+  for (const line of shown) say(`  ${line}`);
+  say();
 }
 
 interface DemoRelease {

@@ -7,7 +7,7 @@ import { startEmbeddedStack } from '../../stack/embedded-stack';
 import { sandboxCallLine, sandboxMetricsTargets, sandboxSeed } from '../../stack/sandbox-seed';
 import { connectClient, connectWorker } from '../../temporal/connection';
 import { ensureDeliveryLedger } from '../../release-client/delivery';
-import { deliveryMetricsText } from '../delivery-metrics-text';
+import { deliveryMetricsText } from '../../stack/delivery-metrics-text';
 import { deliveryLedgerId } from '../../domain/delivery-api';
 import { installQuietRuntime } from '../../temporal/runtime';
 import { freeLoopbackPort, startWorkerHealthServer } from '../../temporal/worker-health';
@@ -104,8 +104,19 @@ export function configureProcessCommands(program: Command, processes: RunwayProc
     .action(
       runAction(async () => {
         const stack = await startEmbeddedStack({ processes, log: (l) => process.stderr.write(`${l}\n`) });
+        // Runway's delivery series on RUNWAY_METRICS_PORT, as a worker serves them (the SDK's own metrics only under runway worker).
+        const metrics = await startWorkerHealthServer({
+          host: '127.0.0.1',
+          port: stack.env.RUNWAY_METRICS_PORT,
+          ready: () => stack.worker.getState() === 'RUNNING',
+          extraMetrics: () => stack.deliveryMetrics(),
+        }).catch((err: unknown) => {
+          say(`runway dev: warning: no metrics endpoint: cannot listen on 127.0.0.1:${stack.env.RUNWAY_METRICS_PORT} (${(err as Error).message}); set RUNWAY_METRICS_PORT`);
+          return undefined;
+        });
         say(`Temporal   ${stack.temporal.address}  (namespace ${stack.env.TEMPORAL_NAMESPACE}, data in .runway/temporal.db)`);
         say(`Web UI     ${stack.temporal.uiUrl ?? '(headless)'}`);
+        if (metrics) say(`Metrics    ${metrics.url}/metrics  (Runway's delivery series, runway_*)`);
         printSandbox(stack.sandbox.url);
         say(`Worker     task queue "${stack.env.RUNWAY_TASK_QUEUE}"${stack.workerVersion ? `, ${describeWorkerVersion(stack.workerVersion)}, current` : ', unversioned'}`);
         say('');
@@ -113,6 +124,7 @@ export function configureProcessCommands(program: Command, processes: RunwayProc
         say('Ctrl-C stops everything.');
         const signal = await untilStopped();
         say(`\n${signal}: stopping worker, sandbox and Temporal…`);
+        await metrics?.close();
         await stack.stop();
         say('stopped.');
       }),
