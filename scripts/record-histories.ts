@@ -76,6 +76,12 @@ interface Story {
    * on the proving one.
    */
   proven?: boolean;
+  /**
+   * Payloads encrypted (README, "Encrypted payloads") with the test key in
+   * test/histories/encrypted/payload.keys, on a worker and client of their own; the history goes
+   * to test/histories/encrypted/, which replays with that key and fails without it.
+   */
+  encrypted?: boolean;
 }
 
 const STORIES: Story[] = [
@@ -104,7 +110,11 @@ const STORIES: Story[] = [
   { name: 'break-glass-verified', result: 'released', image: 'healthy', decision: 'approve', breakGlass: true },
   // A rollback whose start alice proved with her SSH key, on the worker that requires proofs (patched 'proven-rollback').
   { name: 'rollback-proven', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true, proven: true },
+  { name: 'released-encrypted', result: 'released', image: 'healthy', decision: 'approve', encrypted: true },
 ];
+
+const ENCRYPTED_QUEUE = 'record-encrypted';
+const ENCRYPTED_KEYS = path.join(__dirname, '../test/histories/encrypted/payload.keys');
 
 /** A worker that requires proofs: alice's fresh SSH key (ssh-keygen) and an HMAC key, on its own task queue. */
 async function provenWorker(env: RunwayEnv, connection: NativeConnection, temp: string) {
@@ -141,7 +151,12 @@ async function main(): Promise<void> {
   const worker = await createReleaseWorker({ connection, namespace: 'default', taskQueue: 'record', env });
   const proven = await provenWorker(env, connection, temp);
   const provenRun = proven.worker.run();
-  const { client, close } = await connectClient(env);
+  const { client: plainClient, close } = await connectClient(env);
+  // The encrypted story's worker and client: the same environment with the test payload key.
+  const encryptedEnv = parseEnv({ ...process.env, RUNWAY_PAYLOAD_KEY_FILE: ENCRYPTED_KEYS });
+  const encryptedWorker = await createReleaseWorker({ connection, namespace: 'default', taskQueue: ENCRYPTED_QUEUE, env: encryptedEnv });
+  const encryptedRun = encryptedWorker.run();
+  const encrypted = await connectClient(encryptedEnv);
   const sandboxConfig = parseConfig(sample.replaceAll('http://127.0.0.1:4010', sandbox.url), 'x');
   // Bakes long enough for the abort story to act mid-canary, short enough to record quickly.
   const shortBakes = (base: ReleasePlan): ReleasePlan => ({ ...base, canary: { ...base.canary, bakeMs: 1500 } });
@@ -149,10 +164,10 @@ async function main(): Promise<void> {
   const planFor = (story: Story): ReleasePlan => (story.strategy ? shortBakes(releasePlan(withSandboxStrategy(sandboxConfig, 'checkout', story.strategy, sandbox.url), 'checkout')) : plan);
   /** Follows a release to its end, approving it when it asks. */
   const approveAndFinish = async (id: string) => {
-    await followRelease(client, id, {
+    await followRelease(plainClient, id, {
       pollMs: 200,
       onStatus: async (s) => {
-        if (s.stage === ReleaseStage.awaitingApproval && !s.approval.decision) await decideRelease(client, id, 'approve', 'alice', 'recorded');
+        if (s.stage === ReleaseStage.awaitingApproval && !s.approval.decision) await decideRelease(plainClient, id, 'approve', 'alice', 'recorded');
       },
     });
   };
@@ -162,6 +177,7 @@ async function main(): Promise<void> {
       if (unknown.length > 0) throw new Error(`unknown stories: ${unknown.join(', ')} (known: ${STORIES.map((s) => s.name).join(', ')})`);
       for (const [i, story] of STORIES.entries()) {
         if (only.length > 0 && !only.includes(story.name)) continue;
+        const client = story.encrypted ? encrypted.client : plainClient;
         const version = i.toString(16).padStart(2, '0').repeat(20);
         const image = `${plan.imageRepository}:${version}`;
         sandbox.setScenario({ images: { [image]: story.image }, ...(story.canary ? { canary: { [image]: { behaviour: story.canary } } } : {}) });
@@ -172,7 +188,7 @@ async function main(): Promise<void> {
         const freeze = { intervals: [{ startMs: nowMs - 1000, endMs: nowMs + (story.freezeMs ?? 0), reason: 'recorded freeze', scope: 'global' as const }], resolvedFromMs: nowMs, resolvedUntilMs: nowMs + 3600_000, breakGlassRequired: 2 };
         const storyPlan = story.freezeMs ? { ...markedPlan, freeze } : markedPlan;
         if (story.breakGlass) await startFreeze(client, 'record', { reason: 'recorded incident', by: 'recorder' });
-        let { releaseId } = await startRelease(client, story.proven && !story.rollsBack ? PROVEN_QUEUE : 'record', {
+        let { releaseId } = await startRelease(client, story.encrypted ? ENCRYPTED_QUEUE : story.proven && !story.rollsBack ? PROVEN_QUEUE : 'record', {
           service: 'checkout',
           version,
           image,
@@ -241,11 +257,16 @@ async function main(): Promise<void> {
         const events = (JSON.parse(json) as { events: { eventType?: string }[] }).events;
         const last = events[events.length - 1]?.eventType;
         if (last !== COMPLETED) throw new Error(`${story.name}: the history ends with ${last ?? 'no event'}, not ${COMPLETED}; nothing written`);
-        writeFileSync(path.join(outDir, `${story.name}.json`), json);
+        const storyDir = story.encrypted ? path.join(outDir, 'encrypted') : outDir;
+        mkdirSync(storyDir, { recursive: true });
+        writeFileSync(path.join(storyDir, `${story.name}.json`), json);
         console.log(`${story.name}: ${final.result}, ${events.length} events`);
       }
     });
   } finally {
+    encryptedWorker.shutdown();
+    await encryptedRun.catch(() => undefined);
+    await encrypted.close();
     proven.worker.shutdown();
     await provenRun.catch(() => undefined);
     await proven.close();

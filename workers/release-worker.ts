@@ -11,7 +11,8 @@ import { createSlackClient } from '../src/sdk-clients/slack';
 import { createPrometheusProvider } from '../src/metrics/prometheus';
 import type { RunwayEnv } from '../src/config/env';
 import { loadDecisionKeys } from '../src/config/decision-keys';
-import { connectClient } from '../src/temporal/connection';
+import { connectClient, dataConverterFor } from '../src/temporal/connection';
+import type { DataConverter } from '@temporalio/common';
 import { workerDeploymentOptions, type WorkerVersion } from '../src/temporal/worker-deployment';
 
 export interface ReleaseWorkerOptions {
@@ -21,6 +22,8 @@ export interface ReleaseWorkerOptions {
   /** Defaults to clients built from `env`. */
   clients?: ActivityClients;
   env?: RunwayEnv;
+  /** How payloads are stored; defaults to `env`'s payload keys (encrypted with them, in clear without). */
+  dataConverter?: DataConverter;
   /** A pre-built bundle (tests bundle once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundle;
   identity?: string;
@@ -57,6 +60,8 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.versioning ? { workerDeploymentOptions: workerDeploymentOptions(options.versioning) } : {}),
     activities: createActivities(clients),
+    // Encrypted payloads when the environment has payload keys (README, "Encrypted payloads").
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : options.env ? { dataConverter: dataConverterFor(options.env) } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     // After a crash, a workflow task queued for this (dead) worker's sticky queue moves to the
     // shared queue after this long (SDK default 10 s); a cache miss costs only a replay.

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { configureApprovalsCommand } from './commands/approvals';
 import { configureAuditCommand } from './commands/audit';
+import { configureCodecServerCommand } from './commands/codec-server';
 import { configureControlCommands } from './commands/controls';
 import { configureDecisionCommands } from './commands/decide';
 import { configureDemoCommand } from './commands/demo';
@@ -46,6 +47,7 @@ Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNWAY_TASK_QUEUE, RUNWAY_CON
   configureProcessCommands(program, processes);
   configureApprovalsCommand(program);
   configureHealthcheckCommand(program);
+  configureCodecServerCommand(program);
   configureDemoCommand(program, processes);
   return program;
 }

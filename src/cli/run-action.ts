@@ -10,13 +10,18 @@ import { ReleaseStuckError } from '../release-client/errors';
 import { FreezeUnansweredError } from '../release-client/freeze';
 import { ReleaseEndedWithoutOutcomeError } from '../release-client/follow';
 import { EnvError } from '../config/env';
+import { PayloadKeysError } from '../config/payload-keys';
 import { CliError } from './errors';
 import { ExitCode, exitCodeForResult } from './exit-codes';
 
 export function errorToExit(err: unknown): { code: number; message: string } {
   if (err instanceof CliError) return { code: err.exitCode, message: err.message };
-  if (err instanceof ConfigError || err instanceof EnvError || err instanceof UnknownServiceError) {
+  if (err instanceof ConfigError || err instanceof EnvError || err instanceof UnknownServiceError || err instanceof PayloadKeysError) {
     return { code: ExitCode.invalidInput, message: err.message };
+  }
+  // A payload the worker encrypted, read by a CLI without the payload keys (the SDK's converter names the encoding).
+  if (/Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? '')) {
+    return { code: ExitCode.invalidInput, message: "the release's payloads are encrypted and this process has no payload keys: set RUNWAY_PAYLOAD_KEYS or RUNWAY_PAYLOAD_KEY_FILE as the workers have them" };
   }
   if (err instanceof ReleaseStuckError || err instanceof FreezeUnansweredError) return { code: ExitCode.error, message: err.message };
   // A final stage recorded before the workflow closed stands; anything else ended without an outcome.

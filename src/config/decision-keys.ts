@@ -15,34 +15,15 @@
 import { readFile } from 'node:fs/promises';
 import { type Actor, allowedApprovers, isApprover } from '../domain/approval-policy';
 import type { RunwayEnv } from './env';
+import { type KeyEntry, parseKeyList } from './key-list';
 import { parseConfig } from './load';
 import type { RunwayConfig } from './schema';
 
-export interface DecisionHmacKeyEntry {
-  kid: string;
-  key: Buffer;
-}
-
-const KID = /^[A-Za-z0-9_.-]{1,32}$/;
-const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+export type DecisionHmacKeyEntry = KeyEntry;
 
 /** The keys of RUNWAY_DECISION_HMAC_KEYS in order (the first signs), or the problem with the value. Never echoes a key. */
 export function parseDecisionHmacKeys(value: string | undefined): { keys: DecisionHmacKeyEntry[] } | { problem: string } {
-  if (value === undefined || value.trim() === '') return { keys: [] };
-  const keys: DecisionHmacKeyEntry[] = [];
-  const entries = value.split(',').map((e) => e.trim());
-  for (const [i, entry] of entries.entries()) {
-    const eq = entry.indexOf('=');
-    const kid = eq > 0 ? entry.slice(0, eq) : '';
-    if (!KID.test(kid)) return { problem: `entry ${i + 1} is not kid=base64 (a key id of letters, digits, _ . -, then "=" and the key)` };
-    const text = entry.slice(eq + 1);
-    if (!BASE64.test(text)) return { problem: `key ${kid} is not base64` };
-    const key = Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
-    if (key.length < 32) return { problem: `key ${kid} is ${key.length} bytes; at least 32 are needed (openssl rand -base64 32)` };
-    if (keys.some((k) => k.kid === kid)) return { problem: `key id ${kid} appears twice` };
-    keys.push({ kid, key });
-  }
-  return { keys };
+  return parseKeyList(value, (kid, key) => (key.length < 32 ? `key ${kid} is ${key.length} bytes; at least 32 are needed (openssl rand -base64 32)` : undefined));
 }
 
 /** The shape activities/decision-proof.ts verifies with (DecisionProofKeys). */

@@ -5,6 +5,7 @@
 import ms from 'ms';
 import { z } from 'zod';
 import { parseDecisionHmacKeys } from './decision-keys';
+import { parsePayloadKeys } from './payload-keys';
 
 const optional = z
   .string()
@@ -260,11 +261,19 @@ const envFields = z.object({
   RUNWAY_WEBHOOK_SECRET: optional,
   /** Keys of the approvals server's decision proofs, `kid=base64[,kid=base64]` (the first signs; all verify). Set, decisions must be proven. */
   RUNWAY_DECISION_HMAC_KEYS: optional,
+  /** Keys of encrypted payloads, `kid=base64[,kid=base64]` of 32 bytes each (the first encrypts; all decrypt). Unset (and no key file): payloads in clear. */
+  RUNWAY_PAYLOAD_KEYS: optional,
+  /** A file of payload keys, one `kid=base64` per line, when RUNWAY_PAYLOAD_KEYS is unset. */
+  RUNWAY_PAYLOAD_KEY_FILE: optional,
+  /** `runway codec-server`: the bearer token every call must carry (unset: none asked). */
+  RUNWAY_CODEC_TOKEN: optional,
 });
 
 export const envSchema = envFields.superRefine((env, ctx) => {
   const keys = parseDecisionHmacKeys(env.RUNWAY_DECISION_HMAC_KEYS);
   if ('problem' in keys) ctx.addIssue({ code: 'custom', path: ['RUNWAY_DECISION_HMAC_KEYS'], message: keys.problem });
+  const payloadKeys = parsePayloadKeys(env.RUNWAY_PAYLOAD_KEYS);
+  if ('problem' in payloadKeys) ctx.addIssue({ code: 'custom', path: ['RUNWAY_PAYLOAD_KEYS'], message: payloadKeys.problem });
   const set = GITHUB_APP_VARIABLES.filter((name) => env[name] !== undefined);
   if (set.length === 0) return;
   for (const name of GITHUB_APP_VARIABLES.filter((n) => !set.includes(n))) {

@@ -11,6 +11,8 @@ import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { workflowBundle } from '../support/temporal';
 import { quietLogger } from '../support/activity-env';
+import { loadPayloadKeys } from '../../src/config/payload-keys';
+import { AesGcmPayloadCodec } from '../../src/temporal/payload-codec';
 
 const dir = path.join(__dirname, '../histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -167,5 +169,27 @@ describe('the determinism guard, on the real release workflow', () => {
     expect(await replayError(guarded, NEWEST_RELEASED)).toBeUndefined();
     expect(await replayError(guarded, 'rolled-back-smoke.json')).toBeUndefined();
     expect(await replayError(guarded, 'rejected.json')).toBeUndefined();
+  });
+});
+
+describe('recorded histories with encrypted payloads', () => {
+  const encryptedDir = path.join(dir, 'encrypted');
+  const encryptedFiles = readdirSync(encryptedDir).filter((f) => f.endsWith('.json'));
+  const keys = loadPayloadKeys({ RUNWAY_PAYLOAD_KEY_FILE: path.join(encryptedDir, 'payload.keys') });
+  const history = (file: string): unknown => JSON.parse(readFileSync(path.join(encryptedDir, file), 'utf8'));
+
+  it('has one recorded (scripts/record-histories.ts, story released-encrypted)', () => {
+    expect(encryptedFiles).toEqual(['released-encrypted.json']);
+  });
+
+  it.each(encryptedFiles)('%s replays with the payload key', async (file) => {
+    const dataConverter = { payloadCodecs: [new AesGcmPayloadCodec(keys)] };
+    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle(), dataConverter }, history(file), file)).resolves.toBeUndefined();
+  });
+
+  it.each(encryptedFiles)('%s fails clearly without it: no codec, or another key', async (file) => {
+    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history(file), file)).rejects.toThrow(/binary\/encrypted/);
+    const otherKey = { payloadCodecs: [new AesGcmPayloadCodec([{ kid: 'other', key: Buffer.alloc(32, 7) }])] };
+    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle(), dataConverter: otherKey }, history(file), file)).rejects.toThrow(/encrypted with key histories, which this process does not have/);
   });
 });
