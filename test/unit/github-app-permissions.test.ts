@@ -18,7 +18,7 @@ const METHODS_BY_PERMISSION: Record<`${string}: ${Level}`, string[]> = {
   'actions: write': ['actions.createWorkflowDispatch'],
   'actions: read': ['actions.getWorkflowRun', 'actions.getWorkflowRunAttempt', 'actions.listWorkflowRuns', 'actions.listJobsForWorkflowRun', 'actions.listJobsForWorkflowRunAttempt'],
   'checks: read': ['checks.listForRef'],
-  'contents: read': ['repos.compareCommitsWithBasehead'],
+  'contents: read': ['repos.compareCommitsWithBasehead', 'repos.getCommit'],
   'deployments: write': ['repos.createDeployment', 'repos.createDeploymentStatus'],
   'deployments: read': ['repos.getDeployment', 'repos.listDeployments', 'repos.listDeploymentStatuses'],
 };
