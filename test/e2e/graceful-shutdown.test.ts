@@ -12,6 +12,9 @@ import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { untilRelease, useCrashRig } from '../support/worker-fleet';
 
+// Each test waits for a release through two worker processes' starts and a shutdown: on a loaded CI machine that has taken over two minutes.
+jest.setTimeout(240_000);
+
 const rig = useCrashRig({ bake: '1s' });
 /** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED */
 const ACTIVITY_STARTED = 2;

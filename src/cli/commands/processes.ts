@@ -143,8 +143,12 @@ async function runWorker(
   const connection = await connectWorker(env);
   const worker = await processes.createReleaseWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.RUNWAY_TASK_QUEUE, env, versioning });
   onCreated(worker);
-  const delivery = await startDeliveryMetrics(env);
-  if (delivery) onDeliveryMetrics(delivery.render);
+  // In the background: a slow Temporal answer must not hold up polling, nor a shutdown.
+  const deliveryStarting = startDeliveryMetrics(env).then((started) => {
+    if (started) onDeliveryMetrics(started.render);
+    return started;
+  });
+  const delivery = { close: async () => (await deliveryStarting)?.close() };
   if (!(await loadDecisionKeys(env)).required) say(`runway worker: ${TRUSTED_DECISIONS_WARNING}`);
   // The SDK drains the worker on SIGINT/SIGTERM: in-flight activities get the grace time.
   const running = worker.run();
@@ -161,7 +165,7 @@ async function runWorker(
       }
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => {});
-      await delivery?.close();
+      await closeWithin(delivery.close(), 2000);
       await connection.close();
       throw err instanceof WorkerVersionError ? new CliError(`runway worker: ${err.message}`, ExitCode.error) : err;
     });
@@ -179,8 +183,13 @@ async function runWorker(
   }
   say(`runway worker: polling task queue "${env.RUNWAY_TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
   await running;
-  await delivery?.close();
+  await closeWithin(delivery.close(), 2000);
   await connection.close();
+}
+
+/** Waits for `closing`, at most `ms`: a connection that does not close must not keep a stopped worker's process alive. */
+async function closeWithin(closing: Promise<unknown>, ms: number): Promise<void> {
+  await Promise.race([closing.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, ms).unref())]);
 }
 
 /** Applies the start-up policy to this worker's version through a short-lived client connection. */
