@@ -71,6 +71,10 @@ async function handleHttp(parts: SandboxParts, req: IncomingMessage, res: Server
     const exchange = { method: request.method, path: request.path, query: Object.fromEntries(request.query), responseBody: response.body };
     parts.calls.record(response.call, response.status, exchange);
   }
+  if (response.text !== undefined) {
+    res.writeHead(response.status, { 'content-type': 'text/plain; charset=utf-8', ...response.headers }).end(response.text);
+    return;
+  }
   sendJson(res, response.status, response.body, response.headers);
 }
 

@@ -19,6 +19,8 @@ export interface SandboxResponse {
   status: number;
   /** Serialised as JSON; `undefined` sends an empty body. */
   body?: unknown;
+  /** Sent as it is instead of `body` (with the content type in `headers`): Prometheus text, for one. */
+  text?: string;
   headers?: Record<string, string>;
   /** What to put in the call log; control-API requests are not recorded. */
   call?: CallRecord;

@@ -21,6 +21,8 @@ import type { EcsEmulator } from '../ecs/emulator';
 import type { SandboxRequest, SandboxResponse } from '../http/route';
 import type { ScenarioStore } from '../scenario';
 import type { CanaryMetricsBehaviour } from './scenario';
+import { BAD_ERROR_RATE, BAD_LATENCY_FACTOR, DEFAULT_TRAFFIC_RPS, HEALTHY } from './traffic-model';
+import { ServiceTrafficMeter } from './traffic-meter';
 
 /** Which ECS service serves one track of one Runway service in one environment. */
 export interface MetricsTarget {
@@ -33,12 +35,7 @@ export interface MetricsTarget {
 
 type Signal = 'requests' | 'errorRate' | 'p99Ms';
 
-/** What a healthy version looks like; a bad one is measured against these. */
-const HEALTHY = { errorRate: 0.002, p99Ms: 120 };
-const BAD_ERROR_RATE = 0.15;
-const BAD_LATENCY_FACTOR = 3;
-/** Requests per second across all tracks of a service when the scenario sets none. */
-export const DEFAULT_TRAFFIC_RPS = 1000;
+export { DEFAULT_TRAFFIC_RPS } from './traffic-model';
 
 function labelValue(query: string, label: string): string | undefined {
   return new RegExp(`\\b${label}\\s*=\\s*"([^"]*)"`).exec(query)?.[1];
@@ -68,11 +65,17 @@ function badRequest(error: string): SandboxResponse {
 }
 
 export class PrometheusEmulator {
+  /** The sample service's own counters, for a real Prometheus (`GET /prometheus/metrics`). */
+  readonly meter: ServiceTrafficMeter;
+
   constructor(
     private readonly deps: { ecs: EcsEmulator; scenario: ScenarioStore; targets: MetricsTarget[]; now: () => number },
-  ) {}
+  ) {
+    this.meter = new ServiceTrafficMeter({ emulator: this, now: deps.now, rps: () => deps.scenario.get().traffic?.rps });
+  }
 
   handle(path: string, req: SandboxRequest): SandboxResponse {
+    if (path === '/metrics' && req.method === 'GET') return { status: 200, text: this.meter.exposition(), headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } };
     if (path !== '/api/v1/query') return { status: 404, body: { status: 'error', errorType: 'not_found', error: `no route ${path}` } };
     const params = req.method === 'POST' ? new URLSearchParams(req.body) : req.query;
     const query = params.get('query');
@@ -89,16 +92,27 @@ export class PrometheusEmulator {
     if (revision !== undefined) return this.evaluateRevision(query, { service, environment, revision });
     const track = labelValue(query, 'track');
     const target = this.deps.targets.find((t) => t.service === service && t.environment === environment && t.track === track);
-    if (!target) return undefined;
+    const traffic = target && this.trafficNow(target);
+    if (!traffic || traffic.behaviour === 'no-data') return undefined;
+    return this.signalValue(query, traffic.behaviour, traffic.share);
+  }
+
+  /** The metrics targets (each track of each service in each environment). */
+  get targets(): readonly MetricsTarget[] {
+    return this.deps.targets;
+  }
+
+  /**
+   * What one track serves now: its share of the service's traffic in the environment (its share
+   * of running tasks) and how the version it runs behaves; undefined when it runs nothing.
+   */
+  trafficNow(target: MetricsTarget): { share: number; behaviour: CanaryMetricsBehaviour['behaviour'] } | undefined {
     const serving = this.serving(target);
     if (!serving || serving.running === 0) return undefined;
-    const behaviour = this.behaviourNow(serving);
-    if (behaviour === 'no-data') return undefined;
-
     const all = this.deps.targets
-      .filter((t) => t.service === service && t.environment === environment)
+      .filter((t) => t.service === target.service && t.environment === target.environment)
       .reduce((sum, t) => sum + (this.serving(t)?.running ?? 0), 0);
-    return this.signalValue(query, behaviour, serving.running / all);
+    return { share: serving.running / all, behaviour: this.behaviourNow(serving) };
   }
 
   /**
