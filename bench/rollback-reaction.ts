@@ -36,6 +36,13 @@
  *
  * Goals (issue 17): blue-green (a) ≤ 1 s after the failing measurement; the canaries (a) within one
  * analysis interval + 2 s of the version turning bad (medians).
+ *
+ * `--metrics emulator,prometheus` (issue 19) runs each strategy against two metrics sources side by
+ * side: the sandbox's query emulator (a bad version's numbers jump at once) and a real Prometheus
+ * (Debian's package) scraping the sample service's own counters every second, which Runway's
+ * `increase()` over the analysis interval dilutes with the healthy past. The real arm has its own
+ * worker (PROMETHEUS_URL pointing at that Prometheus) and task queue. The sample service exports
+ * no per-revision series yet, so the real arm runs the two-service canary only.
  */
 import { decideRelease } from '../src/release-client/releases';
 import type { MeasurementRecord, ProductionStrategyName, ReleaseOutcome, ReleaseStatus } from '../src/domain/release';
@@ -47,6 +54,8 @@ import { Prng, sleep } from './support/prng';
 import { productionWeightOf, rollbackCall, taskDefinitionImages, trafficWeights } from './support/sandbox-traffic';
 import { fmt, printTable, summarise } from './support/stats';
 import { WorkerProcess } from './support/worker-process';
+import { prometheusBinary, type PrometheusServer, startPrometheus } from './support/prometheus-server';
+import { BenchArgsError } from './support/args';
 
 const FLAGS = {
   runs: { default: 5, min: 1, max: 30, help: 'releases per strategy, one after another' },
@@ -56,6 +65,19 @@ const FLAGS = {
 
 const STRATEGIES = ['two-service-canary', 'ecs-canary', 'ecs-linear', 'ecs-blue-green'] as const satisfies readonly ProductionStrategyName[];
 type Strategy = (typeof STRATEGIES)[number];
+const METRICS = ['emulator', 'prometheus'] as const;
+type MetricsSource = (typeof METRICS)[number];
+/** The strategies a real Prometheus can judge today: those whose queries select by track. */
+const REAL_PROMETHEUS_STRATEGIES: readonly Strategy[] = ['two-service-canary'];
+
+/** One strategy measured with one metrics source. */
+interface Arm {
+  strategy: Strategy;
+  metrics: MetricsSource;
+  label: string;
+  services: string[];
+  taskQueue: string;
+}
 
 /** Blue-green's goal: production off the bad version this soon after the measurement that failed it. */
 const BLUE_GREEN_GOAL_MS = 1000;
@@ -87,58 +109,87 @@ interface RunFigures {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values: strategies, rest } = takeChoiceListFlag(args, 'strategies', STRATEGIES, STRATEGIES);
+  const { values: strategies, rest: afterStrategies } = takeChoiceListFlag(args, 'strategies', STRATEGIES, STRATEGIES);
+  const { values: sources, rest } = takeChoiceListFlag(afterStrategies, 'metrics', METRICS, ['emulator']);
   const { runs, 'interval-ms': intervalMs } = parseFlags(rest, FLAGS);
-  const services = Object.fromEntries(strategies.map((s) => [s, benchServiceNames(runs, PROFILES[s].prefix)])) as Record<Strategy, string[]>;
+  if (sources.includes('prometheus')) {
+    if (!prometheusBinary()) throw new BenchArgsError("--metrics prometheus: no prometheus binary on PATH (Debian's prometheus package, or PROMETHEUS_BIN)");
+    const unsupported = strategies.filter((s) => !REAL_PROMETHEUS_STRATEGIES.includes(s));
+    if (unsupported.length > 0 && sources.length === 1) throw new BenchArgsError(`--metrics prometheus: ${unsupported.join(', ')} need per-revision series the sample service does not export yet; use --strategies two-service-canary`);
+  }
+  const arms: Arm[] = sources.flatMap((metrics) =>
+    strategies
+      .filter((strategy) => metrics === 'emulator' || REAL_PROMETHEUS_STRATEGIES.includes(strategy))
+      .map((strategy) => ({
+        strategy,
+        metrics,
+        label: sources.length > 1 ? `${strategy} / ${metrics === 'emulator' ? 'query emulator' : 'real Prometheus'}` : strategy,
+        services: benchServiceNames(runs, `${PROFILES[strategy].prefix}${metrics === 'prometheus' ? '-p' : ''}`),
+        taskQueue: '',
+      })),
+  );
   const perService: Record<string, BenchServiceOverride> = {};
-  for (const strategy of strategies) {
-    for (const service of services[strategy]) {
+  for (const arm of arms) {
+    for (const service of arm.services) {
       // Blue-green's bake is its post-release watch: long enough never to pass first.
-      perService[service] = strategy === 'ecs-blue-green' ? { strategy, verify: intervalMs * 30 } : { strategy };
+      perService[service] = arm.strategy === 'ecs-blue-green' ? { strategy: arm.strategy, verify: intervalMs * 30 } : { strategy: arm.strategy };
     }
   }
   // A long bake: a canary must still be at its first step when it turns bad.
   const stack = await startBenchStack({
-    services: strategies.flatMap((s) => services[s]),
+    services: arms.flatMap((a) => a.services),
     bake: intervalMs * 20,
     analysisInterval: intervalMs,
     deploymentDelayMs: 200,
     perService,
   });
-  const worker = await WorkerProcess.start(stack.workerEnv);
+  const workers: WorkerProcess[] = [];
+  let prometheus: PrometheusServer | undefined;
   const prng = new Prng(7);
-  const figures = Object.fromEntries(strategies.map((s) => [s, [] as RunFigures[]])) as Record<Strategy, RunFigures[]>;
+  const figures = new Map<Arm, RunFigures[]>(arms.map((a) => [a, []]));
   try {
-    for (let i = 0; i < runs; i++) {
-      for (const strategy of strategies) figures[strategy].push(await oneRun(stack, strategy, services[strategy][i]!, intervalMs, prng));
+    workers.push(await WorkerProcess.start(stack.workerEnv));
+    if (sources.includes('prometheus')) {
+      // A real Prometheus scraping the sample service every second, and a worker of its own asking it.
+      prometheus = await startPrometheus([{ job: 'sample-service', targets: [new URL(stack.sandbox.url).host], metricsPath: '/prometheus/metrics' }]);
+      await prometheus.untilScraped('sample-service', 2);
+      const taskQueue = `${stack.taskQueue}-prometheus`;
+      workers.push(await WorkerProcess.start({ ...stack.workerEnv, RUNWAY_TASK_QUEUE: taskQueue, PROMETHEUS_URL: prometheus.url }));
+      for (const arm of arms) if (arm.metrics === 'prometheus') arm.taskQueue = taskQueue;
     }
-    for (const strategy of strategies) {
+    for (const arm of arms) if (arm.metrics === 'emulator') arm.taskQueue = stack.taskQueue;
+    for (let i = 0; i < runs; i++) {
+      for (const arm of arms) figures.get(arm)!.push(await oneRun(stack, arm, arm.services[i]!, intervalMs, prng));
+    }
+    for (const arm of arms) {
       console.log('');
-      console.log(`rollback-reaction: ${strategy} (${PROFILES[strategy].serving} when it turns bad)`);
-      const f = figures[strategy];
+      console.log(`rollback-reaction: ${arm.label} (${PROFILES[arm.strategy].serving} when it turns bad)`);
+      const f = figures.get(arm)!;
       printTable([
         { label: 'bad → failing measurement', unit: 'ms', values: f.map((r) => r.badToFailing) },
         { label: 'failing measurement → 0 % traffic', unit: 'ms', values: f.map((r) => r.failingToZero) },
         { label: 'bad → 0 % traffic', unit: 'ms', values: f.map((r) => r.badToZero) },
-        ...(strategy === 'two-service-canary' ? [] : [{ label: 'bad → ECS reports rollback done', unit: 'ms', values: f.flatMap((r) => r.badToEcsRolledBack ?? []) }]),
+        ...(arm.strategy === 'two-service-canary' ? [] : [{ label: 'bad → ECS reports rollback done', unit: 'ms', values: f.flatMap((r) => r.badToEcsRolledBack ?? []) }]),
         { label: 'bad → rollback complete', unit: 'ms', values: f.map((r) => r.badToComplete) },
       ]);
     }
     console.log('');
-    for (const strategy of strategies) console.log(summaryLine(strategy, figures[strategy], intervalMs));
+    for (const arm of arms) console.log(summaryLine(arm, figures.get(arm)!, intervalMs));
     console.log(`rollback-reaction: medians of ${runs} run(s) per strategy, ${intervalMs} ms analysis interval, failureLimit 1, minRequests 1, ECS deployments settle in 200 ms`);
   } finally {
-    await worker.kill();
+    for (const w of workers) await w.kill();
+    await prometheus?.stop();
     await stack.stop();
   }
 }
 
-async function oneRun(stack: BenchStack, strategy: Strategy, service: string, intervalMs: number, prng: Prng): Promise<RunFigures> {
+async function oneRun(stack: BenchStack, arm: Arm, service: string, intervalMs: number, prng: Prng): Promise<RunFigures> {
+  const { strategy } = arm;
   const profile = PROFILES[strategy];
   const { cluster, service: ecsService } = stack.config.services[service]!.production;
   const version = prng.sha();
   const image = `${stack.config.services[service]!.image}:${version}`;
-  const id = await startBenchRelease(stack.client, stack.taskQueue, stack.config, service, version);
+  const id = await startBenchRelease(stack.client, arm.taskQueue, stack.config, service, version);
   await untilStatus(stack.client, id, (s) => s.stage === 'awaiting-approval', 120_000);
   await decideRelease(stack.client, id, 'approve', 'alice');
   await untilStatus(stack.client, id, profile.isServing, 180_000);
@@ -170,7 +221,7 @@ async function oneRun(stack: BenchStack, strategy: Strategy, service: string, in
   };
   const ecsLine = figures.badToEcsRolledBack === undefined ? '' : `, ECS's rollback seen done after ${figures.badToEcsRolledBack} ms`;
   console.log(
-    `rollback-reaction: ${strategy} ${service}: failing measurement after ${figures.badToFailing} ms, 0 % traffic ${figures.failingToZero} ms later ` +
+    `rollback-reaction: ${arm.label} ${service}: failing measurement after ${figures.badToFailing} ms, 0 % traffic ${figures.failingToZero} ms later ` +
       `(${figures.badToZero} ms after bad; ${zero.how})${ecsLine}, rolled back after ${figures.badToComplete} ms (${outcome.reason})${early}`,
   );
   return figures;
@@ -219,7 +270,8 @@ async function untilCanaryEmptied(stack: BenchStack, canaryService: string, sinc
   throw new Error(`the canary ${canaryService} was never taken to 0 tasks`);
 }
 
-function summaryLine(strategy: Strategy, f: RunFigures[], intervalMs: number): string {
+function summaryLine(arm: Arm, f: RunFigures[], intervalMs: number): string {
+  const { strategy } = arm;
   const zero = summarise(f.map((r) => r.badToZero));
   const afterFailing = summarise(f.map((r) => r.failingToZero));
   const complete = summarise(f.map((r) => r.badToComplete));
@@ -230,7 +282,7 @@ function summaryLine(strategy: Strategy, f: RunFigures[], intervalMs: number): s
       ? `goal (a) ≤ ${s(BLUE_GREEN_GOAL_MS)} after the failing measurement: ${afterFailing.median <= BLUE_GREEN_GOAL_MS ? 'met' : 'missed'}`
       : `goal (a) ≤ ${s(intervalMs + 2000)} after bad: ${zero.median <= intervalMs + 2000 ? 'met' : 'missed'}`;
   return (
-    `rollback-reaction: ${strategy.padEnd(18)} (a) 0 % traffic ${range(zero)} after bad, ${range(afterFailing)} after the failing measurement; ` +
+    `rollback-reaction: ${arm.label.padEnd(18)} (a) 0 % traffic ${range(zero)} after bad, ${range(afterFailing)} after the failing measurement; ` +
     `(b) rollback complete ${range(complete)} after bad; ${goal}`
   );
 }
