@@ -41,8 +41,7 @@
  * side: the sandbox's query emulator (a bad version's numbers jump at once) and a real Prometheus
  * (Debian's package) scraping the sample service's own counters every second, which Runway's
  * `increase()` over the analysis interval dilutes with the healthy past. The real arm has its own
- * worker (PROMETHEUS_URL pointing at that Prometheus) and task queue. The sample service exports
- * no per-revision series yet, so the real arm runs the two-service canary only.
+ * worker (PROMETHEUS_URL pointing at that Prometheus) and task queue.
  */
 import { decideRelease } from '../src/release-client/releases';
 import type { MeasurementRecord, ProductionStrategyName, ReleaseOutcome, ReleaseStatus } from '../src/domain/release';
@@ -67,8 +66,6 @@ const STRATEGIES = ['two-service-canary', 'ecs-canary', 'ecs-linear', 'ecs-blue-
 type Strategy = (typeof STRATEGIES)[number];
 const METRICS = ['emulator', 'prometheus'] as const;
 type MetricsSource = (typeof METRICS)[number];
-/** The strategies a real Prometheus can judge today: those whose queries select by track. */
-const REAL_PROMETHEUS_STRATEGIES: readonly Strategy[] = ['two-service-canary'];
 
 /** One strategy measured with one metrics source. */
 interface Arm {
@@ -112,21 +109,15 @@ export async function run(args: string[]): Promise<void> {
   const { values: strategies, rest: afterStrategies } = takeChoiceListFlag(args, 'strategies', STRATEGIES, STRATEGIES);
   const { values: sources, rest } = takeChoiceListFlag(afterStrategies, 'metrics', METRICS, ['emulator']);
   const { runs, 'interval-ms': intervalMs } = parseFlags(rest, FLAGS);
-  if (sources.includes('prometheus')) {
-    if (!prometheusBinary()) throw new BenchArgsError("--metrics prometheus: no prometheus binary on PATH (Debian's prometheus package, or PROMETHEUS_BIN)");
-    const unsupported = strategies.filter((s) => !REAL_PROMETHEUS_STRATEGIES.includes(s));
-    if (unsupported.length > 0 && sources.length === 1) throw new BenchArgsError(`--metrics prometheus: ${unsupported.join(', ')} need per-revision series the sample service does not export yet; use --strategies two-service-canary`);
-  }
+  if (sources.includes('prometheus') && !prometheusBinary()) throw new BenchArgsError("--metrics prometheus: no prometheus binary on PATH (Debian's prometheus package, or PROMETHEUS_BIN)");
   const arms: Arm[] = sources.flatMap((metrics) =>
-    strategies
-      .filter((strategy) => metrics === 'emulator' || REAL_PROMETHEUS_STRATEGIES.includes(strategy))
-      .map((strategy) => ({
-        strategy,
-        metrics,
-        label: sources.length > 1 ? `${strategy} / ${metrics === 'emulator' ? 'query emulator' : 'real Prometheus'}` : strategy,
-        services: benchServiceNames(runs, `${PROFILES[strategy].prefix}${metrics === 'prometheus' ? '-p' : ''}`),
-        taskQueue: '',
-      })),
+    strategies.map((strategy) => ({
+      strategy,
+      metrics,
+      label: sources.length > 1 ? `${strategy} / ${metrics === 'emulator' ? 'query emulator' : 'real Prometheus'}` : strategy,
+      services: benchServiceNames(runs, `${PROFILES[strategy].prefix}${metrics === 'prometheus' ? '-p' : ''}`),
+      taskQueue: '',
+    })),
   );
   const perService: Record<string, BenchServiceOverride> = {};
   for (const arm of arms) {

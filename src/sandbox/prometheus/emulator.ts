@@ -121,26 +121,36 @@ export class PrometheusEmulator {
    * of running tasks when the targets are several), undefined when it gets none.
    */
   private evaluateRevision(query: string, q: { service?: string; environment?: string; revision: string }): number | undefined {
+    if (q.service === undefined || q.environment === undefined) return undefined;
+    const traffic = this.revisionsNow(q.service, q.environment).find((r) => r.revision === q.revision);
+    if (!traffic || traffic.behaviour === 'no-data') return undefined;
+    return this.signalValue(query, traffic.behaviour, traffic.share);
+  }
+
+  /**
+   * Every task definition revision serving the service's production traffic in the environment:
+   * its share (its weight in each target's ECS service, times that service's share of running
+   * tasks when the targets are several) and how its images behave since its deployment started.
+   */
+  revisionsNow(service: string, environment: string): { revision: string; share: number; behaviour: CanaryMetricsBehaviour['behaviour'] }[] {
     const ecsServices = new Map<string, MetricsTarget>();
     for (const t of this.deps.targets) {
-      if (t.service === q.service && t.environment === q.environment) ecsServices.set(`${t.cluster}/${t.ecsService}`, t);
+      if (t.service === service && t.environment === environment) ecsServices.set(`${t.cluster}/${t.ecsService}`, t);
     }
     const running = [...ecsServices.values()].map((t) => ({ target: t, running: this.serving(t)?.running ?? 0 }));
     const allRunning = running.reduce((sum, r) => sum + r.running, 0);
-    let share = 0;
-    let since: { images: string[]; sinceMs: number } | undefined;
+    const byRevision = new Map<string, { share: number; since: { images: string[]; sinceMs: number } }>();
     for (const { target, running: tasks } of running) {
       if (tasks === 0) continue;
       for (const r of this.deps.ecs.revisionTraffic(target.cluster, target.ecsService) ?? []) {
-        if (r.production === 0 || r.deployment.runningCount === 0 || r.revision !== q.revision) continue;
-        share += (r.production / 100) * (tasks / allRunning);
-        if (!since || r.deployment.createdAtMs > since.sinceMs) since = { images: r.images, sinceMs: r.deployment.createdAtMs };
+        if (r.production === 0 || r.deployment.runningCount === 0) continue;
+        const entry = byRevision.get(r.revision) ?? { share: 0, since: { images: r.images, sinceMs: r.deployment.createdAtMs } };
+        entry.share += (r.production / 100) * (tasks / allRunning);
+        if (r.deployment.createdAtMs > entry.since.sinceMs) entry.since = { images: r.images, sinceMs: r.deployment.createdAtMs };
+        byRevision.set(r.revision, entry);
       }
     }
-    if (!since || share === 0) return undefined;
-    const behaviour = this.behaviourNow(since);
-    if (behaviour === 'no-data') return undefined;
-    return this.signalValue(query, behaviour, share);
+    return [...byRevision].filter(([, e]) => e.share > 0).map(([revision, e]) => ({ revision, share: e.share, behaviour: this.behaviourNow(e.since) }));
   }
 
   private signalValue(query: string, behaviour: CanaryMetricsBehaviour['behaviour'], share: number): number {

@@ -11,10 +11,11 @@
  *
  * The counters advance when read (each scrape integrates the time since the previous one). A
  * track exports series only while it runs tasks, starting from zero each time it does.
- * Revision-labelled series (ECS's own strategies) are not exported yet.
+ * Under ECS's own strategies, series by `task_revision` (family:revision) too, as
+ * src/config/revision-queries.ts's templates select them.
  */
 import type { CanaryMetricsBehaviour } from './scenario';
-import type { MetricsTarget, PrometheusEmulator } from './emulator';
+import type { PrometheusEmulator } from './emulator';
 import { BAD_ERROR_RATE, BAD_LATENCY_FACTOR, DEFAULT_TRAFFIC_RPS, HEALTHY } from './traffic-model';
 
 /** Bucket upper bounds of the latency histogram, seconds. */
@@ -51,7 +52,9 @@ function shareUnder(seconds: number, behaviour: CanaryMetricsBehaviour['behaviou
   return healthyShareUnder(behaviour === 'latency' ? seconds / BAD_LATENCY_FACTOR : seconds);
 }
 
-interface TrackCounters {
+interface SeriesCounters {
+  /** The series' labels, as written in the exposition. */
+  labels: string;
   ok: number;
   errors: number;
   /** Cumulative count per bucket of LATENCY_BUCKETS_S (then +Inf = ok + errors). */
@@ -59,58 +62,74 @@ interface TrackCounters {
   sumSeconds: number;
 }
 
-const labels = (t: MetricsTarget) => `service="${t.service}",environment="${t.environment}",track="${t.track}"`;
+type Traffic = { share: number; behaviour: CanaryMetricsBehaviour['behaviour'] };
 
 export class ServiceTrafficMeter {
-  private readonly counters = new Map<MetricsTarget, TrackCounters>();
+  /** By series: `track:<service>|<environment>|<track>` or `revision:<service>|<environment>|<family:revision>`. */
+  private readonly counters = new Map<string, SeriesCounters>();
   private lastMs: number | undefined;
 
   constructor(private readonly deps: { emulator: PrometheusEmulator; now: () => number; rps: () => number | undefined }) {}
 
-  /** Integrates the traffic since the previous call at what each track serves now. */
+  /** Integrates the traffic since the previous call at what each track and revision serves now. */
   advance(): void {
     const now = this.deps.now();
     const seconds = this.lastMs === undefined ? 0 : Math.max(0, (now - this.lastMs) / 1000);
     this.lastMs = now;
     const rps = this.deps.rps() ?? DEFAULT_TRAFFIC_RPS;
-    for (const target of this.deps.emulator.targets) {
-      const traffic = this.deps.emulator.trafficNow(target);
-      // A track with no tasks has no process to export anything (its series go stale, as when real
-      // tasks stop); new tasks start their counters at zero.
-      if (!traffic || traffic.behaviour === 'no-data') {
-        this.counters.delete(target);
-        continue;
+    const serving = new Map<string, { labels: string; traffic: Traffic }>();
+    const environments = new Map<string, { service: string; environment: string }>();
+    for (const t of this.deps.emulator.targets) {
+      environments.set(`${t.service}|${t.environment}`, { service: t.service, environment: t.environment });
+      const traffic = this.deps.emulator.trafficNow(t);
+      if (traffic && traffic.behaviour !== 'no-data') {
+        serving.set(`track:${t.service}|${t.environment}|${t.track}`, { labels: `service="${t.service}",environment="${t.environment}",track="${t.track}"`, traffic });
       }
-      const c = this.counters.get(target) ?? { ok: 0, errors: 0, buckets: LATENCY_BUCKETS_S.map(() => 0), sumSeconds: 0 };
-      this.counters.set(target, c);
-      if (seconds === 0) continue;
-      const requests = rps * traffic.share * seconds;
-      const errorRate = traffic.behaviour === 'errors' ? BAD_ERROR_RATE : HEALTHY.errorRate;
-      c.errors += requests * errorRate;
-      c.ok += requests * (1 - errorRate);
-      LATENCY_BUCKETS_S.forEach((le, i) => (c.buckets[i] += requests * shareUnder(le, traffic.behaviour)));
-      // The mean of the piecewise-linear distribution, close enough for a _sum.
-      c.sumSeconds += requests * (traffic.behaviour === 'latency' ? BAD_LATENCY_FACTOR : 1) * 0.04;
+    }
+    // Under ECS's own strategies one ECS service runs both versions: its tasks label their series by revision.
+    for (const { service, environment } of environments.values()) {
+      for (const r of this.deps.emulator.revisionsNow(service, environment)) {
+        if (r.behaviour === 'no-data') continue;
+        serving.set(`revision:${service}|${environment}|${r.revision}`, { labels: `service="${service}",environment="${environment}",task_revision="${r.revision}"`, traffic: r });
+      }
+    }
+    // A track or revision with no tasks has no process to export anything (its series go stale, as
+    // when real tasks stop); new tasks start their counters at zero.
+    for (const key of [...this.counters.keys()]) if (!serving.has(key)) this.counters.delete(key);
+    for (const [key, { labels, traffic }] of serving) {
+      const c = this.counters.get(key) ?? { labels, ok: 0, errors: 0, buckets: LATENCY_BUCKETS_S.map(() => 0), sumSeconds: 0 };
+      this.counters.set(key, c);
+      if (seconds > 0) accumulate(c, rps * traffic.share * seconds, traffic.behaviour);
     }
   }
 
-  /** Prometheus text exposition of every track's counters, advanced to now. */
+  /** Prometheus text exposition of every series, advanced to now. */
   exposition(): string {
     this.advance();
     const num = (n: number) => String(Math.round(n * 1000) / 1000);
     const lines = [
-      '# HELP http_requests_total Requests the sample service answered, by track and status code.',
+      '# HELP http_requests_total Requests the sample service answered, by track (or task revision) and status code.',
       '# TYPE http_requests_total counter',
     ];
-    for (const [t, c] of this.counters) {
-      lines.push(`http_requests_total{${labels(t)},code="200"} ${num(c.ok)}`, `http_requests_total{${labels(t)},code="500"} ${num(c.errors)}`);
+    for (const c of this.counters.values()) {
+      lines.push(`http_requests_total{${c.labels},code="200"} ${num(c.ok)}`, `http_requests_total{${c.labels},code="500"} ${num(c.errors)}`);
     }
-    lines.push('# HELP http_request_duration_seconds Time the sample service took to answer, by track.', '# TYPE http_request_duration_seconds histogram');
-    for (const [t, c] of this.counters) {
-      LATENCY_BUCKETS_S.forEach((le, i) => lines.push(`http_request_duration_seconds_bucket{${labels(t)},le="${le}"} ${num(c.buckets[i]!)}`));
-      lines.push(`http_request_duration_seconds_bucket{${labels(t)},le="+Inf"} ${num(c.ok + c.errors)}`);
-      lines.push(`http_request_duration_seconds_sum{${labels(t)}} ${num(c.sumSeconds)}`, `http_request_duration_seconds_count{${labels(t)}} ${num(c.ok + c.errors)}`);
+    lines.push('# HELP http_request_duration_seconds Time the sample service took to answer, by track (or task revision).', '# TYPE http_request_duration_seconds histogram');
+    for (const c of this.counters.values()) {
+      LATENCY_BUCKETS_S.forEach((le, i) => lines.push(`http_request_duration_seconds_bucket{${c.labels},le="${le}"} ${num(c.buckets[i]!)}`));
+      lines.push(`http_request_duration_seconds_bucket{${c.labels},le="+Inf"} ${num(c.ok + c.errors)}`);
+      lines.push(`http_request_duration_seconds_sum{${c.labels}} ${num(c.sumSeconds)}`, `http_request_duration_seconds_count{${c.labels}} ${num(c.ok + c.errors)}`);
     }
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** Adds `requests` answered by a version behaving as `behaviour`. */
+function accumulate(c: SeriesCounters, requests: number, behaviour: CanaryMetricsBehaviour['behaviour']): void {
+  const errorRate = behaviour === 'errors' ? BAD_ERROR_RATE : HEALTHY.errorRate;
+  c.errors += requests * errorRate;
+  c.ok += requests * (1 - errorRate);
+  LATENCY_BUCKETS_S.forEach((le, i) => (c.buckets[i] += requests * shareUnder(le, behaviour)));
+  // The mean of the piecewise-linear distribution, close enough for a _sum.
+  c.sumSeconds += requests * (behaviour === 'latency' ? BAD_LATENCY_FACTOR : 1) * 0.04;
 }
