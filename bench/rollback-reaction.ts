@@ -53,7 +53,7 @@ import { Prng, sleep } from './support/prng';
 import { productionWeightOf, rollbackCall, taskDefinitionImages, trafficWeights } from './support/sandbox-traffic';
 import { fmt, printTable, summarise } from './support/stats';
 import { WorkerProcess } from './support/worker-process';
-import { prometheusBinary, type PrometheusServer, startPrometheus } from './support/prometheus-server';
+import { prometheusBinary, type PrometheusServer, startPrometheus } from '../src/stack/local-prometheus';
 import { BenchArgsError } from './support/args';
 
 const FLAGS = {

@@ -112,17 +112,27 @@ const onOff = z
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** One of `choices`, in any case and trimmed; unset → `fallback`; anything else is "not a <noun>". */
+function choiceVar<const T extends readonly string[]>(choices: T, fallback: T[number], noun: string) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx): T[number] => {
+      const v = value?.trim().toLowerCase();
+      if (!v) return fallback;
+      if ((choices as readonly string[]).includes(v)) return v as T[number];
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a ${noun} (${choices.join(', ')})` });
+      return z.NEVER;
+    });
+}
+
 /** `error`, `warn` (the default), `info` or `debug`, in any case. */
-const logLevel = z
-  .string()
-  .optional()
-  .transform((value, ctx): LogLevel => {
-    const v = value?.trim().toLowerCase();
-    if (!v) return 'warn';
-    if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a log level (${LOG_LEVELS.join(', ')})` });
-    return z.NEVER;
-  });
+const logLevel = choiceVar(LOG_LEVELS, 'warn', 'log level');
+
+/** Where the embedded default's canary analysis reads metrics (RUNWAY_SANDBOX_METRICS). */
+export const SANDBOX_METRICS_SOURCES = ['auto', 'prometheus', 'emulator'] as const;
+export type SandboxMetricsSource = (typeof SANDBOX_METRICS_SOURCES)[number];
+const sandboxMetricsSource = choiceVar(SANDBOX_METRICS_SOURCES, 'auto', 'metrics source');
 
 /** Whether a line of `level` is written when the process runs at `threshold`. */
 export function logs(threshold: LogLevel, level: LogLevel): boolean {
@@ -224,6 +234,8 @@ const envFields = z.object({
   RUNWAY_CONFIG: z.string().default('./runway.config.yaml'),
   RUNWAY_APPROVALS_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   RUNWAY_SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
+  /** `runway dev` / `npm run demo`: canary analysis asks a real Prometheus scraping the sample service (`prometheus`), the sandbox's query emulator (`emulator`), or the first when a prometheus binary is on PATH (`auto`). */
+  RUNWAY_SANDBOX_METRICS: sandboxMetricsSource,
   /** `runway worker`'s health (/healthz) and Temporal SDK metrics (/metrics, Prometheus) port; 0 = any free port. */
   RUNWAY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** The address that port listens on: every interface by default (Prometheus scrapes it from elsewhere); 127.0.0.1 keeps it local. */

@@ -20,6 +20,7 @@ import { deploymentNameFromEnv, ensureCurrentVersionWhileRunning, makeUnversione
 import { ensureDeliveryLedger, readDeliveryLedger } from '../release-client/delivery';
 import { deliveryMetricsText } from './delivery-metrics-text';
 import type { RunwayProcesses } from './release-worker-factory';
+import { startSandboxMetrics } from './sandbox-metrics-source';
 import { sandboxCallLine, sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from './sandbox-seed';
 
 export interface EmbeddedStackOptions {
@@ -44,6 +45,8 @@ export interface EmbeddedStack {
   /** The worker's deployment and build, made current at start; undefined with RUNWAY_WORKER_VERSIONING=off. */
   workerVersion?: ResolvedWorkerVersion;
   approvals: ApprovalsServer;
+  /** Which metrics source canary analysis asks (RUNWAY_SANDBOX_METRICS), in words. */
+  metricsSource: string;
   /** Runway's delivery series (runway_*) from the task queue's delivery ledger, as a worker's /metrics serves them. */
   deliveryMetrics(): Promise<string>;
   /** How many ended releases and rollbacks the delivery ledger has counted (undefined when it does not answer). */
@@ -88,9 +91,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       onCall: (system, call) => log(sandboxCallLine(system, call), 'debug'),
     });
     stops.push(() => sandbox.close());
+    const metrics = await startSandboxMetrics(baseEnv.RUNWAY_SANDBOX_METRICS, sandbox.url);
+    stops.push(() => metrics.stop());
 
     // The worker's real clients find the sandbox through the standard variables only.
-    Object.assign(process.env, sandboxClientEnv(sandbox.url), { TEMPORAL_ADDRESS: temporal.address });
+    Object.assign(process.env, sandboxClientEnv(sandbox.url), { TEMPORAL_ADDRESS: temporal.address, PROMETHEUS_URL: metrics.prometheusUrl });
     // The dev server lists a closed run at once: the delivery ledger may count it a second later.
     process.env.RUNWAY_DELIVERY_SETTLE ||= '1s';
     const env = parseEnv(process.env);
@@ -145,7 +150,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     await ensureDeliveryLedger(client, env.RUNWAY_TASK_QUEUE, { pollMs: 1000 });
     const deliveryMetrics = () => deliveryMetricsText(client, env.RUNWAY_TASK_QUEUE);
     const deliveryCounted = () => readDeliveryLedger(client, env.RUNWAY_TASK_QUEUE).then((s) => s.totals.counted, () => undefined);
-    return { env, temporal, sandbox, worker, workerVersion, approvals, deliveryMetrics, deliveryCounted, stop };
+    return { env, temporal, sandbox, worker, workerVersion, approvals, metricsSource: metrics.description, deliveryMetrics, deliveryCounted, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -5,13 +5,18 @@
  * is not installed) scrapes the worker's /metrics; then each panel's PromQL, with Grafana's range
  * macros filled in, must answer a non-empty vector of numbers, and the DORA figures must be the
  * ones these releases make.
+ *
+ * The same Prometheus also scrapes the sample service's own counters and is the worker's
+ * PROMETHEUS_URL: the canaries are judged by Runway's default PromQL on real series (part 3), the
+ * healthy ones passing on the traffic they served and the bad one failing on its error rate.
  */
 import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { approveUpdate, rejectUpdate } from '../../src/domain/release-api';
 import { panelQueries } from '../../dashboards';
 import { runwayDashboard } from '../../dashboards/runway';
-import { prometheusBinary, type PrometheusServer, startPrometheus } from '../../bench/support/prometheus-server';
+import { prometheusBinary, type PrometheusServer, startPrometheus } from '../../src/stack/local-prometheus';
+import { freeLoopbackPort } from '../../src/temporal/worker-health';
 import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { untilRelease, useCrashRig, WorkerFleet } from '../support/worker-fleet';
@@ -23,7 +28,6 @@ const describeWithPrometheus = binary ? describe : describe.skip;
 if (!binary) console.warn(`${__filename}: skipped: no prometheus binary on PATH (.ci/run installs Debian's prometheus package)`);
 
 const rig = useCrashRig({ bake: '1s' });
-const HEALTH_LINE = /runway worker: health http:\/\/(127\.0\.0\.1:\d+)\/healthz/;
 /** Grafana's macros, as a one-hour dashboard range and a one-minute rate interval would fill them. */
 const withMacros = (expr: string) => expr.replaceAll('$__range_s', '3600').replaceAll('$__rate_interval', '1m').replaceAll('$__range', '1h');
 
@@ -37,11 +41,27 @@ describeWithPrometheus('the dashboard against a real Prometheus', () => {
   });
 
   it('answers every panel with data, and the DORA figures these releases make', async () => {
-    fleet = new WorkerFleet({ ...rig.stack.env, RUNWAY_DELIVERY_POLL_INTERVAL: '300ms', RUNWAY_DELIVERY_SETTLE: '300ms' });
-    const worker = await fleet.start();
-    const [, target] = HEALTH_LINE.exec(worker.output())!;
-    prometheus = await startPrometheus([{ job: 'runway-worker', targets: [target!] }]);
+    // Prometheus first (the worker asks it), so the worker's metrics port is chosen beforehand.
+    const metricsPort = await freeLoopbackPort();
+    prometheus = await startPrometheus(
+      [
+        { job: 'runway-worker', targets: [`127.0.0.1:${metricsPort}`] },
+        { job: 'sample-service', targets: [new URL(rig.stack.sandbox.url).host], metricsPath: '/prometheus/metrics' },
+      ],
+      // Four samples in each 1 s analysis window.
+      { scrapeInterval: '250ms' },
+    );
+    fleet = new WorkerFleet({
+      ...rig.stack.env,
+      PROMETHEUS_URL: prometheus.url,
+      RUNWAY_METRICS_HOST: '127.0.0.1',
+      RUNWAY_METRICS_PORT: String(metricsPort),
+      RUNWAY_DELIVERY_POLL_INTERVAL: '300ms',
+      RUNWAY_DELIVERY_SETTLE: '300ms',
+    });
+    await fleet.start();
     await prometheus.untilScraped('runway-worker');
+    await prometheus.untilScraped('sample-service');
 
     const release = async (how: 'approve' | 'reject' | 'failing-canary') => {
       const version = randomSha();
@@ -52,12 +72,20 @@ describeWithPrometheus('the dashboard against a real Prometheus', () => {
       const handle = rig.client.workflow.getHandle(id);
       if (how === 'reject') await handle.executeUpdate(rejectUpdate, { args: [{ by: 'alice', reason: 'not today' }] });
       else await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-      return ((await handle.result()) as ReleaseOutcome).result;
+      const outcome = (await handle.result()) as ReleaseOutcome;
+      const measured = (outcome.status.canary.analysis ?? []).flatMap((step) => step.measurements);
+      return { result: outcome.result, reason: outcome.reason ?? '', measured };
     };
-    expect(await release('approve')).toBe('released');
-    expect(await release('failing-canary')).toBe('rolled-back');
-    expect(await release('approve')).toBe('released');
-    expect(await release('reject')).toBe('rejected');
+    const first = await release('approve');
+    expect(first.result).toBe('released');
+    // Judged on what the canary served, as Prometheus counted it.
+    expect(first.measured.length).toBeGreaterThan(0);
+    for (const m of first.measured) expect({ verdict: m.verdict, served: (m.requests ?? 0) > 0 }).toEqual({ verdict: 'pass', served: true });
+    const failing = await release('failing-canary');
+    expect(failing.result).toBe('rolled-back');
+    expect(failing.reason).toMatch(/canary analysis failed at 10%.*error-rate: canary 1\d\.\d\d%/);
+    expect((await release('approve')).result).toBe('released');
+    expect((await release('reject')).result).toBe('rejected');
 
     // Scraped after the ledger counted all four.
     for (let i = 0; ; i++) {

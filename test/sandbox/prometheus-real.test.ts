@@ -11,7 +11,7 @@ import { DEFAULT_QUERIES as queries } from '../../src/config/schema';
 import { createPrometheusProvider } from '../../src/metrics/prometheus';
 import type { MetricsQuery } from '../../src/metrics/provider';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
-import { prometheusBinary, type PrometheusServer, startPrometheus } from '../../bench/support/prometheus-server';
+import { prometheusBinary, type PrometheusServer, startPrometheus } from '../../src/stack/local-prometheus';
 import { CANARY, ecsClient, PRODUCTION } from '../support/sandbox-clients';
 
 jest.setTimeout(90_000);

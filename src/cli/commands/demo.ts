@@ -143,6 +143,7 @@ export function configureDemoCommand(program: Command, processes: RunwayProcesse
         say(`Runway demo — scenario "${opts.scenario}": ${scenario.story}`);
         say('Starting the embedded stack (Temporal dev server, sandbox, worker)…');
         const stack = await startEmbeddedStack({ processes, log: (l) => process.stderr.write(`  ${l}\n`) });
+        say(`${stack.metricsSource.replace(/^./, (c) => c.toUpperCase())}.`);
         try {
           const loaded = await loadConfig(stack.env.RUNWAY_CONFIG);
           // An ECS strategy is this scenario's story: the sample service uses it for this run; the config file stays as it is.

@@ -118,6 +118,7 @@ export function configureProcessCommands(program: Command, processes: RunwayProc
         say(`Web UI     ${stack.temporal.uiUrl ?? '(headless)'}`);
         if (metrics) say(`Metrics    ${metrics.url}/metrics  (Runway's delivery series, runway_*)`);
         printSandbox(stack.sandbox.url);
+        say(`Analysis   ${stack.metricsSource}`);
         say(`Worker     task queue "${stack.env.RUNWAY_TASK_QUEUE}"${stack.workerVersion ? `, ${describeWorkerVersion(stack.workerVersion)}, current` : ', unversioned'}`);
         say('');
         say('Start a release in another terminal:  npx runway start --service checkout --version $(git rev-parse HEAD 2>/dev/null || echo 0123456789abcdef0123456789abcdef01234567) --wait');

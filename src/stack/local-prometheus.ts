@@ -1,6 +1,6 @@
 /**
- * A real Prometheus (the `prometheus` binary: Debian's package, which `.ci/run` installs) for
- * tests and benches: it scrapes the given targets every `scrapeInterval` into a throwaway TSDB,
+ * A real Prometheus (the `prometheus` binary: Debian's package, which `.ci/run` installs) for the
+ * embedded default, tests and benches: it scrapes the given targets every `scrapeInterval` into a throwaway TSDB,
  * listens on 127.0.0.1 only, and answers PromQL over its HTTP API. `prometheusBinary()` is
  * undefined when none is installed: callers skip, saying so.
  */
@@ -8,7 +8,14 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freeLoopbackPort } from '../../src/temporal/worker-health';
+import { freeLoopbackPort } from '../temporal/worker-health';
+
+/** "prometheus 2.42.0" from the binary's --version, or just "prometheus". */
+export function prometheusVersion(binary: string): string {
+  const out = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  const version = /version (\S+)/.exec(`${out.stdout}${out.stderr}`)?.[1];
+  return version ? `prometheus ${version}` : 'prometheus';
+}
 
 /** The prometheus binary on PATH (or PROMETHEUS_BIN), or undefined. */
 export function prometheusBinary(): string | undefined {
