@@ -13,6 +13,7 @@ import { heartbeat } from '@temporalio/activity';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { type DeliveryFacts, deliveryFactsOf } from '../src/domain/delivery-metrics';
 import type { ReleaseInput, ReleaseOutcome } from '../src/domain/release';
+import { releaseOutcome } from '../src/release-client/outcome';
 import { RELEASE_WORKFLOW_TYPE, ROLLBACK_WORKFLOW_TYPE, serviceSearchAttribute } from '../src/domain/release-api';
 import { serviceOfReleaseId } from '../src/domain/release-id';
 import type { GitHubApi } from '../src/sdk-clients/github';
@@ -125,11 +126,12 @@ export function createDeliveryActivities({ temporal, github, options = {} }: { t
       const facts: DeliveryFacts[] = [];
       for (const wf of page) {
         const kind = wf.type === ROLLBACK_WORKFLOW_TYPE ? 'rollback' : 'release';
-        if (wf.status.name !== 'COMPLETED') {
+        // Completed, or failed carrying its outcome (a release that did not reach production); anything else has none.
+        const outcome = ['COMPLETED', 'FAILED'].includes(wf.status.name) ? await releaseOutcome(temporal.workflow.getHandle(wf.workflowId, wf.runId)).catch(() => undefined) : undefined;
+        if (!outcome) {
           facts.push(noOutcomeFacts(wf, kind));
           continue;
         }
-        const outcome = (await temporal.workflow.getHandle(wf.workflowId, wf.runId).result()) as ReleaseOutcome;
         const f = deliveryFactsOf(wf.workflowId, wf.runId, kind, outcome, wf.closeTime!.toISOString());
         const lead = kind === 'release' ? await leadTimeSeconds(wf, outcome) : undefined;
         if (lead !== undefined) f.leadTimeSeconds = lead;

@@ -7,7 +7,6 @@
  * measures the same with the 2 s poll too, so both figures are on one line.
  */
 import { decideRelease } from '../src/release-client/releases';
-import type { ReleaseOutcome } from '../src/domain/release';
 import { DEPLOY_POLL_INTERVAL } from '../src/config/env';
 import { parseFlags } from './support/args';
 import { benchServiceNames } from './support/bench-config';
@@ -16,6 +15,7 @@ import { type BenchStack, startBenchStack } from './support/bench-stack';
 import { Prng } from './support/prng';
 import { median, printTable } from './support/stats';
 import { WorkerProcess } from './support/worker-process';
+import { releaseOutcome } from '../src/release-client/outcome';
 
 const FLAGS = {
   runs: { default: 5, min: 1, max: 50, help: 'releases per poll interval, one after another' },
@@ -75,7 +75,7 @@ async function measure(stack: BenchStack, services: string[], pollMs: number, pr
     await untilStatus(stack.client, id, (s) => s.stage === 'awaiting-approval', 60_000, 10);
     await decideRelease(stack.client, id, 'approve', 'alice');
     const handle = stack.client.workflow.getHandle(id);
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     const ms = Date.now() - started;
     if (outcome.result !== 'released') throw new Error(`${id} ended ${outcome.result}: ${outcome.reason}`);
     const historyLength = Number((await handle.describe()).raw.workflowExecutionInfo?.historyLength ?? 0);

@@ -12,7 +12,6 @@
  * The pipeline Runway replaces reports a bad deploy reverted within 90 s.
  */
 import { decideRelease } from '../src/release-client/releases';
-import type { ReleaseOutcome } from '../src/domain/release';
 import { serviceServing, servesAllTraffic } from '../src/stack/sandbox-production';
 import { parseFlags } from './support/args';
 import { benchServiceNames } from './support/bench-config';
@@ -21,6 +20,7 @@ import { startBenchStack } from './support/bench-stack';
 import { Prng, sleep } from './support/prng';
 import { fmt, median, printTable, summarise } from './support/stats';
 import { WorkerProcess } from './support/worker-process';
+import { releaseOutcome } from '../src/release-client/outcome';
 
 const FLAGS = {
   runs: { default: 5, min: 1, max: 30, help: 'releases, one after another' },
@@ -58,7 +58,7 @@ export async function run(args: string[]): Promise<void> {
       stack.sandbox.setScenario({ canary: { [image]: { behaviour: 'errors' } } });
 
       const servingAt = await untilServing(() => servesAllTraffic(production(), previous), `${cluster}/${ecsService} back on ${previous}`);
-      const outcome = (await stack.client.workflow.getHandle(id).result()) as ReleaseOutcome;
+      const outcome = await releaseOutcome(stack.client.workflow.getHandle(id));
       if (outcome.result !== 'rolled-back') throw new Error(`${id} ended ${outcome.result}, expected rolled-back: ${outcome.reason}`);
       const rollingBack = outcome.status.history.find((e) => e.stage === 'rolling-back');
       if (!rollingBack) throw new Error(`${id} has no rolling-back stage in its history`);

@@ -44,7 +44,7 @@
  * worker (PROMETHEUS_URL pointing at that Prometheus) and task queue.
  */
 import { decideRelease } from '../src/release-client/releases';
-import type { MeasurementRecord, ProductionStrategyName, ReleaseOutcome, ReleaseStatus } from '../src/domain/release';
+import type { MeasurementRecord, ProductionStrategyName, ReleaseStatus } from '../src/domain/release';
 import { parseFlags, takeChoiceListFlag } from './support/args';
 import { benchServiceNames, type BenchServiceOverride } from './support/bench-config';
 import { startBenchRelease, untilStatus } from './support/bench-releases';
@@ -55,6 +55,7 @@ import { fmt, printTable, summarise } from './support/stats';
 import { WorkerProcess } from './support/worker-process';
 import { prometheusBinary, type PrometheusServer, startPrometheus } from '../src/stack/local-prometheus';
 import { BenchArgsError } from './support/args';
+import { releaseOutcome } from '../src/release-client/outcome';
 
 const FLAGS = {
   runs: { default: 5, min: 1, max: 30, help: 'releases per strategy, one after another' },
@@ -194,7 +195,7 @@ async function oneRun(stack: BenchStack, arm: Arm, service: string, intervalMs: 
   const zero = green
     ? await untilRevisionOut(stack, cluster, ecsService, green, turnedBadAt)
     : { at: await untilCanaryEmptied(stack, `${ecsService}-canary`, turnedBadAt), how: 'UpdateService desiredCount 0 on the canary service' };
-  const outcome = (await stack.client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  const outcome = await releaseOutcome(stack.client.workflow.getHandle(id));
   if (outcome.result !== 'rolled-back') throw new Error(`${id} ended ${outcome.result}, expected rolled-back: ${outcome.reason}`);
   const doneAt = Date.parse(outcome.status.finishedAt ?? new Date().toISOString());
   const failing = profile.measurements(outcome.status).find((m) => m.verdict === 'fail');

@@ -18,6 +18,7 @@ import { startBenchStack } from './support/bench-stack';
 import { Prng, sleep } from './support/prng';
 import { fmt, median } from './support/stats';
 import { WorkerProcess } from './support/worker-process';
+import { releaseOutcome } from '../src/release-client/outcome';
 
 const FLAGS = {
   runs: { default: 2, min: 1, max: 10, help: 'repetitions per N' },
@@ -134,7 +135,7 @@ async function resultWithin(client: Client, id: string, timeoutMs: number): Prom
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${id}: no result within ${timeoutMs} ms`)), timeoutMs)));
   try {
-    return (await Promise.race([client.workflow.getHandle(id).result(), timeout])) as ReleaseOutcome;
+    return (await Promise.race([releaseOutcome(client.workflow.getHandle(id)), timeout])) as ReleaseOutcome;
   } finally {
     clearTimeout(timer);
   }

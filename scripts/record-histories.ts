@@ -27,7 +27,7 @@ import { resolveRollback, rollbackToSign, startRollback } from '../src/release-c
 import { approveBreakGlass, endFreeze, startFreeze } from '../src/release-client/freeze';
 import { parseConfig } from '../src/config/load';
 import { releasePlan } from '../src/config/plan';
-import { type ReleaseOutcome, type ReleasePlan, type ReleaseResult, ReleaseStage } from '../src/domain/release';
+import { type ReleasePlan, type ReleaseResult, ReleaseStage } from '../src/domain/release';
 import { parseEnv } from '../src/config/env';
 import { startSandbox } from '../src/sandbox';
 import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from '../src/stack/sandbox-seed';
@@ -42,6 +42,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import type { RunwayEnv } from '../src/config/env';
 import { ReleaseRefusedError } from '../src/release-client/errors';
 import { sshSignedDecision } from '../src/release-client/decision-signing';
+import { releaseOutcome } from '../src/release-client/outcome';
 
 interface Story {
   name: string;
@@ -111,6 +112,9 @@ const STORIES: Story[] = [
   // A rollback whose start alice proved with her SSH key, on the worker that requires proofs (patched 'proven-rollback').
   { name: 'rollback-proven', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true, proven: true },
   { name: 'released-encrypted', result: 'released', image: 'healthy', decision: 'approve', encrypted: true },
+  // Not released: the workflow fails carrying its outcome (patched 'not-released-fails').
+  { name: 'rolled-back-as-failed', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors' },
+  { name: 'rejected-as-failed', result: 'rejected', image: 'healthy', decision: 'reject' },
 ];
 
 const ENCRYPTED_QUEUE = 'record-encrypted';
@@ -130,6 +134,7 @@ const PROVEN_QUEUE = 'record-proven';
 
 /** How `temporal workflow show --output json` names the event that closes a completed workflow. */
 const COMPLETED = 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED';
+const FAILED = 'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED';
 
 async function main(): Promise<void> {
   installQuietRuntime();
@@ -247,7 +252,7 @@ async function main(): Promise<void> {
         });
         // A terminal stage is not the end of the history: the workflow still settles Slack and
         // GitHub after it. Only the completed workflow's history is the whole story.
-        const final = (await client.workflow.getHandle(releaseId).result()) as ReleaseOutcome;
+        const final = await releaseOutcome(client.workflow.getHandle(releaseId));
         if (story.breakGlass) await endFreeze(client, 'record', { by: 'recorder' });
         if (final.result !== story.result) {
           throw new Error(`${story.name}: the release ended ${final.result} (${final.reason ?? 'no reason'}), the story needs ${story.result}; nothing written`);
@@ -256,7 +261,9 @@ async function main(): Promise<void> {
         const json = execFileSync(binary, ['workflow', 'show', '--address', temporal.address, '--workflow-id', releaseId, '--output', 'json'], { encoding: 'utf8' });
         const events = (JSON.parse(json) as { events: { eventType?: string }[] }).events;
         const last = events[events.length - 1]?.eventType;
-        if (last !== COMPLETED) throw new Error(`${story.name}: the history ends with ${last ?? 'no event'}, not ${COMPLETED}; nothing written`);
+        // A release that did not reach production fails its workflow, carrying its outcome.
+        const expected = story.result === 'released' ? COMPLETED : FAILED;
+        if (last !== expected) throw new Error(`${story.name}: the history ends with ${last ?? 'no event'}, not ${expected}; nothing written`);
         const storyDir = story.encrypted ? path.join(outDir, 'encrypted') : outDir;
         mkdirSync(storyDir, { recursive: true });
         writeFileSync(path.join(storyDir, `${story.name}.json`), json);

@@ -147,7 +147,7 @@ export class ReleaseContext {
 
   /** Refreshes the Web UI's current details from the status. */
   showDetails(): void {
-    setCurrentDetails(currentDetails(this.state.snapshot()));
+    setCurrentDetails(currentDetails(this.state.snapshot(), this.plan));
   }
 
   /** Records the canary's position: the status, the RunwayCanaryWeight search attribute and the Web UI details. */

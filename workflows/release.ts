@@ -9,6 +9,7 @@ import { approvesAfterTestTraffic } from '../src/domain/ecs-native-plan';
 import { patched, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseInput, ReleaseOutcome } from '../src/domain/release';
 import { ReleaseContext } from './release-context';
+import { endRelease } from './release-ending';
 import { ReleaseLane } from './release-lane';
 import { awaitApproval } from './stages/approval';
 import { build } from './stages/build';
@@ -26,6 +27,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   const release = new ReleaseContext(input);
   // One release of the service deploys at a time: it waits for its turn in the service's lane first.
   if (patched('release-lanes')) release.lane = new ReleaseLane(release, 'release', workflowInfo().taskQueue);
+  let outcome: ReleaseOutcome;
   try {
     await release.forward.run(async () => {
       if (release.lane) await release.lane.awaitTurn();
@@ -44,9 +46,11 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       if (traffic.complete) await traffic.complete();
       await announceReleased(release);
     });
-    return release.outcome();
+    outcome = release.outcome();
   } catch (err) {
     // Every registered undo, newest first (traffic back on stable before anything else).
-    return rollBack(release, err);
+    outcome = await rollBack(release, err);
   }
+  // Not released: the workflow fails, carrying the outcome (so it does not look like a success).
+  return endRelease(outcome);
 }

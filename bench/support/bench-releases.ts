@@ -6,6 +6,7 @@ import { type ReleaseOutcome, type ReleaseStatus } from '../../src/domain/releas
 import { releaseId } from '../../src/domain/release-id';
 import { releaseStatus, startRelease } from '../../src/release-client/releases';
 import { sleep } from './prng';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 export function releaseInput(config: RunwayConfig, service: string, version: string, requestedBy = 'bench') {
   const plan = releasePlan(config, service);
@@ -41,7 +42,7 @@ export async function finishedOutcome(client: Client, id: string): Promise<Relea
   try {
     const handle = client.workflow.getHandle(id);
     if ((await handle.describe()).status.name === 'RUNNING') return undefined;
-    return (await handle.result()) as ReleaseOutcome;
+    return await releaseOutcome(handle);
   } catch {
     return undefined;
   }

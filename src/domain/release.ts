@@ -199,6 +199,19 @@ export interface ReleaseInput {
 
 export type ReleaseResult = 'released' | 'rolled-back' | 'rejected' | 'failed';
 
+/**
+ * The type of the failure a release that did not reach production ends its workflow with
+ * (rolled back, rejected or failed); the failure's one detail is its ReleaseOutcome. So the Web
+ * UI and `ExecutionStatus = 'Failed'` show it apart from a released one, while clients read the
+ * same outcome as from a completed release (src/release-client/outcome.ts).
+ */
+export const RELEASE_NOT_RELEASED = 'ReleaseNotReleased';
+
+/** The failure's message: the result and its reason, what the Web UI shows first. */
+export function notReleasedMessage(outcome: Pick<ReleaseOutcome, 'result' | 'reason'>): string {
+  return `${outcome.result}: ${outcome.reason ?? 'no reason given'}`;
+}
+
 /** What the release workflow returns (and what `runway start --wait` turns into an exit code). */
 export interface ReleaseOutcome {
   releaseId: string;

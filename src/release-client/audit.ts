@@ -18,7 +18,7 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { type History, historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import type { AnalysisThresholds, SignalResult, TrackMetrics, Verdict } from '../domain/canary-analysis';
-import type { ApprovalRecord, ReleaseInput, ReleaseStatus } from '../domain/release';
+import { type ApprovalRecord, RELEASE_NOT_RELEASED, type ReleaseInput, type ReleaseStatus } from '../domain/release';
 import { canaryWeightSearchAttribute, RELEASE_WORKFLOW_TYPE, stageSearchAttribute } from '../domain/release-api';
 import { ANALYSE_BAKE_ACTIVITY, liveBakeResults, type PendingActivityLike } from './live-analysis';
 
@@ -577,7 +577,17 @@ class HistoryWalk {
         value,
       };
     } else if (e.workflowExecutionFailedEventAttributes) {
-      this.closed = { closedAs: 'failed', at, failure: failureText(e.workflowExecutionFailedEventAttributes.failure) ?? 'failed' };
+      const failure = e.workflowExecutionFailedEventAttributes.failure;
+      // A release that did not reach production fails carrying its outcome (workflows/release-ending.ts).
+      const carried = failure?.applicationFailureInfo?.type === RELEASE_NOT_RELEASED ? asObject(decodeAll(failure.applicationFailureInfo.details ?? undefined)[0]) : {};
+      this.closed = {
+        closedAs: 'failed',
+        at,
+        failure: failureText(failure) ?? 'failed',
+        ...(asString(carried.result) ? { result: asString(carried.result) } : {}),
+        ...(asString(carried.reason) ? { reason: asString(carried.reason) } : {}),
+        ...(asString(carried.result) ? { value: carried } : {}),
+      };
     } else if (e.workflowExecutionTerminatedEventAttributes) {
       const x = e.workflowExecutionTerminatedEventAttributes;
       this.closed = { closedAs: 'terminated', at, ...(x.reason ? { reason: x.reason } : {}), ...(x.identity ? { identity: x.identity } : {}) };

@@ -18,7 +18,8 @@
  */
 import { type Client, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { isTerminalStage, type ReleaseEvent, type ReleaseInput, type ReleaseOutcome, type ReleaseResult, type ReleaseStatus } from '../domain/release';
+import { isTerminalStage, type ReleaseEvent, type ReleaseInput, type ReleaseResult, type ReleaseStatus } from '../domain/release';
+import { releaseOutcome } from './outcome';
 import { stageSearchAttribute, statusQuery } from '../domain/release-api';
 import { stuckReleaseAdvice } from './errors';
 
@@ -266,10 +267,11 @@ export async function followRelease(client: Client, id: string, options: FollowO
       const handle = client.workflow.getHandle(id, runId);
       const state = description.status.name;
       const lastStage = keywordAttribute(description.searchAttributes, stageSearchAttribute.name);
-      if (state === 'COMPLETED') {
-        const { status } = (await handle.result()) as ReleaseOutcome;
-        await report(status);
-        return status;
+      // Released, or (since issue 19) failed carrying its outcome: rolled back, rejected or failed.
+      const outcome = state === 'COMPLETED' || state === 'FAILED' ? await releaseOutcome(handle).catch(() => undefined) : undefined;
+      if (outcome) {
+        await report(outcome.status);
+        return outcome.status;
       }
       const kind = closureKind(state);
       if (kind) {

@@ -10,7 +10,8 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import type { OperatorAction } from '../domain/operator-controls';
-import { type ReleaseInput, type ReleaseOutcome, type ReleaseStatus, ReleaseStage } from '../domain/release';
+import { type ReleaseInput, type ReleaseStatus, ReleaseStage } from '../domain/release';
+import { releaseOutcome } from './outcome';
 import { releaseId, SERVICE_NAME_PATTERN } from '../domain/release-id';
 import { liveBakeResults, mergeLiveMeasurements } from './live-analysis';
 import { ReleaseRefusedError, ReleaseStuckError } from './errors';
@@ -181,7 +182,10 @@ export async function releaseStatus(client: Client, id: string): Promise<Release
       return status;
     }
   }
-  if (description.status.name === 'COMPLETED') return ((await handle.result()) as ReleaseOutcome).status;
+  if (description.status.name === 'COMPLETED') return (await releaseOutcome(handle)).status;
+  // A release that did not reach production fails carrying its outcome (older ones completed).
+  const failed = description.status.name === 'FAILED' ? await releaseOutcome(handle).catch(() => undefined) : undefined;
+  if (failed) return failed.status;
   // Cancelled, terminated or timed out: no result; the query still answers when a worker is up.
   return handle.query(statusQuery);
 }

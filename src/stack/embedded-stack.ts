@@ -30,6 +30,8 @@ export interface EmbeddedStackOptions {
   stateDir?: string;
   /** Temporal frontend port. @default 7233 (Web UI on 8233) */
   temporalPort?: number;
+  /** The Web UI decodes payloads through this codec server (with RUNWAY_PAYLOAD_KEYS set: `runway codec-server`). */
+  uiCodecEndpoint?: string;
   /**
    * Where lines go: progress, the approvals server's, and at debug every sandbox call; the stack
    * writes what RUNWAY_LOG_LEVEL lets through.
@@ -75,6 +77,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       port: options.temporalPort ?? 7233,
       uiPort: (options.temporalPort ?? 7233) + 1000,
       searchAttributes: RUNWAY_SEARCH_ATTRIBUTES,
+      ...(options.uiCodecEndpoint ? { uiCodecEndpoint: options.uiCodecEndpoint } : {}),
       logFile: path.join(stateDir, 'temporal.log'),
       log,
     });

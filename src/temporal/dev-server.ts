@@ -23,6 +23,8 @@ export interface DevServerOptions {
   uiPort?: number;
   /** No Web UI. */
   headless?: boolean;
+  /** A codec server the Web UI decodes payloads through (`--ui-codec-endpoint`; README, "Encrypted payloads"). */
+  uiCodecEndpoint?: string;
   /** @default 'default' */
   namespace?: string;
   searchAttributes?: Readonly<Record<string, SearchAttributeTypeName>>;
@@ -65,6 +67,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', 'warn'];
   args.push(...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]));
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  if (opts.uiCodecEndpoint && uiPort !== undefined) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   // "default" always exists; --namespace creates more (and gives them the search attributes).
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const [name, type] of Object.entries(searchAttributes)) args.push('--search-attribute', `${name}=${type}`);

@@ -35,3 +35,18 @@ function describeError(error: unknown, withStacks: boolean): string {
   const text = `${label}: ${error.message}${retry}`;
   return withStacks && error.stack ? `${text}\n${error.stack}` : text;
 }
+
+/**
+ * The SDK warns "Workflow failed" for every workflow that fails, and a release that did not reach
+ * production fails on purpose, carrying its outcome (workflows/release-ending.ts): that is news
+ * (info), not a warning; the CLI, Slack and the Web UI already say it.
+ */
+export function isReleaseEnding(entry: Pick<LogEntry, 'message' | 'meta'>): boolean {
+  const error = entry.meta?.error;
+  return (
+    entry.message === 'Workflow failed' &&
+    entry.meta?.workflowType === 'release' &&
+    error instanceof Error &&
+    /^(rolled-back|rejected|failed): /.test(error.message)
+  );
+}

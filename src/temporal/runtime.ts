@@ -1,6 +1,6 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import type { LogLevel } from '../config/env';
-import { formatLogLine } from './log-line';
+import { type LogLevel, logs } from '../config/env';
+import { formatLogLine, isReleaseEnding } from './log-line';
 
 let installed = false;
 
@@ -23,7 +23,10 @@ export function installQuietRuntime(level: LogLevel = 'warn', options: RuntimeOp
   installed = true;
   const sdkLevel = ({ error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG' } as const)[level];
   Runtime.install({
-    logger: new DefaultLogger(sdkLevel, (entry) => process.stderr.write(`${formatLogLine(entry, level === 'debug')}\n`)),
+    logger: new DefaultLogger(sdkLevel, (entry) => {
+      if (isReleaseEnding(entry) && !logs(level, 'info')) return;
+      process.stderr.write(`${formatLogLine(entry, level === 'debug')}\n`);
+    }),
     ...(options.prometheusBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.prometheusBindAddress } } } } : {}),
   });
 }

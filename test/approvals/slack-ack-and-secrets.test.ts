@@ -3,9 +3,9 @@
  * the Update is decided (a release with no worker cannot hold the ack up), and the bot token and
  * signing secret never reach Temporal: not the workflow input, its history or search attributes.
  */
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { uniqueId } from '../support/temporal';
 import { ALICE, type ApprovalsRig, BOT_TOKEN, repliesTo, SIGNING_SECRET, startApprovalsRig } from '../support/approvals-rig';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -57,7 +57,7 @@ describe('approvals server end to end', () => {
     try {
       await rig.server.settled();
       expect(repliesTo(rig.sandbox, result.responseUrl).map((r) => r.text)).toEqual([expect.stringContaining(`You approved ${handle.workflowId}`)]);
-      expect(((await handle.result()) as ReleaseOutcome).status.approval).toMatchObject({ decision: 'approved', by: ALICE });
+      expect((await releaseOutcome(handle)).status.approval).toMatchObject({ decision: 'approved', by: ALICE });
     } finally {
       await second.stop();
     }
@@ -68,7 +68,7 @@ describe('approvals server end to end', () => {
     const result = await rig.sandbox.clickButton({ url: rig.server.eventsUrl, user: ALICE, action: 'approve', releaseId: handle.workflowId });
     expect(result.status).toBe(200);
     await rig.server.settled();
-    expect(((await handle.result()) as ReleaseOutcome).result).toBe('released');
+    expect((await releaseOutcome(handle)).result).toBe('released');
 
     const history = await handle.fetchHistory();
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;

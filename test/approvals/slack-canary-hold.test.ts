@@ -5,11 +5,11 @@
  * the clicker's Slack origin, under the same signature, replay and policy checks as Approve /
  * Reject. The service here is approved only through a Slack user group (`approvers: []`).
  */
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { statusQuery } from '../../src/domain/release-api';
 import { blockActionsPayload, messageButtons, signedInteraction } from '../../src/sandbox';
 import { CANARY_RESUME_ACTION_ID, RELEASE_ROLLBACK_ACTION_ID } from '../../src/slack/release-message';
 import { type ApprovalsRig, CAROL, DAVE, DEPLOYERS, MALLORY, repliesTo, SIGNING_SECRET, startApprovalsRig, until } from '../support/approvals-rig';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 /** Only members of DEPLOYERS decide; CAROL (the requester, a member too) is known by her Slack id. */
 const GROUP_ONLY = { approvers: [], groups: [DEPLOYERS], requesterSlackId: CAROL };
@@ -39,7 +39,7 @@ describe('a held canary decided from Slack', () => {
     expect(await click(DAVE, 'resume', handle.workflowId)).toBe(
       `You resumed the canary of ${handle.workflowId}: it bakes the rest of this step and analysis carries on.`,
     );
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     expect(outcome.result).toBe('released');
     expect(outcome.status.controls).toEqual([expect.objectContaining({ action: 'resume', by: DAVE, reason: 'via Slack' })]);
     expect(rig.logs).toContain(`approvals: ${DAVE} resume ${handle.workflowId} → resumed`);
@@ -66,7 +66,7 @@ describe('a held canary decided from Slack', () => {
   it('promotes on a group member\'s Promote, skipping the remaining steps', async () => {
     const handle = await rig.startHeldRelease(GROUP_ONLY, APPROVED_BY_DAVE);
     expect(await click(DAVE, 'promote', handle.workflowId)).toContain(`You promoted ${handle.workflowId}`);
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     expect(outcome.result).toBe('released');
     expect(outcome.status.controls).toEqual([expect.objectContaining({ action: 'promote', by: DAVE })]);
     const steps = outcome.status.history.map((e) => e.message).filter((m) => m.startsWith('canary step'));
@@ -76,7 +76,7 @@ describe('a held canary decided from Slack', () => {
   it('rolls back on a group member\'s Roll back (an abort)', async () => {
     const handle = await rig.startHeldRelease(GROUP_ONLY, APPROVED_BY_DAVE);
     expect(await click(DAVE, 'abort', handle.workflowId)).toContain(`You rolled back ${handle.workflowId}`);
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     expect(outcome).toMatchObject({ result: 'rolled-back', reason: `aborted by ${DAVE}: via Slack` });
     await until(() => rig.messageOf(handle.workflowId)?.text?.includes('Rolled back') ?? false, 'the final update');
     expect(buttonsOf(handle.workflowId)).toEqual([]);
@@ -99,7 +99,7 @@ describe('a held canary decided from Slack', () => {
     await rig.server.settled();
     expect(rig.serverHandleLookups()).toBe(lookups);
 
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     expect(outcome.result).toBe('released');
     expect(outcome.status.controls).toEqual([expect.objectContaining({ action: 'resume', by: DAVE })]);
   });

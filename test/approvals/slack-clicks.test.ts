@@ -4,11 +4,12 @@
  * the clicker gets an ephemeral reply at the click's response_url. Once per transport: signed HTTP
  * requests, and Socket Mode envelopes.
  */
-import type { ReleaseOutcome, ReleaseStatus } from '../../src/domain/release';
+import type { ReleaseStatus } from '../../src/domain/release';
 import { releaseMessageBlocks } from '../../src/slack/release-message';
 import { statusQuery } from '../../src/domain/release-api';
 import { slackClient } from '../support/sandbox-clients';
 import { ALICE, APP_TOKEN, type ApprovalsRig, BOB, BOT_TOKEN, MALLORY, repliesTo, SIGNING_SECRET, startApprovalsRig, TRANSPORTS, untilStage } from '../support/approvals-rig';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 // Inside a describe, so the rig (and its worker) stops before the harness closes the worker connection.
 describe.each(TRANSPORTS)('Slack clicks (%s)', (transport) => {
@@ -38,7 +39,7 @@ describe.each(TRANSPORTS)('Slack clicks (%s)', (transport) => {
     expect(result.status).toBe(200);
     expect(result.body).toBe('');
     expect(result.replies).toEqual([{ response_type: 'ephemeral', replace_original: false, text: expect.stringContaining(`You approved ${handle.workflowId}`) }]);
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     expect(outcome.result).toBe('released');
     expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: ALICE });
     expect(rig.logs).toContain(`approvals: ${ALICE} approve ${handle.workflowId} → approved`);
@@ -58,7 +59,7 @@ describe.each(TRANSPORTS)('Slack clicks (%s)', (transport) => {
 
     // A refused click does not use up the release: an allowed approver can still decide.
     expect((await click(BOB, 'approve', handle.workflowId)).replies[0]!.text).toContain('You approved');
-    expect(((await handle.result()) as ReleaseOutcome).status.approval.by).toBe(BOB);
+    expect((await releaseOutcome(handle)).status.approval.by).toBe(BOB);
   });
 
   it('answers a second click after the decision politely and changes nothing', async () => {
@@ -73,7 +74,7 @@ describe.each(TRANSPORTS)('Slack clicks (%s)', (transport) => {
     expect(second.replies[0]!.text).toMatch(
       new RegExp(`^Your rejection of ${handle.workflowId} was not recorded: (this release has already been decided|the release is not awaiting approval .*|it has already finished \\(completed\\))\\. Nothing has changed\\.$`),
     );
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     expect(outcome.result).toBe('released');
     expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: ALICE });
 
@@ -88,7 +89,7 @@ describe.each(TRANSPORTS)('Slack clicks (%s)', (transport) => {
     const result = await click(BOB, 'reject', handle.workflowId);
     expect(result.status).toBe(200);
     expect(result.replies[0]!.text).toContain(`You rejected ${handle.workflowId}`);
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     expect(outcome.result).toBe('rejected');
     expect(outcome.status.approval).toMatchObject({ decision: 'rejected', by: BOB });
   });

@@ -4,8 +4,8 @@
  * same Update `runway approve` sends) still reaches production.
  */
 import { decideRelease } from '../../src/release-client/releases';
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { ALICE, type ApprovalsRig, startApprovalsRig } from '../support/approvals-rig';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 describe('Slack down', () => {
   let rig: ApprovalsRig;
@@ -21,7 +21,7 @@ describe('Slack down', () => {
     // Accepted while the notification is still being retried: Slack never holds the decision up.
     expect(await decideRelease(rig.client, handle.workflowId, 'approve', ALICE, 'from the CLI')).toMatchObject({ decision: 'approved', by: ALICE });
 
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     expect(outcome.result).toBe('released');
     expect(outcome.status.history.map((e) => e.message)).toContainEqual(
       expect.stringMatching(/^posting the approval request to Slack failed \(release continues\): .*HTTP 503/),

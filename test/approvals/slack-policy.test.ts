@@ -3,9 +3,9 @@
  * server with usergroups.users.list, self-approval by Slack id, and two required approvals —
  * over both transports (signed HTTP requests and Socket Mode envelopes), which must judge alike.
  */
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { statusQuery } from '../../src/domain/release-api';
 import { ALICE, type ApprovalsRig, BOB, CAROL, DAVE, DEPLOYERS, MALLORY, repliesTo, startApprovalsRig, TRANSPORTS } from '../support/approvals-rig';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 describe.each(TRANSPORTS)('approval policy from Slack (%s)', (transport) => {
   let rig: ApprovalsRig;
@@ -26,7 +26,7 @@ describe.each(TRANSPORTS)('approval policy from Slack (%s)', (transport) => {
     // The requester's Slack id is mapped: without it a group approval could be the requester's own.
     const handle = await rig.startAwaitingRelease({ groups: [DEPLOYERS], requesterSlackId: CAROL });
     expect(await click(DAVE, 'approve', handle.workflowId)).toContain('You approved');
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     expect(outcome.result).toBe('released');
     expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: DAVE });
     expect(rig.sandbox.calls().slack.filter((c) => c.operation === 'usergroups.users.list').length).toBeGreaterThanOrEqual(1);
@@ -37,7 +37,7 @@ describe.each(TRANSPORTS)('approval policy from Slack (%s)', (transport) => {
     expect(await click(DAVE, 'approve', handle.workflowId)).toMatch(/the requester's Slack id is unknown.*under `people`.*Nothing has changed\.$/);
     expect((await handle.query(statusQuery)).stage).toBe('awaiting-approval');
     expect(await click(ALICE, 'approve', handle.workflowId)).toContain('You approved');
-    expect(((await handle.result()) as ReleaseOutcome).status.approval).toMatchObject({ decision: 'approved', by: ALICE });
+    expect((await releaseOutcome(handle)).status.approval).toMatchObject({ decision: 'approved', by: ALICE });
   });
 
   it('refuses the same member when the release does not configure the group', async () => {
@@ -71,7 +71,7 @@ describe.each(TRANSPORTS)('approval policy from Slack (%s)', (transport) => {
     expect(status.stage).toBe('awaiting-approval');
 
     expect(await click(BOB, 'approve', handle.workflowId)).toContain('You approved');
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     expect(outcome.result).toBe('released');
     expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: `${ALICE}, ${BOB}` });
   });

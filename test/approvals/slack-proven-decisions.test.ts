@@ -7,13 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { approveUpdate, statusQuery } from '../../src/domain/release-api';
 import { CANARY_RESUME_ACTION_ID } from '../../src/shared/slack-button-value';
 import { rollbackId } from '../../src/domain/rollback';
 import { ALICE, type ApprovalsRig, BOB, CAROL, clickReply, DAVE, DEPLOYERS, startApprovalsRig, until } from '../support/approvals-rig';
 import { untilRecorded } from '../support/releases-to-production';
 import { uniqueId } from '../support/temporal';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const KEY = randomBytes(32);
 
@@ -39,7 +39,7 @@ describe('proven decisions from Slack', () => {
     expect((await handle.query(statusQuery)).stage).toBe('awaiting-approval');
 
     expect(await click(DAVE, 'approve', handle.workflowId)).toContain('You approved');
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     expect(outcome.result).toBe('released');
     expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: DAVE });
     expect(outcome.status.approval.refused).toEqual([expect.objectContaining({ by: DAVE, reason: expect.stringMatching(/^unsigned decision/) })]);
@@ -52,7 +52,7 @@ describe('proven decisions from Slack', () => {
     await until(async () => (await handle.query(statusQuery)).canary.awaitingDecision !== undefined, 'a held canary');
     await until(() => JSON.stringify(rig.messageOf(handle.workflowId)?.blocks ?? []).includes(CANARY_RESUME_ACTION_ID), 'the Resume button on the message');
     expect(await click(BOB, 'resume', handle.workflowId)).toContain('You resumed');
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     expect(outcome.result).toBe('released');
     expect(outcome.status.controls).toEqual([expect.objectContaining({ action: 'resume', by: BOB, reason: 'via Slack' })]);
   });
@@ -63,7 +63,7 @@ describe('proven decisions from Slack', () => {
     for (let i = 0; i < 2; i++) {
       const handle = await rig.startAwaitingRelease({}, { service });
       expect(await click(ALICE, 'approve', handle.workflowId)).toContain('You approved');
-      expect(((await handle.result()) as ReleaseOutcome).result).toBe('released');
+      expect((await releaseOutcome(handle)).result).toBe('released');
       released.push(handle.workflowId);
     }
     await untilRecorded(rig.client, service, 2);
@@ -71,7 +71,7 @@ describe('proven decisions from Slack', () => {
     const reply = await rig.sandbox.clickButton({ url: rig.server.eventsUrl, user: BOB, action: 'rollback', releaseId: released[1] });
     expect(reply.status).toBe(200);
     await rig.server.settled();
-    const outcome = (await rig.client.workflow.getHandle(rollbackId(released[1])).result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(rig.client.workflow.getHandle(rollbackId(released[1])));
     expect(outcome).toMatchObject({ result: 'released', status: { requestedBy: BOB } });
     expect(outcome.status.history.map((e) => e.message)).toContain(`rollback requested by ${BOB}, proven by the approvals server's signature`);
   });

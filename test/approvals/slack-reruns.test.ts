@@ -3,11 +3,11 @@
  * was posted for, and a click on an earlier run's message must not decide the current run.
  * Buttons posted before run ids existed (release id alone) still work.
  */
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { statusQuery } from '../../src/domain/release-api';
 import { releaseMessageBlocks } from '../../src/slack/release-message';
 import { slackClient } from '../support/sandbox-clients';
 import { ALICE, type ApprovalsRig, BOB, type ReleaseHandle, repliesTo, startApprovalsRig } from '../support/approvals-rig';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 describe('re-runs of a release id', () => {
   let rig: ApprovalsRig;
@@ -64,7 +64,7 @@ describe('re-runs of a release id', () => {
 
     const secondMessage = await postButtons(second, second.firstExecutionRunId);
     expect(await click(ALICE, 'approve', second.workflowId, secondMessage)).toContain(`You approved ${second.workflowId}`);
-    const outcome = (await second.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(second);
     expect(outcome.result).toBe('released');
     expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: ALICE });
   });
@@ -73,6 +73,6 @@ describe('re-runs of a release id', () => {
     const handle = await rig.startAwaitingRelease();
     const legacy = await postButtons(handle, undefined);
     expect(await click(BOB, 'reject', handle.workflowId, legacy)).toContain(`You rejected ${handle.workflowId}`);
-    expect(((await handle.result()) as ReleaseOutcome).status.approval).toMatchObject({ decision: 'rejected', by: BOB });
+    expect((await releaseOutcome(handle)).status.approval).toMatchObject({ decision: 'rejected', by: BOB });
   });
 });

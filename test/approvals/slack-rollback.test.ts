@@ -15,6 +15,7 @@ import { RELEASE_ROLLBACK_ACTION_ID } from '../../src/shared/slack-button-value'
 import { ALICE, type ApprovalsRig, BOB, DAVE, DEPLOYERS, MALLORY, repliesTo, startApprovalsRig, until } from '../support/approvals-rig';
 import { untilRecorded } from '../support/releases-to-production';
 import { uniqueId } from '../support/temporal';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 describe('the Roll back button of a released release', () => {
   let rig: ApprovalsRig;
@@ -28,7 +29,7 @@ describe('the Roll back button of a released release', () => {
   async function release(service: string, approval: Partial<ReleasePlan['approval']> = {}): Promise<{ id: string; outcome: ReleaseOutcome }> {
     const handle = await rig.startAwaitingRelease(approval, { service });
     await handle.executeUpdate(approveUpdate, { args: [{ by: ALICE }] });
-    const outcome = (await handle.result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(handle);
     expect(outcome.result).toBe('released');
     await until(() => rig.messageOf(handle.workflowId)?.text?.includes('Released to production') ?? false, 'the final update');
     return { id: handle.workflowId, outcome };
@@ -82,7 +83,7 @@ describe('the Roll back button of a released release', () => {
     const found = `${id} is already rolling back ${second.id}; nothing new was started. Follow it with \`runway watch ${id}\`.`;
     expect([...replies].sort()).toEqual([found, started].sort());
 
-    const outcome = (await rig.client.workflow.getHandle(id).result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(rig.client.workflow.getHandle(id));
     expect(outcome).toMatchObject({ result: 'released', status: { deployed: { production: first.outcome.status.deployed!.production } } });
     // Requested by whoever's click started it, with the button's reason.
     expect([ALICE, DAVE]).toContain(outcome.status.requestedBy);

@@ -4,9 +4,9 @@
  * decides a click once although Slack delivered it again after a lost ack, is healthy only while
  * connected, serves no HTTP events route, and keeps the app token out of logs and the release.
  */
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { startApprovalsServer } from '../../src/approvals';
 import { ALICE, APP_TOKEN, type ApprovalsRig, repliesTo, startApprovalsRig } from '../support/approvals-rig';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 describe('Socket Mode', () => {
   let rig: ApprovalsRig;
@@ -36,7 +36,7 @@ describe('Socket Mode', () => {
     expect(result.envelope!.ackedAfterMs).toBeLessThan(3000);
     await rig.server.settled();
     expect(repliesTo(rig.sandbox, result.responseUrl).map((r) => r.text)).toEqual([expect.stringContaining(`You approved ${handle.workflowId}`)]);
-    expect(((await handle.result()) as ReleaseOutcome).status.approval).toMatchObject({ decision: 'approved', by: ALICE });
+    expect((await releaseOutcome(handle)).status.approval).toMatchObject({ decision: 'approved', by: ALICE });
   });
 
   it('decides a click once when Slack delivers its envelope again after a lost ack', async () => {
@@ -64,7 +64,7 @@ describe('Socket Mode', () => {
     const handle = await rig.startAwaitingRelease();
     await rig.sandbox.clickButton({ ...rig.via, user: ALICE, action: 'approve', releaseId: handle.workflowId });
     await rig.server.settled();
-    await handle.result();
+    await releaseOutcome(handle);
     const everything = [...rig.logs, JSON.stringify(rig.sandbox.calls()), JSON.stringify(rig.sandbox.socketMode()), JSON.stringify(await handle.fetchHistory())].join('\n');
     expect(everything).toContain(handle.workflowId);
     expect(everything).not.toContain(APP_TOKEN);

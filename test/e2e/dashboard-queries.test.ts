@@ -10,7 +10,6 @@
  * PROMETHEUS_URL: the canaries are judged by Runway's default PromQL on real series (part 3), the
  * healthy ones passing on the traffic they served and the bad one failing on its error rate.
  */
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { approveUpdate, rejectUpdate } from '../../src/domain/release-api';
 import { panelQueries } from '../../dashboards';
@@ -20,6 +19,7 @@ import { freeLoopbackPort } from '../../src/temporal/worker-health';
 import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { untilRelease, useCrashRig, WorkerFleet } from '../support/worker-fleet';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 jest.setTimeout(300_000);
 
@@ -72,7 +72,7 @@ describeWithPrometheus('the dashboard against a real Prometheus', () => {
       const handle = rig.client.workflow.getHandle(id);
       if (how === 'reject') await handle.executeUpdate(rejectUpdate, { args: [{ by: 'alice', reason: 'not today' }] });
       else await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-      const outcome = (await handle.result()) as ReleaseOutcome;
+      const outcome = await releaseOutcome(handle);
       const measured = (outcome.status.canary.analysis ?? []).flatMap((step) => step.measurements);
       return { result: outcome.result, reason: outcome.reason ?? '', measured };
     };

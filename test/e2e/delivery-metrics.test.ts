@@ -5,13 +5,13 @@
  * and every surviving or new worker then shows each release counted exactly once, with the same
  * figures, next to the SDK's own temporal_ series.
  */
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { approveUpdate, rejectUpdate } from '../../src/domain/release-api';
 import type { RunwayProcess } from '../support/runway-process';
 import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { untilRelease, useCrashRig, WorkerFleet } from '../support/worker-fleet';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 jest.setTimeout(240_000);
 
@@ -54,7 +54,7 @@ it('counts each release once across worker kills, and every worker shows the sam
         await untilRelease(rig.client, id, (s) => s.stage === 'canary' && s.canary.step === 1);
         await duringCanary();
       }
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     };
 
     expect((await release('approve')).result).toBe('released');

@@ -6,7 +6,6 @@
  */
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { migrationClientToken, type MigrationResult, type RunMigrationInput } from '../../activities/ecs-migration';
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { rejectUpdate } from '../../src/domain/release-api';
 import { testNativeConnection, uniqueId } from '../support/temporal';
@@ -14,6 +13,7 @@ import { quietLogger } from '../support/activity-env';
 import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { untilRelease, useCrashRig } from '../support/worker-fleet';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 // Each killed attempt of a plain ECS call is retried after its 10 s start-to-close timeout.
 jest.setTimeout(240_000);
@@ -83,7 +83,7 @@ it('RegisterTaskDefinition and UpdateService happen once when the worker dies af
   // Staging is all this test needs: rejecting ends the release there (and restores staging).
   await untilRelease(rig.client, id, (s) => s.stage === 'awaiting-approval');
   await rig.client.workflow.getHandle(id).executeUpdate(rejectUpdate, { args: [{ by: 'alice', reason: 'crash test ends at staging' }] });
-  const outcome = (await rig.client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  const outcome = await releaseOutcome(rig.client.workflow.getHandle(id));
   expect(outcome.result).toBe('rejected');
 
   // One registration, although it was attempted by a worker that died before hearing the answer.

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ListServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
 import type { Client } from '@temporalio/client';
-import type { ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
+import type { ReleasePlan } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { approveUpdate } from '../../src/domain/release-api';
 import type { Sandbox } from '../../src/sandbox';
@@ -32,6 +32,7 @@ import { ecsClient, until } from '../support/sandbox-clients';
 import { testClient, testTemporalAddress, uniqueId } from '../support/temporal';
 import { untilRelease, WorkerFleet } from '../support/worker-fleet';
 import { startReleaseWorkflow } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 jest.setTimeout(180_000);
 
@@ -111,7 +112,7 @@ it('a worker killed while a hook awaits action: the release resumes on a new wor
   await fleet.kill(worker);
   await fleet.start();
 
-  const outcome = (await client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  const outcome = await releaseOutcome(client.workflow.getHandle(id));
   expect(outcome.result).toBe('released');
 
   const seen = hooksSeenAwaiting(sandbox);
@@ -150,7 +151,7 @@ async function untilEcsRolledBack(arn: string): Promise<{ hookId: string }> {
 
 /** The release ended rolled back naming the timed-out hook; the hook was never answered late; production is back on the stable revision with all its traffic. */
 async function expectRolledBackNaming(id: string, arn: string, hookId: string, answeredBefore: number): Promise<void> {
-  const outcome = (await client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  const outcome = await releaseOutcome(client.workflow.getHandle(id));
   expect(outcome.result).toBe('rolled-back');
   expect(outcome.reason).toContain(`lifecycle hook ${hookId} timed out`);
   expect(continueCalls(sandbox)).toHaveLength(answeredBefore);

@@ -11,13 +11,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { untilStage } from '../support/approvals-rig';
 import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { useSandboxWorker } from '../support/sandbox-worker';
 import { testClient } from '../support/temporal';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const APP_ID = '31337';
 const INSTALLATION_ID = 90_210;
@@ -58,7 +58,7 @@ describe('GitHub App authentication end to end', () => {
     const handle = client.workflow.getHandle(id);
     await untilStage(handle, 'awaiting-approval');
     expect((await runRunway(['approve', id, '--as', 'alice'], stack.env)).code).toBe(0);
-    expect(((await handle.result()) as ReleaseOutcome).result).toBe('released');
+    expect((await releaseOutcome(handle)).result).toBe('released');
 
     const auth = stack.sandbox.gitHubAuth();
     expect(auth.installationTokens.length).toBeGreaterThanOrEqual(1);

@@ -5,12 +5,12 @@
  * and a fresh worker finishes the release. SIGTERM while a short ECS call (staging's
  * UpdateService) is in flight lets the call finish and be reported: it is made once, never retried.
  */
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { approveUpdate } from '../../src/domain/release-api';
 import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { untilRelease, useCrashRig } from '../support/worker-fleet';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 // Each test waits for a release through two worker processes' starts and a shutdown: on a loaded CI machine that has taken over two minutes.
 jest.setTimeout(240_000);
@@ -50,7 +50,7 @@ it('SIGTERM mid-deployment: the worker exits 0, the wait is released without a t
   await rig.fleet.start();
   await untilRelease(rig.client, id, (s) => s.stage === 'awaiting-approval');
   await rig.client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-  const outcome = (await rig.client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  const outcome = await releaseOutcome(rig.client.workflow.getHandle(id));
   expect({ result: outcome.result, reason: outcome.reason }).toEqual({ result: 'released', reason: undefined });
 });
 
@@ -90,7 +90,7 @@ it('SIGTERM during a short ECS call: the call finishes within the grace time, is
   await rig.fleet.start();
   await untilRelease(rig.client, id, (s) => s.stage === 'awaiting-approval');
   await rig.client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-  const outcome = (await rig.client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  const outcome = await releaseOutcome(rig.client.workflow.getHandle(id));
   expect({ result: outcome.result, reason: outcome.reason }).toEqual({ result: 'released', reason: undefined });
   // One staging update in the whole release, made by the first attempt: no retry had to find it in place.
   expect(await stagingUpdates()).toHaveLength(1);

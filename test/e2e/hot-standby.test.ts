@@ -2,12 +2,12 @@
  * Hot standby: with two worker processes on the task queue, SIGKILLing one mid-release lets
  * the other finish it — no restart needed, and still no ECS update made twice.
  */
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { approveUpdate } from '../../src/domain/release-api';
 import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { untilRelease, useCrashRig } from '../support/worker-fleet';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const rig = useCrashRig({ bake: '2s' });
 
@@ -29,7 +29,7 @@ it('a standby worker finishes the release when the active one is killed mid-cana
   expect(active).toBeDefined();
   await rig.fleet.kill(active);
 
-  const outcome = (await rig.client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  const outcome = await releaseOutcome(rig.client.workflow.getHandle(id));
   expect(outcome.result).toBe('released');
   const updates = (await rig.stack.calls()).ecs.filter((c) => c.operation === 'UpdateService' && c.status === 200);
   expect(updates).toHaveLength(6);

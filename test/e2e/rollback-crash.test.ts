@@ -5,13 +5,13 @@
  * service first and finds the change in place, so each ECS UpdateService of the rollback happened
  * once, and the rollback completes with production on the first release's task definition.
  */
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { rollbackId } from '../../src/domain/rollback';
 import { serviceServing } from '../../src/stack/sandbox-production';
 import { releaseToProduction, untilRecorded } from '../support/releases-to-production';
 import { runRunway } from '../support/runway-process';
 import { uniqueId } from '../support/temporal';
 import { useCrashRig } from '../support/worker-fleet';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 // The killed attempt of the UpdateService is retried after its 10 s start-to-close timeout.
 jest.setTimeout(240_000);
@@ -55,7 +55,7 @@ it('each ECS UpdateService of a rollback happens once when its worker dies after
   await rig.fleet.kill(worker);
   worker = await rig.fleet.start();
 
-  const outcome = (await rig.client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  const outcome = await releaseOutcome(rig.client.workflow.getHandle(id));
   expect(outcome.result).toBe('released');
   // The retry found production already on the target.
   expect(outcome.status.history.map((e) => e.message)).toContain(`production: already on ${first.status.deployed!.production}`);

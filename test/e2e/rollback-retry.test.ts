@@ -9,6 +9,7 @@ import { releaseId } from '../../src/domain/release-id';
 import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { useCrashRig } from '../support/worker-fleet';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const rig = useCrashRig({ bake: '1s' });
 
@@ -36,7 +37,7 @@ async function failingRelease(ecsFaults: unknown): Promise<{ outcome: ReleaseOut
   await rig.stack.setScenario({ images: { [version]: 'unhealthy' }, ecs: ecsFaults });
   const started = await runRunway(['start', '--service', 'checkout', '--version', version], rig.stack.env);
   expect(started.code).toBe(0);
-  const outcome = (await rig.client.workflow.getHandle(releaseId('checkout', version)).result()) as ReleaseOutcome;
+  const outcome = await releaseOutcome(rig.client.workflow.getHandle(releaseId('checkout', version)));
   // Only this release's calls: the log spans the file.
   return { outcome, before, updates: async () => (await stagingUpdates()).slice(earlier) };
 }

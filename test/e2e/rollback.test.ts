@@ -20,6 +20,7 @@ import { randomSha } from '../support/sandbox-stack';
 import { useSandboxWorker } from '../support/sandbox-worker';
 import { testClient, uniqueId } from '../support/temporal';
 import { untilRelease } from '../support/worker-fleet';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 jest.setTimeout(240_000);
 
@@ -55,7 +56,7 @@ describe('runway rollback end to end', () => {
     expect(rollback.stdout).toContain(`${id}: ${second.status.version.slice(0, 12)} → ${first.status.version.slice(0, 12)} (${first.status.deployed!.production})`);
     expect(rollback.code).toBe(0);
     expect(productionRuns()).toMatchObject({ taskDefinition: first.status.deployed!.production, runningCount: 9, othersRunning: 0 });
-    const outcome = (await client.workflow.getHandle(id).result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(client.workflow.getHandle(id));
     expect(outcome).toMatchObject({ result: 'released', status: { requestedBy: 'bob', deployed: { production: first.status.deployed!.production } } });
 
     await untilRecorded(client, SERVICE, 3);
@@ -84,7 +85,7 @@ describe('runway rollback end to end', () => {
     const description = await client.workflow.getHandle(inFlight).describe();
     expect(description.typedSearchAttributes.get(stageSearchAttribute)).toBe('rolled-back');
 
-    const outcome = (await client.workflow.getHandle(id).result()) as ReleaseOutcome;
+    const outcome = await releaseOutcome(client.workflow.getHandle(id));
     expect(outcome.result).toBe('released');
     const history = outcome.status.history.map((e) => e.message);
     // It touched production only once it held the lane, which the lane gives only after the release's run closed.

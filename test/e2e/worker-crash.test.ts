@@ -3,12 +3,12 @@
  * a new worker picks the release up where it was, it reaches production, and every ECS
  * UpdateService happened exactly once (counted at the sandbox).
  */
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { releaseId } from '../../src/domain/release-id';
 import { approveUpdate } from '../../src/domain/release-api';
 import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { untilRelease, useCrashRig } from '../support/worker-fleet';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const rig = useCrashRig({ bake: '3s' });
 
@@ -30,7 +30,7 @@ it('survives SIGKILL during approval and mid-canary without repeating an ECS upd
   await rig.fleet.kill(worker);
   await rig.fleet.start();
 
-  const outcome = (await rig.client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  const outcome = await releaseOutcome(rig.client.workflow.getHandle(id));
   expect(outcome.result).toBe('released');
 
   const updates = (await rig.stack.calls()).ecs

@@ -8,13 +8,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { approveSignal, approveUpdate } from '../../src/domain/release-api';
 import { ensureCurrentVersionWhileRunning, type WorkerVersion, workerDeploymentOptions } from '../../src/temporal/worker-deployment';
 import { testNativeConnection, testTemporalAddress, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { spawnRunway } from '../support/runway-process';
 import { releaseInput, startReleaseWorkflow, untilStage } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 
@@ -99,11 +99,11 @@ describe('Worker Versioning', () => {
 
       // Release 2 is approved and finishes on B meanwhile.
       await release2.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
-      expect(((await release2.result()) as ReleaseOutcome).result).toBe('released');
+      expect((await releaseOutcome(release2)).result).toBe('released');
 
       // A worker of build A comes back (a restart with the same build, as after a crash): release 1 finishes on A.
       a = await startBuild(taskQueue, A, 'build-a-restarted');
-      expect(((await release1.result()) as ReleaseOutcome).result).toBe('released');
+      expect((await releaseOutcome(release1)).result).toBe('released');
 
       const ran1 = await identitiesThatRan(temporal.client, release1);
       const ran2 = await identitiesThatRan(temporal.client, release2);

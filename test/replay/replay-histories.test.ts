@@ -26,6 +26,7 @@ describe('recorded release histories', () => {
       'break-glass-verified.json',
       'frozen-then-released.json',
       'held-then-resumed.json',
+      'rejected-as-failed.json',
       'rejected.json',
       'released-after-watch.json',
       'released-blue-green.json',
@@ -38,12 +39,32 @@ describe('recorded release histories', () => {
       'rollback-of-release.json',
       'rollback-proven.json',
       'rollback-through-lane.json',
+      'rolled-back-as-failed.json',
       'rolled-back-bad-image.json',
       'rolled-back-by-watch.json',
       'rolled-back-canary.json',
       'rolled-back-ecs-canary.json',
       'rolled-back-smoke.json',
     ]);
+  });
+
+  it('holds both endings of a release that did not reach production: completed before the change, failed carrying its outcome since', () => {
+    const last = (file: string) => {
+      type Ending = { eventType: string; workflowExecutionFailedEventAttributes: { failure: { message: string; applicationFailureInfo: unknown } } };
+      const { events } = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: Ending[] };
+      return events[events.length - 1]!;
+    };
+    expect(last('rolled-back-canary.json').eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+    for (const [file, message] of [
+      ['rolled-back-as-failed.json', /^rolled-back: canary analysis failed at 10%/],
+      ['rejected-as-failed.json', /^rejected: /],
+    ] as const) {
+      const ending = last(file);
+      expect(ending.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
+      const failure = ending.workflowExecutionFailedEventAttributes.failure;
+      expect(failure.applicationFailureInfo).toMatchObject({ type: 'ReleaseNotReleased', nonRetryable: true });
+      expect(failure.message).toMatch(message);
+    }
   });
 
   it.each(files)('%s replays against the current workflow code', async (file) => {

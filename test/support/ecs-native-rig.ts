@@ -24,6 +24,7 @@ import { clientsFromEnv } from '../../workers/release-worker';
 import { ecsClient } from './sandbox-clients';
 import { randomSha } from './sandbox-stack';
 import { startReleaseWorkflow, untilStage, withWorker } from './workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 /** The task definition production runs before any release (the sandbox's seed): what a rollback puts back. */
 export const STABLE_TD = /checkout-production:1$/;
@@ -100,7 +101,7 @@ export async function runApprovedRelease(
     await untilStage(handle, 'awaiting-approval');
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
     await options.during?.(handle);
-    return (await handle.result()) as ReleaseOutcome;
+    return await releaseOutcome(handle);
   });
 }
 

@@ -9,6 +9,7 @@ import { releaseId } from '../../src/domain/release-id';
 import { runRunway, spawnRunway } from './runway-process';
 import { randomSha } from './sandbox-stack';
 import { untilRelease } from './worker-fleet';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 /** A release of `service` approved by alice; resolves with its outcome once `runway start --wait` has exited 0. */
 export async function releaseToProduction(client: Client, env: Record<string, string>, service: string): Promise<ReleaseOutcome> {
@@ -20,7 +21,7 @@ export async function releaseToProduction(client: Client, env: Record<string, st
   if (approved.code !== 0) throw new Error(`runway approve ${id} exited ${approved.code}: ${approved.stderr}`);
   const started = await start.exited;
   if (started.code !== 0) throw new Error(`runway start --wait for ${id} exited ${started.code}: ${started.stderr}`);
-  return (await client.workflow.getHandle(id).result()) as ReleaseOutcome;
+  return await releaseOutcome(client.workflow.getHandle(id));
 }
 
 /** Waits (up to 30 s) until the visibility store lists `count` finished releases and rollbacks of `service` that reached production. */

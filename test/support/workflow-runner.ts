@@ -8,6 +8,7 @@ import { approveUpdate, ROLLBACK_WORKFLOW_TYPE, stageSearchAttribute, statusQuer
 import { type RollbackInput, rollbackId } from '../../src/domain/rollback';
 import { testNativeConnection, uniqueId, workflowBundle } from './temporal';
 import { samplePlan } from './sample-plan';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 export function releaseInput(plan: ReleasePlan = samplePlan()): ReleaseInput {
   const version = uniqueId('').replace(/[^0-9a-f]/g, '').padEnd(12, 'a').slice(0, 12);
@@ -48,7 +49,7 @@ export async function approveAndFinish(client: Client, activities: ReleaseActivi
     const handle = await startReleaseWorkflow(client, taskQueue, releaseInput(plan));
     await untilStage(handle, 'awaiting-approval');
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-    return (await handle.result()) as ReleaseOutcome;
+    return await releaseOutcome(handle);
   });
 }
 

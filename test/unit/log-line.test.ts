@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { formatLogLine } from '../../src/temporal/log-line';
+import { formatLogLine, isReleaseEnding } from '../../src/temporal/log-line';
 
 const at = BigInt(Date.UTC(2026, 10, 27, 9, 0, 0)) * 1_000_000n;
 
@@ -27,5 +27,21 @@ describe('formatLogLine', () => {
 
   it('prints a message without metadata as is', () => {
     expect(formatLogLine({ level: 'ERROR', message: 'Worker failed', timestampNanos: at })).toBe('2026-11-27T09:00:00.000Z [ERROR] Worker failed');
+  });
+});
+
+describe('isReleaseEnding', () => {
+  const failed = (workflowType: string, message: string) => ({ message: 'Workflow failed', meta: { workflowType, workflowId: 'release-checkout-abc', error: new Error(message) } });
+
+  it('recognises a release that ended without reaching production (news, not a warning)', () => {
+    expect(isReleaseEnding(failed('release', 'rolled-back: canary analysis failed at 10%'))).toBe(true);
+    expect(isReleaseEnding(failed('release', 'rejected: rejected by bob'))).toBe(true);
+    expect(isReleaseEnding(failed('release', 'failed: undo failed: UpdateService'))).toBe(true);
+  });
+
+  it('leaves every other failure a warning', () => {
+    expect(isReleaseEnding(failed('release', "Cannot read properties of undefined (reading 'canary')"))).toBe(false);
+    expect(isReleaseEnding(failed('lane', 'rolled-back: not a release'))).toBe(false);
+    expect(isReleaseEnding({ message: 'Activity failed', meta: { workflowType: 'release', error: new Error('rolled-back: x') } })).toBe(false);
   });
 });

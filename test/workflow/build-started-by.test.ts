@@ -4,12 +4,13 @@
  * so they leave that run's own check runs out (issue 14, defect 1), and records what it left
  * out. A release without the field asks the gates exactly what it did before.
  */
-import type { ReleaseInput, ReleaseOutcome, ReleasePlan } from '../../src/domain/release';
+import type { ReleaseInput, ReleasePlan } from '../../src/domain/release';
 import { approveUpdate } from '../../src/domain/release-api';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 
@@ -29,7 +30,7 @@ async function release(planChanges: Partial<ReleasePlan>, startedBy?: ReleaseInp
     const handle = await startReleaseWorkflow(temporal.client, taskQueue, input);
     await untilStage(handle, 'awaiting-approval');
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-    return (await handle.result()) as ReleaseOutcome;
+    return await releaseOutcome(handle);
   });
   const gateInputs = fake.calls.filter((c) => c.name === 'verifyBuild').map((c) => c.input as Record<string, unknown>);
   return { outcome, gateInputs, history: outcome.status.history.map((e) => e.message) };

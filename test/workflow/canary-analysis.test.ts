@@ -15,6 +15,7 @@ import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { SAMPLE_ANALYSIS, samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 
@@ -69,7 +70,7 @@ describe('canary analysis in the release', () => {
           ? { results: [good(), good()], decision: { action: 'continue' } }
           : { results: [good(), erroring(), erroring()], decision: { action: 'fail', reason: '2 failed measurement(s) (limit 2)' } },
     });
-    const outcome = (await withWorker(fake.activities, async (taskQueue) => (await startApproved(taskQueue, plan({}, 100))).result())) as ReleaseOutcome;
+    const outcome = (await withWorker(fake.activities, async (taskQueue) => releaseOutcome(await startApproved(taskQueue, plan({}, 100))))) as ReleaseOutcome;
 
     expect(outcome.result).toBe('rolled-back');
     expect(outcome.reason).toMatch(/^canary analysis failed at 30%: 2 failed measurement\(s\)/);
@@ -103,7 +104,7 @@ describe('canary analysis in the release', () => {
           ? { results: [good(), erroring()], decision: { action: 'continue' } }
           : { results: [erroring()], decision: { action: 'fail', reason: '2 failed measurement(s) (limit 2)' } },
     });
-    const outcome = (await withWorker(fake.activities, async (taskQueue) => (await startApproved(taskQueue, plan({}, 100))).result())) as ReleaseOutcome;
+    const outcome = (await withWorker(fake.activities, async (taskQueue) => releaseOutcome(await startApproved(taskQueue, plan({}, 100))))) as ReleaseOutcome;
     expect(outcome.result).toBe('rolled-back');
     // Still at step 1 for the second bake; then the canary went to 0.
     expect(canaryCounts(fake)).toEqual([1, 0]);
@@ -128,7 +129,7 @@ describe('canary analysis in the release', () => {
       expect(held).toMatchObject({ stage: 'canary', paused: true, canary: { step: 1, awaitingDecision: expect.stringMatching(/no canary traffic data/) } });
       expect(canaryCounts(fake)).toEqual([1]);
       await handle.executeUpdate(resumeUpdate, { args: [{ by: 'bob', reason: 'traffic is low at night; numbers look fine' }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.canary.awaitingDecision).toBeUndefined();
@@ -140,7 +141,7 @@ describe('canary analysis in the release', () => {
       analysis: () => ({ results: [noData(), noData(), noData()], decision: { action: 'ask-human', reason: '3 inconclusive measurement(s) in a row' } }),
     });
     const outcome = (await withWorker(fake.activities, async (taskQueue) =>
-      (await startApproved(taskQueue, plan({ decisionTimeoutMs: 1000 }, 100))).result(),
+      releaseOutcome(await startApproved(taskQueue, plan({ decisionTimeoutMs: 1000 }, 100))),
     )) as ReleaseOutcome;
     expect(outcome).toMatchObject({ result: 'rolled-back', reason: expect.stringMatching(/^no decision within 1 s after: 3 inconclusive/) });
     expect(canaryCounts(fake)).toEqual([1, 0]);
@@ -162,7 +163,7 @@ describe('canary analysis in the release', () => {
       await handle.executeUpdate(pauseUpdate, { args: [{ by: 'bob' }] });
       await untilStatus(handle, (s) => s.canary.analysis?.[0]?.measurements.length === 3, 'the second bake\'s measurements');
       await handle.executeUpdate(promoteUpdate, { args: [{ by: 'alice', reason: 'numbers are good' }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.canary.analysis?.[0]?.measurements.map((m) => m.verdict)).toEqual(['fail', 'pass', 'pass']);

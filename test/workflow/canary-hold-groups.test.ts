@@ -6,13 +6,13 @@
  * Resume / Promote / Roll back buttons while the canary is held, and loses them after.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { approveUpdate, type ControlRequest, resumeUpdate } from '../../src/domain/release-api';
 import type { ReleaseMessage } from '../../src/slack/release-message';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities, passingBake } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 
@@ -51,7 +51,7 @@ describe('a held canary of a service approved through a Slack group', () => {
 
       const ack = await handle.executeUpdate(resumeUpdate, { args: [{ ...fromSlack('U_DAVE', [DEPLOYERS]), reason: 'via Slack' }] });
       expect(ack).toMatchObject({ action: 'resume', by: 'U_DAVE' });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.controls).toEqual([expect.objectContaining({ action: 'resume', by: 'U_DAVE', reason: 'via Slack' })]);

@@ -21,6 +21,7 @@ import { samplePlan } from '../support/sample-plan';
 import { describeWithSshKeygen, useSshKeys } from '../support/ssh-keygen';
 import { testTemporalAddress, uniqueId, useTestClient } from '../support/temporal';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 
@@ -63,7 +64,7 @@ describeWithSshKeygen(__filename)('runway decisions signed with --sign-with', ()
 
       const abort = await runway(['abort', id, '--as', 'bob', '--reason', 'enough'], { RUNWAY_SIGNING_KEY: ssh.keys.bob.path });
       expect(abort.stdout).toContain(`${id}: abort by bob`);
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome).toMatchObject({ result: 'rolled-back', reason: 'aborted by bob: enough' });
     expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: 'alice', comment: 'lgtm' });
@@ -93,7 +94,7 @@ describeWithSshKeygen(__filename)('runway decisions signed with --sign-with', ()
       const signed = await runway(['break-glass', 'approve', id, '--as', 'bob', '--sign-with', ssh.keys.bob.path]);
       expect(signed).toMatchObject({ code: 0 });
       expect(signed.stdout).toContain(`${id}: break-glass approved by bob; it passes the freeze`);
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.freeze?.breakGlass?.approvals.map((a) => a.by)).toEqual(['bob']);
@@ -130,14 +131,14 @@ describeWithSshKeygen(__filename)('runway decisions signed with --sign-with', ()
         const runId = (await handle.describe()).runId;
         const signed = await sshSignedDecision({ namespace: 'default', releaseId: handle.workflowId, runId, action: 'approve', by: 'alice' }, ssh.keys.alice.path);
         await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', ...signed }] });
-        released.push((await handle.result()) as ReleaseOutcome);
+        released.push(await releaseOutcome(handle));
       }
       await untilRecorded(temporal.client, service, 2);
       const env = { RUNWAY_TASK_QUEUE: taskQueue, RUNWAY_CONFIG: configFile };
       const unsigned = await runway(['rollback', '--service', service, '--reason', 'errors', '--as', 'alice', '--wait'], env);
       const productionAfterRefusal = (await fake.activities.describeService({ cluster: 'production', service: 'checkout' })).taskDefinition;
       // The refused rollback has its id: signed, the same rollback is started again (its run ended).
-      await temporal.client.workflow.getHandle(rollbackId(released[1].releaseId)).result();
+      await releaseOutcome(temporal.client.workflow.getHandle(rollbackId(released[1].releaseId)));
       const signed = await runway(['rollback', '--service', service, '--reason', 'errors', '--as', 'alice', '--wait', '--sign-with', ssh.keys.alice.path], env);
       const productionAfter = (await fake.activities.describeService({ cluster: 'production', service: 'checkout' })).taskDefinition;
       return { released, unsigned, productionAfterRefusal, signed, productionAfter };

@@ -14,6 +14,7 @@ import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { testNativeConnection, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 import { releaseInput, startReleaseWorkflow, untilStage } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 
@@ -38,11 +39,11 @@ async function endThree(client: Client, taskQueue: string): Promise<void> {
   const released = await startReleaseWorkflow(client, taskQueue, releaseInput(samplePlan()));
   await untilStage(released, 'awaiting-approval');
   await released.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-  await released.result();
+  await releaseOutcome(released);
   const rejected = await startReleaseWorkflow(client, taskQueue, releaseInput(samplePlan()));
   await untilStage(rejected, 'awaiting-approval');
   await rejected.executeUpdate(rejectUpdate, { args: [{ by: 'alice', reason: 'not today' }] });
-  await rejected.result();
+  await releaseOutcome(rejected);
   const terminated = await startReleaseWorkflow(client, taskQueue, releaseInput(samplePlan()));
   await untilStage(terminated, 'awaiting-approval');
   await terminated.terminate('test: ended without an outcome');

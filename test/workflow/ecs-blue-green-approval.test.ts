@@ -11,6 +11,7 @@ import { approveUpdate, rejectUpdate } from '../../src/domain/release-api';
 import { callsOf, continueCalls, deploymentArnOf, describeDeployment, nativePlan, nativeReleaseInput, productionTaskDefinition, sandboxActivities, useNativeSandbox } from '../support/ecs-native-rig';
 import { useTestClient } from '../support/temporal';
 import { startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 
@@ -35,7 +36,7 @@ async function gatedRelease(client: Client, decide: 'approve' | 'reject'): Promi
     };
     if (decide === 'approve') await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
     else await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'not tonight' }] });
-    return { outcome: (await handle.result()) as ReleaseOutcome, atApproval };
+    return { outcome: await releaseOutcome(handle), atApproval };
   });
 }
 

@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { approveUpdate } from '../../src/domain/release-api';
 import { resolveTemporalCli } from '../../src/temporal/cli-binary';
 import { startCodecServer } from '../../src/temporal/codec-server';
@@ -19,6 +18,7 @@ import { AesGcmPayloadCodec, ENCRYPTED_ENCODING } from '../../src/temporal/paylo
 import { createFakeActivities } from '../support/fake-activities';
 import { testNativeConnection, testTemporalAddress, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 import { releaseInput, startReleaseWorkflow, untilStage } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const run = promisify(execFile);
 const temporal = useTestClient();
@@ -35,7 +35,7 @@ describe('encrypted payloads', () => {
       const h = await startReleaseWorkflow(client, taskQueue, input);
       await untilStage(h, 'awaiting-approval');
       await h.executeUpdate(approveUpdate, { args: [{ by: 'alice', comment: 'encrypted lgtm' }] });
-      return { handle: h, outcome: (await h.result()) as ReleaseOutcome };
+      return { handle: h, outcome: (await releaseOutcome(h)) };
     });
     expect(outcome).toMatchObject({ result: 'released', status: { image: input.image, approval: { comment: 'encrypted lgtm' } } });
 

@@ -21,6 +21,7 @@ import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
 import { samplePlan } from '../support/sample-plan';
 import { uniqueId, useTestClient } from '../support/temporal';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 type Fake = ReturnType<typeof createFakeActivities>;
@@ -61,7 +62,7 @@ describe('production gate: configured windows', () => {
       expect(frozen.freeze!.text).toMatch(/^frozen until \d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z: year-end freeze$/);
       // Staging and smoke went ahead; production is untouched while frozen.
       expect(productionChanges(fake)).toEqual([]);
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.freeze).toMatchObject({ holding: false });
@@ -84,7 +85,7 @@ describe('production gate: configured windows', () => {
       const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(samplePlan({ freeze })));
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.freeze).toMatchObject({ reasons: ['year-end freeze', 'release train'], until: new Date(now + 5000).toISOString() });
@@ -97,7 +98,7 @@ describe('production gate: configured windows', () => {
       const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(samplePlan({ freeze: freezePlan(now + 3600_000, now + 7200_000) })));
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.freeze).toBeUndefined();
@@ -122,7 +123,7 @@ describe('production gate: a recurring window from the config', () => {
       const frozen = await untilStage(handle, 'frozen');
       expect(frozen.freeze).toMatchObject({ reasons: ['hourly quiet time'], until: new Date(startMs + 40_000).toISOString() });
       expect(productionChanges(fake)).toEqual([]);
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(historyOf(outcome)).toContain('the freeze is over: passing the production gate');
@@ -144,7 +145,7 @@ describe('production gate: ad hoc freezes', () => {
       expect((await freezeState(temporal.client, taskQueue)).waiting).toEqual([handle.workflowId]);
       expect(productionChanges(fake)).toEqual([]);
       await endFreeze(temporal.client, taskQueue, { by: 'dave' });
-      const outcome = (await handle.result()) as ReleaseOutcome;
+      const outcome = await releaseOutcome(handle);
       const state = await freezeState(temporal.client, taskQueue);
       expect(state.freezes).toEqual([]);
       expect(state.log.map((e) => [e.action, e.by])).toEqual([
@@ -168,7 +169,7 @@ describe('production gate: ad hoc freezes', () => {
       const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.freeze).toBeUndefined();
@@ -182,7 +183,7 @@ describe('production gate: ad hoc freezes', () => {
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
       await untilStatus(handle, (s) => s.canary.step === 1, 'canary step 1');
       await startFreeze(temporal.client, taskQueue, { reason: 'incident during the bake', by: 'dave' });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.history.some((e) => e.stage === 'frozen')).toBe(false);
@@ -217,7 +218,7 @@ describe('break-glass', () => {
       expect(await handle.executeUpdate(breakGlassApproveUpdate, { args: [{ by: 'alice', comment: 'fix is tiny' }] })).toMatchObject({ by: 'alice', pending: 1 });
       expect(await refusal(handle.executeUpdate(breakGlassApproveUpdate, { args: [{ by: 'alice' }] }))).toMatch(/alice has already approved breaking the freeze; 1 more/);
       expect(await handle.executeUpdate(breakGlassApproveUpdate, { args: [{ by: 'bob' }] })).toMatchObject({ by: 'bob', pending: 0 });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.freeze!.breakGlass!.approvals.map((a) => a.by)).toEqual(['alice', 'bob']);
@@ -239,7 +240,7 @@ describe('break-glass', () => {
       expect(status).toMatchObject({ stage: 'frozen', freeze: { holding: true } });
       expect(productionChanges(fake)).toEqual([]);
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'bob', reason: 'wait for January' }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome).toMatchObject({ result: 'rolled-back', reason: 'aborted by bob: wait for January' });
     expect(productionChanges(fake)).toEqual([]);
@@ -282,7 +283,7 @@ describe('rollbacks are never frozen', () => {
         args: [input],
         typedSearchAttributes: [{ key: stageSearchAttribute, value: 'queued' }],
       });
-      return handle.result();
+      return releaseOutcome(handle);
     })) as ReleaseOutcome;
     expect(outcome.result).toBe('released');
     expect(fake.services.get('production/checkout')!.taskDefinition).toBe('td/checkout-production:0');

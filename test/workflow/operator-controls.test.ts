@@ -4,12 +4,12 @@
  * each is recorded with who and why, and a control that makes no sense now is refused.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, resumeUpdate, statusQuery } from '../../src/domain/release-api';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 
@@ -38,7 +38,7 @@ describe('operator controls', () => {
       expect(held).toMatchObject({ stage: 'canary', paused: true, canary: { step: 1, weight: 10 } });
       expect(canaryUpdates(fake)).toEqual([1]);
       await handle.executeUpdate(resumeUpdate, { args: [{ by: 'bob' }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.controls).toEqual([
@@ -53,7 +53,7 @@ describe('operator controls', () => {
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
       const handle = await startApproved(taskQueue, 60_000);
       await handle.executeUpdate(promoteUpdate, { args: [{ by: 'alice', reason: 'hotfix' }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(canaryUpdates(fake)).toEqual([1, 0]);
@@ -65,7 +65,7 @@ describe('operator controls', () => {
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
       const handle = await startApproved(taskQueue, 60_000);
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'bob', reason: 'error budget burning' }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome).toMatchObject({ result: 'rolled-back', reason: 'aborted by bob: error budget burning' });
     expect(canaryUpdates(fake)).toEqual([1, 0]);
@@ -86,7 +86,7 @@ describe('operator controls', () => {
       );
       // Abort before approval is allowed and rolls staging back.
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice' }] });
-      expect(await handle.result()).toMatchObject({ result: 'rolled-back', reason: 'aborted by alice' });
+      expect(await releaseOutcome(handle)).toMatchObject({ result: 'rolled-back', reason: 'aborted by alice' });
     });
   });
 });

@@ -7,12 +7,12 @@
  */
 import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
 import { bakeDecision, judgeMeasurement, type TrackMetrics } from '../../src/domain/canary-analysis';
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { approveUpdate, resumeUpdate } from '../../src/domain/release-api';
 import { createFakeActivities, passingBake } from '../support/fake-activities';
 import { SAMPLE_ANALYSIS, samplePlan } from '../support/sample-plan';
 import { useTestClient } from '../support/temporal';
 import { approveAndFinish, releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 type Fake = ReturnType<typeof createFakeActivities>;
@@ -95,7 +95,7 @@ describe('post-release watch', () => {
       const held = await untilStatus(handle, (s) => s.stage === 'verifying' && s.canary.awaitingDecision !== undefined, 'a held watch');
       expect(held.canary.awaitingDecision).toMatch(/^3 inconclusive measurement\(s\) in a row/);
       await handle.executeUpdate(resumeUpdate, { args: [{ by: 'bob', reason: 'traffic is quiet at night' }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     const holds = inputsOf<{ message: { headline: string; withCanaryButtons?: boolean } }>(fake, 'updateReleaseMessage').filter((u) => u.message.withCanaryButtons);

@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { DecisionProofKeys } from '../../activities/decision-proof';
 import type { DecisionAction } from '../../src/domain/decision-proof';
-import type { ReleaseOutcome } from '../../src/domain/release';
 import {
   abortUpdate,
   approveSignal,
@@ -31,6 +30,7 @@ import { MINIMAL_CONFIG_YAML } from '../support/minimal-config';
 import { releaseInput, rollbackInput, startReleaseWorkflow, startRollback, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 import type { RollbackInput } from '../../src/domain/rollback';
 import { rollbackToSign } from '../../src/release-client/rollback';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 const HMAC_KEY = randomBytes(32);
@@ -157,7 +157,7 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
       expect(await refusal(handle.executeUpdate(abortUpdate, { args: [{ by: 'alice' }] }))).toBe('DecisionRefused: abort refused: unsigned decision');
       const abort = await sshSignedDecision(bound(handle, runId, 'abort', 'alice', { note: 'enough' }), ssh.keys.alice.path);
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'enough', ...abort }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome).toMatchObject({ result: 'rolled-back', reason: 'aborted by alice: enough' });
     expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: 'alice', comment: 'lgtm' });
@@ -180,7 +180,7 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
       expect(await handle.query(statusQuery)).toMatchObject({ stage: 'awaiting-approval' });
       const slack = hmacSignedDecision(bound(handle, runId, 'approve', 'alice', { slackUserId: 'UALICE' }), { kid: 'k1', key: HMAC_KEY });
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', slackUserId: 'UALICE', ...slack }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.approval.refused).toEqual([expect.objectContaining({ by: 'alice', reason: expect.stringMatching(/^CLI decisions are off for checkout/) })]);
@@ -197,7 +197,7 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
       expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }))).toBe('DecisionRefused: approval refused: unsigned decision');
       const signed = await sshSignedDecision(bound(handle, await runIdOf(handle), 'approve', 'alice'), ssh.keys.alice.path);
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', ...signed }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: 'alice', refused: [expect.objectContaining({ reason: 'unsigned decision' })] });
@@ -247,7 +247,7 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
 
       expect(await handle.executeUpdate(breakGlassApproveUpdate, { args: [{ by: 'alice', ...(await sshSignedDecision(bound(handle, runId, 'break-glass', 'alice'), ssh.keys.alice.path)) }] })).toMatchObject({ by: 'alice', pending: 1 });
       expect(await handle.executeUpdate(breakGlassApproveUpdate, { args: [{ by: 'bob', ...(await sshSignedDecision(bound(handle, runId, 'break-glass', 'bob'), ssh.keys.bob.path)) }] })).toMatchObject({ by: 'bob', pending: 0 });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.freeze?.breakGlass?.approvals.map((a) => a.by)).toEqual(['alice', 'bob']);
@@ -261,7 +261,7 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
     // The rolled-back release's run: the proof is bound to it (the rollback's own run id does not exist yet).
     const input = (requestedBy = 'alice'): RollbackInput => ({ ...rollbackInput(), requestedBy, from: { ...rollbackInput().from, runId: 'run-of-the-release' } });
     const outcomes = await withWorker(fake.activities, async (taskQueue) => {
-      const run = async (i: RollbackInput) => (await (await startRollback(temporal.client, taskQueue, i)).result()) as ReleaseOutcome;
+      const run = async (i: RollbackInput) => await releaseOutcome(await startRollback(temporal.client, taskQueue, i));
       const unsigned = await run(input());
       // Alice's proof for another target (a tampered input).
       const tampered = input();

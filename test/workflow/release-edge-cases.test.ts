@@ -13,6 +13,7 @@ import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { SAMPLE_ANALYSIS, samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker, approveAndFinish as approveAndFinishWith } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 
@@ -60,7 +61,7 @@ describe('release edge cases', () => {
     expect(green.names().slice(0, 3)).toEqual(['checkReleaseBranch', 'verifyBuild', 'dispatchBuild']);
 
     const red = createFakeActivities({ ciFails: 'CI checks failed for acme/checkout@abc: unit (failure)' });
-    const outcome = await withWorker(red.activities, async (taskQueue) => (await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan))).result());
+    const outcome = await withWorker(red.activities, async (taskQueue) => releaseOutcome(await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan))));
     expect(outcome).toMatchObject({ result: 'rolled-back', reason: 'ci-green rule: CI checks failed for acme/checkout@abc: unit (failure)' });
     expect(red.names()).not.toContain('dispatchBuild');
   });
@@ -139,7 +140,7 @@ describe('release edge cases', () => {
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
       await untilStatus(handle, () => fake.names().includes('updateReleaseMessage'), 'the partial-approval update');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     const headlines = inputsOf<{ message: { headline: string } }>(fake, 'updateReleaseMessage').map((u) => u.message.headline);
@@ -155,7 +156,7 @@ describe('release edge cases', () => {
       await untilStage(handle, 'awaiting-approval');
       await untilStatus(handle, () => fake.names().includes('postReleaseMessage'), 'the approval request');
       await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'freeze' }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('rejected');
     const [reply] = inputsOf<{ text: string }>(fake, 'postThreadReply');
@@ -164,7 +165,7 @@ describe('release edge cases', () => {
 
   it('does not show the previous deployment as running on GitHub when the environment could not be restored', async () => {
     const fake = createFakeActivities({ smokeFails: true, failingUndos: ['staging/checkout'] });
-    const outcome = (await withWorker(fake.activities, async (taskQueue) => (await startReleaseWorkflow(temporal.client, taskQueue, releaseInput())).result())) as ReleaseOutcome;
+    const outcome = (await withWorker(fake.activities, async (taskQueue) => releaseOutcome(await startReleaseWorkflow(temporal.client, taskQueue, releaseInput())))) as ReleaseOutcome;
     expect(outcome.result).toBe('failed');
     expect(inputsOf(fake, 'restorePreviousDeployment')).toEqual([]);
     const staging = inputsOf<{ state: string; description: string }>(fake, 'setDeploymentStatus').at(-1)!;

@@ -10,13 +10,14 @@
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { LaneState } from '../../src/domain/lane';
 import { laneQuery, laneWorkflowId } from '../../src/domain/lane-api';
-import type { ReleaseOutcome, ReleasePlan, ReleaseStatus } from '../../src/domain/release';
+import type { ReleasePlan, ReleaseStatus } from '../../src/domain/release';
 import { approveUpdate, statusQuery } from '../../src/domain/release-api';
 import { bakeLikeTheRealWindow, createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { Worker } from '@temporalio/worker';
 import { testNativeConnection, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 import { releaseInput, rollbackInput, startReleaseWorkflow, startRollback, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 
@@ -24,7 +25,7 @@ const lanePlan = (mode: 'queue' | 'supersede'): ReleasePlan => ({ ...samplePlan(
 const laneOf = (taskQueue: string) => temporal.client.workflow.getHandle(laneWorkflowId(taskQueue, 'checkout')).query(laneQuery);
 const statusOf = (handle: WorkflowHandle): Promise<ReleaseStatus> => handle.query(statusQuery);
 const approve = (handle: WorkflowHandle) => handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-const outcomeOf = async (handle: WorkflowHandle) => (await handle.result()) as ReleaseOutcome;
+const outcomeOf = async (handle: WorkflowHandle) => await releaseOutcome(handle);
 
 async function untilLane(taskQueue: string, predicate: (lane: LaneState) => boolean, what: string): Promise<LaneState> {
   for (let i = 0; i < 300; i++) {

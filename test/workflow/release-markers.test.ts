@@ -10,7 +10,6 @@ import type { SentryDeployInput, SentryReleaseInput } from '../../activities/sen
 import { createSentryActivities } from '../../activities/sentry';
 import type { WebhookDeliveryInput } from '../../activities/webhook';
 import { createWebhookActivities } from '../../activities/webhook';
-import type { ReleaseOutcome } from '../../src/domain/release';
 import { approveUpdate } from '../../src/domain/release-api';
 import { type Sandbox, type SentryReleaseRecord, startSandbox, type WebhookDelivery } from '../../src/sandbox';
 import { createSentryClient } from '../../src/sdk-clients/sentry';
@@ -18,6 +17,7 @@ import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { useTestClient } from '../support/temporal';
 import { approveAndFinish, releaseInput, startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 type Fake = ReturnType<typeof createFakeActivities>;
@@ -70,7 +70,7 @@ describe('release markers and webhooks', () => {
     const fake = createFakeActivities({ smokeFails: true });
     await withWorker(fake.activities, async (taskQueue) => {
       const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(withMarkers([HOOKS[0]!])));
-      const outcome = (await handle.result()) as ReleaseOutcome;
+      const outcome = await releaseOutcome(handle);
       expect(outcome.result).toBe('rolled-back');
       const payloads = inputsOf<WebhookDeliveryInput>(fake, 'deliverWebhook').map((d) => d.payload);
       expect(payloads.map((p) => p.event)).toEqual(['release.started', 'release.rolled-back']);
@@ -128,7 +128,7 @@ describe('with the real marker activities, against the sandbox', () => {
       const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan));
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-      const outcome = (await handle.result()) as ReleaseOutcome;
+      const outcome = await releaseOutcome(handle);
       expect(outcome.result).toBe('released');
       return { releaseId: outcome.releaseId, history: historyText(await handle.fetchHistory()) };
     });

@@ -11,6 +11,7 @@ import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker, approveAndFinish as approveAndFinishWith } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 
@@ -99,6 +100,6 @@ async function approveAndFinishAfter(fake: Fake, plan: ReleasePlan): Promise<Rel
     const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan));
     await untilStatus(handle, (s) => s.history.some((e) => e.message === 'reminded the approvers in Slack'), 'the reminder');
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-    return (await handle.result()) as ReleaseOutcome;
+    return await releaseOutcome(handle);
   });
 }

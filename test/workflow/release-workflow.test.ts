@@ -2,13 +2,14 @@
  * The release workflow against a real Temporal dev server with fake activities: every path a
  * release can take, and the approval policy enforced through Updates and signals.
  */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { ReleaseOutcome } from '../../src/domain/release';
+import { ApplicationFailure, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { RELEASE_NOT_RELEASED, type ReleaseOutcome } from '../../src/domain/release';
 import { approveSignal, approveUpdate, rejectUpdate, stageSearchAttribute, statusQuery } from '../../src/domain/release-api';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { releaseInput, startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 
@@ -20,7 +21,7 @@ describe('release workflow', () => {
       await untilStage(handle, 'awaiting-approval');
       const ack = await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', comment: 'ship it' }] });
       expect(ack).toMatchObject({ decision: 'approved', by: 'alice' });
-      const result = (await handle.result()) as ReleaseOutcome;
+      const result = await releaseOutcome(handle);
       const description = await handle.describe();
       expect(description.typedSearchAttributes.get(stageSearchAttribute)).toBe('released');
       return result;
@@ -43,9 +44,38 @@ describe('release workflow', () => {
     expect(fake.names()).toContain('postReleaseMessage');
   });
 
+  it('ends a release that did not reach production as a failed workflow carrying its outcome', async () => {
+    const fake = createFakeActivities({ smokeFails: true });
+    await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
+      const failure = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      // The Web UI, `temporal workflow list` and ExecutionStatus queries see it failed, with the outcome as the message.
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause).toBeInstanceOf(ApplicationFailure);
+      expect(cause.type).toBe(RELEASE_NOT_RELEASED);
+      expect(cause.nonRetryable).toBe(true);
+      expect(cause.message).toMatch(/^rolled-back: smoke check 1\/2/);
+      expect((await handle.describe()).status.name).toBe('FAILED');
+      // Clients read the same outcome a completed release returns.
+      const outcome = await releaseOutcome(handle);
+      expect(outcome).toMatchObject({ result: 'rolled-back', status: { stage: 'rolled-back', result: 'rolled-back' } });
+      expect(outcome.reason).toBe(cause.message.replace(/^rolled-back: /, ''));
+      let listed = 0;
+      for (let i = 0; i < 50 && listed === 0; i++) {
+        for await (const _ of temporal.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}' AND ExecutionStatus = 'Failed'` })) listed++;
+        if (listed === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(listed).toBe(1);
+    });
+  });
+
   it('rolls staging back when the smoke test fails', async () => {
     const fake = createFakeActivities({ smokeFails: true });
-    const outcome = await withWorker(fake.activities, async (taskQueue) => (await startReleaseWorkflow(temporal.client, taskQueue, releaseInput())).result());
+    const outcome = await withWorker(fake.activities, async (taskQueue) => releaseOutcome(await startReleaseWorkflow(temporal.client, taskQueue, releaseInput())));
     expect(outcome.result).toBe('rolled-back');
     expect(outcome.reason).toMatch(/smoke check 1\/2/);
     expect(fake.services.get('staging/checkout')!.taskDefinition).toBe('td/checkout-staging:1');
@@ -63,7 +93,7 @@ describe('release workflow', () => {
       const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'freeze' }] });
-      return handle.result();
+      return releaseOutcome(handle);
     });
     expect(outcome).toMatchObject({ result: 'rejected', reason: 'freeze' });
     expect(fake.services.get('staging/checkout')!.taskDefinition).toBe('td/checkout-staging:1');
@@ -95,7 +125,7 @@ describe('release workflow', () => {
       expect(status.stage).toBe('awaiting-approval');
       expect(status.approval.refused).toEqual([expect.objectContaining({ by: 'eve', reason: expect.stringMatching(/not an allowed approver/) })]);
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
-      const outcome = (await handle.result()) as ReleaseOutcome;
+      const outcome = await releaseOutcome(handle);
       expect(outcome.result).toBe('released');
       expect(outcome.status.approval.by).toBe('bob');
     });
@@ -104,7 +134,7 @@ describe('release workflow', () => {
   it('rejects when nobody decides before the approval timeout', async () => {
     const fake = createFakeActivities();
     const plan = samplePlan({ approval: { ...samplePlan().approval, timeoutMs: 1500 } });
-    const outcome = await withWorker(fake.activities, async (taskQueue) => (await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan))).result());
+    const outcome = await withWorker(fake.activities, async (taskQueue) => releaseOutcome(await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(plan))));
     expect(outcome.result).toBe('rejected');
     expect(outcome.reason).toMatch(/no decision within 2 s|no decision within 1 s/);
     expect(outcome.status.approval.by).toBe('runway');
@@ -116,7 +146,7 @@ describe('release workflow', () => {
       const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-      return handle.result();
+      return releaseOutcome(handle);
     });
     expect(outcome.result).toBe('rolled-back');
     const undone = (outcome as ReleaseOutcome).status.history.filter((e) => e.message.startsWith('undone:')).map((e) => e.message);

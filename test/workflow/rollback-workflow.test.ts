@@ -11,6 +11,7 @@ import { createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { useTestClient } from '../support/temporal';
 import { rollbackInput, startRollback, untilStage, withWorker } from '../support/workflow-runner';
+import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
 type Fake = ReturnType<typeof createFakeActivities>;
@@ -20,7 +21,7 @@ describe('rollback of a finished release', () => {
   it("takes the service's lane (release-lanes.test.ts: preempting a release in flight), then puts production back on the target task definition and records it", async () => {
     const fake = createFakeActivities();
     const input = rollbackInput();
-    const outcome = (await withWorker(fake.activities, async (taskQueue) => (await startRollback(temporal.client, taskQueue, input)).result())) as ReleaseOutcome;
+    const outcome = (await withWorker(fake.activities, async (taskQueue) => releaseOutcome(await startRollback(temporal.client, taskQueue, input)))) as ReleaseOutcome;
     expect(outcome).toMatchObject({ result: 'released', reason: 'production runs aaaaaaaaaaaa again (was bbbbbbbbbbbb)' });
     expect(fake.services.get('production/checkout')!.taskDefinition).toBe('td/checkout-production:0');
     expect(outcome.status.deployed).toEqual({ production: 'td/checkout-production:0' });
@@ -50,7 +51,7 @@ describe('rollback of a finished release', () => {
       await untilStage(handle, 'awaiting-approval');
       expect(fake.names()).not.toContain('updateService');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
-      return (await handle.result()) as ReleaseOutcome;
+      return await releaseOutcome(handle);
     });
     expect(outcome.result).toBe('released');
     expect(outcome.status.approval).toMatchObject({ decision: 'approved', by: 'alice' });
@@ -59,7 +60,7 @@ describe('rollback of a finished release', () => {
 
   it('refuses a target whose task definition is gone, naming it, before anything changes', async () => {
     const fake = createFakeActivities({ goneTaskDefinitions: ['td/checkout-production:0'] });
-    const outcome = (await withWorker(fake.activities, async (taskQueue) => (await startRollback(temporal.client, taskQueue, rollbackInput())).result())) as ReleaseOutcome;
+    const outcome = (await withWorker(fake.activities, async (taskQueue) => releaseOutcome(await startRollback(temporal.client, taskQueue, rollbackInput())))) as ReleaseOutcome;
     expect(outcome.result).toBe('rejected');
     expect(outcome.reason).toBe('rollback refused: the task definition release-checkout-aaaaaaaaaaaa ran, td/checkout-production:0, is INACTIVE and cannot run again');
     expect(fake.names()).not.toContain('updateService');
@@ -70,7 +71,7 @@ describe('rollback of a finished release', () => {
     const fake = createFakeActivities();
     const input = rollbackInput();
     input.from.taskDefinition = 'td/checkout-production:9';
-    const outcome = (await withWorker(fake.activities, async (taskQueue) => (await startRollback(temporal.client, taskQueue, input)).result())) as ReleaseOutcome;
+    const outcome = (await withWorker(fake.activities, async (taskQueue) => releaseOutcome(await startRollback(temporal.client, taskQueue, input)))) as ReleaseOutcome;
     expect(outcome.result).toBe('rejected');
     expect(outcome.reason).toMatch(/^rollback refused: production runs td\/checkout-production:1, not td\/checkout-production:9 that release-checkout-/);
     expect(fake.names()).not.toContain('updateService');
@@ -78,7 +79,7 @@ describe('rollback of a finished release', () => {
 
   it('puts back what ran when its own deployment fails', async () => {
     const fake = createFakeActivities({ failingDeployments: ['production/checkout'] });
-    const outcome = (await withWorker(fake.activities, async (taskQueue) => (await startRollback(temporal.client, taskQueue, rollbackInput(samplePlan(), 'td/checkout-production:7'))).result())) as ReleaseOutcome;
+    const outcome = (await withWorker(fake.activities, async (taskQueue) => releaseOutcome(await startRollback(temporal.client, taskQueue, rollbackInput(samplePlan(), 'td/checkout-production:7'))))) as ReleaseOutcome;
     expect(outcome.result).toBe('rolled-back');
     expect(outcome.reason).toMatch(/deployment to production\/checkout failed/);
     expect(fake.services.get('production/checkout')!.taskDefinition).toBe('td/checkout-production:1');

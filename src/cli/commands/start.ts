@@ -7,6 +7,7 @@ import { durationSchema } from '../../config/duration';
 import { releasePlan } from '../../config/plan';
 import { freezeNow } from '../../release-client/freeze';
 import type { ReleaseInput } from '../../domain/release';
+import { releaseOutcome } from '../../release-client/outcome';
 import { defaultImage, releaseId, VERSION_PATTERN } from '../../domain/release-id';
 import { cliConfig, cliEnv, withClient } from '../context';
 import { invalidInput, refused } from '../errors';
@@ -84,7 +85,7 @@ async function waitInLane(client: Client, scope: ServiceScope, id: string, queue
   if (wait.kind === 'timeout') {
     throw refused(`${id} still waits in the ${service} lane after ${human(wait.waitedMs)} (--queue-timeout ${human(queueTimeoutMs)})${wait.place ? `: ${wait.place}` : ''}. Follow it with \`runway watch ${id}\`.`);
   }
-  const outcome = (await client.workflow.getHandle(id).result().catch((err: Error) => ({ reason: err.message }))) as { reason?: string };
+  const outcome: { reason?: string } = await releaseOutcome(client.workflow.getHandle(id)).catch((err: Error) => ({ reason: err.message }));
   throw refused(`${id} ended while waiting in the ${service} lane: ${outcome.reason ?? 'no reason given'}`);
 }
 
