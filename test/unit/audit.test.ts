@@ -184,6 +184,14 @@ describe('audit record of releases that did not go through', () => {
     expect(held.canary!.bakes.filter((b) => b.decision?.action === 'ask-human').map((b) => b.step)).toEqual([1, 2, 3]);
   });
 
+  it('reads the outcome a release that did not reach production fails with, as one that completed with it', () => {
+    const failed = buildAuditRecord(recorded('rolled-back-as-failed'));
+    expect(failed.outcome).toMatchObject({ closedAs: 'failed', result: 'rolled-back', reason: expect.stringMatching(/^canary analysis failed at 10%/) });
+    expect(failed.outcome?.failure).toMatch(/^rolled-back: canary analysis failed at 10%.*\(ReleaseNotReleased\)$/);
+    expect(failed.canary!.failure).toEqual(buildAuditRecord(recorded('rolled-back-canary')).canary!.failure);
+    expect(buildAuditRecord(recorded('rejected-as-failed')).outcome).toMatchObject({ closedAs: 'failed', result: 'rejected' });
+  });
+
   it('shows a rejection as the cause of the rollback', () => {
     const record = buildAuditRecord(recorded('rejected'));
     expect(record.decisions).toEqual([expect.objectContaining({ name: 'reject', by: 'bob', channel: 'cli', outcome: 'accepted' })]);
