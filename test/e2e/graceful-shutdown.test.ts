@@ -11,6 +11,7 @@ import { runRunway } from '../support/runway-process';
 import { randomSha } from '../support/sandbox-stack';
 import { untilRelease, useCrashRig } from '../support/worker-fleet';
 import { releaseOutcome } from '../../src/release-client/outcome';
+import { releasesInFlight } from '../../src/release-client/releases';
 
 // Each test waits for a release through two worker processes' starts and a shutdown: on a loaded CI machine that has taken over two minutes.
 jest.setTimeout(240_000);
@@ -67,6 +68,11 @@ it('SIGTERM mid-deployment: the worker exits 0, the wait is released without a t
 });
 
 it('SIGTERM during a short ECS call: the call finishes within the grace time, is made once, and the release completes', async () => {
+  // The previous test's release must be seen ended first, or `runway start` refuses this one
+  // (visibility on a loaded machine can list a closed release as running for a while).
+  for (let i = 0; i < 300 && (await releasesInFlight(rig.client, { service: 'checkout', taskQueue: rig.stack.env.RUNWAY_TASK_QUEUE! })).length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
   // Only this test's worker on the queue, so the one signalled is the one making the call.
   await rig.fleet.killAll();
   const before = Math.max(0, ...Object.values(await rig.stack.calls()).flatMap((calls: { seq: number }[] | undefined) => (calls ?? []).map((c) => c.seq)));
