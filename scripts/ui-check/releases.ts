@@ -22,11 +22,6 @@ export interface UiCheckReleases {
   waiting: ReleaseStatus;
 }
 
-async function setScenario(sandboxUrl: string, scenario: unknown): Promise<void> {
-  const res = await fetch(`${sandboxUrl}/_sandbox/scenario`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(scenario) });
-  if (!res.ok) throw new Error(`sandbox refused the scenario: ${res.status} ${await res.text()}`);
-}
-
 async function untilStage(client: Client, id: string, stage: string, timeoutMs = 120_000): Promise<ReleaseStatus> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -43,7 +38,7 @@ export async function runUiCheckReleases(stack: EmbeddedStack, client: Client, s
   const start = async (story: string, behaviour: 'healthy' | 'errors') => {
     const version = randomBytes(20).toString('hex');
     const image = defaultImage(plan.imageRepository, version);
-    await setScenario(stack.sandbox.url, { images: { [image]: 'healthy' }, canary: { [image]: { behaviour } } });
+    stack.sandbox.setScenario({ images: { [image]: 'healthy' }, canary: { [image]: { behaviour } } });
     const { releaseId } = await startRelease(client, stack.env.RUNWAY_TASK_QUEUE, { service: UI_CHECK_SERVICE, version, image, requestedBy: 'ui-check', reason: story, plan });
     say(`  ${story}: ${releaseId}`);
     await untilStage(client, releaseId, ReleaseStage.awaitingApproval);

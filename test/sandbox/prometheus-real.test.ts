@@ -10,9 +10,9 @@ import { DescribeTaskDefinitionCommand, type ECSClient, RegisterTaskDefinitionCo
 import { DEFAULT_QUERIES as queries } from '../../src/config/schema';
 import { createPrometheusProvider } from '../../src/metrics/prometheus';
 import type { MetricsQuery } from '../../src/metrics/provider';
-import { type Sandbox, startSandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../src/sandbox';
 import { prometheusBinary, type PrometheusServer, startPrometheus } from '../../src/stack/local-prometheus';
-import { CANARY, ecsClient, PRODUCTION } from '../support/sandbox-clients';
+import { ecsClient, startCheckoutMetricsSandbox } from '../support/sandbox-clients';
 
 jest.setTimeout(90_000);
 const binary = prometheusBinary();
@@ -23,15 +23,7 @@ if (!binary) console.warn(`${__filename}: skipped: no prometheus binary on PATH 
   let ecs: ECSClient;
   let prometheus: PrometheusServer;
   beforeAll(async () => {
-    sandbox = await startSandbox({
-      port: 0,
-      services: [PRODUCTION, CANARY],
-      deploymentDelayMs: 100,
-      metricsTargets: [
-        { service: 'checkout', environment: 'production', track: 'stable', cluster: 'production', ecsService: 'checkout' },
-        { service: 'checkout', environment: 'production', track: 'canary', cluster: 'production', ecsService: 'checkout-canary' },
-      ],
-    });
+    sandbox = await startCheckoutMetricsSandbox();
     ecs = ecsClient(sandbox);
     prometheus = await startPrometheus([{ job: 'sample-service', targets: [new URL(sandbox.url).host], metricsPath: '/prometheus/metrics' }]);
     await prometheus.untilScraped('sample-service', 2);

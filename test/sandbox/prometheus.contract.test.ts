@@ -7,21 +7,13 @@ import { DescribeTaskDefinitionCommand, type ECSClient, RegisterTaskDefinitionCo
 import { DEFAULT_QUERIES as queries } from '../../src/config/schema';
 import { createPrometheusProvider } from '../../src/metrics/prometheus';
 import type { MetricsQuery } from '../../src/metrics/provider';
-import { type Sandbox, startSandbox } from '../../src/sandbox';
-import { CANARY, ecsClient, PRODUCTION, until } from '../support/sandbox-clients';
+import type { Sandbox } from '../../src/sandbox';
+import { ecsClient, startCheckoutMetricsSandbox, until } from '../support/sandbox-clients';
 
 let sandbox: Sandbox;
 let ecs: ECSClient;
 beforeEach(async () => {
-  sandbox = await startSandbox({
-    port: 0,
-    services: [PRODUCTION, CANARY],
-    deploymentDelayMs: 100,
-    metricsTargets: [
-      { service: 'checkout', environment: 'production', track: 'stable', cluster: 'production', ecsService: 'checkout' },
-      { service: 'checkout', environment: 'production', track: 'canary', cluster: 'production', ecsService: 'checkout-canary' },
-    ],
-  });
+  sandbox = await startCheckoutMetricsSandbox();
   ecs = ecsClient(sandbox);
 });
 afterEach(async () => {

@@ -20,6 +20,19 @@ export const STAGING: SandboxServiceSeed = {
 export const PRODUCTION: SandboxServiceSeed = { ...STAGING, cluster: 'production', family: 'checkout-production', desiredCount: 9 };
 export const CANARY: SandboxServiceSeed = { ...PRODUCTION, service: 'checkout-canary', desiredCount: 0 };
 
+/** A sandbox running checkout's production and canary services, with the metrics of both tracks (Prometheus emulator and sample service). */
+export function startCheckoutMetricsSandbox(): Promise<Sandbox> {
+  return startSandbox({
+    port: 0,
+    services: [PRODUCTION, CANARY],
+    deploymentDelayMs: 100,
+    metricsTargets: [
+      { service: 'checkout', environment: 'production', track: 'stable', cluster: 'production', ecsService: 'checkout' },
+      { service: 'checkout', environment: 'production', track: 'canary', cluster: 'production', ecsService: 'checkout-canary' },
+    ],
+  });
+}
+
 export function ecsClient(sandbox: Sandbox): ECSClient {
   return new ECSClient({
     endpoint: sandbox.url,
