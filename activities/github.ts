@@ -109,7 +109,12 @@ function isMine(payload: unknown, releaseId: string, runId: string | undefined):
 /** A deployment whose latest status says it failed was rolled back: it is not what ran before. */
 const FAILED_STATES = new Set(['failure', 'error']);
 
-export function createGitHubActivities({ github }: { github: GitHubApi }) {
+/** Sends one content-creating request; the GitHub writer's counts and paces them (activities/github-records.ts). */
+export type WriteThrough = <T>(send: () => Promise<T>) => Promise<T>;
+
+const sendAtOnce: WriteThrough = (send) => send();
+
+export function createGitHubActivities({ github, writeThrough = sendAtOnce }: { github: GitHubApi; writeThrough?: WriteThrough }) {
   const deploymentsCall = (repo: string, action: string) => ({ action, repo, permission: GitHubPermission.deployments });
 
   const latestStatus = async (repo: string, deploymentId: number) => {
@@ -138,16 +143,18 @@ export function createGitHubActivities({ github }: { github: GitHubApi }) {
       const { latest } = await latestStatus(input.repo, earlier.id);
       if (latest?.state !== 'success') continue;
       await callGitHub(deploymentsCall(input.repo, `marking deployment ${earlier.id} inactive`), () =>
-        github.rest.repos.createDeploymentStatus({
-          ...splitRepo(input.repo),
-          deployment_id: earlier.id,
-          state: 'inactive',
-          description: shortDescription(`replaced by deployment ${input.deploymentId}`),
-          log_url: input.logUrl ?? latest.log_url,
-          environment_url: latest.environment_url,
-          environment,
-          auto_inactive: false,
-        }),
+        writeThrough(() =>
+          github.rest.repos.createDeploymentStatus({
+            ...splitRepo(input.repo),
+            deployment_id: earlier.id,
+            state: 'inactive',
+            description: shortDescription(`replaced by deployment ${input.deploymentId}`),
+            log_url: input.logUrl ?? latest.log_url,
+            environment_url: latest.environment_url,
+            environment,
+            auto_inactive: false,
+          }),
+        ),
       );
     }
   };
@@ -162,17 +169,19 @@ export function createGitHubActivities({ github }: { github: GitHubApi }) {
     const mine = existing.find((d) => isMine(d.payload, input.releaseId, input.runId));
     if (mine) return { deploymentId: mine.id };
     const res = await callGitHub(call, () =>
-      github.rest.repos.createDeployment({
-        ...repo,
-        ref: input.ref,
-        environment: input.environment,
-        auto_merge: false,
-        required_contexts: [],
-        payload: input.runId === undefined ? { releaseId: input.releaseId } : { releaseId: input.releaseId, runId: input.runId },
-        production_environment: input.environment === 'production',
-        transient_environment: false,
-        description: `Runway ${input.releaseId}`,
-      }),
+      writeThrough(() =>
+        github.rest.repos.createDeployment({
+          ...repo,
+          ref: input.ref,
+          environment: input.environment,
+          auto_merge: false,
+          required_contexts: [],
+          payload: input.runId === undefined ? { releaseId: input.releaseId } : { releaseId: input.releaseId, runId: input.runId },
+          production_environment: input.environment === 'production',
+          transient_environment: false,
+          description: `Runway ${input.releaseId}`,
+        }),
+      ),
     );
     if ((res.status as number) === 202 || !('id' in res.data)) {
       const said = (res.data as { message?: string }).message ?? JSON.stringify(res.data).slice(0, 200);
@@ -197,15 +206,17 @@ export function createGitHubActivities({ github }: { github: GitHubApi }) {
     const environment = input.environment ?? latest?.environment ?? (await readDeployment(input.repo, input.deploymentId)).environment;
     if (latest?.state !== input.state || latest.description !== description) {
       await callGitHub(deploymentsCall(input.repo, `setting deployment ${input.deploymentId} to ${input.state}`), () =>
-        github.rest.repos.createDeploymentStatus({
-          ...splitRepo(input.repo),
-          deployment_id: input.deploymentId,
-          state: input.state,
-          description,
-          log_url: input.logUrl,
-          environment_url: input.environmentUrl,
-          environment,
-        }),
+        writeThrough(() =>
+          github.rest.repos.createDeploymentStatus({
+            ...splitRepo(input.repo),
+            deployment_id: input.deploymentId,
+            state: input.state,
+            description,
+            log_url: input.logUrl,
+            environment_url: input.environmentUrl,
+            environment,
+          }),
+        ),
       );
     }
     const production = input.production ?? environment === 'production';
@@ -263,17 +274,19 @@ export function createGitHubActivities({ github }: { github: GitHubApi }) {
         const restored = { deploymentId: candidate.id, ref: candidate.ref, sha: candidate.sha };
         if (latest?.state === 'success') return { restored, changed: false };
         await callGitHub(deploymentsCall(input.repo, `restoring deployment ${candidate.id} after rolling back ${input.releaseId}`), () =>
-          github.rest.repos.createDeploymentStatus({
-            ...splitRepo(input.repo),
-            deployment_id: candidate.id,
-            state: 'success',
-            description: shortDescription(`running again: ${input.releaseId} was rolled back`),
-            log_url: input.logUrl ?? lastSuccess.log_url,
-            environment_url: lastSuccess.environment_url,
-            environment: input.environment,
-            // Never let the restore touch other records; this release's own are marked failure separately.
-            auto_inactive: false,
-          }),
+          writeThrough(() =>
+            github.rest.repos.createDeploymentStatus({
+              ...splitRepo(input.repo),
+              deployment_id: candidate.id,
+              state: 'success',
+              description: shortDescription(`running again: ${input.releaseId} was rolled back`),
+              log_url: input.logUrl ?? lastSuccess.log_url,
+              environment_url: lastSuccess.environment_url,
+              environment: input.environment,
+              // Never let the restore touch other records; this release's own are marked failure separately.
+              auto_inactive: false,
+            }),
+          ),
         );
         return { restored, changed: true };
       }

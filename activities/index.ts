@@ -14,6 +14,8 @@ import { createEcsNativeActivities } from './ecs-native';
 import { createEcsTaskActivities } from './ecs-tasks';
 import { createGitHubActivities, type GitHubApi } from './github';
 import { createGitHubBuildActivities, type GitHubBuildOptions } from './github-build';
+import { createGitHubRecordActivities } from './github-records';
+import type { GitHubWriteBudget } from '../src/domain/github-write-budget';
 import { createSentryActivities, type SentryApi } from './sentry';
 import { createSlackActivities, type SlackApi } from './slack';
 import { createLaneActivities } from './lane';
@@ -37,6 +39,8 @@ export interface ActivityClients {
   sentry?: SentryApi;
   /** RUNWAY_WEBHOOK_SECRET, which signs webhook deliveries; without it none is sent. */
   webhookSecret?: string;
+  /** The pace of the installation's GitHub writer (RUNWAY_GITHUB_WRITE_BUDGET); GitHub's own limits by default. */
+  githubWriteBudget?: GitHubWriteBudget;
   /** Runway's own Temporal client: a rollback stops the service's releases in flight through it. */
   temporal?: Client;
   /**
@@ -69,6 +73,7 @@ export function createActivities(clients: ActivityClients) {
     ...createFreezeActivities({ temporal: clients.temporal }),
     ...createSlackActivities({ slack: clients.slack }),
     ...createGitHubActivities({ github: clients.github }),
+    ...createGitHubRecordActivities({ temporal: clients.temporal, github: clients.github, budget: clients.githubWriteBudget }),
     ...createGitHubBuildActivities({ github: clients.github, options: clients.githubOptions }),
     ...createSentryActivities({ sentry: clients.sentry ?? createSentryClient({}) }),
     ...createWebhookActivities({ secret: clients.webhookSecret, fetch: clients.fetch }),

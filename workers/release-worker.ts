@@ -43,6 +43,8 @@ export function clientsFromEnv(env: RunwayEnv): ActivityClients {
     // Release markers: the token and the webhook secret stay in these clients (never in workflow inputs).
     sentry: createSentryClient(env),
     webhookSecret: env.RUNWAY_WEBHOOK_SECRET,
+    // Deployment records for all workers together, at GitHub's pace unless RUNWAY_GITHUB_WRITE_BUDGET says otherwise.
+    githubWriteBudget: env.RUNWAY_GITHUB_WRITE_BUDGET,
     // Deployment and migration waits poll ECS this often (RUNWAY_DEPLOY_POLL_INTERVAL).
     ecsOptions: { pollIntervalMs: env.RUNWAY_DEPLOY_POLL_INTERVAL },
     // The delivery ledger counts a closed release once the visibility store has had this long to list it (RUNWAY_DELIVERY_SETTLE).

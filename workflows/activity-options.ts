@@ -45,6 +45,8 @@ export interface ReleaseActivityGroups {
   notify: Group<'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>;
   /** GitHub deployment records: kept trying for their bound, since they say what runs where. */
   records: Group<'createDeployment' | 'setDeploymentStatus' | 'restorePreviousDeployment'>;
+  /** Deployment records handed to the installation's GitHub writer (issue 20), which writes them at GitHub's pace. */
+  recordQueue: Group<'queueGitHubRecord'>;
   /** Release markers (Sentry) and webhook deliveries: informative, tried with backoff for a bounded time. */
   markers: Group<'createSentryRelease' | 'recordSentryDeploy' | 'finalizeSentryRelease' | 'deliverWebhook'>;
   /** A rollback stopping the service's releases in flight and waiting while they roll themselves back. */
@@ -170,6 +172,8 @@ export function releaseActivities(plan: ReleasePlan): ReleaseActivityGroups {
     rollbackWait: proxyActivities<ReleaseActivityGroups['rollbackWait']>({ ...deployWait, retry: { ...rollbackCall.retry } }),
     notify: proxyActivities<ReleaseActivityGroups['notify']>(notification),
     records: proxyActivities<ReleaseActivityGroups['records']>(deploymentRecord),
+    // Handing a record over only needs Temporal, which the release needs anyway: tried until it is taken.
+    recordQueue: proxyActivities<ReleaseActivityGroups['recordQueue']>({ startToCloseTimeout: '10s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' } }),
     markers: proxyActivities<ReleaseActivityGroups['markers']>(marker),
     // A gate that cannot read ad hoc freezes keeps trying (it must not pass a freeze it cannot see).
     freeze: proxyActivities<ReleaseActivityGroups['freeze']>({ ...gitHubCall, retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } }),

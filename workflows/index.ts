@@ -4,3 +4,4 @@ export { rollback } from './rollback';
 export { lane } from './lane';
 export { freeze } from './freeze';
 export { deliveryLedger } from './delivery-ledger';
+export { githubWriter } from './github-writer';

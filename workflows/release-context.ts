@@ -79,6 +79,7 @@ export class ReleaseContext {
     });
     this.deployments = new DeploymentRecords({
       records: this.acts.records,
+      recordQueue: this.acts.recordQueue,
       bestEffort: this.bestEffort,
       repo: plan.repo,
       ref: input.version,

@@ -6,6 +6,7 @@ import ms from 'ms';
 import { z } from 'zod';
 import { parseDecisionHmacKeys } from './decision-keys';
 import { parsePayloadKeys } from './payload-keys';
+import { parseGitHubWriteBudget } from '../domain/github-write-budget';
 
 const optional = z
   .string()
@@ -125,6 +126,22 @@ function choiceVar<const T extends readonly string[]>(choices: T, fallback: T[nu
       return z.NEVER;
     });
 }
+
+/** RUNWAY_GITHUB_WRITE_BUDGET: the GitHub writer's pace (src/domain/github-write-budget.ts). */
+const gitHubWriteBudget = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const budget = parseGitHubWriteBudget(value ?? '', (text) => {
+      const parsed = ms(text as ms.StringValue) as number | undefined;
+      return typeof parsed === 'number' ? parsed : undefined;
+    });
+    if (typeof budget === 'string') {
+      ctx.addIssue({ code: 'custom', message: budget });
+      return z.NEVER;
+    }
+    return budget;
+  });
 
 /** `error`, `warn` (the default), `info` or `debug`, in any case. */
 const logLevel = choiceVar(LOG_LEVELS, 'warn', 'log level');
@@ -260,6 +277,8 @@ const envFields = z.object({
   /** Socket Mode for `runway approvals`: the app-level token (xapp-…); set, interactions arrive over Slack's WebSocket instead of HTTP. */
   SLACK_APP_TOKEN: slackAppToken,
   GITHUB_TOKEN: optional,
+  /** How fast the installation's GitHub writer sends deployment records, for all workers together: `github` (1 s apart, 80/min, 500/h), `off`, or `1s,80/min,500/h`. */
+  RUNWAY_GITHUB_WRITE_BUDGET: gitHubWriteBudget,
   GITHUB_API_URL: optional,
   /** GitHub App authentication instead of GITHUB_TOKEN: the App's id, its private key file (PEM) and its installation. */
   GITHUB_APP_ID: gitHubAppId,

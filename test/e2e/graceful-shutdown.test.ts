@@ -12,6 +12,7 @@ import { randomSha } from '../support/sandbox-stack';
 import { untilRelease, useCrashRig } from '../support/worker-fleet';
 import { releaseOutcome } from '../../src/release-client/outcome';
 import { releasesInFlight } from '../../src/release-client/releases';
+import { describeStuckRelease } from '../support/stuck-release';
 
 // Each test waits for a release through two worker processes' starts and a shutdown: on a loaded CI machine that has taken over two minutes.
 jest.setTimeout(240_000);
@@ -26,7 +27,8 @@ const ACTIVITY_STARTED = 2;
 async function outcomeOf(id: string) {
   const ended = await untilRelease(rig.client, id, (s) => s.result !== undefined).catch(async (err: Error) => {
     const status = await rig.client.workflow.getHandle(id).query(statusQuery).catch(() => undefined);
-    throw new Error(`${err.message}; last stage ${status?.stage ?? '?'}: ${status?.history.at(-1)?.message ?? '?'}`);
+    const waiting = await describeStuckRelease(rig.client, id, { taskQueue: rig.stack.env.RUNWAY_TASK_QUEUE!, service: 'checkout' });
+    throw new Error(`${err.message}; last stage ${status?.stage ?? '?'}: ${status?.history.at(-1)?.message ?? '?'}\n${waiting}`);
   });
   expect(ended.result).toBeDefined();
   return releaseOutcome(rig.client.workflow.getHandle(id));

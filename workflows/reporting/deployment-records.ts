@@ -3,8 +3,14 @@
  * starts deploying, marked as it goes, and on rollback put right (the environment's previous
  * deployment shown as what runs again, unless its restore failed). GitHub informs; a record
  * that cannot be written is noted in the release's history and never stops the release.
+ *
+ * Releases started since the GitHub writer (issue 20) hand each record to it and go on at once:
+ * the writer writes them in order at GitHub's pace for the whole installation and knows the
+ * deployment ids. Releases recorded before it (patch `github-writer`) write them themselves.
  */
+import { patched, workflowInfo } from '@temporalio/workflow';
 import type { DeploymentState } from '../../activities/github';
+import type { GitHubRecordRequest } from '../../src/domain/github-writer-api';
 import type { ReleaseActivityGroups } from '../activity-options';
 import type { BestEffort } from './release-slack';
 
@@ -12,6 +18,7 @@ export type Environment = 'staging' | 'production';
 
 export interface DeploymentRecordsOptions {
   records: ReleaseActivityGroups['records'];
+  recordQueue: ReleaseActivityGroups['recordQueue'];
   bestEffort: BestEffort;
   repo: string;
   /** The commit deployed. */
@@ -25,12 +32,35 @@ export interface DeploymentRecordsOptions {
 
 export class DeploymentRecords {
   private readonly ids: Partial<Record<Environment, number>> = {};
+  /** Environments this run asked the writer to create a deployment in. */
+  private readonly queued = new Set<Environment>();
+  private writer?: boolean;
 
   constructor(private readonly options: DeploymentRecordsOptions) {}
+
+  /** Whether records go through the GitHub writer (decided at the first record, as the history says). */
+  private get viaWriter(): boolean {
+    this.writer ??= patched('github-writer');
+    return this.writer;
+  }
+
+  /** Hands a record to the writer: durable once this returns; GitHub sees it at the installation's pace. */
+  private async queue(what: string, request: GitHubRecordRequest): Promise<void> {
+    await this.options.bestEffort(what, () => this.options.recordQueue.queueGitHubRecord({ taskQueue: workflowInfo().taskQueue, request }));
+  }
+
+  private key(environment: Environment) {
+    return { releaseId: this.options.releaseId, runId: this.options.runId, environment };
+  }
 
   /** Creates the environment's deployment for this run, marked in progress (one activity for both). */
   async create(environment: Environment, description: string): Promise<void> {
     const o = this.options;
+    if (this.viaWriter) {
+      this.queued.add(environment);
+      const input = { repo: o.repo, ref: o.ref, environment, releaseId: o.releaseId, runId: o.runId, logUrl: o.logUrl, environmentUrl: o.environmentUrls?.[environment], inProgress: description };
+      return this.queue(`handing the GitHub ${environment} deployment to the writer`, { kind: 'create', key: this.key(environment), input });
+    }
     const created = await o.bestEffort(`creating the GitHub ${environment} deployment`, () =>
       o.records.createDeployment({
         repo: o.repo,
@@ -49,6 +79,11 @@ export class DeploymentRecords {
   /** Sets the environment's deployment state (nothing when its deployment was never created). */
   async mark(environment: Environment, state: DeploymentState, description: string): Promise<void> {
     const o = this.options;
+    if (this.viaWriter) {
+      if (!this.queued.has(environment)) return;
+      const input = { repo: o.repo, state, description, logUrl: o.logUrl, environmentUrl: o.environmentUrls?.[environment], environment, production: environment === 'production' };
+      return this.queue(`handing the GitHub ${environment} deployment's ${state} to the writer`, { kind: 'status', key: this.key(environment), input });
+    }
     const deploymentId = this.ids[environment];
     if (deploymentId === undefined) return;
     await o.bestEffort(`setting the GitHub ${environment} deployment to ${state}`, () =>
@@ -78,6 +113,14 @@ export class DeploymentRecords {
         continue;
       }
       await this.mark(environment, 'failure', `rolled back: ${reason}`);
+      if (this.viaWriter) {
+        // The writer skips it when this run's deployment there was never created.
+        if (this.queued.has(environment)) {
+          const input = { repo: o.repo, environment, releaseId: o.releaseId, runId: o.runId, logUrl: o.logUrl };
+          await this.queue(`handing the restore of the previous GitHub ${environment} deployment to the writer`, { kind: 'restore-previous', key: this.key(environment), input });
+        }
+        continue;
+      }
       if (this.ids[environment] === undefined) continue;
       await o.bestEffort(`restoring the previous GitHub ${environment} deployment`, () =>
         o.records.restorePreviousDeployment({ repo: o.repo, environment, releaseId: o.releaseId, runId: o.runId, logUrl: o.logUrl }),

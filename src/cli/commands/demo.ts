@@ -25,6 +25,7 @@ import { invalidInput } from '../errors';
 import { ExitCode, exitCodeForResult } from '../exit-codes';
 import { formatEvent } from '../format';
 import { runAction } from '../run-action';
+import { untilGitHubRecordsWritten } from '../../release-client/github-records';
 
 /** The post-release watch of `bad-after-release` (the sample config has none). */
 const DEMO_WATCH_MS = 20_000;
@@ -155,14 +156,14 @@ export function configureDemoCommand(program: Command, processes: RunwayProcesse
             if ('rollsBack' in scenario) return await rollbackStory(stack, client, plan);
             if ('freezes' in scenario) return await freezeStory(stack, client, plan);
             if ('lanes' in scenario) return await laneStory(stack, client, plan);
-            const before = await recordedCalls(stack);
+            const before = await recordedCalls(stack, client);
             const countedBefore = await stack.deliveryCounted();
             const { final, link, job } = await demoRelease(stack, client, plan, opts.scenario, scenario);
             say();
             say(`Outcome: ${final.result}${final.outcomeReason ? ` — ${final.outcomeReason}` : ''}`);
             say();
             say('What the release did to each system (recorded by the sandbox):');
-            for (const line of summariseCalls(callsSince(await recordedCalls(stack), before))) say(`  ${line}`);
+            for (const line of summariseCalls(callsSince(await recordedCalls(stack, client), before))) say(`  ${line}`);
             say();
             await printDeliveryMetrics(stack, countedBefore);
             say(`The history stays in .runway/temporal.db: run \`npm run runway -- dev\` and open ${link}`);
@@ -296,9 +297,9 @@ async function rollbackStory(stack: EmbeddedStack, client: Client, plan: Release
   const released: DemoRelease[] = [];
   for (const which of ['first', 'second']) {
     say(`The ${which} release:`);
-    const before = await recordedCalls(stack);
+    const before = await recordedCalls(stack, client);
     const release = await demoRelease(stack, client, plan, `rollback (${which} release)`, SCENARIOS.rollback);
-    phases.push({ title: `The ${which} release (${release.releaseId})`, calls: callsSince(await recordedCalls(stack), before) });
+    phases.push({ title: `The ${which} release (${release.releaseId})`, calls: callsSince(await recordedCalls(stack, client), before) });
     say(`Outcome: ${release.final.result}${release.final.outcomeReason ? ` — ${release.final.outcomeReason}` : ''}`);
     say();
     if (release.final.result !== 'released') return exitCodeForResult(release.final.result);
@@ -308,7 +309,7 @@ async function rollbackStory(stack: EmbeddedStack, client: Client, plan: Release
   // Runway's records are the visibility store's, which lags a moment behind a release's end; a person is slower.
   await untilRecordedReleased(client, second.releaseId);
 
-  const before = await recordedCalls(stack);
+  const before = await recordedCalls(stack, client);
   const click = await stack.sandbox.clickButton({ url: stack.approvals.eventsUrl, user: CLICKERS.approve, action: 'rollback', releaseId: second.releaseId });
   say(`${CLICKERS.approve} clicks Roll back on the Slack message of ${second.releaseId} (signed request → ${click.status})`);
   await stack.approvals.settled();
@@ -321,7 +322,7 @@ async function rollbackStory(stack: EmbeddedStack, client: Client, plan: Release
   say(`Rollback ${id}`);
   const final = await followRelease(client, id, { pollMs: 300, onEvent: (event) => say(`  ${formatEvent(event)}`) });
   await untilClosed(client, id);
-  phases.push({ title: `The rollback (${id})`, calls: callsSince(await recordedCalls(stack), before) });
+  phases.push({ title: `The rollback (${id})`, calls: callsSince(await recordedCalls(stack, client), before) });
   say();
   say(`Outcome: ${final.result}${final.outcomeReason ? ` — ${final.outcomeReason}` : ''}`);
 
@@ -520,7 +521,9 @@ async function untilStatus(client: Client, releaseId: string, predicate: (status
   throw new Error(`${releaseId} never reached the state the demo waits for`);
 }
 
-async function recordedCalls(stack: EmbeddedStack): Promise<RecordedCalls> {
+/** What the sandbox recorded, once the GitHub writer has sent every deployment record handed to it (a little after the release, at GitHub's pace). */
+async function recordedCalls(stack: EmbeddedStack, client: Client): Promise<RecordedCalls> {
+  await untilGitHubRecordsWritten(client, stack.env.RUNWAY_TASK_QUEUE!, { timeoutMs: 60_000 }).catch((err: Error) => say(`(${err.message})`));
   return (await (await fetch(`${stack.sandbox.url}/_sandbox/calls`)).json()) as RecordedCalls;
 }
 

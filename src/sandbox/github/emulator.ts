@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { GitHubAppAuth } from './app-auth';
 import { checkRunsReply } from './checks';
 import { takeGitHubLatency } from './scenario';
+import { isContentCreating, SecondaryLimits } from './secondary-limits';
 import { GitHubRuns } from './runs';
 import { commitReply, compareReply, DOCS, faultReply, type GitHubReply, NOT_FOUND, shaOf, userWire, validationFailed } from './wire';
 import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from '../http/route';
@@ -90,6 +91,7 @@ export class GitHubEmulator {
   private readonly firstNamed = new Map<string, number>();
   private nextId = 1;
   private requestCount = 0;
+  private readonly secondaryLimits = new SecondaryLimits();
   private readonly runs: GitHubRuns;
   /** GitHub Apps: installation tokens, and which token each API call came with. */
   readonly apps: GitHubAppAuth;
@@ -133,6 +135,11 @@ export class GitHubEmulator {
     if (auth) return respond(auth, request);
     const fault = this.deps.scenario.takeGitHubFault(operation);
     if (fault) return respond(faultReply(fault, this.deps.now()), request);
+    const limits = this.deps.scenario.gitHub.writeLimits;
+    if (limits && isContentCreating(req.method)) {
+      const waitS = this.secondaryLimits.admit(limits, this.deps.now());
+      if (waitS !== undefined) return respond(faultReply({ kind: 'rate-limit', secondary: true, resetInS: waitS }, this.deps.now()), request);
+    }
     const base = `http://${req.headers.host ?? '127.0.0.1'}/github`;
     return respond(this.route(req, path, body, base), request);
   }
@@ -145,8 +152,8 @@ export class GitHubEmulator {
     return holdMs;
   }
 
-  state(): { deployments: GitHubDeployment[]; workflowRuns: ReturnType<GitHubRuns['state']> } {
-    return structuredClone({ deployments: this.deployments, workflowRuns: this.runs.state() });
+  state(): { deployments: GitHubDeployment[]; workflowRuns: ReturnType<GitHubRuns['state']>; writes: { accepted: number; refused: number } } {
+    return structuredClone({ deployments: this.deployments, workflowRuns: this.runs.state(), writes: this.secondaryLimits.counts() });
   }
 
   /** Matches the raw path, so a ref with an encoded '/' stays one segment, then decodes the parameters. */

@@ -77,6 +77,14 @@ export const gitHubScenarioSchema = z.strictObject({
    * and a reset `resetInS` away; secondary = 429 with retry-after `resetInS`.
    */
   rateLimit: z.strictObject({ count, kind: z.enum(['primary', 'secondary']).optional(), resetInS: z.number().int().min(0).max(3600).optional(), ...matching }).optional(),
+  /**
+   * GitHub's secondary limits on content-creating requests, enforced (secondary-limits.ts): a write
+   * sooner than `minIntervalMs` after the last, or beyond `perMinute` / `perHour`, is refused with
+   * 429 and `retry-after`. Off when absent.
+   */
+  writeLimits: z
+    .strictObject({ minIntervalMs: z.number().int().min(0).max(60_000), perMinute: z.number().int().min(1).max(100_000), perHour: z.number().int().min(1).max(1_000_000) })
+    .optional(),
   /** The next `count` matching calls answer `status` (401 bad credentials, 403 forbidden, 404, 5xx). */
   failNext: z.strictObject({ count, status: z.union([z.literal(401), z.literal(403), z.literal(404), z.literal(500), z.literal(502), z.literal(503)]), ...matching }).optional(),
   /**

@@ -1,0 +1,86 @@
+/**
+ * Deployment records through the installation's GitHub writer (workflows/github-writer.ts):
+ * - `queueGitHubRecord`: a release hands one record over with signal-with-start, so the writer
+ *   is started by the first record and a record is durable once this returns;
+ * - `writeGitHubRecord`: the writer's one write, through the GitHub activities (all idempotent:
+ *   a retry after a crash finds the record already written), reporting how many content-creating
+ *   requests it made so the writer can keep to GitHub's limits.
+ */
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { GITHUB_WRITE_BUDGET, type GitHubWriteBudget } from '../src/domain/github-write-budget';
+import {
+  GITHUB_WRITER_WORKFLOW_TYPE,
+  type GitHubRecordRequest,
+  gitHubRecordSignal,
+  type GitHubWriterInput,
+  gitHubWriterWorkflowId,
+} from '../src/domain/github-writer-api';
+import { nonRetryable } from './errors';
+import { createGitHubActivities, type GitHubApi, type WriteThrough } from './github';
+
+export interface WriteGitHubRecordInput {
+  request: GitHubRecordRequest;
+  /** The record's deployment, for statuses (the writer remembers it from the create). */
+  deploymentId?: number;
+}
+
+export interface WriteGitHubRecordResult {
+  /** The deployment a create made or found. */
+  deploymentId?: number;
+  /** Content-creating requests sent. */
+  requests: number;
+}
+
+/** Waits `ms` (nothing when not positive), cancelled with the activity. */
+async function sleep(ms: number): Promise<void> {
+  if (ms > 0) await Context.current().sleep(ms);
+}
+
+export function createGitHubRecordActivities({ temporal, github, budget = GITHUB_WRITE_BUDGET }: { temporal?: Client; github: GitHubApi; budget?: GitHubWriteBudget }) {
+  return {
+    async queueGitHubRecord({ taskQueue, request }: { taskQueue: string; request: GitHubRecordRequest }): Promise<void> {
+      if (!temporal) throw nonRetryable('this worker has no Temporal client to hand records to the GitHub writer', 'NotConfigured');
+      await temporal.workflow.signalWithStart(GITHUB_WRITER_WORKFLOW_TYPE, {
+        workflowId: gitHubWriterWorkflowId(taskQueue),
+        taskQueue,
+        args: [{} satisfies GitHubWriterInput],
+        signal: gitHubRecordSignal,
+        signalArgs: [{ request, budget }],
+        staticSummary: 'GitHub deployment records of this installation, at GitHub’s pace',
+      });
+    },
+
+    async writeGitHubRecord({ request, deploymentId }: WriteGitHubRecordInput): Promise<WriteGitHubRecordResult> {
+      // The writer spaces its writes; the requests inside one write (a create and its in-progress
+      // status) are spaced here, each the budget's interval after the previous one was answered.
+      let requests = 0;
+      let lastAnsweredAt: number | undefined;
+      const writeThrough: WriteThrough = async (send) => {
+        if (lastAnsweredAt !== undefined) await sleep(lastAnsweredAt + budget.minIntervalMs - Date.now());
+        requests++;
+        try {
+          return await send();
+        } finally {
+          lastAnsweredAt = Date.now();
+        }
+      };
+      const records = createGitHubActivities({ github, writeThrough });
+      switch (request.kind) {
+        case 'create': {
+          const created = await records.createDeployment(request.input);
+          return { deploymentId: created.deploymentId, requests };
+        }
+        case 'status':
+          if (deploymentId === undefined) throw nonRetryable(`no deployment id for a status of ${request.key.releaseId}`, 'NoDeployment');
+          await records.setDeploymentStatus({ ...request.input, deploymentId });
+          return { requests };
+        case 'restore-previous':
+          await records.restorePreviousDeployment(request.input);
+          return { requests };
+      }
+    },
+  };
+}
+
+export type GitHubRecordActivities = Pick<ReturnType<typeof createGitHubRecordActivities>, 'writeGitHubRecord'>;

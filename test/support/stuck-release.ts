@@ -1,0 +1,26 @@
+/**
+ * What a release that stopped moving is waiting for, for a test's failure message: its pending
+ * activities and workflow task, and the same for its service's lane, so a CI flake names the call
+ * it stuck on instead of only the stage.
+ */
+import type { Client } from '@temporalio/client';
+import { laneWorkflowId } from '../../src/domain/lane-api';
+
+async function pendingWork(client: Client, workflowId: string): Promise<string> {
+  try {
+    const { raw, status } = await client.workflow.getHandle(workflowId).describe();
+    const activities = (raw.pendingActivities ?? []).map(
+      (a) => `${a.activityType?.name} attempt ${a.attempt} state ${a.state}${a.lastFailure?.message ? ` (last failure: ${a.lastFailure.message})` : ''}${a.lastWorkerIdentity ? ` on ${a.lastWorkerIdentity}` : ''}`,
+    );
+    const task = raw.pendingWorkflowTask ? [`workflow task state ${raw.pendingWorkflowTask.state} attempt ${raw.pendingWorkflowTask.attempt}`] : [];
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const tail = (history.events ?? []).slice(-8).map((e) => `${e.eventId}:${e.eventType}`);
+    return `${workflowId} ${status.name}: ${[...activities, ...task].join('; ') || 'nothing pending'}; last events ${tail.join(' ')}`;
+  } catch (err) {
+    return `${workflowId}: ${(err as Error).message}`;
+  }
+}
+
+export async function describeStuckRelease(client: Client, releaseId: string, lane: { taskQueue: string; service: string }): Promise<string> {
+  return [await pendingWork(client, releaseId), await pendingWork(client, laneWorkflowId(lane.taskQueue, lane.service))].join('\n');
+}

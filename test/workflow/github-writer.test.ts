@@ -1,0 +1,132 @@
+/**
+ * The GitHub writer (workflows/github-writer.ts, issue 20) on the test server, writing with the
+ * real GitHub activities to the sandbox's GitHub through an Octokit that paces nothing itself, with
+ * the sandbox enforcing secondary limits: records handed over by several releases are written in
+ * order per deployment and never refused; a write GitHub refuses for
+ * now is retried until it lands (late, not lost); one it refuses for good is dropped and counted
+ * without holding up the rest; the queue and the deployment ids survive continue-as-new.
+ */
+import { Worker } from '@temporalio/worker';
+import { createGitHubRecordActivities } from '../../activities/github-records';
+import type { GitHubWriteBudget } from '../../src/domain/github-write-budget';
+import { type DeploymentRecordKey, type GitHubRecordRequest, gitHubRecordSignal, type GitHubWriterInput, gitHubWriterWorkflowId } from '../../src/domain/github-writer-api';
+import { gitHubWriterStatus, untilGitHubRecordsWritten } from '../../src/release-client/github-records';
+import { type Sandbox, startSandbox } from '../../src/sandbox';
+import type { GitHubDeployment } from '../../src/sandbox/github/emulator';
+import { gitHubClient } from '../support/sandbox-clients';
+import { testNativeConnection, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
+
+jest.setTimeout(120_000);
+
+const temporal = useTestClient();
+let sandbox: Sandbox;
+beforeEach(async () => {
+  sandbox = await startSandbox({ port: 0, services: [] });
+});
+afterEach(() => sandbox.close());
+
+const LIMITS: GitHubWriteBudget = { minIntervalMs: 300, perMinute: 1000, perHour: 1000 };
+const REPO = 'acme/checkout';
+
+/** Runs a worker with the real record activities on a fresh task queue while `fn` runs (several workers: test/e2e/github-writer-fleet.test.ts). */
+async function withWriterWorkers<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = uniqueId('github-writer');
+  const activities = createGitHubRecordActivities({ temporal: temporal.client, github: gitHubClient(sandbox), budget: LIMITS });
+  const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities });
+  return worker.runUntil(fn(taskQueue));
+}
+
+/** The four records of a release that reaches production, as the release hands them over. */
+function releaseRecords(releaseId: string): GitHubRecordRequest[] {
+  const key = (environment: DeploymentRecordKey['environment']): DeploymentRecordKey => ({ releaseId, runId: `${releaseId}-run`, environment });
+  const create = (environment: DeploymentRecordKey['environment']): GitHubRecordRequest => ({
+    kind: 'create',
+    key: key(environment),
+    input: { repo: REPO, ref: releaseId.slice(-12), environment, releaseId, runId: `${releaseId}-run`, inProgress: `${releaseId} deploying` },
+  });
+  const success = (environment: DeploymentRecordKey['environment']): GitHubRecordRequest => ({
+    kind: 'status',
+    key: key(environment),
+    input: { repo: REPO, state: 'success', description: `${releaseId} in ${environment}`, environment, production: environment === 'production' },
+  });
+  return [create('staging'), success('staging'), create('production'), success('production')];
+}
+
+const hand = (taskQueue: string, request: GitHubRecordRequest, input: GitHubWriterInput = {}) =>
+  temporal.client.workflow.signalWithStart('githubWriter', {
+    workflowId: gitHubWriterWorkflowId(taskQueue),
+    taskQueue,
+    args: [input],
+    signal: gitHubRecordSignal,
+    signalArgs: [{ request, budget: LIMITS }],
+  });
+
+const deployments = () => (sandbox.state() as { github: { deployments: GitHubDeployment[] } }).github.deployments;
+const writesCount = () => (sandbox.state() as { github: { writes: { accepted: number; refused: number } } }).github.writes;
+const statesOf = (releaseId: string, environment: string) =>
+  deployments()
+    .filter((d) => (d.payload as { releaseId?: string }).releaseId === releaseId && d.environment === environment)
+    // In the order written; a later release's success there may have marked it inactive since (GitHub's auto_inactive).
+    .map((d) => d.statuses.map((s) => s.state).filter((state) => state !== 'inactive'));
+
+it('writes several releases’ records in order per deployment, within the limits', async () => {
+  sandbox.setScenario({ github: { writeLimits: LIMITS } });
+  const releases = ['release-checkout-aaaaaaaaaaaa', 'release-checkout-bbbbbbbbbbbb', 'release-checkout-cccccccccccc'];
+  await withWriterWorkers(async (taskQueue) => {
+    // Interleaved, as releases running side by side hand them over.
+    const perRelease = releases.map(releaseRecords);
+    for (let step = 0; step < 4; step++) for (const records of perRelease) await hand(taskQueue, records[step]!);
+    const status = await untilGitHubRecordsWritten(temporal.client, taskQueue, { timeoutMs: 60_000 });
+    expect(status).toMatchObject({ pending: 0, written: 12, dropped: 0 });
+  });
+  for (const id of releases) {
+    expect(statesOf(id, 'staging')).toEqual([['in_progress', 'success']]);
+    expect(statesOf(id, 'production')).toEqual([['in_progress', 'success']]);
+  }
+  // Each release's production success marked the one before inactive: 12 records, 14 or more writes, none refused.
+  expect(writesCount().refused).toBe(0);
+  expect(writesCount().accepted).toBeGreaterThanOrEqual(18);
+});
+
+it('retries a write GitHub rate-limits until it lands, and drops one GitHub refuses for good without holding up the rest', async () => {
+  await withWriterWorkers(async (taskQueue) => {
+    // The first deployment creation is refused for good (the repository is not there for this token).
+    sandbox.setScenario({ github: { failNext: { count: 1, status: 404, match: 'POST /repos/acme/checkout/deployments' } } });
+    const [lostCreate, lostStatus] = releaseRecords('release-checkout-dddddddddddd');
+    await hand(taskQueue, lostCreate!);
+    await hand(taskQueue, lostStatus!);
+    await untilGitHubRecordsWritten(temporal.client, taskQueue, { timeoutMs: 30_000 });
+    // Then a secondary rate limit on the next write: retried after GitHub's retry-after, not lost.
+    sandbox.setScenario({ github: { rateLimit: { count: 1, kind: 'secondary', resetInS: 1, match: 'POST' } } });
+    for (const request of releaseRecords('release-checkout-eeeeeeeeeeee')) await hand(taskQueue, request);
+    const status = await untilGitHubRecordsWritten(temporal.client, taskQueue, { timeoutMs: 60_000 });
+    expect(status?.written).toBe(4);
+    expect(status?.dropped).toBe(2);
+    expect(status?.droppedReasons.join('\n')).toMatch(/create .*dddddddddddd\/.*staging: .*404|Not Found/);
+    expect(status?.droppedReasons.join('\n')).toMatch(/status .*dddddddddddd.*staging: its deployment was never created/);
+  });
+  expect(statesOf('release-checkout-dddddddddddd', 'staging')).toEqual([]);
+  expect(statesOf('release-checkout-eeeeeeeeeeee', 'staging')).toEqual([['in_progress', 'success']]);
+  expect(statesOf('release-checkout-eeeeeeeeeeee', 'production')).toEqual([['in_progress', 'success']]);
+});
+
+it('carries its queue and the deployment ids across continue-as-new', async () => {
+  await withWriterWorkers(async (taskQueue) => {
+    const records = ['release-checkout-ffffffffffff', 'release-checkout-999999999999'].map(releaseRecords);
+    // A tiny history limit: the writer moves to a new run every couple of writes, statuses after their creates.
+    for (let step = 0; step < 4; step++) for (const r of records) await hand(taskQueue, r[step]!, { historyLimit: 25 });
+    const status = await untilGitHubRecordsWritten(temporal.client, taskQueue, { timeoutMs: 60_000 });
+    expect(status).toMatchObject({ written: 8, dropped: 0 });
+    const runs = [];
+    for await (const run of temporal.client.workflow.list({ query: `WorkflowId = '${gitHubWriterWorkflowId(taskQueue)}'` })) runs.push(run);
+    expect(runs.length).toBeGreaterThan(2);
+  });
+  for (const id of ['release-checkout-ffffffffffff', 'release-checkout-999999999999']) {
+    expect(statesOf(id, 'staging')).toEqual([['in_progress', 'success']]);
+    expect(statesOf(id, 'production')).toEqual([['in_progress', 'success']]);
+  }
+});
+
+it('answers that nothing waits when no record was ever handed over', async () => {
+  expect(await gitHubWriterStatus(temporal.client, uniqueId('no-writer'))).toBeUndefined();
+});

@@ -1,0 +1,128 @@
+/**
+ * The GitHub writer (issue 20): every release's deployment records go through this one workflow
+ * per installation, which writes them one at a time, first asked first written, at GitHub's pace
+ * for content-creating requests (src/domain/github-write-budget.ts). One writer for every worker
+ * means four workers write no faster than one; being a workflow, it loses nothing when a worker
+ * dies (a write in flight is retried, and the writes are idempotent). A write GitHub turns away
+ * for now (rate limits, outages) is retried for as long as it takes, holding the queue behind it,
+ * since the credential is shared; one GitHub refuses for good (permissions, a missing repository)
+ * is dropped and counted. It knows each record's deployment id, so releases never wait for it.
+ *
+ * It continues as new when its history grows, carrying its queue, ids and recent writes, and ends
+ * only when idle with no write left inside GitHub's hourly window (the next request starts it again).
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { GitHubRecordActivities } from '../activities/github-records';
+import { expectedRequests, GITHUB_WRITE_BUDGET, nextWriteAt, recentWrites, WRITE_WINDOW_MS } from '../src/domain/github-write-budget';
+import {
+  deploymentRecordKey,
+  gitHubRecordSignal,
+  type GitHubWriterInput,
+  type GitHubWriterState,
+  gitHubWriterQuery,
+  type QueuedGitHubRecord,
+} from '../src/domain/github-writer-api';
+
+/** Deployment ids remembered (a release's statuses can come days after its create; 5,000 is weeks of releases at GitHub's pace). */
+const IDS_KEPT = 5_000;
+/** Reasons for dropped requests kept for the query. */
+const REASONS_KEPT = 10;
+/** How long an idle writer with no recent writes waits for a request before it ends. */
+const IDLE_MS = 60_000;
+/** Continue as new past this many events (each write costs about ten). */
+const HISTORY_EVENTS_LIMIT = 4_000;
+
+const { writeGitHubRecord } = proxyActivities<GitHubRecordActivities>({
+  // One write activity makes up to a handful of requests, paced a second apart by the worker's client.
+  startToCloseTimeout: '1 minute',
+  // Retried until GitHub takes it: the record must not be lost. A rate limit's own delay overrides the backoff.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export async function githubWriter(input: GitHubWriterInput = {}): Promise<void> {
+  const state: GitHubWriterState = input.state ?? { queue: [], ids: [], spent: [], written: 0, dropped: 0, droppedReasons: [] };
+  const ids = new Map(state.ids);
+
+  setHandler(gitHubRecordSignal, ({ request, budget }) => {
+    state.queue.push({ ...request, queuedAtMs: Date.now() } as QueuedGitHubRecord);
+    state.budget = budget;
+  });
+  setHandler(gitHubWriterQuery, () => ({
+    pending: state.queue.length,
+    ...(state.queue[0] ? { oldestQueuedAt: new Date(state.queue[0].queuedAtMs).toISOString() } : {}),
+    written: state.written,
+    dropped: state.dropped,
+    droppedReasons: state.droppedReasons,
+    ...(state.budget ? { budget: state.budget } : {}),
+  }));
+
+  const historyLimit = input.historyLimit ?? HISTORY_EVENTS_LIMIT;
+  const timeToMove = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit;
+  const drop = (request: QueuedGitHubRecord, reason: string) => {
+    state.dropped++;
+    state.droppedReasons.push(`${request.kind} ${deploymentRecordKey(request.key)}: ${reason}`);
+    state.droppedReasons.splice(0, Math.max(0, state.droppedReasons.length - REASONS_KEPT));
+    log.warn('GitHub record dropped', { key: deploymentRecordKey(request.key), kind: request.kind, reason });
+  };
+
+  while (!timeToMove()) {
+    state.spent = recentWrites(state.spent, Date.now());
+    if (state.queue.length === 0) {
+      // Idle: wait for a request; end once no write counts against GitHub's hour any more.
+      const idleMs = state.spent.length > 0 ? state.spent[0]!.atMs + WRITE_WINDOW_MS - Date.now() : IDLE_MS;
+      const woke = await condition(() => state.queue.length > 0 || timeToMove(), Math.max(1000, idleMs));
+      if (!woke && state.spent.length === 0) break;
+      continue;
+    }
+    const wait = nextWriteAt(state.spent, Date.now(), state.budget ?? GITHUB_WRITE_BUDGET, expectedRequests(state.queue[0]!)) - Date.now();
+    if (wait > 0) await sleep(wait);
+    const request = state.queue[0]!;
+    const key = deploymentRecordKey(request.key);
+    const deploymentId = ids.get(key);
+    if (request.kind === 'status' && deploymentId === undefined) {
+      drop(request, 'its deployment was never created');
+    } else if (request.kind === 'restore-previous' && deploymentId === undefined) {
+      // This run never deployed there: there is nothing to put right.
+    } else {
+      try {
+        const result = await writeGitHubRecord({ request, ...(deploymentId !== undefined ? { deploymentId } : {}) });
+        state.spent.push({ atMs: Date.now(), requests: Math.max(1, result.requests) });
+        if (result.deploymentId !== undefined) remember(key, result.deploymentId);
+        state.written++;
+      } catch (err) {
+        // Only a failure GitHub gave for good reaches here (everything else is retried).
+        state.spent.push({ atMs: Date.now(), requests: 1 });
+        drop(request, failureMessage(err));
+      }
+    }
+    state.queue.shift();
+  }
+
+  await condition(allHandlersFinished);
+  state.ids = [...ids];
+  // Signals that arrive while finishing keep the workflow open (Temporal refuses to close it with them unhandled).
+  if (state.queue.length > 0 || timeToMove()) await continueAsNew<typeof githubWriter>({ ...input, state });
+
+  function remember(key: string, id: number) {
+    ids.delete(key);
+    ids.set(key, id);
+    while (ids.size > IDS_KEPT) ids.delete(ids.keys().next().value!);
+  }
+}
+
+function failureMessage(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure || cause instanceof Error) return cause.message;
+  return String(cause);
+}
