@@ -115,6 +115,10 @@ const STORIES: Story[] = [
   // Not released: the workflow fails carrying its outcome (patched 'not-released-fails').
   { name: 'rolled-back-as-failed', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors' },
   { name: 'rejected-as-failed', result: 'rejected', image: 'healthy', decision: 'reject' },
+  // Deployment records handed to the installation's GitHub writer (patched 'github-writer').
+  { name: 'released-through-github-writer', result: 'released', image: 'healthy', decision: 'approve' },
+  { name: 'rolled-back-through-github-writer', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors' },
+  { name: 'rollback-through-github-writer', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true },
 ];
 
 const ENCRYPTED_QUEUE = 'record-encrypted';

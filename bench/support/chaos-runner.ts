@@ -5,6 +5,7 @@
  */
 import { releaseId } from '../../src/domain/release-id';
 import { auditRelease, ecsServices, sandboxView } from './chaos-audit';
+import { untilGitHubRecordsWritten } from '../../src/release-client/github-records';
 import { type BadCanaryMechanism, type ChaosRelease, driveRelease } from './chaos-release-driver';
 import { ChaosMonkey } from './chaos-monkey';
 import { CHAOS_SCENARIOS } from './chaos-scenarios';
@@ -79,6 +80,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all([runPool(releases, options.concurrency, deadline, (r) => driveRelease(ctx, r), log), monkey.run(finished, () => releases)]);
 
     const features = await checkServerFeatures(stack.client, releases, stack.taskQueue);
+    // Deployment records reach GitHub through the installation's writer, at GitHub's pace, after the releases.
+    await untilGitHubRecordsWritten(stack.client, stack.taskQueue, { timeoutMs: 300_000 }).catch((err: Error) => log(`chaos: ${err.message}`));
     const view = sandboxView(stack.sandbox, initial);
     let ok = 0;
     let duplicates = 0;

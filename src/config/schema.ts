@@ -61,10 +61,21 @@ const analysisSchema = z.strictObject({
 
 const ANALYSIS_DEFAULTS = analysisSchema.parse({});
 
+/**
+ * The most canary steps a service may have. Each step adds a fixed number of history events
+ * (about 20), so this keeps the longest release far below Temporal's 10,240-event warning without
+ * continue-as-new (test/workflow/history-bound.test.ts; README, "How big a release's history gets").
+ */
+export const MAX_CANARY_STEPS = 50;
+
 const canarySchema = z
   .strictObject({
     /** Production traffic in percent after each step, the last 100; default per strategy (production-strategy.ts). */
-    steps: z.array(z.number().min(0.1).max(100)).min(1).optional(),
+    steps: z
+      .array(z.number().min(0.1).max(100))
+      .min(1)
+      .max(MAX_CANARY_STEPS, { message: `at most ${MAX_CANARY_STEPS} steps (each adds history events; README, "How big a release's history gets")` })
+      .optional(),
     bake: durationSchema.default(60_000),
     analysis: analysisSchema.default(ANALYSIS_DEFAULTS),
   })

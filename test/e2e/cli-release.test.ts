@@ -9,6 +9,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { releaseId } from '../../src/domain/release-id';
 import { statusQuery } from '../../src/domain/release-api';
 import { testClient } from '../support/temporal';
+import { untilGitHubRecordsWritten } from '../../src/release-client/github-records';
 import { runRunway, spawnRunway, type RunwayProcess } from '../support/runway-process';
 import { randomSha, type SandboxStack, startSandboxStack } from '../support/sandbox-stack';
 
@@ -66,6 +67,8 @@ describe('runway CLI end to end', () => {
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ stage: 'released', approval: { by: 'alice' }, canary: { step: 4, weight: 100 } });
 
+    // Deployment records reach GitHub through the installation's writer, a little after the release.
+    await untilGitHubRecordsWritten(client, stack.env.RUNWAY_TASK_QUEUE!);
     const calls = await stack.calls();
     const image = `000000000000.dkr.ecr.us-east-1.amazonaws.com/checkout:${version}`;
     const registered = calls.ecs.filter((c) => c.operation === 'RegisterTaskDefinition');
@@ -74,6 +77,8 @@ describe('runway CLI end to end', () => {
     for (const c of registered) expect((c.request as { containerDefinitions: { image: string }[] }).containerDefinitions[0]!.image).toBe(image);
     expect(calls.slack.filter((c) => c.operation === 'chat.postMessage')).toHaveLength(1);
     expect(calls.github.filter((c) => c.operation.startsWith('POST') && c.operation.endsWith('/deployments'))).toHaveLength(2);
+    const statuses = calls.github.filter((c) => c.operation.startsWith('POST') && c.operation.endsWith('/statuses')).map((c) => (c.request as { state: string; environment: string }));
+    expect(statuses.map((s) => `${s.environment} ${s.state}`)).toEqual(['staging in_progress', 'staging success', 'production in_progress', 'production success']);
   });
 
   it('ends rolled back with exit 5 when staging fails its smoke test', async () => {

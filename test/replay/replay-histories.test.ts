@@ -32,12 +32,14 @@ describe('recorded release histories', () => {
       'released-blue-green.json',
       'released-ecs-canary.json',
       'released-ecs-linear.json',
+      'released-through-github-writer.json',
       'released-through-lane.json',
       'released-with-markers.json',
       'released-with-proven-decisions.json',
       'released.json',
       'rollback-of-release.json',
       'rollback-proven.json',
+      'rollback-through-github-writer.json',
       'rollback-through-lane.json',
       'rolled-back-as-failed.json',
       'rolled-back-bad-image.json',
@@ -45,6 +47,7 @@ describe('recorded release histories', () => {
       'rolled-back-canary.json',
       'rolled-back-ecs-canary.json',
       'rolled-back-smoke.json',
+      'rolled-back-through-github-writer.json',
     ]);
   });
 
@@ -64,6 +67,19 @@ describe('recorded release histories', () => {
       const failure = ending.workflowExecutionFailedEventAttributes.failure;
       expect(failure.applicationFailureInfo).toMatchObject({ type: 'ReleaseNotReleased', nonRetryable: true });
       expect(failure.message).toMatch(message);
+    }
+  });
+
+  it('holds both ways of writing deployment records: by the release before the GitHub writer, handed to it since', () => {
+    const activities = (file: string) => {
+      type Event = { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } };
+      const { events } = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: Event[] };
+      return events.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+    };
+    expect(activities('released.json')).toContain('createDeployment');
+    for (const file of ['released-through-github-writer.json', 'rolled-back-through-github-writer.json', 'rollback-through-github-writer.json']) {
+      expect(activities(file)).toContain('queueGitHubRecord');
+      expect(activities(file).filter((name) => ['createDeployment', 'setDeploymentStatus', 'restorePreviousDeployment'].includes(name))).toEqual([]);
     }
   });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseConfig } from '../../src/config/load';
 import { releasePlan, UnknownServiceError } from '../../src/config/plan';
 import { configProblems, MINIMAL_CONFIG_YAML } from '../support/minimal-config';
+import { MAX_CANARY_STEPS } from '../../src/config/schema';
 
 const repoConfig = readFileSync(path.join(__dirname, '../../runway.config.yaml'), 'utf8');
 
@@ -47,6 +48,13 @@ describe('config', () => {
         'services.api.canary.steps: the last step must be 100 (promotion)',
       ]),
     );
+  });
+
+  it('refuses more canary steps than a release history is sized for, naming the limit', () => {
+    const steps = (n: number) => Array.from({ length: n }, (_, i) => ((i + 1) * 100) / n).join(', ');
+    const withSteps = (n: number) => minimal.replace('smoke: { url: "http://localhost/health" }', `smoke: { url: "http://localhost/health" }\n    canary: { steps: [${steps(n)}] }`);
+    expect(() => parseConfig(withSteps(MAX_CANARY_STEPS), 'runway.config.yaml')).not.toThrow();
+    expect(problems(withSteps(MAX_CANARY_STEPS + 1))).toEqual([expect.stringMatching(new RegExp(`^services\\.api\\.canary\\.steps: at most ${MAX_CANARY_STEPS} steps`))]);
   });
 
   it('validates the canary analysis: bake at least one interval, thresholds in range', () => {
