@@ -1,17 +1,22 @@
 /**
- * `npm run bench -- scale [--releases N[,N...]] [--runs R] [--approval-wait SECONDS]`: N releases
- * in flight at once on one worker process — started together, waiting for approval, then every
- * one that reached approval approved together and baking. For each N (a ramp such as 10,25,50)
- * prints how many reached approval in time, the worker's peak RSS, and completed releases per
- * second once approved. Releases that did not reach approval in time are left out of the
- * approval (and terminated), so a partial figure is still printed.
+ * `npm run bench -- scale [--releases N[,N...]] [--workers W[,W...]] [--runs R] [--approval-wait S]
+ * [--result-wait S] [--records-wait S] [--github-budget github|off]`: N releases in flight at once
+ * on W `runway worker` processes — started together, waiting for approval, then every one that
+ * reached approval approved together and baking. For each N and W prints how many reached
+ * approval, how many were released, how many production records GitHub shows as success and how
+ * many still wait in the GitHub writer, how many Slack messages end saying released, peak RSS per
+ * worker, CPU seconds per release (all workers), releases per second once approved and the
+ * p50/p99 time from approval to released. Releases that did not reach approval in time are left
+ * out of the approval (and terminated), so a partial figure is still printed.
  */
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { decideRelease } from '../src/release-client/releases';
+import { gitHubWriterStatus, untilGitHubRecordsWritten } from '../src/release-client/github-records';
 import type { ReleaseOutcome } from '../src/domain/release';
 import type { GitHubDeployment, Sandbox } from '../src/sandbox';
-import { parseFlags, takeListFlag } from './support/args';
+import type { SlackMessage } from '../src/sandbox/slack/emulator';
+import { BenchArgsError, parseFlags, takeListFlag } from './support/args';
 import { benchServiceNames } from './support/bench-config';
 import { startBenchRelease, tryStatus } from './support/bench-releases';
 import { startBenchStack } from './support/bench-stack';
@@ -21,25 +26,35 @@ import { WorkerProcess } from './support/worker-process';
 import { releaseOutcome } from '../src/release-client/outcome';
 
 const FLAGS = {
-  runs: { default: 2, min: 1, max: 10, help: 'repetitions per N' },
-  'approval-wait': { default: 300, min: 10, max: 3600, help: 'seconds to wait for every release to reach approval' },
-  'result-wait': { default: 600, min: 10, max: 3600, help: 'seconds to wait for approved releases to finish' },
+  runs: { default: 1, min: 1, max: 10, help: 'repetitions per N and worker count' },
+  'approval-wait': { default: 600, min: 10, max: 7200, help: 'seconds to wait for every release to reach approval' },
+  'result-wait': { default: 900, min: 10, max: 7200, help: 'seconds to wait for approved releases to finish' },
+  'records-wait': { default: 120, min: 0, max: 7200, help: 'seconds to wait, after the last release, for the GitHub writer to send every record' },
 };
+const BUDGETS = ['github', 'off'] as const;
 
-/** One run of N releases. */
+/** One run of N releases on W workers. */
 interface RunFigures {
-  releases: number;
   waiting: number;
   approved: number;
   released: number;
-  /** Released releases whose production GitHub deployment ended marked success (records kept up). */
+  /** Released releases whose production GitHub deployment ended marked success. */
   recorded: number;
+  /** Records still waiting in the GitHub writer when the run stopped waiting for them (late, not lost). */
+  recordsPending: number;
+  /** Released releases whose Slack message ends saying so. */
+  slackFinal: number;
+  /** Peak RSS of the largest worker. */
   rssMiB: number;
+  cpuSecondsPerRelease: number;
   perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
 }
 
 const rate = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
 const finiteMedian = (values: number[]) => median(values.filter(Number.isFinite));
+const seconds = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : '-');
 
 /** Peak resident set size of a process in MiB (Linux: VmHWM). */
 function peakRssMiB(pid: number): number {
@@ -47,88 +62,143 @@ function peakRssMiB(pid: number): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-export async function run(args: string[]): Promise<void> {
-  const { values: ramp, rest } = takeListFlag(args, 'releases', { default: [50], min: 1, max: 2000 });
-  const flags = parseFlags(rest, FLAGS);
-  const prng = new Prng(13);
-  const rows: { n: number; runs: RunFigures[] }[] = [];
-  for (const n of ramp) {
-    const runs: RunFigures[] = [];
-    for (let r = 0; r < flags.runs; r++) {
-      const figures = await runOnce(n, `sc${n}r${r}`, prng, flags['approval-wait'] * 1000, flags['result-wait'] * 1000);
-      runs.push(figures);
-      console.log(
-        `scale: N=${n} run ${r + 1}: ${figures.waiting}/${n} reached approval; ${figures.released}/${figures.approved} approved released, ` +
-          `${rate(figures.perSecond)} releases/s; ${figures.recorded}/${figures.released} production deployments marked success on GitHub; ` +
-          `worker peak RSS ${figures.rssMiB.toFixed(0)} MiB`,
-      );
-    }
-    rows.push({ n, runs });
-  }
-  console.log('');
-  const header = ['N', 'reached approval', 'released', 'GitHub success', 'peak RSS MiB', 'releases/s'];
-  const table = [
-    header,
-    ...rows.map(({ n, runs }) => [
-      String(n),
-      `${fmt(median(runs.map((f) => f.waiting)))}/${n}`,
-      `${fmt(median(runs.map((f) => f.released)))}`,
-      `${fmt(median(runs.map((f) => f.recorded)))}`,
-      fmt(median(runs.map((f) => f.rssMiB))),
-      rate(finiteMedian(runs.map((f) => f.perSecond))),
-    ]),
-  ];
-  const widths = header.map((_, c) => Math.max(...table.map((row) => row[c].length)));
-  for (const row of table) console.log(row.map((cell, c) => cell.padStart(widths[c])).join('  '));
-  console.log(
-    `scale: ${rows
-      .map(({ n, runs }) => {
-        const m = (pick: (f: RunFigures) => number) => median(runs.map(pick));
-        return `N=${n}: ${fmt(m((f) => f.waiting))} reached approval, peak RSS ${Math.round(m((f) => f.rssMiB))} MiB, ${rate(finiteMedian(runs.map((f) => f.perSecond)))} releases/s`;
-      })
-      .join('; ')} (medians of ${flags.runs} run(s) per N; one worker; bake 3 × 2 s)`,
-  );
+/** CPU seconds a process has used (Linux: utime + stime in /proc/<pid>/stat, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** A fresh stack and worker (so the peak RSS is this run's), N releases started together. */
-async function runOnce(n: number, prefix: string, prng: Prng, approvalWaitMs: number, resultWaitMs: number): Promise<RunFigures> {
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function takeBudget(args: string[]): { budget: (typeof BUDGETS)[number]; rest: string[] } {
+  const at = args.indexOf('--github-budget');
+  if (at < 0) return { budget: 'off', rest: args };
+  const value = args[at + 1];
+  if (!BUDGETS.includes(value as (typeof BUDGETS)[number])) throw new BenchArgsError(`--github-budget must be ${BUDGETS.join(' or ')}, not ${value ?? 'nothing'}`);
+  return { budget: value as (typeof BUDGETS)[number], rest: [...args.slice(0, at), ...args.slice(at + 2)] };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const { budget, rest: afterBudget } = takeBudget(args);
+  const { values: ramp, rest: afterReleases } = takeListFlag(afterBudget, 'releases', { default: [50], min: 1, max: 2000 });
+  const { values: workerCounts, rest } = takeListFlag(afterReleases, 'workers', { default: [1], min: 1, max: 8 });
+  const flags = parseFlags(rest, FLAGS);
+  const prng = new Prng(13);
+  const rows: { n: number; w: number; runs: RunFigures[] }[] = [];
+  for (const n of ramp) {
+    for (const w of workerCounts) {
+      const runs: RunFigures[] = [];
+      for (let r = 0; r < flags.runs; r++) {
+        const f = await runOnce(n, w, `s${n}w${w}r${r}`, prng, budget, flags);
+        runs.push(f);
+        console.log(
+          `scale: N=${n} W=${w} run ${r + 1}: ${f.waiting}/${n} reached approval; ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
+            `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
+            `${f.slackFinal}/${f.released} Slack messages final; peak RSS ${f.rssMiB.toFixed(0)} MiB per worker; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release`,
+        );
+      }
+      rows.push({ n, w, runs });
+    }
+  }
+  console.log('');
+  const header = ['N', 'workers', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'peak RSS MiB/worker', 'CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
+  const m = (runs: RunFigures[], pick: (f: RunFigures) => number) => median(runs.map(pick));
+  const table = [
+    header,
+    ...rows.map(({ n, w, runs }) => [
+      String(n),
+      String(w),
+      `${fmt(m(runs, (f) => f.waiting))}/${n}`,
+      fmt(m(runs, (f) => f.released)),
+      fmt(m(runs, (f) => f.recorded)),
+      fmt(m(runs, (f) => f.recordsPending)),
+      fmt(m(runs, (f) => f.slackFinal)),
+      fmt(m(runs, (f) => f.rssMiB)),
+      m(runs, (f) => f.cpuSecondsPerRelease).toFixed(2),
+      rate(finiteMedian(runs.map((f) => f.perSecond))),
+      seconds(finiteMedian(runs.map((f) => f.p50Ms))),
+      seconds(finiteMedian(runs.map((f) => f.p99Ms))),
+    ]),
+  ];
+  const widths = header.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  for (const row of table) console.log(row.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
+  console.log(`scale: medians of ${flags.runs} run(s) per row; bake 3 × 2 s; GitHub writer budget ${budget}`);
+}
+
+/** A fresh stack and `w` workers (so the peak RSS is this run's), N releases started together. */
+async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget: string, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
   const services = benchServiceNames(n, prefix);
   const stack = await startBenchStack({ services, bake: '2s', deploymentDelayMs: 300 });
-  const worker = await WorkerProcess.start(stack.workerEnv);
+  const workers: WorkerProcess[] = [];
   const { client } = stack;
   try {
+    for (let i = 0; i < w; i++) workers.push(await WorkerProcess.start({ ...stack.workerEnv, RUNWAY_GITHUB_WRITE_BUDGET: budget }));
+    const cpuBefore = workers.reduce((sum, wp) => sum + cpuSeconds(wp.pid), 0);
     const ids = await Promise.all(services.map((s) => startBenchRelease(client, stack.taskQueue, stack.config, s, prng.sha())));
-    const waitingIds = await untilAll(ids, async (id) => (await tryStatus(client, id))?.stage === 'awaiting-approval', approvalWaitMs);
+    const waitingIds = await untilAll(ids, async (id) => (await tryStatus(client, id))?.stage === 'awaiting-approval', flags['approval-wait'] * 1000);
     const approvedAt = Date.now();
     // Only those waiting: one that never got there must not make the whole figure throw.
     const decisions = await Promise.allSettled(waitingIds.map((id) => decideRelease(client, id, 'approve', 'alice')));
-    const approvedIds = waitingIds.filter((_, i) => decisions[i].status === 'fulfilled');
-    const outcomes = await Promise.allSettled(approvedIds.map((id) => resultWithin(client, id, resultWaitMs)));
-    const seconds = (Date.now() - approvedAt) / 1000;
-    const releasedIds = approvedIds.filter((_, i) => { const o = outcomes[i]; return o.status === 'fulfilled' && o.value.result === 'released'; });
-    const released = releasedIds.length;
-    const recorded = countProductionSuccess(stack.sandbox, releasedIds.map((id) => services[ids.indexOf(id)]));
+    const approvedIds = waitingIds.filter((_, i) => decisions[i]!.status === 'fulfilled');
+    const ends = await Promise.allSettled(approvedIds.map(async (id) => ({ outcome: await resultWithin(client, id, flags['result-wait'] * 1000), at: Date.now() })));
+    const elapsed = (Date.now() - approvedAt) / 1000;
+    const releasedIds: string[] = [];
+    const toReleased: number[] = [];
+    ends.forEach((e, i) => {
+      if (e.status === 'fulfilled' && e.value.outcome.result === 'released') {
+        releasedIds.push(approvedIds[i]!);
+        toReleased.push(e.value.at - approvedAt);
+      }
+    });
+    const cpu = workers.reduce((sum, wp) => sum + cpuSeconds(wp.pid), 0) - cpuBefore;
+    await untilGitHubRecordsWritten(client, stack.taskQueue, { timeoutMs: flags['records-wait'] * 1000 }).catch(() => undefined);
+    const pending = (await gitHubWriterStatus(client, stack.taskQueue))?.pending ?? 0;
+    const releasedServices = releasedIds.map((id) => services[ids.indexOf(id)]!);
+    const recorded = countProductionSuccess(stack.sandbox, releasedServices);
+    const slackFinal = countFinalSlack(stack.sandbox, releasedIds);
     const stragglers = ids.filter((id) => !approvedIds.includes(id));
     await Promise.allSettled(stragglers.map((id) => client.workflow.getHandle(id).terminate('scale bench: did not reach approval in time')));
-    // Nothing approved: no throughput to speak of (shown as "-").
-    const perSecond = approvedIds.length > 0 ? released / seconds : NaN;
-    return { releases: n, waiting: waitingIds.length, approved: approvedIds.length, released, recorded, rssMiB: peakRssMiB(worker.pid), perSecond };
+    return {
+      waiting: waitingIds.length,
+      approved: approvedIds.length,
+      released: releasedIds.length,
+      recorded,
+      recordsPending: pending,
+      slackFinal,
+      rssMiB: Math.max(...workers.map((wp) => peakRssMiB(wp.pid))),
+      cpuSecondsPerRelease: cpu / n,
+      // Nothing approved: no throughput to speak of (shown as "-").
+      perSecond: approvedIds.length > 0 ? releasedIds.length / elapsed : NaN,
+      p50Ms: percentile(toReleased, 50),
+      p99Ms: percentile(toReleased, 99),
+    };
   } finally {
-    await worker.kill();
+    for (const wp of workers) await wp.kill();
     await stack.stop();
   }
 }
 
-/**
- * How many of these services' releases have a production GitHub deployment whose latest status
- * is success. Deployment records are notifications (paced at one write per second per worker,
- * given up after 3 minutes), so under load they can lag behind or miss what ECS did.
- */
+/** How many of these services' releases have a production GitHub deployment whose latest status is success. */
 function countProductionSuccess(sandbox: Sandbox, services: string[]): number {
   const { github } = sandbox.state() as { github: { deployments: GitHubDeployment[] } };
   return services.filter((service) =>
     github.deployments.some((d) => d.repo === `acme/${service}` && d.environment === 'production' && d.statuses.at(-1)?.state === 'success'),
   ).length;
+}
+
+/** How many of these releases' Slack messages end saying they were released (the final update landed). */
+function countFinalSlack(sandbox: Sandbox, releaseIds: string[]): number {
+  const { slack } = sandbox.state() as { slack: { messages: SlackMessage[] } };
+  const byRelease = new Map<string, SlackMessage>();
+  for (const message of slack.messages) {
+    const key = (message.metadata as { event_payload?: { release_id?: string } } | undefined)?.event_payload?.release_id;
+    if (key && !message.thread_ts) byRelease.set(key, message);
+  }
+  return releaseIds.filter((id) => /Released to production/.test(byRelease.get(id)?.text ?? '')).length;
 }
 
 async function resultWithin(client: Client, id: string, timeoutMs: number): Promise<ReleaseOutcome> {

@@ -6,6 +6,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
 import { EnvError, gitHubAppFromEnv, type RunwayEnv } from '../config/env';
+import { GITHUB_WRITE_BUDGET } from '../domain/github-write-budget';
 
 /** The part of Octokit Runway uses; tests may hand in anything with this shape. */
 export type GitHubApi = Pick<Octokit, 'rest'>;
@@ -17,19 +18,27 @@ export const GITHUB_WRITE_QUEUE_LIMIT = 5;
 
 /**
  * GitHub asks for at most one mutating request per second per client; the throttling plugin
- * paces writes that way, process-wide. Its own queue is unbounded, though: under load (dozens
- * of releases writing deployment records at once) a write could wait longer than its activity's
- * timeout and still be sent afterwards, beside the retry — a duplicate record. Here at most
- * GITHUB_WRITE_QUEUE_LIMIT writes wait (about as many seconds, well inside the 10 s activity
- * timeout); a further write is turned away at once and Temporal retries it later.
+ * paces writes that way, process-wide (or at RUNWAY_GITHUB_WRITE_BUDGET's interval). Its own
+ * queue is unbounded, though: under load (dozens of releases writing at once) a write could wait
+ * longer than its activity's timeout and still be sent afterwards, beside the retry — a duplicate
+ * record. Here at most GITHUB_WRITE_QUEUE_LIMIT writes wait (about as many seconds, well inside
+ * the 10 s activity timeout); a further write is turned away at once and Temporal retries it later.
  */
-const writePacing = new Bottleneck.Group({
-  id: 'runway-github-write',
-  maxConcurrent: 1,
-  minTime: 1000,
-  highWater: GITHUB_WRITE_QUEUE_LIMIT,
-  strategy: Bottleneck.strategy.OVERFLOW,
-});
+const writePacings = new Map<number, Bottleneck.Group>();
+function writePacing(minIntervalMs: number): Bottleneck.Group {
+  let group = writePacings.get(minIntervalMs);
+  if (!group) {
+    group = new Bottleneck.Group({
+      id: `runway-github-write-${minIntervalMs}`,
+      maxConcurrent: 1,
+      minTime: minIntervalMs,
+      highWater: GITHUB_WRITE_QUEUE_LIMIT,
+      strategy: Bottleneck.strategy.OVERFLOW,
+    });
+    writePacings.set(minIntervalMs, group);
+  }
+  return group;
+}
 
 /** Statuses plugin-retry leaves alone: client errors, plus 429 (a rate limit, handled by Temporal). */
 const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
@@ -48,7 +57,7 @@ export interface GitHubClientOptions {
  * time. A worker then holds no activity slot for minutes, and a crash loses no sleep.
  */
 export function createGitHubClient(
-  env: Pick<RunwayEnv, 'GITHUB_TOKEN' | 'GITHUB_API_URL'> & Partial<Pick<RunwayEnv, 'GITHUB_APP_ID' | 'GITHUB_APP_PRIVATE_KEY_PATH' | 'GITHUB_APP_INSTALLATION_ID'>>,
+  env: Pick<RunwayEnv, 'GITHUB_TOKEN' | 'GITHUB_API_URL'> & Partial<Pick<RunwayEnv, 'GITHUB_APP_ID' | 'GITHUB_APP_PRIVATE_KEY_PATH' | 'GITHUB_APP_INSTALLATION_ID' | 'RUNWAY_GITHUB_WRITE_BUDGET'>>,
   options: GitHubClientOptions = {},
 ): GitHubApi {
   const app = gitHubAppFromEnv({ GITHUB_APP_ID: env.GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY_PATH: env.GITHUB_APP_PRIVATE_KEY_PATH, GITHUB_APP_INSTALLATION_ID: env.GITHUB_APP_INSTALLATION_ID });
@@ -65,7 +74,7 @@ export function createGitHubClient(
     throttle: {
       onRateLimit: () => false,
       onSecondaryRateLimit: () => false,
-      write: writePacing,
+      write: writePacing(env.RUNWAY_GITHUB_WRITE_BUDGET?.minIntervalMs ?? GITHUB_WRITE_BUDGET.minIntervalMs),
     },
     retry: { retries: options.retries ?? 2, doNotRetry: DO_NOT_RETRY },
   });

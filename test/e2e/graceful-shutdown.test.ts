@@ -15,7 +15,9 @@ import { releasesInFlight } from '../../src/release-client/releases';
 import { describeStuckRelease } from '../support/stuck-release';
 
 // Each test waits for a release through two worker processes' starts and a shutdown: on a loaded CI machine that has taken over two minutes.
-jest.setTimeout(240_000);
+jest.setTimeout(360_000);
+/** How long a release may take from approval to its end on a loaded CI machine before the test says where it stuck. */
+const OUTCOME_WAIT_MS = 200_000;
 
 // No bake: these tests are about shutdown, and a canary held for a human (analysis without data on a
 // loaded machine) would leave the release waiting until the test times out.
@@ -25,7 +27,7 @@ const ACTIVITY_STARTED = 2;
 
 /** The release's outcome once it has one, or a failure naming where it stopped (never a silent hang). */
 async function outcomeOf(id: string) {
-  const ended = await untilRelease(rig.client, id, (s) => s.result !== undefined).catch(async (err: Error) => {
+  const ended = await untilRelease(rig.client, id, (s) => s.result !== undefined, OUTCOME_WAIT_MS).catch(async (err: Error) => {
     const status = await rig.client.workflow.getHandle(id).query(statusQuery).catch(() => undefined);
     const waiting = await describeStuckRelease(rig.client, id, { taskQueue: rig.stack.env.RUNWAY_TASK_QUEUE!, service: 'checkout' });
     throw new Error(`${err.message}; last stage ${status?.stage ?? '?'}: ${status?.history.at(-1)?.message ?? '?'}\n${waiting}`);

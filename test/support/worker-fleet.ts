@@ -30,13 +30,14 @@ export class WorkerFleet {
 }
 
 /** Polls a release's status until `predicate` holds; tolerates moments with no worker to answer. */
-export async function untilRelease(client: Client, id: string, predicate: (s: ReleaseStatus) => boolean): Promise<ReleaseStatus> {
-  for (let i = 0; i < 900; i++) {
+export async function untilRelease(client: Client, id: string, predicate: (s: ReleaseStatus) => boolean, timeoutMs = 180_000): Promise<ReleaseStatus> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
     const status = await client.workflow.getHandle(id).query(statusQuery).catch(() => undefined);
     if (status && predicate(status)) return status;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${id}: condition never met`);
+  throw new Error(`${id}: condition never met within ${timeoutMs / 1000} s`);
 }
 
 export interface CrashRig {
