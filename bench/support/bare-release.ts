@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { BareBatch } from './bare/workflows';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -41,6 +41,12 @@ export function batchesOf(events: HistoryEvent[]): BareBatch[] {
 /** A worker for the bare workflow on the bench's server; `time` runs one and answers its wall time in ms. */
 export async function startBareWorker(client: Client, address: string): Promise<{ time: (batches: BareBatch[]) => Promise<number>; stop: () => Promise<void> }> {
   const taskQueue = `bare-${randomBytes(4).toString('hex')}`;
+  // The bench prints its own lines; the SDK's worker-state lines would bury them.
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // A runtime was already installed in this process: keep it.
+  }
   const connection = await NativeConnection.connect({ address });
   const worker = await Worker.create({ connection, taskQueue, workflowsPath: require.resolve('./bare/workflows'), activities: { noop: async () => undefined } });
   const running = worker.run();
