@@ -7,7 +7,7 @@
  * rollback. Imported by workflows, activities and clients. Deterministic: no I/O here.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { CreateDeploymentInput, RestorePreviousDeploymentInput, SetDeploymentStatusInput } from '../../activities/github';
+import type { CreateDeploymentInput, RestorePreviousDeploymentInput, SetDeploymentStatusInput } from './deployment-records';
 import type { GitHubWriteBudget, WriteSpent } from './github-write-budget';
 
 export const GITHUB_WRITER_WORKFLOW_TYPE = 'githubWriter';
