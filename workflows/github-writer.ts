@@ -8,7 +8,8 @@
  * since the credential is shared; one GitHub refuses for good (permissions, a missing repository)
  * is dropped and counted. It knows each record's deployment id, so releases never wait for it.
  *
- * It continues as new when its history grows, carrying its queue, ids and recent writes, and ends
+ * It continues as new when its history grows or another Runway build becomes current, carrying
+ * its queue, ids and recent writes, and ends
  * only when idle with no write left inside GitHub's hourly window (the next request starts it again).
  */
 import {
@@ -18,6 +19,7 @@ import {
   condition,
   continueAsNew,
   log,
+  makeContinueAsNewFunc,
   proxyActivities,
   setHandler,
   sleep,
@@ -68,7 +70,12 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
   }));
 
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_LIMIT;
-  const timeToMove = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit;
+  // Continue as new when the history grows, and when another Runway build became current (a run is
+  // pinned to its build; the next one starts on the current one, so old builds can retire).
+  const timeToMove = () => {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > historyLimit || info.targetWorkerDeploymentVersionChanged;
+  };
   const drop = (request: QueuedGitHubRecord, reason: string) => {
     state.dropped++;
     state.droppedReasons.push(`${request.kind} ${deploymentRecordKey(request.key)}: ${reason}`);
@@ -112,7 +119,11 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
   await condition(allHandlersFinished);
   state.ids = [...ids];
   // Signals that arrive while finishing keep the workflow open (Temporal refuses to close it with them unhandled).
-  if (state.queue.length > 0 || timeToMove()) await continueAsNew<typeof githubWriter>({ ...input, state });
+  if (state.queue.length === 0 && !timeToMove()) return;
+  const next: GitHubWriterInput = { ...input, state };
+  // Unversioned workers (tests, dev) have no build to move to.
+  if (workflowInfo().currentDeploymentVersion === undefined) await continueAsNew<typeof githubWriter>(next);
+  await makeContinueAsNewFunc<typeof githubWriter>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(next);
 
   function remember(key: string, id: number) {
     ids.delete(key);
