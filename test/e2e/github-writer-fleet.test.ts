@@ -57,7 +57,7 @@ it('four workers write every release’s records within GitHub’s limits, none 
     RUNWAY_GITHUB_WRITE_BUDGET: `${LIMITS.minIntervalMs}ms,${LIMITS.perMinute}/min,${LIMITS.perHour}/h`,
   };
   fleet = new WorkerFleet(env);
-  for (let i = 0; i < WORKERS; i++) await fleet.start();
+  await Promise.all(Array.from({ length: WORKERS }, () => fleet!.start()));
 
   const ids = await Promise.all(
     services.map(async (service) => {

@@ -68,11 +68,9 @@ it('adds no events for a longer wait for approval with a reminder', async () => 
 });
 
 it('keeps the longest release the config allows far below Temporal’s history warning', async () => {
-  const four = await eventsOfRelease(samplePlan());
   const steps = Array.from({ length: MAX_CANARY_STEPS }, (_, i) => Math.round(((i + 1) * 100) / MAX_CANARY_STEPS * 10) / 10);
   const longest = await eventsOfRelease(samplePlan({ canary: { steps } }));
   expect(longest.result).toBe('released');
-  const perStep = (longest.events - four.events) / (MAX_CANARY_STEPS - 4);
-  console.log(`history bound: 4 steps ${four.events} events, ${MAX_CANARY_STEPS} steps ${longest.events} events (${perStep.toFixed(1)} per step)`);
+  // Measured 2026-12-03: about 1,390 events, some 25 per step beyond the 4-step release's ~238 (README).
   expect(longest.events).toBeLessThan(TEMPORAL_WARNING_EVENTS / 4);
 });
