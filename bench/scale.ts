@@ -140,6 +140,15 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
     const cpuBefore = workers.reduce((sum, wp) => sum + cpuSeconds(wp.pid), 0);
     const ids = await Promise.all(services.map((s) => startBenchRelease(client, stack.taskQueue, stack.config, s, prng.sha())));
     const waitingIds = await untilAll(ids, async (id) => (await tryStatus(client, id))?.stage === 'awaiting-approval', flags['approval-wait'] * 1000);
+    if (waitingIds.length < ids.length) {
+      // Where the others were when the wait ran out: the first thing to look at when a ramp stalls.
+      const stages = new Map<string, number>();
+      for (const id of ids.filter((i) => !waitingIds.includes(i))) {
+        const stage = (await tryStatus(client, id))?.stage ?? 'no answer';
+        stages.set(stage, (stages.get(stage) ?? 0) + 1);
+      }
+      console.log(`scale: N=${n} W=${w}: not waiting for approval in time: ${[...stages].map(([stage, count]) => `${count} ${stage}`).join(', ')}`);
+    }
     const approvedAt = Date.now();
     // Only those waiting: one that never got there must not make the whole figure throw.
     const decisions = await Promise.allSettled(waitingIds.map((id) => decideRelease(client, id, 'approve', 'alice')));
