@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- scale [--releases N[,N...]] [--workers W[,W...]] [--runs R] [--approval-wait S]
- * [--result-wait S] [--records-wait S] [--github-budget github|off]`: N releases in flight at once
+ * [--result-wait S] [--records-wait S] [--github-budget off,github]`: N releases in flight at once
  * on W `runway worker` processes — started together, waiting for approval, then every one that
  * reached approval approved together and baking. For each N and W prints how many reached
  * approval, how many were released, how many production records GitHub shows as success and how
@@ -16,12 +16,12 @@ import { gitHubWriterStatus, untilGitHubRecordsWritten } from '../src/release-cl
 import type { ReleaseOutcome } from '../src/domain/release';
 import type { GitHubDeployment, Sandbox } from '../src/sandbox';
 import type { SlackMessage } from '../src/sandbox/slack/emulator';
-import { BenchArgsError, parseFlags, takeListFlag } from './support/args';
+import { parseFlags, takeChoiceListFlag, takeListFlag } from './support/args';
 import { benchServiceNames } from './support/bench-config';
 import { startBenchRelease, tryStatus } from './support/bench-releases';
 import { startBenchStack } from './support/bench-stack';
 import { Prng, sleep } from './support/prng';
-import { fmt, median } from './support/stats';
+import { fmt, median, percentile } from './support/stats';
 import { WorkerProcess } from './support/worker-process';
 import { releaseOutcome } from '../src/release-client/outcome';
 
@@ -68,50 +68,39 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function takeBudget(args: string[]): { budget: (typeof BUDGETS)[number]; rest: string[] } {
-  const at = args.indexOf('--github-budget');
-  if (at < 0) return { budget: 'off', rest: args };
-  const value = args[at + 1];
-  if (!BUDGETS.includes(value as (typeof BUDGETS)[number])) throw new BenchArgsError(`--github-budget must be ${BUDGETS.join(' or ')}, not ${value ?? 'nothing'}`);
-  return { budget: value as (typeof BUDGETS)[number], rest: [...args.slice(0, at), ...args.slice(at + 2)] };
-}
-
 export async function run(args: string[]): Promise<void> {
-  const { budget, rest: afterBudget } = takeBudget(args);
+  const { values: budgets, rest: afterBudget } = takeChoiceListFlag(args, 'github-budget', BUDGETS, ['off']);
   const { values: ramp, rest: afterReleases } = takeListFlag(afterBudget, 'releases', { default: [50], min: 1, max: 2000 });
   const { values: workerCounts, rest } = takeListFlag(afterReleases, 'workers', { default: [1], min: 1, max: 8 });
   const flags = parseFlags(rest, FLAGS);
   const prng = new Prng(13);
-  const rows: { n: number; w: number; runs: RunFigures[] }[] = [];
+  const rows: { n: number; w: number; budget: string; runs: RunFigures[] }[] = [];
   for (const n of ramp) {
     for (const w of workerCounts) {
-      const runs: RunFigures[] = [];
-      for (let r = 0; r < flags.runs; r++) {
-        const f = await runOnce(n, w, `s${n}w${w}r${r}`, prng, budget, flags);
-        runs.push(f);
-        console.log(
-          `scale: N=${n} W=${w} run ${r + 1}: ${f.waiting}/${n} reached approval; ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
-            `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
-            `${f.slackFinal}/${f.released} Slack messages final; peak RSS ${f.rssMiB.toFixed(0)} MiB per worker; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release`,
-        );
+      for (const budget of budgets) {
+        const runs: RunFigures[] = [];
+        for (let r = 0; r < flags.runs; r++) {
+          const f = await runOnce(n, w, `s${n}w${w}r${r}`, prng, budget, flags);
+          runs.push(f);
+          console.log(
+            `scale: N=${n} W=${w} budget ${budget} run ${r + 1}: ${f.waiting}/${n} reached approval; ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
+              `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
+              `${f.slackFinal}/${f.released} Slack messages final; peak RSS ${f.rssMiB.toFixed(0)} MiB per worker; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release`,
+          );
+        }
+        rows.push({ n, w, budget, runs });
       }
-      rows.push({ n, w, runs });
     }
   }
   console.log('');
-  const header = ['N', 'workers', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'peak RSS MiB/worker', 'CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
+  const header = ['N', 'workers', 'GitHub budget', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'peak RSS MiB/worker', 'CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
   const m = (runs: RunFigures[], pick: (f: RunFigures) => number) => median(runs.map(pick));
   const table = [
     header,
-    ...rows.map(({ n, w, runs }) => [
+    ...rows.map(({ n, w, budget, runs }) => [
       String(n),
       String(w),
+      budget,
       `${fmt(m(runs, (f) => f.waiting))}/${n}`,
       fmt(m(runs, (f) => f.released)),
       fmt(m(runs, (f) => f.recorded)),
@@ -126,7 +115,7 @@ export async function run(args: string[]): Promise<void> {
   ];
   const widths = header.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   for (const row of table) console.log(row.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
-  console.log(`scale: medians of ${flags.runs} run(s) per row; bake 3 × 2 s; GitHub writer budget ${budget}`);
+  console.log(`scale: medians of ${flags.runs} run(s) per row; bake 3 × 2 s`);
 }
 
 /** A fresh stack and `w` workers (so the peak RSS is this run's), N releases started together. */

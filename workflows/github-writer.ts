@@ -92,8 +92,6 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
       if (!woke && state.spent.length === 0) break;
       continue;
     }
-    const wait = nextWriteAt(state.spent, Date.now(), state.budget ?? GITHUB_WRITE_BUDGET, expectedRequests(state.queue[0]!)) - Date.now();
-    if (wait > 0) await sleep(wait);
     const request = state.queue[0]!;
     const key = deploymentRecordKey(request.key);
     const deploymentId = ids.get(key);
@@ -102,6 +100,8 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
     } else if (request.kind === 'restore-previous' && deploymentId === undefined) {
       // This run never deployed there: there is nothing to put right.
     } else {
+      const wait = nextWriteAt(state.spent, Date.now(), state.budget ?? GITHUB_WRITE_BUDGET, expectedRequests(request)) - Date.now();
+      if (wait > 0) await sleep(wait);
       try {
         const result = await writeGitHubRecord({ request, ...(deploymentId !== undefined ? { deploymentId } : {}) });
         state.spent.push({ atMs: Date.now(), requests: Math.max(1, result.requests) });

@@ -218,11 +218,14 @@ export function createFakeActivities(options: FakeOptions = {}) {
     // Records are written at once, in the order the release hands them over: these tests are about
     // the release. The writer's queue, pace and ids are tested with the real writer (test/workflow/github-writer.test.ts).
     async queueGitHubRecord({ request }) {
-      if (request.kind === 'create') await activities.createDeployment(request.input);
-      else if (request.kind === 'status') await activities.setDeploymentStatus({ ...request.input, deploymentId: request.key.environment === 'staging' ? 1 : 2 });
-      else await activities.restorePreviousDeployment(request.input);
+      await activities.writeGitHubRecord({ request, deploymentId: request.key.environment === 'staging' ? 1 : 2 });
     },
-    writeGitHubRecord: notFaked('writeGitHubRecord'),
+    async writeGitHubRecord({ request, deploymentId }) {
+      if (request.kind === 'create') return { ...(await activities.createDeployment(request.input)), requests: 2 };
+      if (request.kind === 'status') await activities.setDeploymentStatus({ ...request.input, deploymentId: deploymentId ?? 0 });
+      else await activities.restorePreviousDeployment(request.input);
+      return { requests: 1 };
+    },
     async countCrashedTasks(input) {
       log('countCrashedTasks', input);
       return { crashed: 0, reasons: [] };
