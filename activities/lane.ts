@@ -32,6 +32,8 @@ export interface AwaitRunClosedInput {
   runId: string;
   /** Give up (closed: false) after this long, so the lane's history records a bounded wait and it can continue as new. */
   forMs: number;
+  /** How often to ask the server; the lane sets it slow while nobody is queued. @default the worker's pollIntervalMs (1 s) */
+  pollIntervalMs?: number;
 }
 
 export interface LaneActivityOptions {
@@ -62,8 +64,9 @@ export function createLaneActivities({ temporal, options = {} }: { temporal?: Cl
       return client().workflow.getHandle(laneWorkflowId(taskQueue, service)).executeUpdate(passApprovalUpdate, { args: [{ workflowId }] });
     },
 
-    async awaitRunClosed({ workflowId, runId, forMs }: AwaitRunClosedInput): Promise<{ closed: boolean; status?: string }> {
+    async awaitRunClosed({ workflowId, runId, forMs, pollIntervalMs }: AwaitRunClosedInput): Promise<{ closed: boolean; status?: string }> {
       const until = Date.now() + forMs;
+      const everyMs = pollIntervalMs ?? pollMs;
       for (;;) {
         let status: string;
         try {
@@ -76,7 +79,7 @@ export function createLaneActivities({ temporal, options = {} }: { temporal?: Cl
         if (status !== 'RUNNING') return { closed: true, status };
         if (Date.now() >= until) return { closed: false };
         heartbeat({ waitingFor: workflowId });
-        await Context.current().sleep(pollMs);
+        await Context.current().sleep(Math.min(everyMs, Math.max(0, until - Date.now())));
       }
     },
   };

@@ -10,20 +10,20 @@
  * out of the approval (and terminated), so a partial figure is still printed.
  */
 import { readFileSync } from 'node:fs';
-import type { Client } from '@temporalio/client';
+import Bottleneck from 'bottleneck';
 import { decideRelease } from '../src/release-client/releases';
 import { gitHubWriterStatus, untilGitHubRecordsWritten } from '../src/release-client/github-records';
-import type { ReleaseOutcome } from '../src/domain/release';
+import { ReleaseStage } from '../src/domain/release';
 import type { GitHubDeployment, Sandbox } from '../src/sandbox';
 import type { SlackMessage } from '../src/sandbox/slack/emulator';
 import { parseFlags, takeChoiceListFlag, takeListFlag } from './support/args';
 import { benchServiceNames } from './support/bench-config';
-import { startBenchRelease, tryStatus } from './support/bench-releases';
+import { startBenchRelease } from './support/bench-releases';
+import { type ReleaseCensus, stageHistogram, untilCensus } from './support/release-census';
 import { startBenchStack } from './support/bench-stack';
-import { Prng, sleep } from './support/prng';
+import { Prng } from './support/prng';
 import { fmt, median, percentile } from './support/stats';
 import { WorkerProcess } from './support/worker-process';
-import { releaseOutcome } from '../src/release-client/outcome';
 
 const FLAGS = {
   runs: { default: 1, min: 1, max: 10, help: 'repetitions per N and worker count' },
@@ -32,6 +32,8 @@ const FLAGS = {
   'records-wait': { default: 120, min: 0, max: 7200, help: 'seconds to wait, after the last release, for the GitHub writer to send every record' },
 };
 const BUDGETS = ['github', 'off'] as const;
+/** Starts and approvals sent at once: a busy CI and a crowd of approvers, not 2,000 calls in one instant. */
+const APPROVAL_CONCURRENCY = 50;
 
 /** One run of N releases on W workers. */
 interface RunFigures {
@@ -127,31 +129,41 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
   try {
     for (let i = 0; i < w; i++) workers.push(await WorkerProcess.start({ ...stack.workerEnv, RUNWAY_GITHUB_WRITE_BUDGET: budget }));
     const cpuBefore = workers.reduce((sum, wp) => sum + cpuSeconds(wp.pid), 0);
-    const ids = await Promise.all(services.map((s) => startBenchRelease(client, stack.taskQueue, stack.config, s, prng.sha())));
-    const waitingIds = await untilAll(ids, async (id) => (await tryStatus(client, id))?.stage === 'awaiting-approval', flags['approval-wait'] * 1000);
+    const starters = new Bottleneck({ maxConcurrent: APPROVAL_CONCURRENCY });
+    const ids = await Promise.all(services.map((s) => starters.schedule(() => startBenchRelease(client, stack.taskQueue, stack.config, s, prng.sha()))));
+    const progress = (phase: string) => (census: ReleaseCensus) => console.log(`scale: N=${n} W=${w} ${phase}: ${stageHistogram(census, ids)}`);
+    const atApproval = await untilCensus(client, stack.taskQueue, (c) => ids.every((id) => c.running.get(id) === ReleaseStage.awaitingApproval), {
+      timeoutMs: flags['approval-wait'] * 1000,
+      report: progress('waiting for approval'),
+    });
+    const waitingIds = ids.filter((id) => atApproval.running.get(id) === ReleaseStage.awaitingApproval);
     if (waitingIds.length < ids.length) {
       // Where the others were when the wait ran out: the first thing to look at when a ramp stalls.
-      const stages = new Map<string, number>();
-      for (const id of ids.filter((i) => !waitingIds.includes(i))) {
-        const stage = (await tryStatus(client, id))?.stage ?? 'no answer';
-        stages.set(stage, (stages.get(stage) ?? 0) + 1);
-      }
-      console.log(`scale: N=${n} W=${w}: not waiting for approval in time: ${[...stages].map(([stage, count]) => `${count} ${stage}`).join(', ')}`);
+      console.log(`scale: N=${n} W=${w}: not waiting for approval in time: ${stageHistogram(atApproval, ids.filter((id) => !waitingIds.includes(id)))}`);
     }
-    const approvedAt = Date.now();
-    // Only those waiting: one that never got there must not make the whole figure throw.
-    const decisions = await Promise.allSettled(waitingIds.map((id) => decideRelease(client, id, 'approve', 'alice')));
-    const approvedIds = waitingIds.filter((_, i) => decisions[i]!.status === 'fulfilled');
-    const ends = await Promise.allSettled(approvedIds.map(async (id) => ({ outcome: await resultWithin(client, id, flags['result-wait'] * 1000), at: Date.now() })));
-    const elapsed = (Date.now() - approvedAt) / 1000;
-    const releasedIds: string[] = [];
-    const toReleased: number[] = [];
-    ends.forEach((e, i) => {
-      if (e.status === 'fulfilled' && e.value.outcome.result === 'released') {
-        releasedIds.push(approvedIds[i]!);
-        toReleased.push(e.value.at - approvedAt);
-      }
+    // Approved as a crowd of approvers would: many at once, but not all 2,000 Updates in one instant.
+    const approvedAt = new Map<string, number>();
+    const approvers = new Bottleneck({ maxConcurrent: APPROVAL_CONCURRENCY });
+    await Promise.all(
+      waitingIds.map((id) =>
+        approvers.schedule(() =>
+          decideRelease(client, id, 'approve', 'alice').then(
+            () => void approvedAt.set(id, Date.now()),
+            (err: unknown) => console.log(`scale: ${id}: approval failed: ${(err as Error).message}`),
+          ),
+        ),
+      ),
+    );
+    const approvedIds = waitingIds.filter((id) => approvedAt.has(id));
+    const firstApproval = Math.min(...approvedAt.values());
+    const atEnd = await untilCensus(client, stack.taskQueue, (c) => approvedIds.every((id) => c.closed.has(id)), {
+      timeoutMs: flags['result-wait'] * 1000,
+      report: progress('approved, not yet ended'),
     });
+    const releasedIds = approvedIds.filter((id) => atEnd.closed.get(id)?.status === 'COMPLETED');
+    const toReleased = releasedIds.map((id) => atEnd.closed.get(id)!.closedAt - approvedAt.get(id)!);
+    const lastEnd = Math.max(...releasedIds.map((id) => atEnd.closed.get(id)!.closedAt));
+    const elapsed = (lastEnd - firstApproval) / 1000;
     const cpu = workers.reduce((sum, wp) => sum + cpuSeconds(wp.pid), 0) - cpuBefore;
     await untilGitHubRecordsWritten(client, stack.taskQueue, { timeoutMs: flags['records-wait'] * 1000 }).catch(() => undefined);
     const pending = (await gitHubWriterStatus(client, stack.taskQueue))?.pending ?? 0;
@@ -170,7 +182,7 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
       rssMiB: Math.max(...workers.map((wp) => peakRssMiB(wp.pid))),
       cpuSecondsPerRelease: cpu / n,
       // Nothing approved: no throughput to speak of (shown as "-").
-      perSecond: approvedIds.length > 0 ? releasedIds.length / elapsed : NaN,
+      perSecond: releasedIds.length > 0 ? releasedIds.length / elapsed : NaN,
       p50Ms: percentile(toReleased, 50),
       p99Ms: percentile(toReleased, 99),
     };
@@ -197,27 +209,4 @@ function countFinalSlack(sandbox: Sandbox, releaseIds: string[]): number {
     if (key && !message.thread_ts) byRelease.set(key, message);
   }
   return releaseIds.filter((id) => /Released to production/.test(byRelease.get(id)?.text ?? '')).length;
-}
-
-async function resultWithin(client: Client, id: string, timeoutMs: number): Promise<ReleaseOutcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${id}: no result within ${timeoutMs} ms`)), timeoutMs)));
-  try {
-    return (await Promise.race([releaseOutcome(client.workflow.getHandle(id)), timeout])) as ReleaseOutcome;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Waits until `check` holds for every id or `timeoutMs` passes; answers the ids it holds for. */
-async function untilAll(ids: string[], check: (id: string) => Promise<boolean>, timeoutMs: number): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  let holding: string[] = [];
-  while (Date.now() < deadline) {
-    const results = await Promise.all(ids.map(check));
-    holding = ids.filter((_, i) => results[i]);
-    if (holding.length === ids.length) break;
-    await sleep(500);
-  }
-  return holding;
 }

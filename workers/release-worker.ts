@@ -65,6 +65,9 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
     // Encrypted payloads when the environment has payload keys (README, "Encrypted payloads").
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : options.env ? { dataConverter: dataConverterFor(options.env) } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    // Sized for thousands of releases in flight (README "Running many releases"): long waits hold
+    // an activity slot each; the cache trades memory for replays. Tests without an env keep the SDK's.
+    ...(options.env ? { maxConcurrentActivityTaskExecutions: options.env.RUNWAY_WORKER_ACTIVITY_SLOTS, maxCachedWorkflows: options.env.RUNWAY_WORKER_CACHED_WORKFLOWS } : {}),
     // After a crash, a workflow task queued for this (dead) worker's sticky queue moves to the
     // shared queue after this long (SDK default 10 s); a cache miss costs only a replay.
     stickyQueueScheduleToStartTimeout: '3s',

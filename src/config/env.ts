@@ -237,6 +237,15 @@ const temporalAddress = z
     return address;
   });
 
+/** Default RUNWAY_WORKER_ACTIVITY_SLOTS: room for the long waits of 2,000 releases in flight (two each) with headroom. */
+export const WORKER_ACTIVITY_SLOTS = 5_000;
+/**
+ * Default RUNWAY_WORKER_CACHED_WORKFLOWS. A cached release run costs the worker memory for as long as
+ * it waits (hours, for an approval); evicted, it costs one replay at its next task. 1,000 keeps the
+ * worker within 1 GiB with 2,000 releases (and their lanes) in flight (README "Running many releases").
+ */
+export const WORKER_CACHED_WORKFLOWS = 1_000;
+
 /** The three variables of GitHub App authentication; all or none. */
 export const GITHUB_APP_VARIABLES = ['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY_PATH', 'GITHUB_APP_INSTALLATION_ID'] as const;
 
@@ -263,6 +272,15 @@ const envFields = z.object({
   RUNWAY_DELIVERY_POLL_INTERVAL: durationVar(15_000, 100, 3_600_000),
   /** How long after a release closes the ledger waits for the visibility store to list it before counting; milliseconds. */
   RUNWAY_DELIVERY_SETTLE: durationVar(10_000, 0, 600_000),
+  /**
+   * Activities one worker process runs at once. Runway's long waits each hold one for their whole
+   * wait (a held release lane watching its holder, a bake's analysis, a CI checks wait), about one
+   * or two per release in flight, so the SDK's default of 100 would stall at about 100 releases in
+   * flight; the activities are I/O-bound, so an idle slot costs nothing. README "Running many releases".
+   */
+  RUNWAY_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(10).max(100_000).default(WORKER_ACTIVITY_SLOTS),
+  /** Workflow runs one worker keeps in memory between tasks (the SDK's sticky cache); a run not kept is replayed from its history at its next task. */
+  RUNWAY_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(WORKER_CACHED_WORKFLOWS),
   /** What every process writes to stderr: the Temporal SDK's log and Runway's own lines (error, warn, info, debug). */
   RUNWAY_LOG_LEVEL: logLevel,
   /** Worker Versioning for `runway worker` / `runway dev`: `off` runs unversioned workers (servers before Temporal 1.28). */

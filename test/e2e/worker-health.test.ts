@@ -11,16 +11,19 @@ import { testTemporalAddress, uniqueId } from '../support/temporal';
 const HEALTH_LINE = /runway worker: health (http:\/\/127\.0\.0\.1:(\d+))\/healthz/;
 
 it('answers /healthz 200 once polling and /metrics with temporal_ metrics; healthcheck exits 0, and 1 once the worker is gone', async () => {
-  const env = { TEMPORAL_ADDRESS: testTemporalAddress(), RUNWAY_TASK_QUEUE: uniqueId('health'), RUNWAY_WORKER_VERSIONING: 'off' };
+  const env = { TEMPORAL_ADDRESS: testTemporalAddress(), RUNWAY_TASK_QUEUE: uniqueId('health'), RUNWAY_WORKER_VERSIONING: 'off', RUNWAY_WORKER_ACTIVITY_SLOTS: '1234' };
   const worker = spawnRunway(['worker'], env);
   try {
     await worker.waitFor(/polling task queue/);
+    expect(worker.output()).toContain('1234 activity slots, 1000 cached workflows');
     const [, url, port] = HEALTH_LINE.exec(worker.output())!;
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     // The worker's own gauges, from the SDK's core exporter.
     expect(metrics).toMatch(/^temporal_\w+\{.*task_queue=".*health/m);
+    // The worker runs as many activities at once as RUNWAY_WORKER_ACTIVITY_SLOTS says (the SDK's own default is 100).
+    expect(metrics).toMatch(/^temporal_worker_task_slots_available\{[^}]*worker_type="ActivityWorker"[^}]*\} 1234$/m);
     const check = await runRunway(['healthcheck', 'worker'], { ...env, RUNWAY_METRICS_PORT: port! });
     expect(check.code).toBe(0);
     expect(check.stdout).toContain(`http://127.0.0.1:${port}/healthz answered 200`);
@@ -38,6 +41,17 @@ it('stops at start with exit 2 naming RUNWAY_METRICS_PORT when it is not a port,
   const result = await runRunway(['worker'], { TEMPORAL_ADDRESS: testTemporalAddress(), RUNWAY_METRICS_PORT: 'abc' });
   expect(result.code).toBe(2);
   expect(result.stderr).toMatch(/^runway: invalid environment: RUNWAY_METRICS_PORT: /);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+});
+
+it.each([
+  ['RUNWAY_WORKER_ACTIVITY_SLOTS', 'lots'],
+  ['RUNWAY_WORKER_ACTIVITY_SLOTS', '5'],
+  ['RUNWAY_WORKER_CACHED_WORKFLOWS', '-1'],
+])('stops at start with exit 2 naming %s when it is %s', async (name, value) => {
+  const result = await runRunway(['worker'], { TEMPORAL_ADDRESS: testTemporalAddress(), [name]: value });
+  expect(result.code).toBe(2);
+  expect(result.stderr).toMatch(new RegExp(`^runway: invalid environment: ${name}: `));
   expect(result.stderr).not.toMatch(/\n\s+at /);
 });
 

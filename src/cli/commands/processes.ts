@@ -182,7 +182,10 @@ async function runWorker(
       );
     }
   }
-  say(`runway worker: polling task queue "${env.RUNWAY_TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
+  say(
+    `runway worker: polling task queue "${env.RUNWAY_TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE}); ` +
+      `${env.RUNWAY_WORKER_ACTIVITY_SLOTS} activity slots, ${env.RUNWAY_WORKER_CACHED_WORKFLOWS} cached workflows`,
+  );
   await running;
   await closeWithin(delivery.close(), 2000);
   await connection.close();
