@@ -29,8 +29,12 @@ RUN npm ci --omit=dev --no-audit --no-fund
 RUN find node_modules/@temporalio/core-bridge/releases -mindepth 1 -maxdepth 1 ! -name "$(uname -m)-unknown-linux-gnu" -exec rm -rf {} +
 
 FROM ${NODE_IMAGE}
+# glibc's malloc keeps an arena per thread of the SDK's native runtime, and fragmented arenas hold
+# memory the process no longer uses: two arenas took 90 MiB off a worker's peak with 200 releases in
+# flight (README "Running many releases").
 ENV NODE_ENV=production \
-    RUNWAY_METRICS_PORT=9464
+    RUNWAY_METRICS_PORT=9464 \
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./

@@ -5,7 +5,7 @@
  * reached approval approved together and baking. For each N and W prints how many reached
  * approval, how many were released, how many production records GitHub shows as success and how
  * many still wait in the GitHub writer, how many Slack messages end saying released, peak RSS per
- * worker, CPU seconds per release (all workers), releases per second once approved and the
+ * worker (while they all wait, and after the bakes), CPU seconds per release (all workers), releases per second once approved and the
  * p50/p99 time from approval to released. Releases that did not reach approval in time are left
  * out of the approval (and terminated), so a partial figure is still printed.
  */
@@ -48,6 +48,8 @@ interface RunFigures {
   slackFinal: number;
   /** Peak RSS of the largest worker. */
   rssMiB: number;
+  /** Peak RSS of the largest worker until every release waited for approval (in flight, before any bake). */
+  rssWaitingMiB: number;
   cpuSecondsPerRelease: number;
   perSecond: number;
   p50Ms: number;
@@ -87,7 +89,7 @@ export async function run(args: string[]): Promise<void> {
           console.log(
             `scale: N=${n} W=${w} budget ${budget} run ${r + 1}: ${f.waiting}/${n} reached approval; ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
               `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
-              `${f.slackFinal}/${f.released} Slack messages final; peak RSS ${f.rssMiB.toFixed(0)} MiB per worker; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release`,
+              `${f.slackFinal}/${f.released} Slack messages final; peak RSS ${f.rssWaitingMiB.toFixed(0)} MiB per worker while waiting, ${f.rssMiB.toFixed(0)} MiB baking; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release`,
           );
         }
         rows.push({ n, w, budget, runs });
@@ -95,7 +97,7 @@ export async function run(args: string[]): Promise<void> {
     }
   }
   console.log('');
-  const header = ['N', 'workers', 'GitHub budget', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'peak RSS MiB/worker', 'CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
+  const header = ['N', 'workers', 'GitHub budget', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'peak RSS MiB/worker, waiting', 'baking', 'CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
   const m = (runs: RunFigures[], pick: (f: RunFigures) => number) => median(runs.map(pick));
   const table = [
     header,
@@ -108,6 +110,7 @@ export async function run(args: string[]): Promise<void> {
       fmt(m(runs, (f) => f.recorded)),
       fmt(m(runs, (f) => f.recordsPending)),
       fmt(m(runs, (f) => f.slackFinal)),
+      fmt(m(runs, (f) => f.rssWaitingMiB)),
       fmt(m(runs, (f) => f.rssMiB)),
       m(runs, (f) => f.cpuSecondsPerRelease).toFixed(2),
       rate(finiteMedian(runs.map((f) => f.perSecond))),
@@ -137,6 +140,7 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
       report: progress('waiting for approval'),
     });
     const waitingIds = ids.filter((id) => atApproval.running.get(id) === ReleaseStage.awaitingApproval);
+    const rssWaitingMiB = Math.max(...workers.map((wp) => peakRssMiB(wp.pid)));
     if (waitingIds.length < ids.length) {
       // Where the others were when the wait ran out: the first thing to look at when a ramp stalls.
       console.log(`scale: N=${n} W=${w}: not waiting for approval in time: ${stageHistogram(atApproval, ids.filter((id) => !waitingIds.includes(id)))}`);
@@ -180,6 +184,7 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
       recordsPending: pending,
       slackFinal,
       rssMiB: Math.max(...workers.map((wp) => peakRssMiB(wp.pid))),
+      rssWaitingMiB,
       cpuSecondsPerRelease: cpu / n,
       // Nothing approved: no throughput to speak of (shown as "-").
       perSecond: releasedIds.length > 0 ? releasedIds.length / elapsed : NaN,

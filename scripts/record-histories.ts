@@ -119,10 +119,6 @@ const STORIES: Story[] = [
   { name: 'released-through-github-writer', result: 'released', image: 'healthy', decision: 'approve' },
   { name: 'rolled-back-through-github-writer', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors' },
   { name: 'rollback-through-github-writer', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true },
-  // A release and a rollback telling their lane they are ending (patched 'lane-leaving').
-  { name: 'released-leaving-lane', result: 'released', image: 'healthy', decision: 'approve' },
-  { name: 'rolled-back-leaving-lane', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors' },
-  { name: 'rollback-leaving-lane', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true },
 ];
 
 const ENCRYPTED_QUEUE = 'record-encrypted';

@@ -19,7 +19,6 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   makeContinueAsNewFunc,
-  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -36,33 +35,24 @@ import {
   newLane,
   nextExpiryMs,
   released,
-  watchPace,
 } from '../src/domain/lane';
-import { admitUpdate, type LaneAdmitted, type LaneInput, laneLeavingSignal, laneQuery, laneStopSignal, laneTurnSignal, passApprovalUpdate } from '../src/domain/lane-api';
-import { HEARTBEAT_TIMEOUT_MS } from './activity-options';
+import { admitUpdate, type LaneAdmitted, type LaneInput, laneQuery, laneStopSignal, laneTurnSignal, passApprovalUpdate } from '../src/domain/lane-api';
 
 /** One wait for the holder's run is at most this long; the lane then looks at its history size and waits again. */
 const HOLDER_WAIT_MS = 10 * 60_000;
-/** How often a held lane with nobody queued asks whether its holder's run has closed (patched 'lane-watch-pace'). */
-const IDLE_WATCH_POLL_MS = 60_000;
 /** Continue as new well before Temporal's history limits (and its own suggestion). */
 const HISTORY_EVENTS_LIMIT = 5_000;
 
+/**
+ * The holder's watch heartbeats once per long poll on its run's close (20 s, activities/lane.ts),
+ * so it cannot use the 5 s of Runway's other long activities; a dead worker's watch is retried a
+ * minute later, and a lane with nobody queued behind its holder waits on no one meanwhile.
+ */
+const WATCH_HEARTBEAT_TIMEOUT_MS = 60_000;
+
 const { awaitRunClosed } = proxyActivities<Pick<LaneActivities, 'awaitRunClosed'>>({
   startToCloseTimeout: HOLDER_WAIT_MS + 60_000,
-  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
-});
-
-/**
- * The same wait at the idle pace (nobody queued behind the holder): it asks the server once a
- * minute, so 2,000 held lanes cost about 33 describes and 33 heartbeats a second instead of
- * 2,000 and 500. Its heartbeat timeout covers the minute between heartbeats; a worker that dies
- * during it delays no one, since no one waits (an admission switches the lane to the eager pace).
- */
-const { awaitRunClosed: watchRunClosed } = proxyActivities<Pick<LaneActivities, 'awaitRunClosed'>>({
-  startToCloseTimeout: HOLDER_WAIT_MS + 60_000,
-  heartbeatTimeout: IDLE_WATCH_POLL_MS + 30_000,
+  heartbeatTimeout: WATCH_HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
@@ -85,11 +75,6 @@ export async function lane(input: LaneInput): Promise<never> {
   };
 
   setHandler(laneQuery, () => state);
-  // The holder that said its run is ending (a hint: the lane still waits for the server's word).
-  let leaving: string | undefined;
-  setHandler(laneLeavingSignal, ({ workflowId, runId }) => {
-    leaving = `${workflowId}/${runId}`;
-  });
 
   setHandler(
     admitUpdate,
@@ -152,22 +137,12 @@ export async function lane(input: LaneInput): Promise<never> {
   if (workflowInfo().currentDeploymentVersion === undefined) return continueAsNew<typeof lane>(next);
   return makeContinueAsNewFunc<typeof lane>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(next);
 
-  /**
-   * Waits for the holder's run to close (then frees the lane) or for the holder to change. Under
-   * patched('lane-watch-pace') the wait asks the server every second only while someone is queued
-   * behind the holder or the holder said it is ending, and once a minute otherwise; either ends the
-   * idle wait, and the loop starts an eager one (the first thing it does is ask).
-   */
+  /** Waits for the holder's run to close (then frees the lane) or for the holder to change. */
   async function awaitHolderClosed(workflowId: string, runId: string): Promise<void> {
     const holderChanged = () => state.holder?.workflowId !== workflowId || state.holder.runId !== runId;
-    const pace = () => watchPace(state, leaving === `${workflowId}/${runId}`);
-    const idle = patched('lane-watch-pace') && pace() === 'idle';
-    const paceChanged = () => idle && pace() !== 'idle';
     const scope = new CancellationScope();
-    const closed = scope.run(() =>
-      idle ? watchRunClosed({ workflowId, runId, forMs: HOLDER_WAIT_MS, pollIntervalMs: IDLE_WATCH_POLL_MS }) : awaitRunClosed({ workflowId, runId, forMs: HOLDER_WAIT_MS }),
-    );
-    const changed = scope.run(() => condition(() => holderChanged() || paceChanged()));
+    const closed = scope.run(() => awaitRunClosed({ workflowId, runId, forMs: HOLDER_WAIT_MS }));
+    const changed = scope.run(() => condition(holderChanged));
     const first = await Promise.race([closed, changed.then(() => ({ closed: false }))]);
     scope.cancel();
     await Promise.all([closed, changed].map((p) => p.catch((err: unknown) => (isCancellation(err) ? undefined : Promise.reject(err)))));

@@ -5,15 +5,12 @@
  * it did through its own compensation. Constructing it registers the lane's signals, so it must
  * happen before the workflow's first await.
  */
-import { condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import { condition, setHandler } from '@temporalio/workflow';
 import type { LaneEntryKind, LaneMode } from '../src/domain/lane';
-import { laneLeavingSignal, laneStopSignal, laneTurnSignal, laneWorkflowId } from '../src/domain/lane-api';
+import { laneStopSignal, laneTurnSignal } from '../src/domain/lane-api';
 import { ReleaseStage } from '../src/domain/release';
 import type { ReleaseContext } from './release-context';
 import { ReleaseRejected, ReleaseStopped } from './release-stopped';
-
-/** Releases and rollbacks recorded before they told their lane they were ending replay without it. */
-export const LANE_LEAVING_PATCH = 'lane-leaving';
 
 export class ReleaseLane {
   /** Why the lane stopped this run, once it did. */
@@ -62,19 +59,6 @@ export class ReleaseLane {
     }
     this.started = true;
     release.record(`holds the ${service} lane`);
-  }
-
-  /**
-   * Tells the lane this run is about to end, so it watches for the close every second and frees
-   * the lane at once (it watches a holder at a slow pace while nobody waits). A hint only: if it
-   * is lost the lane still frees itself, at its slow pace. Runs that never held the lane say nothing.
-   */
-  async leave(): Promise<void> {
-    if (!this.started) return;
-    const { release } = this;
-    await getExternalWorkflowHandle(laneWorkflowId(this.taskQueue, release.input.service))
-      .signal(laneLeavingSignal, { workflowId: release.releaseId, runId: release.runId })
-      .catch(() => undefined);
   }
 
   /** Before going past approval: refused (the release stops) when the lane has already superseded it. */

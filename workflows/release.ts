@@ -10,7 +10,7 @@ import { patched, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseInput, ReleaseOutcome } from '../src/domain/release';
 import { ReleaseContext } from './release-context';
 import { endRelease } from './release-ending';
-import { LANE_LEAVING_PATCH, ReleaseLane } from './release-lane';
+import { ReleaseLane } from './release-lane';
 import { awaitApproval } from './stages/approval';
 import { build } from './stages/build';
 import { passFreezeGate } from './stages/freeze-gate';
@@ -28,10 +28,6 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   // One release of the service deploys at a time: it waits for its turn in the service's lane first.
   if (patched('release-lanes')) release.lane = new ReleaseLane(release, 'release', workflowInfo().taskQueue);
   let outcome: ReleaseOutcome;
-  // Told to the lane while the release's last step runs (so it costs no workflow task of its own):
-  // the lane frees itself on the server's word that this run closed, and listens for it closely now.
-  let leaving: Promise<void> | undefined;
-  const leaveLane = () => (release.lane && patched(LANE_LEAVING_PATCH) ? release.lane.leave() : undefined);
   try {
     await release.forward.run(async () => {
       if (release.lane) await release.lane.awaitTurn();
@@ -48,16 +44,13 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
       await promote(release, traffic);
       await watchProduction(release, traffic);
       if (traffic.complete) await traffic.complete();
-      leaving = leaveLane();
       await announceReleased(release);
     });
     outcome = release.outcome();
   } catch (err) {
-    leaving ??= leaveLane();
     // Every registered undo, newest first (traffic back on stable before anything else).
     outcome = await rollBack(release, err);
   }
-  await leaving;
   // Not released: the workflow fails, carrying the outcome (so it does not look like a success).
   return endRelease(outcome);
 }

@@ -16,7 +16,7 @@ import { isNativeStrategy } from '../src/domain/ecs-native-plan';
 import { rollOut } from './ecs-rollout';
 import { redeployNative } from './traffic/ecs-native';
 import { ReleaseContext } from './release-context';
-import { LANE_LEAVING_PATCH, ReleaseLane } from './release-lane';
+import { ReleaseLane } from './release-lane';
 import { ReleaseRejected } from './release-stopped';
 import { awaitApproval } from './stages/approval';
 import { rollBack } from './stages/rollback';
@@ -29,7 +29,6 @@ export async function rollback(input: RollbackInput): Promise<ReleaseOutcome> {
   const release = new ReleaseContext(asReleaseInput(input));
   // Through the service's lane: at its front, stopping the release that holds it, never behind one.
   if (patched('rollback-lanes')) release.lane = new ReleaseLane(release, 'rollback', workflowInfo().taskQueue);
-  let outcome: ReleaseOutcome;
   try {
     await release.forward.run(async () => {
       if (patched(PROVEN_ROLLBACK_PATCH)) await proveRequester(release, input);
@@ -39,12 +38,10 @@ export async function rollback(input: RollbackInput): Promise<ReleaseOutcome> {
       if (input.plan.rollback?.approval === 'required') await awaitApproval(release);
       await restoreProduction(release, input);
     });
-    outcome = release.outcome();
+    return release.outcome();
   } catch (err) {
-    outcome = await rollBack(release, err);
+    return rollBack(release, err);
   }
-  if (release.lane && patched(LANE_LEAVING_PATCH)) await release.lane.leave();
-  return outcome;
 }
 
 /** The rollback as the release context sees it: the target's version and image, with the rollback's reason. */

@@ -7,6 +7,12 @@ import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 
 const BIN = path.join(__dirname, '../../bin/runway.js');
+
+/**
+ * The memory setting the image runs `runway worker` with (Dockerfile's ENV; README "Running many
+ * releases"), so a bench measures the worker as deployed. test/unit/worker-memory-env.test.ts keeps the two alike.
+ */
+export const IMAGE_MEMORY_ENV = { MALLOC_ARENA_MAX: '2' } as const;
 const READY = /polling task queue/;
 
 export interface WorkerExit {
@@ -26,7 +32,10 @@ export class WorkerProcess {
 
   /** Starts `runway worker` and resolves once it polls the task queue (or rejects with its output). */
   static async start(env: Record<string, string>, timeoutMs = 60_000): Promise<WorkerProcess> {
-    const child = spawn(process.execPath, [BIN, 'worker'], { env: { ...process.env, RUNWAY_METRICS_PORT: '0', RUNWAY_METRICS_HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'worker'], {
+      env: { ...process.env, ...IMAGE_MEMORY_ENV, RUNWAY_METRICS_PORT: '0', RUNWAY_METRICS_HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const worker = new WorkerProcess(child);
     await worker.ready(timeoutMs);
     return worker;

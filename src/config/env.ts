@@ -240,11 +240,12 @@ const temporalAddress = z
 /** Default RUNWAY_WORKER_ACTIVITY_SLOTS: room for the long waits of 2,000 releases in flight (two each) with headroom. */
 export const WORKER_ACTIVITY_SLOTS = 5_000;
 /**
- * Default RUNWAY_WORKER_CACHED_WORKFLOWS. A cached release run costs the worker memory for as long as
- * it waits (hours, for an approval); evicted, it costs one replay at its next task. 1,000 keeps the
- * worker within 1 GiB with 2,000 releases (and their lanes) in flight (README "Running many releases").
+ * Default RUNWAY_WORKER_CACHED_WORKFLOWS. A cached run (a release, or a lane) holds a few hundred KiB
+ * of V8 heap for as long as it waits (hours, for an approval); evicted, it costs one replay at its
+ * next task. 500 bounds that part of the heap near 200 MiB whatever the releases in flight
+ * (README "Running many releases").
  */
-export const WORKER_CACHED_WORKFLOWS = 1_000;
+export const WORKER_CACHED_WORKFLOWS = 500;
 
 /** The three variables of GitHub App authentication; all or none. */
 export const GITHUB_APP_VARIABLES = ['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY_PATH', 'GITHUB_APP_INSTALLATION_ID'] as const;

@@ -41,11 +41,6 @@ export const admitUpdate = defineUpdate<LaneAdmitted, [LaneAdmit]>('admit');
 /** The holder is about to go past its approval: from then on no release supersedes it. */
 export const passApprovalUpdate = defineUpdate<PassApprovalAnswer, [PassApprovalRequest]>('passApproval');
 export const laneQuery = defineQuery<LaneState>('lane');
-/**
- * Holder → lane: its run is about to end. Only a hint: the lane still frees itself on the
- * server's word that the run closed, but watches for that word every second from now on.
- */
-export const laneLeavingSignal = defineSignal<[{ workflowId: string; runId: string }]>('laneLeaving');
 
 /** Lane → release: it holds the lane now and may go. */
 export const laneTurnSignal = defineSignal<[]>('laneTurn');

@@ -434,18 +434,6 @@ export function expireReservations(state: LaneState, nowMs: number): ExpiryResul
   return newHolder ? { state: s, expired: expired.map(copyEntry), newHolder } : { state: s, expired: expired.map(copyEntry) };
 }
 
-/**
- * How eagerly the lane watches its holder's run: `eager` (every second) while someone is queued
- * behind it, since they wait for the lane to be freed, or once the holder said it is ending (a
- * `runway start` right after it must find the lane free); `idle` otherwise — a holder waiting
- * hours for approval, whose lane a late free would delay for no one. A held lane costs one
- * long-running activity either way; the pace decides its load on the server, which matters with
- * thousands of lanes held at once.
- */
-export function watchPace(state: LaneState, holderLeaving: boolean): 'eager' | 'idle' {
-  return state.queue.length > 0 || holderLeaving ? 'eager' : 'idle';
-}
-
 /** The next instant `expireReservations` would change something, if any. */
 export function nextExpiryMs(state: LaneState): number | undefined {
   const times = [

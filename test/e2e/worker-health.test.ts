@@ -15,7 +15,7 @@ it('answers /healthz 200 once polling and /metrics with temporal_ metrics; healt
   const worker = spawnRunway(['worker'], env);
   try {
     await worker.waitFor(/polling task queue/);
-    expect(worker.output()).toContain('1234 activity slots, 1000 cached workflows');
+    expect(worker.output()).toContain('1234 activity slots, 500 cached workflows');
     const [, url, port] = HEALTH_LINE.exec(worker.output())!;
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);

@@ -32,13 +32,11 @@ describe('recorded release histories', () => {
       'released-blue-green.json',
       'released-ecs-canary.json',
       'released-ecs-linear.json',
-      'released-leaving-lane.json',
       'released-through-github-writer.json',
       'released-through-lane.json',
       'released-with-markers.json',
       'released-with-proven-decisions.json',
       'released.json',
-      'rollback-leaving-lane.json',
       'rollback-of-release.json',
       'rollback-proven.json',
       'rollback-through-github-writer.json',
@@ -48,7 +46,6 @@ describe('recorded release histories', () => {
       'rolled-back-by-watch.json',
       'rolled-back-canary.json',
       'rolled-back-ecs-canary.json',
-      'rolled-back-leaving-lane.json',
       'rolled-back-smoke.json',
       'rolled-back-through-github-writer.json',
     ]);
@@ -84,16 +81,6 @@ describe('recorded release histories', () => {
       expect(activities(file)).toContain('queueGitHubRecord');
       expect(activities(file).filter((name) => ['createDeployment', 'setDeploymentStatus', 'restorePreviousDeployment'].includes(name))).toEqual([]);
     }
-  });
-
-  it('holds both ways of leaving a lane: silently before, telling the lane it is ending since', () => {
-    const signals = (file: string) => {
-      type Event = { signalExternalWorkflowExecutionInitiatedEventAttributes?: { signalName?: string } };
-      const { events } = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: Event[] };
-      return events.flatMap((e) => (e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName ? [e.signalExternalWorkflowExecutionInitiatedEventAttributes.signalName] : []));
-    };
-    expect(signals('released-through-lane.json')).toEqual([]);
-    for (const file of ['released-leaving-lane.json', 'rolled-back-leaving-lane.json', 'rollback-leaving-lane.json']) expect(signals(file)).toEqual(['laneLeaving']);
   });
 
   it.each(files)('%s replays against the current workflow code', async (file) => {

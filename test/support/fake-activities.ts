@@ -85,9 +85,9 @@ export interface FakeCall {
   input: unknown;
 }
 
-/** The real lane activities on the file's shared test client, polling often so a freed lane moves on quickly. */
+/** The real lane activities on the file's shared test client, as the worker has them (the server tells them when a holder closes). */
 async function realLane(): Promise<LaneActivities> {
-  return createLaneActivities({ temporal: await sharedTestClient(), options: { pollIntervalMs: 200 } });
+  return createLaneActivities({ temporal: await sharedTestClient() });
 }
 
 /** The delivery ledger reads the test server's visibility store, like the worker's (a short settle: the dev server lists closed runs at once). */

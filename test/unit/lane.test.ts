@@ -28,7 +28,6 @@ import {
   positionOf,
   released,
   standingOf,
-  watchPace,
 } from '../../src/domain/lane';
 
 const rel = (n: string, extra: Partial<AdmitRequest> = {}): AdmitRequest => ({ workflowId: `release-checkout-${n}`, runId: `run-${n}`, kind: 'release', version: n, ...extra });
@@ -304,18 +303,6 @@ describe('adopt', () => {
     const single = adopt(newLane('checkout', 'queue'), [running[0]!], 1);
     expect(single.overlapping).toEqual([]);
     expect(single.state.holder).toMatchObject({ workflowId: id('b'), adopted: true });
-  });
-});
-
-describe('how eagerly the lane watches its holder', () => {
-  it('is idle while the holder runs with nobody queued, and eager once someone queues or the holder says it is ending', () => {
-    const held = admitAll(newLane('checkout', 'queue'), [rel('a')]).state;
-    expect(watchPace(held, false)).toBe('idle');
-    expect(watchPace(held, true)).toBe('eager');
-    const queued = admitAll(held, [rel('b')], 2000).state;
-    expect(watchPace(queued, false)).toBe('eager');
-    // The queue emptied by the handover: the new holder is watched at the idle pace again.
-    expect(watchPace(released(queued, id('a'), 'run-a', 3000).state, false)).toBe('idle');
   });
 });
 

@@ -5,8 +5,7 @@
  * - supersede: a newer commit replaces a waiting release and rolls back one not yet past approval,
  *   but queues behind one past approval;
  * - a rollback goes to the front and preempts the release holding the lane;
- * - the lane outlives its worker and frees a holder ended while no worker ran;
- * - it watches its holder once a minute while nobody waits, and every second once someone does.
+ * - the lane outlives its worker and frees a holder ended while no worker ran.
  */
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { LaneState } from '../../src/domain/lane';
@@ -156,44 +155,6 @@ describe('release lanes', () => {
       expect(grantOrder(await laneOf(taskQueue))).toEqual([holder.workflowId, waiting.workflowId]);
       await approve(waiting);
       expect((await outcomeOf(waiting)).result).toBe('released');
-    });
-  });
-
-  it('watches its holder at the idle pace while nobody waits, and switches to the eager one when a release queues', async () => {
-    await withWorker(createFakeActivities().activities, async (taskQueue) => {
-      const holder = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(lanePlan('queue')));
-      await untilStage(holder, 'awaiting-approval');
-      const lane = temporal.client.workflow.getHandle(laneWorkflowId(taskQueue, 'checkout'));
-      const watches = async () => {
-        const { events } = await lane.fetchHistory();
-        return (events ?? []).flatMap((e) => {
-          const scheduled = e.activityTaskScheduledEventAttributes;
-          if (scheduled?.activityType?.name !== 'awaitRunClosed') return [];
-          const input = JSON.parse(Buffer.from(scheduled.input!.payloads![0]!.data!).toString()) as { workflowId: string; pollIntervalMs?: number };
-          return [{ eventId: Number(e.eventId), input, heartbeatSeconds: Number(scheduled.heartbeatTimeout?.seconds ?? 0) }];
-        });
-      };
-      // Nobody queued: one watch at the idle pace, whose heartbeat timeout covers its minute.
-      const idle = await watches();
-      expect(idle).toHaveLength(1);
-      expect(idle[0]!.input).toMatchObject({ workflowId: holder.workflowId, pollIntervalMs: 60_000 });
-      expect(idle[0]!.heartbeatSeconds).toBeGreaterThan(60);
-
-      // The holder ends from outside while the idle watch sleeps; a new release queues behind it.
-      await holder.terminate('test: ended while nobody waits');
-      const next = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(lanePlan('queue')));
-      await untilStage(next, 'awaiting-approval');
-      const after = await watches();
-      // The idle watch was given up for an eager one (no pollIntervalMs: the worker's 1 s), which
-      // found the holder closed and freed the lane for the release that queued.
-      const eager = after.find((w) => w.input.workflowId === holder.workflowId && w.input.pollIntervalMs === undefined);
-      expect(eager).toBeDefined();
-      const { events } = await lane.fetchHistory();
-      const cancelled = (events ?? []).find((e) => Number(e.activityTaskCancelRequestedEventAttributes?.scheduledEventId ?? 0) === idle[0]!.eventId);
-      expect(cancelled).toBeDefined();
-      expect(grantOrder(await laneOf(taskQueue))).toEqual([holder.workflowId, next.workflowId]);
-      await approve(next);
-      expect((await outcomeOf(next)).result).toBe('released');
     });
   });
 });
