@@ -21,6 +21,7 @@ import {
 } from './ecs/scenario';
 import { type CanaryMetricsBehaviour, canaryMetricsBehaviourSchema, type Traffic, trafficSchema } from './prometheus/scenario';
 import { type GitHubFault, type GitHubScenario, gitHubScenarioSchema, mergeGitHubScenario, takeGitHubFault } from './github/scenario';
+import type { SlackRateLimits } from './slack/rate-limits';
 import { mergeSlackScenario, type SlackFault, type SlackScenario, slackScenarioSchema, takeSlackFault } from './slack/scenario';
 import { type SentryFault, type SentryOperation, type SentryScenario, sentryScenarioSchema, takeSentryFault } from './sentry/scenario';
 import { takeWebhookFault, type WebhookFault, type WebhookScenario, webhookScenarioSchema } from './webhook-receiver';
@@ -218,6 +219,11 @@ export class ScenarioStore {
   /** True while the scenario says the whole Slack Web API is down. */
   get slackDown(): boolean {
     return this.current.slack?.down ?? false;
+  }
+
+  /** Slack's rate limits, when the scenario turns them on. */
+  get slackRateLimits(): SlackRateLimits | undefined {
+    return this.current.slack?.rateLimits;
   }
 
   /** Members of a Slack user group, or undefined for a group the scenario does not know. */

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createSlackActivities, type SlackApi } from '../../activities/slack';
 import { createSlackClient } from '../../src/sdk-clients/slack';
 import { type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
+import { SLACK_RATE_LIMITS } from '../../src/sandbox/slack/rate-limits';
 import type { ReleaseMessage } from '../../src/slack/release-message';
 import { checkSlackAnswersAfterEach } from '../support/slack-types';
 
@@ -78,6 +79,49 @@ describe('postReleaseMessage', () => {
     const later = createSlackActivities({ slack, options: { now: () => Date.now() + 25 * 3600_000 } });
     await later.postReleaseMessage({ channel: '#deploys', message: message() });
     expect(postCalls()).toHaveLength(2);
+  });
+});
+
+describe("Slack's own rate limits (the scenario's rateLimits)", () => {
+  const limited = () => (sandbox.state() as { slack: { rateLimited: { accepted: number; refused: number } } }).slack.rateLimited;
+
+  it('refuses a second message to one channel within a second, naming the wait, and takes it once the wait is over', async () => {
+    sandbox.setScenario({ slack: { rateLimits: SLACK_RATE_LIMITS } });
+    const acts = createSlackActivities({ slack });
+    await acts.postReleaseMessage({ channel: '#deploys', message: message('release-checkout-aaaaaaaaaaaa') });
+    const refused = await failureOf(acts.postReleaseMessage({ channel: '#deploys', message: message('release-checkout-bbbbbbbbbbbb') }));
+    expect(refused).toMatchObject({ type: 'SlackRateLimited', nonRetryable: false, nextRetryDelay: 1000 });
+    // The limit is per channel: another channel takes a message at the same moment.
+    await acts.postReleaseMessage({ channel: '#incidents', message: message('release-checkout-cccccccccccc') });
+    expect(limited()).toEqual({ accepted: 2, refused: 1 });
+    // Retried after the delay Slack asked for, as Temporal does: posted once, nothing lost.
+    await new Promise((resolve) => setTimeout(resolve, refused.nextRetryDelay as number));
+    await acts.postReleaseMessage({ channel: '#deploys', message: message('release-checkout-bbbbbbbbbbbb') });
+    expect(messages().map((m) => (m.metadata as { event_payload: { release_id: string } }).event_payload.release_id).sort()).toEqual([
+      'release-checkout-aaaaaaaaaaaa',
+      'release-checkout-bbbbbbbbbbbb',
+      'release-checkout-cccccccccccc',
+    ]);
+  });
+
+  it('refuses chat.update beyond its tier-3 allowance in a minute, asking to wait until the oldest leaves the minute', async () => {
+    sandbox.setScenario({ slack: { rateLimits: { ...SLACK_RATE_LIMITS, updatesPerMinute: 3 } } });
+    const acts = createSlackActivities({ slack });
+    const { channel, ts } = await acts.postReleaseMessage({ channel: '#deploys', message: message() });
+    for (const headline of ['Building', 'Staging', 'Smoke test']) await acts.updateReleaseMessage({ channel, ts, message: { ...message(), headline } });
+    const refused = await failureOf(acts.updateReleaseMessage({ channel, ts, message: { ...message(), headline: 'Released to production' } }));
+    expect(refused).toMatchObject({ type: 'SlackRateLimited', nonRetryable: false });
+    expect(refused.nextRetryDelay as number).toBeGreaterThan(50_000);
+    expect(limited()).toEqual({ accepted: 4, refused: 1 });
+    // The refused update changed nothing: the message still shows the last accepted state.
+    expect(messages()[0]!.text).toContain('Smoke test');
+  });
+
+  it('is off unless the scenario turns it on', async () => {
+    const acts = createSlackActivities({ slack });
+    for (const id of ['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc']) await acts.postReleaseMessage({ channel: '#deploys', message: message(`release-checkout-${id}`) });
+    expect(messages()).toHaveLength(3);
+    expect(limited()).toEqual({ accepted: 0, refused: 0 });
   });
 });
 

@@ -9,6 +9,7 @@
  */
 import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from '../http/route';
 import type { ScenarioStore } from '../scenario';
+import { SlackRateLimiter } from './rate-limits';
 import { SlackFaultKind } from './scenario';
 import { BOT, channelHistory, channelList, messageOnWire, threadReplies } from './history';
 import { type SocketModeHub, SocketTokenError } from './socket-mode';
@@ -48,6 +49,8 @@ export interface SlackState {
   messages: SlackMessage[];
   ephemerals: SlackEphemeral[];
   responses: SlackInteractionResponse[];
+  /** chat.postMessage / chat.update calls the scenario's rate limits accepted and refused. */
+  rateLimited: { accepted: number; refused: number };
 }
 
 /** Fields @slack/web-api JSON-encodes inside the form, and the error Slack gives when one is malformed. */
@@ -68,7 +71,7 @@ function str(args: Args, name: string): string | undefined {
 }
 
 /** The scenario switches the Slack emulator reads. */
-export type SlackScenarioSource = Pick<ScenarioStore, 'takeSlackFault' | 'slackDown' | 'slackUsergroup'>;
+export type SlackScenarioSource = Pick<ScenarioStore, 'takeSlackFault' | 'slackDown' | 'slackUsergroup'> & Partial<Pick<ScenarioStore, 'slackRateLimits'>>;
 
 export class SlackEmulator {
   private readonly channels = new Map<string, string>();
@@ -78,6 +81,7 @@ export class SlackEmulator {
   /** response_url ids handed out with clicks; Slack answers anything else with 404. */
   private readonly responseIds = new Set<string>();
   private tsCounter = 0;
+  private readonly rateLimiter = new SlackRateLimiter();
 
   constructor(
     private readonly now: () => number,
@@ -115,6 +119,11 @@ export class SlackEmulator {
         return respond(504, { ok: false, error: 'gateway_timeout' }, args);
       }
       if (fault) throw new SlackApiError(fault.error);
+      const limits = this.scenario?.slackRateLimits;
+      // By channel id, so "#deploys", "deploys" and its id share one limit.
+      const channel = limits && method === 'chat.postMessage' ? this.channelId(str(args, 'channel')) : undefined;
+      const waitS = limits ? this.rateLimiter.admit(limits, method, channel, this.now()) : undefined;
+      if (waitS !== undefined) return respond(429, { ok: false, error: 'ratelimited' }, args, { 'retry-after': String(waitS) });
       // An app-level token opens Socket Mode connections and nothing else; only it can open one.
       if (method === 'apps.connections.open' && this.socket) return respond(200, this.openConnection(token), args);
       if (token.startsWith('xapp-')) throw new SlackApiError('not_allowed_token_type');
@@ -131,6 +140,7 @@ export class SlackEmulator {
       messages: this.messages,
       ephemerals: this.ephemerals,
       responses: this.responses,
+      rateLimited: this.rateLimiter.counts(),
     });
   }
 

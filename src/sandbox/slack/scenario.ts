@@ -1,10 +1,11 @@
 /**
- * The scriptable part of the Slack emulator: user groups and their members, and injected
- * failures (Slack down, `ok: false` errors, 429 with Retry-After, an answer lost after the call
- * took effect). Part of `PUT /_sandbox/scenario` under `slack`.
+ * The scriptable part of the Slack emulator: user groups and their members, injected failures
+ * (Slack down, `ok: false` errors, 429 with Retry-After, an answer lost after the call took
+ * effect), and Slack's own rate limits. Part of `PUT /_sandbox/scenario` under `slack`.
  */
 import { z } from 'zod';
 import { takeFromFaultList } from '../fault-list';
+import { SLACK_RATE_LIMITS } from './rate-limits';
 
 /** What one scripted fault does to a call. */
 export const SlackFaultKind = {
@@ -33,6 +34,16 @@ export const slackScenarioSchema = z.strictObject({
   usergroups: z.record(z.string().regex(/^S[A-Z0-9_]+$/, 'a user group id such as S0DEPLOYERS'), z.array(z.string().min(1))).optional(),
   /** Faults for the next calls, consumed in order; a new list replaces what is left of the old. */
   failNext: z.array(faultSchema).max(100).optional(),
+  /**
+   * Slack's rate limits on chat.postMessage (per channel) and chat.update (tier 3), enforced
+   * (rate-limits.ts): `{}` takes Slack's figures (1 s per channel, 50 updates a minute); off when absent.
+   */
+  rateLimits: z
+    .strictObject({
+      postIntervalMsPerChannel: z.number().int().min(0).max(60_000).default(SLACK_RATE_LIMITS.postIntervalMsPerChannel),
+      updatesPerMinute: z.number().int().min(1).max(100_000).default(SLACK_RATE_LIMITS.updatesPerMinute),
+    })
+    .optional(),
 });
 export type SlackScenario = z.output<typeof slackScenarioSchema>;
 
