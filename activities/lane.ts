@@ -70,7 +70,7 @@ export function createLaneActivities({ temporal, options = {} }: { temporal?: Cl
      * Waits for the run to close, told by the server: a long poll on the run's close event
      * (`result()` of this run only), which returns as soon as it closes. Every `waitMs` it asks
      * `describe` (the answer it trusts) and heartbeats. A held lane therefore costs the server one
-     * describe and one long poll per `waitMs`, not a describe a second: 2,000 held lanes, about 100
+     * describe and one long poll per `waitMs`, not a describe a second: 2,000 held lanes, about 200
      * calls a second in all, and each lane still frees within a moment of its holder's close.
      */
     async awaitRunClosed({ workflowId, runId, forMs }: AwaitRunClosedInput): Promise<{ closed: boolean; status?: string }> {

@@ -45,8 +45,9 @@ const HISTORY_EVENTS_LIMIT = 5_000;
 
 /**
  * The holder's watch heartbeats once per long poll on its run's close (20 s, activities/lane.ts),
- * so it cannot use the 5 s of Runway's other long activities; a dead worker's watch is retried a
- * minute later, and a lane with nobody queued behind its holder waits on no one meanwhile.
+ * so it cannot use the 5 s of Runway's other long activities. The price: after a worker dies, its
+ * watches are retried on another worker a minute later, so a release queued behind a holder that
+ * ended in that minute waits up to a minute longer for its turn.
  */
 const WATCH_HEARTBEAT_TIMEOUT_MS = 60_000;
 
