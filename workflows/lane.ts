@@ -37,23 +37,16 @@ import {
   released,
 } from '../src/domain/lane';
 import { admitUpdate, type LaneAdmitted, type LaneInput, laneQuery, laneStopSignal, laneTurnSignal, passApprovalUpdate } from '../src/domain/lane-api';
+import { HEARTBEAT_TIMEOUT_MS } from './activity-options';
 
 /** One wait for the holder's run is at most this long; the lane then looks at its history size and waits again. */
 const HOLDER_WAIT_MS = 10 * 60_000;
 /** Continue as new well before Temporal's history limits (and its own suggestion). */
 const HISTORY_EVENTS_LIMIT = 5_000;
 
-/**
- * The holder's watch heartbeats once per long poll on its run's close (20 s, activities/lane.ts),
- * so it cannot use the 5 s of Runway's other long activities. The price: after a worker dies, its
- * watches are retried on another worker a minute later, so a release queued behind a holder that
- * ended in that minute waits up to a minute longer for its turn.
- */
-const WATCH_HEARTBEAT_TIMEOUT_MS = 60_000;
-
 const { awaitRunClosed } = proxyActivities<Pick<LaneActivities, 'awaitRunClosed'>>({
   startToCloseTimeout: HOLDER_WAIT_MS + 60_000,
-  heartbeatTimeout: WATCH_HEARTBEAT_TIMEOUT_MS,
+  heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
