@@ -4,17 +4,21 @@
  *   is started by the first record and a record is durable once this returns;
  * - `writeGitHubRecord`: the writer's one write, through the GitHub activities (all idempotent:
  *   a retry after a crash finds the record already written), reporting how many content-creating
- *   requests it made so the writer can keep to GitHub's limits.
+ *   requests it made so the writer can keep to GitHub's limits;
+ * - `takeParkedGitHubRecords`: a batch the writer parked during a long backlog, fetched back when
+ *   its turn comes.
  */
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { GITHUB_WRITE_BUDGET, type GitHubWriteBudget } from '../src/domain/github-write-budget';
 import {
   GITHUB_WRITER_WORKFLOW_TYPE,
+  gitHubRecordBatchQuery,
   type GitHubRecordRequest,
   gitHubRecordSignal,
   type GitHubWriterInput,
   gitHubWriterWorkflowId,
+  type QueuedGitHubRecord,
 } from '../src/domain/github-writer-api';
 import { nonRetryable } from './errors';
 import { createGitHubActivities, type GitHubApi, type WriteThrough } from './github';
@@ -51,6 +55,18 @@ export function createGitHubRecordActivities({ temporal, github, budget = GITHUB
       });
     },
 
+    /** A parked batch's records, for the writer whose turn they are (asked, not taken: the writer tells the batch to end once it has them). */
+    async takeParkedGitHubRecords({ workflowId }: { workflowId: string }): Promise<QueuedGitHubRecord[]> {
+      if (!temporal) throw nonRetryable('this worker has no Temporal client to fetch parked GitHub records', 'NotConfigured');
+      try {
+        return await temporal.workflow.getHandle(workflowId).query(gitHubRecordBatchQuery);
+      } catch (err) {
+        // Gone (terminated by hand, or past retention after ending): there is nothing left to fetch, and waiting would hold every record behind it.
+        if (err instanceof WorkflowNotFoundError) throw nonRetryable(`parked batch ${workflowId} is gone`, 'ParkedBatchGone');
+        throw err;
+      }
+    },
+
     async writeGitHubRecord({ request, deploymentId }: WriteGitHubRecordInput): Promise<WriteGitHubRecordResult> {
       // The writer spaces its writes; the requests inside one write (a create and its in-progress
       // status) are spaced here, each the budget's interval after the previous one was answered.
@@ -83,4 +99,4 @@ export function createGitHubRecordActivities({ temporal, github, budget = GITHUB
   };
 }
 
-export type GitHubRecordActivities = Pick<ReturnType<typeof createGitHubRecordActivities>, 'writeGitHubRecord'>;
+export type GitHubRecordActivities = Pick<ReturnType<typeof createGitHubRecordActivities>, 'writeGitHubRecord' | 'takeParkedGitHubRecords'>;

@@ -8,6 +8,10 @@
  * since the credential is shared; one GitHub refuses for good (permissions, a missing repository)
  * is dropped and counted. It knows each record's deployment id, so releases never wait for it.
  *
+ * A long backlog (hundreds of releases at GitHub's 500 writes an hour) is parked in batches, each
+ * held by a workflow of its own (workflows/github-record-batch.ts) and fetched back in order, so
+ * the state it carries stays within Temporal's payload limit however long the backlog grows.
+ *
  * It continues as new when its history grows or another Runway build becomes current, carrying
  * its queue, ids and recent writes, and ends
  * only when idle with no write left inside GitHub's hourly window (the next request starts it again).
@@ -18,17 +22,25 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   log,
   makeContinueAsNewFunc,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { GitHubRecordActivities } from '../activities/github-records';
 import { expectedRequests, GITHUB_WRITE_BUDGET, nextWriteAt, recentWrites, WRITE_WINDOW_MS } from '../src/domain/github-write-budget';
 import {
+  BATCH_FOLLOWS_CURRENT_BUILD_MEMO,
   deploymentRecordKey,
+  GITHUB_RECORD_BATCH_WORKFLOW_TYPE,
+  gitHubRecordBatchTakenSignal,
+  gitHubRecordBatchWorkflowId,
   gitHubRecordSignal,
   type GitHubWriterInput,
   type GitHubWriterState,
@@ -44,6 +56,18 @@ const REASONS_KEPT = 10;
 const IDLE_MS = 60_000;
 /** Continue as new past this many events (each write costs about ten). */
 const HISTORY_EVENTS_LIMIT = 4_000;
+/**
+ * Records per parked batch, and how many the writer holds itself before parking: at about 400 bytes
+ * a record, what it carries (under three batches' worth, and the ids) stays near 1 MB, inside
+ * Temporal's 2 MB payload limit, whatever the backlog.
+ */
+const PARK_BATCH = 500;
+
+const { takeParkedGitHubRecords } = proxyActivities<GitHubRecordActivities>({
+  startToCloseTimeout: '1 minute',
+  // A batch is there until taken; a failure to reach it (its worker restarting) is retried.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
 
 const { writeGitHubRecord } = proxyActivities<GitHubRecordActivities>({
   // One write activity makes up to a handful of requests, paced a second apart by the worker's client.
@@ -55,13 +79,19 @@ const { writeGitHubRecord } = proxyActivities<GitHubRecordActivities>({
 export async function githubWriter(input: GitHubWriterInput = {}): Promise<void> {
   const state: GitHubWriterState = input.state ?? { queue: [], ids: [], spent: [], written: 0, dropped: 0, droppedReasons: [] };
   const ids = new Map(state.ids);
+  const parked = (state.parked ??= []);
+  const later = (state.later ??= []);
+  const parkBatch = input.parkBatch ?? PARK_BATCH;
+  const parkedRecords = () => parked.reduce((sum, batch) => sum + batch.records, 0);
 
   setHandler(gitHubRecordSignal, ({ request, budget }) => {
-    state.queue.push({ ...request, queuedAtMs: Date.now() } as QueuedGitHubRecord);
+    // Once records are parked (or being parked), new ones go behind them, so every record keeps its place in line.
+    (parked.length > 0 || later.length > 0 ? later : state.queue).push({ ...request, queuedAtMs: Date.now() } as QueuedGitHubRecord);
     state.budget = budget;
   });
   setHandler(gitHubWriterQuery, () => ({
-    pending: state.queue.length,
+    pending: state.queue.length + parkedRecords() + later.length,
+    ...(parked.length > 0 ? { parked: parkedRecords() } : {}),
     ...(state.queue[0] ? { oldestQueuedAt: new Date(state.queue[0].queuedAtMs).toISOString() } : {}),
     written: state.written,
     dropped: state.dropped,
@@ -85,6 +115,11 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
 
   while (!timeToMove()) {
     state.spent = recentWrites(state.spent, Date.now());
+    await parkOverflow();
+    if (state.queue.length === 0 && (parked.length > 0 || later.length > 0)) {
+      await takeNextParked();
+      continue;
+    }
     if (state.queue.length === 0) {
       // Idle: wait for a request; end once no write counts against GitHub's hour any more.
       const idleMs = state.spent.length > 0 ? state.spent[0]!.atMs + WRITE_WINDOW_MS - Date.now() : IDLE_MS;
@@ -117,13 +152,65 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
   }
 
   await condition(allHandlersFinished);
+  await parkOverflow();
   state.ids = [...ids];
   // Signals that arrive while finishing keep the workflow open (Temporal refuses to close it with them unhandled).
-  if (state.queue.length === 0 && !timeToMove()) return;
+  if (state.queue.length === 0 && parked.length === 0 && later.length === 0 && !timeToMove()) return;
   const next: GitHubWriterInput = { ...input, state };
   // Unversioned workers (tests, dev) have no build to move to.
   if (workflowInfo().currentDeploymentVersion === undefined) await continueAsNew<typeof githubWriter>(next);
   await makeContinueAsNewFunc<typeof githubWriter>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(next);
+
+  /**
+   * Parks whole batches of what is beyond the writer's own share: once the queue holds two batches'
+   * worth, all but its first batch moves behind, into `later`, and `later` is parked a batch at a
+   * time, oldest first. Never needed below two batches' worth of backlog, so writers that never
+   * had one replay as before the patch.
+   */
+  async function parkOverflow(): Promise<void> {
+    if (parked.length === 0 && later.length === 0) {
+      if (state.queue.length < 2 * parkBatch || !patched('github-writer-parks-backlog')) return;
+      later.push(...state.queue.splice(parkBatch));
+    }
+    while (later.length >= parkBatch) {
+      const records = later.slice(0, parkBatch);
+      const workflowId = gitHubRecordBatchWorkflowId(workflowInfo().taskQueue, workflowInfo().firstExecutionRunId, (state.parkedSoFar ?? 0) + 1);
+      // Abandoned, not ended, when this run continues as new: the batch outlives the run that parked it.
+      await startChild(GITHUB_RECORD_BATCH_WORKFLOW_TYPE, {
+        workflowId,
+        args: [{ records }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        // An unversioned worker reports its build id with no deployment name.
+        memo: { [BATCH_FOLLOWS_CURRENT_BUILD_MEMO]: Boolean(workflowInfo().currentDeploymentVersion?.deploymentName) },
+        staticSummary: `${records.length} GitHub deployment records parked by the writer`,
+      });
+      later.splice(0, parkBatch);
+      state.parkedSoFar = (state.parkedSoFar ?? 0) + 1;
+      parked.push({ workflowId, records: records.length });
+      log.info('GitHub records parked', { workflowId, records: records.length, parked: parkedRecords() });
+    }
+  }
+
+  /** The oldest parked batch becomes the queue; after the last one, the records that came later follow. */
+  async function takeNextParked(): Promise<void> {
+    const batch = parked[0];
+    if (batch) {
+      try {
+        state.queue.push(...(await takeParkedGitHubRecords({ workflowId: batch.workflowId })));
+        // Ended by hand in the meantime: the records are here all the same.
+        await getExternalWorkflowHandle(batch.workflowId)
+          .signal(gitHubRecordBatchTakenSignal)
+          .catch(() => undefined);
+      } catch (err) {
+        state.dropped += batch.records;
+        state.droppedReasons.push(`${batch.records} parked records: ${failureMessage(err)}`);
+        state.droppedReasons.splice(0, Math.max(0, state.droppedReasons.length - REASONS_KEPT));
+        log.error('Parked GitHub records lost', { workflowId: batch.workflowId, records: batch.records, error: failureMessage(err) });
+      }
+      parked.shift();
+    }
+    if (parked.length === 0) state.queue.push(...later.splice(0));
+  }
 
   function remember(key: string, id: number) {
     ids.delete(key);

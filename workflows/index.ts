@@ -5,3 +5,4 @@ export { lane } from './lane';
 export { freeze } from './freeze';
 export { deliveryLedger } from './delivery-ledger';
 export { githubWriter } from './github-writer';
+export { githubRecordBatch } from './github-record-batch';

@@ -43,8 +43,25 @@ export interface GitHubRecordSignal {
   budget: GitHubWriteBudget;
 }
 
+/**
+ * Records the writer keeps out of its own state while a backlog is long: each batch is held by a
+ * small workflow of its own (`githubRecordBatch`), so what the writer carries across
+ * continue-as-new stays small however far GitHub's budget leaves it behind.
+ */
+export interface ParkedGitHubRecords {
+  workflowId: string;
+  records: number;
+}
+
 export interface GitHubWriterState {
+  /** Next to write, oldest first. */
   queue: QueuedGitHubRecord[];
+  /** Batches parked outside the writer, oldest first: all of them come after `queue`. */
+  parked?: ParkedGitHubRecords[];
+  /** Records asked for since the first batch was parked: they come after every parked batch. */
+  later?: QueuedGitHubRecord[];
+  /** How many batches this writer has ever parked (names the next one). */
+  parkedSoFar?: number;
   /** Deployment ids by deploymentRecordKey, oldest first (bounded). */
   ids: [string, number][];
   /** Finished writes still inside GitHub's hourly window. */
@@ -62,11 +79,30 @@ export interface GitHubWriterInput {
   state?: GitHubWriterState;
   /** Continue as new past this many history events (tests set it low). @default 4000 */
   historyLimit?: number;
+  /** Records per parked batch, and how many the writer keeps itself before it parks any (tests set it low). @default 500 */
+  parkBatch?: number;
+}
+
+export const GITHUB_RECORD_BATCH_WORKFLOW_TYPE = 'githubRecordBatch';
+
+/** Named by the writer's chain of runs (its first run's id) and a count, so a writer started again later never meets an old batch's name. */
+export function gitHubRecordBatchWorkflowId(taskQueue: string, writerChain: string, seq: number): string {
+  return `${gitHubWriterWorkflowId(taskQueue)}:parked:${writerChain}:${seq}`;
+}
+
+/** Memo key on a parked batch: true when the writer ran on a versioned worker, so the batch can follow the current build. */
+export const BATCH_FOLLOWS_CURRENT_BUILD_MEMO = 'followsCurrentBuild';
+
+export interface GitHubRecordBatchInput {
+  records: QueuedGitHubRecord[];
 }
 
 /** What `githubWriterQuery` answers: the queue's length and age, and what was written or dropped. */
 export interface GitHubWriterStatus {
+  /** Records not written yet, parked ones included. */
   pending: number;
+  /** Of those, how many are parked in batches outside the writer. */
+  parked?: number;
   /** When the oldest pending request was queued (ISO), if any. */
   oldestQueuedAt?: string;
   written: number;
@@ -77,3 +113,7 @@ export interface GitHubWriterStatus {
 
 export const gitHubRecordSignal = defineSignal<[GitHubRecordSignal]>('githubRecord');
 export const gitHubWriterQuery = defineQuery<GitHubWriterStatus>('githubWriterStatus');
+/** A parked batch's records, asked by the writer when their turn comes. */
+export const gitHubRecordBatchQuery = defineQuery<QueuedGitHubRecord[]>('githubRecordBatch');
+/** The writer has its records back: the batch ends. */
+export const gitHubRecordBatchTakenSignal = defineSignal('githubRecordBatchTaken');

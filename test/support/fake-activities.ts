@@ -226,6 +226,8 @@ export function createFakeActivities(options: FakeOptions = {}) {
       else await activities.restorePreviousDeployment(request.input);
       return { requests: 1 };
     },
+    // Records never queue up here (written as handed over), so nothing is ever parked.
+    takeParkedGitHubRecords: notFaked('takeParkedGitHubRecords'),
     async countCrashedTasks(input) {
       log('countCrashedTasks', input);
       return { crashed: 0, reasons: [] };

@@ -127,6 +127,46 @@ it('carries its queue and the deployment ids across continue-as-new', async () =
   }
 });
 
+it('parks a long backlog in batches outside its own state, and still writes every record in order, across continue-as-new', async () => {
+  sandbox.setScenario({ github: { writeLimits: LIMITS } });
+  const releases = [1, 2, 3, 4, 5].map((n) => `release-checkout-${String(n).repeat(12)}`);
+  const parkBatch = 3;
+  await withWriterWorkers(async (taskQueue) => {
+    const perRelease = releases.map(releaseRecords);
+    // Twenty records handed over faster than they can be written (one write at least 300 ms apart),
+    // with batches of three and a history limit that makes the writer move to a new run while some are parked.
+    for (let step = 0; step < 4; step++) for (const records of perRelease) await hand(taskQueue, records[step]!, { parkBatch, historyLimit: 60 });
+    let parkedSeen = 0;
+    for (let i = 0; i < 100 && parkedSeen === 0; i++) {
+      parkedSeen = (await gitHubWriterStatus(temporal.client, taskQueue))?.parked ?? 0;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(parkedSeen).toBeGreaterThanOrEqual(parkBatch);
+    const status = await untilGitHubRecordsWritten(temporal.client, taskQueue, { timeoutMs: 90_000 });
+    expect(status).toMatchObject({ pending: 0, written: 20, dropped: 0 });
+
+    // Every run started with a small carried state: its own share, never the whole backlog.
+    const carried: number[] = [];
+    for await (const run of temporal.client.workflow.list({ query: `WorkflowId = '${gitHubWriterWorkflowId(taskQueue)}'` })) {
+      const history = await temporal.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+      const data = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+      const input = JSON.parse(Buffer.from(data!).toString()) as GitHubWriterInput;
+      if (input.state) carried.push(input.state.queue.length + (input.state.later?.length ?? 0));
+    }
+    expect(carried.length).toBeGreaterThan(0);
+    expect(Math.max(...carried)).toBeLessThan(3 * parkBatch);
+    // Each parked batch was fetched back and ended.
+    const batches = [];
+    for await (const batch of temporal.client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND WorkflowType = 'githubRecordBatch'` })) batches.push(batch);
+    expect(batches.length).toBeGreaterThan(0);
+    for (const batch of batches) expect((await temporal.client.workflow.getHandle(batch.workflowId).describe()).status.name).toBe('COMPLETED');
+  });
+  for (const id of releases) {
+    expect(statesOf(id, 'staging')).toEqual([['in_progress', 'success']]);
+    expect(statesOf(id, 'production')).toEqual([['in_progress', 'success']]);
+  }
+});
+
 it('answers that nothing waits when no record was ever handed over', async () => {
   expect(await gitHubWriterStatus(temporal.client, uniqueId('no-writer'))).toBeUndefined();
 });
