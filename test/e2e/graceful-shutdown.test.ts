@@ -30,7 +30,7 @@ async function outcomeOf(id: string) {
   const ended = await untilRelease(rig.client, id, (s) => s.result !== undefined, OUTCOME_WAIT_MS).catch(async (err: Error) => {
     const status = await rig.client.workflow.getHandle(id).query(statusQuery).catch(() => undefined);
     const waiting = await describeStuckRelease(rig.client, id, { taskQueue: rig.stack.env.RUNWAY_TASK_QUEUE!, service: 'checkout' });
-    throw new Error(`${err.message}; last stage ${status?.stage ?? '?'}: ${status?.history.at(-1)?.message ?? '?'}\n${waiting}`);
+    throw new Error(`${err.message}; last stage ${status?.stage ?? '?'}: ${status?.history.at(-1)?.message ?? '?'}\n${waiting}\n${rig.fleet.outputTails()}`);
   });
   expect(ended.result).toBeDefined();
   return releaseOutcome(rig.client.workflow.getHandle(id));

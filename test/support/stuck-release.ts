@@ -14,8 +14,18 @@ async function pendingWork(client: Client, workflowId: string): Promise<string> 
     );
     const task = raw.pendingWorkflowTask ? [`workflow task state ${raw.pendingWorkflowTask.state} attempt ${raw.pendingWorkflowTask.attempt}`] : [];
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
-    const tail = (history.events ?? []).slice(-8).map((e) => `${e.eventId}:${e.eventType}`);
-    return `${workflowId} ${status.name}: ${[...activities, ...task].join('; ') || 'nothing pending'}; last events ${tail.join(' ')}`;
+    const events = history.events ?? [];
+    const tail = events.slice(-8).map((e) => `${e.eventId}:${e.eventType}`);
+    // Why its workflow tasks failed or timed out, if they did: the worker's own words, the last three.
+    const taskTroubles = events
+      .flatMap((e) => {
+        const failed = e.workflowTaskFailedEventAttributes;
+        if (failed) return [`${e.eventId}: task failed (cause ${failed.cause}) on ${failed.identity}: ${failed.failure?.message ?? '?'}`];
+        const timedOut = e.workflowTaskTimedOutEventAttributes;
+        return timedOut ? [`${e.eventId}: task timed out (${timedOut.timeoutType})`] : [];
+      })
+      .slice(-3);
+    return [`${workflowId} ${status.name}: ${[...activities, ...task].join('; ') || 'nothing pending'}; last events ${tail.join(' ')}`, ...taskTroubles].join('\n  ');
   } catch (err) {
     return `${workflowId}: ${(err as Error).message}`;
   }

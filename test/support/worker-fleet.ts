@@ -27,6 +27,13 @@ export class WorkerFleet {
   async killAll(): Promise<void> {
     await Promise.all(this.workers.map((w) => this.kill(w)));
   }
+
+  /** The last lines each worker wrote, for a test's failure message: which worker held what, and what it said last. */
+  outputTails(lines = 15): string {
+    return this.workers
+      .map((w, i) => `worker ${i + 1} (pid ${w.child.pid}, ${w.child.exitCode === null && w.child.signalCode === null ? 'running' : `exited ${w.child.exitCode ?? w.child.signalCode}`}):\n${w.output().trimEnd().split('\n').slice(-lines).join('\n')}`)
+      .join('\n');
+  }
 }
 
 /** Polls a release's status until `predicate` holds; tolerates moments with no worker to answer. */
