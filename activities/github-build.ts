@@ -13,6 +13,7 @@ import { Context, heartbeat } from '@temporalio/activity';
 import { FailureType, nonRetryable } from './errors';
 import { callGitHub, GitHubFailureType, GitHubPermission, gitHubFailure } from './github-errors';
 import { type GitHubApi, splitRepo } from './github';
+import type { WaitForGitHubWriteSlot } from './github-records';
 
 export interface GitHubBuildOptions {
   /** How often waits poll GitHub. @default 5000 */
@@ -135,7 +136,16 @@ function refusedRunDetails(err: unknown): boolean {
   return (e.status === 400 || e.status === 422) && /return_run_details/.test(e.message ?? '');
 }
 
-export function createGitHubBuildActivities({ github, options = {} }: { github: GitHubApi; options?: GitHubBuildOptions }) {
+export function createGitHubBuildActivities({
+  github,
+  options = {},
+  waitForWriteSlot,
+}: {
+  github: GitHubApi;
+  options?: GitHubBuildOptions;
+  /** The installation's shared write budget (activities/github-records.ts); absent, dispatches are paced by this worker's client only. */
+  waitForWriteSlot?: WaitForGitHubWriteSlot;
+}) {
   const pollIntervalMs = options.pollIntervalMs ?? 5000;
   const findRunTimeoutMs = options.findRunTimeoutMs ?? 60_000;
   const actionsRead = (repo: string, action: string, workflow?: string) => ({
@@ -260,6 +270,8 @@ export function createGitHubBuildActivities({ github, options = {} }: { github: 
         throw runNotFound(resumed.dispatchedAt, 'an earlier attempt');
       }
 
+      // A dispatch is a content-creating write: it takes its turn in the budget every worker shares.
+      await waitForWriteSlot?.(`dispatching ${input.workflow} for ${input.releaseId}`);
       const dispatchedAt = Date.now();
       heartbeat({ dispatchedAt });
       const dispatchCall = { action: `dispatching ${input.workflow} for ${input.version}`, repo: input.repo, permission: GitHubPermission.actionsWrite, notFoundHint: `workflow ${input.workflow}` };

@@ -6,10 +6,12 @@
  *   a retry after a crash finds the record already written), reporting how many content-creating
  *   requests it made so the writer can keep to GitHub's limits;
  * - `takeParkedGitHubRecords`: a batch the writer parked during a long backlog, fetched back when
- *   its turn comes.
+ *   its turn comes;
+ * - `createGitHubWriteSlots`: not an activity but what one calls before a write it must see
+ *   answered (a build dispatch): a slot in the same budget, granted ahead of the records.
  */
 import { Context } from '@temporalio/activity';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { GITHUB_WRITE_BUDGET, type GitHubWriteBudget } from '../src/domain/github-write-budget';
 import {
   GITHUB_WRITER_WORKFLOW_TYPE,
@@ -18,6 +20,7 @@ import {
   gitHubRecordSignal,
   type GitHubWriterInput,
   gitHubWriterWorkflowId,
+  gitHubWriteSlotUpdate,
   type QueuedGitHubRecord,
 } from '../src/domain/github-writer-api';
 import { nonRetryable } from './errors';
@@ -41,6 +44,53 @@ async function sleep(ms: number): Promise<void> {
   if (ms > 0) await Context.current().sleep(ms);
 }
 
+/** The writer's summary in the Web UI, whoever starts it. */
+const WRITER_SUMMARY = 'GitHub deployment records of this installation, at GitHub’s pace';
+
+/** Waits until the installation's budget has room for one write the caller sends at once (see createGitHubWriteSlots). */
+export type WaitForGitHubWriteSlot = (purpose: string) => Promise<void>;
+
+/** How often a slot asked for of a writer run that is closing down is asked again, and how many times. */
+const CLOSING_RETRY_MS = 500;
+const CLOSING_RETRIES = 60;
+
+/**
+ * For a write a release waits on (a build dispatch), from inside its activity: asks the
+ * installation's GitHub writer for a slot in the shared budget (update-with-start, so the writer
+ * is started if idle) and waits for it, heartbeating; cancelled with the activity. A writer run
+ * that is continuing as new refuses; the next run is asked.
+ */
+export function createGitHubWriteSlots({ temporal, budget = GITHUB_WRITE_BUDGET }: { temporal: Client; budget?: GitHubWriteBudget }): WaitForGitHubWriteSlot {
+  return async (purpose) => {
+    const ctx = Context.current();
+    const taskQueue = ctx.info.taskQueue;
+    const beating = setInterval(() => ctx.heartbeat({ waitingForWriteSlot: purpose }), 1000);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const start = new WithStartWorkflowOperation(GITHUB_WRITER_WORKFLOW_TYPE, {
+          workflowId: gitHubWriterWorkflowId(taskQueue),
+          taskQueue,
+          args: [{} satisfies GitHubWriterInput],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          staticSummary: WRITER_SUMMARY,
+        });
+        try {
+          await temporal.connection.withAbortSignal(ctx.cancellationSignal, () =>
+            temporal.workflow.executeUpdateWithStart(gitHubWriteSlotUpdate, { args: [{ purpose, budget }], startWorkflowOperation: start }),
+          );
+          return;
+        } catch (err) {
+          const closing = err instanceof WorkflowUpdateFailedError && /closing down/.test(err.cause?.message ?? '');
+          if (!closing || attempt >= CLOSING_RETRIES) throw err;
+          await ctx.sleep(CLOSING_RETRY_MS);
+        }
+      }
+    } finally {
+      clearInterval(beating);
+    }
+  };
+}
+
 export function createGitHubRecordActivities({ temporal, github, budget = GITHUB_WRITE_BUDGET }: { temporal?: Client; github: GitHubApi; budget?: GitHubWriteBudget }) {
   return {
     async queueGitHubRecord({ taskQueue, request }: { taskQueue: string; request: GitHubRecordRequest }): Promise<void> {
@@ -51,7 +101,7 @@ export function createGitHubRecordActivities({ temporal, github, budget = GITHUB
         args: [{} satisfies GitHubWriterInput],
         signal: gitHubRecordSignal,
         signalArgs: [{ request, budget }],
-        staticSummary: 'GitHub deployment records of this installation, at GitHub’s pace',
+        staticSummary: WRITER_SUMMARY,
       });
     },
 

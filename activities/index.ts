@@ -14,7 +14,7 @@ import { createEcsNativeActivities } from './ecs-native';
 import { createEcsTaskActivities } from './ecs-tasks';
 import { createGitHubActivities, type GitHubApi } from './github';
 import { createGitHubBuildActivities, type GitHubBuildOptions } from './github-build';
-import { createGitHubRecordActivities } from './github-records';
+import { createGitHubRecordActivities, createGitHubWriteSlots } from './github-records';
 import type { GitHubWriteBudget } from '../src/domain/github-write-budget';
 import { createSentryActivities, type SentryApi } from './sentry';
 import { createSlackActivities, type SlackApi } from './slack';
@@ -74,7 +74,11 @@ export function createActivities(clients: ActivityClients) {
     ...createSlackActivities({ slack: clients.slack }),
     ...createGitHubActivities({ github: clients.github }),
     ...createGitHubRecordActivities({ temporal: clients.temporal, github: clients.github, budget: clients.githubWriteBudget }),
-    ...createGitHubBuildActivities({ github: clients.github, options: clients.githubOptions }),
+    ...createGitHubBuildActivities({
+      github: clients.github,
+      options: clients.githubOptions,
+      ...(clients.temporal ? { waitForWriteSlot: createGitHubWriteSlots({ temporal: clients.temporal, budget: clients.githubWriteBudget }) } : {}),
+    }),
     ...createSentryActivities({ sentry: clients.sentry ?? createSentryClient({}) }),
     ...createWebhookActivities({ secret: clients.webhookSecret, fetch: clients.fetch }),
     ...createDecisionProofActivities(clients.decisionKeys ?? TRUSTED_DECISIONS),

@@ -7,6 +7,8 @@
  * for now (rate limits, outages) is retried for as long as it takes, holding the queue behind it,
  * since the credential is shared; one GitHub refuses for good (permissions, a missing repository)
  * is dropped and counted. It knows each record's deployment id, so releases never wait for it.
+ * Writes a release does wait for (build dispatches) ask it for a slot in the same budget, and
+ * are granted ahead of the queued records.
  *
  * A long backlog (hundreds of releases at GitHub's 500 writes an hour) is parked in batches, each
  * held by a workflow of its own (workflows/github-record-batch.ts) and fetched back in order, so
@@ -43,6 +45,7 @@ import {
   gitHubRecordBatchWorkflowId,
   gitHubRecordSignal,
   type GitHubWriterInput,
+  gitHubWriteSlotUpdate,
   type GitHubWriterState,
   gitHubWriterQuery,
   type QueuedGitHubRecord,
@@ -84,6 +87,29 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
   const parkBatch = input.parkBatch ?? PARK_BATCH;
   const parkedRecords = () => parked.reduce((sum, batch) => sum + batch.records, 0);
 
+  // Build dispatches: a write the release waits for, so it goes ahead of the queued records, in the same budget.
+  const slotWaiters: { ticket: number; purpose: string }[] = [];
+  const grantedTickets = new Set<number>();
+  let ticketsIssued = 0;
+  /** Set once this run stops granting (continuing as new or ending): a slot asked for then is asked again of the next run. */
+  let closingDown = false;
+  setHandler(
+    gitHubWriteSlotUpdate,
+    async ({ purpose, budget }) => {
+      state.budget = budget;
+      const ticket = ++ticketsIssued;
+      slotWaiters.push({ ticket, purpose });
+      await condition(() => grantedTickets.has(ticket));
+      grantedTickets.delete(ticket);
+    },
+    {
+      validator: ({ purpose }) => {
+        if (closingDown) throw new Error('this GitHub writer run is closing down: ask again');
+        if (typeof purpose !== 'string' || purpose === '') throw new Error('githubWriteSlot: purpose is required');
+      },
+    },
+  );
+
   setHandler(gitHubRecordSignal, ({ request, budget }) => {
     // Once records are parked (or being parked), new ones go behind them, so every record keeps its place in line.
     (parked.length > 0 || later.length > 0 ? later : state.queue).push({ ...request, queuedAtMs: Date.now() } as QueuedGitHubRecord);
@@ -97,6 +123,8 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
     dropped: state.dropped,
     droppedReasons: state.droppedReasons,
     ...(state.budget ? { budget: state.budget } : {}),
+    ...(slotWaiters.length > 0 ? { slotsWaiting: slotWaiters.length } : {}),
+    ...(state.slotsGranted ? { slotsGranted: state.slotsGranted } : {}),
   }));
 
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_LIMIT;
@@ -115,6 +143,7 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
 
   while (!timeToMove()) {
     state.spent = recentWrites(state.spent, Date.now());
+    await grantSlots();
     await parkOverflow();
     if (state.queue.length === 0 && (parked.length > 0 || later.length > 0)) {
       await takeNextParked();
@@ -123,7 +152,7 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
     if (state.queue.length === 0) {
       // Idle: wait for a request; end once no write counts against GitHub's hour any more.
       const idleMs = state.spent.length > 0 ? state.spent[0]!.atMs + WRITE_WINDOW_MS - Date.now() : IDLE_MS;
-      const woke = await condition(() => state.queue.length > 0 || timeToMove(), Math.max(1000, idleMs));
+      const woke = await condition(() => state.queue.length > 0 || slotWaiters.length > 0 || timeToMove(), Math.max(1000, idleMs));
       if (!woke && state.spent.length === 0) break;
       continue;
     }
@@ -136,7 +165,8 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
       // This run never deployed there: there is nothing to put right.
     } else {
       const wait = nextWriteAt(state.spent, Date.now(), state.budget ?? GITHUB_WRITE_BUDGET, expectedRequests(request)) - Date.now();
-      if (wait > 0) await sleep(wait);
+      // A build dispatch asking meanwhile goes first; this record waits for its next turn.
+      if (wait > 0 && (await condition(() => slotWaiters.length > 0, wait))) continue;
       try {
         const result = await writeGitHubRecord({ request, ...(deploymentId !== undefined ? { deploymentId } : {}) });
         state.spent.push({ atMs: Date.now(), requests: Math.max(1, result.requests) });
@@ -151,6 +181,8 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
     state.queue.shift();
   }
 
+  closingDown = true;
+  await grantSlots();
   await condition(allHandlersFinished);
   await parkOverflow();
   state.ids = [...ids];
@@ -188,6 +220,25 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
       state.parkedSoFar = (state.parkedSoFar ?? 0) + 1;
       parked.push({ workflowId, records: records.length });
       log.info('GitHub records parked', { workflowId, records: records.length, parked: parkedRecords() });
+    }
+  }
+
+  /**
+   * Grants the waiting build dispatches their writes, oldest first, each when the budget has room.
+   * The writer cannot see when GitHub answers a dispatch, so a slot counts as a write answered one
+   * interval after its grant: the next write of either kind waits two intervals.
+   */
+  async function grantSlots(): Promise<void> {
+    while (slotWaiters.length > 0) {
+      const budget = state.budget ?? GITHUB_WRITE_BUDGET;
+      state.spent = recentWrites(state.spent, Date.now());
+      const wait = nextWriteAt(state.spent, Date.now(), budget, 1) - Date.now();
+      if (wait > 0) await sleep(wait);
+      const { ticket, purpose } = slotWaiters.shift()!;
+      state.spent.push({ atMs: Date.now() + budget.minIntervalMs, requests: 1 });
+      state.slotsGranted = (state.slotsGranted ?? 0) + 1;
+      grantedTickets.add(ticket);
+      log.info('GitHub write slot granted', { purpose, waiting: slotWaiters.length });
     }
   }
 

@@ -21,6 +21,8 @@ export interface BenchServiceOverride {
   strategy?: ProductionStrategyName;
   /** This service's post-release watch, instead of the bench's `verify`. */
   verify?: string | number;
+  /** `dispatch`: Runway runs the build (`build.yml` on the sandbox's GitHub) instead of trusting CI's checks. */
+  build?: 'checks' | 'dispatch';
 }
 
 export interface BenchTiming {
@@ -76,8 +78,8 @@ export function benchConfig(sandboxUrl: string, services: string[], timing: Benc
         bake,
         analysis: { interval: timing.analysisInterval ?? (isZero(bake) ? '1s' : bake), failureLimit: 1, thresholds: { minRequests: 1 } },
       },
-      // CI has built the image: benches measure Runway's own path, not a build's poll interval.
-      build: { mode: 'checks' },
+      // CI has built the image (unless asked): benches measure Runway's own path, not a build's poll interval.
+      build: timing.perService?.[name]?.build === 'dispatch' ? { mode: 'dispatch', workflow: 'build.yml' } : { mode: 'checks' },
       deployTimeout: '2m',
       ...(verifyOf(name) !== undefined ? { verify: { duration: verifyOf(name) } } : {}),
     },

@@ -6,7 +6,7 @@
  * and go on at once: a record is late under load, never lost, and never holds up a release or a
  * rollback. Imported by workflows, activities and clients. Deterministic: no I/O here.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CreateDeploymentInput, RestorePreviousDeploymentInput, SetDeploymentStatusInput } from './deployment-records';
 import type { GitHubWriteBudget, WriteSpent } from './github-write-budget';
 
@@ -72,6 +72,8 @@ export interface GitHubWriterState {
   dropped: number;
   /** The latest few reasons for dropping, newest last. */
   droppedReasons: string[];
+  /** Write slots granted to build dispatches over the writer's life. */
+  slotsGranted?: number;
 }
 
 export interface GitHubWriterInput {
@@ -109,6 +111,9 @@ export interface GitHubWriterStatus {
   dropped: number;
   droppedReasons: string[];
   budget?: GitHubWriteBudget;
+  /** Build dispatches waiting for a write slot now, and slots granted so far. */
+  slotsWaiting?: number;
+  slotsGranted?: number;
 }
 
 export const gitHubRecordSignal = defineSignal<[GitHubRecordSignal]>('githubRecord');
@@ -117,3 +122,17 @@ export const gitHubWriterQuery = defineQuery<GitHubWriterStatus>('githubWriterSt
 export const gitHubRecordBatchQuery = defineQuery<QueuedGitHubRecord[]>('githubRecordBatch');
 /** The writer has its records back: the batch ends. */
 export const gitHubRecordBatchTakenSignal = defineSignal('githubRecordBatchTaken');
+
+/**
+ * A write a release needs answered before it can go on (a build dispatch), asking for its place in
+ * the installation's budget. Granted ahead of the queued records (they are late by design; the
+ * release is waiting), answered when the write may be sent; the caller sends it at once.
+ */
+export interface GitHubWriteSlotRequest {
+  /** What the write is, for the log and the query. */
+  purpose: string;
+  /** The caller's budget (the latest one sent wins, as with records). */
+  budget: GitHubWriteBudget;
+}
+
+export const gitHubWriteSlotUpdate = defineUpdate<void, [GitHubWriteSlotRequest]>('githubWriteSlot');

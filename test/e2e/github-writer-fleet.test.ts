@@ -4,8 +4,9 @@
  * GitHub enforcing secondary limits on content-creating requests (scaled down so the test is
  * short: 200 ms apart, 60 a minute) and the workers' RUNWAY_GITHUB_WRITE_BUDGET set to the same.
  * Every release's staging and production records end as GitHub should show them and the sandbox
- * refused no write: the writer paced all four workers as one. Builds are CI's (build.mode checks),
- * so every write is a deployment record.
+ * refused no write: the writer paced all four workers as one. Half the services have Runway
+ * dispatch their build (build.mode dispatch): those dispatches, sent by whichever worker runs the
+ * release, take write slots from the same writer, so they are inside the same limits.
  */
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -40,7 +41,8 @@ afterAll(async () => {
 
 it('four workers write every release’s records within GitHub’s limits, none lost', async () => {
   const services = benchServiceNames(RELEASES, 'gw');
-  const timing = { bake: '0s' };
+  // Every other service dispatches its build.
+  const timing = { bake: '0s', perService: Object.fromEntries(services.filter((_, i) => i % 2 === 0).map((service) => [service, { build: 'dispatch' as const }])) };
   const placeholder = benchConfig('http://127.0.0.1:1', services, timing).config;
   sandbox = await startSandbox({ port: 0, services: sandboxSeed(placeholder), metricsTargets: sandboxMetricsTargets(placeholder), deploymentDelayMs: 300 });
   sandbox.setScenario({ github: { writeLimits: LIMITS } });
@@ -73,7 +75,8 @@ it('four workers write every release’s records within GitHub’s limits, none 
   expect(outcomes.map((o) => o.result)).toEqual(ids.map(() => 'released'));
 
   const writer = await untilGitHubRecordsWritten(temporal.client, taskQueue, { timeoutMs: 120_000 });
-  expect(writer).toMatchObject({ pending: 0, dropped: 0 });
+  // One write slot per dispatched build.
+  expect(writer).toMatchObject({ pending: 0, dropped: 0, slotsGranted: RELEASES / 2 });
   // Two creates and two successes per release.
   expect(writer?.written).toBe(4 * RELEASES);
 
@@ -85,7 +88,10 @@ it('four workers write every release’s records within GitHub’s limits, none 
     }
   }
   expect(github.writes.refused).toBe(0);
-  expect(github.writes.accepted).toBeGreaterThanOrEqual(6 * RELEASES);
+  // Six record writes per release (a create is two requests), and the dispatches.
+  expect(github.writes.accepted).toBeGreaterThanOrEqual(6 * RELEASES + RELEASES / 2);
+  const runs = (sandbox.state() as { github: { workflowRuns: { repository?: string; repo?: string }[] } }).github.workflowRuns;
+  expect(runs).toHaveLength(RELEASES / 2);
   // The writer's writes ran on several workers: the pace held across processes, not inside one.
   const history = await temporal.client.workflow.getHandle(gitHubWriterWorkflowId(taskQueue)).fetchHistory();
   const identities = new Set((history.events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes?.identity ? [e.activityTaskStartedEventAttributes.identity] : [])));

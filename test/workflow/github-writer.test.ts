@@ -6,13 +6,16 @@
  * now is retried until it lands (late, not lost); one it refuses for good is dropped and counted
  * without holding up the rest; the queue and the deployment ids survive continue-as-new.
  */
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createGitHubRecordActivities } from '../../activities/github-records';
+import { createGitHubBuildActivities } from '../../activities/github-build';
+import { createGitHubRecordActivities, createGitHubWriteSlots } from '../../activities/github-records';
 import type { GitHubWriteBudget } from '../../src/domain/github-write-budget';
 import { type DeploymentRecordKey, type GitHubRecordRequest, gitHubRecordSignal, type GitHubWriterInput, gitHubWriterWorkflowId } from '../../src/domain/github-writer-api';
 import { gitHubWriterStatus, untilGitHubRecordsWritten } from '../../src/release-client/github-records';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import type { GitHubDeployment } from '../../src/sandbox/github/emulator';
+import { quietLogger } from '../support/activity-env';
 import { gitHubClient } from '../support/sandbox-clients';
 import { testNativeConnection, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 
@@ -165,6 +168,39 @@ it('parks a long backlog in batches outside its own state, and still writes ever
     expect(statesOf(id, 'staging')).toEqual([['in_progress', 'success']]);
     expect(statesOf(id, 'production')).toEqual([['in_progress', 'success']]);
   }
+});
+
+it('grants build dispatches a write slot ahead of the queued records, in the same budget', async () => {
+  sandbox.setScenario({ github: { writeLimits: LIMITS } });
+  const releases = ['release-checkout-aaaaaaaaaaaa', 'release-checkout-bbbbbbbbbbbb', 'release-checkout-cccccccccccc'];
+  await withWriterWorkers(async (taskQueue) => {
+    // A backlog of records, then three builds dispatched from elsewhere (other workers' activities) while it is written.
+    for (const request of releases.flatMap(releaseRecords)) await hand(taskQueue, request);
+    const build = createGitHubBuildActivities({
+      github: gitHubClient(sandbox),
+      options: { pollIntervalMs: 100 },
+      waitForWriteSlot: createGitHubWriteSlots({ temporal: temporal.client, budget: LIMITS }),
+    });
+    const dispatches = await Promise.all(
+      releases.map((releaseId, i) =>
+        new MockActivityEnvironment({ taskQueue }, { logger: quietLogger }).run(build.dispatchBuild, {
+          repo: REPO,
+          workflow: 'build.yml',
+          ref: 'main',
+          version: `${i}`.repeat(40),
+          releaseId,
+        }),
+      ),
+    );
+    expect(dispatches.map((d) => (d as { dispatched: boolean }).dispatched)).toEqual([true, true, true]);
+    // The dispatches did not wait for the backlog: records were still waiting when the last was answered.
+    expect((await gitHubWriterStatus(temporal.client, taskQueue))?.pending).toBeGreaterThan(0);
+    const status = await untilGitHubRecordsWritten(temporal.client, taskQueue, { timeoutMs: 60_000 });
+    expect(status).toMatchObject({ pending: 0, written: 12, dropped: 0, slotsGranted: 3 });
+  });
+  // Dispatches and records together kept to the secondary limits the sandbox enforces: nothing refused.
+  expect(writesCount().refused).toBe(0);
+  expect((sandbox.state() as { github: { workflowRuns: unknown[] } }).github.workflowRuns).toHaveLength(3);
 });
 
 it('answers that nothing waits when no record was ever handed over', async () => {
