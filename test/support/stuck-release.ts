@@ -6,11 +6,18 @@
 import type { Client } from '@temporalio/client';
 import { laneWorkflowId } from '../../src/domain/lane-api';
 
+/** A failure and its causes, innermost last ("Workflow Update failed" alone does not say why). */
+function failureChain(failure: { message?: string | null; cause?: unknown } | null | undefined): string {
+  const messages: string[] = [];
+  for (let f = failure; f && messages.length < 5; f = f.cause as typeof failure) messages.push(f.message ?? '?');
+  return messages.join(' ← ');
+}
+
 async function pendingWork(client: Client, workflowId: string): Promise<string> {
   try {
     const { raw, status } = await client.workflow.getHandle(workflowId).describe();
     const activities = (raw.pendingActivities ?? []).map(
-      (a) => `${a.activityType?.name} attempt ${a.attempt} state ${a.state}${a.lastFailure?.message ? ` (last failure: ${a.lastFailure.message})` : ''}${a.lastWorkerIdentity ? ` on ${a.lastWorkerIdentity}` : ''}`,
+      (a) => `${a.activityType?.name} attempt ${a.attempt} state ${a.state}${a.lastFailure ? ` (last failure: ${failureChain(a.lastFailure)})` : ''}${a.lastWorkerIdentity ? ` on ${a.lastWorkerIdentity}` : ''}`,
     );
     const task = raw.pendingWorkflowTask ? [`workflow task state ${raw.pendingWorkflowTask.state} attempt ${raw.pendingWorkflowTask.attempt}`] : [];
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
@@ -20,7 +27,7 @@ async function pendingWork(client: Client, workflowId: string): Promise<string> 
     const taskTroubles = events
       .flatMap((e) => {
         const failed = e.workflowTaskFailedEventAttributes;
-        if (failed) return [`${e.eventId}: task failed (cause ${failed.cause}) on ${failed.identity}: ${failed.failure?.message ?? '?'}`];
+        if (failed) return [`${e.eventId}: task failed (cause ${failed.cause}) on ${failed.identity}: ${failureChain(failed.failure)}`];
         const timedOut = e.workflowTaskTimedOutEventAttributes;
         return timedOut ? [`${e.eventId}: task timed out (${timedOut.timeoutType})`] : [];
       })
