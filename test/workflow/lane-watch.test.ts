@@ -4,6 +4,7 @@
  * flight, each holding its lane while it waits hours for approval, one describe a second per lane
  * was 2,000 calls a second against the server (issue 20).
  */
+import { getEventListeners } from 'node:events';
 import { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createLaneActivities } from '../../activities/lane';
@@ -36,13 +37,33 @@ it('learns that its holder closed from the server, asking it only once per wait 
 });
 
 it('gives up at its deadline with the run still open, so the lane can look at its own history and wait again', async () => {
-  const { awaitRunClosed } = createLaneActivities({ temporal: temporal.client, options: { waitMs: 200 } });
+  // The watch's long polls, counted on their way to the server.
+  let historyCalls = 0;
+  const service = temporal.client.workflowService;
+  const countingService = new Proxy(service, {
+    get: (target, property, receiver) =>
+      property === 'getWorkflowExecutionHistory'
+        ? (request: Parameters<typeof service.getWorkflowExecutionHistory>[0]) => (historyCalls++, target.getWorkflowExecutionHistory(request))
+        : Reflect.get(target, property, receiver),
+  });
+  const counting = new Proxy(temporal.client, { get: (target, property, receiver) => (property === 'workflowService' ? countingService : Reflect.get(target, property, receiver)) });
+  // Each long poll is answered empty a second before its 2.5 s deadline, as the real 20 s ones are.
+  const { awaitRunClosed } = createLaneActivities({ temporal: counting, options: { waitMs: 2500 } });
   await withWorker(createFakeActivities({ laneFree: true }).activities, async (taskQueue) => {
     const holder = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
     await untilStage(holder, 'awaiting-approval');
     const { runId } = await holder.describe();
-    const result = await new MockActivityEnvironment(undefined, { logger: quietLogger }).run(awaitRunClosed, { workflowId: holder.workflowId, runId: runId!, forMs: 1000 });
+    const env = new MockActivityEnvironment(undefined, { logger: quietLogger });
+    const result = await env.run(awaitRunClosed, { workflowId: holder.workflowId, runId: runId!, forMs: 6000 });
     expect(result).toEqual({ closed: false });
+    // Two or three long polls in those six seconds, one call each. Before, `handle.result()` asked
+    // again at once after each empty answer, with under a second of its deadline left, which the
+    // server answers at once: about 170 calls a second per held lane until the deadline.
+    expect(historyCalls).toBeGreaterThanOrEqual(2);
+    expect(historyCalls).toBeLessThanOrEqual(4);
+    // And none left a listener on the activity's own signal (the client never removes the one it
+    // adds per call, and a watch lives for hours: each kept its call alive).
+    expect(getEventListeners(env.context.cancellationSignal, 'abort')).toHaveLength(0);
     await holder.terminate('test: done');
   });
 });
