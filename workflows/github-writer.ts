@@ -206,7 +206,7 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
     }
     while (later.length >= parkBatch) {
       const records = later.slice(0, parkBatch);
-      const workflowId = gitHubRecordBatchWorkflowId(workflowInfo().taskQueue, workflowInfo().firstExecutionRunId, (state.parkedSoFar ?? 0) + 1);
+      const workflowId = gitHubRecordBatchWorkflowId(workflowInfo().workflowId, workflowInfo().firstExecutionRunId, (state.parkedSoFar ?? 0) + 1);
       // Abandoned, not ended, when this run continues as new: the batch outlives the run that parked it.
       await startChild(GITHUB_RECORD_BATCH_WORKFLOW_TYPE, {
         workflowId,

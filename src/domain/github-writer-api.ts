@@ -88,8 +88,8 @@ export interface GitHubWriterInput {
 export const GITHUB_RECORD_BATCH_WORKFLOW_TYPE = 'githubRecordBatch';
 
 /** Named by the writer's chain of runs (its first run's id) and a count, so a writer started again later never meets an old batch's name. */
-export function gitHubRecordBatchWorkflowId(taskQueue: string, writerChain: string, seq: number): string {
-  return `${gitHubWriterWorkflowId(taskQueue)}:parked:${writerChain}:${seq}`;
+export function gitHubRecordBatchWorkflowId(writerWorkflowId: string, writerChain: string, seq: number): string {
+  return `${writerWorkflowId}:parked:${writerChain}:${seq}`;
 }
 
 /** Memo key on a parked batch: true when the writer ran on a versioned worker, so the batch can follow the current build. */

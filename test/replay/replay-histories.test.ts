@@ -17,6 +17,16 @@ import { AesGcmPayloadCodec } from '../../src/temporal/payload-codec';
 const dir = path.join(__dirname, '../histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
+/**
+ * The workflow id a history is replayed under. Releases do not depend on it (the file name will
+ * do); the GitHub writer names its parked batches after its own id, which the history keeps in
+ * those children's ids.
+ */
+function recordedWorkflowId(file: string): string {
+  const text = readFileSync(path.join(dir, file), 'utf8');
+  return /"workflowId":\s*"([^"]+):parked:/.exec(text)?.[1] ?? file;
+}
+
 describe('recorded release histories', () => {
   it('has the representative stories recorded', () => {
     // One per path a release can take (scripts/record-histories.ts); add one per new behaviour.
@@ -25,6 +35,9 @@ describe('recorded release histories', () => {
       'break-glass-released.json',
       'break-glass-verified.json',
       'frozen-then-released.json',
+      // The installation's GitHub writer: parking a backlog in batches, granting build dispatches write slots (test/workflow/github-writer.test.ts records them).
+      'github-writer-granted-slots.json',
+      'github-writer-parked-backlog.json',
       'held-then-resumed.json',
       'rejected-as-failed.json',
       'rejected.json',
@@ -86,7 +99,7 @@ describe('recorded release histories', () => {
   it.each(files)('%s replays against the current workflow code', async (file) => {
     // The JSON of `temporal workflow show --output json`, as the replayer takes it.
     const history: unknown = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
-    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, file)).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, recordedWorkflowId(file))).resolves.toBeUndefined();
   });
 });
 

@@ -6,6 +6,9 @@
  * now is retried until it lands (late, not lost); one it refuses for good is dropped and counted
  * without holding up the rest; the queue and the deployment ids survive continue-as-new.
  */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createGitHubBuildActivities } from '../../activities/github-build';
@@ -17,7 +20,7 @@ import { type Sandbox, startSandbox } from '../../src/sandbox';
 import type { GitHubDeployment } from '../../src/sandbox/github/emulator';
 import { quietLogger } from '../support/activity-env';
 import { gitHubClient } from '../support/sandbox-clients';
-import { testNativeConnection, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
+import { testNativeConnection, testTemporalAddress, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 
 jest.setTimeout(120_000);
 
@@ -63,6 +66,16 @@ const hand = (taskQueue: string, request: GitHubRecordRequest, input: GitHubWrit
     signal: gitHubRecordSignal,
     signalArgs: [{ request, budget: LIMITS }],
   });
+
+/**
+ * With RUNWAY_RECORD_WRITER_HISTORIES=1, saves the writer run's history to test/histories/ (the
+ * replay test replays every file there): how its recorded behaviours were taken.
+ */
+function recordWriterHistory(taskQueue: string, runId: string, name: string): void {
+  if (process.env.RUNWAY_RECORD_WRITER_HISTORIES !== '1') return;
+  const json = execFileSync(process.env.TEMPORAL_CLI ?? 'temporal', ['workflow', 'show', '--address', testTemporalAddress(), '--workflow-id', gitHubWriterWorkflowId(taskQueue), '--run-id', runId, '--output', 'json'], { encoding: 'utf8' });
+  writeFileSync(path.join(__dirname, '../histories', `${name}.json`), json);
+}
 
 const deployments = () => (sandbox.state() as { github: { deployments: GitHubDeployment[] } }).github.deployments;
 const writesCount = () => (sandbox.state() as { github: { writes: { accepted: number; refused: number } } }).github.writes;
@@ -155,6 +168,8 @@ it('parks a long backlog in batches outside its own state, and still writes ever
       const data = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
       const input = JSON.parse(Buffer.from(data!).toString()) as GitHubWriterInput;
       if (input.state) carried.push(input.state.queue.length + (input.state.later?.length ?? 0));
+      // The first run, started by a record, is the one that parked the backlog.
+      else recordWriterHistory(taskQueue, run.runId, 'github-writer-parked-backlog');
     }
     expect(carried.length).toBeGreaterThan(0);
     expect(Math.max(...carried)).toBeLessThan(3 * parkBatch);
@@ -197,6 +212,8 @@ it('grants build dispatches a write slot ahead of the queued records, in the sam
     expect((await gitHubWriterStatus(temporal.client, taskQueue))?.pending).toBeGreaterThan(0);
     const status = await untilGitHubRecordsWritten(temporal.client, taskQueue, { timeoutMs: 60_000 });
     expect(status).toMatchObject({ pending: 0, written: 12, dropped: 0, slotsGranted: 3 });
+    const { runId } = await temporal.client.workflow.getHandle(gitHubWriterWorkflowId(taskQueue)).describe();
+    recordWriterHistory(taskQueue, runId, 'github-writer-granted-slots');
   });
   // Dispatches and records together kept to the secondary limits the sandbox enforces: nothing refused.
   expect(writesCount().refused).toBe(0);
