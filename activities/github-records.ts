@@ -1,7 +1,8 @@
 /**
  * Deployment records through the installation's GitHub writer (workflows/github-writer.ts):
- * - `queueGitHubRecord`: a release hands one record over with signal-with-start, so the writer
- *   is started by the first record and a record is durable once this returns;
+ * - `queueGitHubRecord`: a release hands one record over, together with the other records this
+ *   worker's releases are handing over (update-with-start, so the writer is started by the first
+ *   record); a record is durable once this returns;
  * - `writeGitHubRecord`: the writer's one write, through the GitHub activities (all idempotent:
  *   a retry after a crash finds the record already written), reporting how many content-creating
  *   requests it made so the writer can keep to GitHub's limits;
@@ -11,19 +12,11 @@
  *   answered (a build dispatch): a slot in the same budget, granted ahead of the records.
  */
 import { Context } from '@temporalio/activity';
-import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { GITHUB_WRITE_BUDGET, type GitHubWriteBudget } from '../src/domain/github-write-budget';
-import {
-  GITHUB_WRITER_WORKFLOW_TYPE,
-  gitHubRecordBatchQuery,
-  type GitHubRecordRequest,
-  gitHubRecordSignal,
-  type GitHubWriterInput,
-  gitHubWriterWorkflowId,
-  gitHubWriteSlotUpdate,
-  type QueuedGitHubRecord,
-} from '../src/domain/github-writer-api';
+import { gitHubRecordBatchQuery, type GitHubRecordRequest, gitHubWriteSlotUpdate, type QueuedGitHubRecord } from '../src/domain/github-writer-api';
 import { nonRetryable } from './errors';
+import { CLOSING_RETRIES, CLOSING_RETRY_MS, createGitHubRecordHandOver, refusedWhileClosing, writerStart } from './github-record-hand-over';
 import { createGitHubActivities, type GitHubApi, type WriteThrough } from './github';
 
 export interface WriteGitHubRecordInput {
@@ -44,15 +37,8 @@ async function sleep(ms: number): Promise<void> {
   if (ms > 0) await Context.current().sleep(ms);
 }
 
-/** The writer's summary in the Web UI, whoever starts it. */
-const WRITER_SUMMARY = 'GitHub deployment records of this installation, at GitHub’s pace';
-
 /** Waits until the installation's budget has room for one write the caller sends at once (see createGitHubWriteSlots). */
 export type WaitForGitHubWriteSlot = (purpose: string) => Promise<void>;
-
-/** How often a slot asked for of a writer run that is closing down is asked again, and how many times. */
-const CLOSING_RETRY_MS = 500;
-const CLOSING_RETRIES = 60;
 
 /**
  * For a write a release waits on (a build dispatch), from inside its activity: asks the
@@ -67,21 +53,13 @@ export function createGitHubWriteSlots({ temporal, budget = GITHUB_WRITE_BUDGET 
     const beating = setInterval(() => ctx.heartbeat({ waitingForWriteSlot: purpose }), 1000);
     try {
       for (let attempt = 1; ; attempt++) {
-        const start = new WithStartWorkflowOperation(GITHUB_WRITER_WORKFLOW_TYPE, {
-          workflowId: gitHubWriterWorkflowId(taskQueue),
-          taskQueue,
-          args: [{} satisfies GitHubWriterInput],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          staticSummary: WRITER_SUMMARY,
-        });
         try {
           await temporal.connection.withAbortSignal(ctx.cancellationSignal, () =>
-            temporal.workflow.executeUpdateWithStart(gitHubWriteSlotUpdate, { args: [{ purpose, budget }], startWorkflowOperation: start }),
+            temporal.workflow.executeUpdateWithStart(gitHubWriteSlotUpdate, { args: [{ purpose, budget }], startWorkflowOperation: writerStart(taskQueue) }),
           );
           return;
         } catch (err) {
-          const closing = err instanceof WorkflowUpdateFailedError && /closing down/.test(err.cause?.message ?? '');
-          if (!closing || attempt >= CLOSING_RETRIES) throw err;
+          if (!refusedWhileClosing(err) || attempt >= CLOSING_RETRIES) throw err;
           await ctx.sleep(CLOSING_RETRY_MS);
         }
       }
@@ -92,17 +70,12 @@ export function createGitHubWriteSlots({ temporal, budget = GITHUB_WRITE_BUDGET 
 }
 
 export function createGitHubRecordActivities({ temporal, github, budget = GITHUB_WRITE_BUDGET }: { temporal?: Client; github: GitHubApi; budget?: GitHubWriteBudget }) {
+  const handOver = temporal ? createGitHubRecordHandOver({ temporal }) : undefined;
   return {
+    /** Hands one record to the writer, together with whatever else this worker's releases are handing over (activities/github-record-hand-over.ts). */
     async queueGitHubRecord({ taskQueue, request }: { taskQueue: string; request: GitHubRecordRequest }): Promise<void> {
-      if (!temporal) throw nonRetryable('this worker has no Temporal client to hand records to the GitHub writer', 'NotConfigured');
-      await temporal.workflow.signalWithStart(GITHUB_WRITER_WORKFLOW_TYPE, {
-        workflowId: gitHubWriterWorkflowId(taskQueue),
-        taskQueue,
-        args: [{} satisfies GitHubWriterInput],
-        signal: gitHubRecordSignal,
-        signalArgs: [{ request, budget }],
-        staticSummary: WRITER_SUMMARY,
-      });
+      if (!handOver) throw nonRetryable('this worker has no Temporal client to hand records to the GitHub writer', 'NotConfigured');
+      await handOver.hand(taskQueue, request, budget, Context.current().cancellationSignal);
     },
 
     /** A parked batch's records, for the writer whose turn they are (asked, not taken: the writer tells the batch to end once it has them). */

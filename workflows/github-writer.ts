@@ -3,7 +3,10 @@
  * per installation, which writes them one at a time, first asked first written, at GitHub's pace
  * for content-creating requests (src/domain/github-write-budget.ts). One writer for every worker
  * means four workers write no faster than one; being a workflow, it loses nothing when a worker
- * dies (a write in flight is retried, and the writes are idempotent). A write GitHub turns away
+ * dies (a write in flight is retried, and the writes are idempotent). Each worker hands its
+ * releases' records over together, one Update at a time (activities/github-record-hand-over.ts):
+ * a signal per record from hundreds of releases at once queued on this one workflow's lock in the
+ * server until calls were refused ("Workflow is busy"). A write GitHub turns away
  * for now (rate limits, outages) is retried for as long as it takes, holding the queue behind it,
  * since the credential is shared; one GitHub refuses for good (permissions, a missing repository)
  * is dropped and counted. It knows each record's deployment id, so releases never wait for it.
@@ -36,14 +39,16 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { GitHubRecordActivities } from '../activities/github-records';
-import { expectedRequests, GITHUB_WRITE_BUDGET, nextWriteAt, recentWrites, WRITE_WINDOW_MS } from '../src/domain/github-write-budget';
+import { expectedRequests, GITHUB_WRITE_BUDGET, type GitHubWriteBudget, nextWriteAt, recentWrites, WRITE_WINDOW_MS } from '../src/domain/github-write-budget';
 import {
   BATCH_FOLLOWS_CURRENT_BUILD_MEMO,
   deploymentRecordKey,
   GITHUB_RECORD_BATCH_WORKFLOW_TYPE,
   gitHubRecordBatchTakenSignal,
   gitHubRecordBatchWorkflowId,
+  type GitHubRecordRequest,
   gitHubRecordSignal,
+  gitHubRecordsUpdate,
   type GitHubWriterInput,
   gitHubWriteSlotUpdate,
   type GitHubWriterState,
@@ -110,11 +115,25 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
     },
   );
 
-  setHandler(gitHubRecordSignal, ({ request, budget }) => {
+  const enqueue = (request: GitHubRecordRequest, budget: GitHubWriteBudget) => {
     // Once records are parked (or being parked), new ones go behind them, so every record keeps its place in line.
     (parked.length > 0 || later.length > 0 ? later : state.queue).push({ ...request, queuedAtMs: Date.now() } as QueuedGitHubRecord);
     state.budget = budget;
-  });
+  };
+  setHandler(
+    gitHubRecordsUpdate,
+    ({ records, budget }) => {
+      for (const request of records) enqueue(request, budget);
+    },
+    {
+      validator: ({ records }) => {
+        if (closingDown) throw new Error('this GitHub writer run is closing down: ask again');
+        if (!Array.isArray(records) || records.length === 0) throw new Error('githubRecords: at least one record is required');
+      },
+    },
+  );
+  // Workers from before githubRecords hand records over one signal each.
+  setHandler(gitHubRecordSignal, ({ request, budget }) => enqueue(request, budget));
   setHandler(gitHubWriterQuery, () => ({
     pending: state.queue.length + parkedRecords() + later.length,
     ...(parked.length > 0 ? { parked: parkedRecords() } : {}),

@@ -2,8 +2,8 @@
  * The GitHub writer's public surface (issue 20): one entity workflow per Runway installation (task
  * queue), `runway-github-writer:<taskQueue>`, through which every release's deployment records
  * reach GitHub, in the order they were asked for, at GitHub's pace for the whole installation
- * however many workers run. Releases hand their records over (signal-with-start, from an activity)
- * and go on at once: a record is late under load, never lost, and never holds up a release or a
+ * however many workers run. Releases hand their records over (from an activity: each worker
+ * gathers its releases' records into one update-with-start at a time) and go on at once: a record is late under load, never lost, and never holds up a release or a
  * rollback. Imported by workflows, activities and clients. Deterministic: no I/O here.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
@@ -37,7 +37,7 @@ export type GitHubRecordRequest =
 /** A request as the writer holds it. */
 export type QueuedGitHubRecord = GitHubRecordRequest & { queuedAtMs: number };
 
-/** What the signal carries: the request and the installation's budget (the latest one sent wins). */
+/** What the signal carries: the request and the installation's budget (the latest one sent wins). Sent by workers from before `githubRecords`. */
 export interface GitHubRecordSignal {
   request: GitHubRecordRequest;
   budget: GitHubWriteBudget;
@@ -136,3 +136,18 @@ export interface GitHubWriteSlotRequest {
 }
 
 export const gitHubWriteSlotUpdate = defineUpdate<void, [GitHubWriteSlotRequest]>('githubWriteSlot');
+
+/**
+ * Records handed over together: every record one worker's releases asked for since its previous
+ * hand-over, oldest first (a release hands its next record only once this one is accepted, so
+ * each deployment's records stay in order). An Update, not a signal: a writer run on a build
+ * without this handler refuses it (the worker asks again, and the next run has it) where a
+ * signal would be held unhandled and lost when the run continues as new.
+ */
+export interface GitHubRecordsHandOver {
+  records: GitHubRecordRequest[];
+  /** The caller's budget (the latest one sent wins). */
+  budget: GitHubWriteBudget;
+}
+
+export const gitHubRecordsUpdate = defineUpdate<void, [GitHubRecordsHandOver]>('githubRecords');

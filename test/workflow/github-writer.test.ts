@@ -35,11 +35,11 @@ const LIMITS: GitHubWriteBudget = { minIntervalMs: 300, perMinute: 1000, perHour
 const REPO = 'acme/checkout';
 
 /** Runs a worker with the real record activities on a fresh task queue while `fn` runs (several workers: test/e2e/github-writer-fleet.test.ts). */
-async function withWriterWorkers<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> {
+async function withWriterWorkers<T>(fn: (taskQueue: string, activities: ReturnType<typeof createGitHubRecordActivities>) => Promise<T>, budget = LIMITS): Promise<T> {
   const taskQueue = uniqueId('github-writer');
-  const activities = createGitHubRecordActivities({ temporal: temporal.client, github: gitHubClient(sandbox), budget: LIMITS });
+  const activities = createGitHubRecordActivities({ temporal: temporal.client, github: gitHubClient(sandbox), budget });
   const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities });
-  return worker.runUntil(fn(taskQueue));
+  return worker.runUntil(fn(taskQueue, activities));
 }
 
 /** The four records of a release that reaches production, as the release hands them over. */
@@ -102,6 +102,34 @@ it('writes several releases’ records in order per deployment, within the limit
   // Each release's production success marked the one before inactive: 12 records, 14 or more writes, none refused.
   expect(writesCount().refused).toBe(0);
   expect(writesCount().accepted).toBeGreaterThanOrEqual(18);
+});
+
+it('takes many releases’ records handed over at once through queueGitHubRecord in a few updates, and writes them all in order', async () => {
+  // No pacing (the server fires even a 10 ms timer about a second late): this is about the hand-over, not GitHub's pace.
+  const fast: GitHubWriteBudget = { minIntervalMs: 0, perMinute: 100_000, perHour: 100_000 };
+  const releases = Array.from({ length: 30 }, (_, i) => `release-checkout-${String(i).padStart(12, '0')}`);
+  await withWriterWorkers(async (taskQueue, activities) => {
+    // Side by side, each release handing its next record once the previous one was taken, as the release workflow does.
+    await Promise.all(
+      releases.map(async (releaseId) => {
+        for (const request of releaseRecords(releaseId)) {
+          await new MockActivityEnvironment({ taskQueue }, { logger: quietLogger }).run(activities.queueGitHubRecord, { taskQueue, request });
+        }
+      }),
+    );
+    const status = await untilGitHubRecordsWritten(temporal.client, taskQueue, { timeoutMs: 60_000 });
+    expect(status).toMatchObject({ pending: 0, written: 120, dropped: 0 });
+    const history = await temporal.client.workflow.getHandle(gitHubWriterWorkflowId(taskQueue)).fetchHistory();
+    const updates = (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'githubRecords');
+    // 120 records: one signal each before; now each hand-over carries what waited while the one before it was on its way.
+    expect(updates.length).toBeGreaterThan(1);
+    expect(updates.length).toBeLessThan(releases.length);
+    expect((history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes)).toHaveLength(0);
+  }, fast);
+  for (const id of releases) {
+    expect(statesOf(id, 'staging')).toEqual([['in_progress', 'success']]);
+    expect(statesOf(id, 'production')).toEqual([['in_progress', 'success']]);
+  }
 });
 
 it('retries a write GitHub rate-limits until it lands, and drops one GitHub refuses for good without holding up the rest', async () => {
