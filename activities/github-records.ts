@@ -40,6 +40,9 @@ async function sleep(ms: number): Promise<void> {
 /** Waits until the installation's budget has room for one write the caller sends at once (see createGitHubWriteSlots). */
 export type WaitForGitHubWriteSlot = (purpose: string) => Promise<void>;
 
+/** A hand-over waiting this long starts heartbeating, this often (its heartbeat timeout is 10 s). */
+const HAND_OVER_HEARTBEAT_MS = 2_000;
+
 /**
  * For a write a release waits on (a build dispatch), from inside its activity: asks the
  * installation's GitHub writer for a slot in the shared budget (update-with-start, so the writer
@@ -75,7 +78,19 @@ export function createGitHubRecordActivities({ temporal, github, budget = GITHUB
     /** Hands one record to the writer, together with whatever else this worker's releases are handing over (activities/github-record-hand-over.ts). */
     async queueGitHubRecord({ taskQueue, request }: { taskQueue: string; request: GitHubRecordRequest }): Promise<void> {
       if (!handOver) throw nonRetryable('this worker has no Temporal client to hand records to the GitHub writer', 'NotConfigured');
-      await handOver.hand(taskQueue, request, budget, Context.current().cancellationSignal);
+      const ctx = Context.current();
+      // Heartbeats only once it has waited: the usual hand-over costs the server no heartbeat at all.
+      let beating: NodeJS.Timeout | undefined;
+      const firstBeat = setTimeout(() => {
+        ctx.heartbeat();
+        beating = setInterval(() => ctx.heartbeat(), HAND_OVER_HEARTBEAT_MS);
+      }, HAND_OVER_HEARTBEAT_MS);
+      try {
+        await handOver.hand(taskQueue, request, budget, ctx.cancellationSignal);
+      } finally {
+        clearTimeout(firstBeat);
+        clearInterval(beating);
+      }
     },
 
     /** A parked batch's records, for the writer whose turn they are (asked, not taken: the writer tells the batch to end once it has them). */

@@ -24,6 +24,7 @@ import { startBenchStack } from './support/bench-stack';
 import { Prng } from './support/prng';
 import { fmt, median, percentile } from './support/stats';
 import { WorkerProcess } from './support/worker-process';
+import { countersSince, describeServerCounters, scrapeServerCounters, type ServerCounters } from './support/server-metrics';
 
 const FLAGS = {
   runs: { default: 1, min: 1, max: 10, help: 'repetitions per N and worker count' },
@@ -51,6 +52,8 @@ interface RunFigures {
   /** Peak RSS of the largest worker until every release waited for approval (in flight, before any bake). */
   rssWaitingMiB: number;
   cpuSecondsPerRelease: number;
+  /** The Temporal dev server's CPU seconds per release (NaN on PostgreSQL). */
+  serverCpuSecondsPerRelease: number;
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -89,7 +92,7 @@ export async function run(args: string[]): Promise<void> {
           console.log(
             `scale: N=${n} W=${w} budget ${budget} run ${r + 1}: ${f.waiting}/${n} reached approval; ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
               `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
-              `${f.slackFinal}/${f.released} Slack messages final; peak RSS ${f.rssWaitingMiB.toFixed(0)} MiB per worker while waiting, ${f.rssMiB.toFixed(0)} MiB baking; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release`,
+              `${f.slackFinal}/${f.released} Slack messages final; peak RSS ${f.rssWaitingMiB.toFixed(0)} MiB per worker while waiting, ${f.rssMiB.toFixed(0)} MiB baking; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release (server ${f.serverCpuSecondsPerRelease.toFixed(2)})`,
           );
         }
         rows.push({ n, w, budget, runs });
@@ -97,7 +100,7 @@ export async function run(args: string[]): Promise<void> {
     }
   }
   console.log('');
-  const header = ['N', 'workers', 'GitHub budget', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'peak RSS MiB/worker, waiting', 'baking', 'CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
+  const header = ['N', 'workers', 'GitHub budget', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'peak RSS MiB/worker, waiting', 'baking', 'CPU s/release', 'server CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
   const m = (runs: RunFigures[], pick: (f: RunFigures) => number) => median(runs.map(pick));
   const table = [
     header,
@@ -113,6 +116,7 @@ export async function run(args: string[]): Promise<void> {
       fmt(m(runs, (f) => f.rssWaitingMiB)),
       fmt(m(runs, (f) => f.rssMiB)),
       m(runs, (f) => f.cpuSecondsPerRelease).toFixed(2),
+      m(runs, (f) => f.serverCpuSecondsPerRelease).toFixed(2),
       rate(finiteMedian(runs.map((f) => f.perSecond))),
       seconds(finiteMedian(runs.map((f) => f.p50Ms))),
       seconds(finiteMedian(runs.map((f) => f.p99Ms))),
@@ -132,6 +136,8 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
   try {
     for (let i = 0; i < w; i++) workers.push(await WorkerProcess.start({ ...stack.workerEnv, RUNWAY_GITHUB_WRITE_BUDGET: budget }));
     const cpuBefore = workers.reduce((sum, wp) => sum + cpuSeconds(wp.pid), 0);
+    const server = serverPhases(stack.serverMetricsUrl, stack.serverPid);
+    await server.mark();
     const starters = new Bottleneck({ maxConcurrent: APPROVAL_CONCURRENCY });
     const ids = await Promise.all(services.map((s) => starters.schedule(() => startBenchRelease(client, stack.taskQueue, stack.config, s, prng.sha()))));
     const progress = (phase: string) => (census: ReleaseCensus) => console.log(`scale: N=${n} W=${w} ${phase}: ${stageHistogram(census, ids)}`);
@@ -141,6 +147,7 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
     });
     const waitingIds = ids.filter((id) => atApproval.running.get(id) === ReleaseStage.awaitingApproval);
     const rssWaitingMiB = Math.max(...workers.map((wp) => peakRssMiB(wp.pid)));
+    await server.report(`N=${n} W=${w} server, starting to waiting for approval`, n);
     if (waitingIds.length < ids.length) {
       // Where the others were when the wait ran out: the first thing to look at when a ramp stalls.
       console.log(`scale: N=${n} W=${w}: not waiting for approval in time: ${stageHistogram(atApproval, ids.filter((id) => !waitingIds.includes(id)))}`);
@@ -169,6 +176,7 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
     const lastEnd = Math.max(...releasedIds.map((id) => atEnd.closed.get(id)!.closedAt));
     const elapsed = (lastEnd - firstApproval) / 1000;
     const cpu = workers.reduce((sum, wp) => sum + cpuSeconds(wp.pid), 0) - cpuBefore;
+    await server.report(`N=${n} W=${w} server, approved to ended`, Math.max(1, approvedIds.length));
     await untilGitHubRecordsWritten(client, stack.taskQueue, { timeoutMs: flags['records-wait'] * 1000 }).catch(() => undefined);
     const pending = (await gitHubWriterStatus(client, stack.taskQueue))?.pending ?? 0;
     const releasedServices = releasedIds.map((id) => services[ids.indexOf(id)]!);
@@ -186,6 +194,7 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
       rssMiB: Math.max(...workers.map((wp) => peakRssMiB(wp.pid))),
       rssWaitingMiB,
       cpuSecondsPerRelease: cpu / n,
+      serverCpuSecondsPerRelease: server.cpuSeconds() / n,
       // Nothing approved: no throughput to speak of (shown as "-").
       perSecond: releasedIds.length > 0 ? releasedIds.length / elapsed : NaN,
       p50Ms: percentile(toReleased, 50),
@@ -195,6 +204,33 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
     for (const wp of workers) await wp.kill();
     await stack.stop();
   }
+}
+
+/**
+ * The dev server's work phase by phase: its CPU time and, from its metrics, what it spent it on
+ * (printed per release of the phase). Nothing on a server without metrics.
+ */
+function serverPhases(metricsUrl: string | undefined, pid: (() => number) | undefined) {
+  let last: ServerCounters | undefined;
+  let cpuAtMark = NaN;
+  let cpuTotal = 0;
+  const serverCpu = () => (pid ? cpuSeconds(pid()) : NaN);
+  return {
+    async mark() {
+      cpuAtMark = serverCpu();
+      if (metricsUrl) last = await scrapeServerCounters(metricsUrl).catch(() => undefined);
+    },
+    /** Prints what the server did since the last mark, per release, and marks again. */
+    async report(phase: string, releases: number) {
+      const cpu = serverCpu() - cpuAtMark;
+      cpuTotal += cpu;
+      console.log(`scale: ${phase}: ${(cpu / releases).toFixed(2)} CPU s per release`);
+      const before = last;
+      await this.mark();
+      if (before && last) for (const line of describeServerCounters(countersSince(before, last), releases)) console.log(`scale:   ${line}`);
+    },
+    cpuSeconds: () => (pid ? cpuTotal : NaN),
+  };
 }
 
 /** How many of these services' releases have a production GitHub deployment whose latest status is success. */

@@ -173,7 +173,14 @@ export function releaseActivities(plan: ReleasePlan): ReleaseActivityGroups {
     notify: proxyActivities<ReleaseActivityGroups['notify']>(notification),
     records: proxyActivities<ReleaseActivityGroups['records']>(deploymentRecord),
     // Handing a record over only needs Temporal, which the release needs anyway: tried until it is taken.
-    recordQueue: proxyActivities<ReleaseActivityGroups['recordQueue']>({ startToCloseTimeout: '10s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' } }),
+    // A hand-over waits for the writer to take it, which under load (hundreds of releases starting
+    // at once) is one of its workflow tasks behind theirs: tens of seconds, not a failure. A
+    // hand-over that waits heartbeats, so one lost with its worker is retried within seconds.
+    recordQueue: proxyActivities<ReleaseActivityGroups['recordQueue']>({
+      startToCloseTimeout: '2 minutes',
+      heartbeatTimeout: 2 * HEARTBEAT_TIMEOUT_MS,
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+    }),
     markers: proxyActivities<ReleaseActivityGroups['markers']>(marker),
     // A gate that cannot read ad hoc freezes keeps trying (it must not pass a freeze it cannot see).
     freeze: proxyActivities<ReleaseActivityGroups['freeze']>({ ...gitHubCall, retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } }),

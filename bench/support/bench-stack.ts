@@ -43,6 +43,9 @@ export interface BenchStack {
   workerEnv: Record<string, string>;
   temporalAddress: string;
   temporalKind: TemporalKind;
+  /** The dev server's Prometheus metrics and its process (for its CPU time); not on PostgreSQL. */
+  serverMetricsUrl?: string;
+  serverPid?: () => number;
   /** Stops the Temporal server and starts it again on the same port and store. */
   restartTemporal(): Promise<void>;
   /** Restarts PostgreSQL under the running Temporal server (a crash: immediate stop); only with `temporal: 'postgres'`. */
@@ -104,6 +107,8 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
       taskQueue,
       temporalAddress: temporal.address,
       temporalKind,
+      ...(temporal.metricsUrl ? { serverMetricsUrl: temporal.metricsUrl } : {}),
+      ...(temporal.pid ? { serverPid: temporal.pid } : {}),
       workerEnv: {
         ...sandboxClientEnv(sandbox.url),
         TEMPORAL_ADDRESS: temporal.address,
@@ -127,6 +132,8 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
 
 interface BenchTemporal {
   address: string;
+  metricsUrl?: string;
+  pid?: () => number;
   restart(): Promise<void>;
   restartDatabase?: () => Promise<void>;
   stop(): Promise<void>;
@@ -135,13 +142,16 @@ interface BenchTemporal {
 /** The dev server on a SQLite file, restarted on the same port and file. */
 async function devTemporal(binary: string, dir: string, log: (line: string) => void): Promise<BenchTemporal> {
   const serverOptions = { binary, dbFile: path.join(dir, 'temporal.db'), headless: true, searchAttributes: RUNWAY_SEARCH_ATTRIBUTES, logFile: path.join(dir, 'temporal.log'), log };
-  let server: DevServer = await startDevServer({ ...serverOptions, port: 0 });
+  let server: DevServer = await startDevServer({ ...serverOptions, port: 0, metricsPort: 0 });
   const port = Number(server.address.split(':').pop());
+  const metricsPort = Number(new URL(server.metricsUrl!).port);
   return {
     address: server.address,
+    metricsUrl: server.metricsUrl,
+    pid: () => server.pid,
     restart: async () => {
       await server.stop();
-      server = await startDevServer({ ...serverOptions, port });
+      server = await startDevServer({ ...serverOptions, port, metricsPort });
     },
     stop: () => server.stop(),
   };

@@ -28,6 +28,8 @@ export interface DevServerOptions {
   /** @default 'default' */
   namespace?: string;
   searchAttributes?: Readonly<Record<string, SearchAttributeTypeName>>;
+  /** The server's Prometheus `/metrics` on this port (0 = a free one); omitted = none. */
+  metricsPort?: number;
   /** @default 60_000 */
   startTimeoutMs?: number;
   log?: (line: string) => void;
@@ -39,6 +41,8 @@ export interface DevServer {
   /** host:port for Connection / NativeConnection. */
   address: string;
   uiUrl?: string;
+  /** The server's Prometheus metrics, when `metricsPort` was given. */
+  metricsUrl?: string;
   pid: number;
   stop(): Promise<void>;
 }
@@ -62,11 +66,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const namespace = opts.namespace ?? 'default';
   const port = await choosePort(ip, opts.port ?? 7233, 'gRPC');
   const uiPort = opts.headless ? undefined : await choosePort(ip, opts.uiPort ?? port + 1000, 'Web UI');
+  const metricsPort = opts.metricsPort === undefined ? undefined : await choosePort(ip, opts.metricsPort, 'metrics');
   const searchAttributes = opts.searchAttributes ?? {};
 
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', 'warn'];
   args.push(...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]));
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  if (metricsPort !== undefined) args.push('--metrics-port', String(metricsPort));
   if (opts.uiCodecEndpoint && uiPort !== undefined) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   // "default" always exists; --namespace creates more (and gives them the search attributes).
   if (namespace !== 'default') args.push('--namespace', namespace);
@@ -91,7 +97,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     throw err;
   }
   log(`Temporal dev server ready at ${address} in ${Date.now() - started} ms (pid ${child.pid})`);
-  return { address, uiUrl: uiPort === undefined ? undefined : `http://${connectHost}:${uiPort}`, pid: child.pid!, stop };
+  return {
+    address,
+    uiUrl: uiPort === undefined ? undefined : `http://${connectHost}:${uiPort}`,
+    ...(metricsPort === undefined ? {} : { metricsUrl: `http://${connectHost}:${metricsPort}/metrics` }),
+    pid: child.pid!,
+    stop,
+  };
 }
 
 /** A server process whose output is drained (to `logFile`, last lines kept) and which `stop()` ends: SIGTERM, then SIGKILL after a grace time. */

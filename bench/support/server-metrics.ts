@@ -1,0 +1,79 @@
+/**
+ * What the Temporal server did during a bench phase, from its Prometheus `/metrics` (the dev
+ * server's `--metrics-port`): database operations by kind (`persistence_requests`, and the time
+ * spent in them) and the API calls it answered (`service_requests` on the frontend). When the
+ * server is the bottleneck — one core, SQLite — this says which of Runway's habits it pays for.
+ */
+
+export interface ServerCounters {
+  /** By persistence operation (UpdateWorkflowExecution, AppendHistoryNodes, …): requests and seconds spent. */
+  persistence: Map<string, { requests: number; seconds: number }>;
+  /** Frontend API calls by operation (RecordActivityTaskHeartbeat, PollWorkflowTaskQueue, …). */
+  rpcs: Map<string, number>;
+}
+
+const SAMPLE = /^(\w+)\{([^}]*)\}\s+([0-9.eE+-]+)$/;
+const LABEL = /(\w+)="([^"]*)"/g;
+
+/** Parses the counters this module reads out of a Prometheus text exposition. */
+export function parseServerCounters(text: string): ServerCounters {
+  const counters: ServerCounters = { persistence: new Map(), rpcs: new Map() };
+  for (const line of text.split('\n')) {
+    const sample = SAMPLE.exec(line);
+    if (!sample) continue;
+    const [, name, labelText, raw] = sample;
+    const labels = Object.fromEntries([...labelText!.matchAll(LABEL)].map((m) => [m[1]!, m[2]!]));
+    const value = Number(raw);
+    const operation = labels.operation;
+    if (!operation || !Number.isFinite(value)) continue;
+    if (name === 'persistence_requests' || name === 'persistence_latency_sum') {
+      const entry = counters.persistence.get(operation) ?? { requests: 0, seconds: 0 };
+      if (name === 'persistence_requests') entry.requests += value;
+      else entry.seconds += value;
+      counters.persistence.set(operation, entry);
+    } else if (name === 'service_requests' && labels.service_name === 'frontend') {
+      counters.rpcs.set(operation, (counters.rpcs.get(operation) ?? 0) + value);
+    }
+  }
+  return counters;
+}
+
+export async function scrapeServerCounters(url: string): Promise<ServerCounters> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return parseServerCounters(await response.text());
+}
+
+/** What happened between two scrapes. */
+export function countersSince(before: ServerCounters, after: ServerCounters): ServerCounters {
+  const persistence = new Map<string, { requests: number; seconds: number }>();
+  for (const [op, a] of after.persistence) {
+    const b = before.persistence.get(op) ?? { requests: 0, seconds: 0 };
+    if (a.requests > b.requests) persistence.set(op, { requests: a.requests - b.requests, seconds: a.seconds - b.seconds });
+  }
+  const rpcs = new Map<string, number>();
+  for (const [op, a] of after.rpcs) if (a > (before.rpcs.get(op) ?? 0)) rpcs.set(op, a - (before.rpcs.get(op) ?? 0));
+  return { persistence, rpcs };
+}
+
+/** Two lines: the busiest database operations (by time) and API calls (by count), each per release. */
+export function describeServerCounters(counters: ServerCounters, releases: number, top = 6): string[] {
+  const per = (v: number) => (v / releases).toFixed(1);
+  const db = [...counters.persistence].sort((a, b) => b[1].seconds - a[1].seconds);
+  const dbSeconds = db.reduce((sum, [, v]) => sum + v.seconds, 0);
+  const dbRequests = db.reduce((sum, [, v]) => sum + v.requests, 0);
+  const rpcs = [...counters.rpcs].sort((a, b) => b[1] - a[1]);
+  const rpcTotal = rpcs.reduce((sum, [, v]) => sum + v, 0);
+  return [
+    `database: ${per(dbRequests)} operations and ${((dbSeconds / releases) * 1000).toFixed(0)} ms per release; by time: ` +
+      db
+        .slice(0, top)
+        .map(([op, v]) => `${op} ${per(v.requests)} (${Math.round((100 * v.seconds) / Math.max(dbSeconds, 1e-9))} %)`)
+        .join(', '),
+    `API: ${per(rpcTotal)} calls per release; most: ` +
+      rpcs
+        .slice(0, top)
+        .map(([op, v]) => `${op} ${per(v)}`)
+        .join(', '),
+  ];
+}
