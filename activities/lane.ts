@@ -74,8 +74,8 @@ export function createLaneActivities({ temporal, options = {} }: { temporal?: Cl
      * Waits for the run to close, told by the server: a long poll on the run's close event
      * (`result()` of this run only), which returns as soon as it closes. Every `waitMs` it asks
      * `describe` (the answer it trusts). A held lane therefore costs the server one describe and
-     * one long poll per `waitMs` plus its heartbeats (one per 4 s at the lane's 5 s heartbeat
-     * timeout), not a describe a second: 2,000 held lanes, about 700 calls a second in all instead
+     * one long poll per `waitMs` plus its heartbeats (one per 48 s at the watch's 60 s heartbeat
+     * timeout), not a describe a second: 2,000 held lanes, about 240 calls a second in all instead
      * of 2,500, and each lane still frees within a moment of its holder's close.
      */
     async awaitRunClosed({ workflowId, runId, forMs }: AwaitRunClosedInput): Promise<{ closed: boolean; status?: string }> {
