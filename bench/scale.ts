@@ -5,8 +5,9 @@
  * reached approval approved together and baking. For each N and W prints how many reached
  * approval, how many were released, how many production records GitHub shows as success and how
  * many still wait in the GitHub writer, how many Slack messages end saying released, peak RSS per
- * worker (while they all wait, and after the bakes), CPU seconds per release (all workers), releases per second once approved and the
- * p50/p99 time from approval to released. Releases that did not reach approval in time are left
+ * worker (while they all wait, and after the bakes), CPU seconds per release (all workers, and the
+ * dev server's, with what it spent them on per phase: bench/support/server-metrics.ts), releases
+ * per second once approved and the p50/p99 time from approval to released. Releases that did not reach approval in time are left
  * out of the approval (and terminated), so a partial figure is still printed.
  */
 import { readFileSync } from 'node:fs';
