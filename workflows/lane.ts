@@ -19,6 +19,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   makeContinueAsNewFunc,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -60,6 +61,16 @@ const { awaitRunClosed } = proxyActivities<Pick<LaneActivities, 'awaitRunClosed'
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
+/**
+ * A newcomer's look at the holder: one describe, no waiting. The watch above is what frees a lane;
+ * this covers the minute a watch lost with a killed worker takes to be taken up again, so a release
+ * started right after its predecessor closed is not queued behind a run that has already ended.
+ */
+const { awaitRunClosed: lookAtRun } = proxyActivities<Pick<LaneActivities, 'awaitRunClosed'>>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 3 },
+});
+
 export async function lane(input: LaneInput): Promise<never> {
   let state: LaneState = input.state ?? newLane(input.service, input.mode);
   // Signals to the runs the lane admits; awaited before continuing as new so none is lost.
@@ -80,9 +91,34 @@ export async function lane(input: LaneInput): Promise<never> {
 
   setHandler(laneQuery, () => state);
 
+  // One look at a holder at a time: admissions arriving meanwhile wait on the same look and resume
+  // in the order they arrived, so the lane still admits in arrival order.
+  let holderLook: Promise<void> | undefined;
+  const lookAtHolder = (): Promise<void> => {
+    if (holderLook) return holderLook;
+    const holder = state.holder;
+    if (holder?.runId === undefined) return Promise.resolve();
+    const { workflowId, runId } = holder;
+    holderLook = lookAtRun({ workflowId, runId, forMs: 0 })
+      .then(({ closed }) => {
+        if (!closed || state.holder?.workflowId !== workflowId || state.holder.runId !== runId) return;
+        const result = released(state, workflowId, runId, Date.now());
+        state = result.state;
+        tellTurn(result.newHolder);
+      })
+      // Not knowing is no reason to refuse anyone: the watch frees the lane in any case.
+      .catch(() => undefined)
+      .finally(() => {
+        holderLook = undefined;
+      });
+    return holderLook;
+  };
+
   setHandler(
     admitUpdate,
-    (request): LaneAdmitted => {
+    async (request): Promise<LaneAdmitted> => {
+      const someoneElseHolds = state.holder?.runId !== undefined && state.holder.workflowId !== request.workflowId;
+      if ((someoneElseHolds || holderLook) && patched('lane-admit-looks-at-holder')) await lookAtHolder();
       const nowMs = Date.now();
       expire(nowMs);
       // The service's config decides the mode; a change takes effect at the next admission.

@@ -39,6 +39,9 @@ describe('recorded release histories', () => {
       'github-writer-granted-slots.json',
       'github-writer-parked-backlog.json',
       'held-then-resumed.json',
+      // A service's lane (test/workflow/release-lanes.test.ts records them): three admitted while one held it, before a newcomer looked at the holder; a newcomer finding its holder closed.
+      'lane-looked-at-closed-holder.json',
+      'lane-queued-three.json',
       'rejected-as-failed.json',
       'rejected.json',
       'released-after-watch.json',

@@ -5,8 +5,14 @@
  * - supersede: a newer commit replaces a waiting release and rolls back one not yet past approval,
  *   but queues behind one past approval;
  * - a rollback goes to the front and preempts the release holding the lane;
- * - the lane outlives its worker and frees a holder ended while no worker ran.
+ * - the lane outlives its worker and frees a holder ended while no worker ran;
+ * - a newcomer makes the lane look at its holder, so a watch lost with a killed worker does not
+ *   queue the next release behind a run that has already closed.
  */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { LaneState } from '../../src/domain/lane';
 import { laneQuery, laneWorkflowId } from '../../src/domain/lane-api';
@@ -15,7 +21,7 @@ import { approveUpdate, statusQuery } from '../../src/domain/release-api';
 import { bakeLikeTheRealWindow, createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { Worker } from '@temporalio/worker';
-import { testNativeConnection, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
+import { testNativeConnection, testTemporalAddress, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 import { releaseInput, rollbackInput, startReleaseWorkflow, startRollback, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 import { releaseOutcome } from '../../src/release-client/outcome';
 
@@ -34,6 +40,16 @@ async function untilLane(taskQueue: string, predicate: (lane: LaneState) => bool
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`the lane never reached: ${what}`);
+}
+
+/**
+ * With RUNWAY_RECORD_LANE_HISTORIES=1, saves the lane's history (its run so far: a lane never ends)
+ * to test/histories/, which the replay test replays: how its recorded behaviours were taken.
+ */
+function recordLaneHistory(taskQueue: string, name: string): void {
+  if (process.env.RUNWAY_RECORD_LANE_HISTORIES !== '1') return;
+  const json = execFileSync(process.env.TEMPORAL_CLI ?? 'temporal', ['workflow', 'show', '--address', testTemporalAddress(), '--workflow-id', laneWorkflowId(taskQueue, 'checkout'), '--output', 'json'], { encoding: 'utf8' });
+  writeFileSync(path.join(__dirname, '../histories', `${name}.json`), json);
 }
 
 /** The order in which runs were granted the lane, from its log. */
@@ -66,6 +82,7 @@ describe('release lanes', () => {
       }
       const end = await untilLane(taskQueue, (l) => l.holder === undefined && l.queue.length === 0, 'empty');
       expect(grantOrder(end)).toEqual(admitted);
+      recordLaneHistory(taskQueue, 'lane-queued-three');
     });
   });
 
@@ -134,6 +151,40 @@ describe('release lanes', () => {
       expect(grantOrder(lane)).toEqual([holder.workflowId, rollback.workflowId, waiting.workflowId]);
       await approve(waiting);
       expect((await outcomeOf(waiting)).result).toBe('released');
+    });
+  });
+
+  it('a release started after its predecessor closed holds the lane at once, even while the watch on that predecessor is lost', async () => {
+    const fake = createFakeActivities();
+    let watchesStarted = 0;
+    // The watch never answers, as when its worker was killed and the server has not yet given up on
+    // its heartbeat (a minute): only the newcomer's look (a wait of 0 ms) reaches the server.
+    const lostWatch: typeof fake.activities.awaitRunClosed = async (input) => {
+      if (input.forMs > 0) {
+        watchesStarted++;
+        const signal = Context.current().cancellationSignal;
+        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      }
+      return fake.activities.awaitRunClosed(input);
+    };
+    await withWorker({ ...fake.activities, awaitRunClosed: lostWatch }, async (taskQueue) => {
+      const first = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(lanePlan('queue')));
+      await untilStage(first, 'awaiting-approval');
+      await approve(first);
+      expect((await outcomeOf(first)).result).toBe('released');
+      // The lane still names the closed run as its holder: its watch is lost.
+      expect((await laneOf(taskQueue)).holder?.workflowId).toBe(first.workflowId);
+      expect(watchesStarted).toBeGreaterThan(0);
+
+      const second = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(lanePlan('queue')));
+      await untilStage(second, 'awaiting-approval');
+      const status = await statusOf(second);
+      expect(status.history.map((e) => e.message).join('\n')).not.toMatch(/waiting in the checkout lane/);
+      const lane = await laneOf(taskQueue);
+      expect(lane.holder?.workflowId).toBe(second.workflowId);
+      expect(grantOrder(lane)).toEqual([first.workflowId, second.workflowId]);
+      recordLaneHistory(taskQueue, 'lane-looked-at-closed-holder');
+      await second.terminate('test: done');
     });
   });
 
