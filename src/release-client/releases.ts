@@ -142,9 +142,9 @@ export async function releasesInFlight(client: Client, scope: ServiceScope, exce
 }
 
 /** True when a workflow with this id exists and is running (the release is already in flight). */
-export async function isReleaseRunning(client: Client, id: string): Promise<boolean> {
+export async function isReleaseRunning(client: Client, id: string, runId?: string): Promise<boolean> {
   try {
-    return (await client.workflow.getHandle(id).describe()).status.name === 'RUNNING';
+    return (await client.workflow.getHandle(id, runId).describe()).status.name === 'RUNNING';
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
     throw err;

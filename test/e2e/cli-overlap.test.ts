@@ -9,11 +9,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { releasesInFlight } from '../../src/release-client/releases';
 import { releaseId } from '../../src/domain/release-id';
 import { Worker } from '@temporalio/worker';
 import { statusQuery } from '../../src/domain/release-api';
+import { laneQuery, laneWorkflowId } from '../../src/domain/lane-api';
 import { createFakeActivities } from '../support/fake-activities';
 import { testClient, testNativeConnection, testTemporalAddress, uniqueId, workflowBundle, workflowExists } from '../support/temporal';
 import { untilStage } from '../support/workflow-runner';
@@ -62,9 +64,24 @@ async function startInFlight(service: string, env: Record<string, string>): Prom
 
 const exists = (id: string) => workflowExists(client, id);
 
-/** A worker (fake activities, so releases wait for approval) polling `taskQueue` while `fn` runs: the lane needs one. */
-async function withLaneWorker(taskQueue: string, fn: () => Promise<void>): Promise<void> {
-  const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities: createFakeActivities().activities });
+/**
+ * A worker (fake activities, so releases wait for approval) polling `taskQueue` while `fn` runs: the
+ * lane needs one. With `watchLost`, the lane's watch on its holder never answers, as when the worker
+ * running it was killed and the server has not yet timed out its heartbeat.
+ */
+async function withLaneWorker(taskQueue: string, fn: () => Promise<void>, { watchLost = false } = {}): Promise<void> {
+  const { activities } = createFakeActivities();
+  const lostWatch: typeof activities.awaitRunClosed = async (input) => {
+    if (input.forMs === 0) return activities.awaitRunClosed(input);
+    const signal = Context.current().cancellationSignal;
+    return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+  };
+  const worker = await Worker.create({
+    connection: await testNativeConnection(),
+    taskQueue,
+    workflowBundle: workflowBundle(),
+    activities: watchLost ? { ...activities, awaitRunClosed: lostWatch } : activities,
+  });
   await worker.runUntil(fn());
 }
 
@@ -130,6 +147,28 @@ describe('runway start with another release of the service in flight', () => {
       expect(result.stderr).toMatch(new RegExp(`queued: ${second} holds the ${service} lane after`));
       await untilStage(client.workflow.getHandle(second), 'awaiting-approval');
     });
+  });
+
+  it('starts a release while the lane still names a holder the server says has closed (its watch lost with a worker)', async () => {
+    const { service, env } = isolatedService();
+    await withLaneWorker(
+      env.RUNWAY_TASK_QUEUE,
+      async () => {
+        const first = await startInFlight(service, env);
+        await untilStage(client.workflow.getHandle(first), 'awaiting-approval');
+        await client.workflow.getHandle(first).terminate('test: the release holding the lane ends');
+        const lane = await client.workflow.getHandle(laneWorkflowId(env.RUNWAY_TASK_QUEUE, service)).query(laneQuery);
+        expect(lane.holder?.workflowId).toBe(first);
+
+        const version = randomSha();
+        const second = releaseId(service, version);
+        started.push(second);
+        expect(await start(service, version, env)).toMatchObject({ code: 0, stdout: `${second}\n` });
+        // And the lane lets it through at once, not after the lost watch is taken up again.
+        await untilStage(client.workflow.getHandle(second), 'awaiting-approval');
+      },
+      { watchLost: true },
+    );
   });
 
   it('with --queue the release gives up after --queue-timeout and the CLI exits 4, naming why', async () => {

@@ -60,9 +60,14 @@ async function refuseWhileBusy(client: Client, scope: ServiceScope, id: string):
   const { service } = scope;
   if (await isReleaseRunning(client, id)) return;
   const [lane, inFlight] = await Promise.all([readLane(client, scope.taskQueue, service), releasesInFlight(client, scope, id)]);
-  const holderId = lane?.holder?.workflowId;
-  const busy: Pick<ReleaseInFlight, 'releaseId' | 'stage'> | undefined =
-    holderId !== undefined && holderId !== id ? (inFlight.find((r) => r.releaseId === holderId) ?? { releaseId: holderId, stage: lane!.holder!.kind === 'rollback' ? 'rollback' : 'queued' }) : inFlight[0];
+  const holder = lane?.holder;
+  // The lane names its holder until its watch has seen the run close, which can lag by up to a
+  // minute after a worker died: a holder the server says has closed is no reason to refuse (the
+  // lane looks at it again when this release is admitted).
+  const holderInFlight = holder !== undefined && holder.workflowId !== id && (await isReleaseRunning(client, holder.workflowId, holder.runId));
+  const busy: Pick<ReleaseInFlight, 'releaseId' | 'stage'> | undefined = holderInFlight
+    ? (inFlight.find((r) => r.releaseId === holder.workflowId) ?? { releaseId: holder.workflowId, stage: holder.kind === 'rollback' ? 'rollback' : 'queued' })
+    : inFlight[0];
   if (!busy) return;
   throw refused(
     `not starting ${id}: ${describeInFlight(busy)} is in flight for ${service}. ` +
