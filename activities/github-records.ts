@@ -15,6 +15,7 @@ import { Context } from '@temporalio/activity';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { GITHUB_WRITE_BUDGET, type GitHubWriteBudget } from '../src/domain/github-write-budget';
 import { gitHubRecordBatchQuery, type GitHubRecordRequest, gitHubWriteSlotUpdate, type QueuedGitHubRecord } from '../src/domain/github-writer-api';
+import { heartbeatWhileWaiting } from './heartbeat-while-waiting';
 import { nonRetryable } from './errors';
 import { CLOSING_RETRIES, CLOSING_RETRY_MS, createGitHubRecordHandOver, refusedWhileClosing, writerStart } from './github-record-hand-over';
 import { createGitHubActivities, type GitHubApi, type WriteThrough } from './github';
@@ -79,18 +80,7 @@ export function createGitHubRecordActivities({ temporal, github, budget = GITHUB
     async queueGitHubRecord({ taskQueue, request }: { taskQueue: string; request: GitHubRecordRequest }): Promise<void> {
       if (!handOver) throw nonRetryable('this worker has no Temporal client to hand records to the GitHub writer', 'NotConfigured');
       const ctx = Context.current();
-      // Heartbeats only once it has waited: the usual hand-over costs the server no heartbeat at all.
-      let beating: NodeJS.Timeout | undefined;
-      const firstBeat = setTimeout(() => {
-        ctx.heartbeat();
-        beating = setInterval(() => ctx.heartbeat(), HAND_OVER_HEARTBEAT_MS);
-      }, HAND_OVER_HEARTBEAT_MS);
-      try {
-        await handOver.hand(taskQueue, request, budget, ctx.cancellationSignal);
-      } finally {
-        clearTimeout(firstBeat);
-        clearInterval(beating);
-      }
+      await heartbeatWhileWaiting(ctx, HAND_OVER_HEARTBEAT_MS, () => handOver.hand(taskQueue, request, budget, ctx.cancellationSignal));
     },
 
     /** A parked batch's records, for the writer whose turn they are (asked, not taken: the writer tells the batch to end once it has them). */

@@ -1,6 +1,7 @@
 /**
- * Slack errors at the activity boundary. Rate limits and outages are retried by Temporal (a
- * 429 after the delay Slack asked for); errors no retry can fix (bad token, unknown channel,
+ * Slack errors at the activity boundary. Outages are retried by Temporal (a 429 is waited out by
+ * the worker's Slack pacer before it gets here; one that does still carries Slack's delay as the
+ * retry's); errors no retry can fix (bad token, unknown channel,
  * missing scope, invalid blocks) fail at once. Either way the release treats Slack as
  * best-effort: a failed notification is recorded, never fatal.
  */

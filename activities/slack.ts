@@ -3,8 +3,12 @@
  * replies under it. Posting is idempotent: each message carries metadata naming its release (and
  * run, so a re-run of the same release id posts its own message), and
  * a retried attempt finds and reuses what an earlier attempt posted (its answer may have been
- * lost). Errors leave as ApplicationFailures with a retry decision (./slack-failure.ts).
+ * lost). Every write waits its turn on the worker's Slack pacer (./slack-pacer.ts), so many
+ * releases in one channel stay within Slack's limits and a rate limit is a wait, not a lost
+ * message; a call that waits heartbeats. Errors leave as ApplicationFailures with a retry decision
+ * (./slack-failure.ts).
  */
+import { Context } from '@temporalio/activity';
 import type { SlackApi } from '../src/sdk-clients/slack';
 import {
   channelIdFor,
@@ -15,6 +19,8 @@ import {
 } from './slack-lookup';
 import { type ReleaseMessage, releaseMessageBlocks, releaseMessageText } from '../src/slack/release-message';
 import { slackFailure } from './slack-failure';
+import { heartbeatWhileWaiting } from './heartbeat-while-waiting';
+import { createSlackPacer, type PacedSlackCall, type SlackPacer } from './slack-pacer';
 
 export type { SlackApi };
 
@@ -33,8 +39,17 @@ export interface SlackActivityOptions {
   now?: () => number;
 }
 
-export function createSlackActivities({ slack, options = {} }: { slack: SlackApi; options?: SlackActivityOptions }) {
+/** A call waiting its turn this long starts heartbeating, this often (the notify group's heartbeat timeout is 30 s). */
+const PACED_HEARTBEAT_MS = 5_000;
+
+export function createSlackActivities({ slack, pacer = createSlackPacer(), options = {} }: { slack: SlackApi; pacer?: SlackPacer; options?: SlackActivityOptions }) {
   const now = options.now ?? Date.now;
+  /** Outside an activity (tests calling the functions directly) there is nothing to heartbeat or abort. */
+  const paced = <T>(call: Omit<PacedSlackCall<T>, 'signal'>): Promise<T> => {
+    const ctx = inActivity();
+    if (!ctx) return pacer.run(call);
+    return heartbeatWhileWaiting(ctx, PACED_HEARTBEAT_MS, () => pacer.run({ ...call, signal: ctx.cancellationSignal }));
+  };
 
   return {
     /** Posts the release message, or returns the one an earlier attempt already posted. */
@@ -44,28 +59,41 @@ export function createSlackActivities({ slack, options = {} }: { slack: SlackApi
         const channelId = await channelIdFor(slack, input.channel);
         const existing = channelId ? await findReleaseMessage(slack, channelId, releaseId, now(), runId) : undefined;
         if (channelId && existing) return { channel: channelId, ts: existing };
-        const res = await slack.chat.postMessage({
+        if (channelId) pacer.learnChannel(input.channel, channelId);
+        const res = await paced({
+          kind: 'post',
           channel: input.channel,
-          text: releaseMessageText(input.message),
-          blocks: releaseMessageBlocks(input.message),
-          metadata: releaseMetadata(releaseId, runId),
-          unfurl_links: false,
+          send: () =>
+            slack.chat.postMessage({
+              channel: input.channel,
+              text: releaseMessageText(input.message),
+              blocks: releaseMessageBlocks(input.message),
+              metadata: releaseMetadata(releaseId, runId),
+              unfurl_links: false,
+            }),
         });
+        if (res.channel) pacer.learnChannel(input.channel, res.channel);
         return { channel: res.channel ?? input.channel, ts: res.ts! };
       } catch (err) {
         throw slackFailure(err, `posting the release message for ${releaseId}`);
       }
     },
 
-    /** Replaces the message's content; repeating it is harmless. */
-    async updateReleaseMessage(input: SlackMessageRef & { message: ReleaseMessage }): Promise<void> {
+    /** Replaces the message's content; repeating it is harmless. A release's final state (`final`) goes before other updates waiting. */
+    async updateReleaseMessage(input: SlackMessageRef & { message: ReleaseMessage; final?: boolean }): Promise<void> {
       try {
-        await slack.chat.update({
+        await paced({
+          kind: 'update',
           channel: input.channel,
-          ts: input.ts,
-          text: releaseMessageText(input.message),
-          blocks: releaseMessageBlocks(input.message),
-          metadata: releaseMetadata(input.message.releaseId, input.message.runId),
+          final: input.final === true,
+          send: () =>
+            slack.chat.update({
+              channel: input.channel,
+              ts: input.ts,
+              text: releaseMessageText(input.message),
+              blocks: releaseMessageBlocks(input.message),
+              metadata: releaseMetadata(input.message.releaseId, input.message.runId),
+            }),
         });
       } catch (err) {
         throw slackFailure(err, `updating the release message for ${input.message.releaseId}`);
@@ -76,12 +104,17 @@ export function createSlackActivities({ slack, options = {} }: { slack: SlackApi
     async postThreadReply(input: ThreadReplyInput): Promise<SlackMessageRef> {
       try {
         if (await threadHasReply(slack, input.channel, input.ts, input.text)) return { channel: input.channel, ts: input.ts };
-        const res = await slack.chat.postMessage({
+        const res = await paced({
+          kind: 'post',
           channel: input.channel,
-          thread_ts: input.ts,
-          text: input.text,
-          metadata: { event_type: THREAD_REPLY_EVENT_TYPE, event_payload: { thread_ts: input.ts } },
-          unfurl_links: false,
+          send: () =>
+            slack.chat.postMessage({
+              channel: input.channel,
+              thread_ts: input.ts,
+              text: input.text,
+              metadata: { event_type: THREAD_REPLY_EVENT_TYPE, event_payload: { thread_ts: input.ts } },
+              unfurl_links: false,
+            }),
         });
         return { channel: res.channel ?? input.channel, ts: res.ts! };
       } catch (err) {
@@ -92,3 +125,11 @@ export function createSlackActivities({ slack, options = {} }: { slack: SlackApi
 }
 
 export type SlackActivities = ReturnType<typeof createSlackActivities>;
+
+function inActivity(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- scale [--releases N[,N...]] [--workers W[,W...]] [--runs R] [--approval-wait S]
- * [--result-wait S] [--records-wait S] [--github-budget off,github]`: N releases in flight at once
+ * [--result-wait S] [--records-wait S] [--github-budget off,github] [--slack-limits slack,off]`: N releases in flight at once
  * on W `runway worker` processes — started together, waiting for approval, then every one that
  * reached approval approved together and baking. For each N and W prints how many reached
  * approval, how many were released, how many production records GitHub shows as success and how
@@ -8,7 +8,9 @@
  * worker (while they all wait, and after the bakes), CPU seconds per release (all workers, and the
  * dev server's, with what it spent them on per phase: bench/support/server-metrics.ts), releases
  * per second once approved and the p50/p99 time from approval to released. Releases that did not reach approval in time are left
- * out of the approval (and terminated), so a partial figure is still printed.
+ * out of the approval (and terminated), so a partial figure is still printed. All releases announce
+ * in one Slack channel; with `--slack-limits slack` (the default) the emulator enforces Slack's own
+ * limits (one post a second per channel, 50 updates a minute) and the run counts its 429s.
  */
 import { readFileSync } from 'node:fs';
 import Bottleneck from 'bottleneck';
@@ -17,6 +19,7 @@ import { gitHubWriterStatus, untilGitHubRecordsWritten } from '../src/release-cl
 import { ReleaseStage } from '../src/domain/release';
 import type { GitHubDeployment, Sandbox } from '../src/sandbox';
 import type { SlackMessage } from '../src/sandbox/slack/emulator';
+import { SLACK_RATE_LIMITS } from '../src/sandbox/slack/rate-limits';
 import { parseFlags, takeChoiceListFlag, takeListFlag } from './support/args';
 import { benchServiceNames } from './support/bench-config';
 import { startBenchRelease } from './support/bench-releases';
@@ -34,6 +37,7 @@ const FLAGS = {
   'records-wait': { default: 120, min: 0, max: 7200, help: 'seconds to wait, after the last release, for the GitHub writer to send every record' },
 };
 const BUDGETS = ['github', 'off'] as const;
+const SLACK_LIMITS = ['slack', 'off'] as const;
 /** Starts and approvals sent at once: a busy CI and a crowd of approvers, not 2,000 calls in one instant. */
 const APPROVAL_CONCURRENCY = 50;
 
@@ -48,6 +52,8 @@ interface RunFigures {
   recordsPending: number;
   /** Released releases whose Slack message ends saying so. */
   slackFinal: number;
+  /** Slack calls the emulator refused with 429 (its limits on). */
+  slackRefused: number;
   /** Peak RSS of the largest worker. */
   rssMiB: number;
   /** Peak RSS of the largest worker until every release waited for approval (in flight, before any bake). */
@@ -78,42 +84,47 @@ function cpuSeconds(pid: number): number {
 
 export async function run(args: string[]): Promise<void> {
   const { values: budgets, rest: afterBudget } = takeChoiceListFlag(args, 'github-budget', BUDGETS, ['off']);
-  const { values: ramp, rest: afterReleases } = takeListFlag(afterBudget, 'releases', { default: [50], min: 1, max: 2000 });
+  const { values: slackLimits, rest: afterSlack } = takeChoiceListFlag(afterBudget, 'slack-limits', SLACK_LIMITS, ['slack']);
+  const { values: ramp, rest: afterReleases } = takeListFlag(afterSlack, 'releases', { default: [50], min: 1, max: 2000 });
   const { values: workerCounts, rest } = takeListFlag(afterReleases, 'workers', { default: [1], min: 1, max: 8 });
   const flags = parseFlags(rest, FLAGS);
   const prng = new Prng(13);
-  const rows: { n: number; w: number; budget: string; runs: RunFigures[] }[] = [];
+  const rows: { n: number; w: number; budget: string; slack: string; runs: RunFigures[] }[] = [];
   for (const n of ramp) {
     for (const w of workerCounts) {
       for (const budget of budgets) {
-        const runs: RunFigures[] = [];
-        for (let r = 0; r < flags.runs; r++) {
-          const f = await runOnce(n, w, `s${n}w${w}r${r}`, prng, budget, flags);
-          runs.push(f);
-          console.log(
-            `scale: N=${n} W=${w} budget ${budget} run ${r + 1}: ${f.waiting}/${n} reached approval; ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
-              `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
-              `${f.slackFinal}/${f.released} Slack messages final; peak RSS ${f.rssWaitingMiB.toFixed(0)} MiB per worker while waiting, ${f.rssMiB.toFixed(0)} MiB baking; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release (server ${f.serverCpuSecondsPerRelease.toFixed(2)})`,
-          );
+        for (const slack of slackLimits) {
+          const runs: RunFigures[] = [];
+          for (let r = 0; r < flags.runs; r++) {
+            const f = await runOnce(n, w, `s${n}w${w}r${r}`, prng, budget, slack, flags);
+            runs.push(f);
+            console.log(
+              `scale: N=${n} W=${w} budget ${budget} Slack limits ${slack} run ${r + 1}: ${f.waiting}/${n} reached approval; ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
+                `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
+                `${f.slackFinal}/${f.released} Slack messages final (${f.slackRefused} Slack calls refused 429); peak RSS ${f.rssWaitingMiB.toFixed(0)} MiB per worker while waiting, ${f.rssMiB.toFixed(0)} MiB baking; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release (server ${f.serverCpuSecondsPerRelease.toFixed(2)})`,
+            );
+          }
+          rows.push({ n, w, budget, slack, runs });
         }
-        rows.push({ n, w, budget, runs });
       }
     }
   }
   console.log('');
-  const header = ['N', 'workers', 'GitHub budget', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'peak RSS MiB/worker, waiting', 'baking', 'CPU s/release', 'server CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
+  const header = ['N', 'workers', 'GitHub budget', 'Slack limits', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'Slack 429s', 'peak RSS MiB/worker, waiting', 'baking', 'CPU s/release', 'server CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
   const m = (runs: RunFigures[], pick: (f: RunFigures) => number) => median(runs.map(pick));
   const table = [
     header,
-    ...rows.map(({ n, w, budget, runs }) => [
+    ...rows.map(({ n, w, budget, slack, runs }) => [
       String(n),
       String(w),
       budget,
+      slack,
       `${fmt(m(runs, (f) => f.waiting))}/${n}`,
       fmt(m(runs, (f) => f.released)),
       fmt(m(runs, (f) => f.recorded)),
       fmt(m(runs, (f) => f.recordsPending)),
       fmt(m(runs, (f) => f.slackFinal)),
+      fmt(m(runs, (f) => f.slackRefused)),
       fmt(m(runs, (f) => f.rssWaitingMiB)),
       fmt(m(runs, (f) => f.rssMiB)),
       m(runs, (f) => f.cpuSecondsPerRelease).toFixed(2),
@@ -129,9 +140,10 @@ export async function run(args: string[]): Promise<void> {
 }
 
 /** A fresh stack and `w` workers (so the peak RSS is this run's), N releases started together. */
-async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget: string, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
+async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget: string, slackLimits: string, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
   const services = benchServiceNames(n, prefix);
   const stack = await startBenchStack({ services, bake: '2s', deploymentDelayMs: 300 });
+  if (slackLimits === 'slack') stack.sandbox.setScenario({ slack: { rateLimits: SLACK_RATE_LIMITS } });
   const workers: WorkerProcess[] = [];
   const { client } = stack;
   try {
@@ -192,6 +204,7 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
       recorded,
       recordsPending: pending,
       slackFinal,
+      slackRefused: (stack.sandbox.state() as { slack: { rateLimited: { refused: number } } }).slack.rateLimited.refused,
       rssMiB: Math.max(...workers.map((wp) => peakRssMiB(wp.pid))),
       rssWaitingMiB,
       cpuSecondsPerRelease: cpu / n,

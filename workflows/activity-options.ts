@@ -43,6 +43,8 @@ export interface ReleaseActivityGroups {
   nativeRollbackWait: Group<'awaitServiceDeploymentEnd'>;
   /** Slack: informative, a few tries then the release goes on without it. */
   notify: Group<'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>;
+  /** The message's updates, withdrawable: a cancelled one is waited for until its activity has stopped. */
+  notifyUpdate: Group<'updateReleaseMessage'>;
   /** GitHub deployment records: kept trying for their bound, since they say what runs where. */
   records: Group<'createDeployment' | 'setDeploymentStatus' | 'restorePreviousDeployment'>;
   /** Deployment records handed to the installation's GitHub writer (issue 20), which writes them at GitHub's pace. */
@@ -95,6 +97,21 @@ const notification: ActivityOptions = {
   startToCloseTimeout: '10s',
   scheduleToCloseTimeout: '3 minutes',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+};
+
+/**
+ * Slack: a call may wait its turn on the worker's Slack pacer (Slack's own limits: one post a second
+ * per channel, about 50 updates a minute), minutes when hundreds of releases share a workspace, so
+ * it has 15 minutes and heartbeats while it waits (every 48 s at this timeout, the lane watch's
+ * reasoning: a heartbeat is a database write, and waits are many under load). Slack's answer
+ * itself takes at most 8 s (the client's timeout); five failed attempts (Slack down) still give up
+ * within about half a minute, a rate limit being a wait in the pacer, not a failed attempt.
+ */
+const slackCall: ActivityOptions = {
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '60s',
+  scheduleToCloseTimeout: '20 minutes',
+  retry: notification.retry,
 };
 
 /**
@@ -170,7 +187,8 @@ export function releaseActivities(plan: ReleasePlan): ReleaseActivityGroups {
     nativeRollback: proxyActivities<ReleaseActivityGroups['nativeRollback']>(rollbackCall),
     nativeRollbackWait: proxyActivities<ReleaseActivityGroups['nativeRollbackWait']>({ ...deployWait, retry: { ...rollbackCall.retry } }),
     rollbackWait: proxyActivities<ReleaseActivityGroups['rollbackWait']>({ ...deployWait, retry: { ...rollbackCall.retry } }),
-    notify: proxyActivities<ReleaseActivityGroups['notify']>(notification),
+    notify: proxyActivities<ReleaseActivityGroups['notify']>(slackCall),
+    notifyUpdate: proxyActivities<ReleaseActivityGroups['notifyUpdate']>({ ...slackCall, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }),
     records: proxyActivities<ReleaseActivityGroups['records']>(deploymentRecord),
     // Handing a record over only needs Temporal, which the release needs anyway: tried until it is taken.
     // A hand-over waits for the writer to take it, which under load (hundreds of releases starting

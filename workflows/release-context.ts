@@ -66,6 +66,7 @@ export class ReleaseContext {
     const runUrl = plan.webUiUrl ? `${plan.webUiUrl}/namespaces/${info.namespace}/workflows/${info.workflowId}/${info.runId}` : undefined;
     this.slack = new ReleaseSlack({
       notify: this.acts.notify,
+      notifyUpdate: this.acts.notifyUpdate,
       channel: plan.approval.channel,
       bestEffort: this.bestEffort,
       messageFor: (headline, withButtons) => ({

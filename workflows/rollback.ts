@@ -107,7 +107,7 @@ async function restoreProduction(release: ReleaseContext, input: RollbackInput):
   if (isNativeStrategy(input.plan)) await redeployProduction(release, input.to.taskDefinition);
   else await rollOut(release, input.plan.production, input.to.taskDefinition, 'production');
   await release.deployments.mark('production', 'success', `${release.shortVersion} running again: ${input.reason}`.slice(0, 140));
-  await release.slack.settle();
+  await release.slack.settleForOutcome();
   release.finish('released', `production runs ${release.shortVersion} again (was ${input.from.version.slice(0, 12)})`);
   await release.slack.finalUpdate(`Rolled back to ${release.shortVersion}: ${input.reason}`);
 }

@@ -12,7 +12,8 @@ export type SlackApi = { chat: Pick<WebClient['chat'], 'postMessage' | 'update'>
  * The Slack Web API client. It never retries inside a call: Temporal retries the whole activity,
  * which first looks for what an earlier attempt posted. A retry inside chat.postMessage (after
  * an answer lost on the way back) would skip that check and post a second message. Rate-limited
- * calls are rejected at once and retried by Temporal after the delay Slack asked for.
+ * calls are rejected at once, and the worker's Slack pacer (activities/slack-pacer.ts) makes them
+ * again after the delay Slack asked for.
  */
 export function createSlackClient(env: Pick<RunwayEnv, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL'>): SlackApi {
   if (!env.SLACK_BOT_TOKEN) return slackNotConfigured;

@@ -39,7 +39,7 @@ describe('recorded release histories', () => {
       'github-writer-granted-slots.json',
       'github-writer-parked-backlog.json',
       'held-then-resumed.json',
-      // A service's lane (test/workflow/release-lanes.test.ts records them): three admitted while one held it, before a newcomer looked at the holder; a newcomer finding its holder closed.
+      // A service's lane (test/workflow/release-lanes.test.ts records them, with RUNWAY_RECORD_HISTORIES=1): three admitted while one held it, before a newcomer looked at the holder; a newcomer finding its holder closed.
       'lane-looked-at-closed-holder.json',
       'lane-queued-three.json',
       'rejected-as-failed.json',
@@ -52,6 +52,8 @@ describe('recorded release histories', () => {
       'released-through-lane.json',
       'released-with-markers.json',
       'released-with-proven-decisions.json',
+      // The final Slack update withdrawing one still waiting for its turn (test/workflow/slack-under-load.test.ts records it).
+      'released-withdrawing-slack-update.json',
       'released.json',
       'rollback-of-release.json',
       'rollback-proven.json',

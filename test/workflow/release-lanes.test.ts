@@ -9,9 +9,6 @@
  * - a newcomer makes the lane look at its holder, so a watch lost with a killed worker does not
  *   queue the next release behind a run that has already closed.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { LaneState } from '../../src/domain/lane';
@@ -21,7 +18,8 @@ import { approveUpdate, statusQuery } from '../../src/domain/release-api';
 import { bakeLikeTheRealWindow, createFakeActivities } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { Worker } from '@temporalio/worker';
-import { testNativeConnection, testTemporalAddress, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
+import { testNativeConnection, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
+import { recordHistory } from '../support/record-history';
 import { releaseInput, rollbackInput, startReleaseWorkflow, startRollback, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 import { releaseOutcome } from '../../src/release-client/outcome';
 
@@ -42,15 +40,8 @@ async function untilLane(taskQueue: string, predicate: (lane: LaneState) => bool
   throw new Error(`the lane never reached: ${what}`);
 }
 
-/**
- * With RUNWAY_RECORD_LANE_HISTORIES=1, saves the lane's history (its run so far: a lane never ends)
- * to test/histories/, which the replay test replays: how its recorded behaviours were taken.
- */
-function recordLaneHistory(taskQueue: string, name: string): void {
-  if (process.env.RUNWAY_RECORD_LANE_HISTORIES !== '1') return;
-  const json = execFileSync(process.env.TEMPORAL_CLI ?? 'temporal', ['workflow', 'show', '--address', testTemporalAddress(), '--workflow-id', laneWorkflowId(taskQueue, 'checkout'), '--output', 'json'], { encoding: 'utf8' });
-  writeFileSync(path.join(__dirname, '../histories', `${name}.json`), json);
-}
+/** With RUNWAY_RECORD_HISTORIES=1, saves the lane's history (its run so far: a lane never ends) for the replay test. */
+const recordLaneHistory = (taskQueue: string, name: string) => recordHistory(laneWorkflowId(taskQueue, 'checkout'), name);
 
 /** The order in which runs were granted the lane, from its log. */
 const grantOrder = (lane: LaneState) => lane.log.filter((e) => e.event === 'granted').map((e) => e.workflowId);

@@ -3,8 +3,13 @@
  * the release moves, with replies in its thread. Slack informs; it never holds up or fails a
  * release: every call goes through `bestEffort`, updates and replies run in the background (the
  * latest state wins), and everything in flight is settled before the release ends.
+ *
+ * Under load an update may wait minutes for its turn within Slack's limits (the worker's Slack
+ * pacer, issue 20). The final update does not wait behind it: it withdraws the update still
+ * waiting (cancelled, and waited for, so a late intermediate state can never land after the final
+ * one) and goes before other updates. Releases before that change (`patched`) keep the old way.
  */
-import { CancellationScope } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import type { SlackMessageRef } from '../../activities/slack';
 import type { ReleaseMessage } from '../../src/slack/release-message';
 import type { ReleaseActivityGroups } from '../activity-options';
@@ -13,6 +18,8 @@ export type BestEffort = <T>(what: string, call: () => Promise<T>) => Promise<T 
 
 export interface ReleaseSlackOptions {
   notify: ReleaseActivityGroups['notify'];
+  /** The same update, cancelled only once the activity has stopped (what a withdrawn update needs). */
+  notifyUpdate: ReleaseActivityGroups['notifyUpdate'];
   channel: string;
   bestEffort: BestEffort;
   /** The message as the release's state renders it right now. */
@@ -27,6 +34,11 @@ export class ReleaseSlack {
   private readonly pending: Promise<unknown>[] = [];
   private queuedHeadline?: string;
   private updating = false;
+  /** The scope the release was built in: updates run in scopes of their own under it, not under the stage that asked. */
+  private readonly home = CancellationScope.current();
+  /** The update being sent, in its own scope (releases with the withdrawable updates). */
+  private sending?: CancellationScope;
+  private withdrawable?: boolean;
 
   constructor(private readonly options: ReleaseSlackOptions) {}
 
@@ -76,10 +88,22 @@ export class ReleaseSlack {
     while (this.pending.length > 0) await this.pending.shift()!.catch(() => undefined);
   }
 
+  /**
+   * Before the outcome: like `settle`, but an update still waiting for its turn with Slack is
+   * withdrawn rather than waited for — the final update replaces it.
+   */
+  async settleForOutcome(): Promise<void> {
+    if (this.withdrawable) {
+      this.queuedHeadline = undefined;
+      this.sending?.cancel();
+    }
+    await this.settle();
+  }
+
   /** The final update, after everything else has settled. */
   async finalUpdate(headline: string): Promise<void> {
-    await this.settle();
-    await this.updateNow(headline);
+    await this.settleForOutcome();
+    await this.updateNow(headline, true);
   }
 
   private post(headline: string, withButtons: boolean): Promise<SlackMessageRef | undefined> {
@@ -88,12 +112,28 @@ export class ReleaseSlack {
     );
   }
 
-  private async updateNow(headline: string): Promise<void> {
+  private async updateNow(headline: string, final = false): Promise<void> {
     const ref = this.ref;
     if (!ref) return;
-    await this.options.bestEffort('updating the Slack message', () =>
-      this.options.notify.updateReleaseMessage({ ...ref, message: this.options.messageFor(headline, false) }),
-    );
+    const message = this.options.messageFor(headline, false);
+    const notify = this.withdrawable ? this.options.notifyUpdate : this.options.notify;
+    await this.options.bestEffort('updating the Slack message', () => notify.updateReleaseMessage({ ...ref, message, ...(final && this.withdrawable ? { final } : {}) }));
+  }
+
+  /** One queued update; in its own scope (under the release's, not the asking stage's) when updates are withdrawable. */
+  private async sendUpdate(headline: string): Promise<void> {
+    this.withdrawable ??= patched('slack-final-withdraws-updates');
+    if (!this.withdrawable) return this.updateNow(headline);
+    const scope = new CancellationScope({ cancellable: true, parent: this.home });
+    this.sending = scope;
+    try {
+      await scope.run(() => this.updateNow(headline));
+    } catch (err) {
+      // Withdrawn by the final update: nothing to record, the final state follows.
+      if (!isCancellation(err) || !scope.consideredCancelled) throw err;
+    } finally {
+      this.sending = undefined;
+    }
   }
 
   /**
@@ -108,7 +148,7 @@ export class ReleaseSlack {
       while (this.queuedHeadline !== undefined) {
         const headline = this.queuedHeadline;
         this.queuedHeadline = undefined;
-        await this.updateNow(headline);
+        await this.sendUpdate(headline);
       }
     } finally {
       this.updating = false;

@@ -17,7 +17,7 @@ export async function promote(release: ReleaseContext, traffic: TrafficStrategy)
 
 /** The release is done: its final stage, and Slack's last word once everything in flight has landed. */
 export async function announceReleased(release: ReleaseContext): Promise<void> {
-  await release.slack.settle();
+  await release.slack.settleForOutcome();
   release.finish('released');
   const watched = release.plan.verify ? ` (watched for ${Math.round(release.plan.verify.durationMs / 1000)} s)` : '';
   await release.slack.finalUpdate(`Released to production${watched}`);

@@ -37,7 +37,7 @@ async function undoEverything(release: ReleaseContext, rejected: boolean, reason
   const result = failed.length > 0 ? 'failed' : rejected ? 'rejected' : 'rolled-back';
   const finalReason = failed.length > 0 ? `${reason}; rollback incomplete: ${failed.map((f) => f.description).join('; ')}` : reason;
   await release.deployments.settleRollback(reason, new Set(failed.flatMap((r) => (r.environment ? [r.environment] : []))));
-  await slack.settle();
+  await slack.settleForOutcome();
   release.finish(result, finalReason);
   await slack.finalUpdate(result === 'rejected' ? `Rejected: ${reason}` : `Rolled back: ${reason}`);
   const what = result === 'failed' ? 'stopped, and its rollback is incomplete' : result === 'rejected' ? 'was rejected' : 'was rolled back';

@@ -1,0 +1,135 @@
+/**
+ * The worker's Slack pacer (activities/slack-pacer.ts), on Jest's fake clock: posts spaced per
+ * channel, updates spaced across the workspace with final states first, a 429 turned into a wait
+ * of Slack's Retry-After (the call made again, never failed), and an abandoned call never made.
+ */
+import { WebAPIRateLimitedError } from '@slack/web-api';
+import { createSlackPacer } from '../../activities/slack-pacer';
+
+const PACE = { postIntervalMsPerChannel: 1000, updatesPerMinute: 30 }; // updates 2 s apart
+
+beforeEach(() => jest.useFakeTimers({ now: 0 }));
+afterEach(() => jest.useRealTimers());
+
+/** A Slack call that records the (fake) time it was made and answers with its name. */
+function recorder() {
+  const made: Array<{ name: string; at: number }> = [];
+  const call = (name: string) => async () => {
+    made.push({ name, at: Date.now() });
+    return name;
+  };
+  return { made, call };
+}
+
+it('posts to one channel one a second, in order, while another channel is not held up', async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder();
+  const answers = Promise.all([
+    pacer.run({ kind: 'post', channel: 'C1', send: call('a') }),
+    pacer.run({ kind: 'post', channel: 'C1', send: call('b') }),
+    pacer.run({ kind: 'post', channel: 'C2', send: call('x') }),
+    pacer.run({ kind: 'post', channel: 'C1', send: call('c') }),
+  ]);
+  await jest.advanceTimersByTimeAsync(5000);
+  expect(await answers).toEqual(['a', 'b', 'x', 'c']);
+  expect(made).toEqual([
+    { name: 'a', at: 0 },
+    { name: 'x', at: 0 },
+    { name: 'b', at: 1000 },
+    { name: 'c', at: 2000 },
+  ]);
+});
+
+it('spaces updates across channels to the minute allowance, a final state before the others waiting', async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder();
+  const all = Promise.all([
+    pacer.run({ kind: 'update', channel: 'C1', send: call('first') }),
+    pacer.run({ kind: 'update', channel: 'C2', send: call('canary 10%') }),
+    pacer.run({ kind: 'update', channel: 'C1', send: call('canary 50%') }),
+    pacer.run({ kind: 'update', channel: 'C2', final: true, send: call('released') }),
+  ]);
+  await jest.advanceTimersByTimeAsync(10_000);
+  await all;
+  expect(made).toEqual([
+    { name: 'first', at: 0 },
+    { name: 'released', at: 2000 },
+    { name: 'canary 10%', at: 4000 },
+    { name: 'canary 50%', at: 6000 },
+  ]);
+});
+
+it("takes a 429 as a wait of Slack's Retry-After: the call is made again first and its caller never sees the limit", async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder();
+  let refusals = 1;
+  const limited = async () => {
+    made.push({ name: 'limited', at: Date.now() });
+    if (refusals-- > 0) throw new WebAPIRateLimitedError(7);
+    return 'limited';
+  };
+  const first = pacer.run({ kind: 'update', channel: 'C1', send: limited });
+  const second = pacer.run({ kind: 'update', channel: 'C1', send: call('second') });
+  await jest.advanceTimersByTimeAsync(6000);
+  expect(made.map((m) => m.name)).toEqual(['limited']);
+  expect(pacer.stats()).toEqual({ rateLimited: 1, waiting: { 'chat.update': 2 } });
+  await jest.advanceTimersByTimeAsync(4000);
+  await expect(first).resolves.toBe('limited');
+  await expect(second).resolves.toBe('second');
+  expect(made).toEqual([
+    { name: 'limited', at: 0 },
+    { name: 'limited', at: 7000 },
+    { name: 'second', at: 9000 },
+  ]);
+});
+
+it("hands Slack's other errors to the caller, and the line goes on", async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder();
+  const failing = pacer.run({
+    kind: 'post',
+    channel: 'C1',
+    send: async () => {
+      throw new Error('channel_not_found');
+    },
+  });
+  const rejected = expect(failing).rejects.toThrow('channel_not_found');
+  const next = pacer.run({ kind: 'post', channel: 'C1', send: call('next') });
+  await jest.advanceTimersByTimeAsync(2000);
+  await rejected;
+  await expect(next).resolves.toBe('next');
+  expect(made).toEqual([{ name: 'next', at: 1000 }]);
+});
+
+it('a call whose caller gave up while it waited is never made', async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder();
+  const abandon = new AbortController();
+  const first = pacer.run({ kind: 'update', channel: 'C1', send: call('first') });
+  const abandoned = pacer.run({ kind: 'update', channel: 'C1', send: call('abandoned'), signal: abandon.signal });
+  const rejected = expect(abandoned).rejects.toThrow('activity cancelled');
+  const last = pacer.run({ kind: 'update', channel: 'C1', send: call('last') });
+  abandon.abort(new Error('activity cancelled'));
+  await jest.advanceTimersByTimeAsync(5000);
+  await rejected;
+  await Promise.all([first, last]);
+  expect(made).toEqual([
+    { name: 'first', at: 0 },
+    { name: 'last', at: 2000 },
+  ]);
+  expect(pacer.stats().waiting).toEqual({});
+});
+
+it("posts to a channel's name and to its id share one line once Slack has said which id the name is", async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder();
+  pacer.learnChannel('#deploys', 'C1');
+  await jest.advanceTimersByTimeAsync(0);
+  const both = Promise.all([pacer.run({ kind: 'post', channel: '#deploys', send: call('message') }), pacer.run({ kind: 'post', channel: 'C1', send: call('reply') })]);
+  await jest.advanceTimersByTimeAsync(2000);
+  await both;
+  expect(made).toEqual([
+    { name: 'message', at: 0 },
+    { name: 'reply', at: 1000 },
+  ]);
+});
