@@ -101,16 +101,17 @@ const notification: ActivityOptions = {
 
 /**
  * Slack: a call may wait its turn on the worker's Slack pacer (Slack's own limits: one post a second
- * per channel, about 50 updates a minute), minutes when hundreds of releases share a workspace, so
- * it has 15 minutes and heartbeats while it waits (every 48 s at this timeout, the lane watch's
- * reasoning: a heartbeat is a database write, and waits are many under load). Slack's answer
- * itself takes at most 8 s (the client's timeout); five failed attempts (Slack down) still give up
- * within about half a minute, a rate limit being a wait in the pacer, not a failed attempt.
+ * per channel, about 50 updates a minute): 2,000 releases announcing in one channel is 33 minutes
+ * of posts and 40 of final updates. So it has an hour, and heartbeats while it waits (every 48 s at
+ * this timeout, the lane watch's reasoning: a heartbeat is a database write, and waits are many
+ * under load). Slack's answer itself takes at most 8 s (the client's timeout); five failed attempts
+ * (Slack down) still give up within about half a minute, a rate limit being a wait in the pacer,
+ * not a failed attempt.
  */
 const slackCall: ActivityOptions = {
-  startToCloseTimeout: '15 minutes',
+  startToCloseTimeout: '60 minutes',
   heartbeatTimeout: '60s',
-  scheduleToCloseTimeout: '20 minutes',
+  scheduleToCloseTimeout: '60 minutes',
   retry: notification.retry,
 };
 
