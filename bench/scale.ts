@@ -5,7 +5,8 @@
  * reached approval approved together and baking. For each N and W prints how many reached
  * approval, how many were released, how many production records GitHub shows as success and how
  * many still wait in the GitHub writer, how many Slack messages end saying released, peak RSS per
- * worker (while they all wait, and after the bakes), CPU seconds per release (all workers, and the
+ * worker (while they all wait, and after the bakes) and the V8 heap each release in flight adds
+ * (from the workers' /metrics), CPU seconds per release (all workers, and the
  * dev server's, with what it spent them on per phase: bench/support/server-metrics.ts), releases
  * per second once approved and the p50/p99 time from approval to released. Releases that did not reach approval in time are left
  * out of the approval (and terminated), so a partial figure is still printed. All releases announce
@@ -29,6 +30,7 @@ import { Prng } from './support/prng';
 import { fmt, median, percentile } from './support/stats';
 import { WorkerProcess } from './support/worker-process';
 import { countersSince, describeServerCounters, scrapeServerCounters, type ServerCounters } from './support/server-metrics';
+import { perReleaseKiB, readWorkerMemory } from './support/worker-memory';
 
 const FLAGS = {
   runs: { default: 1, min: 1, max: 10, help: 'repetitions per N and worker count' },
@@ -58,6 +60,8 @@ interface RunFigures {
   rssMiB: number;
   /** Peak RSS of the largest worker until every release waited for approval (in flight, before any bake). */
   rssWaitingMiB: number;
+  /** V8 heap in use per release in flight while all wait for approval, above the idle workers' (KiB, all workers; includes garbage not yet collected). */
+  heapKiBPerRelease: number;
   cpuSecondsPerRelease: number;
   /** The Temporal dev server's CPU seconds per release (NaN on PostgreSQL). */
   serverCpuSecondsPerRelease: number;
@@ -110,7 +114,7 @@ export async function run(args: string[]): Promise<void> {
     }
   }
   console.log('');
-  const header = ['N', 'workers', 'GitHub budget', 'Slack limits', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'Slack 429s', 'peak RSS MiB/worker, waiting', 'baking', 'CPU s/release', 'server CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
+  const header = ['N', 'workers', 'GitHub budget', 'Slack limits', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'Slack 429s', 'peak RSS MiB/worker, waiting', 'baking', 'heap KiB/release', 'CPU s/release', 'server CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
   const m = (runs: RunFigures[], pick: (f: RunFigures) => number) => median(runs.map(pick));
   const table = [
     header,
@@ -127,6 +131,7 @@ export async function run(args: string[]): Promise<void> {
       fmt(m(runs, (f) => f.slackRefused)),
       fmt(m(runs, (f) => f.rssWaitingMiB)),
       fmt(m(runs, (f) => f.rssMiB)),
+      fmt(m(runs, (f) => f.heapKiBPerRelease)),
       m(runs, (f) => f.cpuSecondsPerRelease).toFixed(2),
       m(runs, (f) => f.serverCpuSecondsPerRelease).toFixed(2),
       rate(finiteMedian(runs.map((f) => f.perSecond))),
@@ -149,6 +154,7 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
   try {
     for (let i = 0; i < w; i++) workers.push(await WorkerProcess.start({ ...stack.workerEnv, RUNWAY_GITHUB_WRITE_BUDGET: budget }));
     const cpuBefore = workers.reduce((sum, wp) => sum + cpuSeconds(wp.pid), 0);
+    const idleMemory = await Promise.all(workers.map(readWorkerMemory));
     const server = serverPhases(stack.serverMetricsUrl, stack.serverPid);
     await server.mark();
     const starters = new Bottleneck({ maxConcurrent: APPROVAL_CONCURRENCY });
@@ -160,6 +166,11 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
     });
     const waitingIds = ids.filter((id) => atApproval.running.get(id) === ReleaseStage.awaitingApproval);
     const rssWaitingMiB = Math.max(...workers.map((wp) => peakRssMiB(wp.pid)));
+    const perRelease = perReleaseKiB(idleMemory, await Promise.all(workers.map(readWorkerMemory)), Math.max(1, waitingIds.length));
+    console.log(
+      `scale: N=${n} W=${w} memory per release waiting for approval, above the idle workers: V8 heap used ${perRelease.heapKiB.toFixed(0)} KiB, ` +
+        `outside the heap in buffers ${perRelease.externalKiB.toFixed(0)} KiB, RSS ${perRelease.rssKiB.toFixed(0)} KiB`,
+    );
     await server.report(`N=${n} W=${w} server, starting to waiting for approval`, n);
     if (waitingIds.length < ids.length) {
       // Where the others were when the wait ran out: the first thing to look at when a ramp stalls.
@@ -207,6 +218,7 @@ async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget:
       slackRefused: (stack.sandbox.state() as { slack: { rateLimited: { refused: number } } }).slack.rateLimited.refused,
       rssMiB: Math.max(...workers.map((wp) => peakRssMiB(wp.pid))),
       rssWaitingMiB,
+      heapKiBPerRelease: perRelease.heapKiB,
       cpuSecondsPerRelease: cpu / n,
       serverCpuSecondsPerRelease: server.cpuSeconds() / n,
       // Nothing approved: no throughput to speak of (shown as "-").

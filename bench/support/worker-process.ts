@@ -23,6 +23,8 @@ export interface WorkerExit {
 export class WorkerProcess {
   readonly exited: Promise<WorkerExit>;
   private output = '';
+  /** The first lines it printed (its addresses), kept however much it prints later. */
+  private startOutput = '';
 
   private constructor(readonly child: ChildProcess) {
     child.stdout!.on('data', (d) => this.keep(String(d)));
@@ -45,6 +47,11 @@ export class WorkerProcess {
     return this.child.pid!;
   }
 
+  /** The worker's /metrics address, from the line it prints at start (`metrics http://…/metrics`). */
+  get metricsUrl(): string | undefined {
+    return /metrics (http:\/\/\S+\/metrics)/.exec(this.startOutput)?.[1];
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -61,6 +68,7 @@ export class WorkerProcess {
 
   private keep(chunk: string): void {
     this.output = (this.output + chunk).slice(-16_000);
+    if (this.startOutput.length < 16_000) this.startOutput += chunk;
     // Every worker's output in one file, for looking into a run afterwards.
     if (process.env.RUNWAY_BENCH_WORKER_LOG) appendFileSync(process.env.RUNWAY_BENCH_WORKER_LOG, chunk);
   }

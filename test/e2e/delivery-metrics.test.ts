@@ -81,8 +81,13 @@ it('counts each release once across worker kills, and every worker shows the sam
       // Lead time from the commit's date on (the sandbox's) GitHub, for the two that reached production.
       expect(sample(text, 'runway_change_lead_time_seconds_count{service="checkout"}')).toBe(2);
       expect(sample(text, 'runway_delivery_ledger_up')).toBe(1);
-      // The SDK's own worker metrics are still there.
+      // The SDK's own worker metrics are still there, and the process's (prom-client's defaults: heap, RSS).
       expect(text).toMatch(/^temporal_\w+\{/m);
+      expect(sample(text, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(1e6);
+      expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(sample(text, 'nodejs_heap_size_used_bytes')!);
+      // One exposition: no series declared twice (Prometheus refuses the scrape then).
+      const declared = text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]);
+      expect(declared.length).toBe(new Set(declared).size);
     }
     // Identical on both workers (they render one ledger): aggregate with max, never sum.
     const runwayLines = (t: string) => t.split('\n').filter((l) => l.startsWith('runway_') && !l.startsWith('runway_releases_in_flight')).join('\n');

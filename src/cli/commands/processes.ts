@@ -30,6 +30,7 @@ import { cliEnv, withClient } from '../context';
 import { CliError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { runAction } from '../run-action';
+import { workerProcessMetrics } from '../../metrics/worker-memory';
 
 /** Resolves when the process gets Ctrl-C or SIGTERM. */
 function untilStopped(): Promise<string> {
@@ -58,13 +59,14 @@ export function configureProcessCommands(program: Command, processes: RunwayProc
         installQuietRuntime(env.RUNWAY_LOG_LEVEL, { prometheusBindAddress: sdkMetricsAddress });
         let worker: Worker | undefined;
         let deliveryMetrics: (() => Promise<string>) | undefined;
+        const processMetrics = workerProcessMetrics();
         // Up before the connection: /healthz answers 503 until the worker polls, and 503 again once it stops.
         const health = await startWorkerHealthServer({
           host: env.RUNWAY_METRICS_HOST,
           port: env.RUNWAY_METRICS_PORT,
           ready: () => worker?.getState() === 'RUNNING',
           sdkMetricsAddress,
-          extraMetrics: () => deliveryMetrics?.() ?? Promise.resolve(''),
+          extraMetrics: async () => `${(await deliveryMetrics?.()) ?? ''}${await processMetrics.render()}`,
         }).catch((err: unknown) => {
           throw new CliError(`runway worker: RUNWAY_METRICS_PORT: cannot listen on ${env.RUNWAY_METRICS_HOST}:${env.RUNWAY_METRICS_PORT} (${(err as Error).message})`, ExitCode.error);
         });
