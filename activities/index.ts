@@ -71,7 +71,7 @@ export function createActivities(clients: ActivityClients) {
     ...createReleasesInFlightActivities({ temporal: clients.temporal }),
     ...createLaneActivities({ temporal: clients.temporal }),
     ...createFreezeActivities({ temporal: clients.temporal }),
-    ...createSlackActivities({ slack: clients.slack }),
+    ...createSlackActivities({ slack: clients.slack, temporal: clients.temporal }),
     ...createGitHubActivities({ github: clients.github }),
     ...createGitHubRecordActivities({ temporal: clients.temporal, github: clients.github, budget: clients.githubWriteBudget }),
     ...createGitHubBuildActivities({

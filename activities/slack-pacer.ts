@@ -7,8 +7,10 @@
  *   one a second per channel (Slack's limit for posting);
  * - `chat.update`: one at a time for the whole workspace, spaced to Slack's tier 3 (about 50 a
  *   minute), a release's final state before any other update.
- * A 429 all the same (other workers share the workspace) holds that line for the `Retry-After`
- * Slack named, and the call goes again first when it is over: a rate limit is a wait, never a
+ * With several workers a call also asks the installation's Slack budget (workflows/slack-budget.ts)
+ * for its send time, so the workers together keep to Slack's limits. A 429 all the same (another
+ * app, a lower limit) holds that line for the `Retry-After` Slack named — here and, told, in the
+ * shared budget — and the call goes again first when it is over: a rate limit is a wait, never a
  * failure. Other errors go to the caller unchanged. A caller's abort takes its call off the line.
  */
 import { WebAPIRateLimitedError } from '@slack/web-api';
@@ -25,6 +27,14 @@ export const SLACK_PACE: SlackPace = { postIntervalMsPerChannel: 1000, updatesPe
 
 export type SlackWriteKind = 'post' | 'update';
 
+/** The installation's Slack budget, shared by every worker (activities/slack-send-times.ts). */
+export interface SharedSlackBudget {
+  /** When (epoch ms) one call on `line` may be made. */
+  sendTime(line: string, intervalMs: number, signal?: AbortSignal): Promise<number>;
+  /** Slack refused a call on `line` until `untilMs`. */
+  rateLimited(line: string, untilMs: number): Promise<void>;
+}
+
 export interface PacedSlackCall<T> {
   kind: SlackWriteKind;
   /** The channel posted to (its id where known); updates share one line whatever their channel. */
@@ -33,6 +43,8 @@ export interface PacedSlackCall<T> {
   final?: boolean;
   send: () => Promise<T>;
   signal?: AbortSignal;
+  /** With several workers: the budget they share, asked for a send time before the call. */
+  shared?: SharedSlackBudget;
 }
 
 interface Waiting {
@@ -107,7 +119,7 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
 
   return {
     /** Makes the call when its turn comes; resolves or rejects with Slack's answer (never with a rate limit). */
-    run<T>({ kind, channel, final = false, send, signal }: PacedSlackCall<T>): Promise<T> {
+    run<T>({ kind, channel, final = false, send, signal, shared }: PacedSlackCall<T>): Promise<T> {
       const [key, line] = lineFor(kind, channel);
       return new Promise<T>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
@@ -123,6 +135,11 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
           leave: () => signal?.removeEventListener('abort', onAbort),
           go: async () => {
             try {
+              if (shared) {
+                // The budget every worker shares says when; not knowing (it cannot be reached), this worker's own pace stands.
+                const atMs = await shared.sendTime(key, line.intervalMs, signal).catch(() => now());
+                await sleepUntil(atMs, now, signal);
+              }
               const answer = await send();
               line.nextAtMs = now() + line.intervalMs;
               waiting.leave();
@@ -132,6 +149,7 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
                 // Slack's word on when to come back; the call goes first then, unless its caller gave up meanwhile.
                 rateLimited++;
                 line.nextAtMs = now() + Math.max(1, err.retryAfter) * 1000;
+                void shared?.rateLimited(key, line.nextAtMs).catch(() => undefined);
                 waiting.sent = false;
                 if (signal?.aborted) {
                   waiting.leave();
@@ -141,7 +159,7 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
               }
               line.nextAtMs = now() + line.intervalMs;
               waiting.leave();
-              reject(err);
+              reject(signal?.aborted ? signal.reason : err);
             }
           },
         };
@@ -163,3 +181,22 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
 }
 
 export type SlackPacer = ReturnType<typeof createSlackPacer>;
+
+/** Resolves at `atMs`, or rejects with the signal's own reason once it aborts (a cancellation stays one). On the global timers, which tests can fake. */
+function sleepUntil(atMs: number, now: () => number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  const delayMs = atMs - now();
+  if (delayMs <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, delayMs);
+    function done() {
+      signal?.removeEventListener('abort', aborted);
+      resolve();
+    }
+    function aborted() {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    }
+    signal?.addEventListener('abort', aborted, { once: true });
+  });
+}

@@ -9,6 +9,7 @@
  * (./slack-failure.ts).
  */
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { SlackApi } from '../src/sdk-clients/slack';
 import {
   channelIdFor,
@@ -20,7 +21,8 @@ import {
 import { type ReleaseMessage, releaseMessageBlocks, releaseMessageText } from '../src/slack/release-message';
 import { slackFailure } from './slack-failure';
 import { heartbeatWhileWaiting } from './heartbeat-while-waiting';
-import { createSlackPacer, type PacedSlackCall, type SlackPacer } from './slack-pacer';
+import { createSlackPacer, type PacedSlackCall, type SharedSlackBudget, type SlackPacer } from './slack-pacer';
+import { createSlackSendTimes } from './slack-send-times';
 
 export type { SlackApi };
 
@@ -42,13 +44,32 @@ export interface SlackActivityOptions {
 /** A call waiting its turn this long starts heartbeating, this often (the notify group's heartbeat timeout is 30 s). */
 const PACED_HEARTBEAT_MS = 5_000;
 
-export function createSlackActivities({ slack, pacer = createSlackPacer(), options = {} }: { slack: SlackApi; pacer?: SlackPacer; options?: SlackActivityOptions }) {
+export function createSlackActivities({
+  slack,
+  pacer = createSlackPacer(),
+  temporal,
+  options = {},
+}: {
+  slack: SlackApi;
+  pacer?: SlackPacer;
+  /** Runway's Temporal client: with it every call also keeps to the installation's shared Slack budget (all workers together). */
+  temporal?: Client;
+  options?: SlackActivityOptions;
+}) {
   const now = options.now ?? Date.now;
+  const sharedBudgets = new Map<string, SharedSlackBudget>();
+  const sharedBudget = (taskQueue: string): SharedSlackBudget | undefined => {
+    if (!temporal) return undefined;
+    let budget = sharedBudgets.get(taskQueue);
+    if (!budget) sharedBudgets.set(taskQueue, (budget = createSlackSendTimes({ temporal, taskQueue })));
+    return budget;
+  };
   /** Outside an activity (tests calling the functions directly) there is nothing to heartbeat or abort. */
-  const paced = <T>(call: Omit<PacedSlackCall<T>, 'signal'>): Promise<T> => {
+  const paced = <T>(call: Omit<PacedSlackCall<T>, 'signal' | 'shared'>): Promise<T> => {
     const ctx = inActivity();
     if (!ctx) return pacer.run(call);
-    return heartbeatWhileWaiting(ctx, PACED_HEARTBEAT_MS, () => pacer.run({ ...call, signal: ctx.cancellationSignal }));
+    const shared = sharedBudget(ctx.info.taskQueue);
+    return heartbeatWhileWaiting(ctx, PACED_HEARTBEAT_MS, () => pacer.run({ ...call, signal: ctx.cancellationSignal, ...(shared ? { shared } : {}) }));
   };
 
   return {

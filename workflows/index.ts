@@ -6,3 +6,4 @@ export { freeze } from './freeze';
 export { deliveryLedger } from './delivery-ledger';
 export { githubWriter } from './github-writer';
 export { githubRecordBatch } from './github-record-batch';
+export { slackBudget } from './slack-budget';

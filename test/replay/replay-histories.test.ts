@@ -66,6 +66,8 @@ describe('recorded release histories', () => {
       'rolled-back-ecs-canary.json',
       'rolled-back-smoke.json',
       'rolled-back-through-github-writer.json',
+      // The installation's Slack budget handing two workers' pacers their send times (test/workflow/slack-under-load.test.ts records it).
+      'slack-budget-two-workers.json',
     ]);
   });
 

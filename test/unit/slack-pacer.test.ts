@@ -4,7 +4,7 @@
  * of Slack's Retry-After (the call made again, never failed), and an abandoned call never made.
  */
 import { WebAPIRateLimitedError } from '@slack/web-api';
-import { createSlackPacer } from '../../activities/slack-pacer';
+import { createSlackPacer, type SharedSlackBudget } from '../../activities/slack-pacer';
 
 const PACE = { postIntervalMsPerChannel: 1000, updatesPerMinute: 30 }; // updates 2 s apart
 
@@ -131,5 +131,62 @@ it("posts to a channel's name and to its id share one line once Slack has said w
   expect(made).toEqual([
     { name: 'message', at: 0 },
     { name: 'reply', at: 1000 },
+  ]);
+});
+
+it("with a shared budget, waits for the send time it hands out and tells it of a 429", async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder();
+  const asked: string[] = [];
+  const held: Array<{ line: string; untilMs: number }> = [];
+  // Another worker has the next 5 s of updates.
+  let nextAtMs = 5000;
+  const shared: SharedSlackBudget = {
+    sendTime: async (line, intervalMs) => {
+      asked.push(line);
+      const at = nextAtMs;
+      nextAtMs += intervalMs;
+      return at;
+    },
+    rateLimited: async (line, untilMs) => {
+      held.push({ line, untilMs });
+      nextAtMs = Math.max(nextAtMs, untilMs);
+    },
+  };
+  let refusals = 1;
+  const limited = async () => {
+    made.push({ name: 'limited', at: Date.now() });
+    if (refusals-- > 0) throw new WebAPIRateLimitedError(3);
+    return 'limited';
+  };
+  const first = pacer.run({ kind: 'update', channel: 'C1', send: call('first'), shared });
+  const second = pacer.run({ kind: 'update', channel: 'C1', send: limited, shared });
+  await jest.advanceTimersByTimeAsync(20_000);
+  await Promise.all([first, second]);
+  expect(made).toEqual([
+    { name: 'first', at: 5000 },
+    { name: 'limited', at: 7000 },
+    // Asked again once Slack's 3 s are over: the budget holds the line until then too.
+    { name: 'limited', at: 10_000 },
+  ]);
+  expect(asked).toEqual(['chat.update', 'chat.update', 'chat.update']);
+  expect(held).toEqual([{ line: 'chat.update', untilMs: 10_000 }]);
+});
+
+it('a shared budget that cannot be reached leaves the worker to its own pace', async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder();
+  const down: SharedSlackBudget = {
+    sendTime: async () => {
+      throw new Error('connection refused');
+    },
+    rateLimited: async () => undefined,
+  };
+  const both = Promise.all([pacer.run({ kind: 'update', channel: 'C1', send: call('a'), shared: down }), pacer.run({ kind: 'update', channel: 'C1', send: call('b'), shared: down })]);
+  await jest.advanceTimersByTimeAsync(5000);
+  await both;
+  expect(made).toEqual([
+    { name: 'a', at: 0 },
+    { name: 'b', at: 2000 },
   ]);
 });

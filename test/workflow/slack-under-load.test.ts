@@ -4,8 +4,9 @@
  *   withdraws it (and waits until its activity has stopped, so it cannot land after the final);
  * - many releases announcing in one channel through the real Slack activities and client, against
  *   the Slack emulator with Slack's limits turned on: every release's message ends in its final
- *   state, one worker pacing itself is never refused, and two workers' pacers that together go too
- *   fast are refused (429) and wait out Slack's Retry-After without losing a final state.
+ *   state, one worker pacing itself is never refused, two workers sharing the installation's Slack
+ *   budget are never refused either, and two workers' pacers that together go too fast (no shared
+ *   budget) are refused (429) and wait out Slack's Retry-After without losing a final state.
  */
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -14,6 +15,7 @@ import type { ReleaseActivities } from '../../activities';
 import { createSlackActivities, type SlackActivities } from '../../activities/slack';
 import { createSlackPacer, type SlackPace } from '../../activities/slack-pacer';
 import { approveUpdate } from '../../src/domain/release-api';
+import { slackBudgetWorkflowId } from '../../src/domain/slack-budget-api';
 import { type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
 import { createSlackClient } from '../../src/sdk-clients/slack';
 import { releaseOutcome } from '../../src/release-client/outcome';
@@ -82,8 +84,12 @@ describe('many releases announcing in one channel, with Slack’s limits on', ()
 
   // Slack's limits made faster so the test is short: posts 4 a second per channel, 240 updates a minute.
   const LIMITS = { postIntervalMsPerChannel: 250, updatesPerMinute: 240 };
-  const slackActivities = (pace: SlackPace) =>
-    createSlackActivities({ slack: createSlackClient({ SLACK_BOT_TOKEN: 'xoxb-load-test', SLACK_API_URL: `${sandbox.url}/slack/api/` }), pacer: createSlackPacer({ pace }) });
+  const slackActivities = (pace: SlackPace, shared: boolean) =>
+    createSlackActivities({
+      slack: createSlackClient({ SLACK_BOT_TOKEN: 'xoxb-load-test', SLACK_API_URL: `${sandbox.url}/slack/api/` }),
+      pacer: createSlackPacer({ pace }),
+      ...(shared ? { temporal: temporal.client } : {}),
+    });
   const limited = () => (sandbox.state() as { slack: { rateLimited: { accepted: number; refused: number } } }).slack.rateLimited;
   /** Each release's own message (not its thread replies), by release id. */
   const finalTexts = () => {
@@ -99,8 +105,8 @@ describe('many releases announcing in one channel, with Slack’s limits on', ()
    * Slack activities as `workers` workers have them, each with its own pacer, taking calls in turn
    * (one worker process per task queue is all the SDK allows in one process).
    */
-  function slackOfWorkers(workers: number, pace: SlackPace): SlackActivities {
-    const sets = Array.from({ length: workers }, () => slackActivities(pace));
+  function slackOfWorkers(workers: number, pace: SlackPace, shared: boolean): SlackActivities {
+    const sets = Array.from({ length: workers }, () => slackActivities(pace, shared));
     let turn = 0;
     const next = () => sets[turn++ % sets.length]!;
     return {
@@ -110,13 +116,14 @@ describe('many releases announcing in one channel, with Slack’s limits on', ()
     };
   }
 
-  async function releaseMany(count: number, workers: number, pace: SlackPace): Promise<string[]> {
+  async function releaseMany(count: number, workers: number, pace: SlackPace, { shared = false } = {}): Promise<string[]> {
     const fake = createFakeActivities({ laneFree: true });
-    return withWorker({ ...fake.activities, ...slackOfWorkers(workers, pace) }, async (taskQueue) => {
+    return withWorker({ ...fake.activities, ...slackOfWorkers(workers, pace, shared) }, async (taskQueue) => {
       const handles = await Promise.all(Array.from({ length: count }, () => startReleaseWorkflow(temporal.client, taskQueue, releaseInput(samplePlan()))));
       await approveAll(handles);
       const outcomes = await Promise.all(handles.map((h) => releaseOutcome(h)));
       expect(outcomes.map((o) => o.result)).toEqual(handles.map(() => 'released'));
+      if (shared) recordHistory(slackBudgetWorkflowId(taskQueue), 'slack-budget-two-workers');
       return handles.map((h) => h.workflowId);
     });
   }
@@ -128,6 +135,15 @@ describe('many releases announcing in one channel, with Slack’s limits on', ()
     expect(ids.filter((id) => /Released to production/.test(texts.get(id) ?? ''))).toEqual(ids);
     expect(limited().refused).toBe(0);
     expect(limited().accepted).toBeGreaterThanOrEqual(2 * ids.length);
+  });
+
+  it("two workers sharing the installation's Slack budget: together within Slack's limits, none refused, every state final", async () => {
+    // Each worker's own pace is the whole allowance; only the shared budget keeps them to it together.
+    sandbox.setScenario({ slack: { rateLimits: { ...LIMITS, updatesPerMinute: 30 } } });
+    const ids = await releaseMany(6, 2, { ...LIMITS, updatesPerMinute: 30 }, { shared: true });
+    const texts = finalTexts();
+    expect(ids.filter((id) => /Released to production/.test(texts.get(id) ?? ''))).toEqual(ids);
+    expect(limited().refused).toBe(0);
   });
 
   it("two workers together too fast for Slack: refused calls wait out Slack's Retry-After and no final state is lost", async () => {

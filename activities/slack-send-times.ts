@@ -1,0 +1,43 @@
+/**
+ * A worker's side of the installation's Slack budget (workflows/slack-budget.ts): asks it for a
+ * send time before each Slack write (update-with-start, so the budget is started by whoever asks
+ * first) and tells it about a 429, so every worker waits out Slack's Retry-After. A budget run that
+ * is closing down refuses; the next run is asked.
+ */
+import { type Client, WithStartWorkflowOperation, type Workflow } from '@temporalio/client';
+import { SLACK_BUDGET_WORKFLOW_TYPE, type SlackBudgetInput, slackBudgetWorkflowId, slackRateLimitedUpdate, slackSendTimeUpdate } from '../src/domain/slack-budget-api';
+import { CLOSING_RETRIES, CLOSING_RETRY_MS, refusedWhileClosing } from './github-record-hand-over';
+import type { SharedSlackBudget } from './slack-pacer';
+
+
+function budgetStart(taskQueue: string): WithStartWorkflowOperation<Workflow> {
+  return new WithStartWorkflowOperation(SLACK_BUDGET_WORKFLOW_TYPE, {
+    workflowId: slackBudgetWorkflowId(taskQueue),
+    taskQueue,
+    args: [{} satisfies SlackBudgetInput],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: 'Slack budget: send times for every worker of this installation',
+  });
+}
+
+export function createSlackSendTimes({ temporal, taskQueue }: { temporal: Client; taskQueue: string }): SharedSlackBudget {
+  const ask = async <T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await (signal ? temporal.connection.withAbortSignal(signal, call) : call());
+      } catch (err) {
+        if (!refusedWhileClosing(err) || attempt >= CLOSING_RETRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, CLOSING_RETRY_MS));
+      }
+    }
+  };
+  return {
+    async sendTime(line, intervalMs, signal) {
+      const { atMs } = await ask(() => temporal.workflow.executeUpdateWithStart(slackSendTimeUpdate, { args: [{ line, intervalMs, askedAtMs: Date.now() }], startWorkflowOperation: budgetStart(taskQueue) }), signal);
+      return atMs;
+    },
+    async rateLimited(line, untilMs) {
+      await ask(() => temporal.workflow.executeUpdateWithStart(slackRateLimitedUpdate, { args: [{ line, untilMs }], startWorkflowOperation: budgetStart(taskQueue) }));
+    },
+  };
+}

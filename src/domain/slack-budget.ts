@@ -1,0 +1,67 @@
+/**
+ * One Slack budget for every worker of an installation (issue 20): Slack's limits are the
+ * workspace's (one post a second per channel, about 50 chat.update a minute), so workers each
+ * pacing themselves to them go, together, as many times too fast as there are workers. The
+ * installation's Slack budget workflow hands out send times instead, line by line (a channel's
+ * posts; the workspace's updates), each the line's interval after the one before; a 429 that
+ * reaches a worker anyway (another app, a limit lower than Slack publishes) holds the line for
+ * everyone until Slack's Retry-After. Pure rules; the workflow applies them.
+ */
+
+export interface SlackBudgetLine {
+  /** The next send time not yet handed out (epoch ms). */
+  nextAtMs: number;
+}
+
+export interface SlackBudgetState {
+  lines: Record<string, SlackBudgetLine>;
+  /** Send times handed out since the budget began (across continue-as-new). */
+  granted: number;
+  /** 429s workers reported. */
+  rateLimited: number;
+}
+
+export function newSlackBudget(): SlackBudgetState {
+  return { lines: {}, granted: 0, rateLimited: 0 };
+}
+
+/** The line a Slack write waits in: `chat.update` for the workspace, `chat.postMessage <channel>` per channel. */
+export function slackLineOf(kind: 'post' | 'update', channel: string): string {
+  return kind === 'update' ? 'chat.update' : `chat.postMessage ${channel}`;
+}
+
+/**
+ * How far ahead of the asker's own clock a send time is set, for the answer to reach it in time.
+ * The workflow's clock is its task's start, which lags real time under load, and a time already
+ * past when the answer arrives would be used at once — two workers then sending together.
+ */
+export const SEND_TIME_LEAD_MS = 500;
+
+/**
+ * Added to a line's interval: the asker's timer fires a few milliseconds late, and a send early by
+ * as much against the one before it is over Slack's limit by as much.
+ */
+export const SEND_TIME_MARGIN_MS = 50;
+
+/**
+ * A send time for one call on `line`, asked at `askedAtMs` (the asker's clock): the line's next free
+ * time, and no sooner than the answer can arrive; the line then moves on by `intervalMs`.
+ */
+export function grantSendTime(state: SlackBudgetState, line: string, intervalMs: number, askedAtMs: number): { state: SlackBudgetState; atMs: number } {
+  const nowMs = askedAtMs;
+  const atMs = Math.max(nowMs + SEND_TIME_LEAD_MS, state.lines[line]?.nextAtMs ?? 0);
+  const live = pruned(state, nowMs);
+  return { state: { ...live, lines: { ...live.lines, [line]: { nextAtMs: atMs + intervalMs + SEND_TIME_MARGIN_MS } }, granted: state.granted + 1 }, atMs };
+}
+
+/** Slack refused a call on `line` until `untilMs`: no send time before it is handed out. */
+export function holdLine(state: SlackBudgetState, line: string, untilMs: number): SlackBudgetState {
+  const nextAtMs = Math.max(untilMs, state.lines[line]?.nextAtMs ?? 0);
+  return { ...state, lines: { ...state.lines, [line]: { nextAtMs } }, rateLimited: state.rateLimited + 1 };
+}
+
+/** Lines whose next time has passed hold nothing: dropped, so the state stays as small as the lines in use. */
+function pruned(state: SlackBudgetState, nowMs: number): SlackBudgetState {
+  const lines = Object.fromEntries(Object.entries(state.lines).filter(([, l]) => l.nextAtMs > nowMs));
+  return { ...state, lines };
+}
