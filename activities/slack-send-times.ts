@@ -10,6 +10,9 @@ import { CLOSING_RETRIES, CLOSING_RETRY_MS, refusedWhileClosing } from './github
 import type { SharedSlackBudget } from './slack-pacer';
 
 
+/** How long one ask may take before the worker goes on at its own pace. */
+const ASK_DEADLINE_MS = 5_000;
+
 function budgetStart(taskQueue: string): WithStartWorkflowOperation<Workflow> {
   return new WithStartWorkflowOperation(SLACK_BUDGET_WORKFLOW_TYPE, {
     workflowId: slackBudgetWorkflowId(taskQueue),
@@ -22,9 +25,11 @@ function budgetStart(taskQueue: string): WithStartWorkflowOperation<Workflow> {
 
 export function createSlackSendTimes({ temporal, taskQueue }: { temporal: Client; taskQueue: string }): SharedSlackBudget {
   const ask = async <T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+    // Bounded: a budget with no worker to run it (all of them restarting) must not hold Slack up; the pacer then keeps its own pace.
+    const bounded = () => temporal.connection.withDeadline(Date.now() + ASK_DEADLINE_MS, call);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await (signal ? temporal.connection.withAbortSignal(signal, call) : call());
+        return await (signal ? temporal.connection.withAbortSignal(signal, bounded) : bounded());
       } catch (err) {
         if (!refusedWhileClosing(err) || attempt >= CLOSING_RETRIES) throw err;
         await new Promise((resolve) => setTimeout(resolve, CLOSING_RETRY_MS));

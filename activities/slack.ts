@@ -41,7 +41,7 @@ export interface SlackActivityOptions {
   now?: () => number;
 }
 
-/** A call waiting its turn this long starts heartbeating, this often (the notify group's heartbeat timeout is 30 s). */
+/** A call waiting its turn this long starts heartbeating, this often (the notify group's heartbeat timeout is 10 s). */
 const PACED_HEARTBEAT_MS = 5_000;
 
 export function createSlackActivities({
