@@ -14,6 +14,7 @@
  * failure. Other errors go to the caller unchanged. A caller's abort takes its call off the line.
  */
 import { WebAPIRateLimitedError } from '@slack/web-api';
+import { slackLineOf } from '../src/domain/slack-budget';
 
 export interface SlackPace {
   /** Least time between two posts to one channel. */
@@ -25,7 +26,7 @@ export interface SlackPace {
 /** Slack's published limits: https://api.slack.com/docs/rate-limits (posting: one a second per channel; chat.update: tier 3). */
 export const SLACK_PACE: SlackPace = { postIntervalMsPerChannel: 1000, updatesPerMinute: 50 };
 
-export type SlackWriteKind = 'post' | 'update';
+export type SlackWriteKind = Parameters<typeof slackLineOf>[0];
 
 /** The installation's Slack budget, shared by every worker (activities/slack-send-times.ts). */
 export interface SharedSlackBudget {
@@ -82,7 +83,7 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
   let rateLimited = 0;
 
   const lineFor = (kind: SlackWriteKind, channel: string): [string, Line] => {
-    const key = kind === 'update' ? 'chat.update' : `chat.postMessage ${channelNames.get(channel) ?? channel}`;
+    const key = slackLineOf(kind, channelNames.get(channel) ?? channel);
     let line = lines.get(key);
     if (!line) {
       const intervalMs = kind === 'update' ? Math.ceil(60_000 / pace.updatesPerMinute) : pace.postIntervalMsPerChannel;
