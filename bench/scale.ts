@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- scale [--releases N[,N...]] [--workers W[,W...]] [--runs R] [--approval-wait S]
- * [--result-wait S] [--records-wait S] [--github-budget off,github] [--slack-limits slack,off]`: N releases in flight at once
- * on W `runway worker` processes — started together, waiting for approval, then every one that
- * reached approval approved together and baking. For each N and W prints how many reached
+ * [--result-wait S] [--records-wait S] [--github-budget off,github] [--slack-limits slack,off]
+ * [--worker-heap MiB[,MiB...]]`: N releases in flight at once on W `runway worker` processes —
+ * started together, waiting for approval, then every one that reached approval approved together
+ * and baking. For each N and W prints how many reached
  * approval, how many were released, how many production records GitHub shows as success and how
  * many still wait in the GitHub writer, how many Slack messages end saying released, peak RSS per
  * worker (while they all wait, and after the bakes) and the V8 heap each release in flight adds
@@ -12,6 +13,8 @@
  * out of the approval (and terminated), so a partial figure is still printed. All releases announce
  * in one Slack channel; with `--slack-limits slack` (the default) the emulator enforces Slack's own
  * limits (one post a second per channel, 50 updates a minute) and the run counts its 429s.
+ * `--worker-heap` caps each worker's V8 heap (`--max-old-space-size`, through NODE_OPTIONS; 0, the
+ * default, leaves V8 to size it from the machine's memory), to compare caps side by side.
  */
 import { readFileSync } from 'node:fs';
 import Bottleneck from 'bottleneck';
@@ -90,40 +93,41 @@ export async function run(args: string[]): Promise<void> {
   const { values: budgets, rest: afterBudget } = takeChoiceListFlag(args, 'github-budget', BUDGETS, ['off']);
   const { values: slackLimits, rest: afterSlack } = takeChoiceListFlag(afterBudget, 'slack-limits', SLACK_LIMITS, ['slack']);
   const { values: ramp, rest: afterReleases } = takeListFlag(afterSlack, 'releases', { default: [50], min: 1, max: 2000 });
-  const { values: workerCounts, rest } = takeListFlag(afterReleases, 'workers', { default: [1], min: 1, max: 8 });
+  const { values: workerCounts, rest: afterWorkers } = takeListFlag(afterReleases, 'workers', { default: [1], min: 1, max: 8 });
+  const { values: heapCaps, rest } = takeListFlag(afterWorkers, 'worker-heap', { default: [0], min: 0, max: 65_536 });
   const flags = parseFlags(rest, FLAGS);
   const prng = new Prng(13);
-  const rows: { n: number; w: number; budget: string; slack: string; runs: RunFigures[] }[] = [];
-  for (const n of ramp) {
-    for (const w of workerCounts) {
-      for (const budget of budgets) {
-        for (const slack of slackLimits) {
-          const runs: RunFigures[] = [];
-          for (let r = 0; r < flags.runs; r++) {
-            const f = await runOnce(n, w, `s${n}w${w}r${r}`, prng, budget, slack, flags);
-            runs.push(f);
-            console.log(
-              `scale: N=${n} W=${w} budget ${budget} Slack limits ${slack} run ${r + 1}: ${f.waiting}/${n} reached approval; ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
-                `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
-                `${f.slackFinal}/${f.released} Slack messages final (${f.slackRefused} Slack calls refused 429); peak RSS ${f.rssWaitingMiB.toFixed(0)} MiB per worker while waiting, ${f.rssMiB.toFixed(0)} MiB baking; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release (server ${f.serverCpuSecondsPerRelease.toFixed(2)})`,
-            );
-          }
-          rows.push({ n, w, budget, slack, runs });
-        }
-      }
+  // Every combination, N outermost: one run per combination (and per --runs), one table row each.
+  const combinations = ramp.flatMap((n) =>
+    workerCounts.flatMap((w) => budgets.flatMap((budget) => slackLimits.flatMap((slack) => heapCaps.map((heapCap): RunSettings => ({ n, w, budget, slackLimits: slack, heapCap }))))),
+  );
+  const rows: { settings: RunSettings; runs: RunFigures[] }[] = [];
+  for (const settings of combinations) {
+    const { n, w, budget, slackLimits: slack } = settings;
+    const runs: RunFigures[] = [];
+    for (let r = 0; r < flags.runs; r++) {
+      const f = await runOnce(settings, `s${n}w${w}r${r}`, prng, flags);
+      runs.push(f);
+      console.log(
+        `scale: N=${n} W=${w} budget ${budget} Slack limits ${slack} worker heap ${heapLabel(settings)} run ${r + 1}: ${f.waiting}/${n} reached approval; ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
+          `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
+          `${f.slackFinal}/${f.released} Slack messages final (${f.slackRefused} Slack calls refused 429); peak RSS ${f.rssWaitingMiB.toFixed(0)} MiB per worker while waiting, ${f.rssMiB.toFixed(0)} MiB baking; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release (server ${f.serverCpuSecondsPerRelease.toFixed(2)})`,
+      );
     }
+    rows.push({ settings, runs });
   }
   console.log('');
-  const header = ['N', 'workers', 'GitHub budget', 'Slack limits', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'Slack 429s', 'peak RSS MiB/worker, waiting', 'baking', 'heap KiB/release', 'CPU s/release', 'server CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
+  const header = ['N', 'workers', 'GitHub budget', 'Slack limits', 'worker heap', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'Slack 429s', 'peak RSS MiB/worker, waiting', 'baking', 'heap KiB/release', 'CPU s/release', 'server CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
   const m = (runs: RunFigures[], pick: (f: RunFigures) => number) => median(runs.map(pick));
   const table = [
     header,
-    ...rows.map(({ n, w, budget, slack, runs }) => [
-      String(n),
-      String(w),
-      budget,
-      slack,
-      `${fmt(m(runs, (f) => f.waiting))}/${n}`,
+    ...rows.map(({ settings, runs }) => [
+      String(settings.n),
+      String(settings.w),
+      settings.budget,
+      settings.slackLimits,
+      heapLabel(settings),
+      `${fmt(m(runs, (f) => f.waiting))}/${settings.n}`,
       fmt(m(runs, (f) => f.released)),
       fmt(m(runs, (f) => f.recorded)),
       fmt(m(runs, (f) => f.recordsPending)),
@@ -145,14 +149,28 @@ export async function run(args: string[]): Promise<void> {
 }
 
 /** A fresh stack and `w` workers (so the peak RSS is this run's), N releases started together. */
-async function runOnce(n: number, w: number, prefix: string, prng: Prng, budget: string, slackLimits: string, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
+interface RunSettings {
+  /** Releases in flight. */
+  n: number;
+  /** Worker processes. */
+  w: number;
+  budget: string;
+  slackLimits: string;
+  /** The workers' V8 heap cap in MiB; 0: V8's own sizing. */
+  heapCap: number;
+}
+
+const heapLabel = ({ heapCap }: RunSettings) => (heapCap === 0 ? 'V8 default' : `${heapCap} MiB`);
+
+async function runOnce({ n, w, budget, slackLimits, heapCap }: RunSettings, prefix: string, prng: Prng, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
   const services = benchServiceNames(n, prefix);
   const stack = await startBenchStack({ services, bake: '2s', deploymentDelayMs: 300 });
   if (slackLimits === 'slack') stack.sandbox.setScenario({ slack: { rateLimits: SLACK_RATE_LIMITS } });
   const workers: WorkerProcess[] = [];
   const { client } = stack;
   try {
-    for (let i = 0; i < w; i++) workers.push(await WorkerProcess.start({ ...stack.workerEnv, RUNWAY_GITHUB_WRITE_BUDGET: budget }));
+    const heapEnv: Record<string, string> = heapCap > 0 ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${heapCap}`.trim() } : {};
+    for (let i = 0; i < w; i++) workers.push(await WorkerProcess.start({ ...stack.workerEnv, RUNWAY_GITHUB_WRITE_BUDGET: budget, ...heapEnv }));
     const cpuBefore = workers.reduce((sum, wp) => sum + cpuSeconds(wp.pid), 0);
     const idleMemory = await Promise.all(workers.map(readWorkerMemory));
     const server = serverPhases(stack.serverMetricsUrl, stack.serverPid);

@@ -2,7 +2,7 @@
  * The release worker: real clients from the environment, activities from their factories,
  * the workflow bundle. Used by `runway worker`, `runway dev` and tests.
  */
-import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityClients } from '../activities';
 import { createEcsClient } from '../src/sdk-clients/ecs';
 import { createGitHubClient } from '../src/sdk-clients/github';
@@ -64,7 +64,7 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
     activities: createActivities(clients),
     // Encrypted payloads when the environment has payload keys (README, "Encrypted payloads").
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : options.env ? { dataConverter: dataConverterFor(options.env) } : {}),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...workflowCode(options),
     // Sized for thousands of releases in flight (README "Running many releases"): long waits hold
     // an activity slot each; the cache trades memory for replays. Tests without an env keep the SDK's.
     ...(options.env ? { maxConcurrentActivityTaskExecutions: options.env.RUNWAY_WORKER_ACTIVITY_SLOTS, maxCachedWorkflows: options.env.RUNWAY_WORKER_CACHED_WORKFLOWS } : {}),
@@ -89,6 +89,16 @@ async function clientsWithTemporalFromEnv(env: RunwayEnv): Promise<ActivityClien
   const decisionKeys = await loadDecisionKeys(env);
   const { client } = await connectClient(env);
   return { ...clientsFromEnv(env), temporal: client, decisionKeys };
+}
+
+/**
+ * The workflow code: a bundle handed in (tests bundle once), else the pre-built one
+ * RUNWAY_WORKFLOW_BUNDLE names (the image's, from `npm run build`), else the workflows bundled now.
+ */
+function workflowCode(options: ReleaseWorkerOptions): { workflowBundle: WorkflowBundleOption } | { workflowsPath: string } {
+  if (options.workflowBundle) return { workflowBundle: options.workflowBundle };
+  const file = options.env?.RUNWAY_WORKFLOW_BUNDLE;
+  return file ? { workflowBundle: { codePath: file } } : { workflowsPath: require.resolve('../workflows') };
 }
 
 function requireEnv(env: RunwayEnv | undefined): RunwayEnv {

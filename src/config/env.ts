@@ -2,6 +2,7 @@
  * Runway's environment, parsed once in main() and passed down. Standard names wherever a
  * standard exists (Temporal's, AWS's own credential chain, Slack's, GitHub's).
  */
+import { existsSync } from 'node:fs';
 import ms from 'ms';
 import { z } from 'zod';
 import { parseDecisionHmacKeys } from './decision-keys';
@@ -282,6 +283,13 @@ const envFields = z.object({
   RUNWAY_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(10).max(100_000).default(WORKER_ACTIVITY_SLOTS),
   /** Workflow runs one worker keeps in memory between tasks (the SDK's sticky cache); a run not kept is replayed from its history at its next task. */
   RUNWAY_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(WORKER_CACHED_WORKFLOWS),
+  /**
+   * A workflow bundle built by `npm run build` (dist/workflow-bundle.js; the image sets it). Unset:
+   * the worker bundles the workflows at start, which costs seconds and about 130 MiB of RSS it keeps.
+   */
+  RUNWAY_WORKFLOW_BUNDLE: optional.refine((file) => file === undefined || existsSync(file), {
+    message: 'no such file (a bundle from `npm run build` is dist/workflow-bundle.js; unset it to bundle the workflows at start)',
+  }),
   /** What every process writes to stderr: the Temporal SDK's log and Runway's own lines (error, warn, info, debug). */
   RUNWAY_LOG_LEVEL: logLevel,
   /** Worker Versioning for `runway worker` / `runway dev`: `off` runs unversioned workers (servers before Temporal 1.28). */

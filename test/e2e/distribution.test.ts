@@ -113,7 +113,11 @@ async function untilStage(id: string, stage: string): Promise<void> {
 
 const imageRunway = () => path.join(imageRoot, 'usr/local/bin/runway');
 /** The image's ENV (NODE_ENV=production, …), then what a test sets; any free port on loopback, since tests run side by side. */
-const imageEnv = (env: Record<string, string> = {}) => ({ ...envOf(finalStage), RUNWAY_METRICS_PORT: '0', RUNWAY_METRICS_HOST: '127.0.0.1', ...env });
+/** The image's ENV, with its paths (RUNWAY_WORKFLOW_BUNDLE) inside the laid-out image. */
+const imageEnv = (env: Record<string, string> = {}) => {
+  const image = envOf(finalStage);
+  return { ...image, RUNWAY_WORKFLOW_BUNDLE: path.join(imageRoot, image.RUNWAY_WORKFLOW_BUNDLE ?? '/nowhere'), RUNWAY_METRICS_PORT: '0', RUNWAY_METRICS_HOST: '127.0.0.1', ...env };
+};
 const imageWorkdir = () => path.join(imageRoot, workdirAt(finalStage, Number.MAX_SAFE_INTEGER));
 
 describe('the Dockerfile as written', () => {
@@ -186,7 +190,7 @@ describe('the image layout and the installed package', () => {
 
   it('packs only what runs: the bin and the compiled JavaScript, no sources or tests', () => {
     const files = tarball.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['package.json', pkg.bin.runway, 'dist/src/cli/main.js', 'dist/workers/release-worker.js', 'dist/workflows/index.js']));
+    expect(files).toEqual(expect.arrayContaining(['package.json', pkg.bin.runway, 'dist/src/cli/main.js', 'dist/workers/release-worker.js', 'dist/workflows/index.js', 'dist/workflow-bundle.js']));
     expect(files.filter((f) => !/^(bin|dist)\//.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') || f.startsWith('test/'))).toEqual([]);
   });
@@ -199,7 +203,9 @@ describe('the image layout and the installed package', () => {
     // The Temporal SDK's native library for this machine only (the worker test below loads it).
     const machine = { x64: 'x86_64', arm64: 'aarch64' }[os.arch() as 'x64' | 'arm64'] ?? os.arch();
     expect(readdirSync(path.join(imageWorkdir(), 'node_modules/@temporalio/core-bridge/releases'))).toEqual([`${machine}-unknown-linux-gnu`]);
-    expect(envOf(finalStage)).toMatchObject({ NODE_ENV: 'production', RUNWAY_METRICS_PORT: '9464' });
+    expect(envOf(finalStage)).toMatchObject({ NODE_ENV: 'production', RUNWAY_METRICS_PORT: '9464', RUNWAY_WORKFLOW_BUNDLE: '/app/dist/workflow-bundle.js' });
+    // The workflow bundle `npm run build` made, which the image's worker loads rather than bundling at start.
+    expect(existsSync(imageEnv().RUNWAY_WORKFLOW_BUNDLE)).toBe(true);
     const help = await run(imageRunway(), ['--help'], imageWorkdir(), imageEnv());
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: runway /);
@@ -209,6 +215,7 @@ describe('the image layout and the installed package', () => {
   it('runs the image\'s worker: /healthz 200 once it polls, /metrics with the SDK\'s temporal_ metrics, healthcheck exit 0', async () => {
     worker = spawnIn(imageRunway(), ['worker'], imageWorkdir(), imageEnv(stack.env));
     await worker.waitFor(/polling task queue/);
+    expect(worker.output()).toContain(`workflows from ${imageEnv().RUNWAY_WORKFLOW_BUNDLE} (RUNWAY_WORKFLOW_BUNDLE)`);
     const [, url, port] = /health (http:\/\/127\.0\.0\.1:(\d+))\/healthz/.exec(worker.output())!;
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^temporal_\w+\{.*task_queue="/m);

@@ -15,7 +15,7 @@ it('answers /healthz 200 once polling and /metrics with temporal_ metrics; healt
   const worker = spawnRunway(['worker'], env);
   try {
     await worker.waitFor(/polling task queue/);
-    expect(worker.output()).toContain('1234 activity slots, 500 cached workflows');
+    expect(worker.output()).toContain('1234 activity slots, 500 cached workflows; workflows bundled at start');
     const [, url, port] = HEALTH_LINE.exec(worker.output())!;
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
@@ -48,6 +48,7 @@ it.each([
   ['RUNWAY_WORKER_ACTIVITY_SLOTS', 'lots'],
   ['RUNWAY_WORKER_ACTIVITY_SLOTS', '5'],
   ['RUNWAY_WORKER_CACHED_WORKFLOWS', '-1'],
+  ['RUNWAY_WORKFLOW_BUNDLE', '/nonexistent/workflow-bundle.js'],
 ])('stops at start with exit 2 naming %s when it is %s', async (name, value) => {
   const result = await runRunway(['worker'], { TEMPORAL_ADDRESS: testTemporalAddress(), [name]: value });
   expect(result.code).toBe(2);

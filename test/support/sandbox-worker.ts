@@ -5,13 +5,15 @@
  */
 import { spawnRunway, type RunwayProcess } from './runway-process';
 import { type SandboxStack, startSandboxStack } from './sandbox-stack';
+import { workflowBundleFile } from './temporal';
 
 export function useSandboxWorker(options: Parameters<typeof startSandboxStack>[0] = {}, prepare?: (stack: SandboxStack) => void): { readonly stack: SandboxStack; readonly worker?: RunwayProcess } {
   const current = {} as { stack: SandboxStack; worker?: RunwayProcess };
   beforeAll(async () => {
     current.stack = await startSandboxStack(options);
     prepare?.(current.stack);
-    current.worker = spawnRunway(['worker'], current.stack.env);
+    // From the bundle the test run built once, as the image's worker loads the build's (RUNWAY_WORKFLOW_BUNDLE).
+    current.worker = spawnRunway(['worker'], { ...current.stack.env, RUNWAY_WORKFLOW_BUNDLE: workflowBundleFile() });
     await current.worker.waitFor(/polling task queue/);
   });
   afterAll(async () => {

@@ -19,12 +19,17 @@ export function testTemporalAddress(): string {
 
 let bundle: { code: string } | undefined;
 
+/** The file global setup wrote the run's workflow bundle to (for `runway worker`'s RUNWAY_WORKFLOW_BUNDLE). */
+export function workflowBundleFile(): string {
+  const file = process.env[ENV_BUNDLE];
+  if (!file) throw new Error(process.env[ENV_BUNDLE_ERROR] ?? `${ENV_BUNDLE} is not set: only ${INTEGRATION} get the workflow bundle test/harness/global-setup.ts builds.`);
+  return file;
+}
+
 /** The workflow code bundled once per run; pass it as `workflowBundle` to Worker.create. */
 export function workflowBundle(): { code: string } {
   if (bundle) return bundle;
-  const file = process.env[ENV_BUNDLE];
-  if (!file) throw new Error(process.env[ENV_BUNDLE_ERROR] ?? `${ENV_BUNDLE} is not set: only ${INTEGRATION} get the workflow bundle test/harness/global-setup.ts builds.`);
-  return (bundle = { code: readFileSync(file, 'utf8') });
+  return (bundle = { code: readFileSync(workflowBundleFile(), 'utf8') });
 }
 
 export async function testClient(namespace = 'default'): Promise<{ client: Client; connection: Connection; close: () => Promise<void> }> {
