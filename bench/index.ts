@@ -42,6 +42,10 @@ async function main(argv: string[]): Promise<number> {
   return Number(process.exitCode ?? 0);
 }
 
+// Ctrl-C or a SIGTERM ends the bench through process.exit, so the 'exit' hooks of what it started
+// (dev server, workers, temporary files) run; Node's default for these signals skips them.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {

@@ -50,6 +50,10 @@ export class WorkerProcess {
     child.stdout!.on('data', (d) => this.keep(String(d)));
     child.stderr!.on('data', (d) => this.keep(String(d)));
     this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    // A bench that exits without killing it (a signal turned into process.exit) takes the worker with it.
+    const killAtExit = () => child.kill('SIGKILL');
+    process.once('exit', killAtExit);
+    void this.exited.then(() => process.removeListener('exit', killAtExit));
   }
 
   /** Starts `runway worker` and resolves once it polls the task queue (or rejects with its output). */
