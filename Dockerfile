@@ -32,7 +32,7 @@ FROM ${NODE_IMAGE}
 # glibc's malloc keeps an arena per thread of the SDK's native runtime, and fragmented arenas hold
 # memory the process no longer uses: two arenas took 90 MiB off a worker's peak with 200 releases in
 # flight (README "Running many releases"). The workflow bundle `npm run build` made: a worker that
-# bundles at start keeps ~130 MiB more RSS for good.
+# bundles at start keeps ~150 MiB more RSS for good.
 ENV NODE_ENV=production \
     RUNWAY_METRICS_PORT=9464 \
     MALLOC_ARENA_MAX=2 \

@@ -1,8 +1,8 @@
 /**
  * The workflow bundle, built once by `npm run build` (dist/workflow-bundle.js) rather than by
  * every worker at start. Bundling runs webpack and swc inside the worker's process: seconds of
- * start-up and, measured with a worker idle on the dev server, 130 MiB of RSS the process keeps
- * afterwards (328 MiB idle bundling at start, 196 MiB from a pre-built bundle). The image points
+ * start-up and about 150 MiB of RSS the process keeps afterwards (`runway worker` idle on the dev
+ * server: 367 MiB bundling at start, 213 MiB from a pre-built bundle). The image points
  * RUNWAY_WORKFLOW_BUNDLE at it; a checkout's worker bundles its sources at start, so what it runs
  * is always what is on disk.
  *

@@ -22,7 +22,7 @@ let prebuilt: Promise<string> | undefined;
 /**
  * The workflows bundled once per bench process into a temporary file, which every worker loads
  * (RUNWAY_WORKFLOW_BUNDLE) as the image's worker loads the build's: a worker that bundles at
- * start keeps about 130 MiB more RSS, which would be counted against every release.
+ * start keeps about 150 MiB more RSS, which would be counted against every release.
  */
 function prebuiltWorkflowBundle(): Promise<string> {
   prebuilt ??= bundleWorkflows().then((code) => {

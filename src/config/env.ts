@@ -285,7 +285,7 @@ const envFields = z.object({
   RUNWAY_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(WORKER_CACHED_WORKFLOWS),
   /**
    * A workflow bundle built by `npm run build` (dist/workflow-bundle.js; the image sets it). Unset:
-   * the worker bundles the workflows at start, which costs seconds and about 130 MiB of RSS it keeps.
+   * the worker bundles the workflows at start, which costs seconds and about 150 MiB of RSS it keeps.
    */
   RUNWAY_WORKFLOW_BUNDLE: optional.refine((file) => file === undefined || existsSync(file), {
     message: 'no such file (a bundle from `npm run build` is dist/workflow-bundle.js; unset it to bundle the workflows at start)',
