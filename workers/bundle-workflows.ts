@@ -4,7 +4,7 @@
  * start-up and about 150 MiB of RSS the process keeps afterwards (`runway worker` idle on the dev
  * server: 367 MiB bundling at start, 213 MiB from a pre-built bundle). The image points
  * RUNWAY_WORKFLOW_BUNDLE at it; a checkout's worker bundles its sources at start, so what it runs
- * is always what is on disk.
+ * is always what is on disk. The test harness and the benches write theirs with it too.
  *
  * `node dist/workers/bundle-workflows.js <file>` writes it (the build's last step).
  */
@@ -12,10 +12,24 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
-/** Bundles the workflows next to this module (sources in a checkout, dist/workflows once compiled). */
-export async function bundleWorkflows(): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
-  return code;
+type Report = (message: string) => void;
+
+/**
+ * Writes the workflows next to this module (sources in a checkout, dist/workflows once compiled)
+ * as one bundle to `file`. webpack's info lines are dropped; its warnings and errors go to `report`.
+ */
+export async function writeWorkflowBundle(file: string, report: Report = (message) => console.error(message)): Promise<number> {
+  const logger = {
+    log: (level: string, message: string) => (level === 'WARN' || level === 'ERROR' ? report(`bundler ${level.toLowerCase()}: ${message}`) : undefined),
+    trace: () => {},
+    debug: () => {},
+    info: () => {},
+    warn: (message: string) => report(`bundler warning: ${message}`),
+    error: (message: string) => report(`bundler error: ${message}`),
+  };
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger });
+  writeFileSync(file, code);
+  return code.length;
 }
 
 if (require.main === module) {
@@ -24,12 +38,9 @@ if (require.main === module) {
     console.error('usage: node dist/workers/bundle-workflows.js <output file>');
     process.exit(2);
   }
-  bundleWorkflows().then(
-    (code) => {
-      writeFileSync(target, code);
-      // On stderr, like webpack's own lines: `npm pack --json` runs the build and its stdout must stay JSON.
-      console.error(`workflow bundle: ${path.resolve(target)} (${(code.length / 1024).toFixed(0)} KiB)`);
-    },
+  writeWorkflowBundle(target).then(
+    // On stderr: `npm pack --json` runs the build and its stdout must stay JSON.
+    (bytes) => console.error(`workflow bundle: ${path.resolve(target)} (${(bytes / 1024).toFixed(0)} KiB)`),
     (err: unknown) => {
       console.error(`bundling the workflows failed: ${(err as Error).stack ?? String(err)}`);
       process.exit(1);

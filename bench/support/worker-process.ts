@@ -3,10 +3,10 @@
  * command operators run, so recovery figures include a real process start.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflows } from '../../workers/bundle-workflows';
+import { writeWorkflowBundle } from '../../workers/bundle-workflows';
 
 const BIN = path.join(__dirname, '../../bin/runway.js');
 
@@ -25,13 +25,13 @@ let prebuilt: Promise<string> | undefined;
  * start keeps about 150 MiB more RSS, which would be counted against every release.
  */
 function prebuiltWorkflowBundle(): Promise<string> {
-  prebuilt ??= bundleWorkflows().then((code) => {
+  prebuilt ??= (async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'runway-bench-bundle-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'workflow-bundle.js');
-    writeFileSync(file, code);
+    await writeWorkflowBundle(file);
     return file;
-  });
+  })();
   return prebuilt;
 }
 

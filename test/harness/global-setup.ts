@@ -76,25 +76,14 @@ async function bundleWorkflows(tempDir: string): Promise<string | undefined> {
   }
   try {
     // Loaded only here: @temporalio/worker is heavy, and a run without workflows never needs it.
-    const { bundleWorkflowCode } = await import('@temporalio/worker');
+    const { writeWorkflowBundle } = await import('../../workers/bundle-workflows');
     const started = Date.now();
-    const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
-    log(`Bundled the workflow code in ${Date.now() - started} ms`);
     const file = path.join(tempDir, 'workflow-bundle.js');
-    writeFileSync(file, code);
+    await writeWorkflowBundle(file, log);
+    log(`Bundled the workflow code in ${Date.now() - started} ms`);
     return file;
   } catch (err) {
     process.env[ENV_BUNDLE_ERROR] = `Bundling ${workflowsPath} failed in global setup: ${(err as Error).stack ?? err}`;
     return undefined;
   }
 }
-
-/** webpack's info lines on every run are noise; warnings and errors still show. */
-const quietLogger = {
-  log: (level: string, message: string) => quietLogger[level === 'ERROR' ? 'error' : level === 'WARN' ? 'warn' : 'info'](message),
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: (message: string) => log(`bundler warning: ${message}`),
-  error: (message: string) => log(`bundler error: ${message}`),
-};
