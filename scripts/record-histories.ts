@@ -119,6 +119,10 @@ const STORIES: Story[] = [
   { name: 'released-through-github-writer', result: 'released', image: 'healthy', decision: 'approve' },
   { name: 'rolled-back-through-github-writer', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors' },
   { name: 'rollback-through-github-writer', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true },
+  // Telling the service's lane, as the last step, that the run is leaving (patched 'release-says-leaving').
+  { name: 'released-saying-leaving', result: 'released', image: 'healthy', decision: 'approve' },
+  { name: 'rolled-back-saying-leaving', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors' },
+  { name: 'rollback-saying-leaving', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true },
 ];
 
 const ENCRYPTED_QUEUE = 'record-encrypted';

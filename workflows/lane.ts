@@ -5,9 +5,12 @@
  * runs alone on the workflow's state) and carries out what they ask:
  * - tells a run it holds the lane now (`laneTurn`), or to stop (`laneStop`: superseded, preempted
  *   by a rollback, or dropped while waiting);
- * - frees the lane only when the server says the holder's run has closed (`awaitRunClosed`), never
- *   on the run's own word, so a terminated release, a crashed worker or a lost signal cannot leave
- *   the lane held or let two runs hold it.
+ * - frees the lane only when the server says the holder's run has closed, never on the run's own
+ *   word, so a terminated release, a crashed worker or a lost signal cannot leave the lane held or
+ *   let two runs hold it. A run says when it ends (`laneLeaving`, its last step) and the lane then
+ *   waits for the server to confirm it; while others wait behind the holder, the lane also watches it
+ *   (`awaitRunClosed`, a long poll), so one ended from outside (terminated) frees the lane at once;
+ *   with no one waiting, it looks every ten minutes, and a newcomer makes it look at once.
  * It never ends: it continues as new when its history grows, carrying the lane's state.
  */
 import {
@@ -29,6 +32,7 @@ import {
   admit,
   describePlace,
   expireReservations,
+  hasPlace,
   holderPassedApproval,
   type LaneEntry,
   type LaneState,
@@ -37,7 +41,17 @@ import {
   nextExpiryMs,
   released,
 } from '../src/domain/lane';
-import { admitUpdate, type LaneAdmitted, type LaneInput, laneQuery, laneStopSignal, laneTurnSignal, passApprovalUpdate } from '../src/domain/lane-api';
+import {
+  admitUpdate,
+  type LaneAdmitted,
+  type LaneInput,
+  type LaneLeaving,
+  laneLeavingSignal,
+  laneQuery,
+  laneStopSignal,
+  laneTurnSignal,
+  passApprovalUpdate,
+} from '../src/domain/lane-api';
 
 /** One wait for the holder's run is at most this long; the lane then looks at its history size and waits again. */
 const HOLDER_WAIT_MS = 10 * 60_000;
@@ -45,8 +59,8 @@ const HOLDER_WAIT_MS = 10 * 60_000;
 const HISTORY_EVENTS_LIMIT = 5_000;
 
 /**
- * How soon a watch lost with its worker is taken up by another. A held lane is watched for as long
- * as its release is in flight (hours, with an approval wait), and the SDK sends a heartbeat every
+ * How soon a watch lost with its worker is taken up by another. A watched lane is watched for as
+ * long as its holder is in flight (hours, with an approval wait), and the SDK sends a heartbeat every
  * 0.8 × this, each a database write for the server: at Runway's usual 5 s, every release in
  * flight cost the server a write every 4 s just for its lane (measured at 100 releases: 15 of the
  * 77 calls a release made before approval). The long poll, not the heartbeat, frees the lane the
@@ -62,17 +76,40 @@ const { awaitRunClosed } = proxyActivities<Pick<LaneActivities, 'awaitRunClosed'
 });
 
 /**
- * A newcomer's look at the holder: one describe, no waiting. The watch above is what frees a lane;
- * this covers the minute a watch lost with a killed worker takes to be taken up again, so a release
- * started right after its predecessor closed is not queued behind a run that has already ended.
+ * A look at a run: one describe, no waiting. A newcomer makes the lane look at its holder (so a
+ * release started right after its predecessor closed is not queued behind a run that has already
+ * ended, whether or not anyone watched it), and so does the lane's own periodic look.
  */
 const { awaitRunClosed: lookAtRun } = proxyActivities<Pick<LaneActivities, 'awaitRunClosed'>>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 3 },
 });
 
+/**
+ * A run that said it is leaving closes a moment later (the word is its last step): the lane waits
+ * for the server to say so (a long poll), this long at most; not closed by then, the run is left to
+ * the lane's watch or its next look.
+ */
+const LEAVING_CONFIRM_MS = 30_000;
+const { awaitRunClosed: confirmClosed } = proxyActivities<Pick<LaneActivities, 'awaitRunClosed'>>({
+  startToCloseTimeout: LEAVING_CONFIRM_MS + 30_000,
+  heartbeatTimeout: WATCH_HEARTBEAT_TIMEOUT_MS,
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+});
+
+/**
+ * Lanes from before runs said they were leaving watched every holder for its whole life: an
+ * activity in flight per release waiting for approval, the SDK's bookkeeping and a long poll each
+ * (issue 20: about 60 KiB of the worker's heap per activity, before the poll).
+ */
+export const LANE_HEARS_LEAVING_PATCH = 'lane-hears-leaving';
+
 export async function lane(input: LaneInput): Promise<never> {
   let state: LaneState = input.state ?? newLane(input.service, input.mode);
+  // Decided once per run, before anything else: a lane run started before the change keeps watching.
+  const hearsLeaving = patched(LANE_HEARS_LEAVING_PATCH);
+  /** Runs that said they are leaving, not yet confirmed closed by the server. */
+  const leaving: LaneLeaving[] = [];
   // Signals to the runs the lane admits; awaited before continuing as new so none is lost.
   const outbox: Promise<void>[] = [];
   const send = (entry: Pick<LaneEntry, 'workflowId' | 'runId'>, deliver: (run: ExternalWorkflowHandle) => Promise<void>) => {
@@ -90,6 +127,9 @@ export async function lane(input: LaneInput): Promise<never> {
   };
 
   setHandler(laneQuery, () => state);
+  setHandler(laneLeavingSignal, (run) => {
+    if (hearsLeaving && !leaving.some((l) => l.workflowId === run.workflowId && l.runId === run.runId)) leaving.push(run);
+  });
 
   // One look at a holder at a time: admissions arriving meanwhile wait on the same look and resume
   // in the order they arrived, so the lane still admits in arrival order.
@@ -158,17 +198,24 @@ export async function lane(input: LaneInput): Promise<never> {
   };
 
   while (!timeToMove()) {
+    if (leaving.length > 0) {
+      await confirmLeaving(leaving.splice(0));
+      continue;
+    }
     const holder = state.holder;
     if (holder?.runId === undefined) {
       // Nobody holds the lane (or only a reservation): wait for an admission or a reservation's expiry.
       const expiry = nextExpiryMs(state);
-      const somethingChanged = () => state.holder !== holder || timeToMove();
+      const somethingChanged = () => state.holder !== holder || timeToMove() || leaving.length > 0;
       // An idle lane still wakes now and then, to notice a new current build.
       const wakeMs = Math.min(HOLDER_WAIT_MS, expiry === undefined ? HOLDER_WAIT_MS : Math.max(0, expiry - Date.now()));
       if (!(await condition(somethingChanged, wakeMs)) && expiry !== undefined && expiry <= Date.now()) expire(Date.now());
       continue;
     }
-    await awaitHolderClosed(holder.workflowId, holder.runId);
+    // With no one waiting, a holder closing a few minutes unnoticed (terminated from outside)
+    // delays nobody: the next to ask makes the lane look first.
+    if (hearsLeaving && state.queue.length === 0) await awaitWordFromHolder(holder.workflowId, holder.runId);
+    else await awaitHolderClosed(holder.workflowId, holder.runId);
   }
   await condition(allHandlersFinished);
   await Promise.all(outbox);
@@ -190,5 +237,32 @@ export async function lane(input: LaneInput): Promise<never> {
     const result = released(state, workflowId, runId, Date.now());
     state = result.state;
     tellTurn(result.newHolder);
+  }
+
+  /**
+   * Waits, with no activity in flight, for the holder to say it is leaving, for someone to queue
+   * behind it (then it is watched), or for the holder to change; after `HOLDER_WAIT_MS` of none of
+   * that, looks at it once.
+   */
+  async function awaitWordFromHolder(workflowId: string, runId: string): Promise<void> {
+    const holderChanged = () => state.holder?.workflowId !== workflowId || state.holder.runId !== runId;
+    const heard = await condition(() => holderChanged() || leaving.length > 0 || state.queue.length > 0 || timeToMove(), HOLDER_WAIT_MS);
+    if (!heard) await lookAtHolder();
+  }
+
+  /** Frees the places of the runs that said they are leaving, once the server confirms each has closed. */
+  async function confirmLeaving(runs: LaneLeaving[]): Promise<void> {
+    await Promise.all(
+      runs
+        .filter(({ workflowId, runId }) => hasPlace(state, workflowId, runId))
+        .map(async ({ workflowId, runId }) => {
+          // Not confirmed (still running, or the server did not answer): the watch or the next look frees it.
+          const { closed } = await confirmClosed({ workflowId, runId, forMs: LEAVING_CONFIRM_MS }).catch(() => ({ closed: false }));
+          if (!closed || !hasPlace(state, workflowId, runId)) return;
+          const result = released(state, workflowId, runId, Date.now());
+          state = result.state;
+          tellTurn(result.newHolder);
+        }),
+    );
   }
 }

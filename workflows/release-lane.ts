@@ -5,12 +5,15 @@
  * it did through its own compensation. Constructing it registers the lane's signals, so it must
  * happen before the workflow's first await.
  */
-import { condition, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
 import type { LaneEntryKind, LaneMode } from '../src/domain/lane';
-import { laneStopSignal, laneTurnSignal } from '../src/domain/lane-api';
+import { laneLeavingSignal, laneStopSignal, laneTurnSignal, laneWorkflowId } from '../src/domain/lane-api';
 import { ReleaseStage } from '../src/domain/release';
 import type { ReleaseContext } from './release-context';
 import { ReleaseRejected, ReleaseStopped } from './release-stopped';
+
+/** Releases and rollbacks recorded before they told their lane they were leaving replay without it. */
+export const RELEASE_SAYS_LEAVING_PATCH = 'release-says-leaving';
 
 export class ReleaseLane {
   /** Why the lane stopped this run, once it did. */
@@ -19,6 +22,8 @@ export class ReleaseLane {
   started = false;
   private turn = false;
   private passedApproval = false;
+  /** It has a place in the lane (holding or waiting), so the lane must hear when it ends. */
+  private admitted = false;
 
   constructor(
     private readonly release: ReleaseContext,
@@ -51,6 +56,7 @@ export class ReleaseLane {
       request: { workflowId: release.releaseId, runId: release.runId, kind, mode: this.mode, ...(kind === 'release' ? { version } : {}) },
     });
     if (decision.kind === 'refused') throw new ReleaseRejected(`not admitted to the ${service} lane: ${decision.reason}`);
+    this.admitted = true;
     if (decision.kind === 'queued') {
       release.enter(ReleaseStage.queued, `waiting in the ${service} lane (${this.mode}): ${place ?? `behind ${decision.behind}`}`);
       const timeoutMs = release.input.laneTimeoutMs;
@@ -59,6 +65,19 @@ export class ReleaseLane {
     }
     this.started = true;
     release.record(`holds the ${service} lane`);
+  }
+
+  /**
+   * The run's last word to its lane: it is leaving. Awaited (the server delivers a signal only
+   * while its sender is open), and the lane, asking the server, waits for the run to close before
+   * it frees the place. Whatever happens to the word, the lane's own looks free the place later.
+   * Sent even when the run was cancelled: its rollback is done by now.
+   */
+  async sayLeaving(): Promise<void> {
+    if (!this.admitted || !patched(RELEASE_SAYS_LEAVING_PATCH)) return;
+    const { release } = this;
+    const lane = getExternalWorkflowHandle(laneWorkflowId(this.taskQueue, release.input.service));
+    await CancellationScope.nonCancellable(() => lane.signal(laneLeavingSignal, { workflowId: release.releaseId, runId: release.runId })).catch(() => undefined);
   }
 
   /** Before going past approval: refused (the release stops) when the lane has already superseded it. */

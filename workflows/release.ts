@@ -51,6 +51,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
     // Every registered undo, newest first (traffic back on stable before anything else).
     outcome = await rollBack(release, err);
   }
+  // Its last word to the lane, which then waits for the run to close.
+  await release.lane?.sayLeaving();
   // Not released: the workflow fails, carrying the outcome (so it does not look like a success).
   return endRelease(outcome);
 }

@@ -29,6 +29,7 @@ export async function rollback(input: RollbackInput): Promise<ReleaseOutcome> {
   const release = new ReleaseContext(asReleaseInput(input));
   // Through the service's lane: at its front, stopping the release that holds it, never behind one.
   if (patched('rollback-lanes')) release.lane = new ReleaseLane(release, 'rollback', workflowInfo().taskQueue);
+  let outcome: ReleaseOutcome;
   try {
     await release.forward.run(async () => {
       if (patched(PROVEN_ROLLBACK_PATCH)) await proveRequester(release, input);
@@ -38,10 +39,13 @@ export async function rollback(input: RollbackInput): Promise<ReleaseOutcome> {
       if (input.plan.rollback?.approval === 'required') await awaitApproval(release);
       await restoreProduction(release, input);
     });
-    return release.outcome();
+    outcome = release.outcome();
   } catch (err) {
-    return rollBack(release, err);
+    outcome = await rollBack(release, err);
   }
+  // Its last word to the lane, which then waits for the run to close.
+  await release.lane?.sayLeaving();
+  return outcome;
 }
 
 /** The rollback as the release context sees it: the target's version and image, with the rollback's reason. */

@@ -276,9 +276,9 @@ const envFields = z.object({
   RUNWAY_DELIVERY_SETTLE: durationVar(10_000, 0, 600_000),
   /**
    * Activities one worker process runs at once. Runway's long waits each hold one for their whole
-   * wait (a held release lane watching its holder, a bake's analysis, a CI checks wait), about one
-   * or two per release in flight, so the SDK's default of 100 would stall at about 100 releases in
-   * flight; the activities are I/O-bound, so an idle slot costs nothing. README "Running many releases".
+   * wait (a bake's analysis, a CI checks wait, a lane watching a holder others wait behind), up to
+   * one or two per release in flight, so the SDK's default of 100 would stall at about 100 releases
+   * in flight; the activities are I/O-bound, so an idle slot costs nothing. README "Running many releases".
    */
   RUNWAY_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(10).max(100_000).default(WORKER_ACTIVITY_SLOTS),
   /** Workflow runs one worker keeps in memory between tasks (the SDK's sticky cache); a run not kept is replayed from its history at its next task. */

@@ -46,3 +46,14 @@ export const laneQuery = defineQuery<LaneState>('lane');
 export const laneTurnSignal = defineSignal<[]>('laneTurn');
 /** Lane → release: stop (superseded, or preempted by a rollback); it rolls back what it did and ends. */
 export const laneStopSignal = defineSignal<[Pick<LaneStop, 'reason' | 'cause'>]>('laneStop');
+
+/** A run leaving the lane: which one. */
+export interface LaneLeaving {
+  workflowId: string;
+  runId: string;
+}
+/**
+ * Release → lane: this run is ending (its last step). The lane frees the place only once the
+ * server says the run has closed.
+ */
+export const laneLeavingSignal = defineSignal<[LaneLeaving]>('laneLeaving');

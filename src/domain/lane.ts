@@ -501,6 +501,11 @@ export function positionOf(state: LaneState, workflowId: string): number | undef
   return place.at === 'holder' ? 0 : place.index + 1;
 }
 
+/** The run holds the lane or waits in it (a reservation never bound to it does not count). */
+export function hasPlace(state: LaneState, workflowId: string, runId: string): boolean {
+  return find(state, workflowId)?.entry.runId === runId;
+}
+
 export type LaneStanding =
   | { kind: 'holder'; stopping?: string }
   | { kind: 'queued'; position: number; behind: string }

@@ -39,7 +39,8 @@ describe('recorded release histories', () => {
       'github-writer-granted-slots.json',
       'github-writer-parked-backlog.json',
       'held-then-resumed.json',
-      // A service's lane (test/workflow/release-lanes.test.ts records them, with RUNWAY_RECORD_HISTORIES=1): three admitted while one held it, before a newcomer looked at the holder; a newcomer finding its holder closed.
+      // A service's lane (test/workflow/release-lanes.test.ts records them, with RUNWAY_RECORD_HISTORIES=1): freed by its holder's word that it was leaving, then a holder terminated found by a newcomer; three admitted while one held it, before a newcomer looked at the holder; a newcomer finding its holder closed.
+      'lane-freed-by-leaving-word.json',
       'lane-looked-at-closed-holder.json',
       'lane-queued-three.json',
       'rejected-as-failed.json',
@@ -48,6 +49,8 @@ describe('recorded release histories', () => {
       'released-blue-green.json',
       'released-ecs-canary.json',
       'released-ecs-linear.json',
+      // Telling the service's lane, as the last step, that the run is leaving (released, rolled back, a rollback).
+      'released-saying-leaving.json',
       'released-through-github-writer.json',
       'released-through-lane.json',
       'released-with-markers.json',
@@ -57,6 +60,7 @@ describe('recorded release histories', () => {
       'released.json',
       'rollback-of-release.json',
       'rollback-proven.json',
+      'rollback-saying-leaving.json',
       'rollback-through-github-writer.json',
       'rollback-through-lane.json',
       'rolled-back-as-failed.json',
@@ -64,6 +68,7 @@ describe('recorded release histories', () => {
       'rolled-back-by-watch.json',
       'rolled-back-canary.json',
       'rolled-back-ecs-canary.json',
+      'rolled-back-saying-leaving.json',
       'rolled-back-smoke.json',
       'rolled-back-through-github-writer.json',
       // The installation's Slack budget handing two workers' pacers their send times (test/workflow/slack-under-load.test.ts records it).

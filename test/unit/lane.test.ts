@@ -14,6 +14,7 @@ import {
   describeLane,
   describePlace,
   expireReservations,
+  hasPlace,
   holderPassedApproval,
   LANE_DROPPED_RESERVATION_MEMORY_MS,
   LANE_ENDED_LIMIT,
@@ -62,6 +63,9 @@ describe('queue mode', () => {
     expect(positionOf(state, id('a'))).toBe(0);
     expect(positionOf(state, id('c'))).toBe(2);
     expect(positionOf(state, id('zzz'))).toBeUndefined();
+    // A run leaving the lane is looked at only when it holds or waits: by run, not just by workflow id.
+    expect([hasPlace(state, id('a'), 'run-a'), hasPlace(state, id('c'), 'run-c')]).toEqual([true, true]);
+    expect([hasPlace(state, id('a'), 'run-other'), hasPlace(state, id('zzz'), 'run-zzz')]).toEqual([false, false]);
     expect(describePlace(state, id('c'))).toBe(`queued (2nd, behind ${id('b')})`);
     expect(describePlace(state, id('a'))).toBe('holds the lane');
     expect(describeLane(state)).toEqual([`checkout lane (queue): held by ${id('a')} (release a)`, `1st: ${id('b')} (release b)`, `2nd: ${id('c')} (release c)`]);

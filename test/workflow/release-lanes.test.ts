@@ -6,10 +6,9 @@
  *   but queues behind one past approval;
  * - a rollback goes to the front and preempts the release holding the lane;
  * - the lane outlives its worker and frees a holder ended while no worker ran;
- * - a newcomer makes the lane look at its holder, so a watch lost with a killed worker does not
- *   queue the next release behind a run that has already closed.
+ * - a holder alone in the lane is not watched: it says when it ends and the lane, asking the
+ *   server, frees its place; one ended from outside is found by the next release to ask.
  */
-import { Context } from '@temporalio/activity';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { LaneState } from '../../src/domain/lane';
 import { laneQuery, laneWorkflowId } from '../../src/domain/lane-api';
@@ -145,37 +144,44 @@ describe('release lanes', () => {
     });
   });
 
-  it('a release started after its predecessor closed holds the lane at once, even while the watch on that predecessor is lost', async () => {
+  it('is not watched while no one waits: a holder that ends says so and frees it, one ended from outside is found by the next to ask', async () => {
     const fake = createFakeActivities();
-    let watchesStarted = 0;
-    // The watch never answers, as when its worker was killed and the server has not yet given up on
-    // its heartbeat (a minute): only the newcomer's look (a wait of 0 ms) reaches the server.
-    const lostWatch: typeof fake.activities.awaitRunClosed = async (input) => {
-      if (input.forMs > 0) {
-        watchesStarted++;
-        const signal = Context.current().cancellationSignal;
-        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
-      }
+    const watches: number[] = [];
+    // The lane's watches (a wait of ten minutes) are counted; its looks and confirmations are not.
+    const countingWatch: typeof fake.activities.awaitRunClosed = async (input) => {
+      if (input.forMs >= 60_000) watches.push(input.forMs);
       return fake.activities.awaitRunClosed(input);
     };
-    await withWorker({ ...fake.activities, awaitRunClosed: lostWatch }, async (taskQueue) => {
+    await withWorker({ ...fake.activities, awaitRunClosed: countingWatch }, async (taskQueue) => {
       const first = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(lanePlan('queue')));
       await untilStage(first, 'awaiting-approval');
+      // Alone in the lane, waiting for approval, it holds no activity of the lane's in flight.
+      expect((await laneOf(taskQueue)).holder?.workflowId).toBe(first.workflowId);
+      expect(watches).toEqual([]);
       await approve(first);
       expect((await outcomeOf(first)).result).toBe('released');
-      // The lane still names the closed run as its holder: its watch is lost.
-      expect((await laneOf(taskQueue)).holder?.workflowId).toBe(first.workflowId);
-      expect(watchesStarted).toBeGreaterThan(0);
+      // Its last word freed the lane, confirmed by the server: nothing watched it, and no newcomer asked.
+      const freed = await untilLane(taskQueue, (l) => l.holder === undefined, 'freed by the holder saying it left');
+      expect(freed.log.filter((e) => e.event === 'closed').map((e) => e.workflowId)).toEqual([first.workflowId]);
+      expect(watches).toEqual([]);
 
+      // Ended from outside, a holder says nothing: the lane still names it until someone asks.
       const second = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(lanePlan('queue')));
       await untilStage(second, 'awaiting-approval');
-      const status = await statusOf(second);
+      await second.terminate('test: ended from outside');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await laneOf(taskQueue)).holder?.workflowId).toBe(second.workflowId);
+
+      const third = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(lanePlan('queue')));
+      await untilStage(third, 'awaiting-approval');
+      const status = await statusOf(third);
       expect(status.history.map((e) => e.message).join('\n')).not.toMatch(/waiting in the checkout lane/);
       const lane = await laneOf(taskQueue);
-      expect(lane.holder?.workflowId).toBe(second.workflowId);
-      expect(grantOrder(lane)).toEqual([first.workflowId, second.workflowId]);
-      recordLaneHistory(taskQueue, 'lane-looked-at-closed-holder');
-      await second.terminate('test: done');
+      expect(lane.holder?.workflowId).toBe(third.workflowId);
+      expect(grantOrder(lane)).toEqual([first.workflowId, second.workflowId, third.workflowId]);
+      expect(watches).toEqual([]);
+      recordLaneHistory(taskQueue, 'lane-freed-by-leaving-word');
+      await third.terminate('test: done');
     });
   });
 
