@@ -187,7 +187,7 @@ async function runOnce({ n, w, budget, slackLimits, heapCap }: RunSettings, pref
     const perRelease = perReleaseKiB(idleMemory, await Promise.all(workers.map(readWorkerMemory)), Math.max(1, waitingIds.length));
     console.log(
       `scale: N=${n} W=${w} memory per release waiting for approval, above the idle workers: V8 heap used ${perRelease.heapKiB.toFixed(0)} KiB, ` +
-        `outside the heap in buffers ${perRelease.externalKiB.toFixed(0)} KiB, RSS ${perRelease.rssKiB.toFixed(0)} KiB`,
+        `outside the heap in buffers ${perRelease.externalKiB.toFixed(0)} KiB, RSS ${perRelease.rssKiB.toFixed(0)} KiB; peak RSS so far ${rssWaitingMiB.toFixed(0)} MiB per worker`,
     );
     await server.report(`N=${n} W=${w} server, starting to waiting for approval`, n);
     if (waitingIds.length < ids.length) {
