@@ -217,6 +217,8 @@ export async function lane(input: LaneInput): Promise<never> {
     if (hearsLeaving && state.queue.length === 0) await awaitWordFromHolder(holder.workflowId, holder.runId);
     else await awaitHolderClosed(holder.workflowId, holder.runId);
   }
+  // Words heard but not yet confirmed would be lost with this run (the looks would free those places later).
+  if (leaving.length > 0) await confirmLeaving(leaving.splice(0));
   await condition(allHandlersFinished);
   await Promise.all(outbox);
   const next = { ...input, mode: state.mode, state };
@@ -224,12 +226,13 @@ export async function lane(input: LaneInput): Promise<never> {
   if (workflowInfo().currentDeploymentVersion === undefined) return continueAsNew<typeof lane>(next);
   return makeContinueAsNewFunc<typeof lane>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(next);
 
-  /** Waits for the holder's run to close (then frees the lane) or for the holder to change. */
+  /** Waits for the holder's run to close (then frees the lane), for the holder to change, or for a run to say it is leaving. */
   async function awaitHolderClosed(workflowId: string, runId: string): Promise<void> {
     const holderChanged = () => state.holder?.workflowId !== workflowId || state.holder.runId !== runId;
     const scope = new CancellationScope();
     const closed = scope.run(() => awaitRunClosed({ workflowId, runId, forMs: HOLDER_WAIT_MS }));
-    const changed = scope.run(() => condition(holderChanged));
+    // A run waiting behind the holder that says it is leaving (it gave up) is let go now, not at its turn.
+    const changed = scope.run(() => condition(() => holderChanged() || leaving.length > 0));
     const first = await Promise.race([closed, changed.then(() => ({ closed: false }))]);
     scope.cancel();
     await Promise.all([closed, changed].map((p) => p.catch((err: unknown) => (isCancellation(err) ? undefined : Promise.reject(err)))));

@@ -185,6 +185,22 @@ describe('release lanes', () => {
     });
   });
 
+  it('lets a release that gave up waiting go at once, not when its turn would have come', async () => {
+    const fake = createFakeActivities();
+    await withWorker(fake.activities, async (taskQueue) => {
+      const first = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(lanePlan('queue')));
+      await untilStage(first, 'awaiting-approval');
+      const impatient = await startReleaseWorkflow(temporal.client, taskQueue, { ...releaseInput(lanePlan('queue')), laneTimeoutMs: 1500 });
+      const outcome = await outcomeOf(impatient);
+      expect([outcome.result, outcome.reason]).toEqual(['rejected', expect.stringMatching(/gave up after waiting 2 s in the checkout lane/)]);
+      // Its word took it out of the queue while the holder still waits for approval.
+      const lane = await untilLane(taskQueue, (l) => l.queue.length === 0, 'the release that gave up gone from the queue');
+      expect(lane.holder?.workflowId).toBe(first.workflowId);
+      expect(lane.log.filter((e) => e.event === 'closed').map((e) => e.workflowId)).toEqual([impatient.workflowId]);
+      await first.terminate('test: done');
+    });
+  });
+
   it('survives its worker: a holder terminated while no worker runs frees the lane once a new worker starts, and the next one goes', async () => {
     const taskQueue = uniqueId('lane-restart');
     const runWorker = async <T>(fn: () => Promise<T>) =>
