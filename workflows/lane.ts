@@ -226,9 +226,14 @@ export async function lane(input: LaneInput): Promise<never> {
   if (workflowInfo().currentDeploymentVersion === undefined) return continueAsNew<typeof lane>(next);
   return makeContinueAsNewFunc<typeof lane>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(next);
 
+  /** The lane no longer names this run as its holder. */
+  function holderChangedFrom(workflowId: string, runId: string): boolean {
+    return state.holder?.workflowId !== workflowId || state.holder.runId !== runId;
+  }
+
   /** Waits for the holder's run to close (then frees the lane), for the holder to change, or for a run to say it is leaving. */
   async function awaitHolderClosed(workflowId: string, runId: string): Promise<void> {
-    const holderChanged = () => state.holder?.workflowId !== workflowId || state.holder.runId !== runId;
+    const holderChanged = () => holderChangedFrom(workflowId, runId);
     const scope = new CancellationScope();
     const closed = scope.run(() => awaitRunClosed({ workflowId, runId, forMs: HOLDER_WAIT_MS }));
     // A run waiting behind the holder that says it is leaving (it gave up) is let go now, not at its turn.
@@ -248,8 +253,7 @@ export async function lane(input: LaneInput): Promise<never> {
    * that, looks at it once.
    */
   async function awaitWordFromHolder(workflowId: string, runId: string): Promise<void> {
-    const holderChanged = () => state.holder?.workflowId !== workflowId || state.holder.runId !== runId;
-    const heard = await condition(() => holderChanged() || leaving.length > 0 || state.queue.length > 0 || timeToMove(), HOLDER_WAIT_MS);
+    const heard = await condition(() => holderChangedFrom(workflowId, runId) || leaving.length > 0 || state.queue.length > 0 || timeToMove(), HOLDER_WAIT_MS);
     if (!heard) await lookAtHolder();
   }
 
