@@ -15,6 +15,7 @@
 import { type Client, WithStartWorkflowOperation, type Workflow, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { GitHubWriteBudget } from '../src/domain/github-write-budget';
 import { GITHUB_WRITER_WORKFLOW_TYPE, type GitHubRecordRequest, gitHubRecordsUpdate, type GitHubWriterInput, gitHubWriterWorkflowId } from '../src/domain/github-writer-api';
+import { SHARED_WORKFLOW_PRIORITY } from '../src/domain/shared-workflow-priority';
 
 /** The writer's summary in the Web UI, whoever starts it. */
 export const WRITER_SUMMARY = 'GitHub deployment records of this installation, at GitHub’s pace';
@@ -45,6 +46,7 @@ export function writerStart(taskQueue: string): WithStartWorkflowOperation<Workf
     args: [{} satisfies GitHubWriterInput],
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: WRITER_SUMMARY,
+    priority: SHARED_WORKFLOW_PRIORITY,
   });
 }
 

@@ -22,6 +22,7 @@ import {
   passApprovalUpdate,
 } from '../src/domain/lane-api';
 import { nonRetryable } from './errors';
+import { SHARED_WORKFLOW_PRIORITY } from '../src/domain/shared-workflow-priority';
 
 export interface EnterLaneInput {
   taskQueue: string;
@@ -62,6 +63,7 @@ export function createLaneActivities({ temporal, options = {} }: { temporal?: Cl
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
         staticSummary: `Release lane of ${service}`,
+        priority: SHARED_WORKFLOW_PRIORITY,
       });
       return client().workflow.executeUpdateWithStart(admitUpdate, { args: [request], startWorkflowOperation: start });
     },

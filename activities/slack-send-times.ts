@@ -8,6 +8,7 @@ import { type Client, WithStartWorkflowOperation, type Workflow } from '@tempora
 import { SLACK_BUDGET_WORKFLOW_TYPE, type SlackBudgetInput, slackBudgetWorkflowId, slackRateLimitedUpdate, slackSendTimeUpdate } from '../src/domain/slack-budget-api';
 import { CLOSING_RETRIES, CLOSING_RETRY_MS, refusedWhileClosing } from './github-record-hand-over';
 import type { SharedSlackBudget } from './slack-pacer';
+import { SHARED_WORKFLOW_PRIORITY } from '../src/domain/shared-workflow-priority';
 
 
 /** How long one ask may take before the worker goes on at its own pace. */
@@ -20,6 +21,7 @@ function budgetStart(taskQueue: string): WithStartWorkflowOperation<Workflow> {
     args: [{} satisfies SlackBudgetInput],
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: 'Slack budget: send times for every worker of this installation',
+    priority: SHARED_WORKFLOW_PRIORITY,
   });
 }
 

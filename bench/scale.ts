@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- scale [--releases N[,N...]] [--workers W[,W...]] [--runs R] [--approval-wait S]
  * [--result-wait S] [--records-wait S] [--github-budget off,github] [--slack-limits slack,off]
- * [--worker-heap MiB[,MiB...]]`: N releases in flight at once on W `runway worker` processes —
+ * [--worker-heap MiB[,MiB...]] [--task-priority on,off]`: N releases in flight at once on W `runway worker` processes —
  * started together, waiting for approval, then every one that reached approval approved together
  * and baking. For each N and W prints how many reached
  * approval, how many were released, how many production records GitHub shows as success and how
@@ -15,6 +15,10 @@
  * limits (one post a second per channel, 50 updates a minute) and the run counts its 429s.
  * `--worker-heap` caps each worker's V8 heap (`--max-old-space-size`, through NODE_OPTIONS; 0, the
  * default, leaves V8 to size it from the machine's memory), to compare caps side by side.
+ * `--task-priority off` starts the dev server with its first-in-first-out matcher, which ignores the
+ * priority the shared workflows (lanes, Slack budget, GitHub writer) are started with
+ * (src/domain/shared-workflow-priority.ts); `on`, the default, is what Runway's servers run. Each run also
+ * prints how long its releases took to all reach approval from the first start.
  */
 import { readFileSync } from 'node:fs';
 import Bottleneck from 'bottleneck';
@@ -24,6 +28,7 @@ import { ReleaseStage } from '../src/domain/release';
 import type { GitHubDeployment, Sandbox } from '../src/sandbox';
 import type { SlackMessage } from '../src/sandbox/slack/emulator';
 import { SLACK_RATE_LIMITS } from '../src/sandbox/slack/rate-limits';
+import { PRIORITY_MATCHER_CONFIG } from '../src/temporal/task-priority';
 import { parseFlags, takeChoiceListFlag, takeListFlag } from './support/args';
 import { benchServiceNames } from './support/bench-config';
 import { startBenchRelease } from './support/bench-releases';
@@ -43,12 +48,15 @@ const FLAGS = {
 };
 const BUDGETS = ['github', 'off'] as const;
 const SLACK_LIMITS = ['slack', 'off'] as const;
+const TASK_PRIORITY = ['on', 'off'] as const;
 /** Starts and approvals sent at once: a busy CI and a crowd of approvers, not 2,000 calls in one instant. */
 const APPROVAL_CONCURRENCY = 50;
 
 /** One run of N releases on W workers. */
 interface RunFigures {
   waiting: number;
+  /** From the first start until every release waited for approval (NaN: not all did in time). */
+  toApprovalMs: number;
   approved: number;
   released: number;
   /** Released releases whose production GitHub deployment ended marked success. */
@@ -94,12 +102,17 @@ export async function run(args: string[]): Promise<void> {
   const { values: slackLimits, rest: afterSlack } = takeChoiceListFlag(afterBudget, 'slack-limits', SLACK_LIMITS, ['slack']);
   const { values: ramp, rest: afterReleases } = takeListFlag(afterSlack, 'releases', { default: [50], min: 1, max: 2000 });
   const { values: workerCounts, rest: afterWorkers } = takeListFlag(afterReleases, 'workers', { default: [1], min: 1, max: 8 });
-  const { values: heapCaps, rest } = takeListFlag(afterWorkers, 'worker-heap', { default: [0], min: 0, max: 65_536 });
+  const { values: heapCaps, rest: afterHeap } = takeListFlag(afterWorkers, 'worker-heap', { default: [0], min: 0, max: 65_536 });
+  const { values: priorities, rest } = takeChoiceListFlag(afterHeap, 'task-priority', TASK_PRIORITY, ['on']);
   const flags = parseFlags(rest, FLAGS);
   const prng = new Prng(13);
   // Every combination, N outermost: one run per combination (and per --runs), one table row each.
   const combinations = ramp.flatMap((n) =>
-    workerCounts.flatMap((w) => budgets.flatMap((budget) => slackLimits.flatMap((slack) => heapCaps.map((heapCap): RunSettings => ({ n, w, budget, slackLimits: slack, heapCap }))))),
+    workerCounts.flatMap((w) =>
+      budgets.flatMap((budget) =>
+        slackLimits.flatMap((slack) => heapCaps.flatMap((heapCap) => priorities.map((taskPriority): RunSettings => ({ n, w, budget, slackLimits: slack, heapCap, taskPriority })))),
+      ),
+    ),
   );
   const rows: { settings: RunSettings; runs: RunFigures[] }[] = [];
   for (const settings of combinations) {
@@ -109,7 +122,7 @@ export async function run(args: string[]): Promise<void> {
       const f = await runOnce(settings, `s${n}w${w}r${r}`, prng, flags);
       runs.push(f);
       console.log(
-        `scale: N=${n} W=${w} budget ${budget} Slack limits ${slack} worker heap ${heapLabel(settings)} run ${r + 1}: ${f.waiting}/${n} reached approval; ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
+        `scale: N=${n} W=${w} budget ${budget} Slack limits ${slack} worker heap ${heapLabel(settings)} task priority ${settings.taskPriority} run ${r + 1}: ${f.waiting}/${n} reached approval (all in ${seconds(f.toApprovalMs)}); ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
           `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
           `${f.slackFinal}/${f.released} Slack messages final (${f.slackRefused} Slack calls refused 429); peak RSS ${f.rssWaitingMiB.toFixed(0)} MiB per worker while waiting, ${f.rssMiB.toFixed(0)} MiB baking; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release (server ${f.serverCpuSecondsPerRelease.toFixed(2)})`,
       );
@@ -117,7 +130,7 @@ export async function run(args: string[]): Promise<void> {
     rows.push({ settings, runs });
   }
   console.log('');
-  const header = ['N', 'workers', 'GitHub budget', 'Slack limits', 'worker heap', 'reached approval', 'released', 'GitHub success', 'records queued', 'Slack final', 'Slack 429s', 'peak RSS MiB/worker, waiting', 'baking', 'heap KiB/release', 'CPU s/release', 'server CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
+  const header = ['N', 'workers', 'GitHub budget', 'Slack limits', 'worker heap', 'task priority', 'reached approval', 'all at approval in', 'released', 'GitHub success', 'records queued', 'Slack final', 'Slack 429s', 'peak RSS MiB/worker, waiting', 'baking', 'heap KiB/release', 'CPU s/release', 'server CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
   const m = (runs: RunFigures[], pick: (f: RunFigures) => number) => median(runs.map(pick));
   const table = [
     header,
@@ -127,7 +140,9 @@ export async function run(args: string[]): Promise<void> {
       settings.budget,
       settings.slackLimits,
       heapLabel(settings),
+      settings.taskPriority,
       `${fmt(m(runs, (f) => f.waiting))}/${settings.n}`,
+      seconds(finiteMedian(runs.map((f) => f.toApprovalMs))),
       fmt(m(runs, (f) => f.released)),
       fmt(m(runs, (f) => f.recorded)),
       fmt(m(runs, (f) => f.recordsPending)),
@@ -158,13 +173,16 @@ interface RunSettings {
   slackLimits: string;
   /** The workers' V8 heap cap in MiB; 0: V8's own sizing. */
   heapCap: number;
+  /** `off`: the dev server's first-in-first-out matcher, shared workflows' priority ignored. */
+  taskPriority: string;
 }
 
 const heapLabel = ({ heapCap }: RunSettings) => (heapCap === 0 ? 'V8 default' : `${heapCap} MiB`);
 
-async function runOnce({ n, w, budget, slackLimits, heapCap }: RunSettings, prefix: string, prng: Prng, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
+async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority }: RunSettings, prefix: string, prng: Prng, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
   const services = benchServiceNames(n, prefix);
-  const stack = await startBenchStack({ services, bake: '2s', deploymentDelayMs: 300 });
+  const matcherOff = Object.fromEntries(Object.keys(PRIORITY_MATCHER_CONFIG).map((key) => [key, false]));
+  const stack = await startBenchStack({ services, bake: '2s', deploymentDelayMs: 300, ...(taskPriority === 'off' ? { serverDynamicConfig: matcherOff } : {}) });
   if (slackLimits === 'slack') stack.sandbox.setScenario({ slack: { rateLimits: SLACK_RATE_LIMITS } });
   const workers: WorkerProcess[] = [];
   const { client } = stack;
@@ -175,6 +193,7 @@ async function runOnce({ n, w, budget, slackLimits, heapCap }: RunSettings, pref
     const idleMemory = await Promise.all(workers.map(readWorkerMemory));
     const server = serverPhases(stack.serverMetricsUrl, stack.serverPid);
     await server.mark();
+    const startedAt = Date.now();
     const starters = new Bottleneck({ maxConcurrent: APPROVAL_CONCURRENCY });
     const ids = await Promise.all(services.map((s) => starters.schedule(() => startBenchRelease(client, stack.taskQueue, stack.config, s, prng.sha()))));
     const progress = (phase: string) => (census: ReleaseCensus) => console.log(`scale: N=${n} W=${w} ${phase}: ${stageHistogram(census, ids)}`);
@@ -183,6 +202,7 @@ async function runOnce({ n, w, budget, slackLimits, heapCap }: RunSettings, pref
       report: progress('waiting for approval'),
     });
     const waitingIds = ids.filter((id) => atApproval.running.get(id) === ReleaseStage.awaitingApproval);
+    const toApprovalMs = waitingIds.length === ids.length ? Date.now() - startedAt : NaN;
     const rssWaitingMiB = Math.max(...workers.map((wp) => peakRssMiB(wp.pid)));
     const perRelease = perReleaseKiB(idleMemory, await Promise.all(workers.map(readWorkerMemory)), Math.max(1, waitingIds.length));
     console.log(
@@ -228,6 +248,7 @@ async function runOnce({ n, w, budget, slackLimits, heapCap }: RunSettings, pref
     await Promise.allSettled(stragglers.map((id) => client.workflow.getHandle(id).terminate('scale bench: did not reach approval in time')));
     return {
       waiting: waitingIds.length,
+      toApprovalMs,
       approved: approvedIds.length,
       released: releasedIds.length,
       recorded,

@@ -28,6 +28,8 @@ export interface BenchStackOptions extends BenchTiming {
   deploymentDelayMs: number;
   /** `dev`: the CLI's dev server on SQLite; `postgres`: the Temporal server on PostgreSQL. @default 'dev' */
   temporal?: TemporalKind;
+  /** Dynamic config values for the dev server on top of Runway's (the scale bench turns the priority matcher off with it). */
+  serverDynamicConfig?: Readonly<Record<string, unknown>>;
   log?: (line: string) => void;
 }
 
@@ -68,7 +70,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   try {
     const binary = await resolveTemporalCli({ log });
     const temporalKind = opts.temporal ?? 'dev';
-    const temporal = temporalKind === 'postgres' ? await postgresTemporal(binary, dir, log) : await devTemporal(binary, dir, log);
+    const temporal = temporalKind === 'postgres' ? await postgresTemporal(binary, dir, log) : await devTemporal(binary, dir, log, opts.serverDynamicConfig);
     stops.push(() => temporal.stop());
 
     const signingSecret = randomBytes(32).toString('hex');
@@ -140,8 +142,8 @@ interface BenchTemporal {
 }
 
 /** The dev server on a SQLite file, restarted on the same port and file. */
-async function devTemporal(binary: string, dir: string, log: (line: string) => void): Promise<BenchTemporal> {
-  const serverOptions = { binary, dbFile: path.join(dir, 'temporal.db'), headless: true, searchAttributes: RUNWAY_SEARCH_ATTRIBUTES, logFile: path.join(dir, 'temporal.log'), log };
+async function devTemporal(binary: string, dir: string, log: (line: string) => void, dynamicConfig: Readonly<Record<string, unknown>> = {}): Promise<BenchTemporal> {
+  const serverOptions = { binary, dbFile: path.join(dir, 'temporal.db'), headless: true, searchAttributes: RUNWAY_SEARCH_ATTRIBUTES, logFile: path.join(dir, 'temporal.log'), dynamicConfig, log };
   let server: DevServer = await startDevServer({ ...serverOptions, port: 0, metricsPort: 0 });
   const port = Number(server.address.split(':').pop());
   const metricsPort = Number(new URL(server.metricsUrl!).port);

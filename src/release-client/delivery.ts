@@ -7,6 +7,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/c
 import { DELIVERY_LEDGER_WORKFLOW_TYPE, type DeliveryLedgerInput, type DeliveryLedgerSnapshot, deliveryLedgerId, deliveryTotalsQuery, type InFlight } from '../domain/delivery-api';
 import { ReleaseStage, TERMINAL_STAGES } from '../domain/release';
 import { RELEASE_WORKFLOW_TYPE, ROLLBACK_WORKFLOW_TYPE } from '../domain/release-api';
+import { SHARED_WORKFLOW_PRIORITY } from '../domain/shared-workflow-priority';
 
 /** How long a scrape waits for the ledger's query and the visibility counts. */
 const READ_DEADLINE_MS = 3000;
@@ -19,6 +20,7 @@ export async function ensureDeliveryLedger(client: Client, taskQueue: string, in
       taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
+      priority: SHARED_WORKFLOW_PRIORITY,
       staticSummary: `Delivery ledger of task queue ${taskQueue}`,
       staticDetails: 'Counts every ended release and rollback of this task queue once; workers render its totals on /metrics (runway_*).',
     });

@@ -23,6 +23,7 @@ import { type GateVerdict, gateVerdict } from '../domain/freeze-gate';
 import type { ReleasePlan } from '../domain/release';
 import { ReleaseRefusedError } from './errors';
 import { refusalsAsErrors } from './releases';
+import { SHARED_WORKFLOW_PRIORITY } from '../domain/shared-workflow-priority';
 
 /** Starts an ad hoc freeze (starting the freeze workflow if it does not run yet). Refused when that scope is already frozen. */
 export async function startFreeze(client: Client, taskQueue: string, request: FreezeStartRequest): Promise<AdHocFreeze> {
@@ -30,7 +31,7 @@ export async function startFreeze(client: Client, taskQueue: string, request: Fr
   return refusalsAsErrors(() =>
     client.workflow.executeUpdateWithStart(freezeStartUpdate, {
       args: [request],
-      startWorkflowOperation: new WithStartWorkflowOperation(FREEZE_WORKFLOW_TYPE, { workflowId, taskQueue, args: [{}], workflowIdConflictPolicy: 'USE_EXISTING' }),
+      startWorkflowOperation: new WithStartWorkflowOperation(FREEZE_WORKFLOW_TYPE, { workflowId, taskQueue, args: [{}], workflowIdConflictPolicy: 'USE_EXISTING', priority: SHARED_WORKFLOW_PRIORITY }),
     }),
   );
 }

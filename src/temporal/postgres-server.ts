@@ -14,6 +14,7 @@ import { Connection } from '@temporalio/client';
 import { choosePort, type DevServer, type SearchAttributeTypeName, spawnServer, waitUntilReady } from './dev-server';
 import { findPostgresBinDir, type PostgresConnection, startPostgresCluster } from './postgres';
 import { resolveTemporalServer, type TemporalServerBinaries } from './server-binary';
+import { PRIORITY_MATCHER_CONFIG } from './task-priority';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -22,11 +23,13 @@ const SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
 
 /**
  * Dynamic config the server gets; everything else is the server's default (Updates and Worker
- * Deployment versions are on by default in 1.29).
+ * Deployment versions are on by default in 1.29; the priority matcher is not).
  */
 export const SERVER_DYNAMIC_CONFIG: Record<string, unknown> = {
   // Same as the dev server: Runway's visibility queries (releases in flight, production records) and the chaos runner's polls exceed the default 10/s.
   'frontend.namespaceRPS.visibility': 100,
+  // The shared workflows' tasks go before the releases' (src/domain/shared-workflow-priority.ts).
+  ...PRIORITY_MATCHER_CONFIG,
 };
 
 /** Creates both databases and brings their schemas to the newest version the module ships. */

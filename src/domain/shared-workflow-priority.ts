@@ -1,0 +1,14 @@
+/**
+ * The installation's shared workflows — release lanes, the Slack budget, the GitHub writer, the
+ * freeze workflow, the delivery ledger — answer releases: a release asks its lane for a place, each
+ * Slack write asks the budget for a send time, each deployment record is handed to the writer. They
+ * share the releases' task queue, so with a backlog of releases' workflow tasks (2,000 releases
+ * starting at once) each answer waited its turn behind the backlog, and the asking client sent its
+ * Update again and again until it was accepted (issue 20: 89 repeated Update-with-Start calls per
+ * release at 2,000). Started with a higher priority, their tasks go before the releases' on the same
+ * queue, on the same workers. The server must honour priority keys: src/temporal/task-priority.ts.
+ */
+import type { Priority } from '@temporalio/common';
+
+/** 1 is the highest of the server's five keys; releases keep the default, 3. Child workflows, activities and continued runs inherit it. */
+export const SHARED_WORKFLOW_PRIORITY: Priority = { priorityKey: 1 };
