@@ -31,9 +31,9 @@ export async function startReleaseWorkflow(client: Client, taskQueue: string, in
   });
 }
 
-/** Polls the status query until `predicate` holds. */
-export async function untilStatus(handle: WorkflowHandle, predicate: (s: ReleaseStatus) => boolean, what = 'condition'): Promise<ReleaseStatus> {
-  for (let i = 0; i < 300; i++) {
+/** Polls the status query until `predicate` holds, for about `timeoutMs` (30 s by default). */
+export async function untilStatus(handle: WorkflowHandle, predicate: (s: ReleaseStatus) => boolean, what = 'condition', timeoutMs = 30_000): Promise<ReleaseStatus> {
+  for (let i = 0; i < timeoutMs / 100; i++) {
     const status = await handle.query(statusQuery);
     if (predicate(status)) return status;
     await new Promise((r) => setTimeout(r, 100));
@@ -41,7 +41,7 @@ export async function untilStatus(handle: WorkflowHandle, predicate: (s: Release
   throw new Error(`release never reached ${what}`);
 }
 
-export const untilStage = (handle: WorkflowHandle, stage: string) => untilStatus(handle, (s) => s.stage === stage, stage);
+export const untilStage = (handle: WorkflowHandle, stage: string, timeoutMs?: number) => untilStatus(handle, (s) => s.stage === stage, stage, timeoutMs);
 
 /** Runs a release with `activities`, approves it as alice once it waits for approval, and returns its outcome. */
 export async function approveAndFinish(client: Client, activities: ReleaseActivities, plan: ReleasePlan): Promise<ReleaseOutcome> {

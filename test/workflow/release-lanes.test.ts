@@ -215,10 +215,13 @@ describe('release lanes', () => {
     // No worker now: the holder is ended from outside, as an operator would.
     await holder.terminate('test: ended while no worker runs');
     await runWorker(async () => {
-      await untilStage(waiting, 'awaiting-approval');
+      // Locally 5 or 14 s from here (the same with and without the priority matcher); CI's second
+      // pass, loaded, once took over 30 s. 90 s also covers a watch lost with the first worker
+      // (its 60 s heartbeat timeout); the lane's own look would be 10 minutes.
+      await untilStage(waiting, 'awaiting-approval', 90_000);
       expect(grantOrder(await laneOf(taskQueue))).toEqual([holder.workflowId, waiting.workflowId]);
       await approve(waiting);
       expect((await outcomeOf(waiting)).result).toBe('released');
     });
-  });
+  }, 180_000);
 });
