@@ -12,6 +12,8 @@ import { CHAOS_SCENARIOS } from './chaos-scenarios';
 import { benchServiceNames } from './bench-config';
 import { type BenchStack, startBenchStack, type TemporalKind } from './bench-stack';
 import { Prng } from './prng';
+import { replayProblems } from './replay-check';
+import { describeStuckRelease } from './stuck-release';
 import { checkServerFeatures, type ServerFeatures } from './server-features';
 
 export interface ChaosOptions {
@@ -79,6 +81,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const finished = () => releases.every((r) => r.outcome || r.finished) || Date.now() > deadline;
     await Promise.all([runPool(releases, options.concurrency, deadline, (r) => driveRelease(ctx, r), log), monkey.run(finished, () => releases)]);
 
+    for (const r of releases.filter((r) => !r.outcome)) for (const line of await describeStuckRelease(stack.client, r.id)) log(`chaos: ${line}`);
+    // Every history must replay: a release a fresh worker could not pick up would stop for good.
+    const notReplaying = await replayProblems(stack.client, releases.map((r) => r.id));
     const features = await checkServerFeatures(stack.client, releases, stack.taskQueue);
     // Deployment records reach GitHub through the installation's writer, at GitHub's pace, after the releases.
     await untilGitHubRecordsWritten(stack.client, stack.taskQueue, { timeoutMs: 300_000 }).catch((err: Error) => log(`chaos: ${err.message}`));
@@ -93,7 +98,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       duplicates += audit.duplicates;
       skipped += audit.skipped;
       if (audit.lostApproval) lostApprovals++;
-      const problems = r.error ? [`driver: ${r.error}`, ...audit.problems] : audit.problems;
+      const replay = notReplaying.filter((p) => p.id === r.id).map((p) => `replay: ${p.problem}`);
+      const problems = [...(r.error ? [`driver: ${r.error}`] : []), ...audit.problems, ...replay];
       if (problems.length === 0) ok++;
       else failures.push({ id: r.id, scenario: r.scenario, problems });
     }
