@@ -34,6 +34,16 @@ export async function replayProblem(history: History | Record<string, unknown>, 
   }
 }
 
+/**
+ * Saves a run's history where `Worker.runReplayHistory` can be pointed at it later: the run's
+ * server and its state go when the run ends. Answers the file.
+ */
+export function saveHistory(workflowId: string, history: History): string {
+  const file = join(tmpdir(), `${workflowId}.history.json`);
+  writeFileSync(file, historyToJSON(history));
+  return file;
+}
+
 /** One problem per workflow whose history does not replay (empty when all do); each such history is saved to the temp directory. */
 export async function replayProblems(client: Client, workflowIds: string[]): Promise<{ id: string; problem: string }[]> {
   const problems: { id: string; problem: string }[] = [];
@@ -41,9 +51,7 @@ export async function replayProblems(client: Client, workflowIds: string[]): Pro
     const history = await client.workflow.getHandle(id).fetchHistory();
     const problem = await replayProblem(history, id);
     if (!problem) continue;
-    // Kept to replay again while fixing: the run's server and its state go when the run ends.
-    const saved = join(tmpdir(), `${id}.history.json`);
-    writeFileSync(saved, historyToJSON(history));
+    const saved = saveHistory(id, history);
     problems.push({ id, problem: `history does not replay (saved to ${saved}): ${problem}` });
   }
   return problems;

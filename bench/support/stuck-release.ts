@@ -3,12 +3,10 @@
  * children and its last history events, for a chaos or load run's log. Without it a run
  * deadline reads only "no outcome", and the stuck run's state is gone with its dev server.
  */
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { tsToDate } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
+import { saveHistory } from './replay-check';
 
 const EventType = temporal.api.enums.v1.EventType;
 const LAST_EVENTS = 15;
@@ -28,10 +26,7 @@ export async function describeStuckRelease(client: Client, id: string): Promise<
     for (const c of raw.pendingChildren ?? []) lines.push(`  pending child ${c.workflowTypeName} ${c.workflowId}`);
     const history = await handle.fetchHistory();
     const events = history.events ?? [];
-    // Kept for `Worker.runReplayHistory`: the run's dev server and its state go when the run ends.
-    const saved = join(tmpdir(), `${id}.history.json`);
-    writeFileSync(saved, historyToJSON(history));
-    lines.push(`  history saved to ${saved}`);
+    lines.push(`  history saved to ${saveHistory(id, history)}`);
     for (const e of events.slice(-LAST_EVENTS)) lines.push(`  #${e.eventId} ${eventTime(e)} ${EventType[e.eventType ?? 0]}${eventDetail(e)}`);
   } catch (err) {
     lines.push(`${id}: could not be described: ${(err as Error).message}`);
@@ -40,8 +35,7 @@ export async function describeStuckRelease(client: Client, id: string): Promise<
 }
 
 function eventTime(e: temporal.api.history.v1.IHistoryEvent): string {
-  const seconds = Number(e.eventTime?.seconds ?? 0);
-  return new Date(seconds * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6)).toISOString().slice(11, 23);
+  return e.eventTime ? tsToDate(e.eventTime).toISOString().slice(11, 23) : '?';
 }
 
 function eventDetail(e: temporal.api.history.v1.IHistoryEvent): string {
