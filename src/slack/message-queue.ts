@@ -1,0 +1,117 @@
+/**
+ * What a release's Slack message still has to say, and in what order: the pure core of the
+ * per-release Slack messenger workflow (issue 20's note, "The fix to build next").
+ *
+ * Why a separate workflow: the release used to send its Slack updates from a background chain
+ * that scheduled the next update when the previous one completed. Two branches issuing commands
+ * made the release's commands depend on how a workflow task's events were split into activations,
+ * which a worker rebuilding a release for a query can do differently from a replay: releases
+ * stopped on nondeterminism errors. The release now hands every Slack item over, numbered, and
+ * this queue, in a workflow with a single chain, decides what goes next.
+ *
+ * Rules:
+ * - Hand-overs are numbered by the release (`seq`, strictly increasing in the release's own
+ *   order). A hand-over retried by Temporal arrives again with the same number: ignored.
+ *   Hand-overs may arrive out of order (two activities on two workers); the number says which is
+ *   newer.
+ * - The post comes first; nothing else goes before it has settled (posted or given up), since
+ *   updates and replies need the message's ts. A release with no post has nothing to update.
+ * - Updates: the latest wins. An update older than one already sent, or than the final, is never
+ *   sent.
+ * - Replies: in the release's order, each once, before the final.
+ * - The final: after every reply handed over before it; then the message is done.
+ */
+import type { ReleaseMessage } from './release-message';
+
+export type SlackHandOver =
+  | { seq: number; kind: 'post'; message: ReleaseMessage }
+  | { seq: number; kind: 'update'; message: ReleaseMessage }
+  | { seq: number; kind: 'reply'; text: string; what: string }
+  | { seq: number; kind: 'final'; message: ReleaseMessage };
+
+export type SlackNext =
+  | { send: 'post'; message: ReleaseMessage }
+  | { send: 'reply'; seq: number; text: string; what: string }
+  | { send: 'update'; seq: number; message: ReleaseMessage; final: boolean }
+  /** Nothing more will ever be sent: the final has been sent, or there never was a message to finish. */
+  | { send: 'done' };
+
+export class SlackMessageQueue {
+  private readonly seen = new Set<number>();
+  private post?: Extract<SlackHandOver, { kind: 'post' }>;
+  private postSettled = false;
+  private hasMessage = false;
+  private latestUpdate?: Extract<SlackHandOver, { kind: 'update' }>;
+  private lastSentUpdateSeq = 0;
+  private readonly replies: Extract<SlackHandOver, { kind: 'reply' }>[] = [];
+  private final?: Extract<SlackHandOver, { kind: 'final' }>;
+  private finished = false;
+
+  /** Takes a hand-over; false when it was one already taken (a retried hand-over). */
+  accept(item: SlackHandOver): boolean {
+    if (this.seen.has(item.seq)) return false;
+    this.seen.add(item.seq);
+    switch (item.kind) {
+      case 'post':
+        this.post ??= item;
+        break;
+      case 'update':
+        if (!this.latestUpdate || item.seq > this.latestUpdate.seq) this.latestUpdate = item;
+        break;
+      case 'reply':
+        this.replies.push(item);
+        this.replies.sort((a, b) => a.seq - b.seq);
+        break;
+      case 'final':
+        if (!this.final || item.seq > this.final.seq) this.final = item;
+        break;
+    }
+    return true;
+  }
+
+  /** What to send now; undefined while there is nothing to send yet. */
+  next(): SlackNext | undefined {
+    if (this.finished) return { send: 'done' };
+    if (!this.postSettled) {
+      if (this.post) return { send: 'post', message: this.post.message };
+      // Finished before anything was posted: no message to update, nothing to wait for.
+      if (this.final) return { send: 'done' };
+      return undefined;
+    }
+    if (!this.hasMessage) return this.final ? { send: 'done' } : undefined;
+    // A reply handed over after the final has no release left to speak for.
+    const reply = this.replies.find((r) => !this.final || r.seq < this.final.seq);
+    if (reply) return { send: 'reply', seq: reply.seq, text: reply.text, what: reply.what };
+    if (this.final) return { send: 'update', seq: this.final.seq, message: this.final.message, final: true };
+    const update = this.latestUpdate;
+    if (update && update.seq > this.lastSentUpdateSeq) return { send: 'update', seq: update.seq, message: update.message, final: false };
+    return undefined;
+  }
+
+  /** Records that what `next()` answered has been sent (or given up on: Slack informs, it never blocks). */
+  sent(what: SlackNext, outcome: { posted?: boolean } = {}): void {
+    switch (what.send) {
+      case 'post':
+        this.postSettled = true;
+        this.hasMessage = outcome.posted ?? false;
+        return;
+      case 'reply': {
+        const index = this.replies.findIndex((r) => r.seq === what.seq);
+        if (index >= 0) this.replies.splice(index, 1);
+        return;
+      }
+      case 'update':
+        if (what.final) this.finished = true;
+        // A newer update that arrived while this one was being sent still goes.
+        else this.lastSentUpdateSeq = Math.max(this.lastSentUpdateSeq, what.seq);
+        return;
+      case 'done':
+        this.finished = true;
+        return;
+    }
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+}
