@@ -110,7 +110,7 @@ const notification: ActivityOptions = {
  * (the client's timeout); five failed attempts (Slack down) still give up within about half a
  * minute, a rate limit being a wait in the pacer, not a failed attempt.
  */
-const slackCall: ActivityOptions = {
+export const slackCall: ActivityOptions = {
   startToCloseTimeout: '60 minutes',
   heartbeatTimeout: 2 * HEARTBEAT_TIMEOUT_MS,
   scheduleToCloseTimeout: '60 minutes',

@@ -1,0 +1,31 @@
+/**
+ * The per-release Slack messenger's public surface (issue 20's note, "The fix to build next"):
+ * one small workflow per release run, `<releaseId>:slack:<runId>`, that owns the run's Slack
+ * message. The release hands every Slack item over to it, numbered, from its main flow only; the
+ * messenger sends them in order (src/slack/message-queue.ts). Deterministic: no I/O here.
+ */
+import { defineUpdate } from '@temporalio/workflow';
+import type { SlackHandOver } from './message-queue';
+
+export const RELEASE_SLACK_WORKFLOW_TYPE = 'releaseSlack';
+
+export function releaseSlackWorkflowId(releaseId: string, runId: string): string {
+  return `${releaseId}:slack:${runId}`;
+}
+
+export interface ReleaseSlackInput {
+  channel: string;
+}
+
+export interface ReleaseSlackHandOver {
+  items: SlackHandOver[];
+  /** Answer only once the message is done (its final update sent or given up): how a release waits for its last word. */
+  untilDone?: boolean;
+}
+
+/** What went wrong with Slack, for the release to record in its own history (Slack informs; it never fails a release). */
+export interface ReleaseSlackReport {
+  failures: string[];
+}
+
+export const releaseSlackHandOverUpdate = defineUpdate<ReleaseSlackReport, [ReleaseSlackHandOver]>('releaseSlackHandOver');

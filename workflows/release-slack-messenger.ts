@@ -1,0 +1,66 @@
+/**
+ * One release run's Slack message (src/slack/release-slack-api.ts): the approval request, its
+ * updates (the latest wins), thread replies and the final word, sent one at a time by a single
+ * chain. Hand-over handlers only change the queue; only this loop issues commands, so how the
+ * server splits its tasks' events can never change its commands (the release's background Slack
+ * chain could, issue 20's note).
+ */
+import { allHandlersFinished, condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { SlackActivities, SlackMessageRef } from '../activities/slack';
+import { SlackMessageQueue, type SlackNext } from '../src/slack/message-queue';
+import { releaseSlackHandOverUpdate, type ReleaseSlackInput } from '../src/slack/release-slack-api';
+import { slackCall } from './activity-options';
+
+/** A messenger nobody has handed anything to for this long ends (its release was terminated, or lost its worker for good). */
+const IDLE_LIMIT_MS = 30 * 24 * 3600_000;
+
+const slack = proxyActivities<Pick<SlackActivities, 'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>>(slackCall);
+
+export async function releaseSlack(input: ReleaseSlackInput): Promise<void> {
+  const queue = new SlackMessageQueue();
+  const failures: string[] = [];
+  setHandler(
+    releaseSlackHandOverUpdate,
+    async ({ items, untilDone }) => {
+      for (const item of items) queue.accept(item);
+      if (untilDone) await condition(() => queue.done);
+      return { failures: [...failures] };
+    },
+    {
+      validator: ({ items }) => {
+        if (!Array.isArray(items) || items.length === 0) throw new Error('releaseSlackHandOver: at least one item is required');
+      },
+    },
+  );
+
+  let ref: SlackMessageRef | undefined;
+  const attempt = async <T>(what: string, call: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await call();
+    } catch (err) {
+      failures.push(`${what} failed: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+  for (;;) {
+    if (!(await condition(() => queue.next() !== undefined, IDLE_LIMIT_MS))) break;
+    const next: SlackNext = queue.next()!;
+    if (next.send === 'done') {
+      queue.sent(next);
+      break;
+    }
+    if (next.send === 'post') {
+      ref = await attempt('posting the message to Slack', () => slack.postReleaseMessage({ channel: input.channel, message: next.message }));
+      queue.sent(next, { posted: ref !== undefined });
+    } else if (next.send === 'reply') {
+      await attempt(next.what, () => slack.postThreadReply({ ...ref!, text: next.text }));
+      queue.sent(next);
+    } else {
+      const final = next.final;
+      await attempt('updating the Slack message', () => slack.updateReleaseMessage({ ...ref!, message: next.message, ...(final ? { final } : {}) }));
+      queue.sent(next);
+    }
+  }
+  // A release waiting for the last word gets its answer before the messenger closes.
+  await condition(allHandlersFinished);
+}
