@@ -19,6 +19,7 @@ import type { GitHubWriteBudget } from '../src/domain/github-write-budget';
 import { createSentryActivities, type SentryApi } from './sentry';
 import { createSlackActivities, type SlackApi } from './slack';
 import { createLaneActivities } from './lane';
+import { createReleaseSlackHandOver } from './release-slack-hand-over';
 import { createReleasesInFlightActivities } from './releases-in-flight';
 import { createFreezeActivities } from './freeze';
 import { createSmokeActivities } from './smoke';
@@ -72,6 +73,7 @@ export function createActivities(clients: ActivityClients) {
     ...createLaneActivities({ temporal: clients.temporal }),
     ...createFreezeActivities({ temporal: clients.temporal }),
     ...createSlackActivities({ slack: clients.slack, temporal: clients.temporal }),
+    ...createReleaseSlackHandOver({ temporal: clients.temporal }),
     ...createGitHubActivities({ github: clients.github }),
     ...createGitHubRecordActivities({ temporal: clients.temporal, github: clients.github, budget: clients.githubWriteBudget }),
     ...createGitHubBuildActivities({

@@ -45,6 +45,8 @@ export interface ReleaseActivityGroups {
   notify: Group<'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>;
   /** The message's updates, withdrawable: a cancelled one is waited for until its activity has stopped. */
   notifyUpdate: Group<'updateReleaseMessage'>;
+  /** Slack items handed to the run's messenger workflow (issue 20): only Temporal is needed, so tried until taken. */
+  slackHandOver: Group<'handSlackItemsOver'>;
   /** GitHub deployment records: kept trying for their bound, since they say what runs where. */
   records: Group<'createDeployment' | 'setDeploymentStatus' | 'restorePreviousDeployment'>;
   /** Deployment records handed to the installation's GitHub writer (issue 20), which writes them at GitHub's pace. */
@@ -193,6 +195,12 @@ export function releaseActivities(plan: ReleasePlan): ReleaseActivityGroups {
     notify: proxyActivities<ReleaseActivityGroups['notify']>(slackCall),
     notifyUpdate: proxyActivities<ReleaseActivityGroups['notifyUpdate']>({ ...slackCall, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }),
     records: proxyActivities<ReleaseActivityGroups['records']>(deploymentRecord),
+    // Like a record's hand-over; the final's waits for the message to be done (Slack's pace under load), heartbeating.
+    slackHandOver: proxyActivities<ReleaseActivityGroups['slackHandOver']>({
+      startToCloseTimeout: slackCall.startToCloseTimeout,
+      heartbeatTimeout: 2 * HEARTBEAT_TIMEOUT_MS,
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+    }),
     // Handing a record over only needs Temporal, which the release needs anyway: tried until it is taken.
     // A hand-over waits for the writer to take it, which under load (hundreds of releases starting
     // at once) is one of its workflow tasks behind theirs: tens of seconds, not a failure. A

@@ -7,3 +7,4 @@ export { deliveryLedger } from './delivery-ledger';
 export { githubWriter } from './github-writer';
 export { githubRecordBatch } from './github-record-batch';
 export { slackBudget } from './slack-budget';
+export { releaseSlack } from './release-slack-messenger';

@@ -12,6 +12,7 @@ import { createDecisionProofActivities, type DecisionProofKeys, TRUSTED_DECISION
 import type { ServiceSnapshot, UpdateServiceInput } from '../../activities/ecs';
 import { createLaneActivities, type LaneActivities } from '../../activities/lane';
 import type { MeasurementResult, TrackMetrics } from '../../src/domain/canary-analysis';
+import { createReleaseSlackHandOver } from '../../activities/release-slack-hand-over';
 import { sharedTestClient } from './temporal';
 import type { AdHocFreeze } from '../../src/domain/freeze-api';
 
@@ -90,6 +91,11 @@ async function realLane(): Promise<LaneActivities> {
   return createLaneActivities({ temporal: await sharedTestClient() });
 }
 
+/** The Slack messenger's hand-over, on the file's shared test client: it starts the real messenger workflow. */
+async function realSlackHandOver() {
+  return createReleaseSlackHandOver({ temporal: await sharedTestClient() });
+}
+
 /** The delivery ledger reads the test server's visibility store, like the worker's (a short settle: the dev server lists closed runs at once). */
 async function realDelivery() {
   return createDeliveryActivities({ temporal: await sharedTestClient(), options: { settleMs: 500 } });
@@ -149,6 +155,10 @@ export function createFakeActivities(options: FakeOptions = {}) {
       return { runningCount: services.get(key(input))!.desiredCount };
     },
     // The release lane is Temporal itself (a lane workflow on the test server), never faked.
+    handSlackItemsOver: async (input) => {
+      log('handSlackItemsOver', input);
+      return (await realSlackHandOver()).handSlackItemsOver(input);
+    },
     enterLane: async (input) => (options.laneFree ? { decision: { kind: 'granted' } } : (await realLane()).enterLane(input)),
     passLaneApproval: async (input) => (options.laneFree ? { ok: true } : (await realLane()).passLaneApproval(input)),
     awaitRunClosed: async (input) => (await realLane()).awaitRunClosed(input),
