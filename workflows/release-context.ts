@@ -67,6 +67,8 @@ export class ReleaseContext {
     this.slack = new ReleaseSlack({
       notify: this.acts.notify,
       notifyUpdate: this.acts.notifyUpdate,
+      handOver: this.acts.slackHandOver,
+      record: (message) => this.record(message),
       channel: plan.approval.channel,
       bestEffort: this.bestEffort,
       messageFor: (headline, withButtons) => ({

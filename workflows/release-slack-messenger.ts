@@ -13,17 +13,20 @@ import { slackCall } from './activity-options';
 
 /** A messenger nobody has handed anything to for this long ends (its release was terminated, or lost its worker for good). */
 const IDLE_LIMIT_MS = 30 * 24 * 3600_000;
+/** After the final update, how long replies may still come (a release hands its last one over moments after the final). */
+const AFTER_FINAL_MS = 2 * 60_000;
 
 const slack = proxyActivities<Pick<SlackActivities, 'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>>(slackCall);
 
 export async function releaseSlack(input: ReleaseSlackInput): Promise<void> {
   const queue = new SlackMessageQueue();
   const failures: string[] = [];
+  let sending = false;
   setHandler(
     releaseSlackHandOverUpdate,
-    async ({ items, untilDone }) => {
+    async ({ items, untilSent }) => {
       for (const item of items) queue.accept(item);
-      if (untilDone) await condition(() => queue.done);
+      if (untilSent) await condition(() => !sending && queue.next() === undefined);
       return { failures: [...failures] };
     },
     {
@@ -43,12 +46,9 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<void> {
     }
   };
   for (;;) {
-    if (!(await condition(() => queue.next() !== undefined, IDLE_LIMIT_MS))) break;
+    if (!(await condition(() => queue.next() !== undefined, queue.done ? AFTER_FINAL_MS : IDLE_LIMIT_MS))) break;
     const next: SlackNext = queue.next()!;
-    if (next.send === 'done') {
-      queue.sent(next);
-      break;
-    }
+    sending = true;
     if (next.send === 'post') {
       ref = await attempt('posting the message to Slack', () => slack.postReleaseMessage({ channel: input.channel, message: next.message }));
       queue.sent(next, { posted: ref !== undefined });
@@ -60,6 +60,7 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<void> {
       await attempt('updating the Slack message', () => slack.updateReleaseMessage({ ...ref!, message: next.message, ...(final ? { final } : {}) }));
       queue.sent(next);
     }
+    sending = false;
   }
   // A release waiting for the last word gets its answer before the messenger closes.
   await condition(allHandlersFinished);

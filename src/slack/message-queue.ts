@@ -18,8 +18,10 @@
  *   updates and replies need the message's ts. A release with no post has nothing to update.
  * - Updates: the latest wins. An update older than one already sent, or than the final, is never
  *   sent.
- * - Replies: in the release's order, each once, before the final.
- * - The final: after every reply handed over before it; then the message is done.
+ * - Replies: in the release's order, each once. One handed over before the final goes before it;
+ *   one handed over after it (the reply to the requester once a release has ended) goes after it.
+ * - The final: after every reply handed over before it. Once it is sent the message is done
+ *   (`done`, what a release waits for), and only later replies are still sent.
  */
 import type { ReleaseMessage } from './release-message';
 
@@ -32,9 +34,7 @@ export type SlackHandOver =
 export type SlackNext =
   | { send: 'post'; message: ReleaseMessage }
   | { send: 'reply'; seq: number; text: string; what: string }
-  | { send: 'update'; seq: number; message: ReleaseMessage; final: boolean }
-  /** Nothing more will ever be sent: the final has been sent, or there never was a message to finish. */
-  | { send: 'done' };
+  | { send: 'update'; seq: number; message: ReleaseMessage; final: boolean };
 
 export class SlackMessageQueue {
   private readonly seen = new Set<number>();
@@ -69,20 +69,15 @@ export class SlackMessageQueue {
     return true;
   }
 
-  /** What to send now; undefined while there is nothing to send yet. */
+  /** What to send now; undefined while there is nothing to send (yet, or ever again once `done` and no reply is left). */
   next(): SlackNext | undefined {
-    if (this.finished) return { send: 'done' };
-    if (!this.postSettled) {
-      if (this.post) return { send: 'post', message: this.post.message };
-      // Finished before anything was posted: no message to update, nothing to wait for.
-      if (this.final) return { send: 'done' };
-      return undefined;
-    }
-    if (!this.hasMessage) return this.final ? { send: 'done' } : undefined;
-    // A reply handed over after the final has no release left to speak for.
-    const reply = this.replies.find((r) => !this.final || r.seq < this.final.seq);
+    if (!this.postSettled) return this.post ? { send: 'post', message: this.post.message } : undefined;
+    if (!this.hasMessage) return undefined;
+    const final = this.final;
+    const reply = this.replies.find((r) => this.finished || !final || r.seq < final.seq);
     if (reply) return { send: 'reply', seq: reply.seq, text: reply.text, what: reply.what };
-    if (this.final) return { send: 'update', seq: this.final.seq, message: this.final.message, final: true };
+    if (this.finished) return undefined;
+    if (final) return { send: 'update', seq: final.seq, message: final.message, final: true };
     const update = this.latestUpdate;
     if (update && update.seq > this.lastSentUpdateSeq) return { send: 'update', seq: update.seq, message: update.message, final: false };
     return undefined;
@@ -105,13 +100,16 @@ export class SlackMessageQueue {
         // A newer update that arrived while this one was being sent still goes.
         else this.lastSentUpdateSeq = Math.max(this.lastSentUpdateSeq, what.seq);
         return;
-      case 'done':
-        this.finished = true;
-        return;
     }
   }
 
+  /**
+   * The message has had its last word: its final update was sent (or given up on), or the release
+   * ended with no message to update (never posted, or the post failed).
+   */
   get done(): boolean {
-    return this.finished;
+    if (this.finished) return true;
+    if (!this.final) return false;
+    return !this.post || (this.postSettled && !this.hasMessage);
   }
 }

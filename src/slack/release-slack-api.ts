@@ -19,8 +19,11 @@ export interface ReleaseSlackInput {
 
 export interface ReleaseSlackHandOver {
   items: SlackHandOver[];
-  /** Answer only once the message is done (its final update sent or given up): how a release waits for its last word. */
-  untilDone?: boolean;
+  /**
+   * Answer only once everything handed over so far has been sent (or given up on): how a release
+   * waits for its final update, and for what it says after it, before it closes.
+   */
+  untilSent?: boolean;
 }
 
 /** What went wrong with Slack, for the release to record in its own history (Slack informs; it never fails a release). */

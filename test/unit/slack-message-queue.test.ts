@@ -16,7 +16,7 @@ const message = (headline: string): ReleaseMessage => ({
 /** Sends everything the queue has, as the messenger's single chain would; answers what went, in order. */
 function drain(queue: SlackMessageQueue, posted = true): string[] {
   const out: string[] = [];
-  for (let next: SlackNext | undefined = queue.next(); next && next.send !== 'done'; next = queue.next()) {
+  for (let next: SlackNext | undefined = queue.next(); next; next = queue.next()) {
     out.push(next.send === 'reply' ? `reply ${next.text}` : `${next.send === 'update' && next.final ? 'final' : next.send} ${next.message.headline}`);
     queue.sent(next, { posted });
   }
@@ -55,17 +55,20 @@ describe('SlackMessageQueue', () => {
     expect(drain(queue)).toEqual(['update Canary at 10%']);
   });
 
-  it('sends replies in the release order, before the final, which supersedes waiting updates and ends the message', () => {
+  it('sends replies in the release order around the final, which supersedes waiting updates and is the last update', () => {
     const queue = new SlackMessageQueue();
     queue.accept({ seq: 1, kind: 'post', message: message('Waiting') });
     queue.accept({ seq: 4, kind: 'reply', text: 'second', what: 'b' });
     queue.accept({ seq: 2, kind: 'reply', text: 'first', what: 'a' });
     queue.accept({ seq: 3, kind: 'update', message: message('Canary at 10%') });
-    queue.accept({ seq: 5, kind: 'final', message: message('Released') });
-    queue.accept({ seq: 6, kind: 'reply', text: 'too late', what: 'c' });
-    expect(drain(queue)).toEqual(['post Waiting', 'reply first', 'reply second', 'final Released']);
+    // The reply to the requester once the release has ended comes after its final update.
+    queue.accept({ seq: 6, kind: 'reply', text: 'after the end', what: 'c' });
+    queue.accept({ seq: 5, kind: 'final', message: message('Rolled back') });
+    expect(queue.done).toBe(false);
+    expect(drain(queue)).toEqual(['post Waiting', 'reply first', 'reply second', 'final Rolled back', 'reply after the end']);
     expect(queue.done).toBe(true);
-    expect(queue.next()).toEqual({ send: 'done' });
+    queue.accept({ seq: 7, kind: 'update', message: message('late') });
+    expect(queue.next()).toBeUndefined();
   });
 
   it('has nothing to update when the post failed, or when the release ended before posting', () => {
@@ -74,10 +77,11 @@ describe('SlackMessageQueue', () => {
     failedPost.accept({ seq: 2, kind: 'reply', text: 'reminder', what: 'r' });
     failedPost.accept({ seq: 3, kind: 'final', message: message('Rejected') });
     expect(drain(failedPost, false)).toEqual(['post Waiting']);
-    expect(failedPost.next()).toEqual({ send: 'done' });
+    expect(failedPost.done).toBe(true);
 
     const neverPosted = new SlackMessageQueue();
     neverPosted.accept({ seq: 1, kind: 'final', message: message('Failed in staging') });
-    expect(neverPosted.next()).toEqual({ send: 'done' });
+    expect(neverPosted.next()).toBeUndefined();
+    expect(neverPosted.done).toBe(true);
   });
 });

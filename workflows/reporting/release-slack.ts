@@ -9,10 +9,19 @@
  * waiting (cancelled, and waited for, so a late intermediate state can never land after the final
  * one) and goes before other updates. Releases before that change (`patched`) keep the old way.
  */
-import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { SlackMessageRef } from '../../activities/slack';
+import type { SlackHandOver } from '../../src/slack/message-queue';
 import type { ReleaseMessage } from '../../src/slack/release-message';
 import type { ReleaseActivityGroups } from '../activity-options';
+
+/**
+ * Releases since this patch hand every Slack item to their run's messenger workflow
+ * (workflows/release-slack-messenger.ts) from the main flow, numbered, and never schedule
+ * anything when a Slack call completes: the background update chain made a release's commands
+ * depend on how its tasks' events were split into activations (issue 20's note).
+ */
+export const SLACK_MESSENGER_PATCH = 'slack-messenger';
 
 export type BestEffort = <T>(what: string, call: () => Promise<T>) => Promise<T | undefined>;
 
@@ -24,6 +33,10 @@ export interface ReleaseSlackOptions {
   bestEffort: BestEffort;
   /** The message as the release's state renders it right now. */
   messageFor: (headline: string, withButtons: boolean) => ReleaseMessage;
+  /** The hand-over to the run's messenger (releases since `slack-messenger`). */
+  handOver: ReleaseActivityGroups['slackHandOver'];
+  /** Adds a line to the release's history (what the messenger could not send). */
+  record: (message: string) => void;
 }
 
 export class ReleaseSlack {
@@ -39,12 +52,44 @@ export class ReleaseSlack {
   /** The update being sent, in its own scope (releases with the withdrawable updates). */
   private sending?: CancellationScope;
   private withdrawable?: boolean;
+  /** Whether this run hands its Slack items to its messenger (decided at its first Slack item, as the history says). */
+  private messenger?: boolean;
+  /** The number of the last item handed to the messenger. */
+  private handedOver = 0;
+  /** Once the final is handed over, what follows (the reply to the requester) is waited for until sent, so it lands before the release closes. */
+  private finalHandedOver = false;
 
   constructor(private readonly options: ReleaseSlackOptions) {}
 
-  /** Whether the approval request's post has succeeded or given up. */
+  private get viaMessenger(): boolean {
+    this.messenger ??= patched(SLACK_MESSENGER_PATCH);
+    return this.messenger;
+  }
+
+  /**
+   * Whether the approval request's post has succeeded or given up. Through the messenger it is
+   * settled once handed over: the messenger sends a reply after the post by itself, so nobody
+   * waits here for Slack. (Read in conditions: it must not decide the patch.)
+   */
   get settled(): boolean {
     return this.postSettled;
+  }
+
+  /** Whether a reply in the message's thread can be asked for now (through the messenger, always: it waits for the post). */
+  get canReply(): boolean {
+    return this.messenger === true || this.ref !== undefined;
+  }
+
+  /** Hands items to the messenger, in the background: durable once the hand-over returns; Slack sees them at its pace. */
+  private handToMessenger(what: string, item: DistributiveOmit<SlackHandOver, 'seq'>): void {
+    const items = [{ ...item, seq: ++this.handedOver } as SlackHandOver];
+    const untilSent = this.finalHandedOver;
+    this.track(this.options.bestEffort(what, () => this.options.handOver.handSlackItemsOver(this.handOverInput(items, untilSent))));
+  }
+
+  private handOverInput(items: SlackHandOver[], untilSent = false) {
+    const info = workflowInfo();
+    return { taskQueue: info.taskQueue, releaseId: info.workflowId, runId: info.runId, channel: this.options.channel, items, ...(untilSent ? { untilSent } : {}) };
   }
 
   /**
@@ -52,6 +97,10 @@ export class ReleaseSlack {
    * decision made elsewhere is never held up by Slack.
    */
   startPosting(headline = 'Waiting for approval', withButtons = true): void {
+    if (this.viaMessenger) {
+      this.postSettled = true;
+      return this.handToMessenger(`handing ${withButtons ? 'the approval request' : 'the message'} to the Slack messenger`, { kind: 'post', message: this.options.messageFor(headline, withButtons) });
+    }
     // Not cancelled with the release: an abort or cancellation while Slack is answering would
     // otherwise lose the message's ts, and with it the final update.
     const posting = CancellationScope.nonCancellable(() => this.post(headline, withButtons)).then((ref) => {
@@ -65,12 +114,14 @@ export class ReleaseSlack {
 
   /** Updates the message in place, in the background; the latest headline wins. */
   update(headline: string): void {
+    if (this.viaMessenger) return this.handToMessenger('handing a Slack update to the messenger', { kind: 'update', message: this.options.messageFor(headline, false) });
     this.queuedHeadline = headline;
     if (!this.updating) this.track(this.drainUpdates());
   }
 
   /** Posts a reply in the message's thread (if there is a message), in the background. */
   reply(what: string, text: string): void {
+    if (this.viaMessenger) return this.handToMessenger(`handing a thread reply to the messenger (${what})`, { kind: 'reply', what, text });
     const send = async () => {
       const ref = this.ref;
       if (!ref) return;
@@ -93,6 +144,7 @@ export class ReleaseSlack {
    * withdrawn rather than waited for — the final update replaces it.
    */
   async settleForOutcome(): Promise<void> {
+    if (this.viaMessenger) return this.settle();
     if (this.withdrawable) {
       this.queuedHeadline = undefined;
       this.sending?.cancel();
@@ -103,7 +155,12 @@ export class ReleaseSlack {
   /** The final update, after everything else has settled. */
   async finalUpdate(headline: string): Promise<void> {
     await this.settleForOutcome();
-    await this.updateNow(headline, true);
+    if (!this.viaMessenger) return this.updateNow(headline, true);
+    // Every earlier item has been taken (settled above), so the final is the last word.
+    const final = [{ seq: ++this.handedOver, kind: 'final', message: this.options.messageFor(headline, false) } as SlackHandOver];
+    this.finalHandedOver = true;
+    const report = await this.options.bestEffort('handing the final Slack update to the messenger', () => this.options.handOver.handSlackItemsOver(this.handOverInput(final, true)));
+    for (const failure of report?.failures ?? []) this.options.record(`Slack: ${failure} (release continues)`);
   }
 
   private post(headline: string, withButtons: boolean): Promise<SlackMessageRef | undefined> {
@@ -160,3 +217,6 @@ export class ReleaseSlack {
     this.pending.push(work);
   }
 }
+
+/** Omit over each member of a union (TypeScript's Omit flattens it). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

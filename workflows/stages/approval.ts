@@ -52,7 +52,7 @@ async function decidedBy(release: ReleaseContext, untilMs: number): Promise<bool
 }
 
 function remindApprovers(release: ReleaseContext): void {
-  if (!release.slack.ref) return;
+  if (!release.slack.canReply) return;
   release.slack.reply(
     'posting the approval reminder',
     `Reminder: ${release.input.service} ${release.shortVersion} is still waiting for approval (${release.approverMentions()}).`,
