@@ -5,7 +5,7 @@
  * server splits its tasks' events can never change its commands (the release's background Slack
  * chain could, issue 20's note).
  */
-import { allHandlersFinished, condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityCancellationType, allHandlersFinished, CancellationScope, condition, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { SlackActivities, SlackMessageRef } from '../activities/slack';
 import { SlackMessageQueue, type SlackNext } from '../src/slack/message-queue';
 import { releaseSlackHandOverUpdate, type ReleaseSlackInput } from '../src/slack/release-slack-api';
@@ -17,6 +17,8 @@ const IDLE_LIMIT_MS = 30 * 24 * 3600_000;
 const AFTER_FINAL_MS = 2 * 60_000;
 
 const slack = proxyActivities<Pick<SlackActivities, 'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>>(slackCall);
+/** An update a final may withdraw: cancelled only once its activity has stopped, so it can never land after the final. */
+const withdrawable = proxyActivities<Pick<SlackActivities, 'updateReleaseMessage'>>({ ...slackCall, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 
 export async function releaseSlack(input: ReleaseSlackInput): Promise<void> {
   const queue = new SlackMessageQueue();
@@ -41,9 +43,23 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<void> {
     try {
       return await call();
     } catch (err) {
-      failures.push(`${what} failed: ${(err as Error).message}`);
+      // Withdrawn by the final is not a failure: the final state follows.
+      if (!isCancellation(err)) failures.push(`${what} failed: ${(err as Error).message}`);
       return undefined;
     }
+  };
+  /**
+   * An intermediate update, withdrawn if the final comes while it waits its turn with Slack (under
+   * load, minutes). Its own completion wins a tie with the final's arrival: both in one task, the
+   * completion's promise settles before any condition is looked at, so a replay decides the same.
+   */
+  const sendWithdrawable = async (message: Parameters<typeof withdrawable.updateReleaseMessage>[0]) => {
+    const scope = new CancellationScope();
+    let settled = false;
+    const sent = scope.run(() => attempt('updating the Slack message', () => withdrawable.updateReleaseMessage(message))).finally(() => (settled = true));
+    await Promise.race([sent, condition(() => settled || queue.hasFinal)]);
+    if (!settled) scope.cancel();
+    await sent;
   };
   for (;;) {
     if (!(await condition(() => queue.next() !== undefined, queue.done ? AFTER_FINAL_MS : IDLE_LIMIT_MS))) break;
@@ -55,9 +71,11 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<void> {
     } else if (next.send === 'reply') {
       await attempt(next.what, () => slack.postThreadReply({ ...ref!, text: next.text }));
       queue.sent(next);
+    } else if (next.final) {
+      await attempt('updating the Slack message', () => slack.updateReleaseMessage({ ...ref!, message: next.message, final: true }));
+      queue.sent(next);
     } else {
-      const final = next.final;
-      await attempt('updating the Slack message', () => slack.updateReleaseMessage({ ...ref!, message: next.message, ...(final ? { final } : {}) }));
+      await sendWithdrawable({ ...ref!, message: next.message });
       queue.sent(next);
     }
     sending = false;

@@ -103,6 +103,11 @@ export class SlackMessageQueue {
     }
   }
 
+  /** Whether the release has handed its final over (a waiting intermediate update may then be withdrawn). */
+  get hasFinal(): boolean {
+    return this.final !== undefined;
+  }
+
   /**
    * The message has had its last word: its final update was sent (or given up on), or the release
    * ended with no message to update (never posted, or the post failed).
