@@ -5,11 +5,21 @@
  * `untilSent` waits, heartbeating, until everything handed over has been sent: how a release waits
  * for its last word.
  *
- * WIP (issue 20's note): not wired into the worker nor the release yet.
+ * A messenger closes a while after the final (workflows/release-slack-messenger.ts). A hand-over
+ * retried after that (its worker died while it waited, and the retry came late) must not start a
+ * second messenger, which would have no message to update: the id may not be reused, and the
+ * closed messenger's result says whether it had taken the items.
  */
 import { Context, heartbeat } from '@temporalio/activity';
-import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
-import { RELEASE_SLACK_WORKFLOW_TYPE, releaseSlackHandOverUpdate, type ReleaseSlackHandOver, type ReleaseSlackReport, releaseSlackWorkflowId } from '../src/slack/release-slack-api';
+import { type Client, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import {
+  RELEASE_SLACK_WORKFLOW_TYPE,
+  releaseSlackHandOverUpdate,
+  type ReleaseSlackHandOver,
+  type ReleaseSlackReport,
+  type ReleaseSlackResult,
+  releaseSlackWorkflowId,
+} from '../src/slack/release-slack-api';
 import { nonRetryable } from './errors';
 
 export interface SlackHandOverInput extends ReleaseSlackHandOver {
@@ -25,11 +35,13 @@ export function createReleaseSlackHandOver({ temporal }: { temporal?: Client }) 
   return {
     async handSlackItemsOver({ taskQueue, releaseId, runId, channel, items, untilSent }: SlackHandOverInput): Promise<ReleaseSlackReport> {
       if (!temporal) throw nonRetryable('this worker has no Temporal client for the Slack messenger', 'NotConfigured');
+      const workflowId = releaseSlackWorkflowId(releaseId, runId);
       const start = new WithStartWorkflowOperation(RELEASE_SLACK_WORKFLOW_TYPE, {
-        workflowId: releaseSlackWorkflowId(releaseId, runId),
+        workflowId,
         taskQueue,
         args: [{ channel }],
         workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
         staticSummary: `Slack message of ${releaseId}`,
       });
       const beating = untilSent ? setInterval(() => heartbeat({ waitingFor: 'the final Slack update' }), HEARTBEAT_EVERY_MS) : undefined;
@@ -37,9 +49,25 @@ export function createReleaseSlackHandOver({ temporal }: { temporal?: Client }) 
         return await temporal.withAbortSignal(Context.current().cancellationSignal, () =>
           temporal.workflow.executeUpdateWithStart(releaseSlackHandOverUpdate, { args: [{ items, ...(untilSent ? { untilSent } : {}) }], startWorkflowOperation: start }),
         );
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        return answeredByClosedMessenger(temporal, workflowId, items.map((item) => item.seq));
       } finally {
         if (beating) clearInterval(beating);
       }
     },
   };
+}
+
+/** A hand-over that reached a closed messenger: sent if the messenger had taken it (a late retry), otherwise reported as not sent. */
+async function answeredByClosedMessenger(temporal: Client, workflowId: string, seqs: number[]): Promise<ReleaseSlackReport> {
+  let result: ReleaseSlackResult;
+  try {
+    result = (await temporal.workflow.getHandle(workflowId).result()) as ReleaseSlackResult;
+  } catch (err) {
+    return { failures: [`the Slack messenger ${workflowId} had ended without finishing (${(err as Error).message}): item(s) ${seqs.join(', ')} not sent`] };
+  }
+  const missing = seqs.filter((seq) => !result.taken.includes(seq));
+  if (missing.length === 0) return { failures: result.failures };
+  return { failures: [...result.failures, `the Slack messenger ${workflowId} had closed before item(s) ${missing.join(', ')} reached it: not sent`] };
 }

@@ -8,19 +8,19 @@
 import { ActivityCancellationType, allHandlersFinished, CancellationScope, condition, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { SlackActivities, SlackMessageRef } from '../activities/slack';
 import { SlackMessageQueue, type SlackNext } from '../src/slack/message-queue';
-import { releaseSlackHandOverUpdate, type ReleaseSlackInput } from '../src/slack/release-slack-api';
+import { releaseSlackHandOverUpdate, type ReleaseSlackInput, type ReleaseSlackResult } from '../src/slack/release-slack-api';
 import { slackCall } from './activity-options';
 
 /** A messenger nobody has handed anything to for this long ends (its release was terminated, or lost its worker for good). */
 const IDLE_LIMIT_MS = 30 * 24 * 3600_000;
-/** After the final update, how long replies may still come (a release hands its last one over moments after the final). */
+/** After the final update, how long replies may still come by default (a release hands its last one over moments after the final). */
 const AFTER_FINAL_MS = 2 * 60_000;
 
 const slack = proxyActivities<Pick<SlackActivities, 'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>>(slackCall);
 /** An update a final may withdraw: cancelled only once its activity has stopped, so it can never land after the final. */
 const withdrawable = proxyActivities<Pick<SlackActivities, 'updateReleaseMessage'>>({ ...slackCall, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 
-export async function releaseSlack(input: ReleaseSlackInput): Promise<void> {
+export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSlackResult> {
   const queue = new SlackMessageQueue();
   const failures: string[] = [];
   let sending = false;
@@ -62,7 +62,13 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<void> {
     await sent;
   };
   for (;;) {
-    if (!(await condition(() => queue.next() !== undefined, queue.done ? AFTER_FINAL_MS : IDLE_LIMIT_MS))) break;
+    if (!(await condition(() => queue.next() !== undefined, queue.done ? (input.afterFinalMs ?? AFTER_FINAL_MS) : IDLE_LIMIT_MS))) {
+      // Time to close, unless a hand-over came in the meantime: a release waiting for its last word
+      // gets its answer first, and nothing taken is left unsent.
+      await condition(allHandlersFinished);
+      if (queue.next() === undefined) break;
+      continue;
+    }
     const next: SlackNext = queue.next()!;
     sending = true;
     if (next.send === 'post') {
@@ -80,6 +86,5 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<void> {
     }
     sending = false;
   }
-  // A release waiting for the last word gets its answer before the messenger closes.
-  await condition(allHandlersFinished);
+  return { taken: queue.taken, failures };
 }

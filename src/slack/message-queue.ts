@@ -103,6 +103,11 @@ export class SlackMessageQueue {
     }
   }
 
+  /** The numbers of every hand-over taken, ascending: what a closed messenger still answers a retried hand-over with. */
+  get taken(): number[] {
+    return [...this.seen].sort((a, b) => a - b);
+  }
+
   /** Whether the release has handed its final over (a waiting intermediate update may then be withdrawn). */
   get hasFinal(): boolean {
     return this.final !== undefined;

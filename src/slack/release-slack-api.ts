@@ -15,6 +15,8 @@ export function releaseSlackWorkflowId(releaseId: string, runId: string): string
 
 export interface ReleaseSlackInput {
   channel: string;
+  /** How long the messenger stays after the final with nothing left to send, for late replies; 2 minutes by default (tests shorten it). */
+  afterFinalMs?: number;
 }
 
 export interface ReleaseSlackHandOver {
@@ -29,6 +31,16 @@ export interface ReleaseSlackHandOver {
 /** What went wrong with Slack, for the release to record in its own history (Slack informs; it never fails a release). */
 export interface ReleaseSlackReport {
   failures: string[];
+}
+
+/**
+ * What a messenger ends with: every hand-over number it took and what it could not send. A
+ * hand-over retried after its messenger closed (its worker died while it waited) is answered
+ * from this (activities/release-slack-hand-over.ts): started again, it would be a second
+ * messenger with no message to update.
+ */
+export interface ReleaseSlackResult extends ReleaseSlackReport {
+  taken: number[];
 }
 
 export const releaseSlackHandOverUpdate = defineUpdate<ReleaseSlackReport, [ReleaseSlackHandOver]>('releaseSlackHandOver');

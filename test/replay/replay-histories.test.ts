@@ -27,6 +27,13 @@ function recordedWorkflowId(file: string): string {
   return /"workflowId":\s*"([^"]+):parked:/.exec(text)?.[1] ?? file;
 }
 
+/** The activity types a recorded history scheduled, in order. */
+function activities(file: string): string[] {
+  type Event = { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } };
+  const { events } = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: Event[] };
+  return events.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+}
+
 describe('recorded release histories', () => {
   it('has the representative stories recorded', () => {
     // One per path a release can take (scripts/record-histories.ts); add one per new behaviour.
@@ -53,6 +60,8 @@ describe('recorded release histories', () => {
       'released-saying-leaving.json',
       'released-through-github-writer.json',
       'released-through-lane.json',
+      // Every Slack item handed to the run's messenger from the main flow (test/workflow/slack-under-load.test.ts records it and the messenger's).
+      'released-through-slack-messenger.json',
       'released-with-markers.json',
       'released-with-proven-decisions.json',
       // The final Slack update withdrawing one still waiting for its turn (test/workflow/slack-under-load.test.ts records it).
@@ -73,6 +82,8 @@ describe('recorded release histories', () => {
       'rolled-back-through-github-writer.json',
       // The installation's Slack budget handing two workers' pacers their send times (test/workflow/slack-under-load.test.ts records it).
       'slack-budget-two-workers.json',
+      // The run's messenger posting, withdrawing an update stuck in Slack's line when the final came, sending the final.
+      'slack-messenger-withdrawing-update.json',
     ]);
   });
 
@@ -96,16 +107,20 @@ describe('recorded release histories', () => {
   });
 
   it('holds both ways of writing deployment records: by the release before the GitHub writer, handed to it since', () => {
-    const activities = (file: string) => {
-      type Event = { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } };
-      const { events } = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: Event[] };
-      return events.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
-    };
     expect(activities('released.json')).toContain('createDeployment');
     for (const file of ['released-through-github-writer.json', 'rolled-back-through-github-writer.json', 'rollback-through-github-writer.json']) {
       expect(activities(file)).toContain('queueGitHubRecord');
       expect(activities(file).filter((name) => ['createDeployment', 'setDeploymentStatus', 'restorePreviousDeployment'].includes(name))).toEqual([]);
     }
+  });
+
+  it('holds both ways of talking to Slack: by the release before the messenger, handed to its messenger since', () => {
+    expect(activities('released-withdrawing-slack-update.json')).toEqual(expect.arrayContaining(['postReleaseMessage', 'updateReleaseMessage']));
+    const handedOver = activities('released-through-slack-messenger.json');
+    expect(handedOver).toContain('handSlackItemsOver');
+    expect(handedOver.filter((name) => ['postReleaseMessage', 'updateReleaseMessage', 'postThreadReply'].includes(name))).toEqual([]);
+    // The update withdrawn by the final and the final itself, both after the post.
+    expect(activities('slack-messenger-withdrawing-update.json')).toEqual(['postReleaseMessage', 'updateReleaseMessage', 'updateReleaseMessage']);
   });
 
   it.each(files)('%s replays against the current workflow code', async (file) => {

@@ -1,17 +1,7 @@
-import type { ReleaseMessage } from '../../src/slack/release-message';
 import { type SlackNext, SlackMessageQueue } from '../../src/slack/message-queue';
+import { messageWithHeadline } from '../support/release-message';
 
-const message = (headline: string): ReleaseMessage => ({
-  releaseId: 'release-checkout-abc',
-  service: 'checkout',
-  version: 'abc',
-  repo: 'acme/checkout',
-  requestedBy: 'ci',
-  reason: 'test',
-  headline,
-  lines: [],
-  withButtons: false,
-});
+const message = messageWithHeadline;
 
 /** Sends everything the queue has, as the messenger's single chain would; answers what went, in order. */
 function drain(queue: SlackMessageQueue, posted = true): string[] {

@@ -1,7 +1,8 @@
 /**
  * Slack under load (issue 20), on a real dev server:
- * - a release's final state does not wait behind an update stuck in Slack's pace: the final update
- *   withdraws it (and waits until its activity has stopped, so it cannot land after the final);
+ * - a release's final state does not wait behind an update stuck in Slack's pace: its messenger
+ *   (workflows/release-slack-messenger.ts) withdraws the update when the final is handed over (and
+ *   waits until its activity has stopped, so it cannot land after the final);
  * - many releases announcing in one channel through the real Slack activities and client, against
  *   the Slack emulator with Slack's limits turned on: every release's message ends in its final
  *   state, one worker pacing itself is never refused, two workers sharing the installation's Slack
@@ -16,6 +17,7 @@ import { createSlackActivities, type SlackActivities } from '../../activities/sl
 import { createSlackPacer, type SlackPace } from '../../activities/slack-pacer';
 import { approveUpdate } from '../../src/domain/release-api';
 import { slackBudgetWorkflowId } from '../../src/domain/slack-budget-api';
+import { releaseSlackWorkflowId } from '../../src/slack/release-slack-api';
 import { type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
 import { createSlackClient } from '../../src/sdk-clients/slack';
 import { releaseOutcome } from '../../src/release-client/outcome';
@@ -65,7 +67,9 @@ it('the final state withdraws an update still waiting for its turn with Slack, a
     const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(samplePlan()));
     await approveAll([handle]);
     const released = await releaseOutcome(handle);
-    recordHistory(handle.workflowId, 'released-withdrawing-slack-update');
+    // The release hands its items over; its run's messenger sends them and withdraws the stuck update.
+    recordHistory(handle.workflowId, 'released-through-slack-messenger');
+    if (process.env.RUNWAY_RECORD_HISTORIES === '1') recordHistory(releaseSlackWorkflowId(handle.workflowId, (await handle.describe()).runId), 'slack-messenger-withdrawing-update');
     return released;
   });
   expect(outcome.result).toBe('released');

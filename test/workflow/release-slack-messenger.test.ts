@@ -1,0 +1,78 @@
+/**
+ * A release run's Slack messenger (workflows/release-slack-messenger.ts, issue 20) on the test
+ * server, reached through the real hand-over activity (activities/release-slack-hand-over.ts):
+ * it sends what it is handed in the release's order, answers a release waiting for its last word
+ * once it has been sent, and, once closed, answers a late retried hand-over from its result
+ * instead of starting a second messenger that has no message to update.
+ */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createReleaseSlackHandOver, type SlackHandOverInput } from '../../activities/release-slack-hand-over';
+import type { SlackActivities } from '../../activities/slack';
+import type { SlackHandOver } from '../../src/slack/message-queue';
+import { RELEASE_SLACK_WORKFLOW_TYPE, type ReleaseSlackReport, type ReleaseSlackResult, releaseSlackWorkflowId } from '../../src/slack/release-slack-api';
+import { quietLogger } from '../support/activity-env';
+import { testNativeConnection, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
+import { messageWithHeadline } from '../support/release-message';
+
+jest.setTimeout(60_000);
+
+const temporal = useTestClient();
+
+const message = messageWithHeadline;
+
+/** What the fake Slack was asked to send, in order. */
+function recordingSlack(sent: string[]): Pick<SlackActivities, 'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'> {
+  return {
+    postReleaseMessage: async ({ channel, message }) => {
+      sent.push(`post ${message.headline}`);
+      return { channel, ts: '1.0001' };
+    },
+    updateReleaseMessage: async ({ message, final }) => {
+      sent.push(`${final ? 'final' : 'update'} ${message.headline}`);
+    },
+    postThreadReply: async ({ channel, text }) => {
+      sent.push(`reply ${text}`);
+      return { channel, ts: '1.0002' };
+    },
+  };
+}
+
+it('sends in order, answers the last word once sent, and answers a hand-over retried after it closed without starting another', async () => {
+  const taskQueue = uniqueId('slack-messenger');
+  const sent: string[] = [];
+  const handOver = createReleaseSlackHandOver({ temporal: temporal.client });
+  const releaseId = uniqueId('release-checkout');
+  const runId = 'run-1';
+  const hand = (items: SlackHandOver[], untilSent = false): Promise<ReleaseSlackReport> =>
+    new MockActivityEnvironment(undefined, { logger: quietLogger }).run(handOver.handSlackItemsOver, {
+      taskQueue,
+      releaseId,
+      runId,
+      channel: '#deploys',
+      items,
+      ...(untilSent ? { untilSent } : {}),
+    } satisfies SlackHandOverInput);
+  const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities: recordingSlack(sent) });
+  await worker.runUntil(async () => {
+    // Started as the first hand-over would, with a short stay after the final (2 minutes by default).
+    const messenger = await temporal.client.workflow.start(RELEASE_SLACK_WORKFLOW_TYPE, { workflowId: releaseSlackWorkflowId(releaseId, runId), taskQueue, args: [{ channel: '#deploys', afterFinalMs: 300 }] });
+    await hand([{ seq: 1, kind: 'post', message: message('Waiting for approval') }]);
+    await hand([{ seq: 2, kind: 'reply', what: 'reminding', text: 'still waiting' }]);
+    await expect(hand([{ seq: 3, kind: 'final', message: message('Released to production') }], true)).resolves.toEqual({ failures: [] });
+    // The answer came once the final was sent, and the reply handed over before it went first.
+    expect(sent).toEqual(['post Waiting for approval', 'reply still waiting', 'final Released to production']);
+
+    const result = (await messenger.result()) as ReleaseSlackResult;
+    expect(result).toEqual({ taken: [1, 2, 3], failures: [] });
+
+    // The final's hand-over retried after the messenger closed: it had been taken, so it was sent.
+    await expect(hand([{ seq: 3, kind: 'final', message: message('Released to production') }], true)).resolves.toEqual({ failures: [] });
+    // A reply that never reached it: reported as not sent, not silently dropped.
+    const late = await hand([{ seq: 4, kind: 'reply', what: 'replying to the requester', text: 'done' }], true);
+    expect(late.failures).toEqual([expect.stringMatching(/had closed before item\(s\) 4 reached it: not sent/)]);
+    // Neither started a second messenger: the only run is the one that closed, and nothing more was sent.
+    expect((await temporal.client.workflow.getHandle(messenger.workflowId).describe()).runId).toBe(messenger.firstExecutionRunId);
+    expect(sent).toHaveLength(3);
+  });
+});
