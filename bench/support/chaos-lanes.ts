@@ -24,6 +24,8 @@ import { ecsServices } from './chaos-audit';
 import { ChaosMonkey } from './chaos-monkey';
 import { type ChaosRelease, driveRelease } from './chaos-release-driver';
 import { Prng, sleep } from './prng';
+import { replayProblems } from './replay-check';
+import { describeStuckRelease } from './stuck-release';
 
 export interface LaneChaosOptions {
   releases: number;
@@ -88,6 +90,9 @@ export async function runLaneChaos(options: LaneChaosOptions): Promise<LaneChaos
       }
     });
     await Promise.all([Promise.all(drivers), monkey.run(finished, () => releases)]);
+    for (const r of releases.filter((r) => !r.outcome)) for (const line of await describeStuckRelease(stack.client, r.id)) log(`chaos (lanes): ${line}`);
+    // Every history must replay, as in the single-release chaos: a release a fresh worker could not pick up would stop for good.
+    const notReplaying = await replayProblems(stack.client, releases.map((r) => r.id));
 
     const calls = stack.sandbox.calls().ecs;
     const versionOfTaskDefinition = taskDefinitionVersions(stack.sandbox.state());
@@ -112,6 +117,7 @@ export async function runLaneChaos(options: LaneChaosOptions): Promise<LaneChaos
         if (r.error) own.push(`driver: ${r.error}`);
         if (r.outcome?.result !== 'released') own.push(`outcome: ended ${r.outcome?.result ?? 'without an outcome'} (${r.outcome?.reason ?? ''}), expected released`);
         if (!runs.includes(r.version)) own.push('never changed its service at the sandbox');
+        own.push(...notReplaying.filter((p) => p.id === r.id).map((p) => `replay: ${p.problem}`));
         if (own.length) failures.push({ id: r.id, problems: own });
       }
     }
