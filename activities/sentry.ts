@@ -3,7 +3,8 @@
  * environment, and finalizing it when it is released. Each is safe to retry: Sentry's release
  * creation is get-or-create (201, then 208), a deploy is looked for by its name before one is
  * created (Sentry would record a second), and finalizing leaves a release that already has a
- * release date as it is. Errors leave as ApplicationFailures with a retry decision; the release
+ * release date as it is. A deploy and the finalizing can carry the release to make sure of
+ * first, so they need not wait for its creation to finish. Errors leave as ApplicationFailures with a retry decision; the release
  * treats every one of them as best-effort.
  */
 import { ApplicationFailure } from '@temporalio/common';
@@ -33,6 +34,12 @@ export interface SentryReleaseInput {
 
 export interface SentryDeployInput {
   org: string;
+  /**
+   * The release to make sure of first (get-or-create), so the deploy does not depend on the
+   * release's own creation having finished: releases since `sentry-markers-stand-alone` schedule
+   * every Sentry call from their main flow, never in reaction to another one completing.
+   */
+  release?: SentryReleaseInput;
   version: string;
   environment: string;
   /** Names this run's deploy, so a retry finds it instead of recording a second one. */
@@ -42,32 +49,57 @@ export interface SentryDeployInput {
   dateFinished: string;
 }
 
+export interface SentryFinalizeInput {
+  org: string;
+  version: string;
+  dateReleased: string;
+  /** As for a deploy: the release to make sure of first. */
+  release?: SentryReleaseInput;
+}
+
 export function createSentryActivities({ sentry }: { sentry: SentryApi }) {
-  return {
-    /**
-     * Creates the release with its head commit as a ref, which Sentry's repository integration
-     * (GitHub) turns into the commits since the previous release. Sentry refuses refs to a
-     * repository it has no integration for (400, after creating the release), so then the
-     * commit is sent as commit data instead ("release without integration").
-     */
-    async createSentryRelease(input: SentryReleaseInput): Promise<{ version: string; commits: 'refs' | 'commit data' }> {
-      const release = { version: input.version, projects: [input.project], ref: input.commit, ...(input.url ? { url: input.url } : {}) };
+  /**
+   * Creates the release with its head commit as a ref, which Sentry's repository integration
+   * (GitHub) turns into the commits since the previous release. Sentry refuses refs to a
+   * repository it has no integration for (400, after creating the release), so then the
+   * commit is sent as commit data instead ("release without integration"). Get-or-create: a
+   * release that exists is answered 208 and left as it is.
+   */
+  async function ensureRelease(input: SentryReleaseInput): Promise<'refs' | 'commit data'> {
+    const release = { version: input.version, projects: [input.project], ref: input.commit, ...(input.url ? { url: input.url } : {}) };
+    try {
       try {
-        try {
-          await sentry.createRelease(input.org, { ...release, refs: [{ repository: input.repository, commit: input.commit }] });
-          return { version: input.version, commits: 'refs' };
-        } catch (err) {
-          if (!(err instanceof SentryApiError && err.status === 400 && hasField(err.body, 'refs'))) throw err;
-        }
-        await sentry.createRelease(input.org, { ...release, commits: [{ id: input.commit, repository: input.repository }] });
-        return { version: input.version, commits: 'commit data' };
+        await sentry.createRelease(input.org, { ...release, refs: [{ repository: input.repository, commit: input.commit }] });
+        return 'refs';
       } catch (err) {
-        throw sentryFailure(err, `creating Sentry release ${input.version} in ${input.org}/${input.project}`);
+        if (!(err instanceof SentryApiError && err.status === 400 && hasField(err.body, 'refs'))) throw err;
       }
+      await sentry.createRelease(input.org, { ...release, commits: [{ id: input.commit, repository: input.repository }] });
+      return 'commit data';
+    } catch (err) {
+      throw sentryFailure(err, `creating Sentry release ${input.version} in ${input.org}/${input.project}`);
+    }
+  }
+
+  /** The release made sure of before a deploy or the finalizing: looked for first, so an existing one's commits are not set again. */
+  async function releaseExists(input: SentryReleaseInput): Promise<void> {
+    let found: unknown;
+    try {
+      found = await sentry.getRelease(input.org, input.version);
+    } catch (err) {
+      throw sentryFailure(err, `looking for Sentry release ${input.version} in ${input.org}`);
+    }
+    if (!found) await ensureRelease(input);
+  }
+
+  return {
+    async createSentryRelease(input: SentryReleaseInput): Promise<{ version: string; commits: 'refs' | 'commit data' }> {
+      return { version: input.version, commits: await ensureRelease(input) };
     },
 
     /** Records the environment's deploy of the release, once per run and environment. */
     async recordSentryDeploy(input: SentryDeployInput): Promise<{ deployId: string; created: boolean }> {
+      if (input.release) await releaseExists(input.release);
       try {
         const existing = (await sentry.listDeploys(input.org, input.version)).find((d) => d.environment === input.environment && d.name === input.name);
         if (existing) return { deployId: existing.id, created: false };
@@ -85,7 +117,8 @@ export function createSentryActivities({ sentry }: { sentry: SentryApi }) {
     },
 
     /** Sets the release date (finalizes); a release that already has one keeps it. */
-    async finalizeSentryRelease(input: { org: string; version: string; dateReleased: string }): Promise<{ finalized: boolean; dateReleased: string }> {
+    async finalizeSentryRelease(input: SentryFinalizeInput): Promise<{ finalized: boolean; dateReleased: string }> {
+      if (input.release) await releaseExists(input.release);
       try {
         const current = await sentry.getRelease(input.org, input.version);
         if (current?.dateReleased) return { finalized: false, dateReleased: current.dateReleased };

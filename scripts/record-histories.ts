@@ -123,6 +123,8 @@ const STORIES: Story[] = [
   { name: 'released-saying-leaving', result: 'released', image: 'healthy', decision: 'approve' },
   { name: 'rolled-back-saying-leaving', result: 'rolled-back', image: 'healthy', decision: 'approve', canary: 'errors' },
   { name: 'rollback-saying-leaving', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true },
+  // Sentry deploys and the finalizing scheduled by the main flow, each making sure of the release (patched 'sentry-markers-stand-alone'), Slack through the run's messenger.
+  { name: 'released-with-stand-alone-markers', result: 'released', image: 'healthy', decision: 'approve', markers: true },
 ];
 
 const ENCRYPTED_QUEUE = 'record-encrypted';

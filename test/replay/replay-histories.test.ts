@@ -64,6 +64,8 @@ describe('recorded release histories', () => {
       'released-through-slack-messenger.json',
       'released-with-markers.json',
       'released-with-proven-decisions.json',
+      // Sentry deploys and the finalizing scheduled by the main flow, each making sure of the release (scripts/record-histories.ts).
+      'released-with-stand-alone-markers.json',
       // The final Slack update withdrawing one still waiting for its turn (test/workflow/slack-under-load.test.ts records it).
       'released-withdrawing-slack-update.json',
       'released.json',
@@ -121,6 +123,15 @@ describe('recorded release histories', () => {
     expect(handedOver.filter((name) => ['postReleaseMessage', 'updateReleaseMessage', 'postThreadReply'].includes(name))).toEqual([]);
     // The update withdrawn by the final and the final itself, both after the post.
     expect(activities('slack-messenger-withdrawing-update.json')).toEqual(['postReleaseMessage', 'updateReleaseMessage', 'updateReleaseMessage']);
+  });
+
+  it('holds both ways of marking Sentry: deploys after the release’s creation before the change, each standing alone since', () => {
+    // The patch id as the history's marker carries it (base64, without the padding the payload's own end decides).
+    const patch = Buffer.from('sentry-markers-stand-alone').toString('base64').replace(/=+$/, '');
+    const text = (file: string) => readFileSync(path.join(dir, file), 'utf8');
+    expect(text('released-with-markers.json')).not.toContain(patch);
+    expect(text('released-with-stand-alone-markers.json')).toContain(patch);
+    expect(activities('released-with-stand-alone-markers.json')).toEqual(expect.arrayContaining(['createSentryRelease', 'recordSentryDeploy', 'finalizeSentryRelease']));
   });
 
   it.each(files)('%s replays against the current workflow code', async (file) => {

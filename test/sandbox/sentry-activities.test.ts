@@ -83,6 +83,17 @@ describe('recordSentryDeploy', () => {
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain('Sentry answered 404');
   });
+
+  it('carrying the release, creates it first when Sentry does not have it, and leaves an existing one as it is', async () => {
+    // The release's creation at staging's start had not happened (or failed): the deploy makes sure of it.
+    await acts.recordSentryDeploy({ ...deploy, release });
+    expect(releases()).toEqual([expect.objectContaining({ version: release.version, commits: [{ id: SHA, repository: 'acme/checkout' }], deploys: [expect.objectContaining({ environment: 'staging' })] })]);
+    // It exists now: the next one only looks (no second POST of the release, whose commits Sentry would set again).
+    await acts.recordSentryDeploy({ ...deploy, environment: 'production', release });
+    expect(sandbox.calls().sentry.filter((c) => c.operation === 'POST /api/0/organizations/acme/releases/')).toHaveLength(1);
+    expect(calls('GET /api/0/organizations/acme/releases/checkout%40').map((c) => c.status)).toEqual(expect.arrayContaining([404, 200]));
+    expect(releases()[0]!.deploys.map((d) => d.environment)).toEqual(['staging', 'production']);
+  });
 });
 
 describe('finalizeSentryRelease', () => {
@@ -94,6 +105,12 @@ describe('finalizeSentryRelease', () => {
     await expect(acts.finalizeSentryRelease({ org: 'acme', version: release.version, dateReleased: '2026-01-02T00:00:00.000Z' })).resolves.toEqual({ finalized: false, dateReleased });
     expect(calls('PUT')).toHaveLength(1);
     expect(releases()[0]!.dateReleased).toBe(dateReleased);
+  });
+
+  it('carrying the release, finalizes one Sentry never got (it was down at every earlier call)', async () => {
+    const dateReleased = '2026-01-01T00:05:00.000Z';
+    await expect(acts.finalizeSentryRelease({ org: 'acme', version: release.version, dateReleased, release })).resolves.toEqual({ finalized: true, dateReleased });
+    expect(releases()).toEqual([expect.objectContaining({ version: release.version, dateReleased })]);
   });
 });
 

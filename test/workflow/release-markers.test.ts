@@ -48,7 +48,9 @@ describe('release markers and webhooks', () => {
     const productionSuccess = indexOf(fake, 'setDeploymentStatus', (i: { environment: string; state: string }) => i.environment === 'production' && i.state === 'success');
     expect(indexOf(fake, 'recordSentryDeploy', (i: SentryDeployInput) => i.environment === 'production')).toBeGreaterThan(productionSuccess);
     // Finalized, dated when production took the new version.
-    expect(inputsOf(fake, 'finalizeSentryRelease')).toEqual([{ org: 'acme', version: `checkout@${version}`, dateReleased: deploys[1]!.dateFinished }]);
+    expect(inputsOf(fake, 'finalizeSentryRelease')).toEqual([{ org: 'acme', version: `checkout@${version}`, dateReleased: deploys[1]!.dateFinished, release: created }]);
+    // Each later call carries the release to make sure of (it may not have been created yet, or not at all).
+    for (const d of deploys) expect(d.release).toEqual(created);
 
     // Webhooks: each event once to each receiver, with the same body (deliveries run in the
     // background, so two close together may start in either order).
@@ -88,8 +90,44 @@ describe('release markers and webhooks', () => {
     expect(messages).toContain('creating the Sentry release failed (release continues): Sentry answered 503');
     expect(messages).toContain('delivering release.started to webhook 1 of 2 failed (release continues): the receiver answered 500');
     expect(messages.filter((m) => m.startsWith('delivering ') && m.includes('failed (release continues)'))).toHaveLength(8);
-    // Without a Sentry release there is nothing to deploy or finalize.
-    expect(fake.names().filter((n) => n === 'recordSentryDeploy' || n === 'finalizeSentryRelease')).toEqual([]);
+    // Each later Sentry call makes sure of the release itself (Sentry may be back by then): tried, and recorded as failed.
+    expect(messages).toContain('recording the Sentry staging deploy failed (release continues): Sentry answered 503');
+    expect(messages).toContain('recording the Sentry production deploy failed (release continues): Sentry answered 503');
+    expect(messages).toContain('finalizing the Sentry release failed (release continues): Sentry answered 503');
+  });
+
+  it('records the staging deploy when staging runs the new version, not when the Sentry release’s creation completes', async () => {
+    // Sentry creates the release slowly: until the staging deploy is asked for, or 5 s at most.
+    let deployAsked: () => void = () => undefined;
+    const asked = new Promise<void>((resolve) => (deployAsked = resolve));
+    const fake = createFakeActivities();
+    const activities = {
+      ...fake.activities,
+      createSentryRelease: async (input: SentryReleaseInput) => {
+        await Promise.race([asked, new Promise((resolve) => setTimeout(resolve, 5000))]);
+        return fake.activities.createSentryRelease(input);
+      },
+      recordSentryDeploy: async (input: SentryDeployInput) => {
+        deployAsked();
+        return fake.activities.recordSentryDeploy(input);
+      },
+    };
+    const events = await withWorker(activities, async (taskQueue) => {
+      const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(withMarkers([])));
+      await untilStage(handle, 'awaiting-approval');
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+      expect((await releaseOutcome(handle)).result).toBe('released');
+      return (await handle.fetchHistory()).events ?? [];
+    });
+    const nameOf = new Map(events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [[String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name]] : [])));
+    const scheduledAt = (name: string) => events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+    const completedAt = (name: string) => events.findIndex((e) => e.activityTaskCompletedEventAttributes && nameOf.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId)) === name);
+    // A command in reaction to a background completion can be ordered differently by a worker
+    // rebuilding the release for a query than by a replay: the deploy comes from the main flow.
+    expect(scheduledAt('recordSentryDeploy')).toBeGreaterThan(0);
+    expect(scheduledAt('recordSentryDeploy')).toBeLessThan(completedAt('createSentryRelease'));
+    const [stagingDeploy] = inputsOf<SentryDeployInput>(fake, 'recordSentryDeploy');
+    expect(stagingDeploy).toMatchObject({ environment: 'staging', release: { org: 'acme', project: 'checkout', version: expect.stringMatching(/^checkout@/) } });
   });
 
   it('calls neither Sentry nor any webhook when the service configures none', async () => {

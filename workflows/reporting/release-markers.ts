@@ -9,12 +9,22 @@
  * ends. A plan with neither Sentry nor webhooks makes this issue nothing at all, and so does any
  * workflow other than a release (a rollback of a finished release shares the release context).
  */
-import { CancellationScope } from '@temporalio/workflow';
+import { CancellationScope, patched } from '@temporalio/workflow';
+import type { SentryReleaseInput } from '../../activities/sentry';
 import { type ReleaseInput, type ReleaseResult, ReleaseStage, type ReleaseStatus, type SentryMarkerPlan } from '../../src/domain/release';
 import { releaseWebhookPayload, resultEvent, WebhookEvent } from '../../src/domain/release-webhook';
 import type { ReleaseActivityGroups } from '../activity-options';
 import type { Environment } from './deployment-records';
 import type { BestEffort } from './release-slack';
+
+/**
+ * Releases since this patch schedule every Sentry call from their main flow, each making sure of
+ * the release itself, instead of scheduling a deploy or the finalizing when the release's
+ * creation completes: a command issued in reaction to a background completion can come out in
+ * another order on a worker that rebuilt the release for a query than on a replay (issue 20's
+ * note; the same cause as the Slack messenger's).
+ */
+export const SENTRY_MARKERS_STAND_ALONE_PATCH = 'sentry-markers-stand-alone';
 
 export interface ReleaseMarkersOptions {
   markers: ReleaseActivityGroups['markers'];
@@ -40,6 +50,8 @@ export class ReleaseMarkers {
   /** Settles with the created release, or undefined when its creation failed (then no deploy is recorded). */
   private sentryRelease?: Promise<unknown>;
   private inProductionAt?: string;
+  /** Whether this run's Sentry calls stand alone (decided at its first deploy, as the history says). */
+  private standAlone?: boolean;
 
   constructor(private readonly o: ReleaseMarkersOptions) {
     const configured = o.input.plan.sentry !== undefined || (o.input.plan.webhooks?.length ?? 0) > 0;
@@ -70,8 +82,9 @@ export class ReleaseMarkers {
       this.inProductionAt = finishedAt;
       this.announce(WebhookEvent.inProduction);
     }
-    this.afterSentryRelease(`recording the Sentry ${environment} deploy`, (sentry, version) =>
+    this.afterSentryRelease(`recording the Sentry ${environment} deploy`, (sentry, version, release) =>
       this.o.markers.recordSentryDeploy({
+        ...(release ? { release } : {}),
         org: sentry.org,
         version,
         environment,
@@ -90,8 +103,8 @@ export class ReleaseMarkers {
     this.announce(resultEvent(result));
     if (result !== 'released') return;
     const dateReleased = this.inProductionAt ?? this.nowIso();
-    this.afterSentryRelease('finalizing the Sentry release', async (sentry, version) => {
-      const done = await this.o.markers.finalizeSentryRelease({ org: sentry.org, version, dateReleased });
+    this.afterSentryRelease('finalizing the Sentry release', async (sentry, version, release) => {
+      const done = await this.o.markers.finalizeSentryRelease({ ...(release ? { release } : {}), org: sentry.org, version, dateReleased });
       this.o.record(done.finalized ? `Sentry release ${version} finalized (released ${done.dateReleased})` : `Sentry release ${version} was already finalized (${done.dateReleased})`);
     });
   }
@@ -105,29 +118,43 @@ export class ReleaseMarkers {
     return `${this.o.input.plan.sentry?.versionPrefix ?? ''}${this.o.input.version}`;
   }
 
+  /** The Sentry release of this version, as it is created (and made sure of by each later call). */
+  private sentryReleaseInput(sentry: SentryMarkerPlan): SentryReleaseInput {
+    return {
+      org: sentry.org,
+      project: sentry.project,
+      version: this.sentryVersion,
+      repository: sentry.repository,
+      commit: this.o.input.version,
+      ...(this.o.runUrl ? { url: this.o.runUrl } : {}),
+    };
+  }
+
   private createSentryRelease(): void {
     const sentry = this.o.input.plan.sentry;
     if (!sentry || this.sentryRelease) return;
-    const version = this.sentryVersion;
+    const release = this.sentryReleaseInput(sentry);
     this.sentryRelease = this.background('creating the Sentry release', async () => {
-      const created = await this.o.markers.createSentryRelease({
-        org: sentry.org,
-        project: sentry.project,
-        version,
-        repository: sentry.repository,
-        commit: this.o.input.version,
-        ...(this.o.runUrl ? { url: this.o.runUrl } : {}),
-      });
-      this.o.record(`Sentry release ${version} created in ${sentry.org}/${sentry.project} with its commit (${created.commits})`);
+      const created = await this.o.markers.createSentryRelease(release);
+      this.o.record(`Sentry release ${release.version} created in ${sentry.org}/${sentry.project} with its commit (${created.commits})`);
       return created;
     });
   }
 
-  /** Runs `call` once the Sentry release exists; nothing when it was never created. */
-  private afterSentryRelease(what: string, call: (sentry: SentryMarkerPlan, version: string) => Promise<unknown>): void {
+  /**
+   * Runs a Sentry call that needs the release. Since `sentry-markers-stand-alone` it is scheduled
+   * now, from the main flow, and makes sure of the release itself (`release`); before, it waited
+   * for the release's creation and was skipped when that had failed.
+   */
+  private afterSentryRelease(what: string, call: (sentry: SentryMarkerPlan, version: string, release?: SentryReleaseInput) => Promise<unknown>): void {
     const sentry = this.o.input.plan.sentry;
     const created = this.sentryRelease;
     if (!sentry || !created) return;
+    this.standAlone ??= patched(SENTRY_MARKERS_STAND_ALONE_PATCH);
+    if (this.standAlone) {
+      void this.background(what, () => call(sentry, this.sentryVersion, this.sentryReleaseInput(sentry)));
+      return;
+    }
     void this.background(what, async () => {
       if ((await created) === undefined) return;
       await call(sentry, this.sentryVersion);
