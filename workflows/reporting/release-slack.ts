@@ -58,6 +58,8 @@ export class ReleaseSlack {
   private handedOver = 0;
   /** Once the final is handed over, what follows (the reply to the requester) is waited for until sent, so it lands before the release closes. */
   private finalHandedOver = false;
+  /** Whether the message was ever handed over to be posted: a run that never posted one (a refused rollback) has nothing to update or reply to, and starts no messenger. */
+  private postHandedOver = false;
 
   constructor(private readonly options: ReleaseSlackOptions) {}
 
@@ -75,13 +77,14 @@ export class ReleaseSlack {
     return this.postSettled;
   }
 
-  /** Whether a reply in the message's thread can be asked for now (through the messenger, always: it waits for the post). */
+  /** Whether a reply in the message's thread can be asked for now (through the messenger, once the post is handed over: it sends replies after it). */
   get canReply(): boolean {
-    return this.messenger === true || this.ref !== undefined;
+    return this.postHandedOver || this.ref !== undefined;
   }
 
   /** Hands items to the messenger, in the background: durable once the hand-over returns; Slack sees them at its pace. */
   private handToMessenger(what: string, item: DistributiveOmit<SlackHandOver, 'seq'>): void {
+    if (!this.postHandedOver) return;
     const items = [{ ...item, seq: ++this.handedOver } as SlackHandOver];
     const untilSent = this.finalHandedOver;
     this.track(this.options.bestEffort(what, () => this.options.handOver.handSlackItemsOver(this.handOverInput(items, untilSent))));
@@ -99,6 +102,7 @@ export class ReleaseSlack {
   startPosting(headline = 'Waiting for approval', withButtons = true): void {
     if (this.viaMessenger) {
       this.postSettled = true;
+      this.postHandedOver = true;
       return this.handToMessenger(`handing ${withButtons ? 'the approval request' : 'the message'} to the Slack messenger`, { kind: 'post', message: this.options.messageFor(headline, withButtons) });
     }
     // Not cancelled with the release: an abort or cancellation while Slack is answering would
@@ -156,6 +160,7 @@ export class ReleaseSlack {
   async finalUpdate(headline: string): Promise<void> {
     await this.settleForOutcome();
     if (!this.viaMessenger) return this.updateNow(headline, true);
+    if (!this.postHandedOver) return;
     // Every earlier item has been taken (settled above), so the final is the last word.
     const final = [{ seq: ++this.handedOver, kind: 'final', message: this.options.messageFor(headline, false) } as SlackHandOver];
     this.finalHandedOver = true;
