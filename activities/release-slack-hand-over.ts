@@ -39,7 +39,7 @@ export function createReleaseSlackHandOver({ temporal }: { temporal?: Client }) 
       const start = new WithStartWorkflowOperation(RELEASE_SLACK_WORKFLOW_TYPE, {
         workflowId,
         taskQueue,
-        args: [{ channel }],
+        args: [{ channel, release: { workflowId: releaseId, runId } }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         staticSummary: `Slack message of ${releaseId}`,

@@ -9,15 +9,25 @@ import { ActivityCancellationType, allHandlersFinished, CancellationScope, condi
 import type { SlackActivities, SlackMessageRef } from '../activities/slack';
 import { SlackMessageQueue, type SlackNext } from '../src/slack/message-queue';
 import { releaseSlackHandOverUpdate, type ReleaseSlackInput, type ReleaseSlackResult } from '../src/slack/release-slack-api';
+import type { LaneActivities } from '../activities/lane';
 import { slackCall } from './activity-options';
 
-/** A messenger nobody has handed anything to for this long ends (its release was terminated, or lost its worker for good). */
+/**
+ * After this long with nothing handed over (and no final yet), the messenger looks whether its
+ * release is still running: an approval or a freeze may last longer, a terminated release never
+ * hands its final over.
+ */
 const IDLE_LIMIT_MS = 30 * 24 * 3600_000;
 /** After the final update, how long replies may still come by default (a release hands its last one over moments after the final). */
 const AFTER_FINAL_MS = 2 * 60_000;
 
 const slack = proxyActivities<Pick<SlackActivities, 'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>>(slackCall);
 /** An update a final may withdraw: cancelled only once its activity has stopped, so it can never land after the final. */
+/** One look at the release run (a describe, no waiting): the lane's own look at a run. */
+const { awaitRunClosed: lookAtRelease } = proxyActivities<Pick<LaneActivities, 'awaitRunClosed'>>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
 const withdrawable = proxyActivities<Pick<SlackActivities, 'updateReleaseMessage'>>({ ...slackCall, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 
 export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSlackResult> {
@@ -62,7 +72,9 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
     await sent;
   };
   for (;;) {
-    if (!(await condition(() => queue.next() !== undefined, queue.done ? (input.afterFinalMs ?? AFTER_FINAL_MS) : IDLE_LIMIT_MS))) {
+    if (!(await condition(() => queue.next() !== undefined, queue.done ? (input.afterFinalMs ?? AFTER_FINAL_MS) : (input.idleLimitMs ?? IDLE_LIMIT_MS)))) {
+      // A quiet spell before the final: wait on while the release still runs.
+      if (!queue.done && input.release && !(await lookAtRelease({ ...input.release, forMs: 0 })).closed) continue;
       // Time to close, unless a hand-over came in the meantime: a release waiting for its last word
       // gets its answer first, and nothing taken is left unsent.
       await condition(allHandlersFinished);

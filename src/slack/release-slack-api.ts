@@ -15,6 +15,14 @@ export function releaseSlackWorkflowId(releaseId: string, runId: string): string
 
 export interface ReleaseSlackInput {
   channel: string;
+  /**
+   * The release run the messenger speaks for. After a long quiet spell the messenger looks at it:
+   * still running (a long approval wait, a long freeze), it waits on; closed without a final word
+   * (terminated), it ends. Messengers started before these existed end at their first quiet spell.
+   */
+  release?: { workflowId: string; runId: string };
+  /** How long a quiet spell lasts before that look; 30 days by default (tests shorten it). */
+  idleLimitMs?: number;
   /** How long the messenger stays after the final with nothing left to send, for late replies; 2 minutes by default (tests shorten it). */
   afterFinalMs?: number;
 }

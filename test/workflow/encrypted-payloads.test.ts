@@ -15,6 +15,8 @@ import { approveUpdate } from '../../src/domain/release-api';
 import { resolveTemporalCli } from '../../src/temporal/cli-binary';
 import { startCodecServer } from '../../src/temporal/codec-server';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING } from '../../src/temporal/payload-codec';
+import { createReleaseSlackHandOver } from '../../activities/release-slack-hand-over';
+import { releaseSlackWorkflowId } from '../../src/slack/release-slack-api';
 import { createFakeActivities } from '../support/fake-activities';
 import { testNativeConnection, testTemporalAddress, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 import { releaseInput, startReleaseWorkflow, untilStage } from '../support/workflow-runner';
@@ -29,7 +31,9 @@ describe('encrypted payloads', () => {
   it('stores ciphertext, reads it with the key, replays with it and not without, and decodes through the codec server', async () => {
     const taskQueue = uniqueId('enc');
     const client = new Client({ connection: temporal.client.connection, namespace: temporal.client.options.namespace, dataConverter });
-    const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities: createFakeActivities({ laneFree: true }).activities, dataConverter });
+    // The Slack messenger is started and handed items through the worker's own client, which has the keys (as `runway worker`'s does).
+    const activities = { ...createFakeActivities({ laneFree: true }).activities, ...createReleaseSlackHandOver({ temporal: client }) };
+    const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities, dataConverter });
     const input = releaseInput();
     const { handle, outcome } = await worker.runUntil(async () => {
       const h = await startReleaseWorkflow(client, taskQueue, input);
@@ -47,6 +51,10 @@ describe('encrypted payloads', () => {
     const rawText = JSON.stringify(raw);
     const found = (needle: string) => rawText.includes(needle) || rawText.includes(Buffer.from(needle).toString('base64').slice(0, 16));
     expect(['registry.local/checkout', 'encrypted lgtm', 'carol', 'alice'].filter(found)).toEqual([]);
+    // The release's Slack messenger keeps the messages it was handed ("Approved by alice") sealed too.
+    const messengerRaw = JSON.stringify(await temporal.client.workflow.getHandle(releaseSlackWorkflowId(handle.workflowId, (await handle.describe()).runId)).fetchHistory());
+    expect(messengerRaw).toContain('releaseSlackHandOver');
+    expect(['alice', 'carol', 'Approved by'].filter((needle) => messengerRaw.includes(needle) || messengerRaw.includes(Buffer.from(needle).toString('base64').slice(0, 8)))).toEqual([]);
 
     await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle(), dataConverter }, raw, handle.workflowId)).resolves.toBeUndefined();
     await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, raw, handle.workflowId)).rejects.toThrow(/binary\/encrypted/);

@@ -8,6 +8,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createReleaseSlackHandOver, type SlackHandOverInput } from '../../activities/release-slack-hand-over';
+import { createLaneActivities } from '../../activities/lane';
 import type { SlackActivities } from '../../activities/slack';
 import type { SlackHandOver } from '../../src/slack/message-queue';
 import { RELEASE_SLACK_WORKFLOW_TYPE, type ReleaseSlackReport, type ReleaseSlackResult, releaseSlackWorkflowId } from '../../src/slack/release-slack-api';
@@ -38,6 +39,11 @@ function recordingSlack(sent: string[]): Pick<SlackActivities, 'postReleaseMessa
   };
 }
 
+/** What a messenger's worker runs: the fake Slack, and the lane's look at a run on the test server. */
+function messengerActivities(sent: string[]) {
+  return { ...recordingSlack(sent), awaitRunClosed: createLaneActivities({ temporal: temporal.client }).awaitRunClosed };
+}
+
 it('sends in order, answers the last word once sent, and answers a hand-over retried after it closed without starting another', async () => {
   const taskQueue = uniqueId('slack-messenger');
   const sent: string[] = [];
@@ -53,7 +59,7 @@ it('sends in order, answers the last word once sent, and answers a hand-over ret
       items,
       ...(untilSent ? { untilSent } : {}),
     } satisfies SlackHandOverInput);
-  const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities: recordingSlack(sent) });
+  const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities: messengerActivities(sent) });
   await worker.runUntil(async () => {
     // Started as the first hand-over would, with a short stay after the final (2 minutes by default).
     const messenger = await temporal.client.workflow.start(RELEASE_SLACK_WORKFLOW_TYPE, { workflowId: releaseSlackWorkflowId(releaseId, runId), taskQueue, args: [{ channel: '#deploys', afterFinalMs: 300 }] });
@@ -74,5 +80,27 @@ it('sends in order, answers the last word once sent, and answers a hand-over ret
     // Neither started a second messenger: the only run is the one that closed, and nothing more was sent.
     expect((await temporal.client.workflow.getHandle(messenger.workflowId).describe()).runId).toBe(messenger.firstExecutionRunId);
     expect(sent).toHaveLength(3);
+  });
+});
+
+it('waits through quiet spells while its release runs, and ends at one once the release has closed without a final word', async () => {
+  const taskQueue = uniqueId('slack-messenger');
+  const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities: messengerActivities([]) });
+  await worker.runUntil(async () => {
+    // Any running workflow will do as the release run: another messenger, quiet for its default 30 days.
+    const release = await temporal.client.workflow.start(RELEASE_SLACK_WORKFLOW_TYPE, { workflowId: uniqueId('stand-in-release'), taskQueue, args: [{ channel: '#deploys' }] });
+    const messenger = await temporal.client.workflow.start(RELEASE_SLACK_WORKFLOW_TYPE, {
+      workflowId: uniqueId('quiet-messenger'),
+      taskQueue,
+      args: [{ channel: '#deploys', release: { workflowId: release.workflowId, runId: release.firstExecutionRunId }, idleLimitMs: 200 }],
+    });
+    const looks = async () => (await messenger.fetchHistory()).events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'awaitRunClosed').length;
+    // Several quiet spells pass, each ending in a look at the release, and the messenger waits on.
+    for (let i = 0; i < 100 && (await looks()) < 3; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await looks()).toBeGreaterThanOrEqual(3);
+    expect((await messenger.describe()).status.name).toBe('RUNNING');
+    // The release is terminated (it will never hand its final over): the next look ends the messenger.
+    await release.terminate('test: a release terminated by an operator');
+    await expect(messenger.result()).resolves.toEqual({ taken: [], failures: [] });
   });
 });
