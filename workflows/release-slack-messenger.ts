@@ -11,6 +11,7 @@ import { SlackMessageQueue, type SlackNext } from '../src/slack/message-queue';
 import { releaseSlackHandOverUpdate, type ReleaseSlackInput, type ReleaseSlackResult } from '../src/slack/release-slack-api';
 import type { LaneActivities } from '../activities/lane';
 import { slackCall } from './activity-options';
+import { failureMessage } from './compensations';
 
 /**
  * After this long with nothing handed over (and no final yet), the messenger looks whether its
@@ -54,7 +55,8 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
       return await call();
     } catch (err) {
       // Withdrawn by the final is not a failure: the final state follows.
-      if (!isCancellation(err)) failures.push(`${what} failed: ${(err as Error).message}`);
+      // Worded as the release words its own best-effort failures, for the release to record as it is.
+      if (!isCancellation(err)) failures.push(`${what} failed (release continues): ${failureMessage(err)}`);
       return undefined;
     }
   };
@@ -84,7 +86,7 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
     const next: SlackNext = queue.next()!;
     sending = true;
     if (next.send === 'post') {
-      ref = await attempt('posting the message to Slack', () => slack.postReleaseMessage({ channel: input.channel, message: next.message }));
+      ref = await attempt(`posting ${next.message.withButtons ? 'the approval request' : 'the message'} to Slack`, () => slack.postReleaseMessage({ channel: input.channel, message: next.message }));
       queue.sent(next, { posted: ref !== undefined });
     } else if (next.send === 'reply') {
       await attempt(next.what, () => slack.postThreadReply({ ...ref!, text: next.text }));

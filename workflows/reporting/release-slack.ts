@@ -12,6 +12,7 @@
 import { CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { SlackMessageRef } from '../../activities/slack';
 import type { SlackHandOver } from '../../src/slack/message-queue';
+import type { ReleaseSlackReport } from '../../src/slack/release-slack-api';
 import type { ReleaseMessage } from '../../src/slack/release-message';
 import type { ReleaseActivityGroups } from '../activity-options';
 
@@ -60,6 +61,8 @@ export class ReleaseSlack {
   private finalHandedOver = false;
   /** Whether the message was ever handed over to be posted: a run that never posted one (a refused rollback) has nothing to update or reply to, and starts no messenger. */
   private postHandedOver = false;
+  /** How many of the messenger's reported failures are in the release's history already (each report lists them all). */
+  private failuresRecorded = 0;
 
   constructor(private readonly options: ReleaseSlackOptions) {}
 
@@ -87,7 +90,16 @@ export class ReleaseSlack {
     if (!this.postHandedOver) return;
     const items = [{ ...item, seq: ++this.handedOver } as SlackHandOver];
     const untilSent = this.finalHandedOver;
-    this.track(this.options.bestEffort(what, () => this.options.handOver.handSlackItemsOver(this.handOverInput(items, untilSent))));
+    const handedOver = this.options.bestEffort(what, () => this.options.handOver.handSlackItemsOver(this.handOverInput(items, untilSent)));
+    // After the final, each hand-over waits until sent and reports what Slack refused since.
+    this.track(untilSent ? handedOver.then((report) => this.recordFailures(report)) : handedOver);
+  }
+
+  /** Records in the release's history what the messenger could not send and has not reported before. */
+  private recordFailures(report: ReleaseSlackReport | undefined): void {
+    const failures = report?.failures ?? [];
+    for (const failure of failures.slice(this.failuresRecorded)) this.options.record(failure);
+    this.failuresRecorded = Math.max(this.failuresRecorded, failures.length);
   }
 
   private handOverInput(items: SlackHandOver[], untilSent = false) {
@@ -165,7 +177,7 @@ export class ReleaseSlack {
     const final = [{ seq: ++this.handedOver, kind: 'final', message: this.options.messageFor(headline, false) } as SlackHandOver];
     this.finalHandedOver = true;
     const report = await this.options.bestEffort('handing the final Slack update to the messenger', () => this.options.handOver.handSlackItemsOver(this.handOverInput(final, true)));
-    for (const failure of report?.failures ?? []) this.options.record(`Slack: ${failure} (release continues)`);
+    this.recordFailures(report);
   }
 
   private post(headline: string, withButtons: boolean): Promise<SlackMessageRef | undefined> {
