@@ -23,12 +23,12 @@ const IDLE_LIMIT_MS = 30 * 24 * 3600_000;
 const AFTER_FINAL_MS = 2 * 60_000;
 
 const slack = proxyActivities<Pick<SlackActivities, 'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>>(slackCall);
-/** An update a final may withdraw: cancelled only once its activity has stopped, so it can never land after the final. */
 /** One look at the release run (a describe, no waiting): the lane's own look at a run. */
 const { awaitRunClosed: lookAtRelease } = proxyActivities<Pick<LaneActivities, 'awaitRunClosed'>>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+/** An update a final may withdraw: cancelled only once its activity has stopped, so it can never land after the final. */
 const withdrawable = proxyActivities<Pick<SlackActivities, 'updateReleaseMessage'>>({ ...slackCall, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 
 export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSlackResult> {
@@ -77,9 +77,10 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
     if (!(await condition(() => queue.next() !== undefined, queue.done ? (input.afterFinalMs ?? AFTER_FINAL_MS) : (input.idleLimitMs ?? IDLE_LIMIT_MS)))) {
       // A quiet spell before the final: wait on while the release still runs.
       if (!queue.done && input.release && !(await lookAtRelease({ ...input.release, forMs: 0 })).closed) continue;
-      // Time to close, unless a hand-over came in the meantime: a release waiting for its last word
-      // gets its answer first, and nothing taken is left unsent.
-      await condition(allHandlersFinished);
+      // Time to close, unless a hand-over came in the meantime (during the look, say): a release
+      // waiting for its last word gets its answer first, and nothing taken is left unsent. Waiting
+      // for the handlers alone would wait forever on one whose item only this loop can send.
+      await condition(() => allHandlersFinished() || queue.next() !== undefined);
       if (queue.next() === undefined) break;
       continue;
     }

@@ -44,9 +44,8 @@ function messengerActivities(sent: string[]) {
   return { ...recordingSlack(sent), awaitRunClosed: createLaneActivities({ temporal: temporal.client }).awaitRunClosed };
 }
 
-it('sends in order, answers the last word once sent, and answers a hand-over retried after it closed without starting another', async () => {
-  const taskQueue = uniqueId('slack-messenger');
-  const sent: string[] = [];
+/** The release side of one run: its hand-overs through the real activity, on the test client. */
+function releaseRun(taskQueue: string) {
   const handOver = createReleaseSlackHandOver({ temporal: temporal.client });
   const releaseId = uniqueId('release-checkout');
   const runId = 'run-1';
@@ -59,10 +58,19 @@ it('sends in order, answers the last word once sent, and answers a hand-over ret
       items,
       ...(untilSent ? { untilSent } : {}),
     } satisfies SlackHandOverInput);
+  return { hand, messengerId: releaseSlackWorkflowId(releaseId, runId) };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+it('sends in order, answers the last word once sent, and answers a hand-over retried after it closed without starting another', async () => {
+  const taskQueue = uniqueId('slack-messenger');
+  const sent: string[] = [];
+  const { hand, messengerId } = releaseRun(taskQueue);
   const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities: messengerActivities(sent) });
   await worker.runUntil(async () => {
     // Started as the first hand-over would, with a short stay after the final (2 minutes by default).
-    const messenger = await temporal.client.workflow.start(RELEASE_SLACK_WORKFLOW_TYPE, { workflowId: releaseSlackWorkflowId(releaseId, runId), taskQueue, args: [{ channel: '#deploys', afterFinalMs: 300 }] });
+    const messenger = await temporal.client.workflow.start(RELEASE_SLACK_WORKFLOW_TYPE, { workflowId: messengerId, taskQueue, args: [{ channel: '#deploys', afterFinalMs: 300 }] });
     await hand([{ seq: 1, kind: 'post', message: message('Waiting for approval') }]);
     await hand([{ seq: 2, kind: 'reply', what: 'reminding', text: 'still waiting' }]);
     await expect(hand([{ seq: 3, kind: 'final', message: message('Released to production') }], true)).resolves.toEqual({ failures: [] });
@@ -96,7 +104,7 @@ it('waits through quiet spells while its release runs, and ends at one once the 
     });
     const looks = async () => (await messenger.fetchHistory()).events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'awaitRunClosed').length;
     // Several quiet spells pass, each ending in a look at the release, and the messenger waits on.
-    for (let i = 0; i < 100 && (await looks()) < 3; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let i = 0; i < 100 && (await looks()) < 3; i++) await sleep(100);
     expect(await looks()).toBeGreaterThanOrEqual(3);
     expect((await messenger.describe()).status.name).toBe('RUNNING');
     // The release is terminated (it will never hand its final over): the next look ends the messenger.
