@@ -6,6 +6,7 @@ import type { ReleaseInput, ReleaseOutcome, ReleasePlan, ReleaseStatus } from '.
 import { releaseId } from '../../src/domain/release-id';
 import { approveUpdate, ROLLBACK_WORKFLOW_TYPE, stageSearchAttribute, statusQuery } from '../../src/domain/release-api';
 import { type RollbackInput, rollbackId } from '../../src/domain/rollback';
+import type { FakeCall } from './fake-activities';
 import { testNativeConnection, uniqueId, workflowBundle } from './temporal';
 import { samplePlan } from './sample-plan';
 import { releaseOutcome } from '../../src/release-client/outcome';
@@ -42,6 +43,21 @@ export async function untilStatus(handle: WorkflowHandle, predicate: (s: Release
 }
 
 export const untilStage = (handle: WorkflowHandle, stage: string, timeoutMs?: number) => untilStatus(handle, (s) => s.stage === stage, stage, timeoutMs);
+
+/**
+ * Waits until the fake activities were called as `name` with an input `matches` accepts. A human acts
+ * on what Slack shows them: the release's messenger sends only the newest update, so a test that
+ * resumes the moment the status query says "held" may see the held message superseded before it was
+ * ever sent.
+ */
+export async function untilFakeCall<I>(fake: { calls: FakeCall[] }, name: string, matches: (input: I) => boolean, what: string, timeoutMs = 30_000): Promise<I> {
+  for (let i = 0; i < timeoutMs / 100; i++) {
+    const call = fake.calls.find((c) => c.name === name && matches(c.input as I));
+    if (call) return call.input as I;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} was never called with ${what}`);
+}
 
 /** Runs a release with `activities`, approves it as alice once it waits for approval, and returns its outcome. */
 export async function approveAndFinish(client: Client, activities: ReleaseActivities, plan: ReleasePlan): Promise<ReleaseOutcome> {

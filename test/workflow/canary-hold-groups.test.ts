@@ -11,7 +11,7 @@ import type { ReleaseMessage } from '../../src/slack/release-message';
 import { useTestClient } from '../support/temporal';
 import { createFakeActivities, passingBake } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
-import { releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { releaseInput, startReleaseWorkflow, untilFakeCall, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 import { releaseOutcome } from '../../src/release-client/outcome';
 
 const temporal = useTestClient();
@@ -49,6 +49,8 @@ describe('a held canary of a service approved through a Slack group', () => {
       );
       expect((await untilStatus(handle, (s) => s.stage === 'canary')).canary.awaitingDecision).toBeDefined();
 
+      // Dave clicks Resume on the held message, so Slack has it (the messenger sends the newest update only).
+      await untilFakeCall<{ message: ReleaseMessage }>(fake, 'updateReleaseMessage', (u) => u.message.withCanaryButtons === true, 'the held message');
       const ack = await handle.executeUpdate(resumeUpdate, { args: [{ ...fromSlack('U_DAVE', [DEPLOYERS]), reason: 'via Slack' }] });
       expect(ack).toMatchObject({ action: 'resume', by: 'U_DAVE' });
       return await releaseOutcome(handle);

@@ -11,8 +11,9 @@ import { approveUpdate, resumeUpdate } from '../../src/domain/release-api';
 import { createFakeActivities, passingBake } from '../support/fake-activities';
 import { SAMPLE_ANALYSIS, samplePlan } from '../support/sample-plan';
 import { useTestClient } from '../support/temporal';
-import { approveAndFinish, releaseInput, startReleaseWorkflow, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
+import { approveAndFinish, releaseInput, startReleaseWorkflow, untilFakeCall, untilStage, untilStatus, withWorker } from '../support/workflow-runner';
 import { releaseOutcome } from '../../src/release-client/outcome';
+import type { ReleaseMessage } from '../../src/slack/release-message';
 
 const temporal = useTestClient();
 type Fake = ReturnType<typeof createFakeActivities>;
@@ -87,13 +88,16 @@ describe('post-release watch', () => {
 
   it('holds an inconclusive watch for a human, who resumes it; the release is then released', async () => {
     // No production data for three windows in a row asks a human; after the resume, production passes.
-    const fake = createFakeActivities({ baseline: BASELINE, analysis: watchMeasuring((n) => (n <= 3 ? {} : { requests: 5000, errorRate: 0.002, p99Ms: 118 })) });
+    // Slack takes 1.5 s per update, so the held message waits behind the one before it (CI, 2026-12-05: resumed before it was sent, it was never sent).
+    const fake = createFakeActivities({ slackUpdateDelayMs: 1500, baseline: BASELINE, analysis: watchMeasuring((n) => (n <= 3 ? {} : { requests: 5000, errorRate: 0.002, p99Ms: 118 })) });
     const outcome = await withWorker(fake.activities, async (taskQueue) => {
       const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(watched(60_000)));
       await untilStage(handle, 'awaiting-approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
       const held = await untilStatus(handle, (s) => s.stage === 'verifying' && s.canary.awaitingDecision !== undefined, 'a held watch');
       expect(held.canary.awaitingDecision).toMatch(/^3 inconclusive measurement\(s\) in a row/);
+      // Bob resumes from the held message in Slack, so it has been sent (the messenger sends the newest update only).
+      await untilFakeCall<{ message: ReleaseMessage }>(fake, 'updateReleaseMessage', (u) => u.message.withCanaryButtons === true, 'the held message');
       await handle.executeUpdate(resumeUpdate, { args: [{ by: 'bob', reason: 'traffic is quiet at night' }] });
       return await releaseOutcome(handle);
     });
