@@ -109,7 +109,10 @@ interface RunFigures {
 export async function run(args: string[]): Promise<void> {
   const { values: strategies, rest: afterStrategies } = takeChoiceListFlag(args, 'strategies', STRATEGIES, STRATEGIES);
   const { values: sources, rest } = takeChoiceListFlag(afterStrategies, 'metrics', METRICS, ['emulator']);
-  const { runs, 'interval-ms': intervalMs } = parseFlags(rest, FLAGS);
+  const { runs, 'interval-ms': intervalMs } = parseFlags(rest, FLAGS, [
+    `--strategies ${STRATEGIES.join('|')}[,...] (default all)`,
+    `--metrics ${METRICS.join('|')}[,...] (default emulator)`,
+  ]);
   if (sources.includes('prometheus') && !prometheusBinary()) throw new BenchArgsError("--metrics prometheus: no prometheus binary on PATH (Debian's prometheus package, or PROMETHEUS_BIN)");
   const arms: Arm[] = sources.flatMap((metrics) =>
     strategies.map((strategy) => ({

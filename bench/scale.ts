@@ -104,7 +104,14 @@ export async function run(args: string[]): Promise<void> {
   const { values: workerCounts, rest: afterWorkers } = takeListFlag(afterReleases, 'workers', { default: [1], min: 1, max: 8 });
   const { values: heapCaps, rest: afterHeap } = takeListFlag(afterWorkers, 'worker-heap', { default: [0], min: 0, max: 65_536 });
   const { values: priorities, rest } = takeChoiceListFlag(afterHeap, 'task-priority', TASK_PRIORITY, ['on']);
-  const flags = parseFlags(rest, FLAGS);
+  const flags = parseFlags(rest, FLAGS, [
+    '--releases N[,N...] (releases in flight at once; default 50)',
+    '--workers W[,W...] (runway worker processes; default 1)',
+    `--github-budget ${BUDGETS.join('|')}[,...] (the emulator's GitHub write limits; default off)`,
+    `--slack-limits ${SLACK_LIMITS.join('|')}[,...] (the emulator's Slack rate limits; default slack)`,
+    '--worker-heap MiB[,MiB...] (each worker\'s V8 heap cap; 0, the default: V8\'s own sizing)',
+    `--task-priority ${TASK_PRIORITY.join('|')}[,...] (the dev server's priority matcher; default on)`,
+  ]);
   const prng = new Prng(13);
   // Every combination, N outermost: one run per combination (and per --runs), one table row each.
   const combinations = ramp.flatMap((n) =>

@@ -7,12 +7,13 @@ export class BenchArgsError extends Error {
 export type FlagSpec = Record<string, { default: number; min?: number; max?: number; help: string }>;
 export type Flags<S extends FlagSpec> = { [K in keyof S]: number };
 
-export function parseFlags<S extends FlagSpec>(args: string[], spec: S): Flags<S> {
+/** `listOptions`: how the list flags the bench took out of `args` before read, for the refusal of an unknown one. */
+export function parseFlags<S extends FlagSpec>(args: string[], spec: S, listOptions: string[] = []): Flags<S> {
   const out = Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, v.default])) as Record<string, number>;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const name = arg.startsWith('--') ? arg.slice(2) : undefined;
-    if (!name || !(name in spec)) throw new BenchArgsError(`unknown argument "${arg}"; options: ${usage(spec)}`);
+    if (!name || !(name in spec)) throw new BenchArgsError(`unknown argument "${arg}"; options: ${[...listOptions, usage(spec)].join(', ')}`);
     const raw = args[++i];
     const value = Number(raw);
     const { min = 0, max = Number.MAX_SAFE_INTEGER } = spec[name];
