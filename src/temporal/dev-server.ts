@@ -61,7 +61,38 @@ export const RUNWAY_SEARCH_ATTRIBUTES = {
 const STOP_GRACE_MS = 5_000;
 const POLL_MS = 200;
 
+/** How many times a start that lost a race for one of its ports is tried in all. */
+const BIND_RACE_ATTEMPTS = 3;
+
+/**
+ * Starts the server, and starts it again when it lost a race for a port: the CLI picks its
+ * internal services' ports (history, matching, …) itself, free when it looked, and another process
+ * (a parallel test's server, any outgoing connection's ephemeral port) can take one before the
+ * service binds it. The server then exits with "address already in use" (CI, 2026-12-05: the
+ * matching service). Ports asked for as 0 are chosen afresh each time.
+ */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(opts);
+    } catch (err) {
+      if (!(err instanceof PortRaceLost) || attempt >= BIND_RACE_ATTEMPTS) throw err;
+      opts.log?.(`The Temporal dev server lost a port to another process (${err.port}); starting it again (attempt ${attempt + 1} of ${BIND_RACE_ATTEMPTS})`);
+    }
+  }
+}
+
+/** The server exited because a port it was to listen on was taken meanwhile. */
+class PortRaceLost extends Error {
+  constructor(
+    message: string,
+    readonly port: string,
+  ) {
+    super(message);
+  }
+}
+
+async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
   const log = opts.log ?? (() => {});
   const ip = opts.ip ?? '127.0.0.1';
   // A server bound to every interface is still reached through loopback.
@@ -99,6 +130,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     });
   } catch (err) {
     await stop();
+    const lostPort = output.bindFailure();
+    if (lostPort) throw new PortRaceLost((err as Error).message, lostPort);
     throw err;
   }
   log(`Temporal dev server ready at ${address} in ${Date.now() - started} ms (pid ${child.pid})`);
@@ -152,19 +185,30 @@ function listenOnce(ip: string, port: number): Promise<number> {
   });
 }
 
+/** Go's words for a listener whose port another process holds: `listen tcp 127.0.0.1:36929: bind: address already in use`. */
+const BIND_FAILURE = /listen tcp \S*:(\d+): bind: address already in use/;
+
 /** Keeps draining the pipes (a full pipe would block the server) and the last lines for errors. */
 export function captureOutput(child: ChildProcess, logFile: string | undefined) {
   const tail: string[] = [];
+  /** A port lost to another process, however long the panic that follows it (more than the tail keeps). */
+  let bindFailure: string | undefined;
   const file: WriteStream | undefined = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8');
     stream?.on('data', (chunk: string) => {
       file?.write(chunk);
-      for (const line of chunk.split('\n')) if (line.trim()) tail.push(line);
+      for (const line of chunk.split('\n')) {
+        if (!line.trim()) continue;
+        tail.push(line);
+        bindFailure ??= BIND_FAILURE.exec(line)?.[1];
+      }
       tail.splice(0, Math.max(0, tail.length - 20));
     });
   }
   return {
+    /** The port of the first "bind: address already in use" the server printed, if any. */
+    bindFailure: () => bindFailure,
     lastLines: () => (tail.length ? tail.map((l) => `  ${l}`).join('\n') : '  (no output)'),
     close: () => new Promise<void>((resolve) => (file ? file.end(() => resolve()) : resolve())),
   };

@@ -72,6 +72,33 @@ describe('startDevServer', () => {
     await expect(startDevServer({ binary, port: 0, headless: true })).rejects.toThrow(/exited with code 3[\s\S]*unknown flag: --frobnicate/);
   });
 
+  // What the CLI printed on CI (2026-12-05) when another process took its matching service's port, and a panic after it.
+  const LOST_PORT = `echo 'level=ERROR msg="Failed to start gRPC listener" error="listen tcp 127.0.0.1:36929: bind: address already in use" service=matching' >&2; for i in $(seq 30); do echo "goroutine frame $i" >&2; done; exit 2`;
+
+  it('starts again when the server lost one of its ports to another process', async () => {
+    const real = await resolveTemporalCli({ build: false });
+    const tries = path.join(tmp, 'race.tries');
+    const binary = fakeBinary('loses-a-port-once', `echo x >> ${tries}\nif [ "$(wc -l < ${tries})" -eq 1 ]; then ${LOST_PORT}; fi\nexec ${real} "$@"`);
+    const lines: string[] = [];
+    const server = await startDevServer({ binary, port: 0, headless: true, log: (line) => lines.push(line) });
+    try {
+      expect(lines).toContainEqual('The Temporal dev server lost a port to another process (36929); starting it again (attempt 2 of 3)');
+      const connection = await Connection.connect({ address: server.address });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+    } finally {
+      await server.stop();
+    }
+    expect(readFileSync(tries, 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
+  it('gives up after three starts that each lost a port, with the server\'s words', async () => {
+    const tries = path.join(tmp, 'always.tries');
+    const binary = fakeBinary('always-loses-a-port', `echo x >> ${tries}\n${LOST_PORT}`);
+    await expect(startDevServer({ binary, port: 0, headless: true })).rejects.toThrow(/exited with code 2/);
+    expect(readFileSync(tries, 'utf8').trim().split('\n')).toHaveLength(3);
+  });
+
   it('fails at its deadline when the server never answers, and kills it', async () => {
     const pidFile = path.join(tmp, 'hang.pid');
     const binary = fakeBinary('hangs', `echo $$ > ${pidFile}; exec sleep 60`);
