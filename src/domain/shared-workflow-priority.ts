@@ -12,3 +12,10 @@ import type { Priority } from '@temporalio/common';
 
 /** 1 is the highest of the server's five keys; releases keep the default, 3. Child workflows, activities and continued runs inherit it. */
 export const SHARED_WORKFLOW_PRIORITY: Priority = { priorityKey: 1 };
+
+/**
+ * The verifyDecision activity a decision's Update waits on: a person (or CI) waits for that answer
+ * while the queue may hold thousands of the releases' own activities (issue 20: at 2,000 in flight,
+ * 2 approvals were refused when their verification waited out its one minute behind the bakes).
+ */
+export const DECISION_VERIFICATION_PRIORITY: Priority = { priorityKey: 1 };

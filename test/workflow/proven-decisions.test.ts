@@ -126,6 +126,10 @@ describeWithSshKeygen(__filename)('proven decisions', () => {
     expect(JSON.stringify(history)).not.toContain(keyText);
     expect(JSON.stringify(history)).not.toContain(HMAC_KEY.toString('hex'));
     expect(JSON.stringify(status)).not.toContain(keyText);
+    // A person waits for each verdict: every verification goes before the releases' own activities in the queue.
+    const verifications = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes).filter((a) => a?.activityType?.name === 'verifyDecision');
+    expect(verifications.length).toBeGreaterThanOrEqual(8);
+    expect(verifications.map((a) => a?.priority?.priorityKey)).toEqual(verifications.map(() => 1));
   });
 
   it('accepts a valid SSH-signed decision and controls, and a decision the approvals server signed; a replayed control is refused', async () => {
