@@ -2,8 +2,11 @@
  * How a release hands its Slack items to its run's messenger workflow (src/slack/release-slack-api.ts):
  * an update-with-start, so the first hand-over creates the messenger. Idempotent: a retry hands the
  * same numbered items over again and the messenger ignores what it already took. A hand-over with
- * `untilSent` waits, heartbeating, until everything handed over has been sent: how a release waits
- * for its last word.
+ * `untilSent` waits until everything handed over has been sent: how a release waits for its last
+ * word. Every hand-over heartbeats while it waits, so only a lost worker times it out: with 2,000
+ * releases in flight, taking an item is one of the messenger's workflow tasks in a deep queue, and
+ * a hand-over that did not beat timed out after its 10 s again and again (up to 4 attempts seen)
+ * before its item was taken.
  *
  * A messenger closes a while after the final (workflows/release-slack-messenger.ts). A hand-over
  * retried after that (its worker died while it waited, and the retry came late) must not start a
@@ -20,6 +23,7 @@ import {
   type ReleaseSlackResult,
   releaseSlackWorkflowId,
 } from '../src/slack/release-slack-api';
+import { SLACK_MESSENGER_PRIORITY } from '../src/domain/shared-workflow-priority';
 import { nonRetryable } from './errors';
 
 export interface SlackHandOverInput extends ReleaseSlackHandOver {
@@ -43,8 +47,10 @@ export function createReleaseSlackHandOver({ temporal }: { temporal?: Client }) 
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         staticSummary: `Slack message of ${releaseId}`,
+        priority: SLACK_MESSENGER_PRIORITY,
       });
-      const beating = untilSent ? setInterval(() => heartbeat({ waitingFor: 'the final Slack update' }), HEARTBEAT_EVERY_MS) : undefined;
+      const waitingFor = untilSent ? 'the final Slack update' : 'the Slack messenger to take the item(s)';
+      const beating = setInterval(() => heartbeat({ waitingFor }), HEARTBEAT_EVERY_MS);
       try {
         return await temporal.withAbortSignal(Context.current().cancellationSignal, () =>
           temporal.workflow.executeUpdateWithStart(releaseSlackHandOverUpdate, { args: [{ items, ...(untilSent ? { untilSent } : {}) }], startWorkflowOperation: start }),
@@ -53,7 +59,7 @@ export function createReleaseSlackHandOver({ temporal }: { temporal?: Client }) 
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         return answeredByClosedMessenger(temporal, workflowId, items.map((item) => item.seq));
       } finally {
-        if (beating) clearInterval(beating);
+        clearInterval(beating);
       }
     },
   };

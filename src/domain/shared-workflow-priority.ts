@@ -19,3 +19,12 @@ export const SHARED_WORKFLOW_PRIORITY: Priority = { priorityKey: 1 };
  * 2 approvals were refused when their verification waited out its one minute behind the bakes).
  */
 export const DECISION_VERIFICATION_PRIORITY: Priority = { priorityKey: 1 };
+
+/**
+ * A release run's Slack messenger (workflows/release-slack-messenger.ts): each hand-over waits for
+ * one of its workflow tasks to take the item, and its Slack calls are what a release's final word
+ * waits on. Its tasks are few and short, so they go before the releases' own (default 3), after
+ * the shared workflows': with 2,000 releases starting at once, a messenger behind their backlog
+ * kept the approval request's hand-over waiting for tens of seconds.
+ */
+export const SLACK_MESSENGER_PRIORITY: Priority = { priorityKey: 2 };

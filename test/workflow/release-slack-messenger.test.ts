@@ -112,3 +112,29 @@ it('waits through quiet spells while its release runs, and ends at one once the 
     await expect(messenger.result()).resolves.toEqual({ taken: [], failures: [] });
   });
 });
+
+it("heartbeats while its messenger has not yet taken the item (only a lost worker times a hand-over out), and starts the messenger ahead of the releases' tasks", async () => {
+  const taskQueue = uniqueId('slack-messenger');
+  const releaseId = uniqueId('release-checkout');
+  const handOver = createReleaseSlackHandOver({ temporal: temporal.client });
+  const env = new MockActivityEnvironment(undefined, { logger: quietLogger });
+  const beats: unknown[] = [];
+  env.on('heartbeat', (details: unknown) => beats.push(details));
+  let settled = false;
+  // No worker polls the queue yet: the messenger is started but cannot take the item, as behind a deep backlog.
+  const handing = env
+    .run(handOver.handSlackItemsOver, { taskQueue, releaseId, runId: 'run-1', channel: '#deploys', items: [{ seq: 1, kind: 'post', message: message('Waiting for approval') }] } satisfies SlackHandOverInput)
+    .finally(() => (settled = true));
+  for (let i = 0; i < 100 && beats.length === 0; i++) await sleep(100);
+  expect(beats).toContainEqual({ waitingFor: 'the Slack messenger to take the item(s)' });
+  expect(settled).toBe(false);
+
+  const sent: string[] = [];
+  const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities: messengerActivities(sent) });
+  await worker.runUntil(async () => {
+    await expect(handing).resolves.toEqual({ failures: [] });
+    const messenger = temporal.client.workflow.getHandle(releaseSlackWorkflowId(releaseId, 'run-1'));
+    expect((await messenger.describe()).raw.workflowExecutionInfo?.priority?.priorityKey).toBe(2);
+    await messenger.terminate('test done');
+  });
+});
