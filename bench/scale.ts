@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- scale [--releases N[,N...]] [--workers W[,W...]] [--runs R] [--approval-wait S]
  * [--result-wait S] [--records-wait S] [--github-budget off,github] [--slack-limits slack,off]
- * [--worker-heap MiB[,MiB...]] [--task-priority on,off]`: N releases in flight at once on W `runway worker` processes —
+ * [--worker-heap MiB[,MiB...]] [--task-priority on,off] | --table-from LOG[,LOG...]`: N releases in flight at once on W `runway worker` processes —
  * started together, waiting for approval, then every one that reached approval approved together
  * and baking. For each N and W prints how many reached
  * approval, how many were released, how many production records GitHub shows as success and how
@@ -18,7 +18,10 @@
  * `--task-priority off` starts the dev server with its first-in-first-out matcher, which ignores the
  * priority the shared workflows (lanes, Slack budget, GitHub writer) are started with
  * (src/domain/shared-workflow-priority.ts); `on`, the default, is what Runway's servers run. Each run also
- * prints how long its releases took to all reach approval from the first start.
+ * prints how long its releases took to all reach approval from the first start, and its figures as
+ * one `scale-run-record {json}` line: `npm run bench -- scale --table-from LOG[,LOG...]` runs
+ * nothing and prints the table of the runs those logs recorded (medians per setting), for a table
+ * too long to run in one sitting.
  */
 import { readFileSync } from 'node:fs';
 import Bottleneck from 'bottleneck';
@@ -29,13 +32,14 @@ import type { GitHubDeployment, Sandbox } from '../src/sandbox';
 import type { SlackMessage } from '../src/sandbox/slack/emulator';
 import { SLACK_RATE_LIMITS } from '../src/sandbox/slack/rate-limits';
 import { PRIORITY_MATCHER_CONFIG } from '../src/temporal/task-priority';
-import { parseFlags, takeChoiceListFlag, takeListFlag } from './support/args';
+import { BenchArgsError, parseFlags, takeChoiceListFlag, takeListFlag, takePathListFlag } from './support/args';
 import { benchServiceNames } from './support/bench-config';
 import { startBenchRelease } from './support/bench-releases';
 import { type ReleaseCensus, stageHistogram, untilCensus } from './support/release-census';
 import { startBenchStack } from './support/bench-stack';
 import { Prng } from './support/prng';
-import { fmt, median, percentile } from './support/stats';
+import { percentile } from './support/stats';
+import { groupRuns, readRunRecords, RUN_RECORD_PREFIX, runRecordLine, type RunFigures, type RunSettings, runSummary, scaleTable } from './support/scale-table';
 import { WorkerProcess } from './support/worker-process';
 import { countersSince, describeServerCounters, scrapeServerCounters, type ServerCounters } from './support/server-metrics';
 import { perReleaseKiB, readWorkerMemory } from './support/worker-memory';
@@ -52,38 +56,27 @@ const TASK_PRIORITY = ['on', 'off'] as const;
 /** Starts and approvals sent at once: a busy CI and a crowd of approvers, not 2,000 calls in one instant. */
 const APPROVAL_CONCURRENCY = 50;
 
-/** One run of N releases on W workers. */
-interface RunFigures {
-  waiting: number;
-  /** From the first start until every release waited for approval (NaN: not all did in time). */
-  toApprovalMs: number;
-  approved: number;
-  released: number;
-  /** Released releases whose production GitHub deployment ended marked success. */
-  recorded: number;
-  /** Records still waiting in the GitHub writer when the run stopped waiting for them (late, not lost). */
-  recordsPending: number;
-  /** Released releases whose Slack message ends saying so. */
-  slackFinal: number;
-  /** Slack calls the emulator refused with 429 (its limits on). */
-  slackRefused: number;
-  /** Peak RSS of the largest worker. */
-  rssMiB: number;
-  /** Peak RSS of the largest worker until every release waited for approval (in flight, before any bake). */
-  rssWaitingMiB: number;
-  /** V8 heap in use per release in flight while all wait for approval, above the idle workers' (KiB, all workers; includes garbage not yet collected). */
-  heapKiBPerRelease: number;
-  cpuSecondsPerRelease: number;
-  /** The Temporal dev server's CPU seconds per release (NaN on PostgreSQL). */
-  serverCpuSecondsPerRelease: number;
-  perSecond: number;
-  p50Ms: number;
-  p99Ms: number;
+/**
+ * The table of the runs recorded in earlier bench logs, medians per setting: the parts of a table
+ * too long to run at once (a 2,000-release row takes over an hour at Slack's pace).
+ */
+function printTableFrom(logs: string[], rest: string[]): void {
+  if (rest.length > 0) throw new BenchArgsError(`--table-from prints a table from logs and runs nothing; it takes no other option (got ${rest.join(' ')})`);
+  const records = logs.flatMap((log) => {
+    let text: string;
+    try {
+      text = readFileSync(log, 'utf8');
+    } catch (err) {
+      throw new BenchArgsError(`--table-from: cannot read ${log}: ${(err as Error).message}`);
+    }
+    const found = readRunRecords(text, log);
+    if (found.length === 0) throw new BenchArgsError(`--table-from: ${log} has no scale run record (lines starting "${RUN_RECORD_PREFIX.trim()}"; runs before 2026-12-05 did not print one)`);
+    return found;
+  });
+  for (const line of scaleTable(groupRuns(records))) console.log(line);
+  const dates = [...new Set(records.map((r) => r.at.slice(0, 10)))].sort();
+  console.log(`scale: medians of ${records.length} run(s) from ${logs.length} log(s), ${dates.join(', ')}; the runs column says how many per row`);
 }
-
-const rate = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
-const finiteMedian = (values: number[]) => median(values.filter(Number.isFinite));
-const seconds = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : '-');
 
 /** Peak resident set size of a process in MiB (Linux: VmHWM). */
 function peakRssMiB(pid: number): number {
@@ -98,7 +91,9 @@ function cpuSeconds(pid: number): number {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values: budgets, rest: afterBudget } = takeChoiceListFlag(args, 'github-budget', BUDGETS, ['off']);
+  const { values: logs, rest: afterLogs } = takePathListFlag(args, 'table-from');
+  if (logs.length > 0) return printTableFrom(logs, afterLogs);
+  const { values: budgets, rest: afterBudget } = takeChoiceListFlag(afterLogs, 'github-budget', BUDGETS, ['off']);
   const { values: slackLimits, rest: afterSlack } = takeChoiceListFlag(afterBudget, 'slack-limits', SLACK_LIMITS, ['slack']);
   const { values: ramp, rest: afterReleases } = takeListFlag(afterSlack, 'releases', { default: [50], min: 1, max: 2000 });
   const { values: workerCounts, rest: afterWorkers } = takeListFlag(afterReleases, 'workers', { default: [1], min: 1, max: 8 });
@@ -111,6 +106,7 @@ export async function run(args: string[]): Promise<void> {
     `--slack-limits ${SLACK_LIMITS.join('|')}[,...] (the emulator's Slack rate limits; default slack)`,
     '--worker-heap MiB[,MiB...] (each worker\'s V8 heap cap; 0, the default: V8\'s own sizing)',
     `--task-priority ${TASK_PRIORITY.join('|')}[,...] (the dev server's priority matcher; default on)`,
+    '--table-from LOG[,LOG...] (no run: the table of the runs these bench logs recorded)',
   ]);
   const prng = new Prng(13);
   // Every combination, N outermost: one run per combination (and per --runs), one table row each.
@@ -123,69 +119,23 @@ export async function run(args: string[]): Promise<void> {
   );
   const rows: { settings: RunSettings; runs: RunFigures[] }[] = [];
   for (const settings of combinations) {
-    const { n, w, budget, slackLimits: slack } = settings;
+    const { n, w } = settings;
     const runs: RunFigures[] = [];
     for (let r = 0; r < flags.runs; r++) {
       const f = await runOnce(settings, `s${n}w${w}r${r}`, prng, flags);
       runs.push(f);
-      console.log(
-        `scale: N=${n} W=${w} budget ${budget} Slack limits ${slack} worker heap ${heapLabel(settings)} task priority ${settings.taskPriority} run ${r + 1}: ${f.waiting}/${n} reached approval (all in ${seconds(f.toApprovalMs)}); ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
-          `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
-          `${f.slackFinal}/${f.released} Slack messages final (${f.slackRefused} Slack calls refused 429); peak RSS ${f.rssWaitingMiB.toFixed(0)} MiB per worker while waiting, ${f.rssMiB.toFixed(0)} MiB baking; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release (server ${f.serverCpuSecondsPerRelease.toFixed(2)})`,
-      );
+      const record = { settings, figures: f, at: new Date().toISOString() };
+      console.log(runSummary(record, r + 1));
+      console.log(runRecordLine(record));
     }
     rows.push({ settings, runs });
   }
   console.log('');
-  const header = ['N', 'workers', 'GitHub budget', 'Slack limits', 'worker heap', 'task priority', 'reached approval', 'all at approval in', 'released', 'GitHub success', 'records queued', 'Slack final', 'Slack 429s', 'peak RSS MiB/worker, waiting', 'baking', 'heap KiB/release', 'CPU s/release', 'server CPU s/release', 'releases/s', 'p50 approval→released', 'p99'];
-  const m = (runs: RunFigures[], pick: (f: RunFigures) => number) => median(runs.map(pick));
-  const table = [
-    header,
-    ...rows.map(({ settings, runs }) => [
-      String(settings.n),
-      String(settings.w),
-      settings.budget,
-      settings.slackLimits,
-      heapLabel(settings),
-      settings.taskPriority,
-      `${fmt(m(runs, (f) => f.waiting))}/${settings.n}`,
-      seconds(finiteMedian(runs.map((f) => f.toApprovalMs))),
-      fmt(m(runs, (f) => f.released)),
-      fmt(m(runs, (f) => f.recorded)),
-      fmt(m(runs, (f) => f.recordsPending)),
-      fmt(m(runs, (f) => f.slackFinal)),
-      fmt(m(runs, (f) => f.slackRefused)),
-      fmt(m(runs, (f) => f.rssWaitingMiB)),
-      fmt(m(runs, (f) => f.rssMiB)),
-      fmt(m(runs, (f) => f.heapKiBPerRelease)),
-      m(runs, (f) => f.cpuSecondsPerRelease).toFixed(2),
-      m(runs, (f) => f.serverCpuSecondsPerRelease).toFixed(2),
-      rate(finiteMedian(runs.map((f) => f.perSecond))),
-      seconds(finiteMedian(runs.map((f) => f.p50Ms))),
-      seconds(finiteMedian(runs.map((f) => f.p99Ms))),
-    ]),
-  ];
-  const widths = header.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  for (const row of table) console.log(row.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
+  for (const line of scaleTable(rows)) console.log(line);
   console.log(`scale: medians of ${flags.runs} run(s) per row; bake 3 × 2 s`);
 }
 
 /** A fresh stack and `w` workers (so the peak RSS is this run's), N releases started together. */
-interface RunSettings {
-  /** Releases in flight. */
-  n: number;
-  /** Worker processes. */
-  w: number;
-  budget: string;
-  slackLimits: string;
-  /** The workers' V8 heap cap in MiB; 0: V8's own sizing. */
-  heapCap: number;
-  /** `off`: the dev server's first-in-first-out matcher, shared workflows' priority ignored. */
-  taskPriority: string;
-}
-
-const heapLabel = ({ heapCap }: RunSettings) => (heapCap === 0 ? 'V8 default' : `${heapCap} MiB`);
-
 async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority }: RunSettings, prefix: string, prng: Prng, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
   const services = benchServiceNames(n, prefix);
   const matcherOff = Object.fromEntries(Object.keys(PRIORITY_MATCHER_CONFIG).map((key) => [key, false]));

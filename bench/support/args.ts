@@ -66,3 +66,13 @@ export function takeChoiceListFlag<T extends string>(args: string[], name: strin
   }
   return { values, rest: [...args.slice(0, at), ...args.slice(at + 2)] };
 }
+
+/** Takes `--name a,b` (comma-separated file paths) out of `args`: the paths (none when absent) and the arguments left. */
+export function takePathListFlag(args: string[], name: string): { values: string[]; rest: string[] } {
+  const at = args.indexOf(`--${name}`);
+  if (at < 0) return { values: [], rest: args };
+  const raw = args[at + 1];
+  const values = (raw ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+  if (raw === undefined || raw.startsWith('--') || values.length === 0) throw new BenchArgsError(`--${name}: expected one or more file paths, comma-separated, got "${raw ?? ''}"`);
+  return { values, rest: [...args.slice(0, at), ...args.slice(at + 2)] };
+}

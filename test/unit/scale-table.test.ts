@@ -1,0 +1,69 @@
+/**
+ * The scale bench's run records and table (bench/support/scale-table.ts): a run's figures survive
+ * the log line they are printed on (NaN included), runs of one setting from several logs make one
+ * row of medians, and a line that is not a record is refused naming the log and line.
+ */
+import { groupRuns, readRunRecords, runRecordLine, type RunFigures, type RunRecord, type RunSettings, scaleTable } from '../../bench/support/scale-table';
+
+const settings = (n: number, w: number): RunSettings => ({ n, w, budget: 'off', slackLimits: 'slack', heapCap: 512, taskPriority: 'on' });
+
+function figures(over: Partial<RunFigures> = {}): RunFigures {
+  return {
+    waiting: 2000,
+    toApprovalMs: 1_500_000,
+    approved: 2000,
+    released: 2000,
+    recorded: 2000,
+    recordsPending: 0,
+    slackFinal: 2000,
+    slackRefused: 0,
+    rssMiB: 900,
+    rssWaitingMiB: 870,
+    heapKiBPerRelease: 6,
+    cpuSecondsPerRelease: 1.2,
+    serverCpuSecondsPerRelease: 1.7,
+    perSecond: 0.5,
+    p50Ms: 600_000,
+    p99Ms: 1_000_000,
+    ...over,
+  };
+}
+
+const record = (s: RunSettings, f: RunFigures): RunRecord => ({ settings: s, figures: f, at: '2026-12-05T12:00:00.000Z' });
+
+it('reads back the records a log printed among its other lines, NaN figures included', () => {
+  const one = record(settings(2000, 1), figures({ toApprovalMs: NaN, p99Ms: 950_000 }));
+  const log = ['scale: N=2000 W=1 waiting for approval: 12 queued', `2026-12-05 ${runRecordLine(one)}`, 'scale: medians of 1 run(s) per row'].join('\n');
+
+  const [read, ...others] = readRunRecords(log, 'run.log');
+
+  expect(others).toEqual([]);
+  expect(read!.settings).toEqual(one.settings);
+  expect(read!.figures.toApprovalMs).toBeNaN();
+  expect(read!.figures.p99Ms).toBe(950_000);
+});
+
+it('makes one row of medians per setting from the runs of several logs, in the order settings first appear', () => {
+  const logA = [runRecordLine(record(settings(2000, 4), figures({ released: 1990, p99Ms: 2_000_000 }))), runRecordLine(record(settings(2000, 1), figures({ released: 2000 })))].join('\n');
+  const logB = [runRecordLine(record(settings(2000, 4), figures({ released: 2000, p99Ms: 1_000_000 }))), runRecordLine(record(settings(2000, 4), figures({ released: 1996, p99Ms: 1_200_000 })))].join('\n');
+
+  const rows = groupRuns([...readRunRecords(logA, 'a.log'), ...readRunRecords(logB, 'b.log')]);
+
+  expect(rows.map((r) => [r.settings.w, r.runs.length])).toEqual([
+    [4, 3],
+    [1, 1],
+  ]);
+  const [header, fourWorkers, oneWorker] = scaleTable(rows).map((line) => line.trim().split(/\s{2,}/));
+  const column = (name: string) => header!.indexOf(name);
+  expect(fourWorkers![column('runs')]).toBe('3');
+  expect(fourWorkers![column('released')]).toBe('1996');
+  expect(fourWorkers![column('p99')]).toBe('1200.0 s');
+  expect(oneWorker![column('released')]).toBe('2000');
+  expect(oneWorker![column('reached approval')]).toBe('2000/2000');
+});
+
+it('refuses a record line that does not parse, naming the log and the line', () => {
+  const log = `scale: starting\nscale-run-record {"settings": {"n": 20`;
+  expect(() => readRunRecords(log, 'part-2.log')).toThrow(/^part-2\.log:2: not a scale run record/);
+  expect(() => readRunRecords('scale-run-record {"at": "x"}', 'part-3.log')).toThrow('part-3.log:1: not a scale run record (no settings or figures)');
+});
