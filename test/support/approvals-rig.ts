@@ -21,6 +21,7 @@ import { CANARY_RESUME_ACTION_ID } from '../../src/shared/slack-button-value';
 import { testClient, testNativeConnection, uniqueId, workflowBundle } from './temporal';
 import { bakeLikeTheRealWindow, createFakeActivities } from './fake-activities';
 import { samplePlan } from './sample-plan';
+import { until } from './poll';
 
 export const SIGNING_SECRET = 'sandbox-signing-secret-0f3a9c';
 export const BOT_TOKEN = 'xoxb-approvals-test-token-77d1';
@@ -245,13 +246,7 @@ export async function startApprovalsRig(options: ApprovalsRigOptions = {}): Prom
   };
 }
 
-export async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { until } from './poll';
 
 export async function untilStage(handle: WorkflowHandle, stage: string): Promise<ReleaseStatus> {
   let status: ReleaseStatus | undefined;

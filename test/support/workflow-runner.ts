@@ -7,6 +7,7 @@ import { releaseId } from '../../src/domain/release-id';
 import { approveUpdate, ROLLBACK_WORKFLOW_TYPE, stageSearchAttribute, statusQuery } from '../../src/domain/release-api';
 import { type RollbackInput, rollbackId } from '../../src/domain/rollback';
 import type { FakeCall } from './fake-activities';
+import { until } from './poll';
 import { testNativeConnection, uniqueId, workflowBundle } from './temporal';
 import { samplePlan } from './sample-plan';
 import { releaseOutcome } from '../../src/release-client/outcome';
@@ -51,12 +52,9 @@ export const untilStage = (handle: WorkflowHandle, stage: string, timeoutMs?: nu
  * ever sent.
  */
 export async function untilFakeCall<I>(fake: { calls: FakeCall[] }, name: string, matches: (input: I) => boolean, what: string, timeoutMs = 30_000): Promise<I> {
-  for (let i = 0; i < timeoutMs / 100; i++) {
-    const call = fake.calls.find((c) => c.name === name && matches(c.input as I));
-    if (call) return call.input as I;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${name} was never called with ${what}`);
+  let call: FakeCall | undefined;
+  await until(() => (call = fake.calls.find((c) => c.name === name && matches(c.input as I))) !== undefined, `${name} to be called with ${what}`, timeoutMs);
+  return call!.input as I;
 }
 
 /** Runs a release with `activities`, approves it as alice once it waits for approval, and returns its outcome. */
