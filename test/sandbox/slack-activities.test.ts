@@ -3,8 +3,11 @@
  * sandbox's Slack emulator: posting is idempotent across retries, even when Slack took the post
  * but the answer was lost, and failures carry the retry decision Temporal acts on.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSlackActivities, type SlackApi } from '../../activities/slack';
+import { createSlackPacer } from '../../activities/slack-pacer';
+import { quietLogger } from '../support/activity-env';
 import { createSlackClient } from '../../src/sdk-clients/slack';
 import { type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox';
 import { SLACK_RATE_LIMITS } from '../../src/sandbox/slack/rate-limits';
@@ -167,5 +170,38 @@ describe('postThreadReply', () => {
     await acts.postThreadReply({ ...ref, text });
     const replies = messages().filter((m) => m.thread_ts === ref.ts);
     expect(replies).toEqual([expect.objectContaining({ text, thread_ts: ref.ts })]);
+  });
+});
+
+describe('an update withdrawn while it waits its turn', () => {
+  /** One update a minute: the second update waits in the pacer until it is withdrawn. */
+  async function waitingUpdate() {
+    const acts = createSlackActivities({ slack, pacer: createSlackPacer({ pace: { postIntervalMsPerChannel: 1000, updatesPerMinute: 1 } }) });
+    const { channel, ts } = await acts.postReleaseMessage({ channel: '#deploys', message: message() });
+    await acts.updateReleaseMessage({ channel, ts, message: { ...message(), headline: 'Baking' } });
+    const env = new MockActivityEnvironment(undefined, { logger: quietLogger });
+    const waiting = env.run(acts.updateReleaseMessage, { channel, ts, message: { ...message(), headline: 'Promoting' } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    return { env, waiting };
+  }
+
+  it('ends cancelled, as its workflow asked, not as a Slack failure the release would record', async () => {
+    const { env, waiting } = await waitingUpdate();
+    env.cancel();
+    const err = await waiting;
+    expect(err).toBeInstanceOf(CancelledFailure);
+    expect(err).not.toBeInstanceOf(ApplicationFailure);
+    expect(messages()[0]!.text).toContain('Baking');
+  });
+
+  it('stays a retryable failure when the worker shuts down under it, so the next attempt sends it', async () => {
+    const { env, waiting } = await waitingUpdate();
+    env.cancel('WORKER_SHUTDOWN', new ActivityCancellationDetails({ workerShutdown: true }));
+    const err = (await waiting) as ApplicationFailure;
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err.nonRetryable).toBe(false);
+    expect(err.message).toMatch(/^updating the release message for release-checkout-abc123abc123: /);
   });
 });
