@@ -125,6 +125,8 @@ const STORIES: Story[] = [
   { name: 'rollback-saying-leaving', result: 'released', image: 'healthy', decision: 'approve', rollsBack: true },
   // Sentry deploys and the finalizing scheduled by the main flow, each making sure of the release (patched 'sentry-markers-stand-alone'), Slack through the run's messenger.
   { name: 'released-with-stand-alone-markers', result: 'released', image: 'healthy', decision: 'approve', markers: true },
+  // Since 2026-12-05 an approval's verifyDecision is scheduled with priority key 1 (the history keeps the older one, without).
+  { name: 'released-with-prioritised-verification', result: 'released', image: 'healthy', decision: 'approve', proven: true },
 ];
 
 const ENCRYPTED_QUEUE = 'record-encrypted';

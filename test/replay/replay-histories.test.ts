@@ -63,6 +63,8 @@ describe('recorded release histories', () => {
       // Every Slack item handed to the run's messenger from the main flow (test/workflow/slack-under-load.test.ts records it and the messenger's).
       'released-through-slack-messenger.json',
       'released-with-markers.json',
+      // verifyDecision scheduled with priority key 1 (released-with-proven-decisions has it without).
+      'released-with-prioritised-verification.json',
       'released-with-proven-decisions.json',
       // Sentry deploys and the finalizing scheduled by the main flow, each making sure of the release (scripts/record-histories.ts).
       'released-with-stand-alone-markers.json',
