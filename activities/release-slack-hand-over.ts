@@ -5,7 +5,7 @@
  * `untilSent` waits until everything handed over has been sent: how a release waits for its last
  * word. Every hand-over heartbeats while it waits, so only a lost worker times it out: with 2,000
  * releases in flight, taking an item is one of the messenger's workflow tasks in a deep queue, and
- * a hand-over that did not beat timed out after its 10 s again and again (up to 4 attempts seen)
+ * a hand-over that did not beat timed out after its 10 s again and again (up to 36 attempts seen)
  * before its item was taken.
  *
  * A messenger closes a while after the final (workflows/release-slack-messenger.ts). A hand-over
