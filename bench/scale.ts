@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- scale [--releases N[,N...]] [--workers W[,W...]] [--runs R] [--approval-wait S]
  * [--result-wait S] [--records-wait S] [--github-budget off,github] [--slack-limits slack,off]
- * [--worker-heap MiB[,MiB...]] [--task-priority on,off] | --table-from LOG[,LOG...]`: N releases in flight at once on W `runway worker` processes —
+ * [--worker-heap MiB[,MiB...]] [--task-priority on,off] [--workflow-polls P[,P...]] | --table-from LOG[,LOG...]`: N releases in flight at once on W `runway worker` processes —
  * started together, waiting for approval, then every one that reached approval approved together
  * and baking. For each N and W prints how many reached
  * approval, how many were released, how many production records GitHub shows as success and how
@@ -17,7 +17,9 @@
  * default, leaves V8 to size it from the machine's memory), to compare caps side by side.
  * `--task-priority off` starts the dev server with its first-in-first-out matcher, which ignores the
  * priority the shared workflows (lanes, Slack budget, GitHub writer) are started with
- * (src/domain/shared-workflow-priority.ts); `on`, the default, is what Runway's servers run. Each run also
+ * (src/domain/shared-workflow-priority.ts); `on`, the default, is what Runway's servers run.
+ * `--workflow-polls` sets each worker's RUNWAY_WORKER_WORKFLOW_POLLS (default: Runway's 8; 2 is the
+ * SDK's own share), to compare how many polls of the task queue itself keep up. Each run also
  * prints how long its releases took to all reach approval from the first start, and its figures as
  * one `scale-run-record {json}` line: `npm run bench -- scale --table-from LOG[,LOG...]` runs
  * nothing and prints the table of the runs those logs recorded (medians per setting), for a table
@@ -32,6 +34,7 @@ import type { GitHubDeployment, Sandbox } from '../src/sandbox';
 import type { SlackMessage } from '../src/sandbox/slack/emulator';
 import { SLACK_RATE_LIMITS } from '../src/sandbox/slack/rate-limits';
 import { PRIORITY_MATCHER_CONFIG } from '../src/temporal/task-priority';
+import { WORKER_WORKFLOW_POLLS } from '../src/config/env';
 import { BenchArgsError, parseFlags, takeChoiceListFlag, takeListFlag, takePathListFlag } from './support/args';
 import { benchServiceNames } from './support/bench-config';
 import { startBenchRelease } from './support/bench-releases';
@@ -98,7 +101,8 @@ export async function run(args: string[]): Promise<void> {
   const { values: ramp, rest: afterReleases } = takeListFlag(afterSlack, 'releases', { default: [50], min: 1, max: 2000 });
   const { values: workerCounts, rest: afterWorkers } = takeListFlag(afterReleases, 'workers', { default: [1], min: 1, max: 8 });
   const { values: heapCaps, rest: afterHeap } = takeListFlag(afterWorkers, 'worker-heap', { default: [0], min: 0, max: 65_536 });
-  const { values: priorities, rest } = takeChoiceListFlag(afterHeap, 'task-priority', TASK_PRIORITY, ['on']);
+  const { values: priorities, rest: afterPriority } = takeChoiceListFlag(afterHeap, 'task-priority', TASK_PRIORITY, ['on']);
+  const { values: workflowPollCounts, rest } = takeListFlag(afterPriority, 'workflow-polls', { default: [WORKER_WORKFLOW_POLLS], min: 1, max: 24 });
   const flags = parseFlags(rest, FLAGS, [
     '--releases N[,N...] (releases in flight at once; default 50)',
     '--workers W[,W...] (runway worker processes; default 1)',
@@ -106,6 +110,7 @@ export async function run(args: string[]): Promise<void> {
     `--slack-limits ${SLACK_LIMITS.join('|')}[,...] (the emulator's Slack rate limits; default slack)`,
     '--worker-heap MiB[,MiB...] (each worker\'s V8 heap cap; 0, the default: V8\'s own sizing)',
     `--task-priority ${TASK_PRIORITY.join('|')}[,...] (the dev server's priority matcher; default on)`,
+    `--workflow-polls P[,P...] (each worker's RUNWAY_WORKER_WORKFLOW_POLLS; default ${WORKER_WORKFLOW_POLLS})`,
     '--table-from LOG[,LOG...] (no run: the table of the runs these bench logs recorded)',
   ]);
   const prng = new Prng(13);
@@ -113,7 +118,11 @@ export async function run(args: string[]): Promise<void> {
   const combinations = ramp.flatMap((n) =>
     workerCounts.flatMap((w) =>
       budgets.flatMap((budget) =>
-        slackLimits.flatMap((slack) => heapCaps.flatMap((heapCap) => priorities.map((taskPriority): RunSettings => ({ n, w, budget, slackLimits: slack, heapCap, taskPriority })))),
+        slackLimits.flatMap((slack) =>
+          heapCaps.flatMap((heapCap) =>
+            priorities.flatMap((taskPriority) => workflowPollCounts.map((workflowPolls): RunSettings => ({ n, w, budget, slackLimits: slack, heapCap, taskPriority, workflowPolls }))),
+          ),
+        ),
       ),
     ),
   );
@@ -136,7 +145,7 @@ export async function run(args: string[]): Promise<void> {
 }
 
 /** A fresh stack and `w` workers (so the peak RSS is this run's), N releases started together. */
-async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority }: RunSettings, prefix: string, prng: Prng, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
+async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls }: RunSettings, prefix: string, prng: Prng, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
   const services = benchServiceNames(n, prefix);
   const matcherOff = Object.fromEntries(Object.keys(PRIORITY_MATCHER_CONFIG).map((key) => [key, false]));
   const stack = await startBenchStack({ services, bake: '2s', deploymentDelayMs: 300, ...(taskPriority === 'off' ? { serverDynamicConfig: matcherOff } : {}) });
@@ -145,7 +154,7 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority }: Run
   const { client } = stack;
   try {
     const heapEnv: Record<string, string> = heapCap > 0 ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${heapCap}`.trim() } : {};
-    for (let i = 0; i < w; i++) workers.push(await WorkerProcess.start({ ...stack.workerEnv, RUNWAY_GITHUB_WRITE_BUDGET: budget, ...heapEnv }));
+    for (let i = 0; i < w; i++) workers.push(await WorkerProcess.start({ ...stack.workerEnv, RUNWAY_GITHUB_WRITE_BUDGET: budget, RUNWAY_WORKER_WORKFLOW_POLLS: String(workflowPolls), ...heapEnv }));
     const cpuBefore = workers.reduce((sum, wp) => sum + cpuSeconds(wp.pid), 0);
     const idleMemory = await Promise.all(workers.map(readWorkerMemory));
     const server = serverPhases(stack.serverMetricsUrl, stack.serverPid);

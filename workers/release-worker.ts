@@ -14,6 +14,7 @@ import { loadDecisionKeys } from '../src/config/decision-keys';
 import { connectClient, dataConverterFor } from '../src/temporal/connection';
 import type { DataConverter } from '@temporalio/common';
 import { workerDeploymentOptions, type WorkerVersion } from '../src/temporal/worker-deployment';
+import { workflowTaskPollOptions } from '../src/temporal/workflow-task-polls';
 
 export interface ReleaseWorkerOptions {
   connection: NativeConnection;
@@ -68,6 +69,9 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
     // Sized for thousands of releases in flight (README "Running many releases"): long waits hold
     // an activity slot each; the cache trades memory for replays. Tests without an env keep the SDK's.
     ...(options.env ? { maxConcurrentActivityTaskExecutions: options.env.RUNWAY_WORKER_ACTIVITY_SLOTS, maxCachedWorkflows: options.env.RUNWAY_WORKER_CACHED_WORKFLOWS } : {}),
+    // Polls of the task queue itself, where a run's task lands when it is not cached here or its
+    // sticky task waited over the 3 s below; the SDK's default gives it 2 of 10.
+    ...(options.env ? workflowTaskPollOptions(options.env.RUNWAY_WORKER_WORKFLOW_POLLS) : {}),
     // After a crash, a workflow task queued for this (dead) worker's sticky queue moves to the
     // shared queue after this long (SDK default 10 s); a cache miss costs only a replay.
     stickyQueueScheduleToStartTimeout: '3s',

@@ -18,7 +18,12 @@ export interface RunSettings {
   heapCap: number;
   /** `off`: the dev server's first-in-first-out matcher, shared workflows' priority ignored. */
   taskPriority: string;
+  /** Each worker's workflow-task polls of the task queue itself (RUNWAY_WORKER_WORKFLOW_POLLS). */
+  workflowPolls: number;
 }
+
+/** The task queue's workflow-task polls of runs recorded before the bench set them: the SDK's own 2 of 10. */
+export const SDK_WORKFLOW_POLLS = 2;
 
 /** One run of N releases on W workers. NaN where there is nothing to measure. */
 export interface RunFigures {
@@ -85,7 +90,7 @@ export function readRunRecords(log: string, source: string): RunRecord[] {
     }
     if (typeof record?.settings?.n !== 'number' || typeof record.figures !== 'object' || record.figures === null) throw new Error(`${source}:${i + 1}: not a scale run record (no settings or figures)`);
     const figures = Object.fromEntries(Object.entries(record.figures).map(([k, v]) => [k, typeof v === 'number' ? v : NaN])) as unknown as RunFigures;
-    records.push({ ...record, figures });
+    records.push({ ...record, settings: { ...record.settings, workflowPolls: record.settings.workflowPolls ?? SDK_WORKFLOW_POLLS }, figures });
   });
   return records;
 }
@@ -94,8 +99,8 @@ export function readRunRecords(log: string, source: string): RunRecord[] {
 export function groupRuns(records: RunRecord[]): { settings: RunSettings; runs: RunFigures[] }[] {
   const rows = new Map<string, { settings: RunSettings; runs: RunFigures[] }>();
   for (const { settings, figures } of records) {
-    const { n, w, budget, slackLimits, heapCap, taskPriority } = settings;
-    const key = JSON.stringify([n, w, budget, slackLimits, heapCap, taskPriority]);
+    const { n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls } = settings;
+    const key = JSON.stringify([n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls]);
     if (!rows.has(key)) rows.set(key, { settings, runs: [] });
     rows.get(key)!.runs.push(figures);
   }
@@ -110,6 +115,7 @@ const HEADER = [
   'Slack limits',
   'worker heap',
   'task priority',
+  'WFT polls',
   'reached approval',
   'all at approval in',
   'released',
@@ -140,6 +146,7 @@ export function scaleTable(rows: { settings: RunSettings; runs: RunFigures[] }[]
       settings.slackLimits,
       heapLabel(settings),
       settings.taskPriority,
+      String(settings.workflowPolls),
       `${fmt(m(runs, (f) => f.waiting))}/${settings.n}`,
       seconds(finiteMedian(runs.map((f) => f.toApprovalMs))),
       fmt(m(runs, (f) => f.released)),
@@ -164,7 +171,7 @@ export function scaleTable(rows: { settings: RunSettings; runs: RunFigures[] }[]
 /** One run's summary line, as the bench prints it when the run ends. */
 export function runSummary({ settings: s, figures: f }: RunRecord, run: number): string {
   return (
-    `scale: N=${s.n} W=${s.w} budget ${s.budget} Slack limits ${s.slackLimits} worker heap ${heapLabel(s)} task priority ${s.taskPriority} run ${run}: ${f.waiting}/${s.n} reached approval (all in ${seconds(f.toApprovalMs)}); ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
+    `scale: N=${s.n} W=${s.w} budget ${s.budget} Slack limits ${s.slackLimits} worker heap ${heapLabel(s)} task priority ${s.taskPriority} workflow-task polls ${s.workflowPolls} run ${run}: ${f.waiting}/${s.n} reached approval (all in ${seconds(f.toApprovalMs)}); ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
     `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
     `${f.slackFinal}/${f.released} Slack messages final (${f.slackRefused} Slack calls refused 429); peak RSS ${f.rssWaitingMiB.toFixed(0)} MiB per worker while waiting, ${f.rssMiB.toFixed(0)} MiB baking; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release (server ${f.serverCpuSecondsPerRelease.toFixed(2)})`
   );

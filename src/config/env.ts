@@ -247,6 +247,14 @@ export const WORKER_ACTIVITY_SLOTS = 5_000;
  * (README "Running many releases").
  */
 export const WORKER_CACHED_WORKFLOWS = 500;
+/**
+ * Default RUNWAY_WORKER_WORKFLOW_POLLS: polls of the task queue itself, beside the 8 of the
+ * worker's sticky queue. The SDK's default gives it 2 of 10. But with more runs in flight than
+ * cached, most workflow tasks arrive there (a run not cached, a sticky task not picked up within
+ * its 3 s): at 2,000 in flight they waited 32 s on average with 30 of 40 task slots idle.
+ * README "Running many releases".
+ */
+export const WORKER_WORKFLOW_POLLS = 8;
 
 /** The three variables of GitHub App authentication; all or none. */
 export const GITHUB_APP_VARIABLES = ['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY_PATH', 'GITHUB_APP_INSTALLATION_ID'] as const;
@@ -283,6 +291,12 @@ const envFields = z.object({
   RUNWAY_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(10).max(100_000).default(WORKER_ACTIVITY_SLOTS),
   /** Workflow runs one worker keeps in memory between tasks (the SDK's sticky cache); a run not kept is replayed from its history at its next task. */
   RUNWAY_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(WORKER_CACHED_WORKFLOWS),
+  /**
+   * Workflow-task polls one worker keeps open on the task queue itself, beside the 8 on its own
+   * sticky queue. An open poll holds one of the worker's 40 workflow-task slots, so at most 24,
+   * leaving 8 slots to run tasks.
+   */
+  RUNWAY_WORKER_WORKFLOW_POLLS: z.coerce.number().int().min(1).max(24).default(WORKER_WORKFLOW_POLLS),
   /**
    * A workflow bundle built by `npm run build` (dist/workflow-bundle.js; the image sets it). Unset:
    * the worker bundles the workflows at start, which costs seconds and about 150 MiB of RSS it keeps.

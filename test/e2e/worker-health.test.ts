@@ -7,15 +7,22 @@ import path from 'node:path';
 import { runRunway, spawnRunway } from '../support/runway-process';
 import { freeLoopbackPort } from '../../src/temporal/worker-health';
 import { testTemporalAddress, uniqueId } from '../support/temporal';
+import { until } from '../support/poll';
+
+/** The SDK's gauge of open polls of one kind (`workflow_task`, `sticky_workflow_task`, …), or undefined. */
+function pollers(metrics: string, pollerType: string): number | undefined {
+  const match = new RegExp(`^temporal_num_pollers\\{[^}]*poller_type="${pollerType}"[^}]*\\} (\\d+)$`, 'm').exec(metrics);
+  return match ? Number(match[1]) : undefined;
+}
 
 const HEALTH_LINE = /runway worker: health (http:\/\/127\.0\.0\.1:(\d+))\/healthz/;
 
 it('answers /healthz 200 once polling and /metrics with temporal_ metrics; healthcheck exits 0, and 1 once the worker is gone', async () => {
-  const env = { TEMPORAL_ADDRESS: testTemporalAddress(), RUNWAY_TASK_QUEUE: uniqueId('health'), RUNWAY_WORKER_VERSIONING: 'off', RUNWAY_WORKER_ACTIVITY_SLOTS: '1234' };
+  const env = { TEMPORAL_ADDRESS: testTemporalAddress(), RUNWAY_TASK_QUEUE: uniqueId('health'), RUNWAY_WORKER_VERSIONING: 'off', RUNWAY_WORKER_ACTIVITY_SLOTS: '1234', RUNWAY_WORKER_WORKFLOW_POLLS: '3' };
   const worker = spawnRunway(['worker'], env);
   try {
     await worker.waitFor(/polling task queue/);
-    expect(worker.output()).toContain('1234 activity slots, 500 cached workflows; workflows bundled at start');
+    expect(worker.output()).toContain('1234 activity slots, 500 cached workflows, 3 workflow-task polls; workflows bundled at start');
     const [, url, port] = HEALTH_LINE.exec(worker.output())!;
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
@@ -24,6 +31,12 @@ it('answers /healthz 200 once polling and /metrics with temporal_ metrics; healt
     expect(metrics).toMatch(/^temporal_\w+\{.*task_queue=".*health/m);
     // The worker runs as many activities at once as RUNWAY_WORKER_ACTIVITY_SLOTS says (the SDK's own default is 100).
     expect(metrics).toMatch(/^temporal_worker_task_slots_available\{[^}]*worker_type="ActivityWorker"[^}]*\} 1234$/m);
+    // Workflow-task polls: as many on the task queue itself as RUNWAY_WORKER_WORKFLOW_POLLS says (the
+    // SDK's default is 2), 8 on the worker's sticky queue. Idle, every poll stays open.
+    await until(async () => {
+      const now = await (await fetch(`${url}/metrics`)).text();
+      return pollers(now, 'workflow_task') === 3 && pollers(now, 'sticky_workflow_task') === 8;
+    }, 'the worker to hold 3 task-queue and 8 sticky workflow-task polls open');
     const check = await runRunway(['healthcheck', 'worker'], { ...env, RUNWAY_METRICS_PORT: port! });
     expect(check.code).toBe(0);
     expect(check.stdout).toContain(`http://127.0.0.1:${port}/healthz answered 200`);
@@ -48,6 +61,8 @@ it.each([
   ['RUNWAY_WORKER_ACTIVITY_SLOTS', 'lots'],
   ['RUNWAY_WORKER_ACTIVITY_SLOTS', '5'],
   ['RUNWAY_WORKER_CACHED_WORKFLOWS', '-1'],
+  ['RUNWAY_WORKER_WORKFLOW_POLLS', '0'],
+  ['RUNWAY_WORKER_WORKFLOW_POLLS', '25'],
   ['RUNWAY_WORKFLOW_BUNDLE', '/nonexistent/workflow-bundle.js'],
 ])('stops at start with exit 2 naming %s when it is %s', async (name, value) => {
   const result = await runRunway(['worker'], { TEMPORAL_ADDRESS: testTemporalAddress(), [name]: value });

@@ -186,7 +186,7 @@ async function runWorker(
   }
   say(
     `runway worker: polling task queue "${env.RUNWAY_TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE}); ` +
-      `${env.RUNWAY_WORKER_ACTIVITY_SLOTS} activity slots, ${env.RUNWAY_WORKER_CACHED_WORKFLOWS} cached workflows; ` +
+      `${env.RUNWAY_WORKER_ACTIVITY_SLOTS} activity slots, ${env.RUNWAY_WORKER_CACHED_WORKFLOWS} cached workflows, ${env.RUNWAY_WORKER_WORKFLOW_POLLS} workflow-task polls; ` +
       (env.RUNWAY_WORKFLOW_BUNDLE ? `workflows from ${env.RUNWAY_WORKFLOW_BUNDLE} (RUNWAY_WORKFLOW_BUNDLE)` : 'workflows bundled at start'),
   );
   await running;
