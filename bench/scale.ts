@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- scale [--releases N[,N...]] [--workers W[,W...]] [--runs R] [--approval-wait S]
  * [--result-wait S] [--records-wait S] [--github-budget off,github] [--slack-limits slack,off]
- * [--worker-heap MiB[,MiB...]] [--task-priority on,off] [--workflow-polls P[,P...]] | --table-from LOG[,LOG...]`: N releases in flight at once on W `runway worker` processes —
+ * [--worker-heap MiB[,MiB...]] [--task-priority on,off] [--workflow-polls P[,P...]] [--server-sqlite wal,rollback-journal] | --table-from LOG[,LOG...]`: N releases in flight at once on W `runway worker` processes —
  * started together, waiting for approval, then every one that reached approval approved together
  * and baking. For each N and W prints how many reached
  * approval, how many were released, how many production records GitHub shows as success and how
@@ -19,7 +19,9 @@
  * priority the shared workflows (lanes, Slack budget, GitHub writer) are started with
  * (src/domain/shared-workflow-priority.ts); `on`, the default, is what Runway's servers run.
  * `--workflow-polls` sets each worker's RUNWAY_WORKER_WORKFLOW_POLLS (default: Runway's 8; 2 is the
- * SDK's own share), to compare how many polls of the task queue itself keep up. Each run also
+ * SDK's own share), to compare how many polls of the task queue itself keep up. `--server-sqlite`
+ * says how the dev server's SQLite file commits: `wal` (the default, as `runway dev`) or
+ * `rollback-journal` (SQLite's and the dev server's own default, a disk sync per commit). Each run also
  * prints how long its releases took to all reach approval from the first start, and its figures as
  * one `scale-run-record {json}` line: `npm run bench -- scale --table-from LOG[,LOG...]` runs
  * nothing and prints the table of the runs those logs recorded (medians per setting), for a table
@@ -35,6 +37,7 @@ import type { SlackMessage } from '../src/sandbox/slack/emulator';
 import { SLACK_RATE_LIMITS } from '../src/sandbox/slack/rate-limits';
 import { PRIORITY_MATCHER_CONFIG } from '../src/temporal/task-priority';
 import { WORKER_WORKFLOW_POLLS } from '../src/config/env';
+import type { SqliteCommits } from '../src/temporal/dev-server';
 import { BenchArgsError, parseFlags, takeChoiceListFlag, takeListFlag, takePathListFlag } from './support/args';
 import { benchServiceNames } from './support/bench-config';
 import { startBenchRelease } from './support/bench-releases';
@@ -56,6 +59,7 @@ const FLAGS = {
 const BUDGETS = ['github', 'off'] as const;
 const SLACK_LIMITS = ['slack', 'off'] as const;
 const TASK_PRIORITY = ['on', 'off'] as const;
+const SQLITE_COMMITS = ['wal', 'rollback-journal'] as const satisfies readonly SqliteCommits[];
 /** Starts and approvals sent at once: a busy CI and a crowd of approvers, not 2,000 calls in one instant. */
 const APPROVAL_CONCURRENCY = 50;
 
@@ -102,7 +106,8 @@ export async function run(args: string[]): Promise<void> {
   const { values: workerCounts, rest: afterWorkers } = takeListFlag(afterReleases, 'workers', { default: [1], min: 1, max: 8 });
   const { values: heapCaps, rest: afterHeap } = takeListFlag(afterWorkers, 'worker-heap', { default: [0], min: 0, max: 65_536 });
   const { values: priorities, rest: afterPriority } = takeChoiceListFlag(afterHeap, 'task-priority', TASK_PRIORITY, ['on']);
-  const { values: workflowPollCounts, rest } = takeListFlag(afterPriority, 'workflow-polls', { default: [WORKER_WORKFLOW_POLLS], min: 1, max: 24 });
+  const { values: workflowPollCounts, rest: afterPolls } = takeListFlag(afterPriority, 'workflow-polls', { default: [WORKER_WORKFLOW_POLLS], min: 1, max: 24 });
+  const { values: sqliteModes, rest } = takeChoiceListFlag(afterPolls, 'server-sqlite', SQLITE_COMMITS, ['wal']);
   const flags = parseFlags(rest, FLAGS, [
     '--releases N[,N...] (releases in flight at once; default 50)',
     '--workers W[,W...] (runway worker processes; default 1)',
@@ -111,6 +116,7 @@ export async function run(args: string[]): Promise<void> {
     '--worker-heap MiB[,MiB...] (each worker\'s V8 heap cap; 0, the default: V8\'s own sizing)',
     `--task-priority ${TASK_PRIORITY.join('|')}[,...] (the dev server's priority matcher; default on)`,
     `--workflow-polls P[,P...] (each worker's RUNWAY_WORKER_WORKFLOW_POLLS; default ${WORKER_WORKFLOW_POLLS})`,
+    `--server-sqlite ${SQLITE_COMMITS.join('|')}[,...] (how the dev server's SQLite file commits; default wal)`,
     '--table-from LOG[,LOG...] (no run: the table of the runs these bench logs recorded)',
   ]);
   const prng = new Prng(13);
@@ -120,7 +126,9 @@ export async function run(args: string[]): Promise<void> {
       budgets.flatMap((budget) =>
         slackLimits.flatMap((slack) =>
           heapCaps.flatMap((heapCap) =>
-            priorities.flatMap((taskPriority) => workflowPollCounts.map((workflowPolls): RunSettings => ({ n, w, budget, slackLimits: slack, heapCap, taskPriority, workflowPolls }))),
+            priorities.flatMap((taskPriority) =>
+              workflowPollCounts.flatMap((workflowPolls) => sqliteModes.map((serverSqlite): RunSettings => ({ n, w, budget, slackLimits: slack, heapCap, taskPriority, workflowPolls, serverSqlite }))),
+            ),
           ),
         ),
       ),
@@ -145,10 +153,10 @@ export async function run(args: string[]): Promise<void> {
 }
 
 /** A fresh stack and `w` workers (so the peak RSS is this run's), N releases started together. */
-async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls }: RunSettings, prefix: string, prng: Prng, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
+async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls, serverSqlite }: RunSettings, prefix: string, prng: Prng, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
   const services = benchServiceNames(n, prefix);
   const matcherOff = Object.fromEntries(Object.keys(PRIORITY_MATCHER_CONFIG).map((key) => [key, false]));
-  const stack = await startBenchStack({ services, bake: '2s', deploymentDelayMs: 300, ...(taskPriority === 'off' ? { serverDynamicConfig: matcherOff } : {}) });
+  const stack = await startBenchStack({ services, bake: '2s', deploymentDelayMs: 300, serverSqliteCommits: serverSqlite as SqliteCommits, ...(taskPriority === 'off' ? { serverDynamicConfig: matcherOff } : {}) });
   if (slackLimits === 'slack') stack.sandbox.setScenario({ slack: { rateLimits: SLACK_RATE_LIMITS } });
   const workers: WorkerProcess[] = [];
   const { client } = stack;

@@ -18,7 +18,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { sandboxClientEnv, sandboxMetricsTargets, sandboxSeed } from '../../src/stack/sandbox-seed';
 import { resolveTemporalCli } from '../../src/temporal/cli-binary';
 import { connectClient } from '../../src/temporal/connection';
-import { type DevServer, RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../../src/temporal/dev-server';
+import { type DevServer, RUNWAY_SEARCH_ATTRIBUTES, type SqliteCommits, startDevServer } from '../../src/temporal/dev-server';
 import { startTemporalOnPostgres } from '../../src/temporal/postgres-server';
 import { type BenchTiming, benchConfig } from './bench-config';
 
@@ -30,6 +30,8 @@ export interface BenchStackOptions extends BenchTiming {
   temporal?: TemporalKind;
   /** Dynamic config values for the dev server on top of Runway's (the scale bench turns the priority matcher off with it). */
   serverDynamicConfig?: Readonly<Record<string, unknown>>;
+  /** How the dev server's SQLite file commits (src/temporal/dev-server.ts); default `wal`, as Runway's embedded stack. */
+  serverSqliteCommits?: SqliteCommits;
   log?: (line: string) => void;
 }
 
@@ -70,7 +72,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   try {
     const binary = await resolveTemporalCli({ log });
     const temporalKind = opts.temporal ?? 'dev';
-    const temporal = temporalKind === 'postgres' ? await postgresTemporal(binary, dir, log) : await devTemporal(binary, dir, log, opts.serverDynamicConfig);
+    const temporal = temporalKind === 'postgres' ? await postgresTemporal(binary, dir, log) : await devTemporal(binary, dir, log, opts.serverDynamicConfig, opts.serverSqliteCommits);
     stops.push(() => temporal.stop());
 
     const signingSecret = randomBytes(32).toString('hex');
@@ -142,8 +144,8 @@ interface BenchTemporal {
 }
 
 /** The dev server on a SQLite file, restarted on the same port and file. */
-async function devTemporal(binary: string, dir: string, log: (line: string) => void, dynamicConfig: Readonly<Record<string, unknown>> = {}): Promise<BenchTemporal> {
-  const serverOptions = { binary, dbFile: path.join(dir, 'temporal.db'), headless: true, searchAttributes: RUNWAY_SEARCH_ATTRIBUTES, logFile: path.join(dir, 'temporal.log'), dynamicConfig, log };
+async function devTemporal(binary: string, dir: string, log: (line: string) => void, dynamicConfig: Readonly<Record<string, unknown>> = {}, sqliteCommits?: SqliteCommits): Promise<BenchTemporal> {
+  const serverOptions = { binary, dbFile: path.join(dir, 'temporal.db'), sqliteCommits, headless: true, searchAttributes: RUNWAY_SEARCH_ATTRIBUTES, logFile: path.join(dir, 'temporal.log'), dynamicConfig, log };
   let server: DevServer = await startDevServer({ ...serverOptions, port: 0, metricsPort: 0 });
   const port = Number(server.address.split(':').pop());
   const metricsPort = Number(new URL(server.metricsUrl!).port);

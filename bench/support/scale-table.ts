@@ -20,10 +20,14 @@ export interface RunSettings {
   taskPriority: string;
   /** Each worker's workflow-task polls of the task queue itself (RUNWAY_WORKER_WORKFLOW_POLLS). */
   workflowPolls: number;
+  /** How the dev server's SQLite file commits: `wal` or `rollback-journal`. */
+  serverSqlite: string;
 }
 
 /** The task queue's workflow-task polls of runs recorded before the bench set them: the SDK's own 2 of 10. */
 export const SDK_WORKFLOW_POLLS = 2;
+/** How the dev server committed before the bench said: SQLite's own rollback journal. */
+export const DEV_SERVER_SQLITE = 'rollback-journal';
 
 /** One run of N releases on W workers. NaN where there is nothing to measure. */
 export interface RunFigures {
@@ -90,7 +94,7 @@ export function readRunRecords(log: string, source: string): RunRecord[] {
     }
     if (typeof record?.settings?.n !== 'number' || typeof record.figures !== 'object' || record.figures === null) throw new Error(`${source}:${i + 1}: not a scale run record (no settings or figures)`);
     const figures = Object.fromEntries(Object.entries(record.figures).map(([k, v]) => [k, typeof v === 'number' ? v : NaN])) as unknown as RunFigures;
-    records.push({ ...record, settings: { ...record.settings, workflowPolls: record.settings.workflowPolls ?? SDK_WORKFLOW_POLLS }, figures });
+    records.push({ ...record, settings: { ...record.settings, workflowPolls: record.settings.workflowPolls ?? SDK_WORKFLOW_POLLS, serverSqlite: record.settings.serverSqlite ?? DEV_SERVER_SQLITE }, figures });
   });
   return records;
 }
@@ -99,8 +103,8 @@ export function readRunRecords(log: string, source: string): RunRecord[] {
 export function groupRuns(records: RunRecord[]): { settings: RunSettings; runs: RunFigures[] }[] {
   const rows = new Map<string, { settings: RunSettings; runs: RunFigures[] }>();
   for (const { settings, figures } of records) {
-    const { n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls } = settings;
-    const key = JSON.stringify([n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls]);
+    const { n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls, serverSqlite } = settings;
+    const key = JSON.stringify([n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls, serverSqlite]);
     if (!rows.has(key)) rows.set(key, { settings, runs: [] });
     rows.get(key)!.runs.push(figures);
   }
@@ -116,6 +120,7 @@ const HEADER = [
   'worker heap',
   'task priority',
   'WFT polls',
+  'server SQLite',
   'reached approval',
   'all at approval in',
   'released',
@@ -147,6 +152,7 @@ export function scaleTable(rows: { settings: RunSettings; runs: RunFigures[] }[]
       heapLabel(settings),
       settings.taskPriority,
       String(settings.workflowPolls),
+      settings.serverSqlite,
       `${fmt(m(runs, (f) => f.waiting))}/${settings.n}`,
       seconds(finiteMedian(runs.map((f) => f.toApprovalMs))),
       fmt(m(runs, (f) => f.released)),
@@ -171,7 +177,7 @@ export function scaleTable(rows: { settings: RunSettings; runs: RunFigures[] }[]
 /** One run's summary line, as the bench prints it when the run ends. */
 export function runSummary({ settings: s, figures: f }: RunRecord, run: number): string {
   return (
-    `scale: N=${s.n} W=${s.w} budget ${s.budget} Slack limits ${s.slackLimits} worker heap ${heapLabel(s)} task priority ${s.taskPriority} workflow-task polls ${s.workflowPolls} run ${run}: ${f.waiting}/${s.n} reached approval (all in ${seconds(f.toApprovalMs)}); ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
+    `scale: N=${s.n} W=${s.w} budget ${s.budget} Slack limits ${s.slackLimits} worker heap ${heapLabel(s)} task priority ${s.taskPriority} workflow-task polls ${s.workflowPolls} server SQLite ${s.serverSqlite} run ${run}: ${f.waiting}/${s.n} reached approval (all in ${seconds(f.toApprovalMs)}); ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
     `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
     `${f.slackFinal}/${f.released} Slack messages final (${f.slackRefused} Slack calls refused 429); peak RSS ${f.rssWaitingMiB.toFixed(0)} MiB per worker while waiting, ${f.rssMiB.toFixed(0)} MiB baking; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release (server ${f.serverCpuSecondsPerRelease.toFixed(2)})`
   );

@@ -16,6 +16,12 @@ export interface DevServerOptions {
   binary: string;
   /** SQLite file; omitted = in-memory (everything is lost when the process ends). */
   dbFile?: string;
+  /**
+   * How the SQLite file commits (with `dbFile`). `wal` (the default): a write-ahead log, synced at
+   * its checkpoints, not at every commit. `rollback-journal`: SQLite's own default, two syncs per
+   * commit — what the dev server does unless told otherwise. See SQLITE_COMMIT_PRAGMAS.
+   */
+  sqliteCommits?: SqliteCommits;
   /** @default 127.0.0.1 */
   ip?: string;
   /** Frontend gRPC port. @default 7233; 0 = a free port */
@@ -49,6 +55,21 @@ export interface DevServer {
   pid: number;
   stop(): Promise<void>;
 }
+
+export type SqliteCommits = 'wal' | 'rollback-journal';
+
+/**
+ * `--sqlite-pragma` values per commit mode. The dev server keeps its state in one SQLite file with
+ * one connection, so every write of every workflow waits for the one before it; in SQLite's
+ * default mode each commit syncs the disk twice. With a write-ahead log and `synchronous=NORMAL`
+ * a commit is an append, synced at checkpoints: a killed server (or worker) loses nothing, the
+ * file stays consistent, and only the machine losing power can take back the last commits.
+ * README "Running many releases" has the figures.
+ */
+export const SQLITE_COMMIT_PRAGMAS: Readonly<Record<SqliteCommits, readonly string[]>> = {
+  wal: ['journal_mode=WAL', 'synchronous=NORMAL'],
+  'rollback-journal': [],
+};
 
 export const RUNWAY_SEARCH_ATTRIBUTES = {
   RunwayService: 'Keyword',
@@ -105,7 +126,10 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
 
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', 'warn'];
   args.push(...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]));
-  if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  if (opts.dbFile) {
+    args.push('--db-filename', opts.dbFile);
+    for (const pragma of SQLITE_COMMIT_PRAGMAS[opts.sqliteCommits ?? 'wal']) args.push('--sqlite-pragma', pragma);
+  }
   if (metricsPort !== undefined) args.push('--metrics-port', String(metricsPort));
   if (opts.uiCodecEndpoint && uiPort !== undefined) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   // "default" always exists; --namespace creates more (and gives them the search attributes).

@@ -2,7 +2,7 @@
  * startDevServer against the real Temporal CLI (a second server beside the run's shared one),
  * and the harness contract test files rely on.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +54,26 @@ describe('startDevServer', () => {
     }
     expect(isAlive(server.pid)).toBe(false);
     await server.stop(); // idempotent
+  });
+
+  it('keeps a SQLite file in write-ahead-log mode by default, and in SQLite\'s own rollback journal when asked', async () => {
+    const binary = await resolveTemporalCli({ build: false });
+    const walFile = path.join(tmp, 'wal.db');
+    const wal = await startDevServer({ binary, port: 0, headless: true, dbFile: walFile });
+    try {
+      // The server wrote its schema and namespace: in WAL mode those commits are in the log beside the file.
+      expect(existsSync(`${walFile}-wal`)).toBe(true);
+    } finally {
+      await wal.stop();
+    }
+    const journalFile = path.join(tmp, 'journal.db');
+    const journal = await startDevServer({ binary, port: 0, headless: true, dbFile: journalFile, sqliteCommits: 'rollback-journal' });
+    try {
+      expect(existsSync(journalFile)).toBe(true);
+      expect(existsSync(`${journalFile}-wal`)).toBe(false);
+    } finally {
+      await journal.stop();
+    }
   });
 
   it('refuses a port that is already in use, naming it', async () => {
