@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- scale [--releases N[,N...]] [--workers W[,W...]] [--runs R] [--approval-wait S]
  * [--result-wait S] [--records-wait S] [--github-budget off,github] [--slack-limits slack,off]
- * [--worker-heap MiB[,MiB...]] [--task-priority on,off] [--workflow-polls P[,P...]] [--server-sqlite wal,rollback-journal] | --table-from LOG[,LOG...]`: N releases in flight at once on W `runway worker` processes —
+ * [--worker-heap MiB[,MiB...]] [--task-priority on,off] [--workflow-polls P[,P...]] [--server-sqlite wal,wal-unsynced,rollback-journal] | --table-from LOG[,LOG...]`: N releases in flight at once on W `runway worker` processes —
  * started together, waiting for approval, then every one that reached approval approved together
  * and baking. For each N and W prints how many reached
  * approval, how many were released, how many production records GitHub shows as success and how
@@ -20,8 +20,9 @@
  * (src/domain/shared-workflow-priority.ts); `on`, the default, is what Runway's servers run.
  * `--workflow-polls` sets each worker's RUNWAY_WORKER_WORKFLOW_POLLS (default: Runway's 8; 2 is the
  * SDK's own share), to compare how many polls of the task queue itself keep up. `--server-sqlite`
- * says how the dev server's SQLite file commits: `wal` (the default, as `runway dev`) or
- * `rollback-journal` (SQLite's and the dev server's own default, a disk sync per commit). Each run also
+ * says how the dev server's SQLite file commits (src/temporal/dev-server.ts): `wal` (the default,
+ * as `runway dev`: a write-ahead log synced at each commit), `wal-unsynced` (synced at checkpoints
+ * only) or `rollback-journal` (the dev server's own: two syncs per commit). Each run also
  * prints how long its releases took to all reach approval from the first start, and its figures as
  * one `scale-run-record {json}` line: `npm run bench -- scale --table-from LOG[,LOG...]` runs
  * nothing and prints the table of the runs those logs recorded (medians per setting), for a table
@@ -59,7 +60,7 @@ const FLAGS = {
 const BUDGETS = ['github', 'off'] as const;
 const SLACK_LIMITS = ['slack', 'off'] as const;
 const TASK_PRIORITY = ['on', 'off'] as const;
-const SQLITE_COMMITS = ['wal', 'rollback-journal'] as const satisfies readonly SqliteCommits[];
+const SQLITE_COMMITS = ['wal', 'wal-unsynced', 'rollback-journal'] as const satisfies readonly SqliteCommits[];
 /** Starts and approvals sent at once: a busy CI and a crowd of approvers, not 2,000 calls in one instant. */
 const APPROVAL_CONCURRENCY = 50;
 

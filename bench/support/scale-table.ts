@@ -20,7 +20,7 @@ export interface RunSettings {
   taskPriority: string;
   /** Each worker's workflow-task polls of the task queue itself (RUNWAY_WORKER_WORKFLOW_POLLS). */
   workflowPolls: number;
-  /** How the dev server's SQLite file commits: `wal` or `rollback-journal`. */
+  /** How the dev server's SQLite file commits: `wal`, `wal-unsynced` or `rollback-journal`. */
   serverSqlite: string;
 }
 

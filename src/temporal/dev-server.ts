@@ -17,9 +17,8 @@ export interface DevServerOptions {
   /** SQLite file; omitted = in-memory (everything is lost when the process ends). */
   dbFile?: string;
   /**
-   * How the SQLite file commits (with `dbFile`). `wal` (the default): a write-ahead log, synced at
-   * its checkpoints, not at every commit. `rollback-journal`: SQLite's own default, two syncs per
-   * commit — what the dev server does unless told otherwise. See SQLITE_COMMIT_PRAGMAS.
+   * How the SQLite file commits (with `dbFile`): `wal` (the default), `wal-unsynced` or
+   * `rollback-journal` (the dev server's own). See SQLITE_COMMIT_PRAGMAS.
    */
   sqliteCommits?: SqliteCommits;
   /** @default 127.0.0.1 */
@@ -56,18 +55,24 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-export type SqliteCommits = 'wal' | 'rollback-journal';
+export type SqliteCommits = 'wal' | 'wal-unsynced' | 'rollback-journal';
 
 /**
  * `--sqlite-pragma` values per commit mode. The dev server keeps its state in one SQLite file with
- * one connection, so every write of every workflow waits for the one before it; in SQLite's
- * default mode each commit syncs the disk twice. With a write-ahead log and `synchronous=NORMAL`
- * a commit is an append, synced at checkpoints: a killed server (or worker) loses nothing, the
- * file stays consistent, and only the machine losing power can take back the last commits.
+ * one connection, so every write of every workflow waits for the one before it.
+ * - `rollback-journal`: SQLite's default and the dev server's own: each commit copies the pages it
+ *   changes to a journal, syncs it, writes the file and syncs it again.
+ * - `wal` (Runway's): appends the commit to a write-ahead log and syncs the log once; as durable
+ *   — a commit acknowledged has reached the disk, so an approval Runway confirmed survives the
+ *   machine losing power — with one sync per commit instead of two.
+ * - `wal-unsynced` (`synchronous=NORMAL`): the log is synced only at checkpoints. A killed server
+ *   loses nothing, but the machine losing power can take back the last commits: an approval the
+ *   approver saw confirmed could be gone. Only for benches comparing what the syncs cost.
  * README "Running many releases" has the figures.
  */
 export const SQLITE_COMMIT_PRAGMAS: Readonly<Record<SqliteCommits, readonly string[]>> = {
-  wal: ['journal_mode=WAL', 'synchronous=NORMAL'],
+  wal: ['journal_mode=WAL', 'synchronous=FULL'],
+  'wal-unsynced': ['journal_mode=WAL', 'synchronous=NORMAL'],
   'rollback-journal': [],
 };
 
