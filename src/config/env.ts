@@ -249,10 +249,11 @@ export const WORKER_ACTIVITY_SLOTS = 5_000;
 export const WORKER_CACHED_WORKFLOWS = 500;
 /**
  * Default RUNWAY_WORKER_WORKFLOW_POLLS: polls of the task queue itself, beside the 8 of the
- * worker's sticky queue. The SDK's default gives it 2 of 10. But with more runs in flight than
- * cached, most workflow tasks arrive there (a run not cached, a sticky task not picked up within
- * its 3 s): at 2,000 in flight they waited 32 s on average with 30 of 40 task slots idle.
- * README "Running many releases".
+ * worker's sticky queue; the SDK's default gives it 2 of 10. Tasks land there for a new run, a run
+ * not cached and a sticky task not picked up within its 3 s; during the ramp to 2,000 releases
+ * they waited 75–79 s on average against under a second on the sticky queue. The SDK holds these
+ * polls to one while its sticky queue has a backlog, so the setting counts when that backlog is
+ * gone. README "Running many releases".
  */
 export const WORKER_WORKFLOW_POLLS = 8;
 
