@@ -37,7 +37,7 @@ import type { GitHubDeployment, Sandbox } from '../src/sandbox';
 import type { SlackMessage } from '../src/sandbox/slack/emulator';
 import { SLACK_RATE_LIMITS } from '../src/sandbox/slack/rate-limits';
 import { PRIORITY_MATCHER_CONFIG } from '../src/temporal/task-priority';
-import { WORKER_WORKFLOW_POLLS } from '../src/config/env';
+import { WORKER_WORKFLOW_POLLS, WORKER_WORKFLOW_POLLS_MAX } from '../src/config/env';
 import type { SqliteCommits } from '../src/temporal/dev-server';
 import { BenchArgsError, parseFlags, takeChoiceListFlag, takeListFlag, takePathListFlag } from './support/args';
 import { benchServiceNames } from './support/bench-config';
@@ -107,7 +107,7 @@ export async function run(args: string[]): Promise<void> {
   const { values: workerCounts, rest: afterWorkers } = takeListFlag(afterReleases, 'workers', { default: [1], min: 1, max: 8 });
   const { values: heapCaps, rest: afterHeap } = takeListFlag(afterWorkers, 'worker-heap', { default: [0], min: 0, max: 65_536 });
   const { values: priorities, rest: afterPriority } = takeChoiceListFlag(afterHeap, 'task-priority', TASK_PRIORITY, ['on']);
-  const { values: workflowPollCounts, rest: afterPolls } = takeListFlag(afterPriority, 'workflow-polls', { default: [WORKER_WORKFLOW_POLLS], min: 1, max: 24 });
+  const { values: workflowPollCounts, rest: afterPolls } = takeListFlag(afterPriority, 'workflow-polls', { default: [WORKER_WORKFLOW_POLLS], min: 1, max: WORKER_WORKFLOW_POLLS_MAX });
   const { values: sqliteModes, rest } = takeChoiceListFlag(afterPolls, 'server-sqlite', SQLITE_COMMITS, ['wal']);
   const flags = parseFlags(rest, FLAGS, [
     '--releases N[,N...] (releases in flight at once; default 50)',

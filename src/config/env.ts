@@ -256,6 +256,8 @@ export const WORKER_CACHED_WORKFLOWS = 500;
  * gone. README "Running many releases".
  */
 export const WORKER_WORKFLOW_POLLS = 8;
+/** An open poll holds one of the worker's 40 workflow-task slots: at most 24, leaving 8 to run tasks. */
+export const WORKER_WORKFLOW_POLLS_MAX = 24;
 
 /** The three variables of GitHub App authentication; all or none. */
 export const GITHUB_APP_VARIABLES = ['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY_PATH', 'GITHUB_APP_INSTALLATION_ID'] as const;
@@ -294,10 +296,9 @@ const envFields = z.object({
   RUNWAY_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(WORKER_CACHED_WORKFLOWS),
   /**
    * Workflow-task polls one worker keeps open on the task queue itself, beside the 8 on its own
-   * sticky queue. An open poll holds one of the worker's 40 workflow-task slots, so at most 24,
-   * leaving 8 slots to run tasks.
+   * sticky queue (at most WORKER_WORKFLOW_POLLS_MAX).
    */
-  RUNWAY_WORKER_WORKFLOW_POLLS: z.coerce.number().int().min(1).max(24).default(WORKER_WORKFLOW_POLLS),
+  RUNWAY_WORKER_WORKFLOW_POLLS: z.coerce.number().int().min(1).max(WORKER_WORKFLOW_POLLS_MAX).default(WORKER_WORKFLOW_POLLS),
   /**
    * A workflow bundle built by `npm run build` (dist/workflow-bundle.js; the image sets it). Unset:
    * the worker bundles the workflows at start, which costs seconds and about 150 MiB of RSS it keeps.
