@@ -18,8 +18,8 @@ export interface WorkflowTaskPollOptions {
 export function workflowTaskPollOptions(taskQueuePolls: number): WorkflowTaskPollOptions {
   if (!Number.isInteger(taskQueuePolls) || taskQueuePolls < 1) throw new RangeError(`workflow-task polls of the task queue must be a positive integer (got ${taskQueuePolls})`);
   const total = taskQueuePolls + STICKY_WORKFLOW_TASK_POLLS;
-  // Half a poll above the exact share: the SDK rounds total × ratio down in single precision,
-  // and 11 × (3 / 11) comes out just under 3.
+  // Half a poll above the exact share: the SDK rounds total × ratio down, so a ratio of exactly
+  // n / total could come out a hair under n in floating point and lose a poll.
   return { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: total }, nonStickyToStickyPollRatio: (taskQueuePolls + 0.5) / total };
 }
 
