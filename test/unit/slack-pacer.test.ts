@@ -5,17 +5,20 @@
  */
 import { WebAPIRateLimitedError } from '@slack/web-api';
 import { createSlackPacer, type SharedSlackBudget } from '../../activities/slack-pacer';
+import { grantSendTime, newSlackBudget } from '../../src/domain/slack-budget';
 
-const PACE = { postIntervalMsPerChannel: 1000, updatesPerMinute: 30 }; // updates 2 s apart
+// Updates 2 s apart; this worker's own pace adds the shared budget's 50 ms margin (SEND_TIME_MARGIN_MS) to each interval.
+const PACE = { postIntervalMsPerChannel: 1000, updatesPerMinute: 30 };
 
 beforeEach(() => jest.useFakeTimers({ now: 0 }));
 afterEach(() => jest.useRealTimers());
 
-/** A Slack call that records the (fake) time it was made and answers with its name. */
-function recorder() {
+/** A Slack call that records the (fake) time it was made and answers with its name (after `answerMs`). */
+function recorder(answerMs = 0) {
   const made: Array<{ name: string; at: number }> = [];
   const call = (name: string) => async () => {
     made.push({ name, at: Date.now() });
+    if (answerMs > 0) await new Promise((resolve) => setTimeout(resolve, answerMs));
     return name;
   };
   return { made, call };
@@ -35,8 +38,8 @@ it('posts to one channel one a second, in order, while another channel is not he
   expect(made).toEqual([
     { name: 'a', at: 0 },
     { name: 'x', at: 0 },
-    { name: 'b', at: 1000 },
-    { name: 'c', at: 2000 },
+    { name: 'b', at: 1050 },
+    { name: 'c', at: 2100 },
   ]);
 });
 
@@ -53,9 +56,23 @@ it('spaces updates across channels to the minute allowance, a final state before
   await all;
   expect(made).toEqual([
     { name: 'first', at: 0 },
-    { name: 'released', at: 2000 },
-    { name: 'canary 10%', at: 4000 },
-    { name: 'canary 50%', at: 6000 },
+    { name: 'released', at: 2050 },
+    { name: 'canary 10%', at: 4100 },
+    { name: 'canary 50%', at: 6150 },
+  ]);
+});
+
+it("spaces calls from when each is made, not from Slack's answer: a slow answer does not slow the line", async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder(1500);
+  const all = Promise.all(['a', 'b', 'c'].map((name) => pacer.run({ kind: 'update', channel: 'C1', send: call(name) })));
+  await jest.advanceTimersByTimeAsync(10_000);
+  await all;
+  // Spaced from the answers, these were made at 0, 3500 and 7000: 2 s apart (and the margin) is the allowance.
+  expect(made).toEqual([
+    { name: 'a', at: 0 },
+    { name: 'b', at: 2050 },
+    { name: 'c', at: 4100 },
   ]);
 });
 
@@ -79,7 +96,7 @@ it("takes a 429 as a wait of Slack's Retry-After: the call is made again first a
   expect(made).toEqual([
     { name: 'limited', at: 0 },
     { name: 'limited', at: 7000 },
-    { name: 'second', at: 9000 },
+    { name: 'second', at: 9050 },
   ]);
 });
 
@@ -98,7 +115,7 @@ it("hands Slack's other errors to the caller, and the line goes on", async () =>
   await jest.advanceTimersByTimeAsync(2000);
   await rejected;
   await expect(next).resolves.toBe('next');
-  expect(made).toEqual([{ name: 'next', at: 1000 }]);
+  expect(made).toEqual([{ name: 'next', at: 1050 }]);
 });
 
 it('a call whose caller gave up while it waited is never made', async () => {
@@ -115,7 +132,7 @@ it('a call whose caller gave up while it waited is never made', async () => {
   await Promise.all([first, last]);
   expect(made).toEqual([
     { name: 'first', at: 0 },
-    { name: 'last', at: 2000 },
+    { name: 'last', at: 2050 },
   ]);
   expect(pacer.stats().waiting).toEqual({});
 });
@@ -130,7 +147,7 @@ it("posts to a channel's name and to its id share one line once Slack has said w
   await both;
   expect(made).toEqual([
     { name: 'message', at: 0 },
-    { name: 'reply', at: 1000 },
+    { name: 'reply', at: 1050 },
   ]);
 });
 
@@ -173,6 +190,35 @@ it("with a shared budget, waits for the send time it hands out and tells it of a
   expect(held).toEqual([{ line: 'chat.update', untilMs: 10_000 }]);
 });
 
+it("with a shared budget, the next call asks for its send time while the one before waits for its own, one call ahead at most", async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder(300);
+  const asked: number[] = [];
+  // The budget workflow's own rule, each answer taking 400 ms to arrive (an Update under load).
+  let state = newSlackBudget();
+  const shared: SharedSlackBudget = {
+    sendTime: async (line, intervalMs) => {
+      asked.push(Date.now());
+      const granted = grantSendTime(state, line, intervalMs, Date.now());
+      state = granted.state;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      return granted.atMs;
+    },
+    rateLimited: async () => undefined,
+  };
+  const all = Promise.all(['a', 'b', 'c'].map((name) => pacer.run({ kind: 'update', channel: 'C1', send: call(name), shared })));
+  await jest.advanceTimersByTimeAsync(10_000);
+  await all;
+  // b asks once a has its time (400), not once a is answered (800); c only once a is answered: one ahead.
+  expect(asked).toEqual([0, 400, 800]);
+  // The budget's spacing (2 s + its 50 ms margin) and nothing more. One at a time, b and c were made at 3300 and 6100.
+  expect(made).toEqual([
+    { name: 'a', at: 500 },
+    { name: 'b', at: 2550 },
+    { name: 'c', at: 4600 },
+  ]);
+});
+
 it('a shared budget that cannot be reached leaves the worker to its own pace', async () => {
   const pacer = createSlackPacer({ pace: PACE });
   const { made, call } = recorder();
@@ -187,6 +233,6 @@ it('a shared budget that cannot be reached leaves the worker to its own pace', a
   await both;
   expect(made).toEqual([
     { name: 'a', at: 0 },
-    { name: 'b', at: 2000 },
+    { name: 'b', at: 2050 },
   ]);
 });
