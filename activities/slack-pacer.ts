@@ -70,6 +70,8 @@ interface Line {
   nextAtMs: number;
   /** No call before this: Slack's Retry-After. */
   heldUntilMs: number;
+  /** When this worker last made a call on the line. */
+  lastSentAtMs: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -105,7 +107,7 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
     let line = lines.get(key);
     if (!line) {
       const intervalMs = kind === 'update' ? Math.ceil(60_000 / pace.updatesPerMinute) : pace.postIntervalMsPerChannel;
-      line = { intervalMs, waiting: [], inFlight: 0, asking: false, nextAtMs: 0, heldUntilMs: 0 };
+      line = { intervalMs, waiting: [], inFlight: 0, asking: false, nextAtMs: 0, heldUntilMs: 0, lastSentAtMs: -Infinity };
       lines.set(key, line);
     }
     return [key, line];
@@ -171,11 +173,14 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
                 line.nextAtMs = Math.max(line.nextAtMs, atMs + line.intervalMs + SEND_TIME_MARGIN_MS);
                 pump(key, line);
                 await sleepUntil(atMs, now, signal);
+                // The call before this one, if it went late (its timer fired late on a busy worker), still gets its spacing.
+                await sleepUntil(line.lastSentAtMs + line.intervalMs + SEND_TIME_MARGIN_MS, now, signal);
               } else {
                 // Spaced from when a call is made, not from its answer, with the budget's margin: Slack
                 // counts calls as they arrive, and one that travels faster than the call before it arrives early.
                 line.nextAtMs = now() + line.intervalMs + SEND_TIME_MARGIN_MS;
               }
+              line.lastSentAtMs = now();
               const answer = await send();
               waiting.leave();
               resolve(answer);

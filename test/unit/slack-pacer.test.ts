@@ -5,7 +5,7 @@
  */
 import { WebAPIRateLimitedError } from '@slack/web-api';
 import { createSlackPacer, type SharedSlackBudget } from '../../activities/slack-pacer';
-import { grantSendTime, newSlackBudget } from '../../src/domain/slack-budget';
+import { grantSendTime, newSlackBudget, SEND_TIME_MARGIN_MS } from '../../src/domain/slack-budget';
 
 // Updates 2 s apart; this worker's own pace adds the shared budget's 50 ms margin (SEND_TIME_MARGIN_MS) to each interval.
 const PACE = { postIntervalMsPerChannel: 1000, updatesPerMinute: 30 };
@@ -162,7 +162,7 @@ it("with a shared budget, waits for the send time it hands out and tells it of a
     sendTime: async (line, intervalMs) => {
       asked.push(line);
       const at = nextAtMs;
-      nextAtMs += intervalMs;
+      nextAtMs += intervalMs + SEND_TIME_MARGIN_MS;
       return at;
     },
     rateLimited: async (line, untilMs) => {
@@ -182,12 +182,12 @@ it("with a shared budget, waits for the send time it hands out and tells it of a
   await Promise.all([first, second]);
   expect(made).toEqual([
     { name: 'first', at: 5000 },
-    { name: 'limited', at: 7000 },
+    { name: 'limited', at: 7050 },
     // Asked again once Slack's 3 s are over: the budget holds the line until then too.
-    { name: 'limited', at: 10_000 },
+    { name: 'limited', at: 10_050 },
   ]);
   expect(asked).toEqual(['chat.update', 'chat.update', 'chat.update']);
-  expect(held).toEqual([{ line: 'chat.update', untilMs: 10_000 }]);
+  expect(held).toEqual([{ line: 'chat.update', untilMs: 10_050 }]);
 });
 
 it("with a shared budget, the next call asks for its send time while the one before waits for its own, one call ahead at most", async () => {
@@ -216,6 +216,24 @@ it("with a shared budget, the next call asks for its send time while the one bef
     { name: 'a', at: 500 },
     { name: 'b', at: 2550 },
     { name: 'c', at: 4600 },
+  ]);
+});
+
+it("with a shared budget, a send time closer to this worker's previous call than Slack's spacing waits for the spacing (that call went late)", async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder();
+  // Times 500 ms apart: as a busy worker sees them when the first one's timer fired late.
+  let nextAtMs = 0;
+  const shared: SharedSlackBudget = {
+    sendTime: async () => (nextAtMs += 500),
+    rateLimited: async () => undefined,
+  };
+  const all = Promise.all(['a', 'b'].map((name) => pacer.run({ kind: 'update', channel: 'C1', send: call(name), shared })));
+  await jest.advanceTimersByTimeAsync(5000);
+  await all;
+  expect(made).toEqual([
+    { name: 'a', at: 500 },
+    { name: 'b', at: 2550 },
   ]);
 });
 
