@@ -2,11 +2,13 @@
  * How a release hands its Slack items to its run's messenger workflow (src/slack/release-slack-api.ts):
  * an update-with-start, so the first hand-over creates the messenger. Idempotent: a retry hands the
  * same numbered items over again and the messenger ignores what it already took. A hand-over with
- * `untilSent` waits until everything handed over has been sent: how a release waits for its last
- * word. Every hand-over heartbeats while it waits, so only a lost worker times it out: with 2,000
- * releases in flight, taking an item is one of the messenger's workflow tasks in a deep queue, and
- * a hand-over that did not beat timed out after its 10 s again and again (up to 36 attempts seen)
- * before its item was taken.
+ * `tellWhenSent` is answered once taken, and the messenger signals the release once everything
+ * handed over has been sent: how a release waits for its last word with no activity waiting. One
+ * with `untilSent` waits until then itself: how releases before that waited, and how a release
+ * asks again when its messenger's word does not come. Every hand-over heartbeats while it waits,
+ * so only a lost worker times it out: with 2,000 releases in flight, taking an item is one of the
+ * messenger's workflow tasks in a deep queue, and a hand-over that did not beat timed out after its
+ * 10 s again and again (up to 36 attempts seen) before its item was taken.
  *
  * A messenger closes a while after the final (workflows/release-slack-messenger.ts). A hand-over
  * retried after that (its worker died while it waited, and the retry came late) must not start a
@@ -37,7 +39,7 @@ const HEARTBEAT_EVERY_MS = 1000;
 
 export function createReleaseSlackHandOver({ temporal }: { temporal?: Client }) {
   return {
-    async handSlackItemsOver({ taskQueue, releaseId, runId, channel, items, untilSent }: SlackHandOverInput): Promise<ReleaseSlackReport> {
+    async handSlackItemsOver({ taskQueue, releaseId, runId, channel, items, untilSent, tellWhenSent }: SlackHandOverInput): Promise<ReleaseSlackReport> {
       if (!temporal) throw nonRetryable('this worker has no Temporal client for the Slack messenger', 'NotConfigured');
       const workflowId = releaseSlackWorkflowId(releaseId, runId);
       const start = new WithStartWorkflowOperation(RELEASE_SLACK_WORKFLOW_TYPE, {
@@ -53,7 +55,7 @@ export function createReleaseSlackHandOver({ temporal }: { temporal?: Client }) 
       const beating = setInterval(() => heartbeat({ waitingFor }), HEARTBEAT_EVERY_MS);
       try {
         return await temporal.withAbortSignal(Context.current().cancellationSignal, () =>
-          temporal.workflow.executeUpdateWithStart(releaseSlackHandOverUpdate, { args: [{ items, ...(untilSent ? { untilSent } : {}) }], startWorkflowOperation: start }),
+          temporal.workflow.executeUpdateWithStart(releaseSlackHandOverUpdate, { args: [{ items, ...(untilSent ? { untilSent } : {}), ...(tellWhenSent ? { tellWhenSent } : {}) }], startWorkflowOperation: start }),
         );
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

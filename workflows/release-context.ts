@@ -69,6 +69,7 @@ export class ReleaseContext {
       notifyUpdate: this.acts.notifyUpdate,
       handOver: this.acts.slackHandOver,
       record: (message) => this.record(message),
+      ...(input.slackSentWordWaitMs !== undefined ? { sentWordWaitMs: input.slackSentWordWaitMs } : {}),
       channel: plan.approval.channel,
       bestEffort: this.bestEffort,
       messageFor: (headline, withButtons) => ({

@@ -5,10 +5,10 @@
  * server splits its tasks' events can never change its commands (the release's background Slack
  * chain could, issue 20's note).
  */
-import { ActivityCancellationType, allHandlersFinished, CancellationScope, condition, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityCancellationType, allHandlersFinished, CancellationScope, condition, getExternalWorkflowHandle, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { SlackActivities, SlackMessageRef } from '../activities/slack';
 import { SlackMessageQueue, type SlackNext } from '../src/slack/message-queue';
-import { releaseSlackHandOverUpdate, type ReleaseSlackInput, type ReleaseSlackResult } from '../src/slack/release-slack-api';
+import { releaseSlackHandOverUpdate, type ReleaseSlackInput, type ReleaseSlackResult, releaseSlackSentSignal } from '../src/slack/release-slack-api';
 import type { LaneActivities } from '../activities/lane';
 import { slackCall } from './activity-options';
 import { failureMessage } from './compensations';
@@ -35,10 +35,14 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
   const queue = new SlackMessageQueue();
   const failures: string[] = [];
   let sending = false;
+  /** The last item the release asked to be told about once sent (`tellWhenSent`), and the last item it was told about. */
+  let tellUpTo = 0;
+  let toldUpTo = 0;
   setHandler(
     releaseSlackHandOverUpdate,
-    async ({ items, untilSent }) => {
+    async ({ items, untilSent, tellWhenSent }) => {
       for (const item of items) queue.accept(item);
+      if (tellWhenSent) tellUpTo = Math.max(tellUpTo, ...items.map((item) => item.seq));
       if (untilSent) await condition(() => !sending && queue.next() === undefined);
       return { failures: [...failures] };
     },
@@ -73,18 +77,40 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
     if (!settled) scope.cancel();
     await sent;
   };
+  /** The release asked to be told, and everything it handed over has been sent. */
+  const releaseToTell = () => tellUpTo > toldUpTo && !sending && queue.next() === undefined;
+  /**
+   * Tells the release everything it handed over has been sent: a signal from this loop only. A
+   * release that has closed meanwhile (terminated) cannot be told, and needs no telling.
+   */
+  const tellRelease = async () => {
+    const sentUpTo = Math.max(tellUpTo, ...queue.taken);
+    toldUpTo = sentUpTo;
+    if (!input.release) return;
+    try {
+      await getExternalWorkflowHandle(input.release.workflowId, input.release.runId).signal(releaseSlackSentSignal, { sentUpTo, failures: [...failures] });
+    } catch {
+      // The release has closed: nobody is waiting.
+    }
+  };
   for (;;) {
-    if (!(await condition(() => queue.next() !== undefined, queue.done ? (input.afterFinalMs ?? AFTER_FINAL_MS) : (input.idleLimitMs ?? IDLE_LIMIT_MS)))) {
+    if (releaseToTell()) {
+      await tellRelease();
+      continue;
+    }
+    if (!(await condition(() => queue.next() !== undefined || releaseToTell(), queue.done ? (input.afterFinalMs ?? AFTER_FINAL_MS) : (input.idleLimitMs ?? IDLE_LIMIT_MS)))) {
       // A quiet spell before the final: wait on while the release still runs.
       if (!queue.done && input.release && !(await lookAtRelease({ ...input.release, forMs: 0 })).closed) continue;
       // Time to close, unless a hand-over came in the meantime (during the look, say): a release
       // waiting for its last word gets its answer first, and nothing taken is left unsent. Waiting
       // for the handlers alone would wait forever on one whose item only this loop can send.
-      await condition(() => allHandlersFinished() || queue.next() !== undefined);
-      if (queue.next() === undefined) break;
+      await condition(() => allHandlersFinished() || queue.next() !== undefined || releaseToTell());
+      if (queue.next() === undefined && !releaseToTell()) break;
       continue;
     }
-    const next: SlackNext = queue.next()!;
+    const next: SlackNext | undefined = queue.next();
+    // Woken to tell the release (the top of the loop does).
+    if (!next) continue;
     sending = true;
     if (next.send === 'post') {
       ref = await attempt(`posting ${next.message.withButtons ? 'the approval request' : 'the message'} to Slack`, () => slack.postReleaseMessage({ channel: input.channel, message: next.message }));

@@ -195,6 +195,12 @@ export interface ReleaseInput {
   laneTimeoutMs?: number;
   /** `runway start --break-glass --reason T`: may pass a freeze with `freeze.breakGlass.required` approvals. */
   breakGlass?: { reason: string };
+  /**
+   * How long the release waits for its Slack messenger's word that its final update was sent
+   * before it asks the messenger again (workflows/reporting/release-slack.ts,
+   * SLACK_SENT_WORD_WAIT_MS: 10 minutes). Not set by the CLI; tests shorten it.
+   */
+  slackSentWordWaitMs?: number;
 }
 
 export type ReleaseResult = 'released' | 'rolled-back' | 'rejected' | 'failed';

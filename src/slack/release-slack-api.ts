@@ -4,7 +4,7 @@
  * message. The release hands every Slack item over to it, numbered, from its main flow only; the
  * messenger sends them in order (src/slack/message-queue.ts). Deterministic: no I/O here.
  */
-import { defineUpdate } from '@temporalio/workflow';
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SlackHandOver } from './message-queue';
 
 export const RELEASE_SLACK_WORKFLOW_TYPE = 'releaseSlack';
@@ -34,6 +34,17 @@ export interface ReleaseSlackHandOver {
    * waits for its final update, and for what it says after it, before it closes.
    */
   untilSent?: boolean;
+  /**
+   * Answer once taken, and signal the release (`releaseSlackSentSignal`) once everything handed
+   * over so far has been sent: how releases since `slack-sent-signal` wait for their last word,
+   * with no activity waiting meanwhile.
+   */
+  tellWhenSent?: boolean;
+}
+
+/** The messenger's word to its release: every item up to `sentUpTo` has been sent (or given up on), with what Slack refused so far. */
+export interface ReleaseSlackSent extends ReleaseSlackReport {
+  sentUpTo: number;
 }
 
 /** What went wrong with Slack, for the release to record in its own history (Slack informs; it never fails a release). */
@@ -52,3 +63,4 @@ export interface ReleaseSlackResult extends ReleaseSlackReport {
 }
 
 export const releaseSlackHandOverUpdate = defineUpdate<ReleaseSlackReport, [ReleaseSlackHandOver]>('releaseSlackHandOver');
+export const releaseSlackSentSignal = defineSignal<[ReleaseSlackSent]>('releaseSlackSent');

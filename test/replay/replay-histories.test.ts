@@ -62,6 +62,8 @@ describe('recorded release histories', () => {
       'released-through-lane.json',
       // Every Slack item handed to the run's messenger from the main flow (test/workflow/slack-under-load.test.ts records it and the messenger's).
       'released-through-slack-messenger.json',
+      // Its messenger telling it (a signal) that the final update was sent (test/workflow/release-slack-sent-signal.test.ts records it and the messenger's).
+      'released-told-by-slack-messenger.json',
       'released-with-markers.json',
       // verifyDecision scheduled with priority key 1 (released-with-proven-decisions has it without).
       'released-with-prioritised-verification.json',
@@ -87,6 +89,7 @@ describe('recorded release histories', () => {
       // The installation's Slack budget handing two workers' pacers their send times (test/workflow/slack-under-load.test.ts records it).
       'slack-budget-two-workers.json',
       // The run's messenger posting, withdrawing an update stuck in Slack's line when the final came, sending the final.
+      'slack-messenger-telling-release.json',
       'slack-messenger-withdrawing-update.json',
     ]);
   });
@@ -125,6 +128,15 @@ describe('recorded release histories', () => {
     expect(handedOver.filter((name) => ['postReleaseMessage', 'updateReleaseMessage', 'postThreadReply'].includes(name))).toEqual([]);
     // The update withdrawn by the final and the final itself, both after the post.
     expect(activities('slack-messenger-withdrawing-update.json')).toEqual(['postReleaseMessage', 'updateReleaseMessage', 'updateReleaseMessage']);
+  });
+
+  it('holds both ways a release waits for its final Slack update: a hand-over waiting until sent before the change, its messenger\'s word since', () => {
+    const text = (file: string) => readFileSync(path.join(dir, file), 'utf8');
+    const patch = Buffer.from('slack-sent-signal').toString('base64').replace(/=+$/, '');
+    expect(text('released-through-slack-messenger.json')).not.toContain(patch);
+    expect(text('released-told-by-slack-messenger.json')).toContain(patch);
+    expect(text('released-told-by-slack-messenger.json')).toContain('"signalName": "releaseSlackSent"');
+    expect(text('slack-messenger-telling-release.json')).toContain('"signalName": "releaseSlackSent"');
   });
 
   it('holds both ways of marking Sentry: deploys after the release’s creation before the change, each standing alone since', () => {

@@ -9,10 +9,10 @@
  * waiting (cancelled, and waited for, so a late intermediate state can never land after the final
  * one) and goes before other updates. Releases before that change (`patched`) keep the old way.
  */
-import { CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { SlackMessageRef } from '../../activities/slack';
 import type { SlackHandOver } from '../../src/slack/message-queue';
-import type { ReleaseSlackReport } from '../../src/slack/release-slack-api';
+import { type ReleaseSlackReport, releaseSlackSentSignal } from '../../src/slack/release-slack-api';
 import type { ReleaseMessage } from '../../src/slack/release-message';
 import type { ReleaseActivityGroups } from '../activity-options';
 
@@ -23,6 +23,22 @@ import type { ReleaseActivityGroups } from '../activity-options';
  * depend on how its tasks' events were split into activations (issue 20's note).
  */
 export const SLACK_MESSENGER_PATCH = 'slack-messenger';
+
+/**
+ * Releases since this patch are told by their messenger, with a signal, once their final update
+ * (and what follows it) has been sent. Before, they waited in a hand-over that heartbeated for as
+ * long as Slack's pace made them wait: at 2,000 releases in flight, 600 such waits at once, and
+ * with the messengers' own waits most of the server's work after approval (355 heartbeats per
+ * release, issue 20's note).
+ */
+export const SLACK_SENT_SIGNAL_PATCH = 'slack-sent-signal';
+
+/**
+ * How long a release waits for its messenger's word by default before it asks the way releases
+ * did before the signal (a hand-over answered once sent, or from a closed messenger's result): a
+ * messenger that was terminated, or runs on a build from before the signal, never tells.
+ */
+export const SLACK_SENT_WORD_WAIT_MS = 10 * 60_000;
 
 export type BestEffort = <T>(what: string, call: () => Promise<T>) => Promise<T | undefined>;
 
@@ -38,6 +54,8 @@ export interface ReleaseSlackOptions {
   handOver: ReleaseActivityGroups['slackHandOver'];
   /** Adds a line to the release's history (what the messenger could not send). */
   record: (message: string) => void;
+  /** How long to wait for the messenger's word that the last items were sent (SLACK_SENT_WORD_WAIT_MS by default; tests shorten it). */
+  sentWordWaitMs?: number;
 }
 
 export class ReleaseSlack {
@@ -63,8 +81,17 @@ export class ReleaseSlack {
   private postHandedOver = false;
   /** How many of the messenger's reported failures are in the release's history already (each report lists them all). */
   private failuresRecorded = 0;
+  /** Whether this run waits for its messenger's word that its final was sent (decided at the final, as the history says). */
+  private toldWhenSent?: boolean;
+  /** The messenger's word: every item up to this number has been sent. */
+  private sentUpTo = 0;
 
-  constructor(private readonly options: ReleaseSlackOptions) {}
+  constructor(private readonly options: ReleaseSlackOptions) {
+    setHandler(releaseSlackSentSignal, ({ sentUpTo, failures }) => {
+      this.sentUpTo = Math.max(this.sentUpTo, sentUpTo);
+      this.recordFailures({ failures });
+    });
+  }
 
   private get viaMessenger(): boolean {
     this.messenger ??= patched(SLACK_MESSENGER_PATCH);
@@ -89,8 +116,13 @@ export class ReleaseSlack {
   private handToMessenger(what: string, item: DistributiveOmit<SlackHandOver, 'seq'>): void {
     if (!this.postHandedOver) return;
     const items = [{ ...item, seq: ++this.handedOver } as SlackHandOver];
+    if (this.finalHandedOver && this.toldWhenSent) {
+      // After the final, what follows lands before the release closes: the messenger says when.
+      const taken = this.options.bestEffort(what, () => this.options.handOver.handSlackItemsOver(this.handOverInput(items, { tellWhenSent: true })));
+      return this.track(taken.then((report) => report && this.untilSent(what, items)));
+    }
     const untilSent = this.finalHandedOver;
-    const handedOver = this.options.bestEffort(what, () => this.options.handOver.handSlackItemsOver(this.handOverInput(items, untilSent)));
+    const handedOver = this.options.bestEffort(what, () => this.options.handOver.handSlackItemsOver(this.handOverInput(items, { untilSent })));
     // After the final, each hand-over waits until sent and reports what Slack refused since.
     this.track(untilSent ? handedOver.then((report) => this.recordFailures(report)) : handedOver);
   }
@@ -102,9 +134,28 @@ export class ReleaseSlack {
     this.failuresRecorded = Math.max(this.failuresRecorded, failures.length);
   }
 
-  private handOverInput(items: SlackHandOver[], untilSent = false) {
+  private handOverInput(items: SlackHandOver[], { untilSent = false, tellWhenSent = false }: { untilSent?: boolean; tellWhenSent?: boolean } = {}) {
     const info = workflowInfo();
-    return { taskQueue: info.taskQueue, releaseId: info.workflowId, runId: info.runId, channel: this.options.channel, items, ...(untilSent ? { untilSent } : {}) };
+    return {
+      taskQueue: info.taskQueue,
+      releaseId: info.workflowId,
+      runId: info.runId,
+      channel: this.options.channel,
+      items,
+      ...(untilSent ? { untilSent } : {}),
+      ...(tellWhenSent ? { tellWhenSent } : {}),
+    };
+  }
+
+  /**
+   * Waits for the messenger's word that `items` were sent. Without it in time, asks the way
+   * releases did before the signal: a hand-over of the same items (taken already, so not sent
+   * twice) answered once they are sent, or from the messenger's result if it has closed.
+   */
+  private async untilSent(what: string, items: SlackHandOver[]): Promise<void> {
+    const last = items[items.length - 1]!.seq;
+    if (await condition(() => this.sentUpTo >= last, this.options.sentWordWaitMs ?? SLACK_SENT_WORD_WAIT_MS)) return;
+    this.recordFailures(await this.options.bestEffort(what, () => this.options.handOver.handSlackItemsOver(this.handOverInput(items, { untilSent: true }))));
   }
 
   /**
@@ -176,7 +227,14 @@ export class ReleaseSlack {
     // Every earlier item has been taken (settled above), so the final is the last word.
     const final = [{ seq: ++this.handedOver, kind: 'final', message: this.options.messageFor(headline, false) } as SlackHandOver];
     this.finalHandedOver = true;
-    const report = await this.options.bestEffort('handing the final Slack update to the messenger', () => this.options.handOver.handSlackItemsOver(this.handOverInput(final, true)));
+    this.toldWhenSent ??= patched(SLACK_SENT_SIGNAL_PATCH);
+    if (this.toldWhenSent) {
+      const what = 'handing the final Slack update to the messenger';
+      const taken = await this.options.bestEffort(what, () => this.options.handOver.handSlackItemsOver(this.handOverInput(final, { tellWhenSent: true })));
+      if (taken) await this.untilSent(what, final);
+      return;
+    }
+    const report = await this.options.bestEffort('handing the final Slack update to the messenger', () => this.options.handOver.handSlackItemsOver(this.handOverInput(final, { untilSent: true })));
     this.recordFailures(report);
   }
 
