@@ -35,7 +35,7 @@ import { gitHubWriterStatus, untilGitHubRecordsWritten } from '../src/release-cl
 import { ReleaseStage } from '../src/domain/release';
 import type { GitHubDeployment, Sandbox } from '../src/sandbox';
 import type { SlackMessage } from '../src/sandbox/slack/emulator';
-import { SLACK_RATE_LIMITS } from '../src/sandbox/slack/rate-limits';
+import { SLACK_RATE_LIMITS, type SlackLimitCounts } from '../src/sandbox/slack/rate-limits';
 import { PRIORITY_MATCHER_CONFIG } from '../src/temporal/task-priority';
 import { WORKER_WORKFLOW_POLLS, WORKER_WORKFLOW_POLLS_MAX } from '../src/config/env';
 import type { SqliteCommits } from '../src/temporal/dev-server';
@@ -219,6 +219,11 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workf
     const releasedServices = releasedIds.map((id) => services[ids.indexOf(id)]!);
     const recorded = countProductionSuccess(stack.sandbox, releasedServices);
     const slackFinal = countFinalSlack(stack.sandbox, releasedIds);
+    const slackLimits = (stack.sandbox.state() as { slack: { rateLimited: SlackLimitCounts } }).slack.rateLimited;
+    if (slackLimits.refused > 0) {
+      const byMethod = Object.entries(slackLimits.refusedBy).map(([method, r]) => `${method} ${r.count} (at most ${r.mostEarlyMs} ms early)`);
+      console.log(`scale: N=${n} W=${w} Slack refused ${slackLimits.refused} of ${slackLimits.accepted + slackLimits.refused} limited calls: ${byMethod.join(', ')}`);
+    }
     const stragglers = ids.filter((id) => !approvedIds.includes(id));
     await Promise.allSettled(stragglers.map((id) => client.workflow.getHandle(id).terminate('scale bench: did not reach approval in time')));
     return {
@@ -229,7 +234,7 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workf
       recorded,
       recordsPending: pending,
       slackFinal,
-      slackRefused: (stack.sandbox.state() as { slack: { rateLimited: { refused: number } } }).slack.rateLimited.refused,
+      slackRefused: slackLimits.refused,
       rssMiB: Math.max(...workers.map((wp) => peakRssMiB(wp.pid))),
       rssWaitingMiB,
       heapKiBPerRelease: perRelease.heapKiB,

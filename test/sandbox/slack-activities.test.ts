@@ -95,7 +95,7 @@ describe("Slack's own rate limits (the scenario's rateLimits)", () => {
       ['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc'].map((id, i) => acts.postReleaseMessage({ channel: i === 2 ? '#incidents' : '#deploys', message: message(`release-checkout-${id}`) })),
     );
     // Without the pacer the second post to #deploys came within the second and was refused.
-    expect(limited()).toEqual({ accepted: 3, refused: 0 });
+    expect(limited()).toEqual({ accepted: 3, refused: 0, refusedBy: {} });
     expect(messages().map((m) => (m.metadata as { event_payload: { release_id: string } }).event_payload.release_id).sort()).toEqual([
       'release-checkout-aaaaaaaaaaaa',
       'release-checkout-bbbbbbbbbbbb',
@@ -117,7 +117,7 @@ describe("Slack's own rate limits (the scenario's rateLimits)", () => {
     const acts = createSlackActivities({ slack });
     for (const id of ['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc']) await acts.postReleaseMessage({ channel: '#deploys', message: message(`release-checkout-${id}`) });
     expect(messages()).toHaveLength(3);
-    expect(limited()).toEqual({ accepted: 0, refused: 0 });
+    expect(limited()).toEqual({ accepted: 0, refused: 0, refusedBy: {} });
   });
 });
 

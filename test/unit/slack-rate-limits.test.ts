@@ -9,7 +9,8 @@ describe('chat.postMessage: one message a second per channel', () => {
     expect(limiter.admit(SLACK_RATE_LIMITS, 'chat.postMessage', '#deploys', 10_300)).toBe(1);
     expect(limiter.admit(SLACK_RATE_LIMITS, 'chat.postMessage', '#incidents', 10_300)).toBeUndefined();
     expect(limiter.admit(SLACK_RATE_LIMITS, 'chat.postMessage', '#deploys', 11_000)).toBeUndefined();
-    expect(limiter.counts()).toEqual({ accepted: 3, refused: 1 });
+    // Refused by method, with how early the refused call came: 700 ms before its second.
+    expect(limiter.counts()).toEqual({ accepted: 3, refused: 1, refusedBy: { 'chat.postMessage': { count: 1, mostEarlyMs: 700 } } });
   });
 
   it('does not count a refused message against the channel (its wait runs from the last accepted one)', () => {
@@ -29,13 +30,13 @@ describe('chat.update: tier 3, a number of calls in any rolling minute', () => {
     expect(limiter.admit(limits, 'chat.update', 'C2', 10_000)).toBeUndefined();
     expect(limiter.admit(limits, 'chat.update', 'C1', 20_000)).toBe(40);
     expect(limiter.admit(limits, 'chat.update', 'C1', 60_001)).toBeUndefined();
-    expect(limiter.counts()).toEqual({ accepted: 3, refused: 1 });
+    expect(limiter.counts()).toEqual({ accepted: 3, refused: 1, refusedBy: { 'chat.update': { count: 1, mostEarlyMs: 40_000 } } });
   });
 
   it('leaves other methods alone', () => {
     const limiter = new SlackRateLimiter();
     for (let i = 0; i < 100; i++) expect(limiter.admit({ postIntervalMsPerChannel: 60_000, updatesPerMinute: 1 }, 'conversations.history', 'C1', i)).toBeUndefined();
-    expect(limiter.counts()).toEqual({ accepted: 0, refused: 0 });
+    expect(limiter.counts()).toEqual({ accepted: 0, refused: 0, refusedBy: {} });
   });
 });
 

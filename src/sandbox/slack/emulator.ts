@@ -9,7 +9,7 @@
  */
 import { BadJsonError, isRecord, parseJsonBody, type SandboxRequest, type SandboxResponse } from '../http/route';
 import type { ScenarioStore } from '../scenario';
-import { SlackRateLimiter } from './rate-limits';
+import { type SlackLimitCounts, SlackRateLimiter } from './rate-limits';
 import { SlackFaultKind } from './scenario';
 import { BOT, channelHistory, channelList, messageOnWire, threadReplies } from './history';
 import { type SocketModeHub, SocketTokenError } from './socket-mode';
@@ -49,8 +49,8 @@ export interface SlackState {
   messages: SlackMessage[];
   ephemerals: SlackEphemeral[];
   responses: SlackInteractionResponse[];
-  /** chat.postMessage / chat.update calls the scenario's rate limits accepted and refused. */
-  rateLimited: { accepted: number; refused: number };
+  /** chat.postMessage / chat.update calls the scenario's rate limits accepted and refused (by method, with how early). */
+  rateLimited: SlackLimitCounts;
 }
 
 /** Fields @slack/web-api JSON-encodes inside the form, and the error Slack gives when one is malformed. */

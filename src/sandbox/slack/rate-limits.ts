@@ -18,11 +18,25 @@ export const SLACK_RATE_LIMITS: SlackRateLimits = { postIntervalMsPerChannel: 10
 
 const MINUTE_MS = 60_000;
 
+/** Refusals of one method: how many, and the most any refused call came early by (how much sooner than the limit allowed it arrived). */
+export interface SlackRefusals {
+  count: number;
+  mostEarlyMs: number;
+}
+
+export interface SlackLimitCounts {
+  accepted: number;
+  refused: number;
+  /** By method, so a bench can tell which limit its callers ran into and by how much. */
+  refusedBy: Record<string, SlackRefusals>;
+}
+
 export class SlackRateLimiter {
   private readonly lastPostByChannel = new Map<string, number>();
   private updates: number[] = [];
   private acceptedCount = 0;
   private refusedCount = 0;
+  private readonly refusedBy: Record<string, SlackRefusals> = {};
 
   /**
    * Whether `method` on `channel` at `nowMs` is within `limits`: undefined if so (and it counts),
@@ -43,6 +57,9 @@ export class SlackRateLimiter {
     }
     if (waitMs !== undefined) {
       this.refusedCount++;
+      const byMethod = (this.refusedBy[method] ??= { count: 0, mostEarlyMs: 0 });
+      byMethod.count++;
+      byMethod.mostEarlyMs = Math.max(byMethod.mostEarlyMs, waitMs);
       return Math.max(1, Math.ceil(waitMs / 1000));
     }
     this.acceptedCount++;
@@ -50,7 +67,7 @@ export class SlackRateLimiter {
   }
 
   /** Limited calls accepted and refused since the sandbox started. */
-  counts(): { accepted: number; refused: number } {
-    return { accepted: this.acceptedCount, refused: this.refusedCount };
+  counts(): SlackLimitCounts {
+    return { accepted: this.acceptedCount, refused: this.refusedCount, refusedBy: structuredClone(this.refusedBy) };
   }
 }
