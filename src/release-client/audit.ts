@@ -21,6 +21,7 @@ import type { AnalysisThresholds, SignalResult, TrackMetrics, Verdict } from '..
 import { type ApprovalRecord, RELEASE_NOT_RELEASED, type ReleaseInput, type ReleaseStatus } from '../domain/release';
 import { canaryWeightSearchAttribute, RELEASE_WORKFLOW_TYPE, stageSearchAttribute } from '../domain/release-api';
 import { ANALYSE_BAKE_ACTIVITY, liveBakeResults, type PendingActivityLike } from './live-analysis';
+import { releaseSlackSentSignal } from '../slack/release-slack-api';
 
 export const AUDIT_FORMAT = 'runway-audit/1';
 
@@ -509,6 +510,13 @@ class HistoryWalk {
       return true;
     }
     const signaled = e.workflowExecutionSignaledEventAttributes;
+    if (signaled?.signalName === releaseSlackSentSignal.name) {
+      // The release's own Slack messenger saying its items were sent: not a decision, nobody sent it.
+      const word = asObject(decodeAll(signaled.input)[0]);
+      const failures = Array.isArray(word.failures) ? word.failures.length : 0;
+      this.otherEvents.push({ at, kind: 'slack-sent', detail: `the Slack messenger had sent every item up to ${String(word.sentUpTo)}${failures > 0 ? ` (${failures} not sent, recorded in the history)` : ''}` });
+      return true;
+    }
     if (signaled) {
       const args = decodeAll(signaled.input);
       const decision: AuditDecision = {

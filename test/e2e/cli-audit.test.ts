@@ -54,6 +54,8 @@ describe('runway audit end to end', () => {
         ['approve', 'alice', 'update', 'cli', 'accepted'],
       ]);
       expect(record.decisions[0]!.detail).toMatch(/mallory is not an allowed approver/);
+      // The Slack messenger's word that the final was sent is not a decision (nobody sent it).
+      expect(record.otherEvents).toContainEqual(expect.objectContaining({ kind: 'slack-sent' }));
       const updates = record.activities.filter((a) => a.name === 'updateService');
       // Staging, canary steps 10/30/60 %, promotion, canary to 0.
       expect(updates).toHaveLength(6);

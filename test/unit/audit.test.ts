@@ -192,6 +192,12 @@ describe('audit record of releases that did not go through', () => {
     expect(buildAuditRecord(recorded('rejected-as-failed')).outcome).toMatchObject({ closedAs: 'failed', result: 'rejected' });
   });
 
+  it("tells the Slack messenger's word that the final was sent apart from the decisions: nobody sent it", () => {
+    const record = buildAuditRecord(recorded('released-told-by-slack-messenger'));
+    expect(record.decisions.map((d) => d.name)).toEqual(['approve']);
+    expect(record.otherEvents).toContainEqual(expect.objectContaining({ kind: 'slack-sent', detail: expect.stringMatching(/^the Slack messenger had sent every item up to \d+$/) }));
+  });
+
   it('shows a rejection as the cause of the rollback', () => {
     const record = buildAuditRecord(recorded('rejected'));
     expect(record.decisions).toEqual([expect.objectContaining({ name: 'reject', by: 'bob', channel: 'cli', outcome: 'accepted' })]);
