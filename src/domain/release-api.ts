@@ -52,6 +52,17 @@ export const rejectUpdate = defineUpdate<DecisionAck, [RejectRequest]>('reject')
 /** Same decisions as signals, for operators acting from the Web UI or `temporal workflow signal`. */
 export const approveSignal = defineSignal<[ApproveRequest]>('approve');
 export const rejectSignal = defineSignal<[RejectRequest]>('reject');
+
+/**
+ * The release's Slack messenger's word (workflows/release-slack-messenger.ts): every item up to
+ * `sentUpTo` has been sent (or given up on), with what Slack refused so far. Sent by the
+ * messenger, never by a person: `runway audit` keeps it apart from the decisions.
+ */
+export interface ReleaseSlackSent {
+  sentUpTo: number;
+  failures: string[];
+}
+export const releaseSlackSentSignal = defineSignal<[ReleaseSlackSent]>('releaseSlackSent');
 export const statusQuery = defineQuery<ReleaseStatus>('status');
 
 /**

@@ -19,9 +19,8 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { type History, historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import type { AnalysisThresholds, SignalResult, TrackMetrics, Verdict } from '../domain/canary-analysis';
 import { type ApprovalRecord, RELEASE_NOT_RELEASED, type ReleaseInput, type ReleaseStatus } from '../domain/release';
-import { canaryWeightSearchAttribute, RELEASE_WORKFLOW_TYPE, stageSearchAttribute } from '../domain/release-api';
+import { canaryWeightSearchAttribute, RELEASE_WORKFLOW_TYPE, releaseSlackSentSignal, stageSearchAttribute } from '../domain/release-api';
 import { ANALYSE_BAKE_ACTIVITY, liveBakeResults, type PendingActivityLike } from './live-analysis';
-import { releaseSlackSentSignal } from '../slack/release-slack-api';
 
 export const AUDIT_FORMAT = 'runway-audit/1';
 

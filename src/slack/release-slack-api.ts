@@ -4,7 +4,7 @@
  * message. The release hands every Slack item over to it, numbered, from its main flow only; the
  * messenger sends them in order (src/slack/message-queue.ts). Deterministic: no I/O here.
  */
-import { defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineUpdate } from '@temporalio/workflow';
 import type { SlackHandOver } from './message-queue';
 
 export const RELEASE_SLACK_WORKFLOW_TYPE = 'releaseSlack';
@@ -42,11 +42,6 @@ export interface ReleaseSlackHandOver {
   tellWhenSent?: boolean;
 }
 
-/** The messenger's word to its release: every item up to `sentUpTo` has been sent (or given up on), with what Slack refused so far. */
-export interface ReleaseSlackSent extends ReleaseSlackReport {
-  sentUpTo: number;
-}
-
 /** What went wrong with Slack, for the release to record in its own history (Slack informs; it never fails a release). */
 export interface ReleaseSlackReport {
   failures: string[];
@@ -63,4 +58,5 @@ export interface ReleaseSlackResult extends ReleaseSlackReport {
 }
 
 export const releaseSlackHandOverUpdate = defineUpdate<ReleaseSlackReport, [ReleaseSlackHandOver]>('releaseSlackHandOver');
-export const releaseSlackSentSignal = defineSignal<[ReleaseSlackSent]>('releaseSlackSent');
+/** The messenger's word to its release once everything handed over is sent (defined with the release's own messages). */
+export { releaseSlackSentSignal } from '../domain/release-api';
