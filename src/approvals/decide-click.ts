@@ -15,6 +15,7 @@ import type { ButtonAction } from '../shared/slack-button-value';
 import type { GroupMembership } from './group-membership';
 import type { ButtonClick } from './interaction';
 import { rollbackClick, type RollbackClickOptions } from './rollback-click';
+import { executeUpdateOnce } from '../release-client/update-once';
 
 export interface ClickOutcome {
   /** True when the Update was accepted and the release recorded the decision. */
@@ -77,8 +78,8 @@ async function sendDecision(client: Client, click: ButtonClick & { action: 'appr
   const handle = runId ? client.workflow.getHandle(click.releaseId, runId) : client.workflow.getHandle(click.releaseId);
   const request = { by, ...from.origin, ...signed };
   try {
-    if (click.action === 'approve') return await handle.executeUpdate(approveUpdate, { args: [request] });
-    return await handle.executeUpdate(rejectUpdate, { args: [request] });
+    if (click.action === 'approve') return await executeUpdateOnce(handle, approveUpdate, [request]);
+    return await executeUpdateOnce(handle, rejectUpdate, [request]);
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new ReleaseRefusedError((err.cause as Error | undefined)?.message ?? err.message);
     throw err;

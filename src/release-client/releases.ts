@@ -15,6 +15,7 @@ import { releaseOutcome } from './outcome';
 import { releaseId, SERVICE_NAME_PATTERN } from '../domain/release-id';
 import { liveBakeResults, mergeLiveMeasurements } from './live-analysis';
 import { ReleaseRefusedError, ReleaseStuckError } from './errors';
+import { executeUpdateOnce } from './update-once';
 import { keywordAttribute } from './follow';
 import {
   approveUpdate,
@@ -207,8 +208,8 @@ export async function decideRelease(
   const handle = client.workflow.getHandle(id, runId);
   return refusalsAsErrors(() =>
     decision === 'approve'
-      ? handle.executeUpdate(approveUpdate, { args: [{ by, comment: note, ...signed }] })
-      : handle.executeUpdate(rejectUpdate, { args: [{ by, reason: note, ...signed }] }),
+      ? executeUpdateOnce(handle, approveUpdate, [{ by, comment: note, ...signed }])
+      : executeUpdateOnce(handle, rejectUpdate, [{ by, reason: note, ...signed }]),
   );
 }
 
@@ -262,5 +263,5 @@ export async function controlRelease(
   from: ControlOrigin = {},
 ): Promise<ControlAck> {
   const handle = from.runId ? client.workflow.getHandle(id, from.runId) : client.workflow.getHandle(id);
-  return refusalsAsErrors(() => handle.executeUpdate(controlUpdates[action], { args: [{ by, reason, ...from.origin, ...from.signed }] }));
+  return refusalsAsErrors(() => executeUpdateOnce(handle, controlUpdates[action], [{ by, reason, ...from.origin, ...from.signed }]));
 }

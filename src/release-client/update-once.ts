@@ -1,0 +1,47 @@
+/**
+ * A person's decision or control (approve, reject, pause, promote, end a freeze…) sent as a
+ * Temporal Update that takes effect once, however often its answer is lost on the way back.
+ *
+ * Under load the server can cancel an Update call after it delivered the Update: at 2,000 releases
+ * on four workers (2026-12-05) one of 2,000 approvals came back "stream terminated by RST_STREAM
+ * with error code: CANCEL" (the client's `WorkflowUpdateRPCTimeoutOrCancelledError`) while the
+ * release had accepted it and moved on to its canary. The approver was told it failed; sent again
+ * with a new id, it would have been refused as already decided. Temporal keys an Update by its id
+ * within a run and answers a repeated id with the first one's outcome, so the call is repeated
+ * with the same id, and the person gets the outcome of the one Update the release saw.
+ */
+import { type WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { randomUUID } from 'node:crypto';
+
+export interface UpdateOnceOptions {
+  /** Calls in all, the first included. @default 5 */
+  attempts?: number;
+  /** The wait before the second call, doubling after each. @default 1000 */
+  firstBackoffMs?: number;
+  /** Told before each call after the first, so a command can say it is still trying. */
+  onLostAnswer?: (attempt: number, err: WorkflowUpdateRPCTimeoutOrCancelledError) => void;
+}
+
+/**
+ * `handle.executeUpdate(update, { args })`, repeated with the same Update id while the call times
+ * out or is cancelled (at most `attempts` calls). Any other error, a refusal by the release's
+ * validator among them, is the caller's at once.
+ */
+export async function executeUpdateOnce<Ret, Args extends [unknown, ...unknown[]]>(
+  handle: WorkflowHandle,
+  update: UpdateDefinition<Ret, Args>,
+  args: Args,
+  { attempts = 5, firstBackoffMs = 1000, onLostAnswer }: UpdateOnceOptions = {},
+): Promise<Ret> {
+  const updateId = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await handle.executeUpdate(update, { args, updateId });
+    } catch (err) {
+      if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) || attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, firstBackoffMs * 2 ** (attempt - 1)));
+      onLostAnswer?.(attempt + 1, err);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * An approval whose answer is lost on its way back (the server cancels the Update call after the
+ * release accepted it, as one of 2,000 approvals at four workers did on 2026-12-05) is sent again
+ * with the same Update id: the approver gets the release's answer, and the release sees one
+ * approval (src/release-client/update-once.ts).
+ */
+import { Client, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { decideRelease } from '../../src/release-client/releases';
+import { ReleaseRefusedError } from '../../src/release-client/errors';
+import { statusQuery } from '../../src/domain/release-api';
+import { createFakeActivities } from '../support/fake-activities';
+import { useTestClient } from '../support/temporal';
+import { releaseInput, startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
+
+const temporal = useTestClient();
+
+/** A client whose first Update call reaches the server, and whose answer is then lost. */
+function clientLosingFirstAnswer(): { client: Client; updateIds: string[] } {
+  const updateIds: string[] = [];
+  const client = new Client({
+    connection: temporal.client.connection,
+    interceptors: {
+      workflow: [
+        {
+          async startUpdate(input, next) {
+            updateIds.push(input.options.updateId ?? '(none)');
+            const output = await next(input);
+            if (updateIds.length === 1) throw new WorkflowUpdateRPCTimeoutOrCancelledError('stream terminated by RST_STREAM with error code: CANCEL');
+            return output;
+          },
+        },
+      ],
+    },
+  });
+  return { client, updateIds };
+}
+
+it('an approval whose answer was lost is sent again with the same id: the approver is told it was approved, and the release saw one approval', async () => {
+  await withWorker(createFakeActivities().activities, async (taskQueue) => {
+    const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
+    await untilStage(handle, 'awaiting-approval');
+    const losing = clientLosingFirstAnswer();
+
+    const ack = await decideRelease(losing.client, handle.workflowId, 'approve', 'alice', 'ship it');
+
+    expect(ack).toMatchObject({ decision: 'approved', by: 'alice' });
+    expect(losing.updateIds).toHaveLength(2);
+    expect(losing.updateIds[1]).toBe(losing.updateIds[0]);
+    const accepted = (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(accepted.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.meta!.updateId)).toEqual([losing.updateIds[0]]);
+    expect((await handle.query(statusQuery)).approval).toMatchObject({ decision: 'approved', by: 'alice', comment: 'ship it' });
+    await handle.terminate('test done');
+  });
+});
+
+it('a refusal is not sent again: a second approval of a decided release is refused at its first call', async () => {
+  await withWorker(createFakeActivities().activities, async (taskQueue) => {
+    const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
+    await untilStage(handle, 'awaiting-approval');
+    await decideRelease(temporal.client, handle.workflowId, 'reject', 'bob', 'not today');
+    let calls = 0;
+    const counting = new Client({ connection: temporal.client.connection, interceptors: { workflow: [{ startUpdate: (input, next) => (calls++, next(input)) }] } });
+
+    await expect(decideRelease(counting, handle.workflowId, 'approve', 'alice')).rejects.toBeInstanceOf(ReleaseRefusedError);
+    expect(calls).toBe(1);
+    await handle.terminate('test done').catch(() => undefined);
+  });
+});
