@@ -63,6 +63,8 @@ const TASK_PRIORITY = ['on', 'off'] as const;
 const SQLITE_COMMITS = ['wal', 'wal-unsynced', 'rollback-journal'] as const satisfies readonly SqliteCommits[];
 /** Starts and approvals sent at once: a busy CI and a crowd of approvers, not 2,000 calls in one instant. */
 const APPROVAL_CONCURRENCY = 50;
+/** How often the bench says how many approvals were accepted while it sends them. */
+const APPROVAL_PROGRESS_MS = 30_000;
 
 /**
  * The table of the runs recorded in earlier bench logs, medians per setting: the parts of a table
@@ -192,16 +194,29 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workf
     // Approved as a crowd of approvers would: many at once, but not all 2,000 Updates in one instant.
     const approvedAt = new Map<string, number>();
     const approvers = new Bottleneck({ maxConcurrent: APPROVAL_CONCURRENCY });
-    await Promise.all(
-      waitingIds.map((id) =>
-        approvers.schedule(() =>
-          decideRelease(client, id, 'approve', 'alice').then(
-            () => void approvedAt.set(id, Date.now()),
-            (err: unknown) => console.log(`scale: ${id}: approval failed: ${(err as Error).message}`),
+    let approvalsFailed = 0;
+    // At 2,000 the approvals take many minutes (each Update waits for its release's workflow task): say how far they are.
+    const approvalProgress = setInterval(
+      () => console.log(`scale: N=${n} W=${w} approving: ${approvedAt.size} of ${waitingIds.length} approvals accepted, ${approvalsFailed} failed`),
+      APPROVAL_PROGRESS_MS,
+    );
+    try {
+      await Promise.all(
+        waitingIds.map((id) =>
+          approvers.schedule(() =>
+            decideRelease(client, id, 'approve', 'alice').then(
+              () => void approvedAt.set(id, Date.now()),
+              (err: unknown) => {
+                approvalsFailed++;
+                console.log(`scale: ${id}: approval failed: ${(err as Error).message}`);
+              },
+            ),
           ),
         ),
-      ),
-    );
+      );
+    } finally {
+      clearInterval(approvalProgress);
+    }
     const approvedIds = waitingIds.filter((id) => approvedAt.has(id));
     const firstApproval = Math.min(...approvedAt.values());
     const atEnd = await untilCensus(client, stack.taskQueue, (c) => approvedIds.every((id) => c.closed.has(id)), {
