@@ -10,7 +10,7 @@
  * within a run and answers a repeated id with the first one's outcome, so the call is repeated
  * with the same id, and the person gets the outcome of the one Update the release saw.
  */
-import { type WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { isGrpcDeadlineError, type WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 
@@ -24,9 +24,11 @@ export interface UpdateOnceOptions {
 }
 
 /**
- * `handle.executeUpdate(update, { args })`, repeated with the same Update id while the call times
- * out or is cancelled (at most `attempts` calls). Any other error, a refusal by the release's
- * validator among them, is the caller's at once.
+ * `handle.executeUpdate(update, { args })`, repeated with the same Update id while the call is
+ * cancelled on the way (at most `attempts` calls). Any other error, a refusal by the release's
+ * validator among them, is the caller's at once; so is the caller's own deadline having passed
+ * (`client.withDeadline`, as the Slack approvals server sets one per click): calling again could
+ * not help, and the caller decides how long it waits.
  */
 export async function executeUpdateOnce<Ret, Args extends [unknown, ...unknown[]]>(
   handle: WorkflowHandle,
@@ -39,7 +41,7 @@ export async function executeUpdateOnce<Ret, Args extends [unknown, ...unknown[]
     try {
       return await handle.executeUpdate(update, { args, updateId });
     } catch (err) {
-      if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) || attempt >= attempts) throw err;
+      if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) || isGrpcDeadlineError(err) || attempt >= attempts) throw err;
       await new Promise((resolve) => setTimeout(resolve, firstBackoffMs * 2 ** (attempt - 1)));
       onLostAnswer?.(attempt + 1, err);
     }

@@ -43,6 +43,14 @@ it("hands any other error, the release's refusal among them, to the caller at on
   expect(updateIds).toHaveLength(1);
 });
 
+it("hands the caller's own deadline having passed to the caller at once: calling again could not help", async () => {
+  const deadline = Object.assign(new Error('Deadline exceeded'), { code: 4, details: 'Deadline exceeded', metadata: {} });
+  const timedOut = new WorkflowUpdateRPCTimeoutOrCancelledError('Deadline exceeded', { cause: deadline });
+  const { handle, updateIds } = handleAnswering([timedOut, 'pong']);
+  await expect(executeUpdateOnce(handle, ping, ['x'], { firstBackoffMs: 1 })).rejects.toBe(timedOut);
+  expect(updateIds).toHaveLength(1);
+});
+
 it('gives each Update its own id', async () => {
   const first = handleAnswering(['pong']);
   const second = handleAnswering(['pong']);
