@@ -14,6 +14,9 @@
  * app, a lower limit) holds that line for the `Retry-After` Slack named — here and, told, in the
  * shared budget — and the call goes again first when it is over: a rate limit is a wait, never a
  * failure. Other errors go to the caller unchanged. A caller's abort takes its call off the line.
+ * A budget's answer that arrives after the time it names is asked again, and one that does not
+ * come within the ask's deadline leaves the line to this worker's own pace for a while; the worker's
+ * /metrics count both (`runway_slack_budget_answer_ms`, activities/slack.ts).
  */
 import { WebAPIRateLimitedError } from '@slack/web-api';
 import { SEND_TIME_MARGIN_MS, slackLineOf } from '../src/domain/slack-budget';
@@ -48,7 +51,16 @@ export interface PacedSlackCall<T> {
   signal?: AbortSignal;
   /** With several workers: the budget they share, asked for a send time before the call. */
   shared?: SharedSlackBudget;
+  /** Told how the shared budget answered each of this call's asks, and how long the answer took (the worker's /metrics count them). */
+  onSharedAnswer?: (answer: SharedBudgetAnswer, tookMs: number) => void;
 }
+
+/**
+ * How the shared budget answered an ask: `in-time`, before the send time it named (with the
+ * margin); `late`, after it, so the call went later than its turn and may meet the next worker's;
+ * `missed`, not within the ask's deadline (or refused), so the call kept this worker's own pace.
+ */
+export type SharedBudgetAnswer = 'in-time' | 'late' | 'missed';
 
 interface Waiting {
   final: boolean;
@@ -72,6 +84,8 @@ interface Line {
   heldUntilMs: number;
   /** When this worker last made a call on the line. */
   lastSentAtMs: number;
+  /** Until then the line keeps this worker's own pace without asking the shared budget: it missed an answer. */
+  soloUntilMs: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -85,11 +99,28 @@ interface Line {
  */
 const SHARED_IN_FLIGHT = 2;
 
+/**
+ * How many times one call asks the shared budget while its answers come too late to keep: with the
+ * budget's workflow tasks queued behind thousands of releases' (four workers, 2,000 releases), an
+ * answer can take seconds, and each ask costs the server an Update.
+ */
+const SHARED_ASKS = 3;
+
+/**
+ * How long a line keeps its own pace after the shared budget missed an answer (the ask's deadline
+ * is in activities/slack-send-times.ts): long against that deadline, so a budget that cannot be
+ * reached costs a line one deadline's wait every few minutes, not every call; short enough that
+ * the workers are back within Slack's limits together soon after it answers again.
+ */
+const SOLO_AFTER_MISS_MS = 2 * 60_000;
+
 export interface SlackPacerStats {
   /** Calls Slack refused with 429 and that went again after its Retry-After. */
   rateLimited: number;
   /** Calls waiting now, by line. */
   waiting: Record<string, number>;
+  /** Asks of the shared budget since the pacer began, by how their answer came. */
+  sharedAnswers: Record<SharedBudgetAnswer, number>;
 }
 
 export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?: SlackPace; now?: () => number } = {}) {
@@ -101,17 +132,53 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
    */
   const channelNames = new Map<string, string>();
   let rateLimited = 0;
+  const sharedAnswers: Record<SharedBudgetAnswer, number> = { 'in-time': 0, late: 0, missed: 0 };
 
   const lineFor = (kind: SlackWriteKind, channel: string): [string, Line] => {
     const key = slackLineOf(kind, channelNames.get(channel) ?? channel);
     let line = lines.get(key);
     if (!line) {
       const intervalMs = kind === 'update' ? Math.ceil(60_000 / pace.updatesPerMinute) : pace.postIntervalMsPerChannel;
-      line = { intervalMs, waiting: [], inFlight: 0, asking: false, nextAtMs: 0, heldUntilMs: 0, lastSentAtMs: -Infinity };
+      line = { intervalMs, waiting: [], inFlight: 0, asking: false, nextAtMs: 0, heldUntilMs: 0, lastSentAtMs: -Infinity, soloUntilMs: 0 };
       lines.set(key, line);
     }
     return [key, line];
   };
+
+  /**
+   * A send time from the shared budget that this call can keep. An answer that arrives after the
+   * time it names is spent: the budget has handed out the next time meanwhile, and going now would
+   * meet that call at Slack (a 429, the next one's turn spoiled too), so the line asks again, up to
+   * SHARED_ASKS times, then goes late. A budget that does not answer within the ask's deadline
+   * leaves the line to this worker's own pace for SOLO_AFTER_MISS_MS: asking on would hold Slack to
+   * one call per deadline while the budget cannot be reached.
+   */
+  const sharedSendTime = async (key: string, line: Line, shared: SharedSlackBudget, signal: AbortSignal | undefined, report?: PacedSlackCall<unknown>['onSharedAnswer']): Promise<number> => {
+    line.asking = true;
+    try {
+      for (let ask = 1; ; ask++) {
+        const askedAtMs = now();
+        let atMs: number;
+        let answer: SharedBudgetAnswer;
+        try {
+          atMs = await shared.sendTime(key, line.intervalMs, signal);
+          answer = now() > atMs + SEND_TIME_MARGIN_MS ? 'late' : 'in-time';
+        } catch {
+          atMs = Math.max(now(), line.nextAtMs);
+          answer = 'missed';
+          if (!signal?.aborted) line.soloUntilMs = now() + SOLO_AFTER_MISS_MS;
+        }
+        sharedAnswers[answer]++;
+        report?.(answer, now() - askedAtMs);
+        if (answer !== 'late' || ask >= SHARED_ASKS || signal?.aborted) return atMs;
+      }
+    } finally {
+      line.asking = false;
+    }
+  };
+
+  /** Whether this call keeps to the shared budget: it has one, and the line has not gone solo after a missed answer. */
+  const asksShared = (line: Line, shared: SharedSlackBudget | undefined): shared is SharedSlackBudget => shared !== undefined && now() >= line.soloUntilMs;
 
   const pump = (key: string, line: Line): void => {
     if (line.asking || line.timer) return;
@@ -123,7 +190,7 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
     const index = Math.max(0, line.waiting.findIndex((w) => w.final));
     const next = line.waiting[index]!;
     // With the shared budget, its send times space the calls; alone, this worker's pace does.
-    const pipelined = next.shared !== undefined;
+    const pipelined = asksShared(line, next.shared);
     if (line.inFlight >= (pipelined ? SHARED_IN_FLIGHT : 1)) return;
     const delayMs = (pipelined ? line.heldUntilMs : Math.max(line.heldUntilMs, line.nextAtMs)) - now();
     if (delayMs > 0) {
@@ -144,7 +211,7 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
 
   return {
     /** Makes the call when its turn comes; resolves or rejects with Slack's answer (never with a rate limit). */
-    run<T>({ kind, channel, final = false, send, signal, shared }: PacedSlackCall<T>): Promise<T> {
+    run<T>({ kind, channel, final = false, send, signal, shared, onSharedAnswer }: PacedSlackCall<T>): Promise<T> {
       const [key, line] = lineFor(kind, channel);
       return new Promise<T>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
@@ -161,15 +228,8 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
           leave: () => signal?.removeEventListener('abort', onAbort),
           go: async () => {
             try {
-              if (shared) {
-                line.asking = true;
-                let atMs: number;
-                try {
-                  // Not knowing (the budget cannot be reached), this worker's own pace stands.
-                  atMs = await shared.sendTime(key, line.intervalMs, signal).catch(() => Math.max(now(), line.nextAtMs));
-                } finally {
-                  line.asking = false;
-                }
+              if (asksShared(line, shared)) {
+                const atMs = await sharedSendTime(key, line, shared, signal, onSharedAnswer);
                 line.nextAtMs = Math.max(line.nextAtMs, atMs + line.intervalMs + SEND_TIME_MARGIN_MS);
                 pump(key, line);
                 await sleepUntil(atMs, now, signal);
@@ -214,7 +274,11 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
     },
 
     stats(): SlackPacerStats {
-      return { rateLimited, waiting: Object.fromEntries([...lines].filter(([, l]) => l.waiting.length > 0).map(([k, l]) => [k, l.waiting.length])) };
+      return {
+        rateLimited,
+        waiting: Object.fromEntries([...lines].filter(([, l]) => l.waiting.length > 0).map(([k, l]) => [k, l.waiting.length])),
+        sharedAnswers: { ...sharedAnswers },
+      };
     },
   };
 }

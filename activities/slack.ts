@@ -22,7 +22,7 @@ import {
 import { type ReleaseMessage, releaseMessageBlocks, releaseMessageText } from '../src/slack/release-message';
 import { slackFailure } from './slack-failure';
 import { heartbeatWhileWaiting } from './heartbeat-while-waiting';
-import { createSlackPacer, type PacedSlackCall, type SharedSlackBudget, type SlackPacer } from './slack-pacer';
+import { createSlackPacer, type PacedSlackCall, type SharedBudgetAnswer, type SharedSlackBudget, type SlackPacer } from './slack-pacer';
 import { createSlackSendTimes } from './slack-send-times';
 
 export type { SlackApi };
@@ -70,7 +70,8 @@ export function createSlackActivities({
     const ctx = inActivity();
     if (!ctx) return pacer.run(call);
     const shared = sharedBudget(ctx.info.taskQueue);
-    return heartbeatWhileWaiting(ctx, PACED_HEARTBEAT_MS, () => pacer.run({ ...call, signal: ctx.cancellationSignal, ...(shared ? { shared } : {}) }));
+    const onSharedAnswer = (answer: SharedBudgetAnswer, tookMs: number) => countSharedAnswer(ctx, answer, tookMs);
+    return heartbeatWhileWaiting(ctx, PACED_HEARTBEAT_MS, () => pacer.run({ ...call, signal: ctx.cancellationSignal, ...(shared ? { shared, onSharedAnswer } : {}) }));
   };
 
   return {
@@ -147,6 +148,24 @@ export function createSlackActivities({
 }
 
 export type SlackActivities = ReturnType<typeof createSlackActivities>;
+
+/** The worker's series (on its /metrics, through the SDK's exporter): the Slack budget's answers by how they came, and how long they took. */
+export const SLACK_BUDGET_ANSWERS_METRIC = 'runway_slack_budget_answer_ms';
+
+/**
+ * On the SDK's meter: an operator sees on every worker's /metrics whether the workers really share
+ * Slack's pace (answers `in-time`, and how fast) or went on alone (`late`, `missed`).
+ */
+function countSharedAnswer(ctx: Context, answer: SharedBudgetAnswer, tookMs: number): void {
+  ctx.metricMeter
+    .createHistogram(
+      SLACK_BUDGET_ANSWERS_METRIC,
+      'int',
+      'ms',
+      "asks of the installation's Slack budget by how the answer came (in-time; late: after the send time it named, asked again; missed: none within the ask's deadline, the worker's own pace for a while), and how long each took",
+    )
+    .record(Math.max(0, Math.round(tookMs)), { answer });
+}
 
 /**
  * A call its workflow withdrew while it waited its turn (the messenger's final update replacing a

@@ -12,7 +12,8 @@
  * per second once approved and the p50/p99 time from approval to released. Releases that did not reach approval in time are left
  * out of the approval (and terminated), so a partial figure is still printed. All releases announce
  * in one Slack channel; with `--slack-limits slack` (the default) the emulator enforces Slack's own
- * limits (one post a second per channel, 50 updates a minute) and the run counts its 429s.
+ * limits (one post a second per channel, 50 updates a minute) and the run counts its 429s, and
+ * how the shared Slack budget answered the workers' asks (in time, late, missed: the workers' /metrics).
  * `--worker-heap` caps each worker's V8 heap (`--max-old-space-size`, through NODE_OPTIONS; 0, the
  * default, leaves V8 to size it from the machine's memory), to compare caps side by side.
  * `--task-priority off` starts the dev server with its first-in-first-out matcher, which ignores the
@@ -50,6 +51,7 @@ import { groupRuns, readRunRecords, RUN_RECORD_PREFIX, runRecordLine, type RunFi
 import { WorkerProcess } from './support/worker-process';
 import { countersSince, describeServerCounters, scrapeServerCounters, type ServerCounters } from './support/server-metrics';
 import { perReleaseKiB, readWorkerMemory } from './support/worker-memory';
+import { describeSlackBudgetAnswers, readSlackBudgetAnswers } from './support/slack-budget-answers';
 
 const FLAGS = {
   runs: { default: 1, min: 1, max: 10, help: 'repetitions per N and worker count' },
@@ -239,6 +241,8 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workf
       const byMethod = Object.entries(slackLimits.refusedBy).map(([method, r]) => `${method} ${r.count} (at most ${r.mostEarlyMs} ms early)`);
       console.log(`scale: N=${n} W=${w} Slack refused ${slackLimits.refused} of ${slackLimits.accepted + slackLimits.refused} limited calls: ${byMethod.join(', ')}`);
     }
+    const budgetAnswers = await readSlackBudgetAnswers(workers);
+    console.log(`scale: N=${n} W=${w} Slack budget answers to the workers' asks: ${budgetAnswers ? describeSlackBudgetAnswers(budgetAnswers) : "unknown (a worker's /metrics could not be read)"}`);
     const stragglers = ids.filter((id) => !approvedIds.includes(id));
     await Promise.allSettled(stragglers.map((id) => client.workflow.getHandle(id).terminate('scale bench: did not reach approval in time')));
     return {

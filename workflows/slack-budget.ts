@@ -5,9 +5,12 @@
  * ends once idle, and continues as new when its history grows (a few thousand asks), carrying the
  * lines still ahead of now.
  */
-import { allHandlersFinished, condition, continueAsNew, makeContinueAsNewFunc, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, makeContinueAsNewFunc, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { grantSendTime, holdLine, newSlackBudget, type SlackBudgetState } from '../src/domain/slack-budget';
 import { type SlackBudgetInput, slackBudgetQuery, slackRateLimitedUpdate, slackSendTimeUpdate } from '../src/domain/slack-budget-api';
+
+/** Send times from the later of the asker's clock and the workflow's (2026-12-06); runs before it keep the asker's. */
+export const SLACK_BUDGET_LATER_CLOCK_PATCH = 'slack-budget-later-clock';
 
 /** Ends after this long without an ask (the next worker to ask starts it again). */
 const IDLE_MS = 10 * 60_000;
@@ -18,6 +21,7 @@ export async function slackBudget(input: SlackBudgetInput = {}): Promise<void> {
   let state: SlackBudgetState = input.state ?? newSlackBudget();
   let closing = false;
   let asked = 0;
+  let laterClock: boolean | undefined;
 
   const refuseWhileClosing = () => {
     if (closing) throw new Error('this Slack budget run is closing down: ask again');
@@ -26,8 +30,14 @@ export async function slackBudget(input: SlackBudgetInput = {}): Promise<void> {
     slackSendTimeUpdate,
     ({ line, intervalMs, askedAtMs }) => {
       asked++;
-      // The asker's clock, not the workflow's (its task's start, late under load); never more than a minute off it.
-      const granted = grantSendTime(state, line, intervalMs, Math.min(Math.max(askedAtMs, Date.now() - 60_000), Date.now() + 60_000));
+      // The asker's clock, never more than a minute off the workflow's. Both lag real time under
+      // load — the ask by the time it queued, the workflow's by its task's wait in the worker — so
+      // the later of the two (since the patch): a time set from an ask that queued is already past
+      // when its answer arrives, and two workers so answered call Slack together.
+      const askersClock = Math.min(Math.max(askedAtMs, Date.now() - 60_000), Date.now() + 60_000);
+      laterClock ??= patched(SLACK_BUDGET_LATER_CLOCK_PATCH);
+      const from = laterClock ? Math.max(askersClock, Date.now()) : askersClock;
+      const granted = grantSendTime(state, line, intervalMs, from);
       state = granted.state;
       return { atMs: granted.atMs };
     },

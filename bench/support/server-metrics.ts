@@ -4,6 +4,7 @@
  * spent in them) and the API calls it answered (`service_requests` on the frontend). When the
  * server is the bottleneck — one core, SQLite — this says which of Runway's habits it pays for.
  */
+import { promSamples } from './prom-samples';
 
 export interface ServerCounters {
   /** By persistence operation (UpdateWorkflowExecution, AppendHistoryNodes, …): requests and seconds spent. */
@@ -12,20 +13,12 @@ export interface ServerCounters {
   rpcs: Map<string, number>;
 }
 
-const SAMPLE = /^(\w+)\{([^}]*)\}\s+([0-9.eE+-]+)$/;
-const LABEL = /(\w+)="([^"]*)"/g;
-
 /** Parses the counters this module reads out of a Prometheus text exposition. */
 export function parseServerCounters(text: string): ServerCounters {
   const counters: ServerCounters = { persistence: new Map(), rpcs: new Map() };
-  for (const line of text.split('\n')) {
-    const sample = SAMPLE.exec(line);
-    if (!sample) continue;
-    const [, name, labelText, raw] = sample;
-    const labels = Object.fromEntries([...labelText!.matchAll(LABEL)].map((m) => [m[1]!, m[2]!]));
-    const value = Number(raw);
+  for (const { name, labels, value } of promSamples(text)) {
     const operation = labels.operation;
-    if (!operation || !Number.isFinite(value)) continue;
+    if (!operation) continue;
     if (name === 'persistence_requests' || name === 'persistence_latency_sum') {
       const entry = counters.persistence.get(operation) ?? { requests: 0, seconds: 0 };
       if (name === 'persistence_requests') entry.requests += value;

@@ -44,11 +44,11 @@ export const SEND_TIME_LEAD_MS = 500;
 export const SEND_TIME_MARGIN_MS = 50;
 
 /**
- * A send time for one call on `line`, asked at `askedAtMs` (the asker's clock): the line's next free
- * time, and no sooner than the answer can arrive; the line then moves on by `intervalMs`.
+ * A send time for one call on `line`, asked at `nowMs` (the budget's best idea of the time: see
+ * workflows/slack-budget.ts): the line's next free time, and no sooner than the answer can arrive;
+ * the line then moves on by `intervalMs`.
  */
-export function grantSendTime(state: SlackBudgetState, line: string, intervalMs: number, askedAtMs: number): { state: SlackBudgetState; atMs: number } {
-  const nowMs = askedAtMs;
+export function grantSendTime(state: SlackBudgetState, line: string, intervalMs: number, nowMs: number): { state: SlackBudgetState; atMs: number } {
   const atMs = Math.max(nowMs + SEND_TIME_LEAD_MS, state.lines[line]?.nextAtMs ?? 0);
   const live = pruned(state, nowMs);
   return { state: { ...live, lines: { ...live.lines, [line]: { nextAtMs: atMs + intervalMs + SEND_TIME_MARGIN_MS } }, granted: state.granted + 1 }, atMs };

@@ -89,7 +89,7 @@ it("takes a 429 as a wait of Slack's Retry-After: the call is made again first a
   const second = pacer.run({ kind: 'update', channel: 'C1', send: call('second') });
   await jest.advanceTimersByTimeAsync(6000);
   expect(made.map((m) => m.name)).toEqual(['limited']);
-  expect(pacer.stats()).toEqual({ rateLimited: 1, waiting: { 'chat.update': 2 } });
+  expect(pacer.stats()).toEqual({ rateLimited: 1, waiting: { 'chat.update': 2 }, sharedAnswers: { 'in-time': 0, late: 0, missed: 0 } });
   await jest.advanceTimersByTimeAsync(4000);
   await expect(first).resolves.toBe('limited');
   await expect(second).resolves.toBe('second');
@@ -237,11 +237,13 @@ it("with a shared budget, a send time closer to this worker's previous call than
   ]);
 });
 
-it('a shared budget that cannot be reached leaves the worker to its own pace', async () => {
+it('a shared budget that cannot be reached leaves the line to its own pace for two minutes, then it asks again', async () => {
   const pacer = createSlackPacer({ pace: PACE });
   const { made, call } = recorder();
+  let asks = 0;
   const down: SharedSlackBudget = {
     sendTime: async () => {
+      asks++;
       throw new Error('connection refused');
     },
     rateLimited: async () => undefined,
@@ -253,4 +255,57 @@ it('a shared budget that cannot be reached leaves the worker to its own pace', a
     { name: 'a', at: 0 },
     { name: 'b', at: 2050 },
   ]);
+  // b did not ask: one deadline's wait per call would hold the line to its pace.
+  expect(asks).toBe(1);
+  expect(pacer.stats().sharedAnswers).toEqual({ 'in-time': 0, late: 0, missed: 1 });
+  await jest.advanceTimersByTimeAsync(2 * 60_000);
+  const later = pacer.run({ kind: 'update', channel: 'C1', send: call('c'), shared: down });
+  await jest.advanceTimersByTimeAsync(1000);
+  await later;
+  expect(asks).toBe(2);
+});
+
+/** A budget whose answers take `delaysMs[i]` to arrive, handing out times by the workflow's own rule from when it was asked. */
+function slowBudget(delaysMs: number[]) {
+  let state = newSlackBudget();
+  const asked: number[] = [];
+  const budget: SharedSlackBudget = {
+    sendTime: async (line, intervalMs) => {
+      asked.push(Date.now());
+      const granted = grantSendTime(state, line, intervalMs, Date.now());
+      state = granted.state;
+      await new Promise((resolve) => setTimeout(resolve, delaysMs[asked.length - 1] ?? 0));
+      return granted.atMs;
+    },
+    rateLimited: async () => undefined,
+  };
+  return { budget, asked };
+}
+
+it('with a shared budget, an answer that arrives after the time it names is spent: the call asks again and goes at a time it can keep', async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder();
+  // The first answer takes 3 s (queued behind other workflow tasks): its time, 500, is long past.
+  const { budget, asked } = slowBudget([3000, 100]);
+  const answers: string[] = [];
+  const done = pacer.run({ kind: 'post', channel: 'C1', send: call('a'), shared: budget, onSharedAnswer: (a) => answers.push(a) });
+  await jest.advanceTimersByTimeAsync(10_000);
+  await done;
+  expect(asked).toEqual([0, 3000]);
+  // The second time: the line's next after the spent one (1550), or the lead after the ask (3500).
+  expect(made).toEqual([{ name: 'a', at: 3500 }]);
+  expect(answers).toEqual(['late', 'in-time']);
+  expect(pacer.stats().sharedAnswers).toEqual({ 'in-time': 1, late: 1, missed: 0 });
+});
+
+it('with a shared budget always late, a call asks three times and then goes (late) rather than waiting on for ever', async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder();
+  const { budget, asked } = slowBudget([2000, 2000, 2000, 2000]);
+  const done = pacer.run({ kind: 'post', channel: 'C1', send: call('a'), shared: budget });
+  await jest.advanceTimersByTimeAsync(10_000);
+  await done;
+  expect(asked).toEqual([0, 2000, 4000]);
+  expect(made).toEqual([{ name: 'a', at: 6000 }]);
+  expect(pacer.stats().sharedAnswers).toEqual({ 'in-time': 0, late: 3, missed: 0 });
 });
