@@ -58,9 +58,11 @@ export interface PacedSlackCall<T> {
 /**
  * How the shared budget answered an ask: `in-time`, before the send time it named (with the
  * margin); `late`, after it, so the call went later than its turn and may meet the next worker's;
- * `missed`, not within the ask's deadline (or refused), so the call kept this worker's own pace.
+ * `missed`, not within the ask's deadline (or refused), so the call kept this worker's own pace;
+ * `overslept`, in time, but the call woke past its turn (its timer fired late on a busy worker, or
+ * this worker's call before it went late and was owed its spacing), so it asked for another.
  */
-export type SharedBudgetAnswer = 'in-time' | 'late' | 'missed';
+export type SharedBudgetAnswer = 'in-time' | 'late' | 'missed' | 'overslept';
 
 interface Waiting {
   final: boolean;
@@ -76,8 +78,8 @@ interface Line {
   waiting: Waiting[];
   /** Calls taken off the line and not yet answered. */
   inFlight: number;
-  /** A taken call is asking the shared budget for its send time: the next waits for its answer, so send times are handed out in the line's order. */
-  asking: boolean;
+  /** Taken calls asking the shared budget for their send time: the next waits for their answers, so send times are handed out in the line's order. */
+  asking: number;
   /** This worker's own pace: no call before this (the previous call's send time plus the spacing). */
   nextAtMs: number;
   /** No call before this: Slack's Retry-After. */
@@ -132,14 +134,14 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
    */
   const channelNames = new Map<string, string>();
   let rateLimited = 0;
-  const sharedAnswers: Record<SharedBudgetAnswer, number> = { 'in-time': 0, late: 0, missed: 0 };
+  const sharedAnswers: Record<SharedBudgetAnswer, number> = { 'in-time': 0, late: 0, missed: 0, overslept: 0 };
 
   const lineFor = (kind: SlackWriteKind, channel: string): [string, Line] => {
     const key = slackLineOf(kind, channelNames.get(channel) ?? channel);
     let line = lines.get(key);
     if (!line) {
       const intervalMs = kind === 'update' ? Math.ceil(60_000 / pace.updatesPerMinute) : pace.postIntervalMsPerChannel;
-      line = { intervalMs, waiting: [], inFlight: 0, asking: false, nextAtMs: 0, heldUntilMs: 0, lastSentAtMs: -Infinity, soloUntilMs: 0 };
+      line = { intervalMs, waiting: [], inFlight: 0, asking: 0, nextAtMs: 0, heldUntilMs: 0, lastSentAtMs: -Infinity, soloUntilMs: 0 };
       lines.set(key, line);
     }
     return [key, line];
@@ -153,8 +155,8 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
    * leaves the line to this worker's own pace for SOLO_AFTER_MISS_MS: asking on would hold Slack to
    * one call per deadline while the budget cannot be reached.
    */
-  const sharedSendTime = async (key: string, line: Line, shared: SharedSlackBudget, signal: AbortSignal | undefined, report?: PacedSlackCall<unknown>['onSharedAnswer']): Promise<number> => {
-    line.asking = true;
+  const sharedSendTime = async (key: string, line: Line, shared: SharedSlackBudget, signal: AbortSignal | undefined, report?: PacedSlackCall<unknown>['onSharedAnswer']): Promise<{ atMs: number; kept: boolean }> => {
+    line.asking++;
     try {
       for (let ask = 1; ; ask++) {
         const askedAtMs = now();
@@ -170,10 +172,30 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
         }
         sharedAnswers[answer]++;
         report?.(answer, now() - askedAtMs);
-        if (answer !== 'late' || ask >= SHARED_ASKS || signal?.aborted) return atMs;
+        if (answer !== 'late' || ask >= SHARED_ASKS || signal?.aborted) return { atMs, kept: answer === 'in-time' };
       }
     } finally {
-      line.asking = false;
+      line.asking--;
+    }
+  };
+
+  /**
+   * Waits for a turn from the shared budget, then for it to come. A call that wakes past its turn
+   * would meet the next worker's call at Slack just the same, so it asks for another turn
+   * (`overslept`, reported with how far past it woke), up to SHARED_ASKS turns.
+   */
+  const takeSharedTurn = async (key: string, line: Line, shared: SharedSlackBudget, signal: AbortSignal | undefined, report?: PacedSlackCall<unknown>['onSharedAnswer']): Promise<void> => {
+    for (let turn = 1; ; turn++) {
+      const { atMs, kept } = await sharedSendTime(key, line, shared, signal, report);
+      line.nextAtMs = Math.max(line.nextAtMs, atMs + line.intervalMs + SEND_TIME_MARGIN_MS);
+      pump(key, line);
+      await sleepUntil(atMs, now, signal);
+      // The call before this one, if it went late (its timer fired late on a busy worker), still gets its spacing.
+      await sleepUntil(line.lastSentAtMs + line.intervalMs + SEND_TIME_MARGIN_MS, now, signal);
+      const pastTurnMs = now() - atMs;
+      if (!kept || pastTurnMs <= SEND_TIME_MARGIN_MS || turn >= SHARED_ASKS) return;
+      sharedAnswers.overslept++;
+      report?.('overslept', pastTurnMs);
     }
   };
 
@@ -181,7 +203,7 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
   const asksShared = (line: Line, shared: SharedSlackBudget | undefined): shared is SharedSlackBudget => shared !== undefined && now() >= line.soloUntilMs;
 
   const pump = (key: string, line: Line): void => {
-    if (line.asking || line.timer) return;
+    if (line.asking > 0 || line.timer) return;
     if (line.waiting.length === 0) {
       // An idle line is forgotten once its spacing has passed: channels come and go.
       if (line.inFlight === 0 && Math.max(line.nextAtMs, line.heldUntilMs) <= now()) lines.delete(key);
@@ -229,12 +251,7 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
           go: async () => {
             try {
               if (asksShared(line, shared)) {
-                const atMs = await sharedSendTime(key, line, shared, signal, onSharedAnswer);
-                line.nextAtMs = Math.max(line.nextAtMs, atMs + line.intervalMs + SEND_TIME_MARGIN_MS);
-                pump(key, line);
-                await sleepUntil(atMs, now, signal);
-                // The call before this one, if it went late (its timer fired late on a busy worker), still gets its spacing.
-                await sleepUntil(line.lastSentAtMs + line.intervalMs + SEND_TIME_MARGIN_MS, now, signal);
+                await takeSharedTurn(key, line, shared, signal, onSharedAnswer);
               } else {
                 // Spaced from when a call is made, not from its answer, with the budget's margin: Slack
                 // counts calls as they arrive, and one that travels faster than the call before it arrives early.

@@ -162,7 +162,7 @@ function countSharedAnswer(ctx: Context, answer: SharedBudgetAnswer, tookMs: num
       SLACK_BUDGET_ANSWERS_METRIC,
       'int',
       'ms',
-      "asks of the installation's Slack budget by how the answer came (in-time; late: after the send time it named, asked again; missed: none within the ask's deadline, the worker's own pace for a while), and how long each took",
+      "the installation's Slack budget's answers to this worker, by how they came (in-time; late: after the send time it named, asked again; missed: none within the ask's deadline, the worker's own pace for a while) and how long each took; overslept: a call that woke past its turn and asked again, by how far past",
     )
     .record(Math.max(0, Math.round(tookMs)), { answer });
 }

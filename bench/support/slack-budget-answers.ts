@@ -2,7 +2,8 @@
  * How the installation's Slack budget answered the workers' asks during a run, summed over every
  * worker's /metrics (activities/slack.ts records them): `in-time` answers keep the workers to
  * Slack's pace together; `late` and `missed` ones are what lets a call go at a time no other
- * worker knew of — the likely source of 429s with several workers. Also how long the answers took.
+ * worker knew of — the likely source of 429s with several workers — and `overslept` turns, calls
+ * that woke past their turn and asked again. Also how long the answers took.
  */
 import { SLACK_BUDGET_ANSWERS_METRIC } from '../../activities/slack';
 import type { SharedBudgetAnswer } from '../../activities/slack-pacer';
@@ -18,7 +19,7 @@ export interface SlackBudgetAnswers {
 }
 
 function none(): SlackBudgetAnswers {
-  return { count: { 'in-time': 0, late: 0, missed: 0 }, totalMs: 0, within: new Map() };
+  return { count: { 'in-time': 0, late: 0, missed: 0, overslept: 0 }, totalMs: 0, within: new Map() };
 }
 
 function add(into: SlackBudgetAnswers, more: SlackBudgetAnswers): void {
@@ -34,6 +35,8 @@ export function slackBudgetAnswersIn(text: string): SlackBudgetAnswers {
     const answer = labels.answer as SharedBudgetAnswer | undefined;
     if (!answer || !(answer in answers.count)) continue;
     if (name === `${SLACK_BUDGET_ANSWERS_METRIC}_count`) answers.count[answer] += value;
+    // Times are the answers' own: an overslept turn's value is how far past its turn the call woke.
+    else if (answer === 'overslept') continue;
     else if (name === `${SLACK_BUDGET_ANSWERS_METRIC}_sum`) answers.totalMs += value;
     else if (name === `${SLACK_BUDGET_ANSWERS_METRIC}_bucket` && labels.le) answers.within.set(labels.le, (answers.within.get(labels.le) ?? 0) + value);
   }
@@ -59,5 +62,5 @@ export function describeSlackBudgetAnswers({ count, totalMs, within }: SlackBudg
   const bounds = ['500', '2500', '10000']
     .filter((le) => within.has(le))
     .map((le) => `${Math.round((100 * within.get(le)!) / asks)} % within ${Number(le) / 1000} s`);
-  return `in time ${count['in-time']}, late ${count.late}, missed ${count.missed}; mean ${(totalMs / asks / 1000).toFixed(2)} s, ${bounds.join(', ')}`;
+  return `in time ${count['in-time']}, late ${count.late}, missed ${count.missed}, overslept ${count.overslept}; mean ${(totalMs / asks / 1000).toFixed(2)} s, ${bounds.join(', ')}`;
 }

@@ -23,6 +23,6 @@ it('counts the answers by kind from the histogram, with their mean time and how 
     'temporal_request{operation="Poll"} 3',
   ].join('\n');
   const answers = slackBudgetAnswersIn(text);
-  expect(answers.count).toEqual({ 'in-time': 8, late: 0, missed: 2 });
-  expect(describeSlackBudgetAnswers(answers)).toBe('in time 8, late 0, missed 2; mean 6.15 s, 80 % within 0.5 s, 80 % within 2.5 s, 80 % within 10 s');
+  expect(answers.count).toEqual({ 'in-time': 8, late: 0, missed: 2, overslept: 0 });
+  expect(describeSlackBudgetAnswers(answers)).toBe('in time 8, late 0, missed 2, overslept 0; mean 6.15 s, 80 % within 0.5 s, 80 % within 2.5 s, 80 % within 10 s');
 });

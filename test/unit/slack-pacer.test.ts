@@ -89,7 +89,7 @@ it("takes a 429 as a wait of Slack's Retry-After: the call is made again first a
   const second = pacer.run({ kind: 'update', channel: 'C1', send: call('second') });
   await jest.advanceTimersByTimeAsync(6000);
   expect(made.map((m) => m.name)).toEqual(['limited']);
-  expect(pacer.stats()).toEqual({ rateLimited: 1, waiting: { 'chat.update': 2 }, sharedAnswers: { 'in-time': 0, late: 0, missed: 0 } });
+  expect(pacer.stats()).toEqual({ rateLimited: 1, waiting: { 'chat.update': 2 }, sharedAnswers: { 'in-time': 0, late: 0, missed: 0, overslept: 0 } });
   await jest.advanceTimersByTimeAsync(4000);
   await expect(first).resolves.toBe('limited');
   await expect(second).resolves.toBe('second');
@@ -257,7 +257,7 @@ it('a shared budget that cannot be reached leaves the line to its own pace for t
   ]);
   // b did not ask: one deadline's wait per call would hold the line to its pace.
   expect(asks).toBe(1);
-  expect(pacer.stats().sharedAnswers).toEqual({ 'in-time': 0, late: 0, missed: 1 });
+  expect(pacer.stats().sharedAnswers).toEqual({ 'in-time': 0, late: 0, missed: 1, overslept: 0 });
   await jest.advanceTimersByTimeAsync(2 * 60_000);
   const later = pacer.run({ kind: 'update', channel: 'C1', send: call('c'), shared: down });
   await jest.advanceTimersByTimeAsync(1000);
@@ -295,7 +295,7 @@ it('with a shared budget, an answer that arrives after the time it names is spen
   // The second time: the line's next after the spent one (1550), or the lead after the ask (3500).
   expect(made).toEqual([{ name: 'a', at: 3500 }]);
   expect(answers).toEqual(['late', 'in-time']);
-  expect(pacer.stats().sharedAnswers).toEqual({ 'in-time': 1, late: 1, missed: 0 });
+  expect(pacer.stats().sharedAnswers).toEqual({ 'in-time': 1, late: 1, missed: 0, overslept: 0 });
 });
 
 it('with a shared budget always late, a call asks three times and then goes (late) rather than waiting on for ever', async () => {
@@ -307,5 +307,33 @@ it('with a shared budget always late, a call asks three times and then goes (lat
   await done;
   expect(asked).toEqual([0, 2000, 4000]);
   expect(made).toEqual([{ name: 'a', at: 6000 }]);
-  expect(pacer.stats().sharedAnswers).toEqual({ 'in-time': 0, late: 3, missed: 0 });
+  expect(pacer.stats().sharedAnswers).toEqual({ 'in-time': 0, late: 3, missed: 0, overslept: 0 });
+});
+
+it("with a shared budget, a call that wakes past its turn (owed spacing after this worker's late call) asks for another turn rather than go in someone else's", async () => {
+  const pacer = createSlackPacer({ pace: PACE });
+  const { made, call } = recorder();
+  // a's three answers each take 3 s, past the times they name, so a goes late (9000); b's come at once.
+  const { budget } = slowBudget([3000, 3000, 3000]);
+  const turns: Array<[string, number]> = [];
+  const report = (answer: string, ms: number) => turns.push([answer, ms]);
+  const all = Promise.all(['a', 'b'].map((name) => pacer.run({ kind: 'update', channel: 'C1', send: call(name), shared: budget, onSharedAnswer: report })));
+  await jest.advanceTimersByTimeAsync(20_000);
+  await all;
+  // b's first turn (9500) is 500 ms after a: it waits for the spacing (11,050), past its turn, and asks again.
+  // Going at 11,050 would have been 500 ms before the next turn the budget handed out (11,550), another worker's.
+  expect(made).toEqual([
+    { name: 'a', at: 9000 },
+    { name: 'b', at: 11_550 },
+  ]);
+  expect(turns).toEqual([
+    ['late', 3000],
+    ['late', 3000],
+    ['late', 3000],
+    // (a timer of 0 ms is 1 ms on Jest's clock)
+    ['in-time', 1],
+    ['overslept', 1550],
+    ['in-time', 1],
+  ]);
+  expect(pacer.stats().sharedAnswers).toEqual({ 'in-time': 2, late: 3, missed: 0, overslept: 1 });
 });
