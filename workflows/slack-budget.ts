@@ -6,11 +6,14 @@
  * lines still ahead of now.
  */
 import { allHandlersFinished, condition, continueAsNew, makeContinueAsNewFunc, patched, setHandler, workflowInfo } from '@temporalio/workflow';
-import { grantSendTime, holdLine, newSlackBudget, type SlackBudgetState } from '../src/domain/slack-budget';
+import { grantSendTime, holdLine, newSlackBudget, SEND_TIME_LEAD_BEFORE_PATCH_MS, SEND_TIME_LEAD_MS, type SlackBudgetState } from '../src/domain/slack-budget';
 import { type SlackBudgetInput, slackBudgetQuery, slackRateLimitedUpdate, slackSendTimeUpdate } from '../src/domain/slack-budget-api';
 
-/** Send times from the later of the asker's clock and the workflow's (2026-12-06); runs before it keep the asker's. */
-export const SLACK_BUDGET_LATER_CLOCK_PATCH = 'slack-budget-later-clock';
+/**
+ * Send times from the later of the asker's clock and the workflow's, with SEND_TIME_LEAD_MS
+ * (2026-12-06); runs from before keep the asker's clock and the half-second lead.
+ */
+export const SLACK_BUDGET_IN_TIME_PATCH = 'slack-budget-answers-in-time';
 
 /** Ends after this long without an ask (the next worker to ask starts it again). */
 const IDLE_MS = 10 * 60_000;
@@ -21,7 +24,7 @@ export async function slackBudget(input: SlackBudgetInput = {}): Promise<void> {
   let state: SlackBudgetState = input.state ?? newSlackBudget();
   let closing = false;
   let asked = 0;
-  let laterClock: boolean | undefined;
+  let inTime: boolean | undefined;
 
   const refuseWhileClosing = () => {
     if (closing) throw new Error('this Slack budget run is closing down: ask again');
@@ -35,9 +38,10 @@ export async function slackBudget(input: SlackBudgetInput = {}): Promise<void> {
       // the later of the two (since the patch): a time set from an ask that queued is already past
       // when its answer arrives, and two workers so answered call Slack together.
       const askersClock = Math.min(Math.max(askedAtMs, Date.now() - 60_000), Date.now() + 60_000);
-      laterClock ??= patched(SLACK_BUDGET_LATER_CLOCK_PATCH);
-      const from = laterClock ? Math.max(askersClock, Date.now()) : askersClock;
-      const granted = grantSendTime(state, line, intervalMs, from);
+      inTime ??= patched(SLACK_BUDGET_IN_TIME_PATCH);
+      const granted = inTime
+        ? grantSendTime(state, line, intervalMs, Math.max(askersClock, Date.now()), SEND_TIME_LEAD_MS)
+        : grantSendTime(state, line, intervalMs, askersClock, SEND_TIME_LEAD_BEFORE_PATCH_MS);
       state = granted.state;
       return { atMs: granted.atMs };
     },

@@ -31,11 +31,17 @@ export function slackLineOf(kind: 'post' | 'update', channel: string): string {
 }
 
 /**
- * How far ahead of the asker's own clock a send time is set, for the answer to reach it in time.
- * The workflow's clock is its task's start, which lags real time under load, and a time already
- * past when the answer arrives would be used at once — two workers then sending together.
+ * How far ahead of the budget's idea of the time (workflows/slack-budget.ts) a send time is set, for
+ * the answer to reach its asker in time: a time already past when the answer arrives is spent (the
+ * asker asks again). An answer comes after the budget's workflow task has run and been completed,
+ * seconds under load: with half a second, 18 of 1,285 answers came late at 500 releases on four
+ * workers (2026-12-06). The lead adds to each call's wait, not to a line's spacing: the next call
+ * asks while this one waits.
  */
-export const SEND_TIME_LEAD_MS = 500;
+export const SEND_TIME_LEAD_MS = 1500;
+
+/** The lead of budget runs from before the `slack-budget-answers-in-time` patch. */
+export const SEND_TIME_LEAD_BEFORE_PATCH_MS = 500;
 
 /**
  * Added to a line's interval: the asker's timer fires a few milliseconds late, and a send early by
@@ -48,8 +54,8 @@ export const SEND_TIME_MARGIN_MS = 50;
  * workflows/slack-budget.ts): the line's next free time, and no sooner than the answer can arrive;
  * the line then moves on by `intervalMs`.
  */
-export function grantSendTime(state: SlackBudgetState, line: string, intervalMs: number, nowMs: number): { state: SlackBudgetState; atMs: number } {
-  const atMs = Math.max(nowMs + SEND_TIME_LEAD_MS, state.lines[line]?.nextAtMs ?? 0);
+export function grantSendTime(state: SlackBudgetState, line: string, intervalMs: number, nowMs: number, leadMs = SEND_TIME_LEAD_MS): { state: SlackBudgetState; atMs: number } {
+  const atMs = Math.max(nowMs + leadMs, state.lines[line]?.nextAtMs ?? 0);
   const live = pruned(state, nowMs);
   return { state: { ...live, lines: { ...live.lines, [line]: { nextAtMs: atMs + intervalMs + SEND_TIME_MARGIN_MS } }, granted: state.granted + 1 }, atMs };
 }

@@ -86,8 +86,8 @@ describe('recorded release histories', () => {
       'rolled-back-saying-leaving.json',
       'rolled-back-smoke.json',
       'rolled-back-through-github-writer.json',
-      // The installation's Slack budget answering an ask that queued from its own clock (test/workflow/slack-budget-clock.test.ts records it).
-      'slack-budget-later-clock.json',
+      // The installation's Slack budget answering an ask that queued from its own clock, with its 1.5 s lead (test/workflow/slack-budget-clock.test.ts records it).
+      'slack-budget-answers-in-time.json',
       // The installation's Slack budget handing two workers' pacers their send times (test/workflow/slack-under-load.test.ts records it).
       'slack-budget-two-workers.json',
       // The run's messenger posting, withdrawing an update stuck in Slack's line when the final came, sending the final.

@@ -9,6 +9,10 @@ import { grantSendTime, newSlackBudget, SEND_TIME_MARGIN_MS } from '../../src/do
 
 // Updates 2 s apart; this worker's own pace adds the shared budget's 50 ms margin (SEND_TIME_MARGIN_MS) to each interval.
 const PACE = { postIntervalMsPerChannel: 1000, updatesPerMinute: 30 };
+// Posts one a second, and 100 ms for their arrival (POST_ARRIVAL_ALLOWANCE_MS): 1,150 ms apart.
+
+/** The budget's lead in these tests: half a second, less than any spacing, so the times below are the pacer's doing. */
+const TEST_LEAD_MS = 500;
 
 beforeEach(() => jest.useFakeTimers({ now: 0 }));
 afterEach(() => jest.useRealTimers());
@@ -38,8 +42,8 @@ it('posts to one channel one a second, in order, while another channel is not he
   expect(made).toEqual([
     { name: 'a', at: 0 },
     { name: 'x', at: 0 },
-    { name: 'b', at: 1050 },
-    { name: 'c', at: 2100 },
+    { name: 'b', at: 1150 },
+    { name: 'c', at: 2300 },
   ]);
 });
 
@@ -115,7 +119,7 @@ it("hands Slack's other errors to the caller, and the line goes on", async () =>
   await jest.advanceTimersByTimeAsync(2000);
   await rejected;
   await expect(next).resolves.toBe('next');
-  expect(made).toEqual([{ name: 'next', at: 1050 }]);
+  expect(made).toEqual([{ name: 'next', at: 1150 }]);
 });
 
 it('a call whose caller gave up while it waited is never made', async () => {
@@ -147,7 +151,7 @@ it("posts to a channel's name and to its id share one line once Slack has said w
   await both;
   expect(made).toEqual([
     { name: 'message', at: 0 },
-    { name: 'reply', at: 1050 },
+    { name: 'reply', at: 1150 },
   ]);
 });
 
@@ -194,12 +198,12 @@ it("with a shared budget, the next call asks for its send time while the one bef
   const pacer = createSlackPacer({ pace: PACE });
   const { made, call } = recorder(300);
   const asked: number[] = [];
-  // The budget workflow's own rule, each answer taking 400 ms to arrive (an Update under load).
+  // The budget workflow's own rule with a half-second lead, each answer taking 400 ms to arrive (an Update under load).
   let state = newSlackBudget();
   const shared: SharedSlackBudget = {
     sendTime: async (line, intervalMs) => {
       asked.push(Date.now());
-      const granted = grantSendTime(state, line, intervalMs, Date.now());
+      const granted = grantSendTime(state, line, intervalMs, Date.now(), TEST_LEAD_MS);
       state = granted.state;
       await new Promise((resolve) => setTimeout(resolve, 400));
       return granted.atMs;
@@ -265,14 +269,14 @@ it('a shared budget that cannot be reached leaves the line to its own pace for t
   expect(asks).toBe(2);
 });
 
-/** A budget whose answers take `delaysMs[i]` to arrive, handing out times by the workflow's own rule from when it was asked. */
+/** A budget whose answers take `delaysMs[i]` to arrive, handing out times by the workflow's own rule (a half-second lead) from when it was asked. */
 function slowBudget(delaysMs: number[]) {
   let state = newSlackBudget();
   const asked: number[] = [];
   const budget: SharedSlackBudget = {
     sendTime: async (line, intervalMs) => {
       asked.push(Date.now());
-      const granted = grantSendTime(state, line, intervalMs, Date.now());
+      const granted = grantSendTime(state, line, intervalMs, Date.now(), TEST_LEAD_MS);
       state = granted.state;
       await new Promise((resolve) => setTimeout(resolve, delaysMs[asked.length - 1] ?? 0));
       return granted.atMs;

@@ -14,7 +14,7 @@ import { testNativeConnection, uniqueId, useTestClient, workflowBundle } from '.
 
 const temporal = useTestClient();
 
-it("an ask that queued for 30 s gets a send time ahead of the budget's clock, so its answer can still keep it", async () => {
+it("an ask that queued for 30 s gets a send time a lead ahead of the budget's clock, so its answer can still keep it", async () => {
   const taskQueue = uniqueId('slack-budget-clock');
   const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities: {} });
   const line = slackLineOf('post', '#deploys');
@@ -29,5 +29,5 @@ it("an ask that queued for 30 s gets a send time ahead of the budget's clock, so
     const next = await ask(Date.now() - 30_000);
     expect(next.atMs).toBeGreaterThanOrEqual(queued.atMs + 1000);
   });
-  recordHistory(slackBudgetWorkflowId(taskQueue), 'slack-budget-later-clock');
+  recordHistory(slackBudgetWorkflowId(taskQueue), 'slack-budget-answers-in-time');
 });
