@@ -46,6 +46,8 @@ describe('runway audit end to end', () => {
       const approved = await runRunway(['approve', id, '--as', 'alice', '--comment', 'looks good'], stack.env);
       expect(approved.code).toBe(0);
       expect((await start.exited).code).toBe(0);
+      // `start --wait` ends with the outcome; the run closes once its messenger has sent the final Slack update (a turn of Slack's pace later).
+      await temporal.client.workflow.getHandle(id).result();
 
       const record = JSON.parse(await audit(id, 'json')) as AuditRecord;
       expect(record).toMatchObject({ format: 'runway-audit/1', status: 'completed', outcome: { result: 'released' }, approvalPolicy: { approvers: ['alice', 'bob'] } });
