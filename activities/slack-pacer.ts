@@ -57,8 +57,9 @@ export interface PacedSlackCall<T> {
 
 /**
  * How the shared budget answered an ask: `in-time`, before the send time it named (with the
- * margin); `late`, after it, so the call went later than its turn and may meet the next worker's;
- * `missed`, not within the ask's deadline (or refused), so the call kept this worker's own pace;
+ * margin); `late`, after it, so the time is spent and the call asks again (going late only after
+ * SHARED_ASKS such answers, where it may meet the next worker's call at Slack); `missed`, not within
+ * the ask's deadline (or refused), so the call kept this worker's own pace;
  * `overslept`, in time, but the call woke past its turn (its timer fired late on a busy worker, or
  * this worker's call before it went late and was owed its spacing), so it asked for another.
  */
@@ -130,7 +131,7 @@ export interface SlackPacerStats {
   rateLimited: number;
   /** Calls waiting now, by line. */
   waiting: Record<string, number>;
-  /** Asks of the shared budget since the pacer began, by how their answer came. */
+  /** Asks of the shared budget since the pacer began, by how their answer came; `overslept`: turns given up because the call woke past them. */
   sharedAnswers: Record<SharedBudgetAnswer, number>;
 }
 
