@@ -14,6 +14,10 @@
  * in one Slack channel; with `--slack-limits slack` (the default) the emulator enforces Slack's own
  * limits (one post a second per channel, 50 updates a minute) and the run counts its 429s, and
  * how the shared Slack budget answered the workers' asks (in time, late, missed: the workers' /metrics).
+ * `--github-budget github` sets the workers' RUNWAY_GITHUB_WRITE_BUDGET to GitHub's figures (1 s
+ * apart, 80 a minute, 500 an hour) and has the emulator enforce the same; `off`, the default, paces
+ * nothing and enforces nothing. Either way the run prints how many writes GitHub accepted and
+ * refused (429), and while it waits for the records, how many still wait each minute.
  * `--worker-heap` caps each worker's V8 heap (`--max-old-space-size`, through NODE_OPTIONS; 0, the
  * default, leaves V8 to size it from the machine's memory), to compare caps side by side.
  * `--task-priority off` starts the dev server with its first-in-first-out matcher, which ignores the
@@ -39,6 +43,7 @@ import type { SlackMessage } from '../src/sandbox/slack/emulator';
 import { SLACK_RATE_LIMITS, type SlackLimitCounts } from '../src/sandbox/slack/rate-limits';
 import { PRIORITY_MATCHER_CONFIG } from '../src/temporal/task-priority';
 import { WORKER_WORKFLOW_POLLS, WORKER_WORKFLOW_POLLS_MAX } from '../src/config/env';
+import { GITHUB_WRITE_BUDGET } from '../src/domain/github-write-budget';
 import type { SqliteCommits } from '../src/temporal/dev-server';
 import { BenchArgsError, parseFlags, takeChoiceListFlag, takeListFlag, takePathListFlag } from './support/args';
 import { benchServiceNames } from './support/bench-config';
@@ -67,6 +72,15 @@ const SQLITE_COMMITS = ['wal', 'wal-unsynced', 'rollback-journal'] as const sati
 const APPROVAL_CONCURRENCY = 50;
 /** How often the bench says how many approvals were accepted while it sends them. */
 const APPROVAL_PROGRESS_MS = 30_000;
+/** How often the bench says how many GitHub records still wait while it waits for them. */
+const RECORDS_PROGRESS_MS = 60_000;
+
+/** Content-creating requests the emulated GitHub accepted and refused (429, secondary limit) so far. */
+function gitHubWrites(sandbox: Sandbox): { accepted: number; refused: number } {
+  return (sandbox.state() as { github: { writes: { accepted: number; refused: number } } }).github.writes;
+}
+
+const describeGitHubWrites = ({ accepted, refused }: { accepted: number; refused: number }) => `accepted ${accepted} writes, refused ${refused} (429)`;
 
 /**
  * The table of the runs recorded in earlier bench logs, medians per setting: the parts of a table
@@ -116,7 +130,7 @@ export async function run(args: string[]): Promise<void> {
   const flags = parseFlags(rest, FLAGS, [
     '--releases N[,N...] (releases in flight at once; default 50)',
     '--workers W[,W...] (runway worker processes; default 1)',
-    `--github-budget ${BUDGETS.join('|')}[,...] (the emulator's GitHub write limits; default off)`,
+    `--github-budget ${BUDGETS.join('|')}[,...] (GitHub's write limits, for the workers and the emulator alike; default off)`,
     `--slack-limits ${SLACK_LIMITS.join('|')}[,...] (the emulator's Slack rate limits; default slack)`,
     '--worker-heap MiB[,MiB...] (each worker\'s V8 heap cap; 0, the default: V8\'s own sizing)',
     `--task-priority ${TASK_PRIORITY.join('|')}[,...] (the dev server's priority matcher; default on)`,
@@ -163,6 +177,9 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workf
   const matcherOff = Object.fromEntries(Object.keys(PRIORITY_MATCHER_CONFIG).map((key) => [key, false]));
   const stack = await startBenchStack({ services, bake: '2s', deploymentDelayMs: 300, serverSqliteCommits: serverSqlite as SqliteCommits, ...(taskPriority === 'off' ? { serverDynamicConfig: matcherOff } : {}) });
   if (slackLimits === 'slack') stack.sandbox.setScenario({ slack: { rateLimits: SLACK_RATE_LIMITS } });
+  // The workers pace their writes to GitHub's figures, and the emulator enforces the same figures,
+  // so a write the fleet sends too soon is refused and counted, not silently accepted.
+  if (budget === 'github') stack.sandbox.setScenario({ github: { writeLimits: GITHUB_WRITE_BUDGET } });
   const workers: WorkerProcess[] = [];
   const { client } = stack;
   try {
@@ -231,8 +248,20 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workf
     const elapsed = (lastEnd - firstApproval) / 1000;
     const cpu = workers.reduce((sum, wp) => sum + cpuSeconds(wp.pid), 0) - cpuBefore;
     await server.report(`N=${n} W=${w} server, approved to ended`, Math.max(1, approvedIds.length));
-    await untilGitHubRecordsWritten(client, stack.taskQueue, { timeoutMs: flags['records-wait'] * 1000 }).catch(() => undefined);
+    // At GitHub's 500 writes an hour the last records land up to an hour after the last release: say how many still wait.
+    let lastRecordsReport = Date.now();
+    await untilGitHubRecordsWritten(client, stack.taskQueue, {
+      timeoutMs: flags['records-wait'] * 1000,
+      pollMs: 1000,
+      onWait: (waiting) => {
+        if (Date.now() - lastRecordsReport < RECORDS_PROGRESS_MS) return;
+        lastRecordsReport = Date.now();
+        console.log(`scale: N=${n} W=${w} GitHub records still queued in the writer: ${waiting}; GitHub ${describeGitHubWrites(gitHubWrites(stack.sandbox))}`);
+      },
+    }).catch(() => undefined);
     const pending = (await gitHubWriterStatus(client, stack.taskQueue))?.pending ?? 0;
+    const githubWrites = gitHubWrites(stack.sandbox);
+    console.log(`scale: N=${n} W=${w} GitHub ${describeGitHubWrites(githubWrites)} (limits ${budget === 'github' ? 'enforced: 1 s apart, 80 a minute, 500 an hour' : 'off'})`);
     const releasedServices = releasedIds.map((id) => services[ids.indexOf(id)]!);
     const recorded = countProductionSuccess(stack.sandbox, releasedServices);
     const slackFinal = countFinalSlack(stack.sandbox, releasedIds);
@@ -254,6 +283,8 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workf
       recordsPending: pending,
       slackFinal,
       slackRefused: slackLimits.refused,
+      githubWrites: githubWrites.accepted,
+      githubRefused: githubWrites.refused,
       rssMiB: Math.max(...workers.map((wp) => peakRssMiB(wp.pid))),
       rssWaitingMiB,
       heapKiBPerRelease: perRelease.heapKiB,

@@ -44,6 +44,10 @@ export interface RunFigures {
   slackFinal: number;
   /** Slack calls the emulator refused with 429 (its limits on). */
   slackRefused: number;
+  /** Content-creating requests the emulated GitHub accepted (NaN: a run recorded before 2026-12-06). */
+  githubWrites: number;
+  /** Content-creating requests the emulated GitHub refused with 429, over its limits (on with `--github-budget github`). */
+  githubRefused: number;
   /** Peak RSS of the largest worker. */
   rssMiB: number;
   /** Peak RSS of the largest worker until every release waited for approval (in flight, before any bake). */
@@ -77,6 +81,9 @@ export function runRecordLine(record: RunRecord): string {
   return RUN_RECORD_PREFIX + JSON.stringify(record);
 }
 
+/** Figures the bench added after runs were already recorded in logs read by --table-from. */
+const UNRECORDED: Partial<RunFigures> = { githubWrites: NaN, githubRefused: NaN };
+
 /**
  * The run records in a bench log (other lines are skipped). JSON has no NaN: a figure written as
  * null reads back as NaN. `source` names the log in the refusal of a record that does not parse.
@@ -93,7 +100,8 @@ export function readRunRecords(log: string, source: string): RunRecord[] {
       throw new Error(`${source}:${i + 1}: not a scale run record (${(err as Error).message})`);
     }
     if (typeof record?.settings?.n !== 'number' || typeof record.figures !== 'object' || record.figures === null) throw new Error(`${source}:${i + 1}: not a scale run record (no settings or figures)`);
-    const figures = Object.fromEntries(Object.entries(record.figures).map(([k, v]) => [k, typeof v === 'number' ? v : NaN])) as unknown as RunFigures;
+    // Figures a run recorded before the bench measured them read as NaN, shown as "-".
+    const figures = { ...UNRECORDED, ...Object.fromEntries(Object.entries(record.figures).map(([k, v]) => [k, typeof v === 'number' ? v : NaN])) } as RunFigures;
     records.push({ ...record, settings: { ...record.settings, workflowPolls: record.settings.workflowPolls ?? SDK_WORKFLOW_POLLS, serverSqlite: record.settings.serverSqlite ?? DEV_SERVER_SQLITE }, figures });
   });
   return records;
@@ -126,6 +134,8 @@ const HEADER = [
   'released',
   'GitHub success',
   'records queued',
+  'GitHub writes',
+  'GitHub 429s',
   'Slack final',
   'Slack 429s',
   'peak RSS MiB/worker, waiting',
@@ -158,6 +168,8 @@ export function scaleTable(rows: { settings: RunSettings; runs: RunFigures[] }[]
       fmt(m(runs, (f) => f.released)),
       fmt(m(runs, (f) => f.recorded)),
       fmt(m(runs, (f) => f.recordsPending)),
+      fmt(m(runs, (f) => f.githubWrites)),
+      fmt(m(runs, (f) => f.githubRefused)),
       fmt(m(runs, (f) => f.slackFinal)),
       fmt(m(runs, (f) => f.slackRefused)),
       fmt(m(runs, (f) => f.rssWaitingMiB)),
@@ -178,7 +190,7 @@ export function scaleTable(rows: { settings: RunSettings; runs: RunFigures[] }[]
 export function runSummary({ settings: s, figures: f }: RunRecord, run: number): string {
   return (
     `scale: N=${s.n} W=${s.w} budget ${s.budget} Slack limits ${s.slackLimits} worker heap ${heapLabel(s)} task priority ${s.taskPriority} workflow-task polls ${s.workflowPolls} server SQLite ${s.serverSqlite} run ${run}: ${f.waiting}/${s.n} reached approval (all in ${seconds(f.toApprovalMs)}); ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
-    `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued); ` +
+    `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued; GitHub accepted ${fmt(f.githubWrites)} writes, refused ${fmt(f.githubRefused)}); ` +
     `${f.slackFinal}/${f.released} Slack messages final (${f.slackRefused} Slack calls refused 429); peak RSS ${f.rssWaitingMiB.toFixed(0)} MiB per worker while waiting, ${f.rssMiB.toFixed(0)} MiB baking; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release (server ${f.serverCpuSecondsPerRelease.toFixed(2)})`
   );
 }

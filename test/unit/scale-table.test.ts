@@ -17,6 +17,8 @@ function figures(over: Partial<RunFigures> = {}): RunFigures {
     recordsPending: 0,
     slackFinal: 2000,
     slackRefused: 0,
+    githubWrites: 14_000,
+    githubRefused: 0,
     rssMiB: 900,
     rssWaitingMiB: 870,
     heapKiBPerRelease: 6,
@@ -81,4 +83,21 @@ it('reads a record from before the bench set the workflow-task polls and SQLite 
   const [header, old] = scaleTable(rows).map((line) => line.trim().split(/\s{2,}/));
   expect(old![header!.indexOf('WFT polls')]).toBe('2');
   expect(old![header!.indexOf('server SQLite')]).toBe('rollback-journal');
+});
+
+it('shows the GitHub writes and refusals a run recorded, and "-" for a run recorded before the bench counted them', () => {
+  const { githubWrites: _writes, githubRefused: _refused, ...before } = figures({ released: 1999 });
+  const log = [runRecordLine(record(settings(100, 4), before as RunFigures)), runRecordLine(record(settings(100, 4), figures({ githubWrites: 700, githubRefused: 3 })))].join('\n');
+
+  const [older, newer] = readRunRecords(log, 'mixed.log');
+
+  expect(older!.figures.githubRefused).toBeNaN();
+  expect(newer!.figures.githubRefused).toBe(3);
+  const cells = (f: RunFigures) => scaleTable([{ settings: settings(100, 4), runs: [f] }]).map((line) => line.trim().split(/\s{2,}/));
+  const [header, newRow] = cells(newer!.figures);
+  const [, oldRow] = cells(older!.figures);
+  expect(newRow![header!.indexOf('GitHub writes')]).toBe('700');
+  expect(newRow![header!.indexOf('GitHub 429s')]).toBe('3');
+  expect(oldRow![header!.indexOf('GitHub writes')]).toBe('-');
+  expect(oldRow![header!.indexOf('GitHub 429s')]).toBe('-');
 });
