@@ -217,6 +217,15 @@ export function keywordAttribute(attributes: Record<string, unknown> | undefined
 
 const CLOSED_QUERY_TIMEOUT_MS = 5_000;
 
+/**
+ * How long, once the status says the release ended, the follow waits for its run to close before
+ * returning that status anyway. A released release keeps its run open until its Slack messenger
+ * has sent the final update (about a second idle; minutes when Slack's pace is the queue), and a
+ * CI step that audits or queries the release straight after should find it closed; a release
+ * whose final waits longer is not worth holding CI for.
+ */
+export const CLOSE_GRACE_MS = 15_000;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The status query, given up after `timeoutMs`; undefined when it did not answer. */
@@ -238,7 +247,7 @@ function webUiLink(client: Client, releaseId: string, runId: string, events: rea
 
 /**
  * Polls a release until it ends, reporting each new history event once, and returns its final
- * status; throws ReleaseEndedWithoutOutcomeError when it ended without an outcome or is stuck,
+ * status once its run has closed (or CLOSE_GRACE_MS after its status said it ended); throws ReleaseEndedWithoutOutcomeError when it ended without an outcome or is stuck,
  * WorkflowNotFoundError when there is no such release. Tolerates a moment without a worker or
  * without Temporal (it tries again). Follows the run it finds first (and the runs it continues as).
  */
@@ -248,6 +257,8 @@ export async function followRelease(client: Client, id: string, options: FollowO
   let runId: string | undefined;
   let seen = 0;
   let asking: Promise<ReleaseStatus | undefined> | undefined;
+  /** The status that said the release ended, while its run has not closed yet, and since when. */
+  let ended: { status: ReleaseStatus; sinceMs: number } | undefined;
   const report = async (status: ReleaseStatus) => {
     for (const event of status.history.slice(seen)) options.onEvent?.(event, status);
     seen = Math.max(seen, status.history.length);
@@ -255,6 +266,7 @@ export async function followRelease(client: Client, id: string, options: FollowO
   };
   for (;;) {
     if (options.signal?.aborted) throw new Error('stopped following');
+    if (ended && Date.now() - ended.sinceMs >= CLOSE_GRACE_MS) return ended.status;
     const tick = sleep(pollMs);
     let description: Awaited<ReturnType<WorkflowHandle['describe']>> | undefined;
     try {
@@ -286,6 +298,13 @@ export async function followRelease(client: Client, id: string, options: FollowO
         const events = (await handle.fetchHistory()).events ?? [];
         runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
         asking = undefined;
+        ended = undefined;
+        continue;
+      }
+      // Ended by its status, run still open: wait for the close (above), until the grace is over
+      // (top of the loop); the status stands even if the run's last workflow task is now failing.
+      if (ended) {
+        await tick;
         continue;
       }
       const attempt = description.raw.pendingWorkflowTask?.attempt ?? 0;
@@ -303,7 +322,7 @@ export async function followRelease(client: Client, id: string, options: FollowO
           asking = undefined;
           if (answer.status) {
             await report(answer.status);
-            if (isTerminalStage(answer.status.stage)) return answer.status;
+            if (isTerminalStage(answer.status.stage)) ended = { status: answer.status, sinceMs: Date.now() };
           }
         }
       }
