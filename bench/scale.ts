@@ -16,8 +16,8 @@
  * how the shared Slack budget answered the workers' asks (in time, late, missed: the workers' /metrics).
  * `--github-budget github` sets the workers' RUNWAY_GITHUB_WRITE_BUDGET to GitHub's figures (1 s
  * apart, 80 a minute, 500 an hour) and has the emulator enforce the same; `off`, the default, paces
- * nothing and enforces nothing. Either way the run prints how many writes GitHub accepted and
- * refused (429), and while it waits for the records, how many still wait each minute.
+ * nothing and enforces nothing. With `github` the run prints how many writes GitHub accepted and
+ * refused (429); either way, while it waits for the records, how many still wait each minute.
  * `--worker-heap` caps each worker's V8 heap (`--max-old-space-size`, through NODE_OPTIONS; 0, the
  * default, leaves V8 to size it from the machine's memory), to compare caps side by side.
  * `--task-priority off` starts the dev server with its first-in-first-out matcher, which ignores the
@@ -256,12 +256,14 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workf
       onWait: (waiting) => {
         if (Date.now() - lastRecordsReport < RECORDS_PROGRESS_MS) return;
         lastRecordsReport = Date.now();
-        console.log(`scale: N=${n} W=${w} GitHub records still queued in the writer: ${waiting}; GitHub ${describeGitHubWrites(gitHubWrites(stack.sandbox))}`);
+        const writes = budget === 'github' ? `; GitHub ${describeGitHubWrites(gitHubWrites(stack.sandbox))}` : '';
+        console.log(`scale: N=${n} W=${w} GitHub records still queued in the writer: ${waiting}${writes}`);
       },
     }).catch(() => undefined);
     const pending = (await gitHubWriterStatus(client, stack.taskQueue))?.pending ?? 0;
-    const githubWrites = gitHubWrites(stack.sandbox);
-    console.log(`scale: N=${n} W=${w} GitHub ${describeGitHubWrites(githubWrites)} (limits ${budget === 'github' ? 'enforced: 1 s apart, 80 a minute, 500 an hour' : 'off'})`);
+    // The emulator counts writes only while it enforces limits: with them off there is nothing to report.
+    const githubWrites = budget === 'github' ? gitHubWrites(stack.sandbox) : { accepted: NaN, refused: NaN };
+    if (budget === 'github') console.log(`scale: N=${n} W=${w} GitHub ${describeGitHubWrites(githubWrites)} (limits enforced: 1 s apart, 80 a minute, 500 an hour)`);
     const releasedServices = releasedIds.map((id) => services[ids.indexOf(id)]!);
     const recorded = countProductionSuccess(stack.sandbox, releasedServices);
     const slackFinal = countFinalSlack(stack.sandbox, releasedIds);

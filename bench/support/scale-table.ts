@@ -44,9 +44,12 @@ export interface RunFigures {
   slackFinal: number;
   /** Slack calls the emulator refused with 429 (its limits on). */
   slackRefused: number;
-  /** Content-creating requests the emulated GitHub accepted (NaN: a run recorded before 2026-12-06). */
+  /**
+   * Content-creating requests the emulated GitHub accepted. It counts them only while it enforces
+   * its limits (`--github-budget github`): NaN otherwise, and for runs recorded before 2026-12-06.
+   */
   githubWrites: number;
-  /** Content-creating requests the emulated GitHub refused with 429, over its limits (on with `--github-budget github`). */
+  /** Content-creating requests the emulated GitHub refused with 429, over its limits (NaN as githubWrites). */
   githubRefused: number;
   /** Peak RSS of the largest worker. */
   rssMiB: number;
@@ -102,6 +105,8 @@ export function readRunRecords(log: string, source: string): RunRecord[] {
     if (typeof record?.settings?.n !== 'number' || typeof record.figures !== 'object' || record.figures === null) throw new Error(`${source}:${i + 1}: not a scale run record (no settings or figures)`);
     // Figures a run recorded before the bench measured them read as NaN, shown as "-".
     const figures = { ...UNRECORDED, ...Object.fromEntries(Object.entries(record.figures).map(([k, v]) => [k, typeof v === 'number' ? v : NaN])) } as RunFigures;
+    // The first runs to record the GitHub counts (2026-12-06) wrote 0 for runs whose emulator counted nothing (limits off).
+    if (record.settings.budget !== 'github') Object.assign(figures, UNRECORDED);
     records.push({ ...record, settings: { ...record.settings, workflowPolls: record.settings.workflowPolls ?? SDK_WORKFLOW_POLLS, serverSqlite: record.settings.serverSqlite ?? DEV_SERVER_SQLITE }, figures });
   });
   return records;

@@ -87,17 +87,27 @@ it('reads a record from before the bench set the workflow-task polls and SQLite 
 
 it('shows the GitHub writes and refusals a run recorded, and "-" for a run recorded before the bench counted them', () => {
   const { githubWrites: _writes, githubRefused: _refused, ...before } = figures({ released: 1999 });
-  const log = [runRecordLine(record(settings(100, 4), before as RunFigures)), runRecordLine(record(settings(100, 4), figures({ githubWrites: 700, githubRefused: 3 })))].join('\n');
+  const limitsOn: RunSettings = { ...settings(100, 4), budget: 'github' };
+  const log = [runRecordLine(record(limitsOn, before as RunFigures)), runRecordLine(record(limitsOn, figures({ githubWrites: 700, githubRefused: 3 })))].join('\n');
 
   const [older, newer] = readRunRecords(log, 'mixed.log');
 
   expect(older!.figures.githubRefused).toBeNaN();
   expect(newer!.figures.githubRefused).toBe(3);
-  const cells = (f: RunFigures) => scaleTable([{ settings: settings(100, 4), runs: [f] }]).map((line) => line.trim().split(/\s{2,}/));
+  const cells = (f: RunFigures) => scaleTable([{ settings: limitsOn, runs: [f] }]).map((line) => line.trim().split(/\s{2,}/));
   const [header, newRow] = cells(newer!.figures);
   const [, oldRow] = cells(older!.figures);
   expect(newRow![header!.indexOf('GitHub writes')]).toBe('700');
   expect(newRow![header!.indexOf('GitHub 429s')]).toBe('3');
   expect(oldRow![header!.indexOf('GitHub writes')]).toBe('-');
   expect(oldRow![header!.indexOf('GitHub 429s')]).toBe('-');
+});
+
+it('shows no GitHub counts for a run with GitHub\'s limits off, whose emulator counted nothing, even one recorded as 0', () => {
+  const log = runRecordLine(record({ ...settings(1000, 4), budget: 'off' }, figures({ githubWrites: 0, githubRefused: 0 })));
+
+  const [read] = readRunRecords(log, 'off.log');
+
+  expect(read!.figures.githubWrites).toBeNaN();
+  expect(read!.figures.githubRefused).toBeNaN();
 });
