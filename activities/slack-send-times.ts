@@ -1,7 +1,8 @@
 /**
  * A worker's side of the installation's Slack budget (workflows/slack-budget.ts): asks it for a
  * send time before each Slack write (update-with-start, so the budget is started by whoever asks
- * first) and tells it about a 429, so every worker waits out Slack's Retry-After. A budget run that
+ * first), with the lead its answers need to arrive in time (src/domain/slack-budget-lead.ts), and
+ * tells it about a 429, so every worker waits out Slack's Retry-After. A budget run that
  * is closing down refuses; the next run is asked.
  */
 import { type Client, WithStartWorkflowOperation, type Workflow } from '@temporalio/client';
@@ -9,7 +10,7 @@ import { SLACK_BUDGET_WORKFLOW_TYPE, type SlackBudgetInput, slackBudgetWorkflowI
 import { CLOSING_RETRIES, CLOSING_RETRY_MS, refusedWhileClosing } from './github-record-hand-over';
 import type { SharedSlackBudget } from './slack-pacer';
 import { SHARED_WORKFLOW_PRIORITY } from '../src/domain/shared-workflow-priority';
-
+import { type AnswerLead, createAnswerLead } from '../src/domain/slack-budget-lead';
 
 /**
  * How long one ask may take before the worker goes on at its own pace (for a while: see
@@ -32,7 +33,16 @@ export function slackBudgetStart(taskQueue: string): WithStartWorkflowOperation<
   });
 }
 
-export function createSlackSendTimes({ temporal, taskQueue }: { temporal: Client; taskQueue: string }): SharedSlackBudget {
+export function createSlackSendTimes({
+  temporal,
+  taskQueue,
+  lead = createAnswerLead(),
+}: {
+  temporal: Client;
+  taskQueue: string;
+  /** This worker's measure of how long the budget's answers take to reach it: each ask asks for its lead. */
+  lead?: AnswerLead;
+}): SharedSlackBudget {
   const ask = async <T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
     // Bounded: a budget with no worker to run it (all of them restarting) must not hold Slack up; the pacer then keeps its own pace.
     const bounded = () => temporal.connection.withDeadline(Date.now() + ASK_DEADLINE_MS, call);
@@ -47,7 +57,10 @@ export function createSlackSendTimes({ temporal, taskQueue }: { temporal: Client
   };
   return {
     async sendTime(line, intervalMs, signal) {
-      const { atMs } = await ask(() => temporal.workflow.executeUpdateWithStart(slackSendTimeUpdate, { args: [{ line, intervalMs, askedAtMs: Date.now() }], startWorkflowOperation: slackBudgetStart(taskQueue) }), signal);
+      const request = { line, intervalMs, askedAtMs: Date.now(), leadMs: lead.leadMs() };
+      const { atMs, fromMs } = await ask(() => temporal.workflow.executeUpdateWithStart(slackSendTimeUpdate, { args: [request], startWorkflowOperation: slackBudgetStart(taskQueue) }), signal);
+      // A budget run from before the askers' lead says nothing to measure from.
+      if (fromMs !== undefined) lead.record(Date.now() - fromMs);
       return atMs;
     },
     async rateLimited(line, untilMs) {

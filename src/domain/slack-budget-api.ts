@@ -19,14 +19,26 @@ export interface SlackSendTimeRequest {
   intervalMs: number;
   /** The asker's clock when it asked (epoch ms): send times are set from it, not from the workflow's task time. */
   askedAtMs: number;
+  /**
+   * How far ahead of its "now" the asker wants the time (src/domain/slack-budget-lead.ts), taken
+   * within ASKED_LEAD_BOUNDS_MS since the `slack-budget-askers-lead` patch; without it, SEND_TIME_LEAD_MS.
+   */
+  leadMs?: number;
+}
+
+export interface SlackSendTime {
+  /** When (epoch ms, the server's workflow clock) the call may be made. */
+  atMs: number;
+  /** The budget's "now" the time was set from: the asker measures its answer's delay from it. Absent from runs before the `slack-budget-askers-lead` patch. */
+  fromMs?: number;
 }
 
 export interface SlackBudgetInput {
   state?: SlackBudgetState;
 }
 
-/** A send time (epoch ms, the server's workflow clock) for one Slack call. */
-export const slackSendTimeUpdate = defineUpdate<{ atMs: number }, [SlackSendTimeRequest]>('slackSendTime');
+/** A send time for one Slack call. */
+export const slackSendTimeUpdate = defineUpdate<SlackSendTime, [SlackSendTimeRequest]>('slackSendTime');
 /** Slack refused a call on `line` (429) until `untilMs`: every worker waits. */
 export const slackRateLimitedUpdate = defineUpdate<void, [{ line: string; untilMs: number }]>('slackRateLimited');
 export const slackBudgetQuery = defineQuery<SlackBudgetState>('slackBudget');

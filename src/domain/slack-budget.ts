@@ -40,6 +40,20 @@ export function slackLineOf(kind: 'post' | 'update', channel: string): string {
  */
 export const SEND_TIME_LEAD_MS = 1500;
 
+/**
+ * The lead an asker may ask for (`leadMs` in src/domain/slack-budget-api.ts): it knows how long the
+ * budget's answers take to reach it (activities/slack-send-times.ts), and the budget takes its word
+ * within these bounds. At least half a second, for the answer's way back however quick the last
+ * ones were; at most 5 s, so a worker whose answers crawl (a GC pause, a clock far behind the
+ * server's) holds no idle line for long — its answer comes late and is asked again instead.
+ */
+export const ASKED_LEAD_BOUNDS_MS = { min: 500, max: 5000 } as const;
+
+/** `leadMs` within ASKED_LEAD_BOUNDS_MS. */
+export function boundedLead(leadMs: number): number {
+  return Math.min(ASKED_LEAD_BOUNDS_MS.max, Math.max(ASKED_LEAD_BOUNDS_MS.min, Math.ceil(leadMs)));
+}
+
 /** The lead of budget runs from before the `slack-budget-answers-in-time` patch. */
 export const SEND_TIME_LEAD_BEFORE_PATCH_MS = 500;
 

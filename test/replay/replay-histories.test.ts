@@ -88,6 +88,8 @@ describe('recorded release histories', () => {
       'rolled-back-through-github-writer.json',
       // The installation's Slack budget answering an ask that queued from its own clock, with its 1.5 s lead (test/workflow/slack-budget-clock.test.ts records it).
       'slack-budget-answers-in-time.json',
+      // The installation's Slack budget giving each asker the lead it asked for, within bounds, and refusing one that is not a number (test/workflow/slack-budget-clock.test.ts records it).
+      'slack-budget-askers-lead.json',
       // The installation's Slack budget handing two workers' pacers their send times (test/workflow/slack-under-load.test.ts records it).
       'slack-budget-two-workers.json',
       // The run's messenger posting, withdrawing an update stuck in Slack's line when the final came, sending the final.
