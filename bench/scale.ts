@@ -263,7 +263,7 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workf
     const pending = (await gitHubWriterStatus(client, stack.taskQueue))?.pending ?? 0;
     // The emulator counts writes only while it enforces limits: with them off there is nothing to report.
     const githubWrites = budget === 'github' ? gitHubWrites(stack.sandbox) : { accepted: NaN, refused: NaN };
-    if (budget === 'github') console.log(`scale: N=${n} W=${w} GitHub ${describeGitHubWrites(githubWrites)} (limits enforced: 1 s apart, 80 a minute, 500 an hour)`);
+    if (budget === 'github') console.log(`scale: N=${n} W=${w} GitHub ${describeGitHubWrites(githubWrites)} (limits enforced: ${GITHUB_WRITE_BUDGET.minIntervalMs / 1000} s apart, ${GITHUB_WRITE_BUDGET.perMinute} a minute, ${GITHUB_WRITE_BUDGET.perHour} an hour)`);
     const releasedServices = releasedIds.map((id) => services[ids.indexOf(id)]!);
     const recorded = countProductionSuccess(stack.sandbox, releasedServices);
     const slackFinal = countFinalSlack(stack.sandbox, releasedIds);
