@@ -4,12 +4,13 @@
  * of Slack's Retry-After (the call made again, never failed), and an abandoned call never made.
  */
 import { WebAPIRateLimitedError } from '@slack/web-api';
-import { createSlackPacer, type SharedSlackBudget } from '../../activities/slack-pacer';
+import { createSlackPacer, POST_ARRIVAL_ALLOWANCE_MS, type SharedSlackBudget } from '../../activities/slack-pacer';
 import { grantSendTime, newSlackBudget, SEND_TIME_MARGIN_MS } from '../../src/domain/slack-budget';
 
 // Updates 2 s apart; this worker's own pace adds the shared budget's 50 ms margin (SEND_TIME_MARGIN_MS) to each interval.
 const PACE = { postIntervalMsPerChannel: 1000, updatesPerMinute: 30 };
-// Posts one a second, and 100 ms for their arrival (POST_ARRIVAL_ALLOWANCE_MS): 1,150 ms apart.
+// Posts one a second, with time for their arrival and the margin.
+const POST_SPACING_MS = PACE.postIntervalMsPerChannel + POST_ARRIVAL_ALLOWANCE_MS + SEND_TIME_MARGIN_MS;
 
 /** The budget's lead in these tests: half a second, less than any spacing, so the times below are the pacer's doing. */
 const TEST_LEAD_MS = 500;
@@ -42,8 +43,8 @@ it('posts to one channel one a second, in order, while another channel is not he
   expect(made).toEqual([
     { name: 'a', at: 0 },
     { name: 'x', at: 0 },
-    { name: 'b', at: 1150 },
-    { name: 'c', at: 2300 },
+    { name: 'b', at: POST_SPACING_MS },
+    { name: 'c', at: 2 * POST_SPACING_MS },
   ]);
 });
 
@@ -119,7 +120,7 @@ it("hands Slack's other errors to the caller, and the line goes on", async () =>
   await jest.advanceTimersByTimeAsync(2000);
   await rejected;
   await expect(next).resolves.toBe('next');
-  expect(made).toEqual([{ name: 'next', at: 1150 }]);
+  expect(made).toEqual([{ name: 'next', at: POST_SPACING_MS }]);
 });
 
 it('a call whose caller gave up while it waited is never made', async () => {
@@ -151,7 +152,7 @@ it("posts to a channel's name and to its id share one line once Slack has said w
   await both;
   expect(made).toEqual([
     { name: 'message', at: 0 },
-    { name: 'reply', at: 1150 },
+    { name: 'reply', at: POST_SPACING_MS },
   ]);
 });
 
