@@ -28,7 +28,7 @@ export function createAnswerLead(window = LEAD_WINDOW): AnswerLead {
   const delays: number[] = [];
   return {
     record(delayMs) {
-      // A negative delay is a clock ahead of the server's: as good as instant.
+      // A negative delay is this worker's clock behind the server's: as good as instant.
       delays.push(Number.isFinite(delayMs) ? Math.max(0, delayMs) : ASKED_LEAD_BOUNDS_MS.max);
       if (delays.length > window) delays.shift();
     },

@@ -44,8 +44,8 @@ export const SEND_TIME_LEAD_MS = 1500;
  * The lead an asker may ask for (`leadMs` in src/domain/slack-budget-api.ts): it knows how long the
  * budget's answers take to reach it (activities/slack-send-times.ts), and the budget takes its word
  * within these bounds. At least half a second, for the answer's way back however quick the last
- * ones were; at most 5 s, so a worker whose answers crawl (a GC pause, a clock far behind the
- * server's) holds no idle line for long — its answer comes late and is asked again instead.
+ * ones were; at most 5 s, so a worker whose answers crawl (a GC pause, an overloaded server)
+ * holds no idle line for long — its answer comes late and is asked again instead.
  */
 export const ASKED_LEAD_BOUNDS_MS = { min: 500, max: 5000 } as const;
 

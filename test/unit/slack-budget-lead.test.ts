@@ -23,7 +23,7 @@ it('falls back once a slow answer has left the window', () => {
 it("stays within the budget's bounds: quick answers still get half a second, crawling ones at most 5 s", () => {
   const quick = createAnswerLead();
   quick.record(20);
-  quick.record(-400); // a clock ahead of the server's
+  quick.record(-400); // a clock behind the server's
   expect(quick.leadMs()).toBe(ASKED_LEAD_BOUNDS_MS.min);
   const crawling = createAnswerLead();
   crawling.record(30_000);
