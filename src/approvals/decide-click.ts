@@ -4,9 +4,9 @@
  * outcome for the clicker. Every failure becomes a polite sentence: the
  * clicker only ever sees an ephemeral message, and the operator sees the log line.
  */
-import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { ReleaseRefusedError } from '../release-client/errors';
-import { controlRelease } from '../release-client/releases';
+import { controlRelease, refusalsAsErrors } from '../release-client/releases';
 import { currentRunId, type DecisionHmacKey, hmacSignedDecision } from '../release-client/decision-signing';
 import type { DecisionAction } from '../domain/decision-proof';
 import type { OperatorAction } from '../domain/operator-controls';
@@ -77,13 +77,7 @@ async function sendDecision(client: Client, click: ButtonClick & { action: 'appr
   const { runId, signed } = await signedFor(client, click, click.action, undefined, from);
   const handle = runId ? client.workflow.getHandle(click.releaseId, runId) : client.workflow.getHandle(click.releaseId);
   const request = { by, ...from.origin, ...signed };
-  try {
-    if (click.action === 'approve') return await executeUpdateOnce(handle, approveUpdate, [request]);
-    return await executeUpdateOnce(handle, rejectUpdate, [request]);
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new ReleaseRefusedError((err.cause as Error | undefined)?.message ?? err.message);
-    throw err;
-  }
+  return refusalsAsErrors(() => (click.action === 'approve' ? executeUpdateOnce(handle, approveUpdate, [request]) : executeUpdateOnce(handle, rejectUpdate, [request])));
 }
 
 function decisionOutcome(ack: DecisionAck, releaseId: string): ClickOutcome {

@@ -10,7 +10,8 @@
  * within a run and answers a repeated id with the first one's outcome, so the call is repeated
  * with the same id, and the person gets the outcome of the one Update the release saw.
  */
-import { isGrpcDeadlineError, type WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { type CallContext, type WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { UpdateDefinition } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 
@@ -24,11 +25,24 @@ export interface UpdateOnceOptions {
 }
 
 /**
+ * The deadline the caller set around this call (`client.withDeadline`, as the Slack approvals
+ * server sets one per click), in ms since the epoch; undefined when it set none.
+ */
+function callersDeadline(handle: WorkflowHandle): number | undefined {
+  // `callContextStorage` is on the SDK's Connection, not on every ConnectionLike: read it if there.
+  const connection = handle.client?.connection as { callContextStorage?: AsyncLocalStorage<CallContext> } | undefined;
+  const deadline = connection?.callContextStorage?.getStore()?.deadline;
+  return deadline instanceof Date ? deadline.getTime() : deadline;
+}
+
+/**
  * `handle.executeUpdate(update, { args })`, repeated with the same Update id while the call is
- * cancelled on the way (at most `attempts` calls). Any other error, a refusal by the release's
- * validator among them, is the caller's at once; so is the caller's own deadline having passed
- * (`client.withDeadline`, as the Slack approvals server sets one per click): calling again could
- * not help, and the caller decides how long it waits.
+ * cancelled or timed out on the way (at most `attempts` calls). Any other error, a refusal by the
+ * release's validator among them, is the caller's at once. So is a lost answer when the caller's
+ * own deadline would pass before the next call: calling then could not help, and the caller
+ * decides how long it waits. A timeout without one is the server's: under load (2,000 releases on
+ * four workers, 2026-12-06) an approval came back `context deadline exceeded`, the server's own
+ * words, from a call with no deadline, and the approver would not have known if it counted.
  */
 export async function executeUpdateOnce<Ret, Args extends [unknown, ...unknown[]]>(
   handle: WorkflowHandle,
@@ -41,8 +55,11 @@ export async function executeUpdateOnce<Ret, Args extends [unknown, ...unknown[]
     try {
       return await handle.executeUpdate(update, { args, updateId });
     } catch (err) {
-      if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) || isGrpcDeadlineError(err) || attempt >= attempts) throw err;
-      await new Promise((resolve) => setTimeout(resolve, firstBackoffMs * 2 ** (attempt - 1)));
+      if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) || attempt >= attempts) throw err;
+      const backoffMs = firstBackoffMs * 2 ** (attempt - 1);
+      const deadline = callersDeadline(handle);
+      if (deadline !== undefined && Date.now() + backoffMs >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, backoffMs));
       onLostAnswer?.(attempt + 1, err);
     }
   }

@@ -1,5 +1,6 @@
-import { type WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { type CallContext, type WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { defineUpdate } from '@temporalio/workflow';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { executeUpdateOnce } from '../../src/release-client/update-once';
 
 const ping = defineUpdate<string, [string]>('ping');
@@ -8,6 +9,8 @@ const ping = defineUpdate<string, [string]>('ping');
 function handleAnswering(answers: (string | Error)[]): { handle: WorkflowHandle; updateIds: (string | undefined)[] } {
   const updateIds: (string | undefined)[] = [];
   const handle = {
+    // Where a caller's deadline lives, as on the SDK's Connection (client.withDeadline runs in it).
+    client: { connection: { callContextStorage } },
     executeUpdate: async (_def: unknown, options: { updateId?: string }) => {
       updateIds.push(options.updateId);
       const answer = answers[updateIds.length - 1];
@@ -18,7 +21,13 @@ function handleAnswering(answers: (string | Error)[]): { handle: WorkflowHandle;
   return { handle, updateIds };
 }
 
+const callContextStorage = new AsyncLocalStorage<CallContext>();
+/** Runs `fn` as `client.withDeadline(deadline, fn)` does. */
+const withDeadline = <T>(deadline: number, fn: () => Promise<T>) => callContextStorage.run({ deadline }, fn);
+
 const lost = () => new WorkflowUpdateRPCTimeoutOrCancelledError('stream terminated by RST_STREAM with error code: CANCEL');
+/** A gRPC DEADLINE_EXCEEDED (code 4) as the SDK wraps it, with the server's or the client's words. */
+const timedOut = (details: string) => new WorkflowUpdateRPCTimeoutOrCancelledError(details, { cause: Object.assign(new Error(details), { code: 4, details, metadata: {} }) });
 
 it('sends again, with the same Update id, while the answer is lost, and says so before each new call', async () => {
   const { handle, updateIds } = handleAnswering([lost(), lost(), 'pong']);
@@ -44,11 +53,28 @@ it("hands any other error, the release's refusal among them, to the caller at on
 });
 
 it("hands the caller's own deadline having passed to the caller at once: calling again could not help", async () => {
-  const deadline = Object.assign(new Error('Deadline exceeded'), { code: 4, details: 'Deadline exceeded', metadata: {} });
-  const timedOut = new WorkflowUpdateRPCTimeoutOrCancelledError('Deadline exceeded', { cause: deadline });
-  const { handle, updateIds } = handleAnswering([timedOut, 'pong']);
-  await expect(executeUpdateOnce(handle, ping, ['x'], { firstBackoffMs: 1 })).rejects.toBe(timedOut);
+  const passed = timedOut('Deadline exceeded after 10.001s');
+  const { handle, updateIds } = handleAnswering([passed, 'pong']);
+  await expect(withDeadline(Date.now() - 1, () => executeUpdateOnce(handle, ping, ['x'], { firstBackoffMs: 1 }))).rejects.toBe(passed);
   expect(updateIds).toHaveLength(1);
+});
+
+it("sends again, with the same id, when the server's own deadline passed on a call with none set (the answer was lost, not refused)", async () => {
+  const { handle, updateIds } = handleAnswering([timedOut('context deadline exceeded'), 'pong']);
+  await expect(executeUpdateOnce(handle, ping, ['x'], { firstBackoffMs: 1 })).resolves.toBe('pong');
+  expect(updateIds).toHaveLength(2);
+  expect(updateIds[1]).toBe(updateIds[0]);
+});
+
+it("sends again within the caller's deadline, and not when the wait before the next call would pass it", async () => {
+  const within = handleAnswering([lost(), 'pong']);
+  await expect(withDeadline(Date.now() + 60_000, () => executeUpdateOnce(within.handle, ping, ['x'], { firstBackoffMs: 1 }))).resolves.toBe('pong');
+  expect(within.updateIds).toHaveLength(2);
+
+  const first = lost();
+  const past = handleAnswering([first, 'pong']);
+  await expect(withDeadline(Date.now() + 500, () => executeUpdateOnce(past.handle, ping, ['x'], { firstBackoffMs: 1000 }))).rejects.toBe(first);
+  expect(past.updateIds).toHaveLength(1);
 });
 
 it('gives each Update its own id', async () => {

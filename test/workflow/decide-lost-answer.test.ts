@@ -2,7 +2,8 @@
  * An approval whose answer is lost on its way back (the server cancels the Update call after the
  * release accepted it, as one of 2,000 approvals at four workers did on 2026-12-05) is sent again
  * with the same Update id: the approver gets the release's answer, and the release sees one
- * approval (src/release-client/update-once.ts).
+ * approval (src/release-client/update-once.ts). So is one timed out by the server on a call that
+ * set no deadline (one of 2,000 on four workers, 2026-12-06).
  */
 import { Client, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { decideRelease } from '../../src/release-client/releases';
@@ -14,8 +15,15 @@ import { releaseInput, startReleaseWorkflow, untilStage, withWorker } from '../s
 
 const temporal = useTestClient();
 
-/** A client whose first Update call reaches the server, and whose answer is then lost. */
-function clientLosingFirstAnswer(): { client: Client; updateIds: string[] } {
+const cancelledOnTheWay = () => new WorkflowUpdateRPCTimeoutOrCancelledError('stream terminated by RST_STREAM with error code: CANCEL');
+/** The server's own timeout on a call that set none (gRPC DEADLINE_EXCEEDED in Go's words), as one of 2,000 approvals on four workers got on 2026-12-06. */
+const serverDeadline = () => {
+  const details = 'context deadline exceeded';
+  return new WorkflowUpdateRPCTimeoutOrCancelledError(details, { cause: Object.assign(new Error(`4 DEADLINE_EXCEEDED: ${details}`), { code: 4, details, metadata: {} }) });
+};
+
+/** A client whose first Update call reaches the server, and whose answer is then lost with `lostAs`. */
+function clientLosingFirstAnswer(lostAs: () => Error = cancelledOnTheWay): { client: Client; updateIds: string[] } {
   const updateIds: string[] = [];
   const client = new Client({
     connection: temporal.client.connection,
@@ -25,7 +33,7 @@ function clientLosingFirstAnswer(): { client: Client; updateIds: string[] } {
           async startUpdate(input, next) {
             updateIds.push(input.options.updateId ?? '(none)');
             const output = await next(input);
-            if (updateIds.length === 1) throw new WorkflowUpdateRPCTimeoutOrCancelledError('stream terminated by RST_STREAM with error code: CANCEL');
+            if (updateIds.length === 1) throw lostAs();
             return output;
           },
         },
@@ -35,11 +43,14 @@ function clientLosingFirstAnswer(): { client: Client; updateIds: string[] } {
   return { client, updateIds };
 }
 
-it('an approval whose answer was lost is sent again with the same id: the approver is told it was approved, and the release saw one approval', async () => {
+it.each([
+  ['cancelled on the way', cancelledOnTheWay],
+  ["timed out by the server, the call having set no deadline", serverDeadline],
+])('an approval whose answer was lost (%s) is sent again with the same id: the approver is told it was approved, and the release saw one approval', async (_how, lostAs) => {
   await withWorker(createFakeActivities().activities, async (taskQueue) => {
     const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
     await untilStage(handle, 'awaiting-approval');
-    const losing = clientLosingFirstAnswer();
+    const losing = clientLosingFirstAnswer(lostAs);
 
     const ack = await decideRelease(losing.client, handle.workflowId, 'approve', 'alice', 'ship it');
 
