@@ -30,8 +30,9 @@
  * only) or `rollback-journal` (the dev server's own: two syncs per commit). Each run also
  * prints how long its releases took to all reach approval from the first start, and its figures as
  * one `scale-run-record {json}` line: `npm run bench -- scale --table-from LOG[,LOG...]` runs
- * nothing and prints the table of the runs those logs recorded (medians per setting), for a table
- * too long to run in one sitting.
+ * nothing and prints the table of the runs those logs recorded (medians per setting and build: the
+ * commit measured, `+changes` if tracked files differed from it), for a table too long to run in
+ * one sitting.
  */
 import { readFileSync } from 'node:fs';
 import Bottleneck from 'bottleneck';
@@ -57,6 +58,7 @@ import { WorkerProcess } from './support/worker-process';
 import { countersSince, describeServerCounters, scrapeServerCounters, type ServerCounters } from './support/server-metrics';
 import { perReleaseKiB, readWorkerMemory } from './support/worker-memory';
 import { describeSlackBudgetAnswers, readSlackBudgetAnswers } from './support/slack-budget-answers';
+import { buildLabel } from './support/build-label';
 
 const FLAGS = {
   runs: { default: 1, min: 1, max: 10, help: 'repetitions per N and worker count' },
@@ -139,6 +141,8 @@ export async function run(args: string[]): Promise<void> {
     '--table-from LOG[,LOG...] (no run: the table of the runs these bench logs recorded)',
   ]);
   const prng = new Prng(13);
+  // The code this invocation measures, read at its start: keep the checkout as it is until it ends.
+  const build = buildLabel();
   // Every combination, N outermost: one run per combination (and per --runs), one table row each.
   const combinations = ramp.flatMap((n) =>
     workerCounts.flatMap((w) =>
@@ -146,7 +150,7 @@ export async function run(args: string[]): Promise<void> {
         slackLimits.flatMap((slack) =>
           heapCaps.flatMap((heapCap) =>
             priorities.flatMap((taskPriority) =>
-              workflowPollCounts.flatMap((workflowPolls) => sqliteModes.map((serverSqlite): RunSettings => ({ n, w, budget, slackLimits: slack, heapCap, taskPriority, workflowPolls, serverSqlite }))),
+              workflowPollCounts.flatMap((workflowPolls) => sqliteModes.map((serverSqlite): RunSettings => ({ n, w, budget, slackLimits: slack, heapCap, taskPriority, workflowPolls, serverSqlite, build }))),
             ),
           ),
         ),

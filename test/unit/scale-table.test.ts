@@ -1,11 +1,12 @@
 /**
  * The scale bench's run records and table (bench/support/scale-table.ts): a run's figures survive
  * the log line they are printed on (NaN included), runs of one setting from several logs make one
- * row of medians, and a line that is not a record is refused naming the log and line.
+ * row of medians (runs of another build another row), and a line that is not a record is refused
+ * naming the log and line.
  */
 import { groupRuns, readRunRecords, runRecordLine, type RunFigures, type RunRecord, type RunSettings, scaleTable } from '../../bench/support/scale-table';
 
-const settings = (n: number, w: number): RunSettings => ({ n, w, budget: 'off', slackLimits: 'slack', heapCap: 512, taskPriority: 'on', workflowPolls: 8, serverSqlite: 'wal' });
+const settings = (n: number, w: number): RunSettings => ({ n, w, budget: 'off', slackLimits: 'slack', heapCap: 512, taskPriority: 'on', workflowPolls: 8, serverSqlite: 'wal', build: 'd5a5b37' });
 
 function figures(over: Partial<RunFigures> = {}): RunFigures {
   return {
@@ -110,4 +111,28 @@ it('shows no GitHub counts for a run with GitHub\'s limits off, whose emulator c
 
   expect(read!.figures.githubWrites).toBeNaN();
   expect(read!.figures.githubRefused).toBeNaN();
+});
+
+it('keeps runs of different builds in rows of their own, and reads a record from before builds were recorded as "unrecorded"', () => {
+  const { build: _build, ...before } = settings(1000, 4);
+  const log = [
+    runRecordLine(record(before as RunSettings, figures({ slackRefused: 3 }))),
+    runRecordLine(record({ ...settings(1000, 4), build: 'cd4c745' }, figures({ slackRefused: 2 }))),
+    runRecordLine(record({ ...settings(1000, 4), build: '4fe88b6' }, figures({ slackRefused: 0 }))),
+    runRecordLine(record({ ...settings(1000, 4), build: '4fe88b6' }, figures({ slackRefused: 1 }))),
+  ].join('\n');
+
+  const rows = groupRuns(readRunRecords(log, 'three-builds.log'));
+
+  expect(rows.map((r) => [r.settings.build, r.runs.map((f) => f.slackRefused)])).toEqual([
+    ['unrecorded', [3]],
+    ['cd4c745', [2]],
+    ['4fe88b6', [0, 1]],
+  ]);
+  const [header, ...lines] = scaleTable(rows).map((line) => line.trim().split(/\s{2,}/));
+  expect(lines.map((cells) => [cells[header!.indexOf('build')], cells[header!.indexOf('runs')]])).toEqual([
+    ['unrecorded', '1'],
+    ['cd4c745', '1'],
+    ['4fe88b6', '2'],
+  ]);
 });
