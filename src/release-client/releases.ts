@@ -15,7 +15,7 @@ import { releaseOutcome } from './outcome';
 import { releaseId, SERVICE_NAME_PATTERN } from '../domain/release-id';
 import { liveBakeResults, mergeLiveMeasurements } from './live-analysis';
 import { ReleaseRefusedError, ReleaseStuckError } from './errors';
-import { executeUpdateOnce } from './update-once';
+import { executeUpdateOnce, type UpdateOnceOptions } from './update-once';
 import { keywordAttribute } from './follow';
 import {
   approveUpdate,
@@ -200,6 +200,7 @@ export async function decideRelease(
   by: string,
   note?: string,
   sign?: (runId: string) => Promise<SignedDecision>,
+  { onLostAnswer }: Pick<UpdateOnceOptions, 'onLostAnswer'> = {},
 ): Promise<DecisionAck> {
   await untilApprovalStageRecorded(client.workflow.getHandle(id));
   // Signed once the release waits (the proof is fresh), for its current run, and sent to that run.
@@ -208,8 +209,8 @@ export async function decideRelease(
   const handle = client.workflow.getHandle(id, runId);
   return refusalsAsErrors(() =>
     decision === 'approve'
-      ? executeUpdateOnce(handle, approveUpdate, [{ by, comment: note, ...signed }])
-      : executeUpdateOnce(handle, rejectUpdate, [{ by, reason: note, ...signed }]),
+      ? executeUpdateOnce(handle, approveUpdate, [{ by, comment: note, ...signed }], { onLostAnswer })
+      : executeUpdateOnce(handle, rejectUpdate, [{ by, reason: note, ...signed }], { onLostAnswer }),
   );
 }
 
@@ -261,7 +262,8 @@ export async function controlRelease(
   by: string,
   reason?: string,
   from: ControlOrigin = {},
+  { onLostAnswer }: Pick<UpdateOnceOptions, 'onLostAnswer'> = {},
 ): Promise<ControlAck> {
   const handle = from.runId ? client.workflow.getHandle(id, from.runId) : client.workflow.getHandle(id);
-  return refusalsAsErrors(() => executeUpdateOnce(handle, controlUpdates[action], [{ by, reason, ...from.origin, ...from.signed }]));
+  return refusalsAsErrors(() => executeUpdateOnce(handle, controlUpdates[action], [{ by, reason, ...from.origin, ...from.signed }], { onLostAnswer }));
 }

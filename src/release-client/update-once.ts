@@ -21,7 +21,25 @@ export interface UpdateOnceOptions {
   /** The wait before the second call, doubling after each. @default 1000 */
   firstBackoffMs?: number;
   /** Told before each call after the first, so a command can say it is still trying. */
-  onLostAnswer?: (attempt: number, err: WorkflowUpdateRPCTimeoutOrCancelledError) => void;
+  onLostAnswer?: (lost: LostAnswer) => void;
+}
+
+/** A call whose answer was lost, about to be sent again. */
+export interface LostAnswer {
+  /** The call about to be made, 2 for the first repeat. */
+  call: number;
+  /** Calls in all. */
+  calls: number;
+  /** How the last answer was lost: the server's or the connection's words. */
+  cause: WorkflowUpdateRPCTimeoutOrCancelledError;
+}
+
+/**
+ * What a person waiting on a command is told while the answer to `what` is sent for again, so a
+ * slow server reads as "still trying, counts once", not as a hang or a failure.
+ */
+export function lostAnswerNotice(what: string, { call, calls, cause }: LostAnswer): string {
+  return `${what}: no answer from the server (${cause.message}); asking again with the same id, call ${call} of ${calls} (it takes effect once)`;
 }
 
 /**
@@ -60,7 +78,7 @@ export async function executeUpdateOnce<Ret, Args extends [unknown, ...unknown[]
       const deadline = callersDeadline(handle);
       if (deadline !== undefined && Date.now() + backoffMs >= deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, backoffMs));
-      onLostAnswer?.(attempt + 1, err);
+      onLostAnswer?.({ call: attempt + 1, calls: attempts, cause: err });
     }
   }
 }

@@ -1,7 +1,7 @@
 import { type CallContext, type WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { defineUpdate } from '@temporalio/workflow';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { executeUpdateOnce } from '../../src/release-client/update-once';
+import { executeUpdateOnce, lostAnswerNotice } from '../../src/release-client/update-once';
 
 const ping = defineUpdate<string, [string]>('ping');
 
@@ -31,12 +31,12 @@ const timedOut = (details: string) => new WorkflowUpdateRPCTimeoutOrCancelledErr
 
 it('sends again, with the same Update id, while the answer is lost, and says so before each new call', async () => {
   const { handle, updateIds } = handleAnswering([lost(), lost(), 'pong']);
-  const told: number[] = [];
-  await expect(executeUpdateOnce(handle, ping, ['x'], { firstBackoffMs: 1, onLostAnswer: (attempt) => told.push(attempt) })).resolves.toBe('pong');
+  const told: string[] = [];
+  await expect(executeUpdateOnce(handle, ping, ['x'], { firstBackoffMs: 1, onLostAnswer: ({ call, calls }) => told.push(`${call}/${calls}`) })).resolves.toBe('pong');
   expect(updateIds).toHaveLength(3);
   expect(new Set(updateIds).size).toBe(1);
   expect(updateIds[0]).toMatch(/^[0-9a-f-]{36}$/);
-  expect(told).toEqual([2, 3]);
+  expect(told).toEqual(['2/5', '3/5']);
 });
 
 it('gives the lost answer to the caller after its last attempt', async () => {
@@ -83,4 +83,9 @@ it('gives each Update its own id', async () => {
   await executeUpdateOnce(first.handle, ping, ['x']);
   await executeUpdateOnce(second.handle, ping, ['x']);
   expect(first.updateIds[0]).not.toBe(second.updateIds[0]);
+});
+
+it("tells a person which call is next, out of how many, and the server's words for the lost answer", () => {
+  const notice = lostAnswerNotice('r-1 approve', { call: 2, calls: 5, cause: timedOut('context deadline exceeded') });
+  expect(notice).toBe('r-1 approve: no answer from the server (context deadline exceeded); asking again with the same id, call 2 of 5 (it takes effect once)');
 });

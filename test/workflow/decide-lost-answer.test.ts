@@ -6,7 +6,8 @@
  * set no deadline (one of 2,000 on four workers, 2026-12-06).
  */
 import { Client, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import { decideRelease } from '../../src/release-client/releases';
+import { controlRelease, decideRelease } from '../../src/release-client/releases';
+import { lostAnswerNotice } from '../../src/release-client/update-once';
 import { ReleaseRefusedError } from '../../src/release-client/errors';
 import { statusQuery } from '../../src/domain/release-api';
 import { createFakeActivities } from '../support/fake-activities';
@@ -52,15 +53,38 @@ it.each([
     await untilStage(handle, 'awaiting-approval');
     const losing = clientLosingFirstAnswer(lostAs);
 
-    const ack = await decideRelease(losing.client, handle.workflowId, 'approve', 'alice', 'ship it');
+    const told: string[] = [];
+
+    const ack = await decideRelease(losing.client, handle.workflowId, 'approve', 'alice', 'ship it', undefined, { onLostAnswer: (lost) => told.push(lostAnswerNotice('approve', lost)) });
 
     expect(ack).toMatchObject({ decision: 'approved', by: 'alice' });
+    // What `runway approve` prints while it asks again (src/cli/still-asking.ts).
+    expect(told).toEqual([`approve: no answer from the server (${lostAs().message}); asking again with the same id, call 2 of 5 (it takes effect once)`]);
     expect(losing.updateIds).toHaveLength(2);
     expect(losing.updateIds[1]).toBe(losing.updateIds[0]);
     const accepted = (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
     expect(accepted.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.meta!.updateId)).toEqual([losing.updateIds[0]]);
     expect((await handle.query(statusQuery)).approval).toMatchObject({ decision: 'approved', by: 'alice', comment: 'ship it' });
     await handle.terminate('test done');
+  });
+});
+
+it('an abort whose answer was lost is sent again with the same id, saying so once, and the release is aborted once', async () => {
+  await withWorker(createFakeActivities().activities, async (taskQueue) => {
+    const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput());
+    await untilStage(handle, 'awaiting-approval');
+    const losing = clientLosingFirstAnswer();
+    const told: string[] = [];
+
+    const ack = await controlRelease(losing.client, handle.workflowId, 'abort', 'alice', 'wrong build', {}, { onLostAnswer: ({ call, calls }) => told.push(`${call} of ${calls}`) });
+
+    expect(ack).toMatchObject({ action: 'abort', by: 'alice' });
+    expect(told).toEqual(['2 of 5']);
+    expect(losing.updateIds).toHaveLength(2);
+    expect(losing.updateIds[1]).toBe(losing.updateIds[0]);
+    const accepted = (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(accepted).toHaveLength(1);
+    await handle.terminate('test done').catch(() => undefined);
   });
 });
 

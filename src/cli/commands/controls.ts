@@ -6,6 +6,7 @@ import { cliEnv, withClient } from '../context';
 import { CliError, invalidInput } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { runAction } from '../run-action';
+import { sayStillAsking } from '../still-asking';
 import { SIGN_WITH_FLAG, SIGN_WITH_HELP, signingKeyPath, sshSigner } from '../signing';
 
 const CONTROLS: Record<OperatorAction, string> = {
@@ -34,7 +35,7 @@ export function configureControlCommands(program: Command): void {
               // Signed for the release's current run and sent to that run.
               const runId = keyPath ? (await client.workflow.getHandle(id).describe()).runId : undefined;
               const signed = keyPath && runId ? await sshSigner(client, id, action, by, opts.reason, keyPath)(runId) : undefined;
-              const ack = await controlRelease(client, id, action, by, opts.reason, { runId, signed });
+              const ack = await controlRelease(client, id, action, by, opts.reason, { runId, signed }, { onLostAnswer: sayStillAsking(`${id} ${action}`) });
               process.stdout.write(`${ack.releaseId}: ${ack.action} by ${ack.by}\n`);
             } catch (err) {
               if (err instanceof ReleaseRefusedError) throw new CliError(err.message, ExitCode.refused);

@@ -4,6 +4,7 @@ import { cliEnv, withClient } from '../context';
 import { CliError, invalidInput } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { runAction } from '../run-action';
+import { sayStillAsking } from '../still-asking';
 import { SIGN_WITH_FLAG, SIGN_WITH_HELP, signingKeyPath, sshSigner } from '../signing';
 
 async function decide(id: string, decision: 'approve' | 'reject', by: string, note: string | undefined, signWith: string | undefined): Promise<void> {
@@ -12,7 +13,7 @@ async function decide(id: string, decision: 'approve' | 'reject', by: string, no
   await withClient(cliEnv(), async (client) => {
     try {
       const sign = keyPath ? sshSigner(client, id, decision, by, note, keyPath) : undefined;
-      const ack = await decideRelease(client, id, decision, by, note, sign);
+      const ack = await decideRelease(client, id, decision, by, note, sign, { onLostAnswer: sayStillAsking(`${id} ${decision}`) });
       process.stdout.write(`${ack.releaseId}: ${ack.decision} by ${ack.by}\n`);
     } catch (err) {
       if (err instanceof ReleaseRefusedError) throw new CliError(err.message, ExitCode.refused);

@@ -16,6 +16,7 @@ import { ExitCode } from '../exit-codes';
 import { defaultRequester } from '../requester';
 import { runAction } from '../run-action';
 import { SIGN_WITH_FLAG, SIGN_WITH_HELP, signingKeyPath, sshSigner } from '../signing';
+import { sayStillAsking } from '../still-asking';
 import type { RunwayConfig } from '../../config/schema';
 
 interface FreezeOptions {
@@ -110,7 +111,7 @@ export function configureFreezeCommands(program: Command): void {
         const by = who(opts);
         checkService(await cliConfig(env, opts), opts.service);
         await withClient(env, async (client) => {
-          const ended = await refusedAsExit(() => endFreeze(client, env.RUNWAY_TASK_QUEUE, { ...(opts.service ? { service: opts.service } : {}), by }), env.RUNWAY_TASK_QUEUE);
+          const ended = await refusedAsExit(() => endFreeze(client, env.RUNWAY_TASK_QUEUE, { ...(opts.service ? { service: opts.service } : {}), by }, { onLostAnswer: sayStillAsking(`freeze end for ${opts.service ?? 'every service'}`) }), env.RUNWAY_TASK_QUEUE);
           process.stdout.write(opts.json ? `${JSON.stringify(ended)}\n` : `ended: ${describe(ended)} (ended by ${by})\n`);
         });
       }),
@@ -163,7 +164,7 @@ export function configureFreezeCommands(program: Command): void {
         const keyPath = signingKeyPath(opts.signWith);
         await withClient(cliEnv(), async (client) => {
           const sign = keyPath ? sshSigner(client, id, 'break-glass', opts.as.trim(), opts.comment, keyPath) : undefined;
-          const ack = await refusedAsExit(() => approveBreakGlass(client, id, { by: opts.as.trim(), ...(opts.comment ? { comment: opts.comment } : {}) }, sign));
+          const ack = await refusedAsExit(() => approveBreakGlass(client, id, { by: opts.as.trim(), ...(opts.comment ? { comment: opts.comment } : {}) }, sign, { onLostAnswer: sayStillAsking(`${id} break-glass approval`) }));
           process.stdout.write(`${ack.releaseId}: break-glass approved by ${ack.by}; ${ack.pending === 0 ? 'it passes the freeze' : `${ack.pending} more approval(s) needed`}\n`);
         });
       }),
