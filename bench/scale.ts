@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- scale [--releases N[,N...]] [--workers W[,W...]] [--runs R] [--approval-wait S]
  * [--result-wait S] [--records-wait S] [--github-budget off,github] [--slack-limits slack,off]
- * [--worker-heap MiB[,MiB...]] [--task-priority on,off] [--workflow-polls P[,P...]] [--server-sqlite wal,wal-unsynced,rollback-journal] | --table-from LOG[,LOG...]`: N releases in flight at once on W `runway worker` processes —
+ * [--worker-heap MiB[,MiB...]] [--task-priority on,off] [--workflow-polls P[,P...]] [--server-sqlite wal,wal-unsynced,rollback-journal] [--server-sa-cache refresh-on-read,cached] | --table-from LOG[,LOG...]`: N releases in flight at once on W `runway worker` processes —
  * started together, waiting for approval, then every one that reached approval approved together
  * and baking. For each N and W prints how many reached
  * approval, how many were released, how many production records GitHub shows as success and how
@@ -27,7 +27,9 @@
  * SDK's own share), to compare how many polls of the task queue itself keep up. `--server-sqlite`
  * says how the dev server's SQLite file commits (src/temporal/dev-server.ts): `wal` (the default,
  * as `runway dev`: a write-ahead log synced at each commit), `wal-unsynced` (synced at checkpoints
- * only) or `rollback-journal` (the dev server's own: two syncs per commit). Each run also
+ * only) or `rollback-journal` (the dev server's own: two syncs per commit). `--server-sa-cache`
+ * says how the dev server reads search attributes (src/temporal/search-attribute-cache.ts):
+ * `cached` (the default, as `runway dev`) or `refresh-on-read` (the Temporal CLI's own). Each run also
  * prints how long its releases took to all reach approval from the first start, and its figures as
  * one `scale-run-record {json}` line: `npm run bench -- scale --table-from LOG[,LOG...]` runs
  * nothing and prints the table of the runs those logs recorded (medians per setting and build: the
@@ -43,6 +45,7 @@ import type { GitHubDeployment, Sandbox } from '../src/sandbox';
 import type { SlackMessage } from '../src/sandbox/slack/emulator';
 import { SLACK_RATE_LIMITS, type SlackLimitCounts } from '../src/sandbox/slack/rate-limits';
 import { PRIORITY_MATCHER_CONFIG } from '../src/temporal/task-priority';
+import { CACHED_SEARCH_ATTRIBUTES_CONFIG, REFRESHED_SEARCH_ATTRIBUTES_CONFIG } from '../src/temporal/search-attribute-cache';
 import { WORKER_WORKFLOW_POLLS, WORKER_WORKFLOW_POLLS_MAX } from '../src/config/env';
 import { GITHUB_WRITE_BUDGET } from '../src/domain/github-write-budget';
 import type { SqliteCommits } from '../src/temporal/dev-server';
@@ -70,6 +73,9 @@ const BUDGETS = ['github', 'off'] as const;
 const SLACK_LIMITS = ['slack', 'off'] as const;
 const TASK_PRIORITY = ['on', 'off'] as const;
 const SQLITE_COMMITS = ['wal', 'wal-unsynced', 'rollback-journal'] as const satisfies readonly SqliteCommits[];
+/** `refresh-on-read`: the Temporal CLI dev server's own; `cached`: the server's default (src/temporal/search-attribute-cache.ts). */
+const SA_CACHES = ['refresh-on-read', 'cached'] as const;
+const SA_CACHE_CONFIG = { 'refresh-on-read': REFRESHED_SEARCH_ATTRIBUTES_CONFIG, cached: CACHED_SEARCH_ATTRIBUTES_CONFIG } as const;
 /** Starts and approvals sent at once: a busy CI and a crowd of approvers, not 2,000 calls in one instant. */
 const APPROVAL_CONCURRENCY = 50;
 /** How often the bench says how many approvals were accepted while it sends them. */
@@ -128,7 +134,8 @@ export async function run(args: string[]): Promise<void> {
   const { values: heapCaps, rest: afterHeap } = takeListFlag(afterWorkers, 'worker-heap', { default: [0], min: 0, max: 65_536 });
   const { values: priorities, rest: afterPriority } = takeChoiceListFlag(afterHeap, 'task-priority', TASK_PRIORITY, ['on']);
   const { values: workflowPollCounts, rest: afterPolls } = takeListFlag(afterPriority, 'workflow-polls', { default: [WORKER_WORKFLOW_POLLS], min: 1, max: WORKER_WORKFLOW_POLLS_MAX });
-  const { values: sqliteModes, rest } = takeChoiceListFlag(afterPolls, 'server-sqlite', SQLITE_COMMITS, ['wal']);
+  const { values: sqliteModes, rest: afterSqlite } = takeChoiceListFlag(afterPolls, 'server-sqlite', SQLITE_COMMITS, ['wal']);
+  const { values: saCaches, rest } = takeChoiceListFlag(afterSqlite, 'server-sa-cache', SA_CACHES, ['cached']);
   const flags = parseFlags(rest, FLAGS, [
     '--releases N[,N...] (releases in flight at once; default 50)',
     '--workers W[,W...] (runway worker processes; default 1)',
@@ -138,6 +145,7 @@ export async function run(args: string[]): Promise<void> {
     `--task-priority ${TASK_PRIORITY.join('|')}[,...] (the dev server's priority matcher; default on)`,
     `--workflow-polls P[,P...] (each worker's RUNWAY_WORKER_WORKFLOW_POLLS; default ${WORKER_WORKFLOW_POLLS})`,
     `--server-sqlite ${SQLITE_COMMITS.join('|')}[,...] (how the dev server's SQLite file commits; default wal)`,
+    `--server-sa-cache ${SA_CACHES.join('|')}[,...] (how the dev server reads search attributes; default cached, as Runway's)`,
     '--table-from LOG[,LOG...] (no run: the table of the runs these bench logs recorded)',
   ]);
   const prng = new Prng(13);
@@ -150,7 +158,9 @@ export async function run(args: string[]): Promise<void> {
         slackLimits.flatMap((slack) =>
           heapCaps.flatMap((heapCap) =>
             priorities.flatMap((taskPriority) =>
-              workflowPollCounts.flatMap((workflowPolls) => sqliteModes.map((serverSqlite): RunSettings => ({ n, w, budget, slackLimits: slack, heapCap, taskPriority, workflowPolls, serverSqlite, build }))),
+              workflowPollCounts.flatMap((workflowPolls) =>
+                sqliteModes.flatMap((serverSqlite) => saCaches.map((serverSaCache): RunSettings => ({ n, w, budget, slackLimits: slack, heapCap, taskPriority, workflowPolls, serverSqlite, serverSaCache, build }))),
+              ),
             ),
           ),
         ),
@@ -176,10 +186,11 @@ export async function run(args: string[]): Promise<void> {
 }
 
 /** A fresh stack and `w` workers (so the peak RSS is this run's), N releases started together. */
-async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls, serverSqlite }: RunSettings, prefix: string, prng: Prng, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
+async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls, serverSqlite, serverSaCache }: RunSettings, prefix: string, prng: Prng, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
   const services = benchServiceNames(n, prefix);
   const matcherOff = Object.fromEntries(Object.keys(PRIORITY_MATCHER_CONFIG).map((key) => [key, false]));
-  const stack = await startBenchStack({ services, bake: '2s', deploymentDelayMs: 300, serverSqliteCommits: serverSqlite as SqliteCommits, ...(taskPriority === 'off' ? { serverDynamicConfig: matcherOff } : {}) });
+  const serverDynamicConfig = { ...(taskPriority === 'off' ? matcherOff : {}), ...SA_CACHE_CONFIG[serverSaCache as (typeof SA_CACHES)[number]] };
+  const stack = await startBenchStack({ services, bake: '2s', deploymentDelayMs: 300, serverSqliteCommits: serverSqlite as SqliteCommits, serverDynamicConfig });
   if (slackLimits === 'slack') stack.sandbox.setScenario({ slack: { rateLimits: SLACK_RATE_LIMITS } });
   // The workers pace their writes to GitHub's figures, and the emulator enforces the same figures,
   // so a write the fleet sends too soon is refused and counted, not silently accepted.

@@ -9,6 +9,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { PRIORITY_MATCHER_CONFIG } from './task-priority';
+import { CACHED_SEARCH_ATTRIBUTES_CONFIG } from './search-attribute-cache';
 
 export type SearchAttributeTypeName = 'Keyword' | 'Int' | 'Text' | 'Bool' | 'Double' | 'Datetime' | 'KeywordList';
 
@@ -36,7 +37,7 @@ export interface DevServerOptions {
   searchAttributes?: Readonly<Record<string, SearchAttributeTypeName>>;
   /** The server's Prometheus `/metrics` on this port (0 = a free one); omitted = none. */
   metricsPort?: number;
-  /** Dynamic config values on top of Runway's (`--dynamic-config-value`; the benches turn the priority matcher off with it to compare). */
+  /** Dynamic config values on top of Runway's (`--dynamic-config-value`; the benches turn the priority matcher off, or search attributes read on each use, with it to compare). */
   dynamicConfig?: Readonly<Record<string, unknown>>;
   /** @default 60_000 */
   startTimeoutMs?: number;
@@ -140,8 +141,9 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
   // "default" always exists; --namespace creates more (and gives them the search attributes).
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const [name, type] of Object.entries(searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
-  // The shared workflows' tasks go before the releases' (src/domain/shared-workflow-priority.ts).
-  for (const [key, value] of Object.entries({ ...PRIORITY_MATCHER_CONFIG, ...opts.dynamicConfig })) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  // The shared workflows' tasks go before the releases' (src/domain/shared-workflow-priority.ts),
+  // and search attributes are read once, not on each use (./search-attribute-cache.ts).
+  for (const [key, value] of Object.entries({ ...PRIORITY_MATCHER_CONFIG, ...CACHED_SEARCH_ATTRIBUTES_CONFIG, ...opts.dynamicConfig })) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const address = `${connectHost.includes(':') ? `[${connectHost}]` : connectHost}:${port}`;
   log(`Starting the Temporal dev server on ${address}${uiPort === undefined ? ' (headless)' : `, Web UI on :${uiPort}`}${opts.dbFile ? `, state in ${opts.dbFile}` : ''}`);

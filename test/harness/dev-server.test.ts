@@ -6,9 +6,11 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { resolveTemporalCli } from '../../src/temporal/cli-binary';
 import { RUNWAY_SEARCH_ATTRIBUTES, startDevServer } from '../../src/temporal/dev-server';
+import { REFRESHED_SEARCH_ATTRIBUTES_CONFIG } from '../../src/temporal/search-attribute-cache';
+import { parseServerCounters } from '../../bench/support/server-metrics';
 import { testClient, testTemporalAddress, uniqueId } from '../support/temporal';
 
 const isAlive = (pid: number) => {
@@ -31,6 +33,18 @@ function fakeBinary(name: string, body: string): string {
   writeFileSync(file, `#!/bin/sh\n${body}\n`);
   chmodSync(file, 0o755);
   return file;
+}
+
+/** The server reports its metrics every second or so: a counter's value once two reads 1.5 s apart agree (at most 10). */
+async function settled(read: () => Promise<number>): Promise<number> {
+  let last = await read();
+  for (let i = 0; i < 10; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const now = await read();
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
 }
 
 describe('startDevServer', () => {
@@ -74,6 +88,33 @@ describe('startDevServer', () => {
     } finally {
       await journal.stop();
     }
+  });
+
+  it("reads the search attributes once, not from its database on each use as the Temporal CLI's dev server does, and they answer at once", async () => {
+    const binary = await resolveTemporalCli({ build: false });
+    /** Cluster-metadata reads from the server's database while it answers 20 visibility counts by a Runway search attribute. */
+    const readsFor20Counts = async (dynamicConfig?: Record<string, unknown>) => {
+      const server = await startDevServer({ binary, port: 0, headless: true, metricsPort: 0, searchAttributes: RUNWAY_SEARCH_ATTRIBUTES, dynamicConfig });
+      try {
+        const connection = await Connection.connect({ address: server.address });
+        try {
+          const client = new Client({ connection });
+          const reads = async () => parseServerCounters(await (await fetch(server.metricsUrl!)).text()).persistence.get('GetCurrentClusterMetadata')?.requests ?? 0;
+          const before = await reads();
+          for (let i = 0; i < 20; i++) expect((await client.workflow.count(`RunwayService = 'checkout'`)).count).toBe(0);
+          return (await settled(reads)) - before;
+        } finally {
+          await connection.close();
+        }
+      } finally {
+        await server.stop();
+      }
+    };
+
+    // The server's own refresh, once a minute, may fall in the window: a read or two.
+    expect(await readsFor20Counts()).toBeLessThanOrEqual(2);
+    // The measure can tell: with the Temporal CLI's own setting every count reads them.
+    expect(await readsFor20Counts(REFRESHED_SEARCH_ATTRIBUTES_CONFIG)).toBeGreaterThanOrEqual(20);
   });
 
   it('refuses a port that is already in use, naming it', async () => {

@@ -6,7 +6,7 @@
  */
 import { groupRuns, readRunRecords, runRecordLine, type RunFigures, type RunRecord, type RunSettings, scaleTable } from '../../bench/support/scale-table';
 
-const settings = (n: number, w: number): RunSettings => ({ n, w, budget: 'off', slackLimits: 'slack', heapCap: 512, taskPriority: 'on', workflowPolls: 8, serverSqlite: 'wal', build: 'd5a5b37' });
+const settings = (n: number, w: number): RunSettings => ({ n, w, budget: 'off', slackLimits: 'slack', heapCap: 512, taskPriority: 'on', workflowPolls: 8, serverSqlite: 'wal', serverSaCache: 'cached', build: 'd5a5b37' });
 
 function figures(over: Partial<RunFigures> = {}): RunFigures {
   return {
@@ -71,19 +71,20 @@ it('refuses a record line that does not parse, naming the log and the line', () 
   expect(() => readRunRecords('scale-run-record {"at": "x"}', 'part-3.log')).toThrow('part-3.log:1: not a scale run record (no settings or figures)');
 });
 
-it('reads a record from before the bench set the workflow-task polls and SQLite commits as the SDK\'s 2 and the rollback journal, in a row of its own', () => {
-  const { workflowPolls: _polls, serverSqlite: _sqlite, ...before } = settings(2000, 1);
+it('reads a record from before the bench set the workflow-task polls, SQLite commits and search-attribute cache as the SDK\'s 2, the rollback journal and the CLI\'s refresh on read, in a row of its own', () => {
+  const { workflowPolls: _polls, serverSqlite: _sqlite, serverSaCache: _saCache, ...before } = settings(2000, 1);
   const log = [runRecordLine(record(before as RunSettings, figures({ released: 1095 }))), runRecordLine(record(settings(2000, 1), figures({ released: 2000 })))].join('\n');
 
   const rows = groupRuns(readRunRecords(log, 'old.log'));
 
-  expect(rows.map((r) => [r.settings.workflowPolls, r.settings.serverSqlite, r.runs[0]!.released])).toEqual([
-    [2, 'rollback-journal', 1095],
-    [8, 'wal', 2000],
+  expect(rows.map((r) => [r.settings.workflowPolls, r.settings.serverSqlite, r.settings.serverSaCache, r.runs[0]!.released])).toEqual([
+    [2, 'rollback-journal', 'refresh-on-read', 1095],
+    [8, 'wal', 'cached', 2000],
   ]);
   const [header, old] = scaleTable(rows).map((line) => line.trim().split(/\s{2,}/));
   expect(old![header!.indexOf('WFT polls')]).toBe('2');
   expect(old![header!.indexOf('server SQLite')]).toBe('rollback-journal');
+  expect(old![header!.indexOf('server SA cache')]).toBe('refresh-on-read');
 });
 
 it('shows the GitHub writes and refusals a run recorded, and "-" for a run recorded before the bench counted them', () => {
