@@ -100,8 +100,11 @@ describe('startDevServer', () => {
         try {
           const client = new Client({ connection });
           const reads = async () => parseServerCounters(await (await fetch(server.metricsUrl!)).text()).persistence.get('GetCurrentClusterMetadata')?.requests ?? 0;
-          const before = await reads();
-          for (let i = 0; i < 20; i++) expect((await client.workflow.count(`RunwayService = 'checkout'`)).count).toBe(0);
+          const count = async () => expect((await client.workflow.count(`RunwayService = 'checkout'`)).count).toBe(0);
+          // The first use loads them: counted from after it, once the server has reported it.
+          await count();
+          const before = await settled(reads);
+          for (let i = 0; i < 20; i++) await count();
           return (await settled(reads)) - before;
         } finally {
           await connection.close();
@@ -111,8 +114,8 @@ describe('startDevServer', () => {
       }
     };
 
-    // The server's own refresh, once a minute, may fall in the window: a read or two.
-    expect(await readsFor20Counts()).toBeLessThanOrEqual(2);
+    // The server's own refresh, once a minute, may fall in the window: a few reads, not one per use.
+    expect(await readsFor20Counts()).toBeLessThanOrEqual(4);
     // The measure can tell: with the Temporal CLI's own setting every count reads them.
     expect(await readsFor20Counts(REFRESHED_SEARCH_ATTRIBUTES_CONFIG)).toBeGreaterThanOrEqual(20);
   });
