@@ -23,7 +23,7 @@ import { type GateVerdict, gateVerdict } from '../domain/freeze-gate';
 import type { ReleasePlan } from '../domain/release';
 import { ReleaseRefusedError } from './errors';
 import { refusalsAsErrors } from './releases';
-import { executeUpdateOnce, type UpdateOnceOptions } from './update-once';
+import { executeUpdateOnce, type LostAnswerListener } from './update-once';
 import { SHARED_WORKFLOW_PRIORITY } from '../domain/shared-workflow-priority';
 
 /** Starts an ad hoc freeze (starting the freeze workflow if it does not run yet). Refused when that scope is already frozen. */
@@ -38,7 +38,7 @@ export async function startFreeze(client: Client, taskQueue: string, request: Fr
 }
 
 /** Ends the ad hoc freeze of `service` (or of every service). Refused when there is none. */
-export async function endFreeze(client: Client, taskQueue: string, request: FreezeEndRequest, { onLostAnswer }: Pick<UpdateOnceOptions, 'onLostAnswer'> = {}): Promise<AdHocFreeze> {
+export async function endFreeze(client: Client, taskQueue: string, request: FreezeEndRequest, { onLostAnswer }: LostAnswerListener = {}): Promise<AdHocFreeze> {
   try {
     return await refusalsAsErrors(() => executeUpdateOnce(client.workflow.getHandle(freezeWorkflowId(taskQueue)), freezeEndUpdate, [request], { onLostAnswer }));
   } catch (err) {
@@ -79,7 +79,7 @@ export async function approveBreakGlass(
   id: string,
   request: { by: string; comment?: string },
   sign?: (runId: string) => Promise<SignedDecision>,
-  { onLostAnswer }: Pick<UpdateOnceOptions, 'onLostAnswer'> = {},
+  { onLostAnswer }: LostAnswerListener = {},
 ): Promise<BreakGlassAck> {
   const runId = sign ? (await client.workflow.getHandle(id).describe()).runId : undefined;
   const signed = sign && runId ? await sign(runId) : {};

@@ -15,7 +15,7 @@ import { releaseOutcome } from './outcome';
 import { releaseId, SERVICE_NAME_PATTERN } from '../domain/release-id';
 import { liveBakeResults, mergeLiveMeasurements } from './live-analysis';
 import { ReleaseRefusedError, ReleaseStuckError } from './errors';
-import { executeUpdateOnce, type UpdateOnceOptions } from './update-once';
+import { executeUpdateOnce, type LostAnswerListener } from './update-once';
 import { keywordAttribute } from './follow';
 import {
   approveUpdate,
@@ -200,7 +200,7 @@ export async function decideRelease(
   by: string,
   note?: string,
   sign?: (runId: string) => Promise<SignedDecision>,
-  { onLostAnswer }: Pick<UpdateOnceOptions, 'onLostAnswer'> = {},
+  { onLostAnswer }: LostAnswerListener = {},
 ): Promise<DecisionAck> {
   await untilApprovalStageRecorded(client.workflow.getHandle(id));
   // Signed once the release waits (the proof is fresh), for its current run, and sent to that run.
@@ -262,7 +262,7 @@ export async function controlRelease(
   by: string,
   reason?: string,
   from: ControlOrigin = {},
-  { onLostAnswer }: Pick<UpdateOnceOptions, 'onLostAnswer'> = {},
+  { onLostAnswer }: LostAnswerListener = {},
 ): Promise<ControlAck> {
   const handle = from.runId ? client.workflow.getHandle(id, from.runId) : client.workflow.getHandle(id);
   return refusalsAsErrors(() => executeUpdateOnce(handle, controlUpdates[action], [{ by, reason, ...from.origin, ...from.signed }], { onLostAnswer }));

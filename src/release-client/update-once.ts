@@ -24,6 +24,9 @@ export interface UpdateOnceOptions {
   onLostAnswer?: (lost: LostAnswer) => void;
 }
 
+/** What a command asking for a decision may hear while it waits: each repeat of a lost call. */
+export type LostAnswerListener = Pick<UpdateOnceOptions, 'onLostAnswer'>;
+
 /** A call whose answer was lost, about to be sent again. */
 export interface LostAnswer {
   /** The call about to be made, 2 for the first repeat. */
