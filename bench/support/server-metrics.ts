@@ -1,8 +1,9 @@
 /**
  * What the Temporal server did during a bench phase, from its Prometheus `/metrics` (the dev
  * server's `--metrics-port`): database operations by kind (`persistence_requests`, and the time
- * spent in them) and the API calls it answered (`service_requests` on the frontend). When the
- * server is the bottleneck — one core, SQLite — this says which of Runway's habits it pays for.
+ * spent in them), the API calls it answered (`service_requests` on the frontend) and its history
+ * cache's churn. When the server is the bottleneck — one core, SQLite — this says which of
+ * Runway's habits it pays for.
  */
 import { promSamples } from './prom-samples';
 
@@ -11,12 +12,23 @@ export interface ServerCounters {
   persistence: Map<string, { requests: number; seconds: number }>;
   /** Frontend API calls by operation (RecordActivityTaskHeartbeat, PollWorkflowTaskQueue, …). */
   rpcs: Map<string, number>;
+  /**
+   * The history service's workflow cache: `cleared`, cached workflow states thrown away
+   * (`workflow_context_cleared`), so the next request for the workflow reads it from the database
+   * again; `byIdAlone`, requests naming a workflow by id alone (no run id: signals, updates,
+   * describes), each of which clears the entry it used (`cache_requests` of
+   * HistoryCacheGetOrCreateCurrent). What is cleared beyond those is the churn: a request or
+   * workflow task that failed, a sticky queue given up (server v1.29.1, workflow/cache/cache.go).
+   */
+  historyCache: { cleared: number; byIdAlone: number };
 }
 
 /** Parses the counters this module reads out of a Prometheus text exposition. */
 export function parseServerCounters(text: string): ServerCounters {
-  const counters: ServerCounters = { persistence: new Map(), rpcs: new Map() };
+  const counters: ServerCounters = { persistence: new Map(), rpcs: new Map(), historyCache: { cleared: 0, byIdAlone: 0 } };
   for (const { name, labels, value } of promSamples(text)) {
+    if (name === 'workflow_context_cleared') counters.historyCache.cleared += value;
+    if (name === 'cache_requests' && labels.cache_type === 'mutablestate' && labels.operation === 'HistoryCacheGetOrCreateCurrent') counters.historyCache.byIdAlone += value;
     const operation = labels.operation;
     if (!operation) continue;
     if (name === 'persistence_requests' || name === 'persistence_latency_sum') {
@@ -46,10 +58,11 @@ export function countersSince(before: ServerCounters, after: ServerCounters): Se
   }
   const rpcs = new Map<string, number>();
   for (const [op, a] of after.rpcs) if (a > (before.rpcs.get(op) ?? 0)) rpcs.set(op, a - (before.rpcs.get(op) ?? 0));
-  return { persistence, rpcs };
+  const historyCache = { cleared: after.historyCache.cleared - before.historyCache.cleared, byIdAlone: after.historyCache.byIdAlone - before.historyCache.byIdAlone };
+  return { persistence, rpcs, historyCache };
 }
 
-/** Two lines: the busiest database operations (by time) and API calls (by count), each per release. */
+/** Three lines, each per release: the busiest database operations (by time), API calls (by count) and the history cache's churn. */
 export function describeServerCounters(counters: ServerCounters, releases: number, top = 6): string[] {
   const per = (v: number) => (v / releases).toFixed(1);
   const db = [...counters.persistence].sort((a, b) => b[1].seconds - a[1].seconds);
@@ -68,5 +81,6 @@ export function describeServerCounters(counters: ServerCounters, releases: numbe
         .slice(0, top)
         .map(([op, v]) => `${op} ${per(v)}`)
         .join(', '),
+    `history cache: ${per(counters.historyCache.cleared - counters.historyCache.byIdAlone)} workflow states thrown away after a failure (besides ${per(counters.historyCache.byIdAlone)} requests by workflow id alone, each clearing its own)`,
   ];
 }
