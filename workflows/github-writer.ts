@@ -65,6 +65,15 @@ const IDLE_MS = 60_000;
 /** Continue as new past this many events (each write costs about ten). */
 const HISTORY_EVENTS_LIMIT = 4_000;
 /**
+ * Continue as new once a run's history has grown this much: a worker that does not have the writer
+ * cached replays its whole history within the 10 s workflow task timeout. With 2,000 releases on two
+ * workers the writer's history reached 2.4 MB at 3,066 events, well inside the event limit, and its
+ * tasks then timed out for 41 minutes while every release waited to hand its records over; a new
+ * run's small history went through at once (README, "Two thousand on two workers stalled").
+ * Counted from the run's start, which already holds the state carried over (up to about 1 MB).
+ */
+const HISTORY_BYTES_LIMIT = 1024 * 1024;
+/**
  * Records per parked batch, and how many the writer holds itself before parking: at about 400 bytes
  * a record, what it carries (under three batches' worth, and the ids) stays near 1 MB, inside
  * Temporal's 2 MB payload limit, whatever the backlog.
@@ -147,11 +156,16 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
   }));
 
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_LIMIT;
+  // Decided once, before any condition reads it: runs started before the byte limit replay without it.
+  const bytesBounded = patched('github-writer-history-bytes');
+  const startBytes = workflowInfo().historySize;
+  const historyBytesLimit = input.historyBytesLimit ?? HISTORY_BYTES_LIMIT;
   // Continue as new when the history grows, and when another Runway build became current (a run is
   // pinned to its build; the next one starts on the current one, so old builds can retire).
   const timeToMove = () => {
     const info = workflowInfo();
-    return info.continueAsNewSuggested || info.historyLength > historyLimit || info.targetWorkerDeploymentVersionChanged;
+    const grownTooLarge = bytesBounded && info.historySize - startBytes > historyBytesLimit;
+    return info.continueAsNewSuggested || info.historyLength > historyLimit || grownTooLarge || info.targetWorkerDeploymentVersionChanged;
   };
   const drop = (request: QueuedGitHubRecord, reason: string) => {
     state.dropped++;

@@ -81,6 +81,8 @@ export interface GitHubWriterInput {
   state?: GitHubWriterState;
   /** Continue as new past this many history events (tests set it low). @default 4000 */
   historyLimit?: number;
+  /** Continue as new once the run's history has grown by this many bytes past its start (tests set it low). @default 1 MiB */
+  historyBytesLimit?: number;
   /** Records per parked batch, and how many the writer keeps itself before it parks any (tests set it low). @default 500 */
   parkBatch?: number;
 }

@@ -42,8 +42,9 @@ describe('recorded release histories', () => {
       'break-glass-released.json',
       'break-glass-verified.json',
       'frozen-then-released.json',
-      // The installation's GitHub writer: parking a backlog in batches, granting build dispatches write slots (test/workflow/github-writer.test.ts records them).
+      // The installation's GitHub writer: parking a backlog in batches, granting build dispatches write slots, moving to a new run once its history grew by its byte limit (test/workflow/github-writer.test.ts records them).
       'github-writer-granted-slots.json',
+      'github-writer-history-bytes-bounded.json',
       'github-writer-parked-backlog.json',
       'held-then-resumed.json',
       // A service's lane (test/workflow/release-lanes.test.ts records them, with RUNWAY_RECORD_HISTORIES=1): freed by its holder's word that it was leaving, then a holder terminated found by a newcomer; three admitted while one held it, before a newcomer looked at the holder; a newcomer finding its holder closed.

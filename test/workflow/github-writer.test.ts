@@ -154,21 +154,40 @@ it('retries a write GitHub rate-limits until it lands, and drops one GitHub refu
   expect(statesOf('release-checkout-eeeeeeeeeeee', 'production')).toEqual([['in_progress', 'success']]);
 });
 
-it('carries its queue and the deployment ids across continue-as-new', async () => {
-  await withWriterWorkers(async (taskQueue) => {
-    const records = ['release-checkout-ffffffffffff', 'release-checkout-999999999999'].map(releaseRecords);
-    // A tiny history limit: the writer moves to a new run every couple of writes, statuses after their creates.
-    for (let step = 0; step < 4; step++) for (const r of records) await hand(taskQueue, r[step]!, { historyLimit: 25 });
+/**
+ * Two releases' records handed to a writer started with `input`, one step of each at a time, all
+ * written in order per deployment: returns the writer's runs, to look at how it moved between them.
+ */
+async function writeTwoReleasesAcrossRuns(releaseIds: [string, string], input: GitHubWriterInput) {
+  const runs = await withWriterWorkers(async (taskQueue) => {
+    const records = releaseIds.map(releaseRecords);
+    for (let step = 0; step < 4; step++) for (const r of records) await hand(taskQueue, r[step]!, input);
     const status = await untilGitHubRecordsWritten(temporal.client, taskQueue, { timeoutMs: 60_000 });
     expect(status).toMatchObject({ written: 8, dropped: 0 });
-    const runs = [];
-    for await (const run of temporal.client.workflow.list({ query: `WorkflowId = '${gitHubWriterWorkflowId(taskQueue)}'` })) runs.push(run);
-    expect(runs.length).toBeGreaterThan(2);
+    const listed = [];
+    for await (const run of temporal.client.workflow.list({ query: `WorkflowId = '${gitHubWriterWorkflowId(taskQueue)}'` })) listed.push(run);
+    return { taskQueue, listed };
   });
-  for (const id of ['release-checkout-ffffffffffff', 'release-checkout-999999999999']) {
+  for (const id of releaseIds) {
     expect(statesOf(id, 'staging')).toEqual([['in_progress', 'success']]);
     expect(statesOf(id, 'production')).toEqual([['in_progress', 'success']]);
   }
+  return runs;
+}
+
+it('carries its queue and the deployment ids across continue-as-new', async () => {
+  // A tiny history limit: the writer moves to a new run every couple of writes, statuses after their creates.
+  const { listed } = await writeTwoReleasesAcrossRuns(['release-checkout-ffffffffffff', 'release-checkout-999999999999'], { historyLimit: 25 });
+  expect(listed.length).toBeGreaterThan(2);
+});
+
+it('continues as new once its history has grown by its byte limit, whatever its event count, and still writes every record in order', async () => {
+  // The event limit stays at its default (4,000): only the bytes can move it to a new run.
+  const { taskQueue, listed } = await writeTwoReleasesAcrossRuns(['release-checkout-aaaabbbbcccc', 'release-checkout-ddddeeeeffff'], { historyBytesLimit: 4_000 });
+  expect(listed.filter((run) => run.status.name === 'CONTINUED_AS_NEW').length).toBeGreaterThan(1);
+  expect(Math.max(...listed.map((run) => run.historyLength ?? 0))).toBeLessThan(100);
+  const first = listed.sort((a, b) => a.startTime.getTime() - b.startTime.getTime())[0]!;
+  recordWriterHistory(taskQueue, first.runId, 'github-writer-history-bytes-bounded');
 });
 
 it('parks a long backlog in batches outside its own state, and still writes every record in order, across continue-as-new', async () => {
