@@ -50,6 +50,9 @@ export async function release(input: ReleaseInput): Promise<ReleaseOutcome> {
   } catch (err) {
     // Every registered undo, newest first (traffic back on stable before anything else).
     outcome = await rollBack(release, err);
+  } finally {
+    // GitHub's records go to the writer in the background; the run ends only once it has them all.
+    await release.deployments.settle();
   }
   // Its last word to the lane, which then waits for the run to close.
   await release.lane?.sayLeaving();

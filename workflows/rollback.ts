@@ -42,6 +42,9 @@ export async function rollback(input: RollbackInput): Promise<ReleaseOutcome> {
     outcome = release.outcome();
   } catch (err) {
     outcome = await rollBack(release, err);
+  } finally {
+    // GitHub's records go to the writer in the background; the run ends only once it has them all.
+    await release.deployments.settle();
   }
   // Its last word to the lane, which then waits for the run to close.
   await release.lane?.sayLeaving();

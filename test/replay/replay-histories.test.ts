@@ -34,6 +34,16 @@ function activities(file: string): string[] {
   return events.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
 }
 
+/** The patches a recorded history's markers name, in order. */
+function patches(file: string): string[] {
+  type Event = { markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data: string }[] }> } };
+  const { events } = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: Event[] };
+  return events.flatMap((e) => {
+    const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+    return data ? [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id] : [];
+  });
+}
+
 describe('recorded release histories', () => {
   it('has the representative stories recorded', () => {
     // One per path a release can take (scripts/record-histories.ts); add one per new behaviour.
@@ -87,6 +97,8 @@ describe('recorded release histories', () => {
       'rolled-back-saying-leaving.json',
       'rolled-back-smoke.json',
       'rolled-back-through-github-writer.json',
+      // Rolled back while the GitHub writer refused its records, handed over in the background (test/workflow/release-records-in-background.test.ts records it).
+      'rolled-back-while-writer-refused.json',
       // The installation's Slack budget answering an ask that queued from its own clock, with its 1.5 s lead (test/workflow/slack-budget-clock.test.ts records it).
       'slack-budget-answers-in-time.json',
       // The installation's Slack budget giving each asker the lead it asked for, within bounds, and refusing one that is not a number (test/workflow/slack-budget-clock.test.ts records it).
@@ -124,6 +136,12 @@ describe('recorded release histories', () => {
       expect(activities(file)).toContain('queueGitHubRecord');
       expect(activities(file).filter((name) => ['createDeployment', 'setDeploymentStatus', 'restorePreviousDeployment'].includes(name))).toEqual([]);
     }
+  });
+
+  it('holds both ways a release hands its records to the writer: each awaited before the change, in the background since', () => {
+    expect(patches('rolled-back-through-github-writer.json')).not.toContain('github-records-in-background');
+    expect(patches('rolled-back-while-writer-refused.json')).toContain('github-records-in-background');
+    expect(activities('rolled-back-while-writer-refused.json').filter((name) => name === 'queueGitHubRecord')).toHaveLength(3);
   });
 
   it('holds both ways of talking to Slack: by the release before the messenger, handed to its messenger since', () => {

@@ -4,11 +4,17 @@
  * deployment shown as what runs again, unless its restore failed). GitHub informs; a record
  * that cannot be written is noted in the release's history and never stops the release.
  *
- * Releases started since the GitHub writer (issue 20) hand each record to it and go on at once:
- * the writer writes them in order at GitHub's pace for the whole installation and knows the
- * deployment ids. Releases recorded before it (patch `github-writer`) write them themselves.
+ * Releases started since the GitHub writer (issue 20) hand each record to it: the writer writes
+ * them in order at GitHub's pace for the whole installation and knows the deployment ids.
+ * Releases recorded before it (patch `github-writer`) write them themselves.
+ *
+ * Since patch `github-records-in-background` the hand-overs run in the background, one after
+ * another, and the release goes on at once: a writer that cannot take them for a while (at 2,000
+ * releases on two workers its workflow task kept timing out for 40 minutes, and the server refused
+ * every hand-over meanwhile) makes records late, but no longer holds a deploy or a rollback. The
+ * run waits for them only before it ends (`settle`). Releases before the patch await each one.
  */
-import { patched, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import type { DeploymentState } from '../../activities/github';
 import type { GitHubRecordRequest } from '../../src/domain/github-writer-api';
 import type { ReleaseActivityGroups } from '../activity-options';
@@ -30,11 +36,17 @@ export interface DeploymentRecordsOptions {
   environmentUrls?: Partial<Record<Environment, string>>;
 }
 
+/** Releases since this hand records to the GitHub writer in the background and wait for them only before they end. */
+export const RECORDS_IN_BACKGROUND_PATCH = 'github-records-in-background';
+
 export class DeploymentRecords {
   private readonly ids: Partial<Record<Environment, number>> = {};
   /** Environments this run asked the writer to create a deployment in. */
   private readonly queued = new Set<Environment>();
   private writer?: boolean;
+  private background?: boolean;
+  /** The last hand-over in the background; each waits for the one before (undefined until the first). */
+  private handingOver?: Promise<void>;
 
   constructor(private readonly options: DeploymentRecordsOptions) {}
 
@@ -44,9 +56,27 @@ export class DeploymentRecords {
     return this.writer;
   }
 
-  /** Hands a record to the writer: durable once this returns; GitHub sees it at the installation's pace. */
+  /**
+   * Hands a record to the writer, which makes it durable; GitHub sees it at the installation's pace.
+   * In the background since the patch (decided at the first record, as the history says): after
+   * the hand-over before it, so the writer takes a deployment's records in the order they were made;
+   * and not cancellable, so an operator's abort interrupts the release, never a record.
+   */
   private async queue(what: string, request: GitHubRecordRequest): Promise<void> {
-    await this.options.bestEffort(what, () => this.options.recordQueue.queueGitHubRecord({ taskQueue: workflowInfo().taskQueue, request }));
+    const handOver = async () => void (await this.options.bestEffort(what, () => this.options.recordQueue.queueGitHubRecord({ taskQueue: workflowInfo().taskQueue, request })));
+    this.background ??= patched(RECORDS_IN_BACKGROUND_PATCH);
+    if (!this.background) return handOver();
+    const previous = this.handingOver ?? Promise.resolve();
+    this.handingOver = previous.then(() => CancellationScope.nonCancellable(handOver));
+  }
+
+  /**
+   * Before the run ends: waits until the writer has taken every record handed over in the
+   * background (an activity still running when a workflow closes is abandoned, and its record
+   * with it). Nothing to wait for before the patch, or with no record.
+   */
+  async settle(): Promise<void> {
+    if (this.handingOver) await this.handingOver;
   }
 
   private key(environment: Environment) {
