@@ -14,7 +14,7 @@
  */
 import { type Client, WithStartWorkflowOperation, type Workflow, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { GitHubWriteBudget } from '../src/domain/github-write-budget';
-import { GITHUB_WRITER_WORKFLOW_TYPE, type GitHubRecordRequest, gitHubRecordsUpdate, type GitHubWriterInput, gitHubWriterWorkflowId } from '../src/domain/github-writer-api';
+import { GITHUB_WRITER_TASK_TIMEOUT_MS, GITHUB_WRITER_WORKFLOW_TYPE, type GitHubRecordRequest, gitHubRecordsUpdate, type GitHubWriterInput, gitHubWriterWorkflowId } from '../src/domain/github-writer-api';
 import { SHARED_WORKFLOW_PRIORITY } from '../src/domain/shared-workflow-priority';
 
 /** The writer's summary in the Web UI, whoever starts it. */
@@ -45,6 +45,7 @@ export function writerStart(taskQueue: string): WithStartWorkflowOperation<Workf
     taskQueue,
     args: [{} satisfies GitHubWriterInput],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowTaskTimeout: GITHUB_WRITER_TASK_TIMEOUT_MS,
     staticSummary: WRITER_SUMMARY,
     priority: SHARED_WORKFLOW_PRIORITY,
   });

@@ -26,7 +26,6 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
-  continueAsNew,
   getExternalWorkflowHandle,
   log,
   makeContinueAsNewFunc,
@@ -44,6 +43,7 @@ import {
   BATCH_FOLLOWS_CURRENT_BUILD_MEMO,
   deploymentRecordKey,
   GITHUB_RECORD_BATCH_WORKFLOW_TYPE,
+  GITHUB_WRITER_TASK_TIMEOUT_MS,
   gitHubRecordBatchTakenSignal,
   gitHubRecordBatchWorkflowId,
   type GitHubRecordRequest,
@@ -66,10 +66,11 @@ const IDLE_MS = 60_000;
 const HISTORY_EVENTS_LIMIT = 4_000;
 /**
  * Continue as new once a run's history has grown this much: a worker that does not have the writer
- * cached replays its whole history within the 10 s workflow task timeout. With 2,000 releases on two
- * workers the writer's history reached 2.4 MB at 3,066 events, well inside the event limit, and its
- * tasks then timed out for 41 minutes while every release waited to hand its records over; a new
- * run's small history went through at once (README, "Two thousand on two workers stalled").
+ * cached replays its whole history within one workflow task (then 10 s at most; since, see
+ * GITHUB_WRITER_TASK_TIMEOUT_MS). With 2,000 releases on two workers the writer's history reached
+ * 2.4 MB at 3,066 events, well inside the event limit, and its tasks then timed out for 41 minutes
+ * while every release waited to hand its records over; a new run's small history went through at
+ * once (README, "Two thousand on two workers stalled").
  * Counted from the run's start, which already holds the state carried over (up to about 1 MB).
  */
 const HISTORY_BYTES_LIMIT = 1024 * 1024;
@@ -222,9 +223,11 @@ export async function githubWriter(input: GitHubWriterInput = {}): Promise<void>
   // Signals that arrive while finishing keep the workflow open (Temporal refuses to close it with them unhandled).
   if (state.queue.length === 0 && parked.length === 0 && later.length === 0 && !timeToMove()) return;
   const next: GitHubWriterInput = { ...input, state };
-  // Unversioned workers (tests, dev) have no build to move to.
-  if (workflowInfo().currentDeploymentVersion === undefined) await continueAsNew<typeof githubWriter>(next);
-  await makeContinueAsNewFunc<typeof githubWriter>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(next);
+  // Unversioned workers (tests, dev) have no build to move to. The task timeout is given again so
+  // that writers started before it was set take it at their next run.
+  const workflowTaskTimeout = GITHUB_WRITER_TASK_TIMEOUT_MS;
+  if (workflowInfo().currentDeploymentVersion === undefined) await makeContinueAsNewFunc<typeof githubWriter>({ workflowTaskTimeout })(next);
+  await makeContinueAsNewFunc<typeof githubWriter>({ workflowTaskTimeout, initialVersioningBehavior: 'AUTO_UPGRADE' })(next);
 
   /**
    * Parks whole batches of what is beyond the writer's own share: once the queue holds two batches'

@@ -16,6 +16,17 @@ export function gitHubWriterWorkflowId(taskQueue: string): string {
   return `runway-github-writer:${taskQueue}`;
 }
 
+/**
+ * How long a worker has for one of the writer's workflow tasks (Temporal's default is 10 s). While
+ * one is failing the server refuses every hand-over, and under load the writer's tasks took longer
+ * than 10 s: with 2,000 releases on two workers (build 30feea8) the SDK logged writer tasks of
+ * 36.7, 38.9 and 41.6 s with histories under 1 MB, each timed out and tried again from scratch.
+ * 90 s is about twice the longest seen; the cost is that a writer whose worker died mid-task waits
+ * that long for another one: records late, which releases no longer wait for until they end. Set
+ * when a hand-over starts the writer and on every continue-as-new, so running writers take it too.
+ */
+export const GITHUB_WRITER_TASK_TIMEOUT_MS = 90_000;
+
 /** Which deployment record a request is about: one per release run and environment. */
 export interface DeploymentRecordKey {
   releaseId: string;

@@ -14,7 +14,7 @@ import { Worker } from '@temporalio/worker';
 import { createGitHubBuildActivities } from '../../activities/github-build';
 import { createGitHubRecordActivities, createGitHubWriteSlots } from '../../activities/github-records';
 import type { GitHubWriteBudget } from '../../src/domain/github-write-budget';
-import { type DeploymentRecordKey, type GitHubRecordRequest, gitHubRecordSignal, type GitHubWriterInput, gitHubWriterWorkflowId } from '../../src/domain/github-writer-api';
+import { type DeploymentRecordKey, GITHUB_WRITER_TASK_TIMEOUT_MS, type GitHubRecordRequest, gitHubRecordSignal, type GitHubWriterInput, gitHubWriterWorkflowId } from '../../src/domain/github-writer-api';
 import { gitHubWriterStatus, untilGitHubRecordsWritten } from '../../src/release-client/github-records';
 import { type Sandbox, startSandbox } from '../../src/sandbox';
 import type { GitHubDeployment } from '../../src/sandbox/github/emulator';
@@ -125,6 +125,8 @@ it('takes many releases’ records handed over at once through queueGitHubRecord
     expect(updates.length).toBeGreaterThan(1);
     expect(updates.length).toBeLessThan(releases.length);
     expect((history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes)).toHaveLength(0);
+    // Started by a hand-over: with the time a loaded worker needs for one of its tasks, not Temporal's 10 s.
+    expect(await taskTimeoutSeconds(gitHubWriterWorkflowId(taskQueue))).toBe(GITHUB_WRITER_TASK_TIMEOUT_MS / 1000);
   }, fast);
   for (const id of releases) {
     expect(statesOf(id, 'staging')).toEqual([['in_progress', 'success']]);
@@ -175,10 +177,20 @@ async function writeTwoReleasesAcrossRuns(releaseIds: [string, string], input: G
   return runs;
 }
 
+/** A writer run's workflow task timeout, in seconds. */
+async function taskTimeoutSeconds(workflowId: string, runId?: string): Promise<number> {
+  const { raw } = await temporal.client.workflow.getHandle(workflowId, runId).describe();
+  return Number(raw.executionConfig?.defaultWorkflowTaskTimeout?.seconds ?? 0);
+}
+
 it('carries its queue and the deployment ids across continue-as-new', async () => {
   // A tiny history limit: the writer moves to a new run every couple of writes, statuses after their creates.
   const { listed } = await writeTwoReleasesAcrossRuns(['release-checkout-ffffffffffff', 'release-checkout-999999999999'], { historyLimit: 25 });
   expect(listed.length).toBeGreaterThan(2);
+  // Started here with Temporal's default (as writers were before it was set), each later run has the writer's own.
+  const [first, ...later] = listed.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+  expect(await taskTimeoutSeconds(first!.workflowId, first!.runId)).toBe(10);
+  for (const run of later) expect(await taskTimeoutSeconds(run.workflowId, run.runId)).toBe(GITHUB_WRITER_TASK_TIMEOUT_MS / 1000);
 });
 
 it('continues as new once its history has grown by its byte limit, whatever its event count, and still writes every record in order', async () => {
