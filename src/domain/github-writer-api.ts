@@ -18,14 +18,15 @@ export function gitHubWriterWorkflowId(taskQueue: string): string {
 
 /**
  * How long a worker has for one of the writer's workflow tasks (Temporal's default is 10 s). While
- * one is failing the server refuses every hand-over, and under load the writer's tasks took longer
- * than 10 s: with 2,000 releases on two workers (build 30feea8) the SDK logged writer tasks of
- * 36.7, 38.9 and 41.6 s with histories under 1 MB, each timed out and tried again from scratch.
- * 90 s is about twice the longest seen; the cost is that a writer whose worker died mid-task waits
- * that long for another one: records late, which releases no longer wait for until they end. Set
- * when a hand-over starts the writer and on every continue-as-new, so running writers take it too.
+ * one is failing the server refuses every hand-over, and under load the writer's tasks took far
+ * longer than 10 s: with 2,000 releases on two workers (build 30feea8) the workers' SDK logged 29
+ * writer tasks over 5 s between 07:36 and 08:33 UTC, 11 of them over 30 s and the longest 69.1 s, with
+ * histories of 0.36–1.29 MB; each timed out and was started again from scratch. 120 s is the most
+ * Temporal accepts (it caps larger values). The cost: a writer whose worker died mid-task waits that
+ * long for another (records late, which releases wait for only when they end). Set when a hand-over
+ * starts the writer and on every continue-as-new, so writers started before take it at their next run.
  */
-export const GITHUB_WRITER_TASK_TIMEOUT_MS = 90_000;
+export const GITHUB_WRITER_TASK_TIMEOUT_MS = 120_000;
 
 /** Which deployment record a request is about: one per release run and environment. */
 export interface DeploymentRecordKey {
