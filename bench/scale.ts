@@ -8,7 +8,8 @@
  * many still wait in the GitHub writer, how many Slack messages end saying released, peak RSS per
  * worker (while they all wait, and after the bakes) and the V8 heap each release in flight adds
  * (from the workers' /metrics), CPU seconds per release (all workers, and the
- * dev server's, with what it spent them on per phase: bench/support/server-metrics.ts), releases
+ * dev server's, with what it spent them on per phase: bench/support/server-metrics.ts, and where
+ * the workers' workflow tasks spent their time: bench/support/worker-tasks.ts), releases
  * per second once approved and the p50/p99 time from approval to released. Releases that did not reach approval in time are left
  * out of the approval (and terminated), so a partial figure is still printed. All releases announce
  * in one Slack channel; with `--slack-limits slack` (the default) the emulator enforces Slack's own
@@ -62,6 +63,7 @@ import { countersSince, describeServerCounters, scrapeServerCounters, type Serve
 import { perReleaseKiB, readWorkerMemory } from './support/worker-memory';
 import { describeSlackBudgetAnswers, readSlackBudgetAnswers } from './support/slack-budget-answers';
 import { buildLabel } from './support/build-label';
+import { workerTaskPhases } from './support/worker-tasks';
 
 const FLAGS = {
   runs: { default: 1, min: 1, max: 10, help: 'repetitions per N and worker count' },
@@ -204,6 +206,8 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workf
     const idleMemory = await Promise.all(workers.map(readWorkerMemory));
     const server = serverPhases(stack.serverMetricsUrl, stack.serverPid);
     await server.mark();
+    const workerTasks = workerTaskPhases(workers, (line) => console.log(`scale:   ${line}`));
+    await workerTasks.mark();
     const startedAt = Date.now();
     const starters = new Bottleneck({ maxConcurrent: APPROVAL_CONCURRENCY });
     const ids = await Promise.all(services.map((s) => starters.schedule(() => startBenchRelease(client, stack.taskQueue, stack.config, s, prng.sha()))));
@@ -221,6 +225,7 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workf
         `outside the heap in buffers ${perRelease.externalKiB.toFixed(0)} KiB, RSS ${perRelease.rssKiB.toFixed(0)} KiB; peak RSS so far ${rssWaitingMiB.toFixed(0)} MiB per worker`,
     );
     await server.report(`N=${n} W=${w} server, starting to waiting for approval`, n);
+    await workerTasks.report();
     if (waitingIds.length < ids.length) {
       // Where the others were when the wait ran out: the first thing to look at when a ramp stalls.
       console.log(`scale: N=${n} W=${w}: not waiting for approval in time: ${stageHistogram(atApproval, ids.filter((id) => !waitingIds.includes(id)))}`);
@@ -263,6 +268,7 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workf
     const elapsed = (lastEnd - firstApproval) / 1000;
     const cpu = workers.reduce((sum, wp) => sum + cpuSeconds(wp.pid), 0) - cpuBefore;
     await server.report(`N=${n} W=${w} server, approved to ended`, Math.max(1, approvedIds.length));
+    await workerTasks.report();
     // At GitHub's 500 writes an hour the last records land up to an hour after the last release: say how many still wait.
     let lastRecordsReport = Date.now();
     await untilGitHubRecordsWritten(client, stack.taskQueue, {

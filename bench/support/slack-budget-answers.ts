@@ -8,7 +8,7 @@
 import { SLACK_BUDGET_ANSWERS_METRIC } from '../../activities/slack';
 import type { SharedBudgetAnswer } from '../../activities/slack-pacer';
 import { promSamples } from './prom-samples';
-import type { WorkerProcess } from './worker-process';
+import { readEveryWorkerMetrics, type WorkerProcess } from './worker-process';
 
 export interface SlackBudgetAnswers {
   count: Record<SharedBudgetAnswer, number>;
@@ -45,13 +45,10 @@ export function slackBudgetAnswersIn(text: string): SlackBudgetAnswers {
 
 /** Summed over the workers; a worker whose /metrics cannot be read makes the sums unknown (undefined). */
 export async function readSlackBudgetAnswers(workers: WorkerProcess[]): Promise<SlackBudgetAnswers | undefined> {
+  const texts = await readEveryWorkerMetrics(workers);
+  if (!texts) return undefined;
   const total = none();
-  for (const worker of workers) {
-    const url = worker.metricsUrl;
-    const text = url ? await fetch(url, { signal: AbortSignal.timeout(30_000) }).then((r) => r.text(), () => undefined) : undefined;
-    if (text === undefined) return undefined;
-    add(total, slackBudgetAnswersIn(text));
-  }
+  for (const text of texts) add(total, slackBudgetAnswersIn(text));
   return total;
 }
 

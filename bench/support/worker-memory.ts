@@ -15,11 +15,7 @@ export interface WorkerMemoryReading {
 const MiB = 1024 * 1024;
 
 export async function readWorkerMemory(worker: WorkerProcess): Promise<WorkerMemoryReading | undefined> {
-  const url = worker.metricsUrl;
-  if (!url) return undefined;
-  const text = await fetch(url, { signal: AbortSignal.timeout(30_000) })
-    .then((r) => r.text())
-    .catch(() => undefined);
+  const text = await worker.readMetrics();
   if (text === undefined) return undefined;
   const mib = (series: string) => (sampleOf(text, series) ?? NaN) / MiB;
   return { rssMiB: mib('process_resident_memory_bytes'), heapUsedMiB: mib('nodejs_heap_size_used_bytes'), externalMiB: mib('nodejs_external_memory_bytes') };

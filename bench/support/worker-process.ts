@@ -76,6 +76,15 @@ export class WorkerProcess {
     return /metrics (http:\/\/\S+\/metrics)/.exec(this.startOutput)?.[1];
   }
 
+  /** The worker's /metrics body now, or undefined when it has none or does not answer within 30 s. */
+  async readMetrics(): Promise<string | undefined> {
+    const url = this.metricsUrl;
+    if (!url) return undefined;
+    return fetch(url, { signal: AbortSignal.timeout(30_000) })
+      .then((r) => r.text())
+      .catch(() => undefined);
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -108,4 +117,10 @@ export class WorkerProcess {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+/** Every worker's /metrics body, in order; undefined if any cannot be read (a sum over the workers would be short). */
+export async function readEveryWorkerMetrics(workers: WorkerProcess[]): Promise<string[] | undefined> {
+  const texts = await Promise.all(workers.map((worker) => worker.readMetrics()));
+  return texts.every((text) => text !== undefined) ? texts : undefined;
 }

@@ -37,6 +37,12 @@ it('answers /healthz 200 once polling and /metrics with temporal_ metrics; healt
       const now = await (await fetch(`${url}/metrics`)).text();
       return pollers(now, 'workflow_task') === 3 && pollers(now, 'sticky_workflow_task') === 8;
     }, 'the worker to hold 3 task-queue and 8 sticky workflow-task polls open');
+    // Workflow-task time in the worker is bucketed past the SDK's 1 s, up to the 5 s it warns at and
+    // Temporal's 10 s task timeout (the worker's own delivery ledger runs the first task).
+    await until(async () => {
+      const now = await (await fetch(`${url}/metrics`)).text();
+      return ['1000', '5000', '10000', '30000'].every((le) => new RegExp(`^temporal_workflow_task_execution_latency_bucket\\{[^}]*le="${le}"[^}]*\\} [1-9]`, 'm').test(now));
+    }, 'workflow task latency buckets up to 30 s, each counting the ledger task');
     const check = await runRunway(['healthcheck', 'worker'], { ...env, RUNWAY_METRICS_PORT: port! });
     expect(check.code).toBe(0);
     expect(check.stdout).toContain(`http://127.0.0.1:${port}/healthz answered 200`);

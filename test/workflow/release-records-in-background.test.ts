@@ -4,7 +4,8 @@
  * take them — at 2,000 releases on two workers the server refused every hand-over for 40 minutes,
  * "Workflow Task in failed state" — the release still deploys, fails its smoke test and rolls
  * staging back, or is aborted and rolls back. It ends only once the writer has taken every record,
- * and they are written in the order the release made them: an abort loses none.
+ * and they are written in the order the release made them: an abort loses none. The rollback of a
+ * finished release (workflows/rollback.ts) puts production back the same way.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { RELEASE_NOT_RELEASED } from '../../src/domain/release';
@@ -12,7 +13,9 @@ import { abortUpdate } from '../../src/domain/release-api';
 import { createFakeActivities } from '../support/fake-activities';
 import { recordHistory } from '../support/record-history';
 import { useTestClient } from '../support/temporal';
-import { releaseInput, startReleaseWorkflow, untilStage, withWorker } from '../support/workflow-runner';
+import { releaseInput, rollbackInput, startReleaseWorkflow, startRollback, untilStage, withWorker } from '../support/workflow-runner';
+import { until } from '../support/poll';
+import { releaseOutcome } from '../../src/release-client/outcome';
 import type { WorkflowHandle } from '@temporalio/client';
 
 jest.setTimeout(90_000);
@@ -85,5 +88,24 @@ it('loses no record to an abort: the hand-over under way when the operator abort
     ['setDeploymentStatus', 'staging', 'success'],
     ['setDeploymentStatus', 'staging', 'failure'],
     ['restorePreviousDeployment', 'staging', undefined],
+  ]);
+});
+
+it('rolls a finished release back while the writer refuses its records, and ends once the writer has taken them', async () => {
+  const refusing = withRefusingWriter({});
+  const production = () => refusing.fake.services.get('production/checkout')!.taskDefinition;
+  await withWorker(refusing.fake.activities, async (taskQueue) => {
+    const handle = await startRollback(temporal.client, taskQueue, rollbackInput());
+    // Production runs the target again before the writer has taken a record.
+    await until(() => production() === 'td/checkout-production:0', 'production back on the target task definition');
+    await until(() => refusing.writer.refused > 0, 'the writer to refuse a hand-over');
+    expect(refusing.records()).toEqual([]);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    refusing.writer.refuses = false;
+    expect(await releaseOutcome(handle)).toMatchObject({ result: 'released', reason: 'production runs aaaaaaaaaaaa again (was bbbbbbbbbbbb)' });
+  });
+  expect(refusing.records()).toEqual([
+    ['createDeployment', 'production', undefined],
+    ['setDeploymentStatus', 'production', 'success'],
   ]);
 });
