@@ -54,6 +54,8 @@ export interface ActivityClients {
   metricsFor?: (analysis: CanaryAnalysisPlan) => MetricsProvider;
   /** The delivery ledger's reading of ended releases (how long it lets the visibility store settle). */
   deliveryOptions?: DeliveryActivityOptions;
+  /** The heartbeat timeout of the Slack calls of the messengers this worker starts (ms; RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT). */
+  slackCallHeartbeatTimeoutMs?: number;
 }
 
 function noMetricsConfigured(): MetricsProvider {
@@ -73,7 +75,7 @@ export function createActivities(clients: ActivityClients) {
     ...createLaneActivities({ temporal: clients.temporal }),
     ...createFreezeActivities({ temporal: clients.temporal }),
     ...createSlackActivities({ slack: clients.slack, temporal: clients.temporal }),
-    ...createReleaseSlackHandOver({ temporal: clients.temporal }),
+    ...createReleaseSlackHandOver({ temporal: clients.temporal, callHeartbeatTimeoutMs: clients.slackCallHeartbeatTimeoutMs }),
     ...createGitHubActivities({ github: clients.github }),
     ...createGitHubRecordActivities({ temporal: clients.temporal, github: clients.github, budget: clients.githubWriteBudget }),
     ...createGitHubBuildActivities({

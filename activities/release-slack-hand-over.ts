@@ -37,7 +37,11 @@ export interface SlackHandOverInput extends ReleaseSlackHandOver {
 
 const HEARTBEAT_EVERY_MS = 1000;
 
-export function createReleaseSlackHandOver({ temporal }: { temporal?: Client }) {
+/**
+ * `callHeartbeatTimeoutMs`: the heartbeat timeout of the Slack calls of the messengers this worker
+ * starts (RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT); unset, the messenger's default.
+ */
+export function createReleaseSlackHandOver({ temporal, callHeartbeatTimeoutMs }: { temporal?: Client; callHeartbeatTimeoutMs?: number }) {
   return {
     async handSlackItemsOver({ taskQueue, releaseId, runId, channel, items, untilSent, tellWhenSent }: SlackHandOverInput): Promise<ReleaseSlackReport> {
       if (!temporal) throw nonRetryable('this worker has no Temporal client for the Slack messenger', 'NotConfigured');
@@ -45,7 +49,7 @@ export function createReleaseSlackHandOver({ temporal }: { temporal?: Client }) 
       const start = new WithStartWorkflowOperation(RELEASE_SLACK_WORKFLOW_TYPE, {
         workflowId,
         taskQueue,
-        args: [{ channel, release: { workflowId: releaseId, runId } }],
+        args: [{ channel, release: { workflowId: releaseId, runId }, ...(callHeartbeatTimeoutMs === undefined ? {} : { callHeartbeatTimeoutMs }) }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         staticSummary: `Slack message of ${releaseId}`,

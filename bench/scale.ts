@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- scale [--releases N[,N...]] [--workers W[,W...]] [--runs R] [--approval-wait S]
  * [--result-wait S] [--records-wait S] [--github-budget off,github] [--slack-limits slack,off]
- * [--worker-heap MiB[,MiB...]] [--task-priority on,off] [--workflow-polls P[,P...]] [--server-sqlite wal,wal-unsynced,rollback-journal] [--server-sa-cache refresh-on-read,cached] | --table-from LOG[,LOG...]`: N releases in flight at once on W `runway worker` processes —
+ * [--worker-heap MiB[,MiB...]] [--task-priority on,off] [--workflow-polls P[,P...]] [--server-sqlite wal,wal-unsynced,rollback-journal] [--server-sa-cache refresh-on-read,cached] [--slack-heartbeat S[,S...]] | --table-from LOG[,LOG...]`: N releases in flight at once on W `runway worker` processes —
  * started together, waiting for approval, then every one that reached approval approved together
  * and baking. For each N and W prints how many reached
  * approval, how many were released, how many production records GitHub shows as success and how
@@ -30,7 +30,10 @@
  * as `runway dev`: a write-ahead log synced at each commit), `wal-unsynced` (synced at checkpoints
  * only) or `rollback-journal` (the dev server's own: two syncs per commit). `--server-sa-cache`
  * says how the dev server reads search attributes (src/temporal/search-attribute-cache.ts):
- * `cached` (the default, as `runway dev`) or `refresh-on-read` (the Temporal CLI's own). Each run also
+ * `cached` (the default, as `runway dev`) or `refresh-on-read` (the Temporal CLI's own).
+ * `--slack-heartbeat` sets each worker's RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT in seconds (default
+ * Runway's 10): the heartbeat timeout of the Slack calls that wait their turn behind Slack's limits,
+ * to compare what their heartbeats cost the server. Each run also
  * prints how long its releases took to all reach approval from the first start, and its figures as
  * one `scale-run-record {json}` line: `npm run bench -- scale --table-from LOG[,LOG...]` runs
  * nothing and prints the table of the runs those logs recorded (medians per setting and build: the
@@ -48,6 +51,7 @@ import { SLACK_RATE_LIMITS, type SlackLimitCounts } from '../src/sandbox/slack/r
 import { PRIORITY_MATCHER_CONFIG } from '../src/temporal/task-priority';
 import { CACHED_SEARCH_ATTRIBUTES_CONFIG, REFRESHED_SEARCH_ATTRIBUTES_CONFIG } from '../src/temporal/search-attribute-cache';
 import { WORKER_WORKFLOW_POLLS, WORKER_WORKFLOW_POLLS_MAX } from '../src/config/env';
+import { SLACK_CALL_HEARTBEAT_TIMEOUT_MS } from '../src/domain/slack-budget';
 import { GITHUB_WRITE_BUDGET } from '../src/domain/github-write-budget';
 import type { SqliteCommits } from '../src/temporal/dev-server';
 import { BenchArgsError, parseFlags, takeChoiceListFlag, takeListFlag, takePathListFlag } from './support/args';
@@ -137,7 +141,8 @@ export async function run(args: string[]): Promise<void> {
   const { values: priorities, rest: afterPriority } = takeChoiceListFlag(afterHeap, 'task-priority', TASK_PRIORITY, ['on']);
   const { values: workflowPollCounts, rest: afterPolls } = takeListFlag(afterPriority, 'workflow-polls', { default: [WORKER_WORKFLOW_POLLS], min: 1, max: WORKER_WORKFLOW_POLLS_MAX });
   const { values: sqliteModes, rest: afterSqlite } = takeChoiceListFlag(afterPolls, 'server-sqlite', SQLITE_COMMITS, ['wal']);
-  const { values: saCaches, rest } = takeChoiceListFlag(afterSqlite, 'server-sa-cache', SA_CACHES, ['cached']);
+  const { values: saCaches, rest: afterSaCache } = takeChoiceListFlag(afterSqlite, 'server-sa-cache', SA_CACHES, ['cached']);
+  const { values: slackHeartbeats, rest } = takeListFlag(afterSaCache, 'slack-heartbeat', { default: [SLACK_CALL_HEARTBEAT_TIMEOUT_MS / 1000], min: 10, max: 600 });
   const flags = parseFlags(rest, FLAGS, [
     '--releases N[,N...] (releases in flight at once; default 50)',
     '--workers W[,W...] (runway worker processes; default 1)',
@@ -148,6 +153,7 @@ export async function run(args: string[]): Promise<void> {
     `--workflow-polls P[,P...] (each worker's RUNWAY_WORKER_WORKFLOW_POLLS; default ${WORKER_WORKFLOW_POLLS})`,
     `--server-sqlite ${SQLITE_COMMITS.join('|')}[,...] (how the dev server's SQLite file commits; default wal)`,
     `--server-sa-cache ${SA_CACHES.join('|')}[,...] (how the dev server reads search attributes; default cached, as Runway's)`,
+    `--slack-heartbeat S[,S...] (seconds: each worker's RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT; default ${SLACK_CALL_HEARTBEAT_TIMEOUT_MS / 1000})`,
     '--table-from LOG[,LOG...] (no run: the table of the runs these bench logs recorded)',
   ]);
   const prng = new Prng(13);
@@ -161,7 +167,11 @@ export async function run(args: string[]): Promise<void> {
           heapCaps.flatMap((heapCap) =>
             priorities.flatMap((taskPriority) =>
               workflowPollCounts.flatMap((workflowPolls) =>
-                sqliteModes.flatMap((serverSqlite) => saCaches.map((serverSaCache): RunSettings => ({ n, w, budget, slackLimits: slack, heapCap, taskPriority, workflowPolls, serverSqlite, serverSaCache, build }))),
+                sqliteModes.flatMap((serverSqlite) =>
+                  saCaches.flatMap((serverSaCache) =>
+                    slackHeartbeats.map((slackHeartbeat): RunSettings => ({ n, w, budget, slackLimits: slack, heapCap, taskPriority, workflowPolls, serverSqlite, serverSaCache, slackHeartbeat, build })),
+                  ),
+                ),
               ),
             ),
           ),
@@ -188,7 +198,7 @@ export async function run(args: string[]): Promise<void> {
 }
 
 /** A fresh stack and `w` workers (so the peak RSS is this run's), N releases started together. */
-async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls, serverSqlite, serverSaCache }: RunSettings, prefix: string, prng: Prng, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
+async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls, serverSqlite, serverSaCache, slackHeartbeat }: RunSettings, prefix: string, prng: Prng, flags: Record<keyof typeof FLAGS, number>): Promise<RunFigures> {
   const services = benchServiceNames(n, prefix);
   const matcherOff = Object.fromEntries(Object.keys(PRIORITY_MATCHER_CONFIG).map((key) => [key, false]));
   const serverDynamicConfig = { ...(taskPriority === 'off' ? matcherOff : {}), ...SA_CACHE_CONFIG[serverSaCache as (typeof SA_CACHES)[number]] };
@@ -201,7 +211,7 @@ async function runOnce({ n, w, budget, slackLimits, heapCap, taskPriority, workf
   const { client } = stack;
   try {
     const heapEnv: Record<string, string> = heapCap > 0 ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${heapCap}`.trim() } : {};
-    for (let i = 0; i < w; i++) workers.push(await WorkerProcess.start({ ...stack.workerEnv, RUNWAY_GITHUB_WRITE_BUDGET: budget, RUNWAY_WORKER_WORKFLOW_POLLS: String(workflowPolls), ...heapEnv }));
+    for (let i = 0; i < w; i++) workers.push(await WorkerProcess.start({ ...stack.workerEnv, RUNWAY_GITHUB_WRITE_BUDGET: budget, RUNWAY_WORKER_WORKFLOW_POLLS: String(workflowPolls), RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT: `${slackHeartbeat}s`, ...heapEnv }));
     const cpuBefore = workers.reduce((sum, wp) => sum + cpuSeconds(wp.pid), 0);
     const idleMemory = await Promise.all(workers.map(readWorkerMemory));
     const server = serverPhases(stack.serverMetricsUrl, stack.serverPid);

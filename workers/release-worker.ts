@@ -50,6 +50,8 @@ export function clientsFromEnv(env: RunwayEnv): ActivityClients {
     ecsOptions: { pollIntervalMs: env.RUNWAY_DEPLOY_POLL_INTERVAL },
     // The delivery ledger counts a closed release once the visibility store has had this long to list it (RUNWAY_DELIVERY_SETTLE).
     deliveryOptions: { settleMs: env.RUNWAY_DELIVERY_SETTLE },
+    // A messenger's Slack calls: how long one lost with its worker waits, and how often one waiting its turn heartbeats (RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT).
+    slackCallHeartbeatTimeoutMs: env.RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT,
     ...(prometheusUrl ? { metricsFor: (analysis) => createPrometheusProvider({ baseUrl: prometheusUrl, queries: analysis.queries }) } : {}),
   };
 }

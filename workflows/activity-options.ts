@@ -9,6 +9,7 @@ import { ActivityCancellationType, type ActivityOptions, proxyActivities } from 
 import type { ReleaseActivities } from '../activities';
 import type { ReleasePlan } from '../src/domain/release';
 import { smokeMaxDurationMs } from '../src/domain/smoke';
+import { SLACK_CALL_HEARTBEAT_TIMEOUT_MS } from '../src/domain/slack-budget';
 
 /** Heartbeat timeout for long-running activities: how quickly a lost one is retried. */
 export const HEARTBEAT_TIMEOUT_MS = 5_000;
@@ -110,14 +111,20 @@ const notification: ActivityOptions = {
  * never finished in its four minutes. A call heartbeats only once it has waited 5 s, so only calls
  * queued behind Slack's limits cost the server heartbeats. Slack's answer itself takes at most 8 s
  * (the client's timeout); five failed attempts (Slack down) still give up within about half a
- * minute, a rate limit being a wait in the pacer, not a failed attempt.
+ * minute, a rate limit being a wait in the pacer, not a failed attempt. A messenger's calls take
+ * their heartbeat timeout from its input (RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT): `slackCallWith`.
  */
 export const slackCall: ActivityOptions = {
   startToCloseTimeout: '60 minutes',
-  heartbeatTimeout: 2 * HEARTBEAT_TIMEOUT_MS,
+  heartbeatTimeout: SLACK_CALL_HEARTBEAT_TIMEOUT_MS,
   scheduleToCloseTimeout: '60 minutes',
   retry: notification.retry,
 };
+
+/** A Slack call with this heartbeat timeout (ms); the default one without. */
+export function slackCallWith(heartbeatTimeoutMs: number | undefined): ActivityOptions {
+  return heartbeatTimeoutMs === undefined ? slackCall : { ...slackCall, heartbeatTimeout: heartbeatTimeoutMs };
+}
 
 /**
  * GitHub deployment records, written at one per second per worker: when many releases write at

@@ -10,7 +10,7 @@ import type { SlackActivities, SlackMessageRef } from '../activities/slack';
 import { SlackMessageQueue, type SlackNext } from '../src/slack/message-queue';
 import { releaseSlackHandOverUpdate, type ReleaseSlackInput, type ReleaseSlackResult, releaseSlackSentSignal } from '../src/slack/release-slack-api';
 import type { LaneActivities } from '../activities/lane';
-import { slackCall } from './activity-options';
+import { slackCallWith } from './activity-options';
 import { failureMessage } from './compensations';
 
 /**
@@ -22,16 +22,18 @@ const IDLE_LIMIT_MS = 30 * 24 * 3600_000;
 /** After the final update, how long replies may still come by default (a release hands its last one over moments after the final). */
 const AFTER_FINAL_MS = 2 * 60_000;
 
-const slack = proxyActivities<Pick<SlackActivities, 'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>>(slackCall);
 /** One look at the release run (a describe, no waiting): the lane's own look at a run. */
 const { awaitRunClosed: lookAtRelease } = proxyActivities<Pick<LaneActivities, 'awaitRunClosed'>>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-/** An update a final may withdraw: cancelled only once its activity has stopped, so it can never land after the final. */
-const withdrawable = proxyActivities<Pick<SlackActivities, 'updateReleaseMessage'>>({ ...slackCall, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 
 export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSlackResult> {
+  // A proxy only names the options of the commands it schedules: built here, from the input, they schedule the same commands.
+  const callOptions = slackCallWith(input.callHeartbeatTimeoutMs);
+  const slack = proxyActivities<Pick<SlackActivities, 'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>>(callOptions);
+  /** An update a final may withdraw: cancelled only once its activity has stopped, so it can never land after the final. */
+  const withdrawable = proxyActivities<Pick<SlackActivities, 'updateReleaseMessage'>>({ ...callOptions, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
   const queue = new SlackMessageQueue();
   const failures: string[] = [];
   let sending = false;

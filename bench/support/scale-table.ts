@@ -27,6 +27,8 @@ export interface RunSettings {
    * default, a database read per use) or `cached` (the server's own default, refreshed each minute).
    */
   serverSaCache: string;
+  /** The heartbeat timeout of the messengers' Slack calls, in seconds (each worker's RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT). */
+  slackHeartbeat: number;
   /** The code measured (bench/support/build-label.ts): runs of different builds are different rows. */
   build: string;
 }
@@ -37,6 +39,8 @@ export const SDK_WORKFLOW_POLLS = 2;
 export const DEV_SERVER_SQLITE = 'rollback-journal';
 /** How the dev server read search attributes before the bench said: the Temporal CLI's default. */
 export const DEV_SERVER_SA_CACHE = 'refresh-on-read';
+/** The Slack calls' heartbeat timeout (s) of runs recorded before the bench set it: Runway's default then and since. */
+export const DEFAULT_SLACK_HEARTBEAT_S = 10;
 /** The build of runs recorded before the bench said which code it measured (2026-12-06). */
 export const UNRECORDED_BUILD = 'unrecorded';
 
@@ -118,7 +122,7 @@ export function readRunRecords(log: string, source: string): RunRecord[] {
     const figures = { ...UNRECORDED, ...Object.fromEntries(Object.entries(record.figures).map(([k, v]) => [k, typeof v === 'number' ? v : NaN])) } as RunFigures;
     // The first runs to record the GitHub counts (2026-12-06) wrote 0 for runs whose emulator counted nothing (limits off).
     if (record.settings.budget !== 'github') Object.assign(figures, UNRECORDED);
-    records.push({ ...record, settings: { ...record.settings, workflowPolls: record.settings.workflowPolls ?? SDK_WORKFLOW_POLLS, serverSqlite: record.settings.serverSqlite ?? DEV_SERVER_SQLITE, serverSaCache: record.settings.serverSaCache ?? DEV_SERVER_SA_CACHE, build: record.settings.build ?? UNRECORDED_BUILD }, figures });
+    records.push({ ...record, settings: { ...record.settings, workflowPolls: record.settings.workflowPolls ?? SDK_WORKFLOW_POLLS, serverSqlite: record.settings.serverSqlite ?? DEV_SERVER_SQLITE, serverSaCache: record.settings.serverSaCache ?? DEV_SERVER_SA_CACHE, slackHeartbeat: record.settings.slackHeartbeat ?? DEFAULT_SLACK_HEARTBEAT_S, build: record.settings.build ?? UNRECORDED_BUILD }, figures });
   });
   return records;
 }
@@ -127,8 +131,8 @@ export function readRunRecords(log: string, source: string): RunRecord[] {
 export function groupRuns(records: RunRecord[]): { settings: RunSettings; runs: RunFigures[] }[] {
   const rows = new Map<string, { settings: RunSettings; runs: RunFigures[] }>();
   for (const { settings, figures } of records) {
-    const { n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls, serverSqlite, serverSaCache, build } = settings;
-    const key = JSON.stringify([n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls, serverSqlite, serverSaCache, build]);
+    const { n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls, serverSqlite, serverSaCache, slackHeartbeat, build } = settings;
+    const key = JSON.stringify([n, w, budget, slackLimits, heapCap, taskPriority, workflowPolls, serverSqlite, serverSaCache, slackHeartbeat, build]);
     if (!rows.has(key)) rows.set(key, { settings, runs: [] });
     rows.get(key)!.runs.push(figures);
   }
@@ -146,6 +150,7 @@ const HEADER = [
   'WFT polls',
   'server SQLite',
   'server SA cache',
+  'Slack call heartbeat',
   'build',
   'reached approval',
   'all at approval in',
@@ -182,6 +187,7 @@ export function scaleTable(rows: { settings: RunSettings; runs: RunFigures[] }[]
       String(settings.workflowPolls),
       settings.serverSqlite,
       settings.serverSaCache,
+      `${settings.slackHeartbeat} s`,
       settings.build,
       `${fmt(m(runs, (f) => f.waiting))}/${settings.n}`,
       seconds(finiteMedian(runs.map((f) => f.toApprovalMs))),
@@ -209,7 +215,7 @@ export function scaleTable(rows: { settings: RunSettings; runs: RunFigures[] }[]
 /** One run's summary line, as the bench prints it when the run ends. */
 export function runSummary({ settings: s, figures: f }: RunRecord, run: number): string {
   return (
-    `scale: N=${s.n} W=${s.w} budget ${s.budget} Slack limits ${s.slackLimits} worker heap ${heapLabel(s)} task priority ${s.taskPriority} workflow-task polls ${s.workflowPolls} server SQLite ${s.serverSqlite} SA cache ${s.serverSaCache} build ${s.build} run ${run}: ${f.waiting}/${s.n} reached approval (all in ${seconds(f.toApprovalMs)}); ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
+    `scale: N=${s.n} W=${s.w} budget ${s.budget} Slack limits ${s.slackLimits} worker heap ${heapLabel(s)} task priority ${s.taskPriority} workflow-task polls ${s.workflowPolls} server SQLite ${s.serverSqlite} SA cache ${s.serverSaCache} Slack call heartbeat ${s.slackHeartbeat} s build ${s.build} run ${run}: ${f.waiting}/${s.n} reached approval (all in ${seconds(f.toApprovalMs)}); ${f.released}/${f.approved} approved released, ${rate(f.perSecond)} releases/s, ` +
     `approval → released p50 ${seconds(f.p50Ms)} p99 ${seconds(f.p99Ms)}; ${f.recorded}/${f.released} production records success on GitHub (${f.recordsPending} still queued; GitHub accepted ${fmt(f.githubWrites)} writes, refused ${fmt(f.githubRefused)}); ` +
     `${f.slackFinal}/${f.released} Slack messages final (${f.slackRefused} Slack calls refused 429); peak RSS ${f.rssWaitingMiB.toFixed(0)} MiB per worker while waiting, ${f.rssMiB.toFixed(0)} MiB baking; ${f.cpuSecondsPerRelease.toFixed(2)} CPU s per release (server ${f.serverCpuSecondsPerRelease.toFixed(2)})`
   );

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseDecisionHmacKeys } from './decision-keys';
 import { parsePayloadKeys } from './payload-keys';
 import { parseGitHubWriteBudget } from '../domain/github-write-budget';
+import { SLACK_CALL_HEARTBEAT_TIMEOUT_MS } from '../domain/slack-budget';
 
 const optional = z
   .string()
@@ -285,6 +286,12 @@ const envFields = z.object({
   RUNWAY_DELIVERY_POLL_INTERVAL: durationVar(15_000, 100, 3_600_000),
   /** How long after a release closes the ledger waits for the visibility store to list it before counting; milliseconds. */
   RUNWAY_DELIVERY_SETTLE: durationVar(10_000, 0, 600_000),
+  /**
+   * The heartbeat timeout of a release's Slack calls (its messenger's): how long a call lost with
+   * its worker waits before another worker takes it up, against how often a call waiting its turn
+   * behind Slack's limits heartbeats (0.8 × this), each heartbeat a write for the Temporal server.
+   */
+  RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT: durationVar(SLACK_CALL_HEARTBEAT_TIMEOUT_MS, 10_000, 600_000),
   /**
    * Activities one worker process runs at once. Runway's long waits each hold one for their whole
    * wait (a bake's analysis, a CI checks wait, a lane watching a holder others wait behind), up to

@@ -8,6 +8,15 @@
  * everyone until Slack's Retry-After. Pure rules; the workflow applies them.
  */
 
+/**
+ * The heartbeat timeout of a messenger's Slack calls unless RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT
+ * says otherwise: how long a call lost with its worker waits before another worker takes it up.
+ * A call waiting its turn behind Slack's limits heartbeats at most every 0.8 × this (the SDK's
+ * throttle), each heartbeat a database write for the server: with 2,000 releases in one channel,
+ * those waits were about half of the server's calls (README "Running many releases").
+ */
+export const SLACK_CALL_HEARTBEAT_TIMEOUT_MS = 10_000;
+
 export interface SlackBudgetLine {
   /** The next send time not yet handed out (epoch ms). */
   nextAtMs: number;

@@ -15,6 +15,8 @@ export function releaseSlackWorkflowId(releaseId: string, runId: string): string
 
 export interface ReleaseSlackInput {
   channel: string;
+  /** Its Slack calls' heartbeat timeout (ms); SLACK_CALL_HEARTBEAT_TIMEOUT_MS when absent (messengers started before it existed). */
+  callHeartbeatTimeoutMs?: number;
   /**
    * The release run the messenger speaks for. After a long quiet spell the messenger looks at it:
    * still running (a long approval wait, a long freeze), it waits on; closed without a final word

@@ -6,7 +6,7 @@
  */
 import { groupRuns, readRunRecords, runRecordLine, type RunFigures, type RunRecord, type RunSettings, scaleTable } from '../../bench/support/scale-table';
 
-const settings = (n: number, w: number): RunSettings => ({ n, w, budget: 'off', slackLimits: 'slack', heapCap: 512, taskPriority: 'on', workflowPolls: 8, serverSqlite: 'wal', serverSaCache: 'cached', build: 'd5a5b37' });
+const settings = (n: number, w: number): RunSettings => ({ n, w, budget: 'off', slackLimits: 'slack', heapCap: 512, taskPriority: 'on', workflowPolls: 8, serverSqlite: 'wal', serverSaCache: 'cached', slackHeartbeat: 10, build: 'd5a5b37' });
 
 function figures(over: Partial<RunFigures> = {}): RunFigures {
   return {
@@ -71,8 +71,8 @@ it('refuses a record line that does not parse, naming the log and the line', () 
   expect(() => readRunRecords('scale-run-record {"at": "x"}', 'part-3.log')).toThrow('part-3.log:1: not a scale run record (no settings or figures)');
 });
 
-it('reads a record from before the bench set the workflow-task polls, SQLite commits and search-attribute cache as the SDK\'s 2, the rollback journal and the CLI\'s refresh on read, in a row of its own', () => {
-  const { workflowPolls: _polls, serverSqlite: _sqlite, serverSaCache: _saCache, ...before } = settings(2000, 1);
+it('reads a record from before the bench set the workflow-task polls, SQLite commits, search-attribute cache and Slack call heartbeat as the SDK\'s 2, the rollback journal, the CLI\'s refresh on read and Runway\'s 10 s, in a row of its own', () => {
+  const { workflowPolls: _polls, serverSqlite: _sqlite, serverSaCache: _saCache, slackHeartbeat: _heartbeat, ...before } = settings(2000, 1);
   const log = [runRecordLine(record(before as RunSettings, figures({ released: 1095 }))), runRecordLine(record(settings(2000, 1), figures({ released: 2000 })))].join('\n');
 
   const rows = groupRuns(readRunRecords(log, 'old.log'));
@@ -85,6 +85,20 @@ it('reads a record from before the bench set the workflow-task polls, SQLite com
   expect(old![header!.indexOf('WFT polls')]).toBe('2');
   expect(old![header!.indexOf('server SQLite')]).toBe('rollback-journal');
   expect(old![header!.indexOf('server SA cache')]).toBe('refresh-on-read');
+  expect(old![header!.indexOf('Slack call heartbeat')]).toBe('10 s');
+});
+
+it('keeps runs with another Slack call heartbeat in a row of their own', () => {
+  const log = [runRecordLine(record(settings(500, 1), figures({ released: 500 }))), runRecordLine(record({ ...settings(500, 1), slackHeartbeat: 30 }, figures({ released: 499 })))].join('\n');
+
+  const rows = groupRuns(readRunRecords(log, 'heartbeats.log'));
+
+  expect(rows.map((r) => [r.settings.slackHeartbeat, r.runs[0]!.released])).toEqual([
+    [10, 500],
+    [30, 499],
+  ]);
+  const [header, , longer] = scaleTable(rows).map((line) => line.trim().split(/\s{2,}/));
+  expect(longer![header!.indexOf('Slack call heartbeat')]).toBe('30 s');
 });
 
 it('shows the GitHub writes and refusals a run recorded, and "-" for a run recorded before the bench counted them', () => {

@@ -138,3 +138,29 @@ it("heartbeats while its messenger has not yet taken the item (only a lost worke
     await messenger.terminate('test done');
   });
 });
+
+it("gives its Slack calls the heartbeat timeout the starting worker was set to (RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT), and Runway's 10 s without one", async () => {
+  const taskQueue = uniqueId('slack-messenger');
+  const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities: messengerActivities([]) });
+  /** The heartbeat timeout (s) of the post a messenger scheduled, started by a hand-over from a worker with this setting. */
+  const postHeartbeatTimeout = async (callHeartbeatTimeoutMs: number | undefined): Promise<number | undefined> => {
+    const releaseId = uniqueId('release-checkout');
+    const handOver = createReleaseSlackHandOver({ temporal: temporal.client, ...(callHeartbeatTimeoutMs === undefined ? {} : { callHeartbeatTimeoutMs }) });
+    await new MockActivityEnvironment(undefined, { logger: quietLogger }).run(handOver.handSlackItemsOver, {
+      taskQueue,
+      releaseId,
+      runId: 'run-1',
+      channel: '#deploys',
+      items: [{ seq: 1, kind: 'post', message: message('Waiting for approval') }],
+      untilSent: true,
+    } satisfies SlackHandOverInput);
+    const messenger = temporal.client.workflow.getHandle(releaseSlackWorkflowId(releaseId, 'run-1'));
+    const scheduled = (await messenger.fetchHistory()).events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'postReleaseMessage');
+    await messenger.terminate('test done');
+    return Number(scheduled?.activityTaskScheduledEventAttributes?.heartbeatTimeout?.seconds ?? NaN);
+  };
+  await worker.runUntil(async () => {
+    expect(await postHeartbeatTimeout(30_000)).toBe(30);
+    expect(await postHeartbeatTimeout(undefined)).toBe(10);
+  });
+});
