@@ -105,6 +105,8 @@ describe('recorded release histories', () => {
       'slack-budget-askers-lead.json',
       // The installation's Slack budget handing two workers' pacers their send times (test/workflow/slack-under-load.test.ts records it).
       'slack-budget-two-workers.json',
+      // A messenger started with its Slack calls' heartbeat timeout in its input, 30 s (test/workflow/release-slack-messenger.test.ts records it).
+      'slack-messenger-call-heartbeat-30s.json',
       // The run's messenger posting, withdrawing an update stuck in Slack's line when the final came, sending the final.
       'slack-messenger-telling-release.json',
       'slack-messenger-withdrawing-update.json',
@@ -151,6 +153,8 @@ describe('recorded release histories', () => {
     expect(handedOver.filter((name) => ['postReleaseMessage', 'updateReleaseMessage', 'postThreadReply'].includes(name))).toEqual([]);
     // The update withdrawn by the final and the final itself, both after the post.
     expect(activities('slack-messenger-withdrawing-update.json')).toEqual(['postReleaseMessage', 'updateReleaseMessage', 'updateReleaseMessage']);
+    // A messenger whose input names its calls' heartbeat timeout (30 s) schedules them with it.
+    expect(readFileSync(path.join(dir, 'slack-messenger-call-heartbeat-30s.json'), 'utf8')).toContain('"heartbeatTimeout": "30s"');
   });
 
   it('holds both ways a release waits for its final Slack update: a hand-over waiting until sent before the change, its messenger\'s word since', () => {

@@ -15,6 +15,7 @@ import { RELEASE_SLACK_WORKFLOW_TYPE, type ReleaseSlackReport, type ReleaseSlack
 import { quietLogger } from '../support/activity-env';
 import { testNativeConnection, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 import { messageWithHeadline } from '../support/release-message';
+import { recordHistory } from '../support/record-history';
 
 jest.setTimeout(60_000);
 
@@ -156,6 +157,7 @@ it("gives its Slack calls the heartbeat timeout the starting worker was set to (
     } satisfies SlackHandOverInput);
     const messenger = temporal.client.workflow.getHandle(releaseSlackWorkflowId(releaseId, 'run-1'));
     const scheduled = (await messenger.fetchHistory()).events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'postReleaseMessage');
+    if (callHeartbeatTimeoutMs === 30_000) recordHistory(messenger.workflowId, 'slack-messenger-call-heartbeat-30s');
     await messenger.terminate('test done');
     return Number(scheduled?.activityTaskScheduledEventAttributes?.heartbeatTimeout?.seconds ?? NaN);
   };
