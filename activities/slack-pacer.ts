@@ -20,6 +20,7 @@
  */
 import { WebAPIRateLimitedError } from '@slack/web-api';
 import { SEND_TIME_MARGIN_MS, slackLineOf } from '../src/domain/slack-budget';
+import { nextPace, slackTurn, type SlackTurnAnswer, type SlackTurnAsk } from '../src/domain/slack-turns';
 
 export interface SlackPace {
   /** Least time between two posts to one channel. */
@@ -89,6 +90,10 @@ interface Line {
   lastSentAtMs: number;
   /** Until then the line keeps this worker's own pace without asking the shared budget: it missed an answer. */
   soloUntilMs: number;
+  /** The end of the turns handed out to calls told to come back (src/domain/slack-turns.ts). */
+  promisedUntilMs: number;
+  /** How long a call takes this line as it goes: its interval, or longer when other workers share it. */
+  paceMs: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -154,7 +159,7 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
     let line = lines.get(key);
     if (!line) {
       const intervalMs = kind === 'update' ? Math.ceil(60_000 / pace.updatesPerMinute) : pace.postIntervalMsPerChannel + POST_ARRIVAL_ALLOWANCE_MS;
-      line = { intervalMs, waiting: [], inFlight: 0, asking: 0, nextAtMs: 0, heldUntilMs: 0, lastSentAtMs: -Infinity, soloUntilMs: 0 };
+      line = { intervalMs, waiting: [], inFlight: 0, asking: 0, nextAtMs: 0, heldUntilMs: 0, lastSentAtMs: -Infinity, soloUntilMs: 0, promisedUntilMs: 0, paceMs: intervalMs };
       lines.set(key, line);
     }
     return [key, line];
@@ -219,7 +224,7 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
     if (line.asking > 0 || line.timer) return;
     if (line.waiting.length === 0) {
       // An idle line is forgotten once its spacing has passed: channels come and go.
-      if (line.inFlight === 0 && Math.max(line.nextAtMs, line.heldUntilMs) <= now()) lines.delete(key);
+      if (line.inFlight === 0 && Math.max(line.nextAtMs, line.heldUntilMs, line.promisedUntilMs) <= now()) lines.delete(key);
       return;
     }
     const index = Math.max(0, line.waiting.findIndex((w) => w.final));
@@ -270,6 +275,8 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
                 // counts calls as they arrive, and one that travels faster than the call before it arrives early.
                 line.nextAtMs = now() + line.intervalMs + SEND_TIME_MARGIN_MS;
               }
+              // A gap between two calls while others wait is how fast the line goes.
+              if (line.waiting.length > 0 && Number.isFinite(line.lastSentAtMs)) line.paceMs = nextPace(line.paceMs, line.intervalMs, now() - line.lastSentAtMs);
               line.lastSentAtMs = now();
               const answer = await send();
               waiting.leave();
@@ -296,6 +303,21 @@ export function createSlackPacer({ pace = SLACK_PACE, now = Date.now }: { pace?:
         line.waiting.push(waiting);
         pump(key, line);
       });
+    },
+
+    /**
+     * Whether a call should go into its line now, or come back for a turn booked for it (a wait
+     * longer than `ask.beyondMs` costs the server less on a durable timer than in a heartbeating
+     * activity). A call told to come back is booked: turns handed out later come after its own.
+     */
+    turn(kind: SlackWriteKind, channel: string, ask: Omit<SlackTurnAsk, 'nowMs'>): SlackTurnAnswer {
+      const [, line] = lineFor(kind, channel);
+      const final = ask.final === true;
+      const ahead = (final ? line.waiting.filter((w) => w.final).length : line.waiting.length) + line.inFlight;
+      const queuedUntilMs = Math.max(now(), line.heldUntilMs, line.nextAtMs) + ahead * line.paceMs;
+      const answer = slackTurn({ queuedUntilMs, promisedUntilMs: line.promisedUntilMs, paceMs: line.paceMs }, { ...ask, nowMs: now() });
+      if (!answer.go) line.promisedUntilMs = answer.promisedUntilMs;
+      return answer;
     },
 
     /** Slack answered a post to `name` from channel `id`: posts to either name are one line from now on. */

@@ -24,6 +24,7 @@ import { slackFailure } from './slack-failure';
 import { heartbeatWhileWaiting } from './heartbeat-while-waiting';
 import { createSlackPacer, type PacedSlackCall, type SharedBudgetAnswer, type SharedSlackBudget, type SlackPacer } from './slack-pacer';
 import { createSlackSendTimes } from './slack-send-times';
+import type { SlackTurnAnswer } from '../src/domain/slack-turns';
 
 export type { SlackApi };
 
@@ -36,6 +37,21 @@ export interface ThreadReplyInput extends SlackMessageRef {
   /** mrkdwn; mention people with `<@U…>` (see src/slack/mention.ts). */
   text: string;
 }
+
+/** One of a messenger's Slack calls, made only if its turn is near (src/domain/slack-turns.ts). */
+export type SlackInTurnInput = {
+  /** Come back instead when the call's turn is further off than this. */
+  deferBeyondMs: number;
+  /** The turn this call was told to come back for, if it was. */
+  turnAtMs?: number;
+} & (
+  | { send: 'post'; channel: string; message: ReleaseMessage }
+  | { send: 'update'; ref: SlackMessageRef; message: ReleaseMessage; final: boolean }
+  | { send: 'reply'; ref: SlackMessageRef; text: string }
+);
+
+/** Sent (with the message's ref for a post or a reply), or told to come back at `comeBackAtMs` for the turn at `turnAtMs`, nothing sent. */
+export type SlackInTurnResult = { sent: true; ref?: SlackMessageRef } | { sent: false; turnAtMs: number; comeBackAtMs: number };
 
 export interface SlackActivityOptions {
   /** Clock for the history lookback. @default Date.now */
@@ -74,80 +90,117 @@ export function createSlackActivities({
     return heartbeatWhileWaiting(ctx, PACED_HEARTBEAT_MS, () => pacer.run({ ...call, signal: ctx.cancellationSignal, ...(shared ? { shared, onSharedAnswer } : {}) }));
   };
 
-  return {
-    /** Posts the release message, or returns the one an earlier attempt already posted. */
-    async postReleaseMessage(input: { channel: string; message: ReleaseMessage }): Promise<SlackMessageRef> {
-      const { releaseId, runId } = input.message;
-      try {
-        const channelId = await channelIdFor(slack, input.channel);
-        const existing = channelId ? await findReleaseMessage(slack, channelId, releaseId, now(), runId) : undefined;
-        if (channelId && existing) return { channel: channelId, ts: existing };
-        if (channelId) pacer.learnChannel(input.channel, channelId);
-        const res = await paced({
-          kind: 'post',
-          channel: input.channel,
-          send: () =>
-            slack.chat.postMessage({
-              channel: input.channel,
-              text: releaseMessageText(input.message),
-              blocks: releaseMessageBlocks(input.message),
-              metadata: releaseMetadata(releaseId, runId),
-              unfurl_links: false,
-            }),
-        });
-        if (res.channel) pacer.learnChannel(input.channel, res.channel);
-        return { channel: res.channel ?? input.channel, ts: res.ts! };
-      } catch (err) {
-        throw slackError(err, `posting the release message for ${releaseId}`);
-      }
-    },
+  /** Posts the release message, or returns the one an earlier attempt already posted. */
+  async function postReleaseMessage(input: { channel: string; message: ReleaseMessage }): Promise<SlackMessageRef> {
+    const { releaseId, runId } = input.message;
+    try {
+      const channelId = await channelIdFor(slack, input.channel);
+      const existing = channelId ? await findReleaseMessage(slack, channelId, releaseId, now(), runId) : undefined;
+      if (channelId && existing) return { channel: channelId, ts: existing };
+      if (channelId) pacer.learnChannel(input.channel, channelId);
+      const res = await paced({
+        kind: 'post',
+        channel: input.channel,
+        send: () =>
+          slack.chat.postMessage({
+            channel: input.channel,
+            text: releaseMessageText(input.message),
+            blocks: releaseMessageBlocks(input.message),
+            metadata: releaseMetadata(releaseId, runId),
+            unfurl_links: false,
+          }),
+      });
+      if (res.channel) pacer.learnChannel(input.channel, res.channel);
+      return { channel: res.channel ?? input.channel, ts: res.ts! };
+    } catch (err) {
+      throw slackError(err, `posting the release message for ${releaseId}`);
+    }
+  }
 
-    /** Replaces the message's content; repeating it is harmless. A release's final state (`final`) goes before other updates waiting. */
-    async updateReleaseMessage(input: SlackMessageRef & { message: ReleaseMessage; final?: boolean }): Promise<void> {
-      try {
-        await paced({
-          kind: 'update',
-          channel: input.channel,
-          final: input.final === true,
-          send: () =>
-            slack.chat.update({
-              channel: input.channel,
-              ts: input.ts,
-              text: releaseMessageText(input.message),
-              blocks: releaseMessageBlocks(input.message),
-              metadata: releaseMetadata(input.message.releaseId, input.message.runId),
-            }),
-        });
-      } catch (err) {
-        throw slackError(err, `updating the release message for ${input.message.releaseId}`);
-      }
-    },
+  /** Replaces the message's content; repeating it is harmless. A release's final state (`final`) goes before other updates waiting. */
+  async function updateReleaseMessage(input: SlackMessageRef & { message: ReleaseMessage; final?: boolean }): Promise<void> {
+    try {
+      await paced({
+        kind: 'update',
+        channel: input.channel,
+        final: input.final === true,
+        send: () =>
+          slack.chat.update({
+            channel: input.channel,
+            ts: input.ts,
+            text: releaseMessageText(input.message),
+            blocks: releaseMessageBlocks(input.message),
+            metadata: releaseMetadata(input.message.releaseId, input.message.runId),
+          }),
+      });
+    } catch (err) {
+      throw slackError(err, `updating the release message for ${input.message.releaseId}`);
+    }
+  }
 
-    /** Replies in the message's thread (e.g. the rollback, mentioning the requester); a retry never replies twice. */
-    async postThreadReply(input: ThreadReplyInput): Promise<SlackMessageRef> {
-      try {
-        if (await threadHasReply(slack, input.channel, input.ts, input.text)) return { channel: input.channel, ts: input.ts };
-        const res = await paced({
-          kind: 'post',
-          channel: input.channel,
-          send: () =>
-            slack.chat.postMessage({
-              channel: input.channel,
-              thread_ts: input.ts,
-              text: input.text,
-              metadata: { event_type: THREAD_REPLY_EVENT_TYPE, event_payload: { thread_ts: input.ts } },
-              unfurl_links: false,
-            }),
-        });
-        return { channel: res.channel ?? input.channel, ts: res.ts! };
-      } catch (err) {
-        throw slackError(err, `replying in the thread of ${input.ts}`);
-      }
-    },
-  };
+  /** Replies in the message's thread (e.g. the rollback, mentioning the requester); a retry never replies twice. */
+  async function postThreadReply(input: ThreadReplyInput): Promise<SlackMessageRef> {
+    try {
+      if (await threadHasReply(slack, input.channel, input.ts, input.text)) return { channel: input.channel, ts: input.ts };
+      const res = await paced({
+        kind: 'post',
+        channel: input.channel,
+        send: () =>
+          slack.chat.postMessage({
+            channel: input.channel,
+            thread_ts: input.ts,
+            text: input.text,
+            metadata: { event_type: THREAD_REPLY_EVENT_TYPE, event_payload: { thread_ts: input.ts } },
+            unfurl_links: false,
+          }),
+      });
+      return { channel: res.channel ?? input.channel, ts: res.ts! };
+    } catch (err) {
+      throw slackError(err, `replying in the thread of ${input.ts}`);
+    }
+  }
+
+  /**
+   * A messenger's call, made only if its turn is near: one further off than `deferBeyondMs` is
+   * told when to come back instead (and nothing is sent), so it waits on its messenger's durable
+   * timer rather than heartbeating here (src/domain/slack-turns.ts).
+   */
+  const sendSlackInTurn = slackInTurn({ postReleaseMessage, updateReleaseMessage, postThreadReply }, (input) =>
+    pacer.turn(input.send === 'update' ? 'update' : 'post', input.send === 'post' ? input.channel : input.ref.channel, {
+      beyondMs: input.deferBeyondMs,
+      final: input.send === 'update' && input.final,
+      ...(input.turnAtMs !== undefined ? { turnAtMs: input.turnAtMs } : {}),
+    }),
+  );
+
+  return { postReleaseMessage, updateReleaseMessage, postThreadReply, sendSlackInTurn };
 }
 
 export type SlackActivities = ReturnType<typeof createSlackActivities>;
+
+/** The three Slack calls a messenger makes. */
+export interface SlackCalls {
+  postReleaseMessage(input: { channel: string; message: ReleaseMessage }): Promise<SlackMessageRef>;
+  updateReleaseMessage(input: SlackMessageRef & { message: ReleaseMessage; final?: boolean }): Promise<void>;
+  postThreadReply(input: ThreadReplyInput): Promise<SlackMessageRef>;
+}
+
+/** `sendSlackInTurn` over `calls`: each call made once `turn` says it may go, or the turn it was told to come back for. */
+export function slackInTurn(calls: SlackCalls, turn: (input: SlackInTurnInput) => SlackTurnAnswer): (input: SlackInTurnInput) => Promise<SlackInTurnResult> {
+  return async function sendSlackInTurn(input) {
+    const answer = turn(input);
+    if (!answer.go) return { sent: false, turnAtMs: answer.turnAtMs, comeBackAtMs: answer.comeBackAtMs };
+    switch (input.send) {
+      case 'post':
+        return { sent: true, ref: await calls.postReleaseMessage({ channel: input.channel, message: input.message }) };
+      case 'update':
+        await calls.updateReleaseMessage({ ...input.ref, message: input.message, final: input.final });
+        return { sent: true };
+      case 'reply':
+        return { sent: true, ref: await calls.postThreadReply({ ...input.ref, text: input.text }) };
+    }
+  };
+}
 
 /** The worker's series (on its /metrics, through the SDK's exporter): the Slack budget's answers by how they came, and how long they took. */
 export const SLACK_BUDGET_ANSWERS_METRIC = 'runway_slack_budget_answer_ms';

@@ -5,8 +5,9 @@
  * server splits its tasks' events can never change its commands (the release's background Slack
  * chain could, issue 20's note).
  */
-import { ActivityCancellationType, allHandlersFinished, CancellationScope, condition, getExternalWorkflowHandle, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { SlackActivities, SlackMessageRef } from '../activities/slack';
+import { ActivityCancellationType, allHandlersFinished, CancellationScope, condition, getExternalWorkflowHandle, isCancellation, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { SlackActivities, SlackInTurnInput, SlackInTurnResult, SlackMessageRef } from '../activities/slack';
+import { SLACK_TURN_DEFER_BEYOND_MS } from '../src/domain/slack-turns';
 import { SlackMessageQueue, type SlackNext } from '../src/slack/message-queue';
 import { releaseSlackHandOverUpdate, type ReleaseSlackInput, type ReleaseSlackResult, releaseSlackSentSignal } from '../src/slack/release-slack-api';
 import type { LaneActivities } from '../activities/lane';
@@ -22,6 +23,13 @@ const IDLE_LIMIT_MS = 30 * 24 * 3600_000;
 /** After the final update, how long replies may still come by default (a release hands its last one over moments after the final). */
 const AFTER_FINAL_MS = 2 * 60_000;
 
+/**
+ * Messengers started since 2026-12-07 make each call only when its turn with Slack is near and
+ * otherwise wait for it on a timer (`sendSlackInTurn`, src/domain/slack-turns.ts); those started
+ * before make the calls at once, to wait their turn heartbeating in the activity.
+ */
+export const SLACK_TURNS_PATCH = 'slack-messenger-turns';
+
 /** One look at the release run (a describe, no waiting): the lane's own look at a run. */
 const { awaitRunClosed: lookAtRelease } = proxyActivities<Pick<LaneActivities, 'awaitRunClosed'>>({
   startToCloseTimeout: '10s',
@@ -34,6 +42,11 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
   const slack = proxyActivities<Pick<SlackActivities, 'postReleaseMessage' | 'updateReleaseMessage' | 'postThreadReply'>>(callOptions);
   /** An update a final may withdraw: cancelled only once its activity has stopped, so it can never land after the final. */
   const withdrawable = proxyActivities<Pick<SlackActivities, 'updateReleaseMessage'>>({ ...callOptions, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+  const inTurn = proxyActivities<Pick<SlackActivities, 'sendSlackInTurn'>>(callOptions);
+  const withdrawableInTurn = proxyActivities<Pick<SlackActivities, 'sendSlackInTurn'>>({ ...callOptions, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+  const byTurns = patched(SLACK_TURNS_PATCH);
+  /** The call told to come back: not before `comeBackAtMs`, for the turn at `turnAtMs`; `final` if it was the final update. */
+  let told: { turnAtMs: number; comeBackAtMs: number; final: boolean } | undefined;
   const queue = new SlackMessageQueue();
   const failures: string[] = [];
   let sending = false;
@@ -71,13 +84,45 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
    * load, minutes). Its own completion wins a tie with the final's arrival: both in one task, the
    * completion's promise settles before any condition is looked at, so a replay decides the same.
    */
-  const sendWithdrawable = async (message: Parameters<typeof withdrawable.updateReleaseMessage>[0]) => {
+  const sendWithdrawable = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
     const scope = new CancellationScope();
     let settled = false;
-    const sent = scope.run(() => attempt('updating the Slack message', () => withdrawable.updateReleaseMessage(message))).finally(() => (settled = true));
+    const sent = scope.run(() => attempt('updating the Slack message', call)).finally(() => (settled = true));
     await Promise.race([sent, condition(() => settled || queue.hasFinal)]);
     if (!settled) scope.cancel();
-    await sent;
+    return sent;
+  };
+  /** The final, handed over while another update waits to come back for its turn: it goes now, asking for its own. */
+  const finalOvertakes = (): boolean => {
+    const next = queue.next();
+    return told !== undefined && !told.final && next?.send === 'update' && next.final;
+  };
+  /**
+   * Sends `next` if its turn is near; otherwise notes when to come back (`told`) and leaves it
+   * next in the queue, so that what goes then is the newest state.
+   */
+  const sendInTurn = async (next: SlackNext): Promise<void> => {
+    const asked = { deferBeyondMs: input.turnDeferBeyondMs ?? SLACK_TURN_DEFER_BEYOND_MS, ...(told ? { turnAtMs: told.turnAtMs } : {}) };
+    const call = (what: SlackInTurnInput) => () => inTurn.sendSlackInTurn(what);
+    let result: SlackInTurnResult | undefined;
+    if (next.send === 'post') {
+      result = await attempt(`posting ${next.message.withButtons ? 'the approval request' : 'the message'} to Slack`, call({ ...asked, send: 'post', channel: input.channel, message: next.message }));
+    } else if (next.send === 'reply') {
+      result = await attempt(next.what, call({ ...asked, send: 'reply', ref: ref!, text: next.text }));
+    } else if (next.final) {
+      result = await attempt('updating the Slack message', call({ ...asked, send: 'update', ref: ref!, message: next.message, final: true }));
+    } else {
+      result = await sendWithdrawable(() => withdrawableInTurn.sendSlackInTurn({ ...asked, send: 'update', ref: ref!, message: next.message, final: false }));
+    }
+    if (result && !result.sent) {
+      told = { turnAtMs: result.turnAtMs, comeBackAtMs: result.comeBackAtMs, final: next.send === 'update' && next.final };
+      return;
+    }
+    told = undefined;
+    if (next.send === 'post') {
+      ref = result?.ref;
+      queue.sent(next, { posted: ref !== undefined });
+    } else queue.sent(next);
   };
   /** The release asked to be told, and everything it handed over has been sent. */
   const releaseToTell = () => tellUpTo > toldUpTo && !sending && queue.next() === undefined;
@@ -100,6 +145,12 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
       await tellRelease();
       continue;
     }
+    if (told && Date.now() < told.comeBackAtMs) {
+      // Its turn is far off: a timer costs the server nothing while it runs, a waiting activity a heartbeat every few seconds.
+      await condition(finalOvertakes, told.comeBackAtMs - Date.now());
+      if (finalOvertakes()) told = undefined;
+      continue;
+    }
     if (!(await condition(() => queue.next() !== undefined || releaseToTell(), queue.done ? (input.afterFinalMs ?? AFTER_FINAL_MS) : (input.idleLimitMs ?? IDLE_LIMIT_MS)))) {
       // A quiet spell before the final: wait on while the release still runs.
       if (!queue.done && input.release && !(await lookAtRelease({ ...input.release, forMs: 0 })).closed) continue;
@@ -114,7 +165,9 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
     // Woken to tell the release (the top of the loop does).
     if (!next) continue;
     sending = true;
-    if (next.send === 'post') {
+    if (byTurns) {
+      await sendInTurn(next);
+    } else if (next.send === 'post') {
       ref = await attempt(`posting ${next.message.withButtons ? 'the approval request' : 'the message'} to Slack`, () => slack.postReleaseMessage({ channel: input.channel, message: next.message }));
       queue.sent(next, { posted: ref !== undefined });
     } else if (next.send === 'reply') {
@@ -124,7 +177,7 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
       await attempt('updating the Slack message', () => slack.updateReleaseMessage({ ...ref!, message: next.message, final: true }));
       queue.sent(next);
     } else {
-      await sendWithdrawable({ ...ref!, message: next.message });
+      await sendWithdrawable(() => withdrawable.updateReleaseMessage({ ...ref!, message: next.message }));
       queue.sent(next);
     }
     sending = false;

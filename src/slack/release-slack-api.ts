@@ -27,6 +27,8 @@ export interface ReleaseSlackInput {
   idleLimitMs?: number;
   /** How long the messenger stays after the final with nothing left to send, for late replies; 2 minutes by default (tests shorten it). */
   afterFinalMs?: number;
+  /** A call whose turn with Slack is further off than this waits for it on a timer; SLACK_TURN_DEFER_BEYOND_MS by default (tests shorten it). */
+  turnDeferBeyondMs?: number;
 }
 
 export interface ReleaseSlackHandOver {

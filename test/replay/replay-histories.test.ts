@@ -109,6 +109,8 @@ describe('recorded release histories', () => {
       'slack-messenger-call-heartbeat-30s.json',
       // The run's messenger posting, withdrawing an update stuck in Slack's line when the final came, sending the final.
       'slack-messenger-telling-release.json',
+      // A messenger whose calls were told to come back for their turn with Slack, waiting on timers; a final overtaking a waiting update (test/workflow/release-slack-messenger.test.ts records it).
+      'slack-messenger-turns.json',
       'slack-messenger-withdrawing-update.json',
     ]);
   });
@@ -155,6 +157,12 @@ describe('recorded release histories', () => {
     expect(activities('slack-messenger-withdrawing-update.json')).toEqual(['postReleaseMessage', 'updateReleaseMessage', 'updateReleaseMessage']);
     // A messenger whose input names its calls' heartbeat timeout (30 s) schedules them with it.
     expect(readFileSync(path.join(dir, 'slack-messenger-call-heartbeat-30s.json'), 'utf8')).toContain('"heartbeatTimeout": "30s"');
+  });
+
+  it('holds both ways a messenger waits for its turn with Slack: in the activity before the change, on its own timer since', () => {
+    expect(patches('slack-messenger-withdrawing-update.json')).not.toContain('slack-messenger-turns');
+    expect(patches('slack-messenger-turns.json')).toContain('slack-messenger-turns');
+    expect(activities('slack-messenger-turns.json')).toEqual(Array(6).fill('sendSlackInTurn'));
   });
 
   it('holds both ways a release waits for its final Slack update: a hand-over waiting until sent before the change, its messenger\'s word since', () => {

@@ -10,6 +10,8 @@ import type { ReleaseActivities } from '../../activities';
 import type { AnalyseBakeInput, BakeReport } from '../../activities/canary-analysis';
 import { createDecisionProofActivities, type DecisionProofKeys, TRUSTED_DECISIONS } from '../../activities/decision-proof';
 import type { ServiceSnapshot, UpdateServiceInput } from '../../activities/ecs';
+import { type SlackCalls, type SlackInTurnInput, slackInTurn } from '../../activities/slack';
+import type { SlackTurnAnswer } from '../../src/domain/slack-turns';
 import { createLaneActivities, type LaneActivities } from '../../activities/lane';
 import type { MeasurementResult, TrackMetrics } from '../../src/domain/canary-analysis';
 import { createReleaseSlackHandOver } from '../../activities/release-slack-hand-over';
@@ -26,6 +28,8 @@ export interface FakeOptions {
   slackPostDelayMs?: number;
   /** How long each Slack message update takes; logs `updateReleaseMessage:done` when it returns. */
   slackUpdateDelayMs?: number;
+  /** A messenger's call told to come back (`sendSlackInTurn`) instead of sent, by call number (1-based): logs `sendSlackInTurn:deferred`. Default: every call goes. */
+  slackTurn?: (call: number, input: SlackInTurnInput) => { turnAtMs: number; comeBackAtMs: number } | undefined;
   /** Task definitions ECS no longer has ACTIVE (a rollback to them is refused). */
   goneTaskDefinitions?: string[];
   /** Releases of the service a rollback finds in flight (and stops). */
@@ -110,6 +114,15 @@ export function createFakeActivities(options: FakeOptions = {}) {
   ]);
   let revision = 1;
   let bakes = 0;
+  let slackTurnCalls = 0;
+  /** Told to come back as `options.slackTurn` says, logged; every other call goes. */
+  const fakeTurn = (input: SlackInTurnInput): SlackTurnAnswer => {
+    const told = options.slackTurn?.(++slackTurnCalls, input);
+    if (!told) return { go: true };
+    log('sendSlackInTurn:deferred', { ...input, ...told });
+    return { go: false, ...told, promisedUntilMs: told.turnAtMs };
+  };
+  const fakeTurns = (input: SlackInTurnInput) => slackInTurn(activities, fakeTurn)(input);
   let busyWrites = options.gitHubWritesBusy ?? 0;
   const turnAwayWhileBusy = () => {
     if (busyWrites <= 0) return;
@@ -194,6 +207,8 @@ export function createFakeActivities(options: FakeOptions = {}) {
       log('postThreadReply', input);
       return { channel: input.channel, ts: '1.0002' };
     },
+    // As the real one, over whichever three calls it is given (withSlackInTurn): here the three above.
+    sendSlackInTurn: (input) => fakeTurns(input),
     async verifyBuild(input) {
       log('verifyBuild', input);
       if (options.ciFails) throw ApplicationFailure.nonRetryable(options.ciFails, 'ChecksFailed');
@@ -291,4 +306,12 @@ export function createFakeActivities(options: FakeOptions = {}) {
     ...createDecisionProofActivities(options.decisionKeys ?? TRUSTED_DECISIONS),
   };
   return { activities, calls, services, names: () => calls.map((c) => c.name) };
+}
+
+/**
+ * Activities whose messenger calls (`sendSlackInTurn`) go through their own three Slack calls: for
+ * a test that replaces one of them, every call going now.
+ */
+export function withSlackInTurn<A extends SlackCalls>(activities: A): A & { sendSlackInTurn: ReturnType<typeof slackInTurn> } {
+  return { ...activities, sendSlackInTurn: slackInTurn(activities, () => ({ go: true })) };
 }

@@ -9,13 +9,15 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createReleaseSlackHandOver, type SlackHandOverInput } from '../../activities/release-slack-hand-over';
 import { createLaneActivities } from '../../activities/lane';
-import type { SlackActivities } from '../../activities/slack';
+import { type SlackActivities, type SlackInTurnInput, slackInTurn } from '../../activities/slack';
+import type { SlackTurnAnswer } from '../../src/domain/slack-turns';
 import type { SlackHandOver } from '../../src/slack/message-queue';
 import { RELEASE_SLACK_WORKFLOW_TYPE, type ReleaseSlackReport, type ReleaseSlackResult, releaseSlackWorkflowId } from '../../src/slack/release-slack-api';
 import { quietLogger } from '../support/activity-env';
 import { testNativeConnection, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 import { messageWithHeadline } from '../support/release-message';
 import { recordHistory } from '../support/record-history';
+import { withSlackInTurn } from '../support/fake-activities';
 
 jest.setTimeout(60_000);
 
@@ -42,7 +44,7 @@ function recordingSlack(sent: string[]): Pick<SlackActivities, 'postReleaseMessa
 
 /** What a messenger's worker runs: the fake Slack, and the lane's look at a run on the test server. */
 function messengerActivities(sent: string[]) {
-  return { ...recordingSlack(sent), awaitRunClosed: createLaneActivities({ temporal: temporal.client }).awaitRunClosed };
+  return { ...withSlackInTurn(recordingSlack(sent)), awaitRunClosed: createLaneActivities({ temporal: temporal.client }).awaitRunClosed };
 }
 
 /** The release side of one run: its hand-overs through the real activity, on the test client. */
@@ -156,7 +158,7 @@ it("gives its Slack calls the heartbeat timeout the starting worker was set to (
       untilSent: true,
     } satisfies SlackHandOverInput);
     const messenger = temporal.client.workflow.getHandle(releaseSlackWorkflowId(releaseId, 'run-1'));
-    const scheduled = (await messenger.fetchHistory()).events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'postReleaseMessage');
+    const scheduled = (await messenger.fetchHistory()).events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendSlackInTurn');
     if (callHeartbeatTimeoutMs === 30_000) recordHistory(messenger.workflowId, 'slack-messenger-call-heartbeat-30s');
     await messenger.terminate('test done');
     return Number(scheduled?.activityTaskScheduledEventAttributes?.heartbeatTimeout?.seconds ?? NaN);
@@ -164,5 +166,64 @@ it("gives its Slack calls the heartbeat timeout the starting worker was set to (
   await worker.runUntil(async () => {
     expect(await postHeartbeatTimeout(30_000)).toBe(30);
     expect(await postHeartbeatTimeout(undefined)).toBe(10);
+  });
+});
+
+it('a call whose turn with Slack is far off waits for it on a timer, sends the newest state when it comes back, and a final overtakes an update still waiting', async () => {
+  const taskQueue = uniqueId('slack-messenger');
+  const sent: string[] = [];
+  const asks: SlackInTurnInput[] = [];
+  /** Told to come back, as a worker's pacer would with a long line: the post and the first update for a second, a later update for ten minutes. */
+  const comeBackIn = new Map([
+    [1, 1_000],
+    [3, 1_000],
+    [5, 600_000],
+  ]);
+  const turn = (input: SlackInTurnInput): SlackTurnAnswer => {
+    asks.push(input);
+    const ms = comeBackIn.get(asks.length);
+    return ms === undefined ? { go: true } : { go: false, turnAtMs: Date.now() + ms, comeBackAtMs: Date.now() + ms, promisedUntilMs: Date.now() + ms };
+  };
+  const activities = { ...recordingSlack(sent), sendSlackInTurn: slackInTurn(recordingSlack(sent), turn), awaitRunClosed: createLaneActivities({ temporal: temporal.client }).awaitRunClosed };
+  const { hand, messengerId } = releaseRun(taskQueue);
+  const asked = async (n: number) => {
+    for (let i = 0; i < 100 && asks.length < n; i++) await sleep(100);
+    expect(asks.length).toBeGreaterThanOrEqual(n);
+  };
+  const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities });
+  await worker.runUntil(async () => {
+    const messenger = await temporal.client.workflow.start(RELEASE_SLACK_WORKFLOW_TYPE, { workflowId: messengerId, taskQueue, args: [{ channel: '#deploys', afterFinalMs: 50 }] });
+    await hand([{ seq: 1, kind: 'post', message: message('Waiting for approval') }]);
+    await hand([{ seq: 2, kind: 'update', message: message('Canary 10%') }]);
+    // The update's turn is a second off; a newer state handed over meanwhile is what goes when it comes back.
+    await asked(3);
+    await hand([{ seq: 3, kind: 'update', message: message('Canary 30%') }]);
+    await asked(4);
+    await hand([{ seq: 4, kind: 'update', message: message('Canary 60%') }]);
+    // This one's turn is ten minutes off: the final goes now, and the update waiting for its turn never does.
+    await asked(5);
+    await expect(hand([{ seq: 5, kind: 'final', message: message('Released to production') }], true)).resolves.toEqual({ failures: [] });
+    expect(sent).toEqual(['post Waiting for approval', 'update Canary 30%', 'final Released to production']);
+    await messenger.result();
+
+    // Each call that came back asked with the turn it had been told; the final asked for its own.
+    expect(asks.map((a) => [a.send, a.turnAtMs !== undefined])).toEqual([
+      ['post', false],
+      ['post', true],
+      ['update', false],
+      ['update', true],
+      ['update', false],
+      ['update', false],
+    ]);
+    expect(asks[5]).toMatchObject({ send: 'update', final: true });
+    // The waits were timers in the messenger's history (the ten-minute one cancelled by the final), not activities heartbeating.
+    const events = (await messenger.fetchHistory()).events!;
+    const seconds = (d: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(d?.seconds ?? 0) + (d?.nanos ?? 0) / 1e9;
+    // Its other timers: the 50 ms stay after the final, and the 30-day quiet-spell limit while it waits for a hand-over.
+    const turnTimers = events.flatMap((e) => (e.timerStartedEventAttributes ? [{ id: e.timerStartedEventAttributes.timerId, s: seconds(e.timerStartedEventAttributes.startToFireTimeout) }] : [])).filter((t) => t.s > 0.1 && t.s < 3600);
+    expect(turnTimers.map((t) => (t.s <= 1 ? 'a second' : t.s > 500 ? 'ten minutes' : t.s))).toEqual(['a second', 'a second', 'ten minutes']);
+    expect(events.filter((e) => e.timerCanceledEventAttributes?.timerId === turnTimers[2]!.id)).toHaveLength(1);
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendSlackInTurn')).toHaveLength(6);
+    recordHistory(messenger.workflowId, 'slack-messenger-turns');
   });
 });

@@ -12,7 +12,7 @@ import { approveUpdate } from '../../src/domain/release-api';
 import { releaseOutcome } from '../../src/release-client/outcome';
 import type { ReleaseMessage } from '../../src/slack/release-message';
 import { releaseSlackWorkflowId } from '../../src/slack/release-slack-api';
-import { createFakeActivities } from '../support/fake-activities';
+import { createFakeActivities, withSlackInTurn } from '../support/fake-activities';
 import { recordHistory } from '../support/record-history';
 import { samplePlan } from '../support/sample-plan';
 import { useTestClient } from '../support/temporal';
@@ -59,7 +59,7 @@ it('is told by its messenger once its final update is sent: no hand-over waits f
     await Context.current().sleep(FINAL_TAKES_MS);
     finalLandedAtMs = Date.now();
   };
-  const { handle, outcome } = await withWorker({ ...fake.activities, updateReleaseMessage: slowFinal }, async (taskQueue) => {
+  const { handle, outcome } = await withWorker(withSlackInTurn({ ...fake.activities, updateReleaseMessage: slowFinal }), async (taskQueue) => {
     const h = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(samplePlan()));
     await approve(h);
     const released = await releaseOutcome(h);
@@ -88,7 +88,7 @@ it('ends all the same when its messenger is terminated before telling: after its
     await temporal.client.workflow.getHandle(messengerId).terminate('test: an operator terminates the Slack messenger');
     await Context.current().sleep(60_000);
   };
-  const outcome = await withWorker({ ...fake.activities, updateReleaseMessage: finalMeetsTermination }, async (taskQueue) => {
+  const outcome = await withWorker(withSlackInTurn({ ...fake.activities, updateReleaseMessage: finalMeetsTermination }), async (taskQueue) => {
     const handle = await startReleaseWorkflow(temporal.client, taskQueue, { ...releaseInput(samplePlan()), slackSentWordWaitMs: 1000 });
     messengerId = releaseSlackWorkflowId(handle.workflowId, (await handle.describe()).runId);
     await approve(handle);

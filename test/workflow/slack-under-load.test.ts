@@ -22,7 +22,7 @@ import { type Sandbox, type SlackMessage, startSandbox } from '../../src/sandbox
 import { createSlackClient } from '../../src/sdk-clients/slack';
 import { releaseOutcome } from '../../src/release-client/outcome';
 import type { ReleaseMessage } from '../../src/slack/release-message';
-import { createFakeActivities } from '../support/fake-activities';
+import { createFakeActivities, withSlackInTurn } from '../support/fake-activities';
 import { samplePlan } from '../support/sample-plan';
 import { testNativeConnection, uniqueId, useTestClient, workflowBundle } from '../support/temporal';
 import { releaseInput, startReleaseWorkflow, untilStage } from '../support/workflow-runner';
@@ -63,7 +63,7 @@ it('the final state withdraws an update still waiting for its turn with Slack, a
       clearInterval(beating);
     }
   };
-  const outcome = await withWorker({ ...fake.activities, updateReleaseMessage: stuckInLine }, async (taskQueue) => {
+  const outcome = await withWorker(withSlackInTurn({ ...fake.activities, updateReleaseMessage: stuckInLine }), async (taskQueue) => {
     const handle = await startReleaseWorkflow(temporal.client, taskQueue, releaseInput(samplePlan()));
     await approveAll([handle]);
     const released = await releaseOutcome(handle);
@@ -117,6 +117,7 @@ describe('many releases announcing in one channel, with Slack’s limits on', ()
       postReleaseMessage: (input) => next().postReleaseMessage(input),
       updateReleaseMessage: (input) => next().updateReleaseMessage(input),
       postThreadReply: (input) => next().postThreadReply(input),
+      sendSlackInTurn: (input) => next().sendSlackInTurn(input),
     };
   }
 
