@@ -5,8 +5,9 @@
  * a retried attempt finds and reuses what an earlier attempt posted (its answer may have been
  * lost). Every write waits its turn on the worker's Slack pacer (./slack-pacer.ts), so many
  * releases in one channel stay within Slack's limits and a rate limit is a wait, not a lost
- * message; a call that waits heartbeats. Errors leave as ApplicationFailures with a retry decision
- * (./slack-failure.ts).
+ * message; a call that waits heartbeats. A messenger's call (`sendSlackInTurn`) whose turn is far
+ * off is told when to come back instead, and waits on the messenger's timer (src/domain/slack-turns.ts).
+ * Errors leave as ApplicationFailures with a retry decision (./slack-failure.ts).
  */
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';

@@ -112,7 +112,9 @@ const notification: ActivityOptions = {
  * queued behind Slack's limits cost the server heartbeats. Slack's answer itself takes at most 8 s
  * (the client's timeout); five failed attempts (Slack down) still give up within about half a
  * minute, a rate limit being a wait in the pacer, not a failed attempt. A messenger's calls take
- * their heartbeat timeout from its input (RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT): `slackCallWith`.
+ * their heartbeat timeout from its input (RUNWAY_SLACK_CALL_HEARTBEAT_TIMEOUT): `slackCallWith`;
+ * since 2026-12-07 they wait here for at most about 2 minutes, a longer wait being spent on the
+ * messenger's timer (src/domain/slack-turns.ts).
  */
 export const slackCall: ActivityOptions = {
   startToCloseTimeout: '60 minutes',

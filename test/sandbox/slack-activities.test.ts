@@ -205,3 +205,24 @@ describe('an update withdrawn while it waits its turn', () => {
     expect(err.message).toMatch(/^updating the release message for release-checkout-abc123abc123: /);
   });
 });
+
+describe('sendSlackInTurn', () => {
+  it('tells a post whose turn is far off to come back, sending nothing, and posts it when it comes back with its turn', async () => {
+    const acts = createSlackActivities({ slack, pacer: createSlackPacer({ pace: { postIntervalMsPerChannel: 1000, updatesPerMinute: 50 } }) });
+    // Posts ahead of it in the channel: seconds at one a second.
+    const ahead = ['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc', 'dddddddddddd', 'eeeeeeeeeeee'].map((id) => acts.postReleaseMessage({ channel: '#deploys', message: message(`release-checkout-${id}`) }));
+    // The first posted, the other four waiting in the channel's line (each post looks for an earlier attempt's message first).
+    for (let i = 0; i < 100 && messages().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const told = await acts.sendSlackInTurn({ deferBeyondMs: 2_000, send: 'post', channel: '#deploys', message: message() });
+    if (told.sent) throw new Error('expected the post to be told to come back');
+    expect(told.turnAtMs).toBeGreaterThan(Date.now() + 2_000);
+    expect(told.comeBackAtMs).toBeLessThanOrEqual(told.turnAtMs);
+    await Promise.all(ahead);
+    const releaseOf = (m: SlackMessage) => (m.metadata as { event_payload: { release_id: string } }).event_payload.release_id;
+    expect(messages().map(releaseOf)).not.toContain('release-checkout-abc123abc123');
+    // Back with its turn, the line now short (its next post within a second and a half): posted.
+    const back = await acts.sendSlackInTurn({ deferBeyondMs: 2_000, turnAtMs: told.turnAtMs, send: 'post', channel: '#deploys', message: message() });
+    expect(back).toEqual({ sent: true, ref: { channel: expect.any(String), ts: messages().find((m) => releaseOf(m) === 'release-checkout-abc123abc123')?.ts } });
+    expect(messages()).toHaveLength(6);
+  });
+});
