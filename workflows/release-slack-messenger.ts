@@ -45,8 +45,8 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
   const inTurn = proxyActivities<Pick<SlackActivities, 'sendSlackInTurn'>>(callOptions);
   const withdrawableInTurn = proxyActivities<Pick<SlackActivities, 'sendSlackInTurn'>>({ ...callOptions, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
   const byTurns = patched(SLACK_TURNS_PATCH);
-  /** The call told to come back: not before `comeBackAtMs`, for the turn at `turnAtMs`; `final` if it was the final update. */
-  let told: { turnAtMs: number; comeBackAtMs: number; final: boolean } | undefined;
+  /** The call told to come back: not before `comeBackAtMs`, for the turn at `turnAtMs` on its line; `final` if it was the final update. */
+  let told: { turnAtMs: number; comeBackAtMs: number; line: 'post' | 'update'; final: boolean } | undefined;
   const queue = new SlackMessageQueue();
   const failures: string[] = [];
   let sending = false;
@@ -92,17 +92,21 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
     if (!settled) scope.cancel();
     return sent;
   };
-  /** The final, handed over while another update waits to come back for its turn: it goes now, asking for its own. */
-  const finalOvertakes = (): boolean => {
-    const next = queue.next();
-    return told !== undefined && !told.final && next?.send === 'update' && next.final;
-  };
+  /** Posts and replies share their channel's line; updates and finals, the workspace's. */
+  const lineOf = (item: SlackNext): 'post' | 'update' => (item.send === 'update' ? 'update' : 'post');
+  /**
+   * Whether `item` goes at the turn told: it is what was told to come back, or its newer state. A
+   * final handed over while an update waits for its turn goes now, asking for its own; so does an
+   * item of the other line (a reply while an update waits).
+   */
+  const hasTurnTold = (item: SlackNext | undefined): boolean =>
+    told !== undefined && item !== undefined && lineOf(item) === told.line && !(item.send === 'update' && item.final && !told.final);
   /**
    * Sends `next` if its turn is near; otherwise notes when to come back (`told`) and leaves it
    * next in the queue, so that what goes then is the newest state.
    */
   const sendInTurn = async (next: SlackNext): Promise<void> => {
-    const asked = { deferBeyondMs: input.turnDeferBeyondMs ?? SLACK_TURN_DEFER_BEYOND_MS, ...(told ? { turnAtMs: told.turnAtMs } : {}) };
+    const asked = { deferBeyondMs: input.turnDeferBeyondMs ?? SLACK_TURN_DEFER_BEYOND_MS, ...(told && hasTurnTold(next) ? { turnAtMs: told.turnAtMs } : {}) };
     const call = (what: SlackInTurnInput) => () => inTurn.sendSlackInTurn(what);
     let result: SlackInTurnResult | undefined;
     if (next.send === 'post') {
@@ -115,10 +119,11 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
       result = await sendWithdrawable(() => withdrawableInTurn.sendSlackInTurn({ ...asked, send: 'update', ref: ref!, message: next.message, final: false }));
     }
     if (result && !result.sent) {
-      told = { turnAtMs: result.turnAtMs, comeBackAtMs: result.comeBackAtMs, final: next.send === 'update' && next.final };
+      told = { turnAtMs: result.turnAtMs, comeBackAtMs: result.comeBackAtMs, line: lineOf(next), final: next.send === 'update' && next.final };
       return;
     }
-    told = undefined;
+    // Sent on the line told (or overtaken there by the final): that turn is spent. A reply sent meanwhile leaves an update's turn as it was.
+    if (told?.line === lineOf(next)) told = undefined;
     if (next.send === 'post') {
       ref = result?.ref;
       queue.sent(next, { posted: ref !== undefined });
@@ -145,10 +150,9 @@ export async function releaseSlack(input: ReleaseSlackInput): Promise<ReleaseSla
       await tellRelease();
       continue;
     }
-    if (told && Date.now() < told.comeBackAtMs) {
+    if (told && Date.now() < told.comeBackAtMs && hasTurnTold(queue.next())) {
       // Its turn is far off: a timer costs the server nothing while it runs, a waiting activity a heartbeat every few seconds.
-      await condition(finalOvertakes, told.comeBackAtMs - Date.now());
-      if (finalOvertakes()) told = undefined;
+      await condition(() => !hasTurnTold(queue.next()), told.comeBackAtMs - Date.now());
       continue;
     }
     if (!(await condition(() => queue.next() !== undefined || releaseToTell(), queue.done ? (input.afterFinalMs ?? AFTER_FINAL_MS) : (input.idleLimitMs ?? IDLE_LIMIT_MS)))) {

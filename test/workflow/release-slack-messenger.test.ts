@@ -227,3 +227,36 @@ it('a call whose turn with Slack is far off waits for it on a timer, sends the n
     recordHistory(messenger.workflowId, 'slack-messenger-turns');
   });
 });
+
+it('sends a reply at once while an update waits for its turn on the other line, and keeps the update waiting for it', async () => {
+  const taskQueue = uniqueId('slack-messenger');
+  const sent: string[] = [];
+  const asks: SlackInTurnInput[] = [];
+  // The update (the second call) is told its turn is ten minutes off; everything else goes.
+  const turn = (input: SlackInTurnInput): SlackTurnAnswer => {
+    asks.push(input);
+    return asks.length === 2 ? { go: false, turnAtMs: Date.now() + 600_000, comeBackAtMs: Date.now() + 600_000, promisedUntilMs: Date.now() + 600_000 } : { go: true };
+  };
+  const activities = { ...recordingSlack(sent), sendSlackInTurn: slackInTurn(recordingSlack(sent), turn), awaitRunClosed: createLaneActivities({ temporal: temporal.client }).awaitRunClosed };
+  const { hand, messengerId } = releaseRun(taskQueue);
+  const worker = await Worker.create({ connection: await testNativeConnection(), taskQueue, workflowBundle: workflowBundle(), activities });
+  await worker.runUntil(async () => {
+    const messenger = await temporal.client.workflow.start(RELEASE_SLACK_WORKFLOW_TYPE, { workflowId: messengerId, taskQueue, args: [{ channel: '#deploys', afterFinalMs: 50 }] });
+    await hand([{ seq: 1, kind: 'post', message: message('Waiting for approval') }]);
+    await hand([{ seq: 2, kind: 'update', message: message('Canary 10%') }]);
+    for (let i = 0; i < 100 && asks.length < 2; i++) await sleep(100);
+    // A reply is on the channel's line, not the updates': it goes now, with no turn of its own to claim.
+    // (Handed over without waiting until sent: that waits for everything, the update too.)
+    await hand([{ seq: 3, kind: 'reply', what: 'reminding', text: 'still baking' }]);
+    for (let i = 0; i < 100 && sent.length < 2; i++) await sleep(100);
+    expect(sent).toEqual(['post Waiting for approval', 'reply still baking']);
+    expect(asks[2]).toMatchObject({ send: 'reply' });
+    expect(asks[2]!.turnAtMs).toBeUndefined();
+    // The update still waits for its turn: nothing more is asked until the final overtakes it.
+    await sleep(500);
+    expect(asks).toHaveLength(3);
+    await expect(hand([{ seq: 4, kind: 'final', message: message('Released to production') }], true)).resolves.toEqual({ failures: [] });
+    expect(sent).toEqual(['post Waiting for approval', 'reply still baking', 'final Released to production']);
+    await messenger.result();
+  });
+});
