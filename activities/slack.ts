@@ -91,6 +91,9 @@ export function createSlackActivities({
     return heartbeatWhileWaiting(ctx, PACED_HEARTBEAT_MS, () => pacer.run({ ...call, signal: ctx.cancellationSignal, ...(shared ? { shared, onSharedAnswer } : {}) }));
   };
 
+  /** A `chat.postMessage` (a release message or a thread reply), in its channel's line. */
+  const pacedPost = (args: Parameters<SlackApi['chat']['postMessage']>[0] & { channel: string }) => paced({ kind: 'post', channel: args.channel, send: () => slack.chat.postMessage(args) });
+
   /** Posts the release message, or returns the one an earlier attempt already posted. */
   async function postReleaseMessage(input: { channel: string; message: ReleaseMessage }): Promise<SlackMessageRef> {
     const { releaseId, runId } = input.message;
@@ -99,17 +102,12 @@ export function createSlackActivities({
       const existing = channelId ? await findReleaseMessage(slack, channelId, releaseId, now(), runId) : undefined;
       if (channelId && existing) return { channel: channelId, ts: existing };
       if (channelId) pacer.learnChannel(input.channel, channelId);
-      const res = await paced({
-        kind: 'post',
+      const res = await pacedPost({
         channel: input.channel,
-        send: () =>
-          slack.chat.postMessage({
-            channel: input.channel,
-            text: releaseMessageText(input.message),
-            blocks: releaseMessageBlocks(input.message),
-            metadata: releaseMetadata(releaseId, runId),
-            unfurl_links: false,
-          }),
+        text: releaseMessageText(input.message),
+        blocks: releaseMessageBlocks(input.message),
+        metadata: releaseMetadata(releaseId, runId),
+        unfurl_links: false,
       });
       if (res.channel) pacer.learnChannel(input.channel, res.channel);
       return { channel: res.channel ?? input.channel, ts: res.ts! };
@@ -143,17 +141,12 @@ export function createSlackActivities({
   async function postThreadReply(input: ThreadReplyInput): Promise<SlackMessageRef> {
     try {
       if (await threadHasReply(slack, input.channel, input.ts, input.text)) return { channel: input.channel, ts: input.ts };
-      const res = await paced({
-        kind: 'post',
+      const res = await pacedPost({
         channel: input.channel,
-        send: () =>
-          slack.chat.postMessage({
-            channel: input.channel,
-            thread_ts: input.ts,
-            text: input.text,
-            metadata: { event_type: THREAD_REPLY_EVENT_TYPE, event_payload: { thread_ts: input.ts } },
-            unfurl_links: false,
-          }),
+        thread_ts: input.ts,
+        text: input.text,
+        metadata: { event_type: THREAD_REPLY_EVENT_TYPE, event_payload: { thread_ts: input.ts } },
+        unfurl_links: false,
       });
       return { channel: res.channel ?? input.channel, ts: res.ts! };
     } catch (err) {
